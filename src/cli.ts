@@ -1,0 +1,89 @@
+import { Command } from 'commander';
+import { systemClock } from './lib/clock.js';
+import { migrate } from './lib/db/migrate.js';
+import { openDatabase } from './lib/db/open.js';
+import { loadConfig } from './config.js';
+import { describeStorage, startAllot } from './serve.js';
+import { createApiKey, ensureTenant } from './modules/tenants/service.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+const program = new Command()
+  .name('allot')
+  .description('Allot: billing for pooled seat-based credits, wire-compatible with the Metronome API')
+  .version(packageJson.version);
+
+program
+  .command('serve')
+  .description('run the HTTP API (PGlite in ALLOT_DATA_DIR unless DATABASE_URL is set)')
+  .option('--port <port>', 'port to listen on (env PORT, default 8080)')
+  .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
+  .option('--test-clock <instant>', 'freeze the clock at this RFC 3339 instant; POST /v1/allot/test-clock/advance moves it')
+  .action(async (flags: { port?: string; host?: string; testClock?: string }) => {
+    const config = loadConfig(process.env, flags);
+    const allot = await startAllot(config);
+    const lines = [`Allot ${packageJson.version} is listening on ${allot.baseUrl} (${describeStorage(config)})`];
+    if (allot.migrationsApplied.length > 0) lines.push(`Applied migrations: ${allot.migrationsApplied.join(', ')}`);
+    if (config.testClockStart) lines.push(`Test clock frozen at ${config.testClockStart.toISOString()}`);
+    if (allot.bootstrapKey) {
+      lines.push(
+        '',
+        `Created the tenant "default" and its API key (shown only now):`,
+        `  ${allot.bootstrapKey.key}`,
+        '',
+        'Try it:',
+        `  curl -H "Authorization: Bearer ${allot.bootstrapKey.key}" ${allot.baseUrl}/v1/customers`,
+      );
+    }
+    console.log(lines.join('\n'));
+
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) return;
+      stopping = true;
+      await allot.stop();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations and exit')
+  .action(async () => {
+    const config = loadConfig(process.env);
+    const db = await openDatabase(config);
+    try {
+      const applied = await migrate(db);
+      console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply: the database is up to date.');
+    } finally {
+      await db.close();
+    }
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key for a tenant (creating the tenant if needed) and print it')
+  .requiredOption('--tenant <name>', 'tenant name')
+  .option('--name <label>', 'a label for the key', 'created by the CLI')
+  .action(async (flags: { tenant: string; name: string }) => {
+    const config = loadConfig(process.env);
+    const db = await openDatabase(config);
+    try {
+      await migrate(db);
+      const context = { db, clock: systemClock };
+      const tenant = await ensureTenant(context, flags.tenant);
+      const created = await createApiKey(context, { tenantId: tenant.id, name: flags.name });
+      console.log(created.key);
+    } finally {
+      await db.close();
+    }
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  console.error(`allot: ${(error as Error).message}`);
+  process.exit(1);
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { DEFAULT_BODY_LIMIT } from './http/server.js';
+
+const environment = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z.string().min(1).optional(),
+  ALLOT_DATA_DIR: z.string().min(1).default('./.allot'),
+  ALLOT_TEST_CLOCK: z.iso.datetime({ offset: true }).optional(),
+  ALLOT_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),
+  ALLOT_DB_POOL_SIZE: z.coerce.number().int().positive().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** Set in test-clock mode: the instant the clock is frozen at. */
+  testClockStart: Date | undefined;
+  bodyLimit: number;
+  poolSize: number | undefined;
+  logLevel: z.infer<typeof environment>['LOG_LEVEL'];
+}
+
+/**
+ * Reads the configuration from the environment; command-line flags, already parsed, win over it.
+ * An invalid value stops start-up with a message naming the variable.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?: string; testClock?: string } = {}): Config {
+  const parsed = environment.safeParse({
+    ...env,
+    ...(flags.port !== undefined ? { PORT: flags.port } : {}),
+    ...(flags.host !== undefined ? { HOST: flags.host } : {}),
+    ...(flags.testClock !== undefined ? { ALLOT_TEST_CLOCK: flags.testClock } : {}),
+  });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${problems}`);
+  }
+  const values = parsed.data;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.ALLOT_DATA_DIR,
+    testClockStart: values.ALLOT_TEST_CLOCK ? new Date(values.ALLOT_TEST_CLOCK) : undefined,
+    bodyLimit: values.ALLOT_BODY_LIMIT,
+    poolSize: values.ALLOT_DB_POOL_SIZE,
+    logLevel: values.LOG_LEVEL,
+  };
+}

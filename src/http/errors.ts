@@ -1,0 +1,64 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError, Invalid } from '../lib/errors.js';
+import type { App } from './types.js';
+
+/** The error body of every failed request: a message naming what was wrong, and, for bad input, each offending field. */
+export interface ErrorBody {
+  message: string;
+  errors?: Array<{ field: string; message: string }>;
+}
+
+// A missing field reads "is required" rather than zod's "expected string, received undefined".
+z.config({
+  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined),
+});
+
+/** Maps every error to a JSON response in one place; only an unexpected error is a 500. */
+export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: number }): void {
+  app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+    if (hasZodFastifySchemaValidationErrors(error)) {
+      const errors = error.validation.flatMap((issue) => describeIssue(error.validationContext, issue));
+      return reply.code(400).send({ message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors } satisfies ErrorBody);
+    }
+    if (error instanceof Invalid) {
+      return reply.code(400).send({ message: error.message, errors: [{ field: error.field, message: error.message.slice(error.field.length + 2) }] } satisfies ErrorBody);
+    }
+    if (error instanceof AppError) {
+      return reply.code(error.status).send({ message: error.message } satisfies ErrorBody);
+    }
+    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ message: `Request body is larger than the limit of ${bodyLimit} bytes` } satisfies ErrorBody);
+    }
+    // Fastify's own client errors (malformed JSON, unsupported content type, …) carry their status.
+    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+      return reply.code(error.statusCode).send({ message: error.message } satisfies ErrorBody);
+    }
+    request.log.error({ err: error }, 'request failed');
+    return reply.code(500).send({ message: 'Internal server error' } satisfies ErrorBody);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    return reply.code(404).send({ message: `No route ${request.method} ${request.url.split('?')[0]}` } satisfies ErrorBody);
+  });
+}
+
+interface Issue {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** `body` issue at `/ingest_aliases/1` → field `ingest_aliases.1`; unknown keys are named one by one. */
+function describeIssue(context: string | undefined, issue: Issue): Array<{ field: string; message: string }> {
+  const path = issue.instancePath.split('/').filter(Boolean).join('.');
+  if (issue.keyword === 'unrecognized_keys' && Array.isArray(issue.params.keys)) {
+    return issue.params.keys.map((key) => ({
+      field: path ? `${path}.${String(key)}` : String(key),
+      message: 'is not a field Allot supports',
+    }));
+  }
+  return [{ field: path || context || 'body', message: issue.message ?? 'is invalid' }];
+}

@@ -1,0 +1,72 @@
+import swagger from '@fastify/swagger';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Clock, TestClock } from '../lib/clock.js';
+import type { ServiceContext } from '../lib/context.js';
+import type { Database } from '../lib/db/database.js';
+import { registerCustomerRoutes } from '../modules/customers/routes.js';
+import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
+import { registerAuth } from './auth.js';
+import { registerErrorHandling } from './errors.js';
+import { registerHealth } from './health.js';
+import { registerIdempotency } from './idempotency.js';
+import { registerMetrics } from './metrics.js';
+import { registerTestClockRoutes } from './testClockRoutes.js';
+import type { App } from './types.js';
+
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+export interface ServerOptions {
+  db: Database;
+  clock: Clock;
+  /** Present only in test-clock mode: then `POST /v1/allot/test-clock/advance` exists. */
+  testClock?: TestClock | undefined;
+  bodyLimit?: number | undefined;
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+}
+
+/** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
+export async function buildServer(options: ServerOptions): Promise<App> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit,
+    // One log line per request would drown the ingest path; errors are logged where they are handled.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Clients may append `?…` to any path; a trailing slash is the same route.
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  // Bodies are JSON; anything else is a 415 rather than a string handed to validation.
+  app.removeContentTypeParser('text/plain');
+
+  const context: ServiceContext = { db: options.db, clock: options.clock };
+  registerErrorHandling(app, { bodyLimit });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Allot',
+        description: 'Billing for pooled seat-based credits. The paths and bodies follow the Metronome API.',
+        version: options.version ?? '0.0.0',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearerAuth: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  registerAuth(app, context);
+  registerIdempotency(app, context);
+  registerMetrics(app);
+  registerHealth(app, context);
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  registerApiKeyRoutes(app, context);
+  registerCustomerRoutes(app, context);
+  if (options.testClock) registerTestClockRoutes(app, options.testClock);
+
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,28 @@
+import { z } from 'zod';
+import type { TestClock } from '../lib/clock.js';
+import { Invalid } from '../lib/errors.js';
+import { instant, toRfc3339 } from '../lib/time.js';
+import type { App } from './types.js';
+
+const clockResponse = z.object({ data: z.object({ now: z.string() }) });
+
+/**
+ * Only in test-clock mode (`allot serve --test-clock ISO`): read the frozen clock, and move it
+ * forward. The clock is the process's, shared by every tenant; it never moves backward.
+ */
+export function registerTestClockRoutes(app: App, clock: TestClock): void {
+  app.get('/v1/allot/test-clock', { schema: { tags: ['allot'], response: { 200: clockResponse } } }, async () => ({
+    data: { now: toRfc3339(clock.now()) },
+  }));
+
+  app.post(
+    '/v1/allot/test-clock/advance',
+    { schema: { tags: ['allot'], body: z.strictObject({ to: instant }), response: { 200: clockResponse } } },
+    async (request) => {
+      if (!clock.advanceTo(request.body.to)) {
+        throw new Invalid('to', `must not be before the clock's current time ${toRfc3339(clock.now())}`);
+      }
+      return { data: { now: toRfc3339(clock.now()) } };
+    },
+  );
+}

@@ -1,0 +1,17 @@
+import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Auth } from '../modules/tenants/service.js';
+
+/** The Fastify instance with zod schemas as its type provider: handlers see parsed, typed input. */
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by the auth hook on every route that is not public. */
+    auth: Auth;
+  }
+  interface FastifyContextConfig {
+    /** A public route needs no API key (health, metrics, the OpenAPI document). */
+    public?: boolean;
+  }
+}

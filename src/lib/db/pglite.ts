@@ -1,0 +1,102 @@
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite, types } from '@electric-sql/pglite';
+import type { Database, Transaction } from './database.js';
+
+export interface PgliteOptions {
+  /** Directory the database is persisted in; omitted, the database lives in memory. */
+  dataDir?: string;
+}
+
+/**
+ * A `Database` on PGlite, PostgreSQL compiled to WASM and running in this process. PGlite runs
+ * one query at a time and queues the rest, and a transaction holds it exclusively until it ends.
+ *
+ * A persisted data directory may be opened by one process only: two would corrupt it. A lock
+ * file (`allot.lock`, holding the owner's pid) guards it; a lock left by a dead process is taken
+ * over.
+ */
+export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
+  const releaseLock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
+  let lite: PGlite;
+  try {
+    lite = await PGlite.create({
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      // int8 as text, as `pg` returns it: counts and sums must not silently lose precision.
+      parsers: { [types.INT8]: (value: string) => value },
+    });
+  } catch (error) {
+    releaseLock();
+    throw error;
+  }
+
+  return {
+    engine: 'pglite',
+    async query(text, params) {
+      const result = await lite.query(text, params as unknown[] | undefined);
+      return result.rows as never[];
+    },
+    async transaction(work) {
+      return lite.transaction(async (inner) => {
+        const tx: Transaction = {
+          async query(text, params) {
+            const result = await inner.query(text, params as unknown[] | undefined);
+            return result.rows as never[];
+          },
+          async execScript(script) {
+            await inner.exec(script);
+          },
+        };
+        return work(tx);
+      });
+    },
+    async close() {
+      try {
+        await lite.close();
+      } finally {
+        releaseLock();
+      }
+    },
+  };
+}
+
+function lockDataDir(dataDir: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const lockPath = join(dataDir, 'allot.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        process.off('exit', release);
+        rmSync(lockPath, { force: true });
+      };
+      process.on('exit', release);
+      return release;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
+      if (Number.isInteger(owner) && (owner === process.pid || isAlive(owner))) {
+        throw new Error(
+          `The data directory ${dataDir} is in use by process ${owner}. PGlite allows one process at a time: ` +
+            'stop that process, or use its HTTP API instead (e.g. POST /v1/allot/api-keys/create).',
+        );
+      }
+      rmSync(lockPath, { force: true }); // left by a process that is gone
+    }
+  }
+  throw new Error(`Could not lock the data directory ${dataDir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

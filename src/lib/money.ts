@@ -1,0 +1,48 @@
+import { Decimal as DecimalBase } from 'decimal.js';
+import { z } from 'zod';
+
+/**
+ * The one decimal type for money and quantities. 40 significant digits is far beyond any amount
+ * Allot stores (`numeric` columns), so arithmetic is exact for sums and products; division
+ * (proration) rounds half-even at the 40th digit, and money is rounded to its credit type's
+ * precision once, when an invoice line is finalised.
+ */
+export const Decimal = DecimalBase.clone({
+  precision: 40,
+  rounding: DecimalBase.ROUND_HALF_EVEN,
+  toExpNeg: -40,
+  toExpPos: 40,
+});
+export type Decimal = InstanceType<typeof Decimal>;
+
+const DECIMAL_TEXT = /^-?(?:\d+)(?:\.\d+)?$/;
+
+/**
+ * A decimal amount as the API accepts it: a JSON number or a decimal string (`12`, `"0.5"`).
+ * JSON numbers arrive already parsed by the JSON parser, so they are taken at their shortest
+ * round-trip text (`0.1` stays `0.1`); a client that needs more than 15 significant digits sends
+ * a string. NaN, Infinity and exponent forms are rejected.
+ */
+export const decimalInput = z
+  .union([z.number(), z.string()])
+  .transform((value, context) => {
+    const text = typeof value === 'number' ? numberText(value) : value.trim();
+    if (text === undefined || !DECIMAL_TEXT.test(text)) {
+      context.addIssue({ code: 'custom', message: 'expected a finite decimal number, e.g. 12 or "0.5"' });
+      return z.NEVER;
+    }
+    return new Decimal(text);
+  });
+
+function numberText(value: number): string | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  // Number#toString gives the shortest text that round-trips; toFixed handles what it would
+  // print in exponent form (1e21, 1e-7).
+  const text = String(value);
+  return /e/i.test(text) ? new Decimal(text).toFixed() : text;
+}
+
+/** The text to store in a `numeric` column or send on the wire: plain notation, never exponent. */
+export function toNumericText(value: Decimal): string {
+  return value.toFixed();
+}

@@ -1,0 +1,33 @@
+import { Invalid } from './errors.js';
+import { isUuid } from './ids.js';
+
+/**
+ * Cursor pagination as the Metronome API does it: a page carries `next_page`, an opaque string the
+ * client passes back as `next_page` to continue, or `null` on the last page. Allot's cursor is
+ * the base64url of the last id seen; lists are ordered by id (UUIDv7, so by creation).
+ */
+export function encodeCursor(lastId: string): string {
+  return Buffer.from(JSON.stringify({ after: lastId })).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): string {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (parsed && typeof parsed === 'object' && 'after' in parsed && typeof parsed.after === 'string' && isUuid(parsed.after)) {
+      return parsed.after;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new Invalid('next_page', 'is not a cursor returned by this API');
+}
+
+/**
+ * Fetch `limit + 1` rows and pass them here: the extra row only tells whether another page
+ * exists, and is dropped.
+ */
+export function toPage<Row extends { id: string }>(rows: Row[], limit: number): { rows: Row[]; nextPage: string | null } {
+  if (rows.length <= limit) return { rows, nextPage: null };
+  const page = rows.slice(0, limit);
+  return { rows: page, nextPage: encodeCursor(page[page.length - 1]!.id) };
+}

@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/**
+ * An RFC 3339 instant with an explicit offset (`2024-01-01T00:00:00Z`, `…+02:00`), as the API
+ * accepts it; parsed to a `Date` at the edge. Instants without an offset are rejected because
+ * their meaning depends on the server's time zone.
+ */
+export const instant = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .describe('RFC 3339 instant, e.g. 2024-01-01T00:00:00Z');
+
+/** The wire form of an instant: RFC 3339 in UTC with milliseconds, e.g. `2024-01-01T00:00:00.000Z`. */
+export function toRfc3339(value: Date): string {
+  return value.toISOString();
+}

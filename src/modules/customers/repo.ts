@@ -1,0 +1,121 @@
+import type { Queryable } from '../../lib/db/database.js';
+
+export interface CustomerRow {
+  id: string;
+  name: string;
+  external_id: string | null;
+  custom_fields: Record<string, string>;
+  ingest_aliases: string[];
+  created_at: Date;
+  updated_at: Date;
+  archived_at: Date | null;
+}
+
+const SELECT_CUSTOMER = `
+  SELECT c.id, c.name, c.external_id, c.custom_fields, c.created_at, c.updated_at, c.archived_at,
+         COALESCE(aliases.list, '{}'::text[]) AS ingest_aliases
+    FROM customers c
+    LEFT JOIN LATERAL (
+      SELECT array_agg(a.alias ORDER BY a.position) AS list
+        FROM customer_ingest_aliases a
+       WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id
+    ) aliases ON true`;
+
+export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<CustomerRow, 'ingest_aliases'>): Promise<void> {
+  await tx.query(
+    `INSERT INTO customers (tenant_id, id, name, external_id, custom_fields, created_at, updated_at, archived_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+    [tenantId, row.id, row.name, row.external_id, JSON.stringify(row.custom_fields), row.created_at, row.updated_at, row.archived_at],
+  );
+}
+
+/** Replaces the customer's aliases with `aliases`, in that order. */
+export async function replaceAliases(tx: Queryable, tenantId: string, customerId: string, aliases: string[]): Promise<void> {
+  await tx.query('DELETE FROM customer_ingest_aliases WHERE tenant_id = $1 AND customer_id = $2', [tenantId, customerId]);
+  if (aliases.length === 0) return;
+  await tx.query(
+    `INSERT INTO customer_ingest_aliases (tenant_id, customer_id, alias, position)
+     SELECT $1, $2, alias, position FROM unnest($3::text[]) WITH ORDINALITY AS t (alias, position)`,
+    [tenantId, customerId, aliases],
+  );
+}
+
+/** Which of `aliases` a live customer other than `exceptCustomerId` already uses, and who. */
+export async function findLiveAliasOwners(
+  tx: Queryable,
+  tenantId: string,
+  aliases: string[],
+  exceptCustomerId: string | null,
+): Promise<Array<{ alias: string; customer_id: string }>> {
+  return tx.query(
+    `SELECT alias, customer_id FROM customer_ingest_aliases
+      WHERE tenant_id = $1 AND live AND alias = ANY($2::text[]) AND ($3::uuid IS NULL OR customer_id <> $3::uuid)
+      ORDER BY alias`,
+    [tenantId, aliases, exceptCustomerId],
+  );
+}
+
+export async function findCustomer(
+  tx: Queryable,
+  tenantId: string,
+  id: string,
+  { forUpdate = false }: { forUpdate?: boolean } = {},
+): Promise<CustomerRow | undefined> {
+  if (forUpdate) {
+    // Locks the customer row so that concurrent alias changes and archiving of it serialise.
+    const locked = await tx.query('SELECT 1 FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [tenantId, id]);
+    if (locked.length === 0) return undefined;
+  }
+  const rows = await tx.query<CustomerRow>(`${SELECT_CUSTOMER} WHERE c.tenant_id = $1 AND c.id = $2`, [tenantId, id]);
+  return rows[0];
+}
+
+export interface CustomerFilter {
+  archived: boolean;
+  afterId: string | null;
+  ingestAlias: string | null;
+  customerIds: string[] | null;
+  limit: number;
+}
+
+export async function listCustomers(tx: Queryable, tenantId: string, filter: CustomerFilter): Promise<CustomerRow[]> {
+  return tx.query<CustomerRow>(
+    `${SELECT_CUSTOMER}
+      WHERE c.tenant_id = $1
+        AND (c.archived_at IS NOT NULL) = $2
+        AND ($3::uuid IS NULL OR c.id > $3::uuid)
+        AND ($4::text IS NULL OR EXISTS (
+              SELECT 1 FROM customer_ingest_aliases x
+               WHERE x.tenant_id = c.tenant_id AND x.customer_id = c.id AND x.alias = $4::text))
+        AND ($5::uuid[] IS NULL OR c.id = ANY($5::uuid[]))
+      ORDER BY c.id
+      LIMIT $6`,
+    [tenantId, filter.archived, filter.afterId, filter.ingestAlias, filter.customerIds, filter.limit],
+  );
+}
+
+export async function setName(tx: Queryable, tenantId: string, id: string, name: string, at: Date): Promise<boolean> {
+  const rows = await tx.query('UPDATE customers SET name = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2 RETURNING 1', [
+    tenantId,
+    id,
+    name,
+    at,
+  ]);
+  return rows.length > 0;
+}
+
+export async function touch(tx: Queryable, tenantId: string, id: string, at: Date): Promise<void> {
+  await tx.query('UPDATE customers SET updated_at = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, at]);
+}
+
+/** Archives a live customer and frees its aliases for other customers; false when it was already archived. */
+export async function archiveCustomer(tx: Queryable, tenantId: string, id: string, at: Date): Promise<boolean> {
+  const rows = await tx.query(
+    `UPDATE customers SET archived_at = $3, updated_at = $3
+      WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL RETURNING 1`,
+    [tenantId, id, at],
+  );
+  if (rows.length === 0) return false;
+  await tx.query('UPDATE customer_ingest_aliases SET live = false WHERE tenant_id = $1 AND customer_id = $2', [tenantId, id]);
+  return true;
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { isUuid } from '../../lib/ids.js';
+
+/** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
+const NAME_LENGTH = 160;
+const name = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .transform((value) => value.slice(0, NAME_LENGTH));
+const alias = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const aliases = z.array(alias).max(100, 'at most 100 aliases');
+const customFields = z.record(z.string().min(1, 'keys must not be empty'), z.string());
+
+export const createCustomerBody = z.strictObject({
+  name,
+  ingest_aliases: aliases.optional(),
+  custom_fields: customFields.optional(),
+  external_id: alias.optional().describe('Deprecated in favour of ingest_aliases; treated as one more alias'),
+});
+
+export const customerIdParams = z.object({ customer_id: z.string() });
+export const archiveCustomerBody = z.strictObject({ id: z.string().min(1) });
+export const setIngestAliasesBody = z.strictObject({ ingest_aliases: aliases });
+export const setNameBody = z.strictObject({ name });
+
+/** Query values arrive as text; arrays as `a,b` (the SDK's format) or as a repeated parameter. */
+const idList = z
+  .union([z.string(), z.array(z.string())])
+  .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean))
+  .pipe(z.array(z.string().refine(isUuid, 'is not a customer id')).max(100, 'at most 100 ids'));
+
+export const listCustomersQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  next_page: z.string().optional(),
+  ingest_alias: z.string().optional(),
+  customer_ids: idList.optional(),
+  only_archived: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+});
+
+/** `Customer` in the SDK: what create and setName return. */
+export const customer = z.object({
+  id: z.string(),
+  external_id: z.string(),
+  ingest_aliases: z.array(z.string()),
+  name: z.string(),
+  custom_fields: z.record(z.string(), z.string()),
+});
+
+/** `CustomerDetail` in the SDK: what retrieve and list return. */
+export const customerDetail = customer.extend({
+  created_at: z.string(),
+  updated_at: z.string(),
+  archived_at: z.string().nullable(),
+  customer_config: z.object({ salesforce_account_id: z.null() }),
+});

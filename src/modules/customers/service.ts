@@ -1,0 +1,146 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import * as repo from './repo.js';
+
+export type Customer = repo.CustomerRow;
+
+export interface NewCustomer {
+  name: string;
+  ingest_aliases?: string[] | undefined;
+  custom_fields?: Record<string, string> | undefined;
+  external_id?: string | undefined;
+}
+
+/**
+ * Creates a customer. `external_id` (Metronome's older name for an alias) is one more ingest
+ * alias, listed first; repeated aliases are kept once. An alias another live customer of the
+ * tenant uses is a 409 naming it.
+ */
+export async function createCustomer(
+  { db, clock }: ServiceContext,
+  { tenantId, customer }: { tenantId: string; customer: NewCustomer },
+): Promise<Customer> {
+  const now = clock.now();
+  const aliases = distinct([...(customer.external_id ? [customer.external_id] : []), ...(customer.ingest_aliases ?? [])]);
+  const id = newId();
+  return withAliasConflicts(async () =>
+    db.transaction(async (tx) => {
+      await assertAliasesFree(tx, tenantId, aliases, null, 'ingest_aliases');
+      await repo.insertCustomer(tx, tenantId, {
+        id,
+        name: customer.name,
+        external_id: customer.external_id ?? null,
+        custom_fields: customer.custom_fields ?? {},
+        created_at: now,
+        updated_at: now,
+        archived_at: null,
+      });
+      await repo.replaceAliases(tx, tenantId, id, aliases);
+      return (await repo.findCustomer(tx, tenantId, id))!;
+    }),
+  );
+}
+
+/** The customer, archived or not; another tenant's customer, or an id that is no customer's, is a 404. */
+export async function getCustomer({ db }: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Customer> {
+  const customer = isUuid(customerId) ? await repo.findCustomer(db, tenantId, customerId) : undefined;
+  if (!customer) throw new NotFound(`No customer with id ${customerId}`);
+  return customer;
+}
+
+export interface CustomerQuery {
+  limit: number;
+  nextPage?: string | undefined;
+  onlyArchived?: boolean | undefined;
+  ingestAlias?: string | undefined;
+  customerIds?: string[] | undefined;
+}
+
+/** A page of live customers (or only archived ones), oldest first. */
+export async function listCustomers(
+  { db }: ServiceContext,
+  { tenantId, query }: { tenantId: string; query: CustomerQuery },
+): Promise<{ customers: Customer[]; nextPage: string | null }> {
+  const rows = await repo.listCustomers(db, tenantId, {
+    archived: query.onlyArchived ?? false,
+    afterId: query.nextPage ? decodeCursor(query.nextPage) : null,
+    ingestAlias: query.ingestAlias ?? null,
+    customerIds: query.customerIds ?? null,
+    limit: query.limit + 1,
+  });
+  const page = toPage(rows, query.limit);
+  return { customers: page.rows, nextPage: page.nextPage };
+}
+
+/**
+ * Archives a customer: it leaves the default list and its aliases become free for other
+ * customers. Archiving an archived customer changes nothing.
+ */
+export async function archiveCustomer({ db, clock }: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockCustomer(tx, tenantId, customerId);
+    await repo.archiveCustomer(tx, tenantId, customerId, clock.now());
+  });
+}
+
+/** Replaces all of a live customer's aliases. */
+export async function setIngestAliases(
+  { db, clock }: ServiceContext,
+  { tenantId, customerId, aliases }: { tenantId: string; customerId: string; aliases: string[] },
+): Promise<void> {
+  const wanted = distinct(aliases);
+  await withAliasConflicts(() =>
+    db.transaction(async (tx) => {
+      const customer = await lockCustomer(tx, tenantId, customerId);
+      if (customer.archived_at) throw new Invalid('customer_id', `customer ${customerId} is archived; its aliases cannot change`);
+      await assertAliasesFree(tx, tenantId, wanted, customerId, 'ingest_aliases');
+      await repo.replaceAliases(tx, tenantId, customerId, wanted);
+      await repo.touch(tx, tenantId, customerId, clock.now());
+    }),
+  );
+}
+
+export async function setName(
+  { db, clock }: ServiceContext,
+  { tenantId, customerId, name }: { tenantId: string; customerId: string; name: string },
+): Promise<Customer> {
+  return db.transaction(async (tx) => {
+    await lockCustomer(tx, tenantId, customerId);
+    await repo.setName(tx, tenantId, customerId, name, clock.now());
+    return (await repo.findCustomer(tx, tenantId, customerId))!;
+  });
+}
+
+async function lockCustomer(tx: Queryable, tenantId: string, customerId: string): Promise<Customer> {
+  const customer = isUuid(customerId) ? await repo.findCustomer(tx, tenantId, customerId, { forUpdate: true }) : undefined;
+  if (!customer) throw new NotFound(`No customer with id ${customerId}`);
+  return customer;
+}
+
+async function assertAliasesFree(tx: Queryable, tenantId: string, aliases: string[], exceptCustomerId: string | null, field: string) {
+  if (aliases.length === 0) return;
+  const taken = await repo.findLiveAliasOwners(tx, tenantId, aliases, exceptCustomerId);
+  if (taken.length > 0) {
+    const list = taken.map((row) => `"${row.alias}" (customer ${row.customer_id})`).join(', ');
+    throw new Conflict(`${field}: already used by another customer: ${list}`);
+  }
+}
+
+/** The unique index is the last word when two requests claim one alias at the same moment. */
+async function withAliasConflicts<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isUniqueViolation(error, 'customer_ingest_aliases_live_alias')) {
+      throw new Conflict('ingest_aliases: an alias was claimed by another customer at the same moment');
+    }
+    throw error;
+  }
+}
+
+function distinct(values: string[]): string[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import type { ServiceContext } from '../../lib/context.js';
+import { toRfc3339 } from '../../lib/time.js';
+import type { App } from '../../http/types.js';
+import * as service from './service.js';
+
+const apiKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  key_prefix: z.string().describe('The first characters of the key, to tell keys apart'),
+  created_at: z.string(),
+  revoked_at: z.string().nullable(),
+});
+
+function toApiKey(row: { id: string; name: string; key_prefix: string; created_at: Date; revoked_at: Date | null }) {
+  return {
+    id: row.id,
+    name: row.name,
+    key_prefix: row.key_prefix,
+    created_at: toRfc3339(row.created_at),
+    revoked_at: row.revoked_at && toRfc3339(row.revoked_at),
+  };
+}
+
+/** Allot's own API-key management (Metronome has no such endpoint): keys of the caller's tenant. */
+export function registerApiKeyRoutes(app: App, context: ServiceContext): void {
+  app.post(
+    '/v1/allot/api-keys/create',
+    {
+      schema: {
+        tags: ['allot'],
+        description: 'Creates an API key for the caller\'s tenant. The key is in this response only.',
+        body: z.strictObject({ name: z.string().min(1).max(200).default('api key') }).default({ name: 'api key' }),
+        response: { 200: z.object({ data: apiKey.extend({ key: z.string() }) }) },
+      },
+    },
+    async (request) => {
+      const created = await service.createApiKey(context, { tenantId: request.auth.tenantId, name: request.body.name });
+      return { data: { ...toApiKey({ ...created, revoked_at: null }), key: created.key } };
+    },
+  );
+
+  app.get(
+    '/v1/allot/api-keys',
+    { schema: { tags: ['allot'], response: { 200: z.object({ data: z.array(apiKey), next_page: z.null() }) } } },
+    async (request) => {
+      const keys = await service.listApiKeys(context, request.auth.tenantId);
+      return { data: keys.map(toApiKey), next_page: null };
+    },
+  );
+
+  app.post(
+    '/v1/allot/api-keys/revoke',
+    {
+      schema: {
+        tags: ['allot'],
+        body: z.strictObject({ id: z.string().min(1) }),
+        response: { 200: z.object({ data: apiKey }) },
+      },
+    },
+    async (request) => {
+      const revoked = await service.revokeApiKey(context, { tenantId: request.auth.tenantId, id: request.body.id });
+      return { data: toApiKey(revoked) };
+    },
+  );
+}

@@ -1,0 +1,84 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { ServiceContext } from '../../lib/context.js';
+import type { Queryable } from '../../lib/db/database.js';
+import { NotFound } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import * as repo from './repo.js';
+
+export const DEFAULT_TENANT = 'default';
+
+/** Who a request acts for, from its API key. */
+export interface Auth {
+  tenantId: string;
+  tenantName: string;
+  apiKeyId: string;
+}
+
+export interface CreatedApiKey {
+  id: string;
+  name: string;
+  key_prefix: string;
+  /** The key itself; Allot keeps only its hash, so this is the one chance to see it. */
+  key: string;
+  created_at: Date;
+}
+
+const KEY_PREFIX = 'allot_';
+
+function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** Finds the tenant by name, creating it when it does not exist yet (safe under concurrency). */
+export async function ensureTenant({ db, clock }: ServiceContext, name: string): Promise<repo.TenantRow> {
+  return db.transaction(async (tx) => {
+    const inserted = await repo.insertTenant(tx, { id: newId(), name, created_at: clock.now() });
+    return inserted ?? (await repo.findTenantByName(tx, name))!;
+  });
+}
+
+async function insertNewKey(tx: Queryable, clock: ServiceContext['clock'], tenantId: string, name: string): Promise<CreatedApiKey> {
+  const key = KEY_PREFIX + randomBytes(32).toString('base64url');
+  const row = { tenant_id: tenantId, id: newId(), name, key_prefix: key.slice(0, 12), created_at: clock.now(), revoked_at: null };
+  await repo.insertApiKey(tx, { ...row, key_hash: hashKey(key) });
+  return { id: row.id, name, key_prefix: row.key_prefix, key, created_at: row.created_at };
+}
+
+export async function createApiKey(
+  { db, clock }: ServiceContext,
+  { tenantId, name }: { tenantId: string; name: string },
+): Promise<CreatedApiKey> {
+  return db.transaction((tx) => insertNewKey(tx, clock, tenantId, name));
+}
+
+/**
+ * On first start with an empty database: creates the `default` tenant and a key for it, and
+ * returns the key so that it can be printed. Returns undefined when any tenant already exists
+ * (or another process created `default` at the same moment).
+ */
+export async function bootstrapDefaultTenant({ db, clock }: ServiceContext): Promise<CreatedApiKey | undefined> {
+  return db.transaction(async (tx) => {
+    if (await repo.anyTenantExists(tx)) return undefined;
+    const tenant = await repo.insertTenant(tx, { id: newId(), name: DEFAULT_TENANT, created_at: clock.now() });
+    if (!tenant) return undefined;
+    return insertNewKey(tx, clock, tenant.id, 'created at first start');
+  });
+}
+
+/** The tenant an API key acts for, or undefined for an unknown or revoked key. */
+export async function authenticate({ db }: ServiceContext, key: string): Promise<Auth | undefined> {
+  if (!key.startsWith(KEY_PREFIX)) return undefined;
+  const found = await repo.findLiveKeyByHash(db, hashKey(key));
+  return found && { tenantId: found.tenant_id, tenantName: found.tenant_name, apiKeyId: found.key_id };
+}
+
+export async function listApiKeys({ db }: ServiceContext, tenantId: string): Promise<repo.ApiKeyRow[]> {
+  return repo.listApiKeys(db, tenantId);
+}
+
+/** Revokes one of the tenant's keys; the key stops working with the next request. */
+export async function revokeApiKey({ db, clock }: ServiceContext, { tenantId, id }: { tenantId: string; id: string }): Promise<repo.ApiKeyRow> {
+  const revoked = isUuid(id) ? await db.transaction((tx) => repo.revokeApiKey(tx, tenantId, id, clock.now())) : undefined;
+  if (!revoked) throw new NotFound(`No live API key with id ${id}`);
+  return revoked;
+}

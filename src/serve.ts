@@ -1,0 +1,67 @@
+import { systemClock, TestClock } from './lib/clock.js';
+import type { ServiceContext } from './lib/context.js';
+import { migrate } from './lib/db/migrate.js';
+import { openDatabase, redactUrl } from './lib/db/open.js';
+import type { Config } from './config.js';
+import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
+import { buildServer } from './http/server.js';
+import type { App } from './http/types.js';
+import { bootstrapDefaultTenant, type CreatedApiKey } from './modules/tenants/service.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+export interface RunningAllot {
+  app: App;
+  baseUrl: string;
+  /** The key of the `default` tenant, when this start created it (first start on an empty database). */
+  bootstrapKey: CreatedApiKey | undefined;
+  migrationsApplied: string[];
+  stop(): Promise<void>;
+}
+
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** Opens the database, applies pending migrations, creates the first tenant if there is none, and listens. */
+export async function startAllot(config: Config): Promise<RunningAllot> {
+  const db = await openDatabase(config);
+  try {
+    const testClock = config.testClockStart ? new TestClock(config.testClockStart) : undefined;
+    const context: ServiceContext = { db, clock: testClock ?? systemClock };
+    const migrationsApplied = await migrate(db);
+    const bootstrapKey = await bootstrapDefaultTenant(context);
+    const app = await buildServer({
+      ...context,
+      testClock,
+      bodyLimit: config.bodyLimit,
+      logger: { level: config.logLevel },
+      version: packageJson.version,
+    });
+    await app.listen({ port: config.port, host: config.host });
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : config.port;
+    const baseUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+
+    const purge = setInterval(() => {
+      purgeExpiredIdempotencyKeys(context).catch((error) => app.log.error({ err: error }, 'idempotency purge failed'));
+    }, PURGE_INTERVAL_MS);
+    purge.unref();
+
+    return {
+      app,
+      baseUrl,
+      bootstrapKey,
+      migrationsApplied,
+      async stop() {
+        clearInterval(purge);
+        await app.close();
+        await db.close();
+      },
+    };
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+}
+
+export function describeStorage(config: Config): string {
+  return config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : `PGlite in ${config.dataDir}`;
+}

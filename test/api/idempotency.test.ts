@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from '../helpers/database.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe.each(ENGINES)('Idempotency-Key on %s', (engine) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, clockStart: '2024-05-01T00:00:00Z' });
+  });
+  afterAll(() => server.stop());
+
+  const withKey = (key: string) => ({ headers: { 'Idempotency-Key': key } });
+  const advance = (to: string) =>
+    fetch(`${server.baseURL}/v1/allot/test-clock/advance`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ to }),
+    });
+
+  it('replays the stored response for the same key and body, creating one customer', async () => {
+    const client = server.client();
+    const body = { name: 'Once', ingest_aliases: ['once'], custom_fields: { a: '1', b: '2' } };
+    const first = await client.v1.customers.create(body, withKey('create-once'));
+    const { data: replay, response } = await client.v1.customers
+      .create({ custom_fields: { b: '2', a: '1' }, ingest_aliases: ['once'], name: 'Once' }, withKey('create-once'))
+      .withResponse();
+    expect(replay).toEqual(first);
+    expect(response.headers.get('idempotent-replayed')).toBe('true');
+    expect((await client.v1.customers.list({ ingest_alias: 'once' })).data).toHaveLength(1);
+  });
+
+  it('answers 409 when the key is reused with a different body', async () => {
+    const client = server.client();
+    await client.v1.customers.create({ name: 'First body' }, withKey('reused'));
+    await expect(client.v1.customers.create({ name: 'Second body' }, withKey('reused'))).rejects.toMatchObject({
+      status: 409,
+      message: expect.stringContaining('different request'),
+    });
+    await expect(client.v1.customers.setName({ customer_id: (await client.v1.customers.list()).data[0]!.id, name: 'x' }, withKey('reused'))).rejects.toMatchObject({
+      status: 409,
+    });
+  });
+
+  it('frees the key when the request fails, so a corrected retry may use it', async () => {
+    const client = server.client();
+    await client.v1.customers.create({ name: 'Holder', ingest_aliases: ['held'] });
+    await expect(client.v1.customers.create({ name: 'Clash', ingest_aliases: ['held'] }, withKey('retry-me'))).rejects.toMatchObject({ status: 409 });
+    await expect(client.v1.customers.create({ name: '' }, withKey('retry-me'))).rejects.toMatchObject({ status: 400 });
+    const fixed = await client.v1.customers.create({ name: 'Clash', ingest_aliases: ['not-held'] }, withKey('retry-me'));
+    expect(fixed.data.ingest_aliases).toEqual(['not-held']);
+  });
+
+  it('keeps keys per tenant', async () => {
+    const acme = await server.client().v1.customers.create({ name: 'Acme side' }, withKey('shared-key'));
+    const other = await server.client(await server.keyFor('umbrella')).v1.customers.create({ name: 'Umbrella side' }, withKey('shared-key'));
+    expect(other.data.id).not.toBe(acme.data.id);
+    expect(other.data.name).toBe('Umbrella side');
+  });
+
+  it('creates one customer when the same keyed request arrives many times at once', async () => {
+    const attempts = await Promise.allSettled(
+      Array.from({ length: 8 }, () => server.client().v1.customers.create({ name: 'Stampede', ingest_aliases: ['stampede'] }, withKey('stampede'))),
+    );
+    const ids = new Set(attempts.flatMap((a) => (a.status === 'fulfilled' ? [a.value.data.id] : [])));
+    expect(ids.size).toBe(1);
+    for (const attempt of attempts) {
+      if (attempt.status === 'rejected') expect(attempt.reason).toMatchObject({ status: 409, message: expect.stringContaining('in progress') });
+    }
+    expect((await server.client().v1.customers.list({ ingest_alias: 'stampede' })).data).toHaveLength(1);
+  });
+
+  it('keeps a key for 24 hours by the clock, then lets it be used afresh', async () => {
+    const client = server.client();
+    const first = await client.v1.customers.create({ name: 'Day one' }, withKey('daily'));
+    await advance('2024-05-01T23:00:00Z');
+    expect((await client.v1.customers.create({ name: 'Day one' }, withKey('daily'))).data.id).toBe(first.data.id);
+    await advance('2024-05-02T00:00:01Z');
+    const later = await client.v1.customers.create({ name: 'Day two' }, withKey('daily'));
+    expect(later.data.id).not.toBe(first.data.id);
+  });
+
+  it('rejects an over-long key with a 400 naming the header', async () => {
+    await expect(server.client().v1.customers.create({ name: 'x' }, withKey('k'.repeat(256)))).rejects.toMatchObject({
+      status: 400,
+      error: { message: 'Idempotency-Key: must be 1 to 255 characters' },
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENGINES } from '../helpers/database.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+describe.each(ENGINES)('API keys and tenant isolation on %s', (engine) => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine });
+  });
+  afterAll(() => server.stop());
+
+  it('answers 401 without a key, with an unknown key, and with a malformed header', async () => {
+    await expect(server.client('allot_not-a-real-key').v1.customers.list()).rejects.toMatchObject({
+      status: 401,
+      message: expect.stringContaining('Invalid or revoked API key'),
+    });
+    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: `Bearer` }] as Array<Record<string, string>>) {
+      const response = await fetch(`${server.baseURL}/v1/customers`, { headers });
+      expect(response.status).toBe(401);
+      expect(await response.json()).toEqual({ message: expect.stringContaining('Authorization: Bearer') });
+    }
+  });
+
+  it("hides one tenant's customers from another tenant's key (404, not 403)", async () => {
+    const acme = server.client();
+    const globex = server.client(await server.keyFor('globex'));
+    const secret = await acme.v1.customers.create({ name: 'Acme only', ingest_aliases: ['shared-name'] });
+
+    await expect(globex.v1.customers.retrieve({ customer_id: secret.data.id })).rejects.toMatchObject({ status: 404 });
+    await expect(globex.v1.customers.archive({ id: secret.data.id })).rejects.toMatchObject({ status: 404 });
+    await expect(globex.v1.customers.setName({ customer_id: secret.data.id, name: 'stolen' })).rejects.toMatchObject({ status: 404 });
+    await expect(globex.v1.customers.setIngestAliases({ customer_id: secret.data.id, ingest_aliases: [] })).rejects.toMatchObject({ status: 404 });
+    expect((await globex.v1.customers.list()).data).toEqual([]);
+    expect((await globex.v1.customers.list({ customer_ids: [secret.data.id] })).data).toEqual([]);
+
+    // Aliases are unique per tenant, not across tenants.
+    const own = await globex.v1.customers.create({ name: 'Globex', ingest_aliases: ['shared-name'] });
+    expect(own.data.ingest_aliases).toEqual(['shared-name']);
+    expect((await acme.v1.customers.retrieve({ customer_id: secret.data.id })).data.name).toBe('Acme only');
+  });
+
+  it('creates, lists and revokes keys over HTTP; a revoked key stops working', async () => {
+    const post = (path: string, body: unknown, key = server.key) =>
+      fetch(`${server.baseURL}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+
+    const created = await post('/v1/allot/api-keys/create', { name: 'ci' });
+    expect(created.status).toBe(200);
+    const { data } = (await created.json()) as { data: { id: string; key: string; key_prefix: string; name: string } };
+    expect(data.key).toMatch(/^allot_/);
+    expect(data.key.startsWith(data.key_prefix)).toBe(true);
+    expect((await server.client(data.key).v1.customers.list()).data).toBeInstanceOf(Array);
+
+    const listed = await fetch(`${server.baseURL}/v1/allot/api-keys`, { headers: { authorization: `Bearer ${server.key}` } });
+    const keys = ((await listed.json()) as { data: Array<{ id: string; name: string }> }).data;
+    expect(keys.map((k) => k.name)).toContain('ci');
+    expect(JSON.stringify(keys)).not.toContain(data.key);
+
+    const revoked = await post('/v1/allot/api-keys/revoke', { id: data.id });
+    expect(revoked.status).toBe(200);
+    expect(((await revoked.json()) as { data: { revoked_at: string | null } }).data.revoked_at).toBeTruthy();
+    await expect(server.client(data.key).v1.customers.list()).rejects.toMatchObject({ status: 401 });
+
+    // Revoking again, or another tenant's key, is a 404; a bad body is a 400 naming the field.
+    expect((await post('/v1/allot/api-keys/revoke', { id: data.id })).status).toBe(404);
+    const otherTenantKey = await post('/v1/allot/api-keys/create', {}, await server.keyFor('initech'));
+    const otherId = ((await otherTenantKey.json()) as { data: { id: string } }).data.id;
+    expect((await post('/v1/allot/api-keys/revoke', { id: otherId })).status).toBe(404);
+    const bad = await post('/v1/allot/api-keys/create', { name: 42 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { message: string }).message).toMatch(/^name: /);
+  });
+});

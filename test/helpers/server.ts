@@ -1,0 +1,79 @@
+import Metronome from '@metronome/sdk';
+import { TestClock, systemClock, type Clock } from '../../src/lib/clock.js';
+import type { Engine } from '../../src/lib/db/database.js';
+import { migrate } from '../../src/lib/db/migrate.js';
+import { buildServer } from '../../src/http/server.js';
+import type { App } from '../../src/http/types.js';
+import { createApiKey, ensureTenant } from '../../src/modules/tenants/service.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export interface TestServer {
+  baseURL: string;
+  database: TestDatabase;
+  clock: Clock;
+  /** The key of tenant `acme`, created with the server. */
+  key: string;
+  /** An SDK client for `key` (or another key), exactly as a user would make one. */
+  client(key?: string, options?: { maxRetries?: number }): Metronome;
+  /** A key for another tenant, creating the tenant when needed. */
+  keyFor(tenant: string): Promise<string>;
+  /** Stops the server and opens it again on the same database (migrations run again). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real Allot server listening on a free local port, on a fresh database of `engine`, with a
+ * test clock when `clockStart` is given.
+ */
+export async function startTestServer({
+  engine,
+  clockStart,
+  bodyLimit,
+}: {
+  engine: Engine;
+  clockStart?: string;
+  bodyLimit?: number;
+}): Promise<TestServer> {
+  const database = await createTestDatabase(engine);
+  const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
+  const clock = testClock ?? systemClock;
+
+  let app: App;
+  let baseURL = '';
+  const listen = async () => {
+    await migrate(database.db);
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit });
+    baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
+  };
+  await listen();
+
+  const keyFor = async (tenant: string) => {
+    const context = { db: database.db, clock };
+    const { id } = await ensureTenant(context, tenant);
+    return (await createApiKey(context, { tenantId: id, name: 'test' })).key;
+  };
+  const key = await keyFor('acme');
+
+  return {
+    get baseURL() {
+      return baseURL;
+    },
+    database,
+    clock,
+    key,
+    client(apiKey = key, options = {}) {
+      return new Metronome({ bearerToken: apiKey, baseURL, maxRetries: options.maxRetries ?? 0 });
+    },
+    keyFor,
+    async restart() {
+      await app.close();
+      await database.reopen();
+      await listen();
+    },
+    async stop() {
+      await app.close();
+      await database.destroy();
+    },
+  };
+}
