@@ -2,7 +2,6 @@ CREATE TABLE customers (
   tenant_id     uuid NOT NULL REFERENCES tenants (id),
   id            uuid NOT NULL,
   name          text NOT NULL,
-  external_id   text,
   custom_fields jsonb NOT NULL DEFAULT '{}',
   created_at    timestamptz NOT NULL,
   updated_at    timestamptz NOT NULL,

@@ -29,8 +29,10 @@ export interface Config {
  * An invalid value stops start-up with a message naming the variable.
  */
 export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?: string; testClock?: string } = {}): Config {
+  // An empty variable (`DATABASE_URL=` in an env file) means "not set".
+  const setVariables = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = environment.safeParse({
-    ...env,
+    ...setVariables,
     ...(flags.port !== undefined ? { PORT: flags.port } : {}),
     ...(flags.host !== undefined ? { HOST: flags.host } : {}),
     ...(flags.testClock !== undefined ? { ALLOT_TEST_CLOCK: flags.testClock } : {}),

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AppError, Invalid } from '../lib/errors.js';
+import { AppError, Conflict, Invalid } from '../lib/errors.js';
 import type { App } from './types.js';
 
 /** The error body of every failed request: a message naming what was wrong, and, for bad input, each offending field. */
@@ -25,8 +25,14 @@ export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: numb
     if (error instanceof Invalid) {
       return reply.code(400).send({ message: error.message, errors: [{ field: error.field, message: error.message.slice(error.field.length + 2) }] } satisfies ErrorBody);
     }
+    if (error instanceof Conflict && !error.retryable) reply.header('x-should-retry', 'false');
     if (error instanceof AppError) {
       return reply.code(error.status).send({ message: error.message } satisfies ErrorBody);
+    }
+    const sqlState = (error as { code?: unknown }).code;
+    if (sqlState === '40P01' || sqlState === '40001') {
+      // A deadlock or serialization failure: the transaction was rolled back whole; a retry may succeed.
+      return reply.code(409).send({ message: 'The request collided with a concurrent change and was not applied; retry it' } satisfies ErrorBody);
     }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ message: `Request body is larger than the limit of ${bodyLimit} bytes` } satisfies ErrorBody);

@@ -1,31 +1,39 @@
 import { createHash } from 'node:crypto';
 import stableStringify from 'safe-stable-stringify';
 import type { ServiceContext } from '../lib/context.js';
+import { beginTransaction, databaseWithin, type OpenTransaction } from '../lib/db/database.js';
 import { Conflict, Invalid } from '../lib/errors.js';
 import * as repo from './idempotencyRepo.js';
 import type { App } from './types.js';
 
 /** How long a key and its response are kept (the API promises at least 24 h). */
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
-/** A reservation older than this, never completed, belongs to a request whose process died. */
-const ABANDONED_AFTER_MS = 60 * 1000;
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { key: string; replayed: boolean } | null;
+    idempotency: { key: string; transaction: OpenTransaction; ended: boolean } | null;
+  }
+  interface FastifyContextConfig {
+    /** False on a route whose response holds a secret (a new API key): it is never stored, so the header is refused there. */
+    idempotency?: boolean;
   }
 }
 
 /**
- * `Idempotency-Key` on mutations. The first request with a key reserves it; when it succeeds
- * (2xx) its response is stored and every later request with the same key and the same body gets
- * that response again (header `Idempotent-Replayed: true`). The same key with a different method,
- * path or body is a 409, and so is a second request while the first is still running. A request
- * that fails frees the key, so the client can correct it and retry under the same key.
+ * `Idempotency-Key` on mutations, exactly once. A request with a key runs in one transaction
+ * that claims the key, makes the change and stores the response; it commits just before the
+ * response is sent. So a crash at any point leaves neither the change nor the key, and a retry
+ * runs afresh; a success leaves both, and every later request with the same key and body gets
+ * the stored response (header `Idempotent-Replayed: true`) without running again.
  *
- * The body is compared after JSON parsing with keys sorted, so formatting and key order do not
- * matter. Keys are per tenant and kept for 24 hours by the injected clock.
+ * - Same key, different method, path or body: 409. Bodies are compared after JSON parsing with
+ *   keys sorted, so formatting and key order do not matter.
+ * - A duplicate that arrives while the first is running waits for it (on PostgreSQL, on the
+ *   key's row; PGlite runs one transaction at a time) and then replays its response.
+ * - Only 2xx responses are kept: a request that fails leaves no trace, so the client can correct
+ *   it and retry under the same key.
+ * - Keys are per tenant and kept for 24 hours by the injected clock.
  */
 export function registerIdempotency(app: App, { db, clock }: ServiceContext): void {
   app.decorateRequest('idempotency', null);
@@ -34,6 +42,9 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
     const header = request.headers['idempotency-key'];
     if (header === undefined || !MUTATIONS.has(request.method) || !request.auth) return;
     const key = Array.isArray(header) ? header[0]! : header;
+    if (request.routeOptions.config.idempotency === false) {
+      throw new Invalid('Idempotency-Key', 'is not accepted on this route, because its response holds a secret that Allot does not store');
+    }
     if (key.length < 1 || key.length > 255) throw new Invalid('Idempotency-Key', 'must be 1 to 255 characters');
 
     const tenantId = request.auth.tenantId;
@@ -41,28 +52,32 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
       .update(`${request.method} ${request.url}\n${stableStringify(request.body ?? null)}`)
       .digest('hex');
     const now = clock.now();
-    const reserved = await repo.reserveKey(db, {
-      tenantId,
-      key,
-      fingerprint,
-      now,
-      expiredBefore: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
-      abandonedBefore: new Date(now.getTime() - ABANDONED_AFTER_MS),
-    });
-    if (reserved) {
-      request.idempotency = { key, replayed: false };
-      return;
+    const transaction = await beginTransaction(db);
+    let stored: repo.StoredIdempotencyKey | undefined;
+    try {
+      const claimed = await repo.claimKey(transaction.tx, {
+        tenantId,
+        key,
+        fingerprint,
+        now,
+        expiredBefore: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
+      });
+      if (claimed) {
+        request.idempotency = { key, transaction, ended: false };
+        request.context = { db: databaseWithin(transaction.tx, db.engine), clock };
+        return;
+      }
+      stored = await repo.findKey(transaction.tx, tenantId, key);
+    } finally {
+      if (!request.idempotency) await transaction.rollback();
     }
 
-    const stored = await repo.findKey(db, tenantId, key);
-    if (!stored) throw new Conflict(`Idempotency-Key ${key} was released while this request arrived; retry it`);
+    if (!stored || stored.response_status === null) {
+      throw new Conflict(`A request with Idempotency-Key ${key} is still in progress; retry it shortly`, { retryable: true });
+    }
     if (stored.fingerprint !== fingerprint) {
       throw new Conflict(`Idempotency-Key ${key} was already used with a different request; use a new key for a new request`);
     }
-    if (stored.response_status === null) {
-      throw new Conflict(`A request with Idempotency-Key ${key} is still in progress; retry it shortly`);
-    }
-    request.idempotency = { key, replayed: true };
     reply.code(stored.response_status).header('idempotent-replayed', 'true');
     if (stored.response_type) reply.type(stored.response_type);
     return reply.send(stored.response_body);
@@ -70,27 +85,40 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
 
   app.addHook('onSend', async (request, reply, payload) => {
     const held = request.idempotency;
-    if (!held || held.replayed) return payload;
-    const tenantId = request.auth.tenantId;
-    try {
-      const succeeded = reply.statusCode >= 200 && reply.statusCode < 300;
-      if (succeeded && (typeof payload === 'string' || payload == null)) {
-        const type = reply.getHeader('content-type');
-        await repo.storeResponse(db, {
-          tenantId,
-          key: held.key,
-          status: reply.statusCode,
-          type: typeof type === 'string' ? type : null,
-          body: payload ?? '',
-        });
-      } else {
-        await repo.releaseKey(db, tenantId, held.key);
-      }
-    } catch (error) {
-      // The request itself is done; a key left reserved is taken over once it counts as abandoned.
-      request.log.error({ err: error, idempotencyKey: held.key }, 'could not record the idempotent response');
+    if (!held || held.ended) return payload;
+    held.ended = true;
+    const succeeded = reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload == null);
+    if (!succeeded) {
+      await held.transaction.rollback();
+      return payload;
     }
-    return payload;
+    try {
+      const type = reply.getHeader('content-type');
+      await repo.storeResponse(held.transaction.tx, {
+        tenantId: request.auth.tenantId,
+        key: held.key,
+        status: reply.statusCode,
+        type: typeof type === 'string' ? type : null,
+        body: (payload as string | null) ?? '',
+      });
+      await held.transaction.commit();
+      return payload;
+    } catch (error) {
+      // Nothing was committed: the client must not see a success, and may retry with the key.
+      request.log.error({ err: error, idempotencyKey: held.key }, 'could not commit an idempotent request');
+      await held.transaction.rollback().catch(() => {});
+      reply.code(500).type('application/json; charset=utf-8');
+      return JSON.stringify({ message: 'Internal server error: the request was not applied; retry it with the same Idempotency-Key' });
+    }
+  });
+
+  // A reply that never reached onSend (the connection dropped first) must not leave its transaction open.
+  app.addHook('onResponse', async (request) => {
+    const held = request.idempotency;
+    if (held && !held.ended) {
+      held.ended = true;
+      await held.transaction.rollback();
+    }
   });
 }
 

@@ -8,26 +8,26 @@ export interface StoredIdempotencyKey {
 }
 
 /**
- * Reserves `key` for a request. It succeeds when the key is new, when the stored row has expired
- * (created before `expiredBefore`), or when the row is a reservation for the same request that
- * was abandoned (locked before `abandonedBefore`: the process handling it died).
+ * Claims `key` for the request running in `tx`: true when the key is new or its row has expired
+ * (created before `expiredBefore`). On PostgreSQL, while another transaction holds an uncommitted
+ * claim on the same key, this waits for it to end — so a duplicate arriving mid-request replays
+ * the first one's response instead of running again.
  */
-export async function reserveKey(
+export async function claimKey(
   tx: Queryable,
-  row: { tenantId: string; key: string; fingerprint: string; now: Date; expiredBefore: Date; abandonedBefore: Date },
+  row: { tenantId: string; key: string; fingerprint: string; now: Date; expiredBefore: Date },
 ): Promise<boolean> {
-  const reserved = await tx.query(
-    `INSERT INTO idempotency_keys AS stored (tenant_id, key, fingerprint, created_at, locked_at)
-     VALUES ($1, $2, $3, $4, $4)
+  const claimed = await tx.query(
+    `INSERT INTO idempotency_keys AS stored (tenant_id, key, fingerprint, created_at)
+     VALUES ($1, $2, $3, $4)
      ON CONFLICT (tenant_id, key) DO UPDATE
-        SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at, locked_at = EXCLUDED.locked_at,
+        SET fingerprint = EXCLUDED.fingerprint, created_at = EXCLUDED.created_at,
             response_status = NULL, response_type = NULL, response_body = NULL
       WHERE stored.created_at < $5
-         OR (stored.response_status IS NULL AND stored.locked_at < $6 AND stored.fingerprint = EXCLUDED.fingerprint)
      RETURNING 1`,
-    [row.tenantId, row.key, row.fingerprint, row.now, row.expiredBefore, row.abandonedBefore],
+    [row.tenantId, row.key, row.fingerprint, row.now, row.expiredBefore],
   );
-  return reserved.length > 0;
+  return claimed.length > 0;
 }
 
 export async function findKey(tx: Queryable, tenantId: string, key: string): Promise<StoredIdempotencyKey | undefined> {
@@ -44,15 +44,10 @@ export async function storeResponse(
   row: { tenantId: string; key: string; status: number; type: string | null; body: string },
 ): Promise<void> {
   await tx.query(
-    `UPDATE idempotency_keys SET response_status = $3, response_type = $4, response_body = $5, locked_at = NULL
+    `UPDATE idempotency_keys SET response_status = $3, response_type = $4, response_body = $5
       WHERE tenant_id = $1 AND key = $2`,
     [row.tenantId, row.key, row.status, row.type, row.body],
   );
-}
-
-/** Frees a reservation whose request did not succeed, so the client may try again with the same key. */
-export async function releaseKey(tx: Queryable, tenantId: string, key: string): Promise<void> {
-  await tx.query('DELETE FROM idempotency_keys WHERE tenant_id = $1 AND key = $2 AND response_status IS NULL', [tenantId, key]);
 }
 
 export async function purgeKeys(tx: Queryable, createdBefore: Date): Promise<number> {

@@ -44,6 +44,10 @@ export async function buildServer(options: ServerOptions): Promise<App> {
 
   const context: ServiceContext = { db: options.db, clock: options.clock };
   registerErrorHandling(app, { bodyLimit });
+  app.decorateRequest('context', null as never);
+  app.addHook('onRequest', async (request) => {
+    request.context = context;
+  });
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -63,8 +67,8 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerHealth(app, context);
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
-  registerApiKeyRoutes(app, context);
-  registerCustomerRoutes(app, context);
+  registerApiKeyRoutes(app);
+  registerCustomerRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
 
   await app.ready();

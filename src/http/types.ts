@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ServiceContext } from '../lib/context.js';
 import type { Auth } from '../modules/tenants/service.js';
 
 /** The Fastify instance with zod schemas as its type provider: handlers see parsed, typed input. */
@@ -9,6 +10,11 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the auth hook on every route that is not public. */
     auth: Auth;
+    /**
+     * What services run against for this request: the server's database and clock, or, for a
+     * request with an Idempotency-Key, its own transaction (see `http/idempotency.ts`).
+     */
+    context: ServiceContext;
   }
   interface FastifyContextConfig {
     /** A public route needs no API key (health, metrics, the OpenAPI document). */

@@ -22,8 +22,18 @@ export class NotFound extends AppError {
   readonly status = 404;
 }
 
+/**
+ * A request that contradicts the current state. Most conflicts stay conflicts however often the
+ * request is sent (`retryable: false`, the default); the HTTP layer then tells SDK clients not to
+ * retry, since they retry every 409 otherwise.
+ */
 export class Conflict extends AppError {
   readonly status = 409;
+  readonly retryable: boolean;
+  constructor(message: string, { retryable = false }: { retryable?: boolean } = {}) {
+    super(message);
+    this.retryable = retryable;
+  }
 }
 
 export class Unauthorized extends AppError {

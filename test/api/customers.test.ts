@@ -21,7 +21,7 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     });
     expect(created.data).toEqual({
       id: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      external_id: created.data.id,
+      external_id: 'acme-ai',
       name: 'Acme AI',
       ingest_aliases: ['acme-ai', 'acme-ai@example.com'],
       custom_fields: { plan: 'team' },
@@ -37,7 +37,12 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     });
   });
 
-  it('treats external_id as one more alias, listed first, and truncates long names to 160 characters', async () => {
+  it('reports the id as external_id when there is no alias', async () => {
+    const created = await client.v1.customers.create({ name: 'No alias' });
+    expect(created.data.external_id).toBe(created.data.id);
+  });
+
+  it('treats external_id as the first alias, and truncates long names to 160 characters', async () => {
     const created = await client.v1.customers.create({
       name: 'x'.repeat(200),
       external_id: 'legacy-7',
@@ -46,6 +51,9 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     expect(created.data.external_id).toBe('legacy-7');
     expect(created.data.ingest_aliases).toEqual(['legacy-7', 'new-7']);
     expect(created.data.name).toHaveLength(160);
+    // Truncation counts characters, so an emoji at the boundary is kept whole or dropped whole.
+    const emoji = await client.v1.customers.create({ name: `${'y'.repeat(159)}😀😀` });
+    expect(emoji.data.name).toBe(`${'y'.repeat(159)}😀`);
     const byAlias = await client.v1.customers.list({ ingest_alias: 'legacy-7' });
     expect(byAlias.data.map((c) => c.id)).toEqual([created.data.id]);
   });
@@ -105,7 +113,7 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     const created = await client.v1.customers.create({ name: 'Renamed', ingest_aliases: ['old-alias'] });
     await client.v1.customers.setIngestAliases({ customer_id: created.data.id, ingest_aliases: ['alias-1', 'alias-2'] });
     const renamed = await client.v1.customers.setName({ customer_id: created.data.id, name: 'Renamed Inc' });
-    expect(renamed.data).toMatchObject({ name: 'Renamed Inc', ingest_aliases: ['alias-1', 'alias-2'] });
+    expect(renamed.data).toMatchObject({ name: 'Renamed Inc', ingest_aliases: ['alias-1', 'alias-2'], external_id: 'alias-1' });
     expect((await client.v1.customers.list({ ingest_alias: 'old-alias' })).data).toEqual([]);
     // The freed alias can be taken by someone else.
     await expect(client.v1.customers.create({ name: 'Taker', ingest_aliases: ['old-alias'] })).resolves.toBeTruthy();
@@ -115,15 +123,19 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     const owner = await client.v1.customers.create({ name: 'Owner', ingest_aliases: ['taken-alias'] });
     const other = await client.v1.customers.create({ name: 'Other' });
     const attempts = [
-      client.v1.customers.create({ name: 'Copycat', ingest_aliases: ['fresh', 'taken-alias'] }),
-      client.v1.customers.create({ name: 'Copycat', external_id: 'taken-alias' }),
-      client.v1.customers.setIngestAliases({ customer_id: other.data.id, ingest_aliases: ['taken-alias'] }),
+      () => client.v1.customers.create({ name: 'Copycat', ingest_aliases: ['fresh', 'taken-alias'] }),
+      () => client.v1.customers.create({ name: 'Copycat', external_id: 'taken-alias' }),
+      () => client.v1.customers.setIngestAliases({ customer_id: other.data.id, ingest_aliases: ['taken-alias'] }),
     ];
     for (const attempt of attempts) {
-      await expect(attempt).rejects.toMatchObject({
-        status: 409,
-        message: expect.stringContaining(`"taken-alias" (customer ${owner.data.id})`),
-      });
+      const error = await attempt().then(
+        () => expect.fail('the alias should have been refused'),
+        (rejection: { status: number; message: string; headers: Headers }) => rejection,
+      );
+      expect(error.status).toBe(409);
+      expect(error.message).toContain(`"taken-alias" (customer ${owner.data.id})`);
+      // A retry cannot help, and the SDK is told so (it retries other 409s).
+      expect(error.headers.get('x-should-retry')).toBe('false');
     }
     // Nothing was half-stored: "fresh" was not claimed by the failed create.
     await expect(client.v1.customers.create({ name: 'Fresh', ingest_aliases: ['fresh'] })).resolves.toBeTruthy();
@@ -142,6 +154,30 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     expect(lost).toHaveLength(5);
     for (const loss of lost) expect(loss.reason).toMatchObject({ status: 409 });
     expect((await client.v1.customers.list({ ingest_alias: 'contested' })).data).toHaveLength(1);
+  });
+
+  it('never deadlocks when customers claim the same aliases in opposite orders', async () => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 10 }, (_, i) => [
+        client.v1.customers.create({ name: `Forward ${i}`, ingest_aliases: [`p-${i}`, `q-${i}`] }),
+        client.v1.customers.create({ name: `Backward ${i}`, ingest_aliases: [`q-${i}`, `p-${i}`] }),
+      ]).flat(),
+    );
+    const statuses = results.map((r) => (r.status === 'fulfilled' ? 200 : (r.reason as { status: number }).status));
+    expect(statuses.filter((s) => s === 200)).toHaveLength(10);
+    expect(statuses.filter((s) => s !== 200).every((s) => s === 409)).toBe(true);
+  });
+
+  it('refuses the NUL character with a 400 naming the field, in bodies and queries', async () => {
+    const cases: Array<[() => Promise<unknown>, RegExp]> = [
+      [() => client.v1.customers.create({ name: 'a\u0000b' }), /^name: must not contain the NUL/],
+      [() => client.v1.customers.create({ name: 'a', ingest_aliases: ['x\u0000'] }), /^ingest_aliases\.0: must not contain the NUL/],
+      [() => client.v1.customers.create({ name: 'a', custom_fields: { k: 'v\u0000' } }), /^custom_fields\.k: must not contain the NUL/],
+      [() => client.v1.customers.list({ ingest_alias: 'a\u0000b' }), /^ingest_alias: must not contain the NUL/],
+    ];
+    for (const [attempt, message] of cases) {
+      await expect(attempt()).rejects.toMatchObject({ status: 400, error: { message: expect.stringMatching(message) } });
+    }
   });
 
   it('answers 404 for an unknown or malformed customer id', async () => {

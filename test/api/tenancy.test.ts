@@ -70,6 +70,15 @@ describe.each(ENGINES)('API keys and tenant isolation on %s', (engine) => {
     const otherTenantKey = await post('/v1/allot/api-keys/create', {}, await server.keyFor('initech'));
     const otherId = ((await otherTenantKey.json()) as { data: { id: string } }).data.id;
     expect((await post('/v1/allot/api-keys/revoke', { id: otherId })).status).toBe(404);
+    // The tenant's last live key cannot be revoked: that would lock the tenant out.
+    const lonely = await server.keyFor('hooli');
+    const lonelyKeys = await fetch(`${server.baseURL}/v1/allot/api-keys`, { headers: { authorization: `Bearer ${lonely}` } });
+    const lonelyId = ((await lonelyKeys.json()) as { data: Array<{ id: string }> }).data[0]!.id;
+    const refused = await post('/v1/allot/api-keys/revoke', { id: lonelyId }, lonely);
+    expect(refused.status).toBe(409);
+    expect(((await refused.json()) as { message: string }).message).toContain('last live key');
+    expect((await server.client(lonely).v1.customers.list()).data).toEqual([]);
+
     const bad = await post('/v1/allot/api-keys/create', { name: 42 });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { message: string }).message).toMatch(/^name: /);

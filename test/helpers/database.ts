@@ -15,6 +15,8 @@ export function serverUrl(): string {
 export interface TestDatabase {
   engine: Engine;
   db: Database;
+  /** The connection URL (PostgreSQL only). */
+  url?: string;
   /** Closes the connection and opens the same database again, as a restarted server would. */
   reopen(): Promise<Database>;
   /** Closes the database and deletes it. */
@@ -58,6 +60,7 @@ export async function createTestDatabase(engine: Engine, { dataDir }: { dataDir?
   let db = openPostgres({ url: url.toString(), poolSize: 5 });
   return {
     engine,
+    url: url.toString(),
     get db() {
       return db;
     },

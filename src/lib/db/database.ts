@@ -30,3 +30,70 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   if (code !== '23505') return false;
   return constraint === undefined || (error as { constraint?: unknown }).constraint === constraint;
 }
+
+/** A transaction opened now and ended later by an explicit commit or rollback (for work that spans hooks). */
+export interface OpenTransaction {
+  tx: Transaction;
+  commit(): Promise<void>;
+  rollback(): Promise<void>;
+}
+
+const ROLLED_BACK = Symbol('rolled back');
+
+/**
+ * Opens a transaction on `db` that stays open until `commit()` or `rollback()` is called. It is
+ * built on `db.transaction`, so both engines get it without engine-specific code.
+ */
+export function beginTransaction(db: Database): Promise<OpenTransaction> {
+  return new Promise((opened, failedToOpen) => {
+    let end!: (outcome: 'commit' | typeof ROLLED_BACK) => void;
+    let isOpen = false;
+    const finished = db.transaction(async (tx) => {
+      const outcome = new Promise<'commit' | typeof ROLLED_BACK>((resolve) => (end = resolve));
+      isOpen = true;
+      opened({
+        tx,
+        async commit() {
+          end('commit');
+          await finished;
+        },
+        async rollback() {
+          end(ROLLED_BACK);
+          await finished.catch((error: unknown) => {
+            if (error !== ROLLED_BACK) throw error;
+          });
+        },
+      });
+      if ((await outcome) === ROLLED_BACK) throw ROLLED_BACK;
+    });
+    finished.catch((error: unknown) => {
+      if (!isOpen) failedToOpen(error);
+    });
+  });
+}
+
+/**
+ * The open transaction `tx` seen as a `Database`: queries run in it, and `transaction()` becomes
+ * a savepoint inside it, so a service written against `Database` runs unchanged inside a
+ * transaction its caller owns (the idempotent request). Closing it is the owner's business.
+ */
+export function databaseWithin(tx: Transaction, engine: Engine): Database {
+  let savepoints = 0;
+  return {
+    engine,
+    query: (text, params) => tx.query(text, params),
+    async transaction(work) {
+      const name = `nested_${++savepoints}`;
+      await tx.query(`SAVEPOINT ${name}`);
+      try {
+        const result = await work(tx);
+        await tx.query(`RELEASE SAVEPOINT ${name}`);
+        return result;
+      } catch (error) {
+        await tx.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        throw error;
+      }
+    },
+    async close() {},
+  };
+}

@@ -13,6 +13,11 @@ interface Migration {
   checksum: string;
 }
 
+/** A migration as its file is named, without `.sql`: `0002_customers`. */
+export function migrationName(migration: { version: number; name: string }): string {
+  return `${String(migration.version).padStart(4, '0')}_${migration.name}`;
+}
+
 const FILE_NAME = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 // Any constant works; it only has to be the same for every Allot process on one database.
 const MIGRATION_LOCK = 7_414_001;
@@ -64,10 +69,10 @@ export async function migrate(db: Database, migrations: Migration[] = loadMigrat
     for (const row of applied) {
       const known = migrations.find((migration) => migration.version === row.version);
       if (!known) {
-        throw new Error(`The database has migration ${row.version}_${row.name}, which this version of Allot does not know; run a newer Allot`);
+        throw new Error(`The database has migration ${migrationName(row)}, which this version of Allot does not know; run a newer Allot`);
       }
       if (known.checksum !== row.checksum) {
-        throw new Error(`Migration ${row.version}_${row.name} was changed after it was applied; add a new migration instead`);
+        throw new Error(`Migration ${migrationName(row)} was changed after it was applied; add a new migration instead`);
       }
     }
     const pending = migrations.filter((migration) => !appliedByVersion.has(migration.version));
@@ -79,6 +84,6 @@ export async function migrate(db: Database, migrations: Migration[] = loadMigrat
         migration.checksum,
       ]);
     }
-    return pending.map((migration) => `${String(migration.version).padStart(4, '0')}_${migration.name}`);
+    return pending.map(migrationName);
   });
 }

@@ -1,5 +1,5 @@
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PGlite, types } from '@electric-sql/pglite';
 import type { Database, Transaction } from './database.js';
 
@@ -14,7 +14,8 @@ export interface PgliteOptions {
  *
  * A persisted data directory may be opened by one process only: two would corrupt it. A lock
  * file (`allot.lock`, holding the owner's pid) guards it; a lock left by a dead process is taken
- * over.
+ * over. A lock naming this very process's pid is stale unless this process holds the directory:
+ * a container restarted after a crash often gets the same pid (1) again.
  */
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const releaseLock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
@@ -23,7 +24,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
     lite = await PGlite.create({
       ...(options.dataDir ? { dataDir: options.dataDir } : {}),
       // int8 as text, as `pg` returns it: counts and sums must not silently lose precision.
-      parsers: { [types.INT8]: (value: string) => value },
+      // `date` as YYYY-MM-DD text, as the pg engine returns it, not as a Date at UTC midnight.
+      parsers: { [types.INT8]: (value: string) => value, [types.DATE]: (value: string) => value },
     });
   } catch (error) {
     releaseLock();
@@ -60,18 +62,23 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Database>
   };
 }
 
+const heldDataDirs = new Set<string>();
+
 function lockDataDir(dataDir: string): () => void {
   mkdirSync(dataDir, { recursive: true });
+  const held = resolve(dataDir);
   const lockPath = join(dataDir, 'allot.lock');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lockPath, 'wx');
       writeSync(fd, String(process.pid));
       closeSync(fd);
+      heldDataDirs.add(held);
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
+        heldDataDirs.delete(held);
         process.off('exit', release);
         rmSync(lockPath, { force: true });
       };
@@ -80,7 +87,7 @@ function lockDataDir(dataDir: string): () => void {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number.parseInt(readFileSync(lockPath, 'utf8'), 10);
-      if (Number.isInteger(owner) && (owner === process.pid || isAlive(owner))) {
+      if (Number.isInteger(owner) && (owner === process.pid ? heldDataDirs.has(held) : isAlive(owner))) {
         throw new Error(
           `The data directory ${dataDir} is in use by process ${owner}. PGlite allows one process at a time: ` +
             'stop that process, or use its HTTP API instead (e.g. POST /v1/allot/api-keys/create).',

@@ -13,6 +13,7 @@ export function openPostgres(options: PostgresOptions): Database {
     connectionString: options.url,
     max: options.poolSize ?? 10,
     application_name: 'allot',
+    types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener the
   // process would crash. The next query gets a fresh connection.
@@ -26,6 +27,13 @@ export function openPostgres(options: PostgresOptions): Database {
     },
     async transaction(work) {
       const client = await pool.connect();
+      let broken = false;
+      // While a client is checked out the pool does not listen for its errors; a connection the
+      // server ends mid-transaction would otherwise crash the process instead of failing the query.
+      const onError = () => {
+        broken = true;
+      };
+      client.on('error', onError);
       const tx: Transaction = {
         async query(text, params) {
           const result = await client.query(text, params as unknown[] | undefined);
@@ -35,7 +43,6 @@ export function openPostgres(options: PostgresOptions): Database {
           await client.query(script);
         },
       };
-      let broken = false;
       try {
         await client.query('BEGIN');
         const result = await work(tx);
@@ -49,6 +56,7 @@ export function openPostgres(options: PostgresOptions): Database {
         }
         throw error;
       } finally {
+        client.off('error', onError);
         client.release(broken);
       }
     },
@@ -56,4 +64,19 @@ export function openPostgres(options: PostgresOptions): Database {
       await pool.end();
     },
   };
+}
+
+const DATE = 1082;
+const NUMERIC_ARRAY = 1231;
+const TEXT_ARRAY = 1009;
+const asText = (value: string) => value;
+
+/**
+ * The same JS types as PGlite: `numeric[]` as strings (pg's default would make money JS numbers)
+ * and `date` as `YYYY-MM-DD` text (pg's default is a local-time Date, which shifts with TZ).
+ */
+function typeParser(oid: number, format?: 'text' | 'binary') {
+  if (oid === DATE) return asText;
+  if (oid === NUMERIC_ARRAY) return pg.types.getTypeParser(TEXT_ARRAY as Parameters<typeof pg.types.getTypeParser>[0], 'text');
+  return pg.types.getTypeParser(oid, format ?? 'text');
 }

@@ -3,7 +3,6 @@ import type { Queryable } from '../../lib/db/database.js';
 export interface CustomerRow {
   id: string;
   name: string;
-  external_id: string | null;
   custom_fields: Record<string, string>;
   ingest_aliases: string[];
   created_at: Date;
@@ -12,7 +11,7 @@ export interface CustomerRow {
 }
 
 const SELECT_CUSTOMER = `
-  SELECT c.id, c.name, c.external_id, c.custom_fields, c.created_at, c.updated_at, c.archived_at,
+  SELECT c.id, c.name, c.custom_fields, c.created_at, c.updated_at, c.archived_at,
          COALESCE(aliases.list, '{}'::text[]) AS ingest_aliases
     FROM customers c
     LEFT JOIN LATERAL (
@@ -23,9 +22,9 @@ const SELECT_CUSTOMER = `
 
 export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<CustomerRow, 'ingest_aliases'>): Promise<void> {
   await tx.query(
-    `INSERT INTO customers (tenant_id, id, name, external_id, custom_fields, created_at, updated_at, archived_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [tenantId, row.id, row.name, row.external_id, JSON.stringify(row.custom_fields), row.created_at, row.updated_at, row.archived_at],
+    `INSERT INTO customers (tenant_id, id, name, custom_fields, created_at, updated_at, archived_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [tenantId, row.id, row.name, JSON.stringify(row.custom_fields), row.created_at, row.updated_at, row.archived_at],
   );
 }
 
@@ -33,9 +32,12 @@ export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<
 export async function replaceAliases(tx: Queryable, tenantId: string, customerId: string, aliases: string[]): Promise<void> {
   await tx.query('DELETE FROM customer_ingest_aliases WHERE tenant_id = $1 AND customer_id = $2', [tenantId, customerId]);
   if (aliases.length === 0) return;
+  // Inserted in alias order, one lock order for every writer, so that two customers claiming the
+  // same aliases in different orders cannot deadlock; `position` keeps the order the client sent.
   await tx.query(
     `INSERT INTO customer_ingest_aliases (tenant_id, customer_id, alias, position)
-     SELECT $1, $2, alias, position FROM unnest($3::text[]) WITH ORDINALITY AS t (alias, position)`,
+     SELECT $1, $2, alias, position FROM unnest($3::text[]) WITH ORDINALITY AS t (alias, position)
+      ORDER BY alias`,
     [tenantId, customerId, aliases],
   );
 }

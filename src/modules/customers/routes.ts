@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import type { ServiceContext } from '../../lib/context.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
 import * as schemas from './schemas.js';
@@ -8,8 +7,8 @@ import * as service from './service.js';
 function toCustomer(row: service.Customer): z.infer<typeof schemas.customer> {
   return {
     id: row.id,
-    // Metronome always returns an external_id; without one given, it is the customer's id.
-    external_id: row.external_id ?? row.id,
+    // Metronome's external_id is the first id events may use: the first ingest alias, else the id.
+    external_id: row.ingest_aliases[0] ?? row.id,
     ingest_aliases: row.ingest_aliases,
     name: row.name,
     custom_fields: row.custom_fields,
@@ -27,14 +26,14 @@ function toCustomerDetail(row: service.Customer): z.infer<typeof schemas.custome
 }
 
 /** Customers, at the Metronome paths (`v1.customers.*` in the SDK). */
-export function registerCustomerRoutes(app: App, context: ServiceContext): void {
+export function registerCustomerRoutes(app: App): void {
   const tags = ['customers'];
 
   app.post(
     '/v1/customers',
     { schema: { tags, body: schemas.createCustomerBody, response: { 200: z.object({ data: schemas.customer }) } } },
     async (request) => {
-      const created = await service.createCustomer(context, { tenantId: request.auth.tenantId, customer: request.body });
+      const created = await service.createCustomer(request.context, { tenantId: request.auth.tenantId, customer: request.body });
       return { data: toCustomer(created) };
     },
   );
@@ -43,7 +42,7 @@ export function registerCustomerRoutes(app: App, context: ServiceContext): void 
     '/v1/customers/:customer_id',
     { schema: { tags, params: schemas.customerIdParams, response: { 200: z.object({ data: schemas.customerDetail }) } } },
     async (request) => {
-      const found = await service.getCustomer(context, { tenantId: request.auth.tenantId, customerId: request.params.customer_id });
+      const found = await service.getCustomer(request.context, { tenantId: request.auth.tenantId, customerId: request.params.customer_id });
       return { data: toCustomerDetail(found) };
     },
   );
@@ -59,7 +58,7 @@ export function registerCustomerRoutes(app: App, context: ServiceContext): void 
     },
     async (request) => {
       const { limit, next_page, only_archived, ingest_alias, customer_ids } = request.query;
-      const page = await service.listCustomers(context, {
+      const page = await service.listCustomers(request.context, {
         tenantId: request.auth.tenantId,
         query: { limit, nextPage: next_page, onlyArchived: only_archived, ingestAlias: ingest_alias, customerIds: customer_ids },
       });
@@ -71,7 +70,7 @@ export function registerCustomerRoutes(app: App, context: ServiceContext): void 
     '/v1/customers/archive',
     { schema: { tags, body: schemas.archiveCustomerBody, response: { 200: z.object({ data: z.object({ id: z.string() }) }) } } },
     async (request) => {
-      await service.archiveCustomer(context, { tenantId: request.auth.tenantId, customerId: request.body.id });
+      await service.archiveCustomer(request.context, { tenantId: request.auth.tenantId, customerId: request.body.id });
       return { data: { id: request.body.id } };
     },
   );
@@ -80,7 +79,7 @@ export function registerCustomerRoutes(app: App, context: ServiceContext): void 
     '/v1/customers/:customer_id/setIngestAliases',
     { schema: { tags, params: schemas.customerIdParams, body: schemas.setIngestAliasesBody } },
     async (request, reply) => {
-      await service.setIngestAliases(context, {
+      await service.setIngestAliases(request.context, {
         tenantId: request.auth.tenantId,
         customerId: request.params.customer_id,
         aliases: request.body.ingest_aliases,
@@ -93,7 +92,7 @@ export function registerCustomerRoutes(app: App, context: ServiceContext): void 
     '/v1/customers/:customer_id/setName',
     { schema: { tags, params: schemas.customerIdParams, body: schemas.setNameBody, response: { 200: z.object({ data: schemas.customer }) } } },
     async (request) => {
-      const renamed = await service.setName(context, {
+      const renamed = await service.setName(request.context, {
         tenantId: request.auth.tenantId,
         customerId: request.params.customer_id,
         name: request.body.name,

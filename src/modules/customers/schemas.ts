@@ -1,22 +1,22 @@
 import { z } from 'zod';
 import { isUuid } from '../../lib/ids.js';
+import { text, truncate } from '../../lib/text.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
 const NAME_LENGTH = 160;
-const name = z
-  .string()
+const name = text()
   .trim()
   .min(1, 'must not be empty')
-  .transform((value) => value.slice(0, NAME_LENGTH));
-const alias = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+  .transform((value) => truncate(value, NAME_LENGTH));
+const alias = text().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
 const aliases = z.array(alias).max(100, 'at most 100 aliases');
-const customFields = z.record(z.string().min(1, 'keys must not be empty'), z.string());
+const customFields = z.record(text().min(1, 'keys must not be empty'), text());
 
 export const createCustomerBody = z.strictObject({
   name,
   ingest_aliases: aliases.optional(),
   custom_fields: customFields.optional(),
-  external_id: alias.optional().describe('Deprecated in favour of ingest_aliases; treated as one more alias'),
+  external_id: alias.optional().describe('Deprecated in favour of ingest_aliases; taken as the first ingest alias'),
 });
 
 export const customerIdParams = z.object({ customer_id: z.string() });
@@ -32,8 +32,8 @@ const idList = z
 
 export const listCustomersQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(100),
-  next_page: z.string().optional(),
-  ingest_alias: z.string().optional(),
+  next_page: text().optional(),
+  ingest_alias: text().optional(),
   customer_ids: idList.optional(),
   only_archived: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
 });

@@ -15,8 +15,8 @@ export interface NewCustomer {
 }
 
 /**
- * Creates a customer. `external_id` (Metronome's older name for an alias) is one more ingest
- * alias, listed first; repeated aliases are kept once. An alias another live customer of the
+ * Creates a customer. `external_id` (Metronome's older name for an alias) becomes the first
+ * ingest alias; repeated aliases are kept once. An alias another live customer of the
  * tenant uses is a 409 naming it.
  */
 export async function createCustomer(
@@ -32,7 +32,6 @@ export async function createCustomer(
       await repo.insertCustomer(tx, tenantId, {
         id,
         name: customer.name,
-        external_id: customer.external_id ?? null,
         custom_fields: customer.custom_fields ?? {},
         created_at: now,
         updated_at: now,

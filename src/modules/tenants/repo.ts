@@ -65,6 +65,12 @@ export async function listApiKeys(tx: Queryable, tenantId: string): Promise<ApiK
   );
 }
 
+export async function countLiveKeys(tx: Queryable, tenantId: string): Promise<number> {
+  // Locks the tenant's live keys so that two concurrent revocations cannot both pass the count.
+  const rows = await tx.query<{ id: string }>('SELECT id FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL FOR UPDATE', [tenantId]);
+  return rows.length;
+}
+
 /** Revokes a live key; returns it, or undefined when the tenant has no such live key. */
 export async function revokeApiKey(tx: Queryable, tenantId: string, id: string, at: Date): Promise<ApiKeyRow | undefined> {
   const rows = await tx.query<ApiKeyRow>(

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ServiceContext } from '../../lib/context.js';
+import { text } from '../../lib/text.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
 import * as service from './service.js';
@@ -23,19 +23,20 @@ function toApiKey(row: { id: string; name: string; key_prefix: string; created_a
 }
 
 /** Allot's own API-key management (Metronome has no such endpoint): keys of the caller's tenant. */
-export function registerApiKeyRoutes(app: App, context: ServiceContext): void {
+export function registerApiKeyRoutes(app: App): void {
   app.post(
     '/v1/allot/api-keys/create',
     {
+      config: { idempotency: false },
       schema: {
         tags: ['allot'],
         description: 'Creates an API key for the caller\'s tenant. The key is in this response only.',
-        body: z.strictObject({ name: z.string().min(1).max(200).default('api key') }).default({ name: 'api key' }),
+        body: z.strictObject({ name: text().min(1).max(200).default('api key') }).default({ name: 'api key' }),
         response: { 200: z.object({ data: apiKey.extend({ key: z.string() }) }) },
       },
     },
     async (request) => {
-      const created = await service.createApiKey(context, { tenantId: request.auth.tenantId, name: request.body.name });
+      const created = await service.createApiKey(request.context, { tenantId: request.auth.tenantId, name: request.body.name });
       return { data: { ...toApiKey({ ...created, revoked_at: null }), key: created.key } };
     },
   );
@@ -44,7 +45,7 @@ export function registerApiKeyRoutes(app: App, context: ServiceContext): void {
     '/v1/allot/api-keys',
     { schema: { tags: ['allot'], response: { 200: z.object({ data: z.array(apiKey), next_page: z.null() }) } } },
     async (request) => {
-      const keys = await service.listApiKeys(context, request.auth.tenantId);
+      const keys = await service.listApiKeys(request.context, request.auth.tenantId);
       return { data: keys.map(toApiKey), next_page: null };
     },
   );
@@ -59,7 +60,7 @@ export function registerApiKeyRoutes(app: App, context: ServiceContext): void {
       },
     },
     async (request) => {
-      const revoked = await service.revokeApiKey(context, { tenantId: request.auth.tenantId, id: request.body.id });
+      const revoked = await service.revokeApiKey(request.context, { tenantId: request.auth.tenantId, id: request.body.id });
       return { data: toApiKey(revoked) };
     },
   );

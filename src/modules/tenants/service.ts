@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
-import { NotFound } from '../../lib/errors.js';
+import { Conflict, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import * as repo from './repo.js';
 
@@ -76,9 +76,17 @@ export async function listApiKeys({ db }: ServiceContext, tenantId: string): Pro
   return repo.listApiKeys(db, tenantId);
 }
 
-/** Revokes one of the tenant's keys; the key stops working with the next request. */
+/**
+ * Revokes one of the tenant's keys; the key stops working with the next request. The tenant's
+ * last live key cannot be revoked (409): that would lock the tenant out of its own data.
+ */
 export async function revokeApiKey({ db, clock }: ServiceContext, { tenantId, id }: { tenantId: string; id: string }): Promise<repo.ApiKeyRow> {
-  const revoked = isUuid(id) ? await db.transaction((tx) => repo.revokeApiKey(tx, tenantId, id, clock.now())) : undefined;
-  if (!revoked) throw new NotFound(`No live API key with id ${id}`);
-  return revoked;
+  if (!isUuid(id)) throw new NotFound(`No live API key with id ${id}`);
+  return db.transaction(async (tx) => {
+    const liveKeys = await repo.countLiveKeys(tx, tenantId);
+    const revoked = await repo.revokeApiKey(tx, tenantId, id, clock.now());
+    if (!revoked) throw new NotFound(`No live API key with id ${id}`);
+    if (liveKeys <= 1) throw new Conflict(`API key ${id} is the tenant's last live key; create another before revoking it`);
+    return revoked;
+  });
 }

@@ -1,0 +1,21 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to PGlite in ./.allot on 127.0.0.1:8080', () => {
+    expect(loadConfig({})).toMatchObject({ port: 8080, host: '127.0.0.1', databaseUrl: undefined, dataDir: './.allot', testClockStart: undefined });
+  });
+
+  it('lets flags win over the environment and treats empty variables as unset', () => {
+    const config = loadConfig({ PORT: '9000', DATABASE_URL: '', ALLOT_TEST_CLOCK: '2024-01-01T00:00:00Z' }, { port: '9100', testClock: '2025-01-01T00:00:00+01:00' });
+    expect(config.port).toBe(9100);
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.testClockStart?.toISOString()).toBe('2024-12-31T23:00:00.000Z');
+  });
+
+  it('names the variable that is wrong', () => {
+    expect(() => loadConfig({ PORT: '70000' })).toThrow(/PORT: /);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL: /);
+    expect(() => loadConfig({ ALLOT_TEST_CLOCK: '2024-01-01' })).toThrow(/ALLOT_TEST_CLOCK: /);
+  });
+});

@@ -1,0 +1,32 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Decimal, decimalInput, toNumericText } from './money.js';
+
+describe('decimalInput', () => {
+  it('takes JSON numbers at their shortest text and decimal strings exactly', () => {
+    expect(toNumericText(decimalInput.parse(0.1))).toBe('0.1');
+    expect(toNumericText(decimalInput.parse('12345678901234567890.123456789'))).toBe('12345678901234567890.123456789');
+    expect(toNumericText(decimalInput.parse(1e21))).toBe('1000000000000000000000');
+    expect(toNumericText(decimalInput.parse(-2.5e-7))).toBe('-0.00000025');
+  });
+
+  it('rejects what is not a finite decimal', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '1e5', '', 'abc', '1.', '.5', '0x10']) {
+      expect(decimalInput.safeParse(bad).success, String(bad)).toBe(false);
+    }
+  });
+
+  it('adds cents exactly where floating point would not', () => {
+    const sum = [0.1, 0.2].map((n) => decimalInput.parse(n)).reduce((a, b) => a.plus(b), new Decimal(0));
+    expect(toNumericText(sum)).toBe('0.3');
+  });
+
+  it('round-trips any decimal string through numeric text', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.nat({ max: 12 }), (units, scale) => {
+        const text = new Decimal(units.toString()).dividedBy(new Decimal(10).pow(scale)).toFixed();
+        expect(toNumericText(decimalInput.parse(text))).toBe(text);
+      }),
+    );
+  });
+});
