@@ -114,19 +114,13 @@ describe('the test clock', () => {
   });
   afterAll(() => server.stop());
 
-  const advance = (to: unknown) =>
-    fetch(`${server.baseURL}/v1/allot/test-clock/advance`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ to }),
-    });
 
   it('stays frozen, moves forward on request, and is what services read', async () => {
     const client = server.client();
     const before = await client.v1.customers.create({ name: 'Before' });
     expect((await client.v1.customers.retrieve({ customer_id: before.data.id })).data.created_at).toBe('2024-01-31T00:00:00.000Z');
 
-    const moved = await advance('2024-02-29T12:00:00+02:00');
+    const moved = await server.advanceClock('2024-02-29T12:00:00+02:00');
     expect(await moved.json()).toEqual({ data: { now: '2024-02-29T10:00:00.000Z' } });
     const after = await client.v1.customers.create({ name: 'After' });
     expect((await client.v1.customers.retrieve({ customer_id: after.data.id })).data.created_at).toBe('2024-02-29T10:00:00.000Z');
@@ -135,11 +129,11 @@ describe('the test clock', () => {
   });
 
   it('refuses to move backward or to an instant without an offset', async () => {
-    const backward = await advance('2024-01-01T00:00:00Z');
+    const backward = await server.advanceClock('2024-01-01T00:00:00Z');
     expect(backward.status).toBe(400);
     expect(((await backward.json()) as { message: string }).message).toMatch(/^to: must not be before/);
     for (const bad of ['2024-03-01T00:00:00', 'tomorrow', 12]) {
-      const response = await advance(bad);
+      const response = await server.advanceClock(bad);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { message: string }).message).toMatch(/^to: /);
     }

@@ -11,12 +11,6 @@ describe.each(ENGINES)('Idempotency-Key on %s', (engine) => {
   afterAll(() => server.stop());
 
   const withKey = (key: string) => ({ headers: { 'Idempotency-Key': key } });
-  const advance = (to: string) =>
-    fetch(`${server.baseURL}/v1/allot/test-clock/advance`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ to }),
-    });
 
   it('replays the stored response for the same key and body, creating one customer', async () => {
     const client = server.client();
@@ -79,9 +73,9 @@ describe.each(ENGINES)('Idempotency-Key on %s', (engine) => {
   it('keeps a key for 24 hours by the clock, then lets it be used afresh', async () => {
     const client = server.client();
     const first = await client.v1.customers.create({ name: 'Day one' }, withKey('daily'));
-    await advance('2024-05-01T23:00:00Z');
+    await server.advanceClock('2024-05-01T23:00:00Z');
     expect((await client.v1.customers.create({ name: 'Day one' }, withKey('daily'))).data.id).toBe(first.data.id);
-    await advance('2024-05-02T00:00:01Z');
+    await server.advanceClock('2024-05-02T00:00:01Z');
     const later = await client.v1.customers.create({ name: 'Day two' }, withKey('daily'));
     expect(later.data.id).not.toBe(first.data.id);
   });
@@ -113,11 +107,7 @@ describe('Idempotency-Key while the first request is slow (PostgreSQL)', () => {
     const first = client.v1.customers.create(body, { headers: { 'Idempotency-Key': 'slow-1' } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     // Well past any "abandoned" horizon by the clock: a retry must still not run the request again.
-    await fetch(`${server.baseURL}/v1/allot/test-clock/advance`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ to: '2024-05-01T01:00:00Z' }),
-    });
+    await server.advanceClock('2024-05-01T01:00:00Z');
     const retry = client.v1.customers.create(body, { headers: { 'Idempotency-Key': 'slow-1' } });
     await new Promise((resolve) => setTimeout(resolve, 200));
     await blocker.query('COMMIT');

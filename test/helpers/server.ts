@@ -17,6 +17,8 @@ export interface TestServer {
   client(key?: string, options?: { maxRetries?: number }): Metronome;
   /** A key for another tenant, creating the tenant when needed. */
   keyFor(tenant: string): Promise<string>;
+  /** `POST /v1/allot/test-clock/advance` over HTTP, as a client moves the clock. */
+  advanceClock(to: unknown): Promise<Response>;
   /** Stops the server and opens it again on the same database (migrations run again). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -66,6 +68,13 @@ export async function startTestServer({
       return new Metronome({ bearerToken: apiKey, baseURL, maxRetries: options.maxRetries ?? 0 });
     },
     keyFor,
+    advanceClock(to) {
+      return fetch(`${baseURL}/v1/allot/test-clock/advance`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ to }),
+      });
+    },
     async restart() {
       await app.close();
       await database.reopen();
