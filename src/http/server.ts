@@ -34,7 +34,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     bodyLimit,
     // One log line per request would drown the ingest path; errors are logged where they are handled.
     logController: new LogController({ disableRequestLogging: true }),
-    // Clients may append `?…` to any path; a trailing slash is the same route.
+    // `/v1/customers/` is the same route as `/v1/customers`.
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
