@@ -9,17 +9,14 @@ CREATE TABLE customers (
   PRIMARY KEY (tenant_id, id)
 );
 
--- The aliases events may name a customer by. `live` mirrors "the customer is not archived" so
--- that a partial unique index can keep an alias unique among a tenant's live customers while an
--- archived customer keeps the aliases it had.
+-- The aliases events may name a customer by, unique within a tenant. An archived customer keeps
+-- its aliases (events naming them still resolve to it), as Metronome does.
 CREATE TABLE customer_ingest_aliases (
   tenant_id   uuid NOT NULL,
   customer_id uuid NOT NULL,
   alias       text NOT NULL,
   position    integer NOT NULL,
-  live        boolean NOT NULL DEFAULT true,
   PRIMARY KEY (tenant_id, customer_id, alias),
   FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
 );
-CREATE UNIQUE INDEX customer_ingest_aliases_live_alias
-  ON customer_ingest_aliases (tenant_id, alias) WHERE live;
+CREATE UNIQUE INDEX customer_ingest_aliases_alias ON customer_ingest_aliases (tenant_id, alias);

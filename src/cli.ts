@@ -65,7 +65,7 @@ const keys = program.command('keys').description('manage API keys');
 keys
   .command('create')
   .description('create an API key for a tenant (creating the tenant if needed) and print it')
-  .requiredOption('--tenant <name>', 'tenant name')
+  .requiredOption('--tenant <name>', 'tenant name (required; created when it does not exist)')
   .option('--name <label>', 'a label for the key', 'created by the CLI')
   .action(async (flags: { tenant: string; name: string }) => {
     const config = loadConfig(process.env);
@@ -73,9 +73,11 @@ keys
     try {
       await migrate(db);
       const context = { db, clock: systemClock };
-      const tenant = await ensureTenant(context, flags.tenant);
-      const created = await createApiKey(context, { tenantId: tenant.id, name: flags.name });
-      console.log(created.key);
+      const { tenant, created } = await ensureTenant(context, flags.tenant);
+      // stdout carries only the key; what else happened goes to stderr.
+      if (created) console.error(`Created the tenant "${tenant.name}".`);
+      const apiKey = await createApiKey(context, { tenantId: tenant.id, name: flags.name });
+      console.log(apiKey.key);
     } finally {
       await db.close();
     }

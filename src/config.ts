@@ -4,7 +4,10 @@ import { DEFAULT_BODY_LIMIT } from './http/server.js';
 const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().min(1).default('127.0.0.1'),
-  DATABASE_URL: z.string().min(1).optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a PostgreSQL URL, postgres://user:password@host:5432/database')
+    .optional(),
   ALLOT_DATA_DIR: z.string().min(1).default('./.allot'),
   ALLOT_TEST_CLOCK: z.iso.datetime({ offset: true }).optional(),
   ALLOT_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),

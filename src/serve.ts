@@ -27,7 +27,6 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
     const testClock = config.testClockStart ? new TestClock(config.testClockStart) : undefined;
     const context: ServiceContext = { db, clock: testClock ?? systemClock };
     const migrationsApplied = await migrate(db);
-    const bootstrapKey = await bootstrapDefaultTenant(context);
     const app = await buildServer({
       ...context,
       testClock,
@@ -36,6 +35,8 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       version: packageJson.version,
     });
     await app.listen({ port: config.port, host: config.host });
+    // Only now, so that a start that fails (a port in use) never creates a key nobody saw.
+    const bootstrapKey = await bootstrapDefaultTenant(context);
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const baseUrl = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;

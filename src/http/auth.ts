@@ -13,8 +13,9 @@ export function registerAuth(app: App, context: ServiceContext): void {
   app.addHook('onRequest', async (request) => {
     if (request.is404 || request.routeOptions.config.public) return;
     const header = request.headers.authorization;
-    const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
-    if (!match) throw new Unauthorized('Missing API key: send the header Authorization: Bearer <api key>');
+    if (!header) throw new Unauthorized('Missing API key: send the header Authorization: Bearer <api key>');
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!match) throw new Unauthorized('The Authorization header must use the Bearer scheme: Authorization: Bearer <api key>');
     const auth = await authenticate(context, match[1]!);
     if (!auth) throw new Unauthorized('Invalid or revoked API key');
     request.auth = auth;

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { isDatabaseUnavailable } from '../lib/db/database.js';
 import { AppError, Conflict, Invalid } from '../lib/errors.js';
 import type { App } from './types.js';
 
@@ -34,6 +35,13 @@ export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: numb
       // A deadlock or serialization failure: the transaction was rolled back whole; a retry may succeed.
       return reply.code(409).send({ message: 'The request collided with a concurrent change and was not applied; retry it' } satisfies ErrorBody);
     }
+    if (isDatabaseUnavailable(error)) {
+      request.log.error({ err: error }, 'database unavailable');
+      return reply.code(503).send({ message: 'The database is unavailable; the request was not applied. Retry it shortly' } satisfies ErrorBody);
+    }
+    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return reply.code(415).send({ message: 'Send the body as JSON, with the header Content-Type: application/json' } satisfies ErrorBody);
+    }
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send({ message: `Request body is larger than the limit of ${bodyLimit} bytes` } satisfies ErrorBody);
     }
@@ -43,6 +51,13 @@ export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: numb
     }
     request.log.error({ err: error }, 'request failed');
     return reply.code(500).send({ message: 'Internal server error' } satisfies ErrorBody);
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    const encoding = request.headers['content-encoding'];
+    if (encoding && encoding.toLowerCase() !== 'identity') {
+      return reply.code(415).send({ message: `Content-Encoding ${encoding} is not supported: send the body uncompressed` } satisfies ErrorBody);
+    }
   });
 
   app.setNotFoundHandler((request, reply) => {
@@ -67,4 +82,16 @@ function describeIssue(context: string | undefined, issue: Issue): Array<{ field
     }));
   }
   return [{ field: path || context || 'body', message: issue.message ?? 'is invalid' }];
+}
+
+/**
+ * Errors the router raises before any route runs, in the same JSON shape as the rest (the
+ * default would echo the whole offending path back).
+ */
+export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    reply.code(414).send({ message: 'A path segment is too long (at most 100 characters)' } satisfies ErrorBody);
+    return;
+  }
+  reply.code(400).send({ message: error.code === 'FST_ERR_BAD_URL' ? 'The URL is malformed' : error.message } satisfies ErrorBody);
 }

@@ -7,7 +7,7 @@ import type { Database } from '../lib/db/database.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerAuth } from './auth.js';
-import { registerErrorHandling } from './errors.js';
+import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerMetrics } from './metrics.js';
@@ -36,6 +36,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     // `/v1/customers/` is the same route as `/v1/customers`.
     routerOptions: { ignoreTrailingSlash: true },
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

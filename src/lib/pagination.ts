@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { Invalid } from './errors.js';
 import { isUuid } from './ids.js';
 
@@ -31,3 +32,9 @@ export function toPage<Row extends { id: string }>(rows: Row[], limit: number): 
   const page = rows.slice(0, limit);
   return { rows: page, nextPage: encodeCursor(page[page.length - 1]!.id) };
 }
+
+/** The query of every list: `limit` (1–100, default 100) and the `next_page` cursor. */
+export const pageQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  next_page: z.string().optional(),
+});

@@ -87,7 +87,7 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     expect(listed.data.map((c) => c.name)).toEqual(['Filter A', 'Filter B']);
   });
 
-  it('archives a customer: it leaves the list, shows archived_at, and frees its aliases', async () => {
+  it('archives a customer: it leaves the list, shows archived_at, and keeps its aliases reserved', async () => {
     const created = await client.v1.customers.create({ name: 'Leaving', ingest_aliases: ['leaving-co'] });
     await expect(client.v1.customers.archive({ id: created.data.id })).resolves.toEqual({ data: { id: created.data.id } });
 
@@ -99,8 +99,12 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
     expect(fetched.data.archived_at).toBe('2024-03-01T00:00:00.000Z');
     expect(fetched.data.ingest_aliases).toEqual(['leaving-co']);
 
-    const successor = await client.v1.customers.create({ name: 'Successor', ingest_aliases: ['leaving-co'] });
-    expect(successor.data.ingest_aliases).toEqual(['leaving-co']);
+    // As in Metronome, an archived customer's aliases stay its own: remove them before archiving to reuse them.
+    await expect(client.v1.customers.create({ name: 'Successor', ingest_aliases: ['leaving-co'] })).rejects.toMatchObject({ status: 409 });
+    const handover = await client.v1.customers.create({ name: 'Handing over', ingest_aliases: ['handed-over'] });
+    await client.v1.customers.setIngestAliases({ customer_id: handover.data.id, ingest_aliases: [] });
+    await client.v1.customers.archive({ id: handover.data.id });
+    await expect(client.v1.customers.create({ name: 'Heir', ingest_aliases: ['handed-over'] })).resolves.toBeTruthy();
     // Archiving again changes nothing.
     await expect(client.v1.customers.archive({ id: created.data.id })).resolves.toEqual({ data: { id: created.data.id } });
     await expect(client.v1.customers.setIngestAliases({ customer_id: created.data.id, ingest_aliases: ['x'] })).rejects.toMatchObject({
@@ -174,6 +178,13 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
       [() => client.v1.customers.create({ name: 'a', ingest_aliases: ['x\u0000'] }), /^ingest_aliases\.0: must not contain the NUL/],
       [() => client.v1.customers.create({ name: 'a', custom_fields: { k: 'v\u0000' } }), /^custom_fields\.k: must not contain the NUL/],
       [() => client.v1.customers.list({ ingest_alias: 'a\u0000b' }), /^ingest_alias: must not contain the NUL/],
+      [() => client.v1.customers.create({ name: 'a', ingest_aliases: [' acme '] }), /^ingest_aliases\.0: must not start or end with whitespace/],
+      [() => client.v1.customers.create({ name: 'a', custom_fields: { '': 'x' } }), /^custom_fields: keys must be 1 to 256 characters/],
+      [() => client.v1.customers.create({ name: 'a', custom_fields: { k: 'v'.repeat(4097) } }), /^custom_fields\.k: must be at most 4096/],
+      [
+        () => client.v1.customers.create({ name: 'a', custom_fields: Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`k${i}`, 'v'])) }),
+        /^custom_fields: at most 100 fields/,
+      ],
     ];
     for (const [attempt, message] of cases) {
       await expect(attempt()).rejects.toMatchObject({ status: 400, error: { message: expect.stringMatching(message) } });

@@ -66,11 +66,21 @@ describe.each(ENGINES)('HTTP conventions on %s', (engine) => {
 
     const text = await send('/v1/customers', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'name=a' });
     expect(text.status).toBe(415);
+    expect(await text.json()).toEqual({ message: 'Send the body as JSON, with the header Content-Type: application/json' });
+    const gzipped = await send('/v1/customers', { method: 'POST', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body: '{}' });
+    expect(gzipped.status).toBe(415);
+    expect(((await gzipped.json()) as { message: string }).message).toContain('Content-Encoding gzip is not supported');
 
     const large = await send('/v1/customers', { json: { name: 'x'.repeat(5000) } });
     expect(large.status).toBe(413);
     expect(await large.json()).toEqual({ message: 'Request body is larger than the limit of 4096 bytes' });
     expect((await server.client().v1.customers.list()).data).toEqual([]);
+  });
+
+  it('answers an over-long path segment with a JSON 414 that does not echo it', async () => {
+    const response = await send(`/v1/customers/${'a'.repeat(5000)}`);
+    expect(response.status).toBe(414);
+    expect(await response.json()).toEqual({ message: 'A path segment is too long (at most 100 characters)' });
   });
 
   it('answers an unknown route with a JSON 404, with or without a key', async () => {
@@ -136,6 +146,27 @@ describe('the test clock', () => {
       const response = await server.advanceClock(bad);
       expect(response.status).toBe(400);
       expect(((await response.json()) as { message: string }).message).toMatch(/^to: /);
+    }
+  });
+});
+
+describe('when the database is unreachable', () => {
+  it('answers 503 (the request was not applied), and /healthz says so', async () => {
+    const { openPostgres } = await import('../../src/lib/db/postgres.js');
+    const { buildServer } = await import('../../src/http/server.js');
+    const { systemClock } = await import('../../src/lib/clock.js');
+    const db = openPostgres({ url: 'postgres://postgres@127.0.0.1:1/nowhere', poolSize: 1 });
+    const app = await buildServer({ db, clock: systemClock });
+    const baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const response = await fetch(`${baseURL}/v1/customers`, { headers: { authorization: 'Bearer allot_whatever' } });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { message: string }).message).toMatch(/database is unavailable/);
+      const health = await fetch(`${baseURL}/healthz`);
+      expect(health.status).toBe(503);
+    } finally {
+      await app.close();
+      await db.close();
     }
   });
 });

@@ -15,10 +15,18 @@ describe.each(ENGINES)('API keys and tenant isolation on %s', (engine) => {
       status: 401,
       message: expect.stringContaining('Invalid or revoked API key'),
     });
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: `Bearer` }] as Array<Record<string, string>>) {
+    const cases: Array<[Record<string, string>, string]> = [
+      [{}, 'Missing API key'],
+      [{ 'x-api-key': server.key }, 'Missing API key'],
+      [{ authorization: `Basic ${server.key}` }, 'must use the Bearer scheme'],
+      [{ authorization: 'Bearer' }, 'must use the Bearer scheme'],
+    ];
+    for (const [headers, message] of cases) {
       const response = await fetch(`${server.baseURL}/v1/customers`, { headers });
       expect(response.status).toBe(401);
-      expect(await response.json()).toEqual({ message: expect.stringContaining('Authorization: Bearer') });
+      const body = (await response.json()) as { message: string };
+      expect(body.message).toContain(message);
+      expect(body.message).toContain('Authorization: Bearer <api key>');
     }
   });
 
@@ -55,10 +63,27 @@ describe.each(ENGINES)('API keys and tenant isolation on %s', (engine) => {
     expect(data.key.startsWith(data.key_prefix)).toBe(true);
     expect((await server.client(data.key).v1.customers.list()).data).toBeInstanceOf(Array);
 
-    const listed = await fetch(`${server.baseURL}/v1/allot/api-keys`, { headers: { authorization: `Bearer ${server.key}` } });
-    const keys = ((await listed.json()) as { data: Array<{ id: string; name: string }> }).data;
-    expect(keys.map((k) => k.name)).toContain('ci');
-    expect(JSON.stringify(keys)).not.toContain(data.key);
+    const list = async (query: string) => {
+      const response = await fetch(`${server.baseURL}/v1/allot/api-keys${query}`, { headers: { authorization: `Bearer ${server.key}` } });
+      return { status: response.status, body: (await response.json()) as { data: Array<{ id: string; name: string }>; next_page: string | null; message?: string } };
+    };
+    const all = await list('');
+    expect(all.body.data.map((k) => k.name)).toEqual(['test', 'ci']);
+    expect(JSON.stringify(all.body)).not.toContain(data.key);
+    const first = await list('?limit=1');
+    expect(first.body.data.map((k) => k.name)).toEqual(['test']);
+    const second = await list(`?limit=1&next_page=${first.body.next_page}`);
+    expect(second.body).toEqual({ data: [expect.objectContaining({ name: 'ci' })], next_page: null });
+    for (const [query, field] of [['?limit=0', 'limit'], ['?next_page=garbage', 'next_page'], ['?foo=1', 'foo']]) {
+      const bad = await list(query!);
+      expect(bad.status, query).toBe(400);
+      expect(bad.body.message, query).toMatch(new RegExp(`^${field}: `));
+    }
+
+    // Every field of create is optional: no body at all is fine.
+    const bare = await fetch(`${server.baseURL}/v1/allot/api-keys/create`, { method: 'POST', headers: { authorization: `Bearer ${server.key}` } });
+    expect(bare.status).toBe(200);
+    expect(((await bare.json()) as { data: { name: string } }).data.name).toBe('api key');
 
     const revoked = await post('/v1/allot/api-keys/revoke', { id: data.id });
     expect(revoked.status).toBe(200);

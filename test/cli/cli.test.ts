@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,12 +29,21 @@ describe('allot on PGlite (no DATABASE_URL), as a newcomer runs it', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('serves on first start with a printed key that works with the SDK, and keeps data across a restart', async () => {
+    // A first start that cannot listen (port taken) must not create a key that nobody sees.
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const takenPort = String((blocker.address() as net.AddressInfo).port);
+    const failed = await runCli(['serve'], { ...env(), PORT: takenPort });
+    blocker.close();
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/EADDRINUSE/);
+    expect(failed.stdout).not.toMatch(API_KEY);
+
     const first = await startServe([], env());
     let customerId: string;
     try {
       const output = first.output();
       expect(output).toContain(`PGlite in ${dataDir}`);
-      expect(output).toMatch(/Applied migrations: 0001_tenants_and_api_keys, 0002_customers/);
       const client = new Metronome({ bearerToken: printedKey(output), baseURL: printedBaseUrl(output), maxRetries: 0 });
       customerId = (await client.v1.customers.create({ name: 'First customer' })).data.id;
 
@@ -85,6 +95,15 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     const acmeKey = await runCli(['keys', 'create', '--tenant', 'acme'], env());
     const globexKey = await runCli(['keys', 'create', '--tenant', 'globex'], env());
     expect(acmeKey.stdout).toMatch(/^allot_\S+\n$/);
+    expect(acmeKey.stderr).toContain('Created the tenant "acme".');
+    const secondAcmeKey = await runCli(['keys', 'create', '--tenant', 'acme'], env());
+    expect(secondAcmeKey.stderr).not.toContain('Created the tenant');
+    for (const bad of ['', '  spaced  ', '-dash-first']) {
+      const refused = await runCli(['keys', 'create', '--tenant', bad], env());
+      expect(refused.code, bad).toBe(1);
+      expect(refused.stdout).toBe('');
+      expect(refused.stderr, bad).toContain('is not a tenant name');
+    }
     expect(globexKey.stdout).toMatch(/^allot_\S+\n$/);
 
     const server = await startServe(['--test-clock', '2025-01-15T00:00:00Z'], env());
@@ -109,6 +128,8 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     expect(badPort.stderr).toMatch(/Invalid configuration: PORT: /);
     const badClock = await runCli(['serve', '--test-clock', 'yesterday'], env());
     expect(badClock.stderr).toMatch(/ALLOT_TEST_CLOCK: /);
+    const notAUrl = await runCli(['migrate'], { DATABASE_URL: 'notaurl' });
+    expect(notAUrl.stderr).toMatch(/DATABASE_URL: must be a PostgreSQL URL/);
     const unreachable = await runCli(['migrate'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/none/);

@@ -52,8 +52,8 @@ export async function startTestServer({
 
   const keyFor = async (tenant: string) => {
     const context = { db: database.db, clock };
-    const { id } = await ensureTenant(context, tenant);
-    return (await createApiKey(context, { tenantId: id, name: 'test' })).key;
+    const { tenant: created } = await ensureTenant(context, tenant);
+    return (await createApiKey(context, { tenantId: created.id, name: 'test' })).key;
   };
   const key = await keyFor('acme');
 

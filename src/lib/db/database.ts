@@ -31,6 +31,22 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   return constraint === undefined || (error as { constraint?: unknown }).constraint === constraint;
 }
 
+const UNAVAILABLE_NODE_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * True when `error` says the database could not be reached or dropped the connection (SQLSTATE
+ * class 08, an administrator or crash shutdown, a refused or reset socket), as opposed to a
+ * query that the database refused.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (code.startsWith('08') || ['57P01', '57P02', '57P03'].includes(code) || UNAVAILABLE_NODE_ERRORS.has(code))) {
+    return true;
+  }
+  return typeof message === 'string' && /Connection terminated|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(message);
+}
+
 /** A transaction opened now and ended later by an explicit commit or rollback (for work that spans hooks). */
 export interface OpenTransaction {
   tx: Transaction;

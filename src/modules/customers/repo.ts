@@ -42,8 +42,8 @@ export async function replaceAliases(tx: Queryable, tenantId: string, customerId
   );
 }
 
-/** Which of `aliases` a live customer other than `exceptCustomerId` already uses, and who. */
-export async function findLiveAliasOwners(
+/** Which of `aliases` a customer other than `exceptCustomerId` (archived or not) already holds, and who. */
+export async function findAliasOwners(
   tx: Queryable,
   tenantId: string,
   aliases: string[],
@@ -51,7 +51,7 @@ export async function findLiveAliasOwners(
 ): Promise<Array<{ alias: string; customer_id: string }>> {
   return tx.query(
     `SELECT alias, customer_id FROM customer_ingest_aliases
-      WHERE tenant_id = $1 AND live AND alias = ANY($2::text[]) AND ($3::uuid IS NULL OR customer_id <> $3::uuid)
+      WHERE tenant_id = $1 AND alias = ANY($2::text[]) AND ($3::uuid IS NULL OR customer_id <> $3::uuid)
       ORDER BY alias`,
     [tenantId, aliases, exceptCustomerId],
   );
@@ -110,14 +110,12 @@ export async function touch(tx: Queryable, tenantId: string, id: string, at: Dat
   await tx.query('UPDATE customers SET updated_at = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, id, at]);
 }
 
-/** Archives a live customer and frees its aliases for other customers; false when it was already archived. */
+/** Archives a live customer; false when it was already archived. */
 export async function archiveCustomer(tx: Queryable, tenantId: string, id: string, at: Date): Promise<boolean> {
   const rows = await tx.query(
     `UPDATE customers SET archived_at = $3, updated_at = $3
       WHERE tenant_id = $1 AND id = $2 AND archived_at IS NULL RETURNING 1`,
     [tenantId, id, at],
   );
-  if (rows.length === 0) return false;
-  await tx.query('UPDATE customer_ingest_aliases SET live = false WHERE tenant_id = $1 AND customer_id = $2', [tenantId, id]);
-  return true;
+  return rows.length > 0;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isUuid } from '../../lib/ids.js';
+import { pageQuery } from '../../lib/pagination.js';
 import { text, truncate } from '../../lib/text.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
@@ -8,9 +9,23 @@ const name = text()
   .trim()
   .min(1, 'must not be empty')
   .transform((value) => truncate(value, NAME_LENGTH));
-const alias = text().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const alias = text()
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters')
+  .refine((value) => value.trim() === value, 'must not start or end with whitespace');
 const aliases = z.array(alias).max(100, 'at most 100 aliases');
-const customFields = z.record(text().min(1, 'keys must not be empty'), text());
+/** Up to 100 fields; keys 1–256 characters, values up to 4,096. */
+const customFields = z
+  .record(z.string(), text().max(4096, 'must be at most 4096 characters'))
+  .superRefine((fields, context) => {
+    const keys = Object.keys(fields);
+    if (keys.length > 100) context.addIssue({ code: 'custom', message: 'at most 100 fields' });
+    for (const key of keys) {
+      if (key.length === 0 || key.length > 256 || key.includes('\u0000')) {
+        context.addIssue({ code: 'custom', path: [key], message: 'keys must be 1 to 256 characters, without NUL' });
+      }
+    }
+  });
 
 export const createCustomerBody = z.strictObject({
   name,
@@ -30,9 +45,7 @@ const idList = z
   .transform((value) => (Array.isArray(value) ? value : [value]).flatMap((item) => item.split(',')).filter(Boolean))
   .pipe(z.array(z.string().refine(isUuid, 'is not a customer id')).max(100, 'at most 100 ids'));
 
-export const listCustomersQuery = z.strictObject({
-  limit: z.coerce.number().int().min(1).max(100).default(100),
-  next_page: text().optional(),
+export const listCustomersQuery = pageQuery.extend({
   ingest_alias: text().optional(),
   customer_ids: idList.optional(),
   only_archived: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),

@@ -16,8 +16,8 @@ export interface NewCustomer {
 
 /**
  * Creates a customer. `external_id` (Metronome's older name for an alias) becomes the first
- * ingest alias; repeated aliases are kept once. An alias another live customer of the
- * tenant uses is a 409 naming it.
+ * ingest alias; repeated aliases are kept once. An alias another customer of the tenant holds
+ * (archived customers included) is a 409 naming it.
  */
 export async function createCustomer(
   { db, clock }: ServiceContext,
@@ -75,8 +75,9 @@ export async function listCustomers(
 }
 
 /**
- * Archives a customer: it leaves the default list and its aliases become free for other
- * customers. Archiving an archived customer changes nothing.
+ * Archives a customer: it leaves the default list but stays retrievable, and keeps its aliases
+ * (as Metronome does: to reuse an alias, remove it before archiving). Archiving an archived
+ * customer changes nothing.
  */
 export async function archiveCustomer({ db, clock }: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<void> {
   await db.transaction(async (tx) => {
@@ -121,7 +122,7 @@ async function lockCustomer(tx: Queryable, tenantId: string, customerId: string)
 
 async function assertAliasesFree(tx: Queryable, tenantId: string, aliases: string[], exceptCustomerId: string | null, field: string) {
   if (aliases.length === 0) return;
-  const taken = await repo.findLiveAliasOwners(tx, tenantId, aliases, exceptCustomerId);
+  const taken = await repo.findAliasOwners(tx, tenantId, aliases, exceptCustomerId);
   if (taken.length > 0) {
     const list = taken.map((row) => `"${row.alias}" (customer ${row.customer_id})`).join(', ');
     throw new Conflict(`${field}: already used by another customer: ${list}`);
@@ -133,7 +134,7 @@ async function withAliasConflicts<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (isUniqueViolation(error, 'customer_ingest_aliases_live_alias')) {
+    if (isUniqueViolation(error, 'customer_ingest_aliases_alias')) {
       throw new Conflict('ingest_aliases: an alias was claimed by another customer at the same moment');
     }
     throw error;

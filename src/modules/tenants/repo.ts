@@ -57,11 +57,12 @@ export async function findLiveKeyByHash(
   return rows[0];
 }
 
-export async function listApiKeys(tx: Queryable, tenantId: string): Promise<ApiKeyRow[]> {
+export async function listApiKeys(tx: Queryable, tenantId: string, { afterId, limit }: { afterId: string | null; limit: number }): Promise<ApiKeyRow[]> {
   return tx.query<ApiKeyRow>(
     `SELECT tenant_id, id, name, key_prefix, created_at, revoked_at
-       FROM api_keys WHERE tenant_id = $1 ORDER BY id`,
-    [tenantId],
+       FROM api_keys WHERE tenant_id = $1 AND ($2::uuid IS NULL OR id > $2::uuid)
+      ORDER BY id LIMIT $3`,
+    [tenantId, afterId, limit],
   );
 }
 

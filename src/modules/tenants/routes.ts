@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { pageQuery } from '../../lib/pagination.js';
 import { text } from '../../lib/text.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
@@ -31,7 +32,10 @@ export function registerApiKeyRoutes(app: App): void {
       schema: {
         tags: ['allot'],
         description: 'Creates an API key for the caller\'s tenant. The key is in this response only.',
-        body: z.strictObject({ name: text().min(1).max(200).default('api key') }).default({ name: 'api key' }),
+        body: z
+          .strictObject({ name: text().min(1).max(200).default('api key') })
+          .nullish()
+          .transform((body) => body ?? { name: 'api key' }),
         response: { 200: z.object({ data: apiKey.extend({ key: z.string() }) }) },
       },
     },
@@ -43,10 +47,20 @@ export function registerApiKeyRoutes(app: App): void {
 
   app.get(
     '/v1/allot/api-keys',
-    { schema: { tags: ['allot'], response: { 200: z.object({ data: z.array(apiKey), next_page: z.null() }) } } },
+    {
+      schema: {
+        tags: ['allot'],
+        querystring: pageQuery,
+        response: { 200: z.object({ data: z.array(apiKey), next_page: z.string().nullable() }) },
+      },
+    },
     async (request) => {
-      const keys = await service.listApiKeys(request.context, request.auth.tenantId);
-      return { data: keys.map(toApiKey), next_page: null };
+      const page = await service.listApiKeys(request.context, {
+        tenantId: request.auth.tenantId,
+        limit: request.query.limit,
+        nextPage: request.query.next_page,
+      });
+      return { data: page.keys.map(toApiKey), next_page: page.nextPage };
     },
   );
 

@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
-import { Conflict, NotFound } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
 export const DEFAULT_TENANT = 'default';
+
+/** Tenant names: 1–100 letters, digits, `.`, `_` or `-`, starting with a letter or digit (`acme`, `acme-staging`). */
+export const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 /** Who a request acts for, from its API key. */
 export interface Auth {
@@ -29,11 +33,17 @@ function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Finds the tenant by name, creating it when it does not exist yet (safe under concurrency). */
-export async function ensureTenant({ db, clock }: ServiceContext, name: string): Promise<repo.TenantRow> {
+/**
+ * Finds the tenant by name, creating it when it does not exist yet (safe under concurrency);
+ * `created` tells which. A name outside `TENANT_NAME` is refused.
+ */
+export async function ensureTenant({ db, clock }: ServiceContext, name: string): Promise<{ tenant: repo.TenantRow; created: boolean }> {
+  if (!TENANT_NAME.test(name)) {
+    throw new Invalid('tenant', `"${name}" is not a tenant name: use 1-100 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+  }
   return db.transaction(async (tx) => {
     const inserted = await repo.insertTenant(tx, { id: newId(), name, created_at: clock.now() });
-    return inserted ?? (await repo.findTenantByName(tx, name))!;
+    return inserted ? { tenant: inserted, created: true } : { tenant: (await repo.findTenantByName(tx, name))!, created: false };
   });
 }
 
@@ -72,8 +82,14 @@ export async function authenticate({ db }: ServiceContext, key: string): Promise
   return found && { tenantId: found.tenant_id, tenantName: found.tenant_name, apiKeyId: found.key_id };
 }
 
-export async function listApiKeys({ db }: ServiceContext, tenantId: string): Promise<repo.ApiKeyRow[]> {
-  return repo.listApiKeys(db, tenantId);
+/** A page of the tenant's keys, oldest first; the keys themselves are never listed (only their prefix). */
+export async function listApiKeys(
+  { db }: ServiceContext,
+  { tenantId, limit, nextPage }: { tenantId: string; limit: number; nextPage?: string | undefined },
+): Promise<{ keys: repo.ApiKeyRow[]; nextPage: string | null }> {
+  const rows = await repo.listApiKeys(db, tenantId, { afterId: nextPage ? decodeCursor(nextPage) : null, limit: limit + 1 });
+  const page = toPage(rows, limit);
+  return { keys: page.rows, nextPage: page.nextPage };
 }
 
 /**
