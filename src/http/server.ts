@@ -1,6 +1,5 @@
-import swagger from '@fastify/swagger';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Clock, TestClock } from '../lib/clock.js';
 import type { ServiceContext } from '../lib/context.js';
 import type { Database } from '../lib/db/database.js';
@@ -11,6 +10,7 @@ import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
 import { registerIdempotency } from './idempotency.js';
 import { registerMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { registerTestClockRoutes } from './testClockRoutes.js';
 import type { App } from './types.js';
 
@@ -49,24 +49,11 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   app.addHook('onRequest', async (request) => {
     request.context = context;
   });
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: {
-        title: 'Allot',
-        description: 'Billing for pooled seat-based credits. The paths and bodies follow the Metronome API.',
-        version: options.version ?? '0.0.0',
-      },
-      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearerAuth: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  await registerOpenApi(app, { version: options.version ?? '0.0.0' });
   registerAuth(app, context);
   registerIdempotency(app, context);
   registerMetrics(app);
   registerHealth(app, context);
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   registerApiKeyRoutes(app);
   registerCustomerRoutes(app);

@@ -109,6 +109,15 @@ describe.each(ENGINES)('HTTP conventions on %s', (engine) => {
       expect.arrayContaining(['/v1/customers', '/v1/customers/{customer_id}', '/v1/customers/archive', '/v1/allot/api-keys/create']),
     );
     expect(openapi.paths['/v1/customers']!.post!.requestBody!.content['application/json']!.schema.required).toEqual(['name']);
+    const create = openapi.paths['/v1/customers']!.post! as unknown as {
+      parameters: Array<{ in: string; name: string }>;
+      responses: Record<string, unknown>;
+    };
+    expect(create.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'idempotency-key' })]));
+    expect(Object.keys(create.responses)).toEqual(expect.arrayContaining(['200', '4XX', '5XX']));
+    // A route that refuses the header does not advertise it.
+    const keyCreate = openapi.paths['/v1/allot/api-keys/create']!.post! as unknown as { parameters?: Array<{ name: string }> };
+    expect((keyCreate.parameters ?? []).map((p) => p.name)).not.toContain('idempotency-key');
   });
 
   it('has no test-clock route unless the server runs in test-clock mode', async () => {
