@@ -63,8 +63,16 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
         expiredBefore: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
       });
       if (claimed) {
-        request.idempotency = { key, transaction, ended: false };
+        const held = { key, transaction, ended: false };
+        request.idempotency = held;
         request.context = { db: databaseWithin(transaction.tx, db.engine), clock };
+        // If the response ends without passing onSend (a handler that never replies to a client
+        // that went away), the transaction must not stay open: on PGlite it would stall everything.
+        reply.raw.once('close', () => {
+          if (held.ended) return;
+          held.ended = true;
+          transaction.rollback().catch((error: unknown) => request.log.error({ err: error }, 'rollback of an abandoned idempotent request failed'));
+        });
         return;
       }
       stored = await repo.findKey(transaction.tx, tenantId, key);
@@ -87,10 +95,15 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
     const held = request.idempotency;
     if (!held || held.ended) return payload;
     held.ended = true;
-    const succeeded = reply.statusCode >= 200 && reply.statusCode < 300 && (typeof payload === 'string' || payload == null);
-    if (!succeeded) {
+    if (reply.statusCode < 200 || reply.statusCode >= 300) {
       await held.transaction.rollback();
       return payload;
+    }
+    if (typeof payload !== 'string' && payload != null) {
+      // A success whose body cannot be stored cannot be replayed: refuse it loudly rather than
+      // roll the change back and still answer 2xx. Only a route streaming its body gets here.
+      await held.transaction.rollback();
+      throw new Error(`${request.method} ${request.routeOptions.url} answered with a stream, which an idempotent request cannot store`);
     }
     try {
       const type = reply.getHeader('content-type');
@@ -99,25 +112,15 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
         key: held.key,
         status: reply.statusCode,
         type: typeof type === 'string' ? type : null,
-        body: (payload as string | null) ?? '',
+        body: payload ?? '',
       });
       await held.transaction.commit();
       return payload;
     } catch (error) {
-      // Nothing was committed: the client must not see a success, and may retry with the key.
-      request.log.error({ err: error, idempotencyKey: held.key }, 'could not commit an idempotent request');
+      // The client must not see a success that was not committed; the error handler maps the
+      // cause (a lost connection is a 503).
       await held.transaction.rollback().catch(() => {});
-      reply.code(500).type('application/json; charset=utf-8');
-      return JSON.stringify({ message: 'Internal server error: the request was not applied; retry it with the same Idempotency-Key' });
-    }
-  });
-
-  // A reply that never reached onSend (the connection dropped first) must not leave its transaction open.
-  app.addHook('onResponse', async (request) => {
-    const held = request.idempotency;
-    if (held && !held.ended) {
-      held.ended = true;
-      await held.transaction.rollback();
+      throw error;
     }
   });
 }

@@ -24,6 +24,8 @@ export interface ServerOptions {
   bodyLimit?: number | undefined;
   logger?: FastifyServerOptions['logger'];
   version?: string;
+  /** Registers extra routes after the built-in ones, under the same conventions (tests use it to reach edge cases). */
+  register?: ((app: App) => void) | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -58,6 +60,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerApiKeyRoutes(app);
   registerCustomerRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
+  options.register?.(app);
 
   await app.ready();
   return app;

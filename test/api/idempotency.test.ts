@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 describe.each(ENGINES)('Idempotency-Key on %s', (engine) => {
   let server: TestServer;
@@ -99,17 +100,22 @@ describe('Idempotency-Key while the first request is slow (PostgreSQL)', () => {
     const pg = await import('pg');
     const blocker = new pg.default.Client({ connectionString: server.database.url });
     await blocker.connect();
+    const waitingOnLocks = async (count: number) => {
+      const [row] = (await blocker.query(`SELECT count(*)::int AS n FROM pg_locks WHERE NOT granted`)).rows as Array<{ n: number }>;
+      return row!.n >= count;
+    };
     // Hold the customers table so that the first request stalls mid-transaction.
     await blocker.query('BEGIN');
     await blocker.query('LOCK TABLE customers IN EXCLUSIVE MODE');
     const client = server.client();
     const body = { name: 'Slow', ingest_aliases: ['slow'] };
     const first = client.v1.customers.create(body, { headers: { 'Idempotency-Key': 'slow-1' } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    // Well past any "abandoned" horizon by the clock: a retry must still not run the request again.
+    await waitFor(() => waitingOnLocks(1), { what: 'the first request to block on the table lock' });
+    // An hour later by the clock the retry arrives, while the first request still runs: it must
+    // wait for the first and replay it, not run again (there is no time-based takeover).
     await server.advanceClock('2024-05-01T01:00:00Z');
     const retry = client.v1.customers.create(body, { headers: { 'Idempotency-Key': 'slow-1' } });
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await waitFor(() => waitingOnLocks(2), { what: 'the retry to wait on the first request' });
     await blocker.query('COMMIT');
     await blocker.end();
     const [a, b] = await Promise.all([first, retry]);

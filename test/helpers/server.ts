@@ -32,10 +32,12 @@ export async function startTestServer({
   engine,
   clockStart,
   bodyLimit,
+  register,
 }: {
   engine: Engine;
   clockStart?: string;
   bodyLimit?: number;
+  register?: (app: App) => void;
 }): Promise<TestServer> {
   const database = await createTestDatabase(engine);
   const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
@@ -45,7 +47,7 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();

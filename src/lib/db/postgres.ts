@@ -13,6 +13,11 @@ export function openPostgres(options: PostgresOptions): Database {
     connectionString: options.url,
     max: options.poolSize ?? 10,
     application_name: 'allot',
+    // Waiting for a connection fails after 10 s instead of hanging a request forever; and the
+    // server ends any transaction left idle for a minute, so that a bug holding one open cannot
+    // block the rows it locked indefinitely.
+    connectionTimeoutMillis: 10_000,
+    idle_in_transaction_session_timeout: 60_000,
     types: { getTypeParser: typeParser as typeof pg.types.getTypeParser },
   });
   // An idle client that loses its connection emits 'error' on the pool; without a listener the

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isUuid } from '../../lib/ids.js';
 import { pageQuery } from '../../lib/pagination.js';
-import { text, truncate } from '../../lib/text.js';
+import { text, textProblem, truncate } from '../../lib/text.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
 const NAME_LENGTH = 160;
@@ -21,9 +21,8 @@ const customFields = z
     const keys = Object.keys(fields);
     if (keys.length > 100) context.addIssue({ code: 'custom', message: 'at most 100 fields' });
     for (const key of keys) {
-      if (key.length === 0 || key.length > 256 || key.includes('\u0000')) {
-        context.addIssue({ code: 'custom', path: [key], message: 'keys must be 1 to 256 characters, without NUL' });
-      }
+      const problem = key.length === 0 || key.length > 256 ? 'keys must be 1 to 256 characters' : textProblem(key);
+      if (problem) context.addIssue({ code: 'custom', path: [key], message: problem });
     }
   });
 
