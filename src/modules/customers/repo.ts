@@ -10,15 +10,23 @@ export interface CustomerRow {
   archived_at: Date | null;
 }
 
-const SELECT_CUSTOMER = `
+/**
+ * Customers with their aliases, for the customers `chosen` selects (a query over `customers`
+ * that filters and limits first), so that aliases are gathered only for the rows returned: a
+ * page costs the same whatever the tenant's size.
+ */
+function withAliases(chosen: string): string {
+  return `
   SELECT c.id, c.name, c.custom_fields, c.created_at, c.updated_at, c.archived_at,
          COALESCE(aliases.list, '{}'::text[]) AS ingest_aliases
-    FROM customers c
+    FROM (${chosen}) c
     LEFT JOIN LATERAL (
       SELECT array_agg(a.alias ORDER BY a.position) AS list
         FROM customer_ingest_aliases a
        WHERE a.tenant_id = c.tenant_id AND a.customer_id = c.id
-    ) aliases ON true`;
+    ) aliases ON true
+   ORDER BY c.id`;
+}
 
 export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<CustomerRow, 'ingest_aliases'>): Promise<void> {
   await tx.query(
@@ -68,7 +76,7 @@ export async function findCustomer(
     const locked = await tx.query('SELECT 1 FROM customers WHERE tenant_id = $1 AND id = $2 FOR UPDATE', [tenantId, id]);
     if (locked.length === 0) return undefined;
   }
-  const rows = await tx.query<CustomerRow>(`${SELECT_CUSTOMER} WHERE c.tenant_id = $1 AND c.id = $2`, [tenantId, id]);
+  const rows = await tx.query<CustomerRow>(withAliases('SELECT * FROM customers WHERE tenant_id = $1 AND id = $2'), [tenantId, id]);
   return rows[0];
 }
 
@@ -81,17 +89,18 @@ export interface CustomerFilter {
 }
 
 export async function listCustomers(tx: Queryable, tenantId: string, filter: CustomerFilter): Promise<CustomerRow[]> {
+  // An alias is unique within a tenant, so the alias filter is one index lookup, not a scan.
   return tx.query<CustomerRow>(
-    `${SELECT_CUSTOMER}
-      WHERE c.tenant_id = $1
-        AND (c.archived_at IS NOT NULL) = $2
-        AND ($3::uuid IS NULL OR c.id > $3::uuid)
-        AND ($4::text IS NULL OR EXISTS (
-              SELECT 1 FROM customer_ingest_aliases x
-               WHERE x.tenant_id = c.tenant_id AND x.customer_id = c.id AND x.alias = $4::text))
-        AND ($5::uuid[] IS NULL OR c.id = ANY($5::uuid[]))
-      ORDER BY c.id
-      LIMIT $6`,
+    withAliases(`
+      SELECT * FROM customers
+       WHERE tenant_id = $1
+         AND (archived_at IS NOT NULL) = $2
+         AND ($3::uuid IS NULL OR id > $3::uuid)
+         AND ($4::text IS NULL OR id = (
+               SELECT customer_id FROM customer_ingest_aliases WHERE tenant_id = $1 AND alias = $4::text))
+         AND ($5::uuid[] IS NULL OR id = ANY($5::uuid[]))
+       ORDER BY id
+       LIMIT $6`),
     [tenantId, filter.archived, filter.afterId, filter.ingestAlias, filter.customerIds, filter.limit],
   );
 }
