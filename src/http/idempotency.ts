@@ -10,6 +10,11 @@ import type { App } from './types.js';
 export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Whether a route takes `Idempotency-Key`: mutations, unless the route opts out. */
+export function acceptsIdempotencyKey(method: string, config: { idempotency?: boolean } | undefined): boolean {
+  return MUTATIONS.has(method) && config?.idempotency !== false;
+}
+
 declare module 'fastify' {
   interface FastifyRequest {
     idempotency: { key: string; transaction: OpenTransaction; ended: boolean } | null;
@@ -42,7 +47,7 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
     const header = request.headers['idempotency-key'];
     if (header === undefined || !MUTATIONS.has(request.method) || !request.auth) return;
     const key = Array.isArray(header) ? header[0]! : header;
-    if (request.routeOptions.config.idempotency === false) {
+    if (!acceptsIdempotencyKey(request.method, request.routeOptions.config)) {
       throw new Invalid('Idempotency-Key', 'is not accepted on this route, because its response holds a secret that Allot does not store');
     }
     if (key.length < 1 || key.length > 255) throw new Invalid('Idempotency-Key', 'must be 1 to 255 characters');

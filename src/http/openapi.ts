@@ -1,8 +1,7 @@
 import swagger from '@fastify/swagger';
 import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { acceptsIdempotencyKey } from './idempotency.js';
 import type { App } from './types.js';
-
-const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 const errorBody = {
   description: 'Error: `message` names what was wrong; for bad input, `errors` lists each field',
@@ -36,8 +35,7 @@ export async function registerOpenApi(app: App, { version }: { version: string }
     },
     transform: (input) => {
       const { schema, url } = jsonSchemaTransform(input);
-      const methods = [input.route.method].flat();
-      const acceptsKey = methods.some((method) => MUTATIONS.has(method)) && input.route.config?.idempotency !== false;
+      const acceptsKey = [input.route.method].flat().some((method) => acceptsIdempotencyKey(method, input.route.config));
       return {
         url,
         schema: {

@@ -34,6 +34,19 @@ export function toPage<Row extends { id: string }>(rows: Row[], limit: number): 
 }
 
 /** The query of every list: `limit` (1–100, default 100) and the `next_page` cursor. */
+/**
+ * One page of a list ordered by id: decodes `nextPage`, asks `fetch` for one row more than
+ * `limit` (the extra row only tells whether another page exists), and returns the page with the
+ * cursor of the next one.
+ */
+export async function fetchPage<Row extends { id: string }>(
+  { limit, nextPage }: { limit: number; nextPage?: string | undefined },
+  fetch: (window: { afterId: string | null; limit: number }) => Promise<Row[]>,
+): Promise<{ rows: Row[]; nextPage: string | null }> {
+  const rows = await fetch({ afterId: nextPage ? decodeCursor(nextPage) : null, limit: limit + 1 });
+  return toPage(rows, limit);
+}
+
 export const pageQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(100),
   next_page: z.string().optional(),

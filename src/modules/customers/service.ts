@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
 export type Customer = repo.CustomerRow;
@@ -63,14 +63,14 @@ export async function listCustomers(
   { db }: ServiceContext,
   { tenantId, query }: { tenantId: string; query: CustomerQuery },
 ): Promise<{ customers: Customer[]; nextPage: string | null }> {
-  const rows = await repo.listCustomers(db, tenantId, {
-    archived: query.onlyArchived ?? false,
-    afterId: query.nextPage ? decodeCursor(query.nextPage) : null,
-    ingestAlias: query.ingestAlias ?? null,
-    customerIds: query.customerIds ?? null,
-    limit: query.limit + 1,
-  });
-  const page = toPage(rows, query.limit);
+  const page = await fetchPage(query, (window) =>
+    repo.listCustomers(db, tenantId, {
+      ...window,
+      archived: query.onlyArchived ?? false,
+      ingestAlias: query.ingestAlias ?? null,
+      customerIds: query.customerIds ?? null,
+    }),
+  );
   return { customers: page.rows, nextPage: page.nextPage };
 }
 

@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
-import { decodeCursor, toPage } from '../../lib/pagination.js';
+import { fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
 export const DEFAULT_TENANT = 'default';
@@ -87,8 +87,7 @@ export async function listApiKeys(
   { db }: ServiceContext,
   { tenantId, limit, nextPage }: { tenantId: string; limit: number; nextPage?: string | undefined },
 ): Promise<{ keys: repo.ApiKeyRow[]; nextPage: string | null }> {
-  const rows = await repo.listApiKeys(db, tenantId, { afterId: nextPage ? decodeCursor(nextPage) : null, limit: limit + 1 });
-  const page = toPage(rows, limit);
+  const page = await fetchPage({ limit, nextPage }, (window) => repo.listApiKeys(db, tenantId, window));
   return { keys: page.rows, nextPage: page.nextPage };
 }
 
