@@ -14,3 +14,14 @@ export const instant = z.iso
 export function toRfc3339(value: Date): string {
   return value.toISOString();
 }
+
+const HOUR_MS = 3_600_000;
+
+/**
+ * A schedule instant (contract, subscription, credit and rate boundaries, quantity changes): an
+ * RFC 3339 instant on an hour boundary, as Metronome requires. `2024-01-01T10:30:00Z` is a 400
+ * naming the field.
+ */
+export const hourInstant = instant.refine((value) => value.getTime() % HOUR_MS === 0, {
+  message: 'must fall on an hour boundary, e.g. 2024-01-01T10:00:00Z',
+});
