@@ -1,0 +1,59 @@
+/**
+ * A subscription's quantity as a schedule of changes (DESIGN rule 7). Each change sets a
+ * `quantity` (≥ 0) or adds a `quantityDelta` (≠ 0) at an instant; changes apply in time order,
+ * and changes at the same instant in the order they were made (`sequence`): 12, then −1 → 11.
+ */
+
+export interface QuantityChange {
+  startingAt: Date;
+  /** Order among changes at the same instant: the order they were sent. */
+  sequence: number;
+  quantity?: number | null | undefined;
+  quantityDelta?: number | null | undefined;
+}
+
+export interface QuantityStep {
+  startingAt: Date;
+  quantity: number;
+}
+
+export type QuantityScheduleResult<C extends QuantityChange> =
+  | { ok: true; steps: QuantityStep[] }
+  /** `change` would take the quantity below 0. */
+  | { ok: false; change: C; quantity: number };
+
+function byTimeThenSequence(a: QuantityChange, b: QuantityChange): number {
+  return a.startingAt.getTime() - b.startingAt.getTime() || a.sequence - b.sequence;
+}
+
+/**
+ * Folds changes into steps, one per distinct instant, holding the quantity from that instant on.
+ * Fails, naming the change, when a delta would take the quantity below 0 at any point.
+ */
+export function quantitySchedule<C extends QuantityChange>(changes: readonly C[]): QuantityScheduleResult<C> {
+  const steps: QuantityStep[] = [];
+  let quantity = 0;
+  for (const change of [...changes].sort(byTimeThenSequence)) {
+    quantity = change.quantity ?? quantity + (change.quantityDelta ?? 0);
+    if (quantity < 0) return { ok: false, change, quantity };
+    const last = steps.at(-1);
+    if (last && last.startingAt.getTime() === change.startingAt.getTime()) last.quantity = quantity;
+    else steps.push({ startingAt: change.startingAt, quantity });
+  }
+  return { ok: true, steps };
+}
+
+/** The quantity in force at `at` (0 before the first step). */
+export function quantityAt(steps: readonly QuantityStep[], at: Date): number {
+  let quantity = 0;
+  for (const step of steps) {
+    if (step.startingAt > at) break;
+    quantity = step.quantity;
+  }
+  return quantity;
+}
+
+/** Steps strictly inside `(after, before)`, i.e. the changes made during a period, not at its start. */
+export function stepsWithin(steps: readonly QuantityStep[], { after, before }: { after: Date; before: Date }): QuantityStep[] {
+  return steps.filter((step) => step.startingAt > after && step.startingAt < before);
+}

@@ -1,0 +1,97 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../../lib/money.js';
+import type { Period } from '../../contracts/compute/periods.js';
+import { quantitySchedule, type QuantityChange } from '../../contracts/compute/quantitySchedule.js';
+import { grantForPeriod, seatAdjustments, seatHighWaterMark, type RecurringGrantTerms } from './pooledGrant.js';
+
+const at = (iso: string) => new Date(iso);
+const april: Period = {
+  index: 0,
+  startingAt: at('2024-04-01T00:00:00Z'),
+  endingBefore: at('2024-05-01T00:00:00Z'),
+  fullStartingAt: at('2024-04-01T00:00:00Z'),
+  fullEndingBefore: at('2024-05-01T00:00:00Z'),
+};
+const halfway = at('2024-04-16T00:00:00Z');
+const terms = (isProrated: boolean): RecurringGrantTerms => ({ unitPrice: new Decimal(50), proration: 'FIRST_AND_LAST', seatIncrease: { isProrated } });
+const steps = (changes: Omit<QuantityChange, 'sequence'>[]) => {
+  const result = quantitySchedule(changes.map((change, sequence) => ({ ...change, sequence })));
+  if (!result.ok) throw new Error('negative quantity');
+  return result.steps;
+};
+const total = (amounts: { amount: Decimal }[]) => amounts.reduce((sum, m) => sum.add(m.amount), new Decimal(0)).toFixed();
+
+describe('pooled grants (rules 4–6)', () => {
+  it('grants 100 seats × 50 = 5,000 at period start', () => {
+    expect(grantForPeriod({ terms: terms(true), period: april, quantity: new Decimal(100) }).amount.toFixed()).toBe('5000');
+  });
+
+  it('prorates a short first period unless proration says otherwise', () => {
+    const short: Period = { ...april, startingAt: halfway };
+    expect(grantForPeriod({ terms: terms(true), period: short, quantity: new Decimal(100) }).amount.toFixed()).toBe('2500');
+    expect(grantForPeriod({ terms: { ...terms(true), proration: 'LAST' }, period: short, quantity: new Decimal(100) }).amount.toFixed()).toBe('5000');
+    expect(grantForPeriod({ terms: { ...terms(true), proration: 'NONE' }, period: short, quantity: new Decimal(100) }).amount.toFixed()).toBe('5000');
+  });
+
+  it('adds +250 for 10 seats at exactly half a monthly period when prorated, +500 when not', () => {
+    const schedule = steps([{ startingAt: april.startingAt, quantity: 100 }, { startingAt: halfway, quantity: 110 }]);
+    expect(total(seatAdjustments({ terms: terms(true), period: april, steps: schedule, now: april.endingBefore }))).toBe('250');
+    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore }))).toBe('500');
+    // Before the change takes effect, nothing has been added.
+    expect(seatAdjustments({ terms: terms(true), period: april, steps: schedule, now: at('2024-04-15T00:00:00Z') })).toEqual([]);
+  });
+
+  it('grants nothing new for 100 → 90 → 100 in one period, and nothing back for a decrease', () => {
+    const schedule = steps([
+      { startingAt: april.startingAt, quantity: 100 },
+      { startingAt: at('2024-04-05T00:00:00Z'), quantity: 90 },
+      { startingAt: at('2024-04-20T00:00:00Z'), quantity: 100 },
+    ]);
+    expect(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore })).toEqual([]);
+  });
+
+  it('charges 10 → 5 → 15 only from the high-water mark', () => {
+    const schedule = steps([
+      { startingAt: april.startingAt, quantity: 10 },
+      { startingAt: at('2024-04-05T00:00:00Z'), quantity: 5 },
+      { startingAt: at('2024-04-20T00:00:00Z'), quantity: 15 },
+    ]);
+    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore }))).toBe('250');
+  });
+
+  it('grants the same whether a seat increase is made as one change or split into two at the same instant', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 29 * 24 }), (start, first, second, hours) => {
+        const t = new Date(april.startingAt.getTime() + hours * 3_600_000);
+        const one = steps([{ startingAt: april.startingAt, quantity: start }, { startingAt: t, quantity: start + first + second }]);
+        const two = steps([
+          { startingAt: april.startingAt, quantity: start },
+          { startingAt: t, quantityDelta: first },
+          { startingAt: t, quantityDelta: second },
+        ]);
+        const grant = (s: typeof one) => total(seatAdjustments({ terms: terms(true), period: april, steps: s, now: april.endingBefore }));
+        expect(grant(two)).toBe(grant(one));
+      }),
+    );
+  });
+
+  it('never grants more in a period than its high-water mark of seats, whatever the decreases and re-increases', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 100 }),
+        fc.array(fc.record({ hours: fc.integer({ min: 1, max: 29 * 24 }), quantity: fc.integer({ min: 0, max: 150 }) }), { maxLength: 12 }),
+        fc.boolean(),
+        (start, changes, isProrated) => {
+          const schedule = steps([{ startingAt: april.startingAt, quantity: start }, ...changes.map((c) => ({ startingAt: new Date(april.startingAt.getTime() + c.hours * 3_600_000), quantity: c.quantity }))]);
+          const granted = new Decimal(total([grantForPeriod({ terms: terms(isProrated), period: april, quantity: new Decimal(start) })])).add(
+            total(seatAdjustments({ terms: terms(isProrated), period: april, steps: schedule, now: april.endingBefore })),
+          );
+          const highWaterMark = seatHighWaterMark({ period: april, steps: schedule, now: april.endingBefore });
+          expect(granted.lte(new Decimal(highWaterMark).mul(50))).toBe(true);
+          if (!isProrated) expect(granted.toFixed()).toBe(new Decimal(highWaterMark).mul(50).toFixed());
+        },
+      ),
+    );
+  });
+});

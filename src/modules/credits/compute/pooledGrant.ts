@@ -1,0 +1,97 @@
+import { Decimal } from '../../../lib/money.js';
+import type { Period } from '../../contracts/compute/periods.js';
+import { coveredFraction, prorate, remainingFraction, WHOLE, type Fraction } from '../../contracts/compute/proration.js';
+import { quantityAt, stepsWithin, type QuantityStep } from '../../contracts/compute/quantitySchedule.js';
+
+export type ProrationMode = 'NONE' | 'FIRST' | 'LAST' | 'FIRST_AND_LAST';
+
+/** What a recurring credit or commit grants each period. */
+export interface RecurringGrantTerms {
+  /** Per seat when linked to a subscription, per unit of `quantity` otherwise. */
+  unitPrice: Decimal;
+  proration: ProrationMode;
+  /** Present when the grant follows a subscription's quantity (POOLED allocation). */
+  seatIncrease: { isProrated: boolean } | null;
+}
+
+export interface GrantMovement {
+  kind: 'SEGMENT_START' | 'SEAT_BASED_ADJUSTMENT';
+  amount: Decimal;
+  timestamp: Date;
+}
+
+/**
+ * The fraction of a full period's grant that a period gets (DESIGN rule 4): a period cut short
+ * by the grant's start is prorated when `proration` is FIRST or FIRST_AND_LAST, one cut short by
+ * its end when LAST or FIRST_AND_LAST; whole periods get it all.
+ */
+export function grantFraction(period: Period, proration: ProrationMode): Fraction {
+  const prorateStart = proration === 'FIRST' || proration === 'FIRST_AND_LAST';
+  const prorateEnd = proration === 'LAST' || proration === 'FIRST_AND_LAST';
+  const effective: Period = {
+    ...period,
+    startingAt: prorateStart ? period.startingAt : period.fullStartingAt,
+    endingBefore: prorateEnd ? period.endingBefore : period.fullEndingBefore,
+  };
+  const fraction = coveredFraction(effective);
+  return fraction.numerator === fraction.denominator ? WHOLE : fraction;
+}
+
+/**
+ * The grant at a period's start: `unit_price × quantity at period start`, prorated per
+ * `grantFraction`. 100 seats × 50 credits = 5,000.
+ */
+export function grantForPeriod({ terms, period, quantity }: { terms: RecurringGrantTerms; period: Period; quantity: Decimal }): GrantMovement {
+  return {
+    kind: 'SEGMENT_START',
+    amount: prorate(terms.unitPrice.mul(quantity), grantFraction(period, terms.proration)),
+    timestamp: period.startingAt,
+  };
+}
+
+/**
+ * The seat-based adjustments of one period up to `now` (DESIGN rules 5 and 6). The grant follows
+ * the period's high-water mark `H` of the quantity, starting at the quantity at period start:
+ * raising the quantity to `q > H` at `t` adds `(q − H) × unit_price`, times the fraction of the
+ * period left at `t` when the increase is prorated, and sets `H = q`. Decreases add nothing and
+ * take nothing back, so 100 → 90 → 100 adds nothing, and 100 → 110 at half a monthly period adds
+ * 250 at 50 per seat (500 unprorated).
+ */
+export function seatAdjustments({
+  terms,
+  period,
+  steps,
+  now,
+}: {
+  terms: RecurringGrantTerms;
+  period: Period;
+  steps: readonly QuantityStep[];
+  now: Date;
+}): GrantMovement[] {
+  if (!terms.seatIncrease) return [];
+  const movements: GrantMovement[] = [];
+  let highWaterMark = quantityAt(steps, period.startingAt);
+  for (const step of stepsWithin(steps, { after: period.startingAt, before: period.endingBefore })) {
+    if (step.startingAt > now) break;
+    if (step.quantity <= highWaterMark) continue;
+    const fraction = terms.seatIncrease.isProrated ? remainingFraction(period, step.startingAt) : WHOLE;
+    movements.push({
+      kind: 'SEAT_BASED_ADJUSTMENT',
+      amount: prorate(terms.unitPrice.mul(step.quantity - highWaterMark), fraction),
+      timestamp: step.startingAt,
+    });
+    highWaterMark = step.quantity;
+  }
+  return movements;
+}
+
+/** The highest quantity reached in a period up to `now`: what the period's grant follows. */
+export function seatHighWaterMark({ period, steps, now }: { period: Period; steps: readonly QuantityStep[]; now: Date }): number {
+  let highWaterMark = quantityAt(steps, period.startingAt);
+  for (const step of stepsWithin(steps, { after: period.startingAt, before: period.endingBefore })) {
+    if (step.startingAt <= now) highWaterMark = Math.max(highWaterMark, step.quantity);
+  }
+  return highWaterMark;
+}
+
+export { Decimal };

@@ -1,0 +1,80 @@
+import { Decimal } from '../../../lib/money.js';
+
+export type LedgerEntryKind =
+  | 'SEGMENT_START'
+  | 'SEAT_BASED_ADJUSTMENT'
+  | 'MANUAL'
+  | 'AUTOMATED_INVOICE_DEDUCTION'
+  | 'ROLLOVER'
+  | 'EXPIRATION';
+
+/** A signed movement on a segment. */
+export interface LedgerEntry {
+  kind: LedgerEntryKind;
+  amount: Decimal;
+  timestamp: Date;
+  reason?: string | undefined;
+  invoiceId?: string | undefined;
+}
+
+export interface SegmentWindow {
+  startingAt: Date;
+  endingBefore: Date;
+}
+
+export interface SegmentLedger {
+  /** Entries up to `now`, in time order. */
+  entries: LedgerEntry[];
+  /** The sum of `entries`. */
+  balance: Decimal;
+  /** What rolled over into the next period when the segment ended (0 otherwise). */
+  rolledOver: Decimal;
+}
+
+const KIND_ORDER: Record<LedgerEntryKind, number> = {
+  SEGMENT_START: 0,
+  SEAT_BASED_ADJUSTMENT: 1,
+  MANUAL: 2,
+  AUTOMATED_INVOICE_DEDUCTION: 3,
+  ROLLOVER: 4,
+  EXPIRATION: 5,
+};
+
+/**
+ * A segment's ledger as of `now` (DESIGN rule 11). Balances are derived: the ledger is the
+ * movements recorded or generated for the segment up to `now`, and, once the segment has ended,
+ * its positive remainder leaves it at `endingBefore`: `rolloverFraction` of it rolls over into
+ * the next period (when there is one) and the rest expires. A $100 credit with $63 used:
+ * +10000, −6300, then −3700 expiration at the end. A segment that has not started has no
+ * entries and a balance of 0. Only a manual entry can overdraw a segment; an overdrawn segment
+ * keeps its negative sum when it ends, and nothing expires.
+ */
+export function segmentLedger({
+  window,
+  movements,
+  rolloverFraction,
+  canRollOver,
+  now,
+}: {
+  window: SegmentWindow;
+  movements: readonly LedgerEntry[];
+  rolloverFraction: Decimal | null;
+  canRollOver: boolean;
+  now: Date;
+}): SegmentLedger {
+  const entries = movements
+    .filter((entry) => entry.timestamp <= now && entry.timestamp < window.endingBefore)
+    .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
+  let balance = entries.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0));
+  let rolledOver = new Decimal(0);
+  if (window.endingBefore <= now && window.startingAt <= now && balance.gt(0)) {
+    if (canRollOver && rolloverFraction && rolloverFraction.gt(0)) {
+      rolledOver = balance.mul(rolloverFraction);
+      entries.push({ kind: 'ROLLOVER', amount: rolledOver.neg(), timestamp: window.endingBefore });
+    }
+    const expired = balance.sub(rolledOver);
+    if (expired.gt(0)) entries.push({ kind: 'EXPIRATION', amount: expired.neg(), timestamp: window.endingBefore });
+    balance = new Decimal(0);
+  }
+  return { entries, balance, rolledOver };
+}
