@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { isUuid } from '../../lib/ids.js';
 import { pageQuery } from '../../lib/pagination.js';
-import { text, textProblem, truncate } from '../../lib/text.js';
+import { customFields } from '../../lib/customFields.js';
+import { text, truncate } from '../../lib/text.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
 const NAME_LENGTH = 160;
@@ -14,18 +15,6 @@ const alias = text()
   .max(256, 'must be at most 256 characters')
   .refine((value) => value.trim() === value, 'must not start or end with whitespace');
 const aliases = z.array(alias).max(100, 'at most 100 aliases');
-/** Up to 100 fields; keys 1–256 characters, values up to 4,096. */
-const customFields = z
-  .record(z.string(), text().max(4096, 'must be at most 4096 characters'))
-  .superRefine((fields, context) => {
-    const keys = Object.keys(fields);
-    if (keys.length > 100) context.addIssue({ code: 'custom', message: 'at most 100 fields' });
-    for (const key of keys) {
-      const problem = key.length === 0 || key.length > 256 ? 'keys must be 1 to 256 characters' : textProblem(key);
-      if (problem) context.addIssue({ code: 'custom', path: [key], message: problem });
-    }
-  });
-
 export const createCustomerBody = z.strictObject({
   name,
   ingest_aliases: aliases.optional(),

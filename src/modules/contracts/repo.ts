@@ -1,0 +1,185 @@
+import type { Queryable } from '../../lib/db/database.js';
+
+export interface ContractRow {
+  id: string;
+  customer_id: string;
+  name: string | null;
+  starting_at: Date;
+  ending_before: Date | null;
+  rate_card_id: string | null;
+  statement_frequency: 'MONTHLY' | 'QUARTERLY' | 'ANNUAL' | 'WEEKLY';
+  statement_day: 'FIRST_OF_MONTH' | 'CONTRACT_START' | 'CUSTOM_DATE';
+  statement_anchor: Date;
+  net_payment_terms_days: number | null;
+  custom_fields: Record<string, string>;
+  uniqueness_key: string | null;
+  created_at: Date;
+  archived_at: Date | null;
+}
+
+export interface SubscriptionRow {
+  id: string;
+  contract_id: string;
+  customer_id: string;
+  product_id: string;
+  billing_frequency: 'MONTHLY' | 'QUARTERLY' | 'ANNUAL' | 'WEEKLY';
+  collection_schedule: 'ADVANCE' | 'ARREARS';
+  is_prorated: boolean;
+  invoice_behavior: 'BILL_IMMEDIATELY' | 'BILL_ON_NEXT_COLLECTION_DATE';
+  billing_anchor: Date;
+  invoice_placement: 'ON_SCHEDULED_INVOICE' | 'ON_USAGE_INVOICE';
+  starting_at: Date;
+  ending_before: Date | null;
+  name: string | null;
+  description: string | null;
+  custom_fields: Record<string, string>;
+  created_at: Date;
+}
+
+export interface QuantityChangeRow {
+  subscription_id: string;
+  sequence: number;
+  starting_at: Date;
+  quantity: number | null;
+  quantity_delta: number | null;
+  created_at: Date;
+}
+
+export interface RecurringGrantRow {
+  id: string;
+  contract_id: string;
+  customer_id: string;
+  kind: 'CREDIT' | 'COMMIT';
+  product_id: string;
+  credit_type_id: string;
+  unit_price: string;
+  quantity: string | null;
+  priority: string;
+  applicable_product_ids: string[] | null;
+  applicable_product_tags: string[] | null;
+  starting_at: Date;
+  ending_before: Date | null;
+  recurrence_frequency: 'MONTHLY' | 'QUARTERLY' | 'ANNUAL' | 'WEEKLY' | null;
+  proration: 'NONE' | 'FIRST' | 'LAST' | 'FIRST_AND_LAST';
+  rollover_fraction: string | null;
+  duration_periods: number;
+  subscription_id: string | null;
+  seat_increase_prorated: boolean | null;
+  rate_type: string;
+  name: string | null;
+  description: string | null;
+  created_at: Date;
+}
+
+export interface EditRow {
+  id: string;
+  contract_id: string;
+  customer_id: string;
+  uniqueness_key: string | null;
+  edit: Record<string, unknown>;
+  created_at: Date;
+}
+
+function insertRow<Row extends object>(table: string, columns: readonly (keyof Row & string)[]) {
+  const names = columns.map((c) => (c === 'timestamp' ? '"timestamp"' : c)).join(', ');
+  const values = columns.map((_, i) => `$${i + 2}`).join(', ');
+  const text = `INSERT INTO ${table} (tenant_id, ${names}) VALUES ($1, ${values})`;
+  return async (tx: Queryable, tenantId: string, row: Row) => {
+    await tx.query(
+      text,
+      [tenantId, ...columns.map((c) => (c === 'custom_fields' || c === 'edit' ? JSON.stringify(row[c]) : row[c]))],
+    );
+  };
+}
+
+const CONTRACT_COLUMNS = [
+  'id', 'customer_id', 'name', 'starting_at', 'ending_before', 'rate_card_id', 'statement_frequency', 'statement_day',
+  'statement_anchor', 'net_payment_terms_days', 'custom_fields', 'uniqueness_key', 'created_at', 'archived_at',
+] as const;
+const SUBSCRIPTION_COLUMNS = [
+  'id', 'contract_id', 'customer_id', 'product_id', 'billing_frequency', 'collection_schedule', 'is_prorated',
+  'invoice_behavior', 'billing_anchor', 'invoice_placement', 'starting_at', 'ending_before', 'name', 'description',
+  'custom_fields', 'created_at',
+] as const;
+const CHANGE_COLUMNS = ['subscription_id', 'sequence', 'starting_at', 'quantity', 'quantity_delta', 'created_at'] as const;
+const RECURRING_COLUMNS = [
+  'id', 'contract_id', 'customer_id', 'kind', 'product_id', 'credit_type_id', 'unit_price', 'quantity', 'priority',
+  'applicable_product_ids', 'applicable_product_tags', 'starting_at', 'ending_before', 'recurrence_frequency', 'proration',
+  'rollover_fraction', 'duration_periods', 'subscription_id', 'seat_increase_prorated', 'rate_type', 'name', 'description',
+  'created_at',
+] as const;
+const EDIT_COLUMNS = ['id', 'contract_id', 'customer_id', 'uniqueness_key', 'edit', 'created_at'] as const;
+
+export const insertContract = insertRow<ContractRow>('contracts', CONTRACT_COLUMNS);
+export const insertSubscription = insertRow<SubscriptionRow>('subscriptions', SUBSCRIPTION_COLUMNS);
+export const insertQuantityChange = insertRow<QuantityChangeRow>('subscription_quantity_changes', CHANGE_COLUMNS);
+export const insertRecurringGrant = insertRow<RecurringGrantRow>('recurring_grants', RECURRING_COLUMNS);
+export const insertEdit = insertRow<EditRow>('contract_edits', EDIT_COLUMNS);
+
+export async function findContract(db: Queryable, tenantId: string, contractId: string, { forUpdate = false } = {}): Promise<ContractRow | undefined> {
+  const [row] = await db.query<ContractRow>(
+    `SELECT ${CONTRACT_COLUMNS.join(', ')} FROM contracts WHERE tenant_id = $1 AND id = $2${forUpdate ? ' FOR UPDATE' : ''}`,
+    [tenantId, contractId],
+  );
+  return row;
+}
+
+export async function findContractByUniquenessKey(db: Queryable, tenantId: string, key: string): Promise<ContractRow | undefined> {
+  const [row] = await db.query<ContractRow>(`SELECT ${CONTRACT_COLUMNS.join(', ')} FROM contracts WHERE tenant_id = $1 AND uniqueness_key = $2`, [tenantId, key]);
+  return row;
+}
+
+export async function listContracts(db: Queryable, tenantId: string, customerId: string): Promise<ContractRow[]> {
+  return db.query<ContractRow>(`SELECT ${CONTRACT_COLUMNS.join(', ')} FROM contracts WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id`, [
+    tenantId,
+    customerId,
+  ]);
+}
+
+export async function archiveContract(tx: Queryable, tenantId: string, contractId: string, at: Date): Promise<void> {
+  await tx.query('UPDATE contracts SET archived_at = COALESCE(archived_at, $3) WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, at]);
+}
+
+export async function renameContract(tx: Queryable, tenantId: string, contractId: string, name: string | null): Promise<void> {
+  await tx.query('UPDATE contracts SET name = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, name]);
+}
+
+/** Everything the contracts of one customer (or the ones listed) define, for one read. */
+export async function loadContractTerms(
+  db: Queryable,
+  tenantId: string,
+  contractIds: readonly string[],
+): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[] }> {
+  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [] };
+  const [subscriptions, recurring] = await Promise.all([
+    db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS.join(', ')} FROM subscriptions WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
+      tenantId,
+      contractIds,
+    ]),
+    db.query<RecurringGrantRow>(`SELECT ${RECURRING_COLUMNS.join(', ')} FROM recurring_grants WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
+      tenantId,
+      contractIds,
+    ]),
+  ]);
+  const changes =
+    subscriptions.length === 0
+      ? []
+      : await db.query<QuantityChangeRow>(
+          `SELECT ${CHANGE_COLUMNS.join(', ')} FROM subscription_quantity_changes
+            WHERE tenant_id = $1 AND subscription_id = ANY($2::uuid[]) ORDER BY subscription_id, sequence`,
+          [tenantId, subscriptions.map((s) => s.id)],
+        );
+  return { subscriptions, changes, recurring };
+}
+
+export async function listEdits(db: Queryable, tenantId: string, contractId: string): Promise<EditRow[]> {
+  return db.query<EditRow>(`SELECT ${EDIT_COLUMNS.join(', ')} FROM contract_edits WHERE tenant_id = $1 AND contract_id = $2 ORDER BY id`, [tenantId, contractId]);
+}
+
+export async function findEditByUniquenessKey(db: Queryable, tenantId: string, contractId: string, key: string): Promise<EditRow | undefined> {
+  const [row] = await db.query<EditRow>(
+    `SELECT ${EDIT_COLUMNS.join(', ')} FROM contract_edits WHERE tenant_id = $1 AND contract_id = $2 AND uniqueness_key = $3`,
+    [tenantId, contractId, key],
+  );
+  return row;
+}

@@ -1,0 +1,307 @@
+import { z } from 'zod';
+import { customFields } from '../../lib/customFields.js';
+import { decimalInput } from '../../lib/money.js';
+import { text } from '../../lib/text.js';
+import { hourInstant, instant } from '../../lib/time.js';
+
+/**
+ * Request schemas of contracts, subscriptions, credits and commits, shaped as `@metronome/sdk`
+ * sends them. Fields Allot does not support are absent, so a request carrying one is a 400 that
+ * names it; a supported field with an unsupported value says so in its message.
+ */
+
+const id = z.string().min(1, 'must not be empty');
+const label = text().max(1024, 'must be at most 1024 characters');
+const frequency = z.enum(['MONTHLY', 'QUARTERLY', 'ANNUAL', 'WEEKLY']);
+const nonNegativeDecimal = decimalInput.refine((value) => value.gte(0), 'must be 0 or more');
+const quantity = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000_000);
+const productIds = z.array(id).max(1000).optional();
+const productTags = z.array(text().min(1)).max(1000).optional();
+
+/** `rate_type`: only list rates exist in Allot, so COMMIT_RATE is refused rather than priced as a list rate. */
+const rateType = z
+  .enum(['LIST_RATE', 'COMMIT_RATE'])
+  .refine((value) => value === 'LIST_RATE', 'COMMIT_RATE is not supported; credits and commits draw down at list rates')
+  .optional();
+
+export const subscriptionInput = z
+  .strictObject({
+    collection_schedule: z.enum(['ADVANCE', 'ARREARS']),
+    proration: z.strictObject({
+      invoice_behavior: z.enum(['BILL_IMMEDIATELY', 'BILL_ON_NEXT_COLLECTION_DATE']).optional(),
+      is_prorated: z.boolean().optional(),
+    }),
+    subscription_rate: z.strictObject({ billing_frequency: frequency, product_id: id }),
+    billing_cycle_config: z
+      .strictObject({
+        anchor_date: hourInstant.optional(),
+        invoice_placement: z.enum(['ON_SCHEDULED_INVOICE', 'ON_USAGE_INVOICE']).optional(),
+      })
+      .optional(),
+    custom_fields: customFields.optional(),
+    description: label.optional(),
+    name: label.optional(),
+    starting_at: hourInstant.optional(),
+    ending_before: hourInstant.optional(),
+    initial_quantity: quantity.optional(),
+    quantity_management_mode: z.enum(['SEAT_BASED', 'QUANTITY_ONLY']).optional(),
+    temporary_id: text().min(1).max(256).optional(),
+  })
+  .superRefine((subscription, context) => {
+    if (subscription.quantity_management_mode === 'SEAT_BASED') {
+      context.addIssue({ code: 'custom', path: ['quantity_management_mode'], message: 'SEAT_BASED is not supported; use QUANTITY_ONLY' });
+    }
+    if (subscription.initial_quantity === undefined) {
+      context.addIssue({ code: 'custom', path: ['initial_quantity'], message: 'is required for a QUANTITY_ONLY subscription' });
+    }
+    if (subscription.collection_schedule === 'ARREARS' && subscription.proration.invoice_behavior === 'BILL_IMMEDIATELY') {
+      context.addIssue({ code: 'custom', path: ['proration', 'invoice_behavior'], message: 'BILL_IMMEDIATELY needs collection_schedule ADVANCE' });
+    }
+  });
+export type SubscriptionInput = z.infer<typeof subscriptionInput>;
+
+const accessAmount = z.strictObject({ credit_type_id: id, unit_price: nonNegativeDecimal, quantity: nonNegativeDecimal.optional() });
+
+export const recurringGrantInput = z
+  .strictObject({
+    access_amount: accessAmount,
+    commit_duration: z.strictObject({ value: z.number().int('must be a whole number of periods').min(1).max(1000), unit: z.literal('PERIODS').optional() }),
+    priority: decimalInput,
+    product_id: id,
+    starting_at: hourInstant,
+    ending_before: hourInstant.optional(),
+    applicable_product_ids: productIds,
+    applicable_product_tags: productTags,
+    description: label.optional(),
+    name: label.optional(),
+    proration: z.enum(['NONE', 'FIRST', 'LAST', 'FIRST_AND_LAST']).optional(),
+    rate_type: rateType,
+    recurrence_frequency: z
+      .enum(['MONTHLY', 'QUARTERLY', 'ANNUAL', 'WEEKLY', 'DAILY'])
+      .refine((value) => value !== 'DAILY', 'DAILY is not supported')
+      .optional(),
+    rollover_fraction: decimalInput.refine((value) => value.gte(0) && value.lte(1), 'must be between 0 and 1').optional(),
+    subscription_config: z
+      .strictObject({
+        subscription_id: id,
+        apply_seat_increase_config: z.strictObject({ is_prorated: z.boolean() }),
+        allocation: z
+          .enum(['POOLED', 'INDIVIDUAL'])
+          .refine((value) => value === 'POOLED', 'INDIVIDUAL allocation is not supported; use POOLED')
+          .optional(),
+      })
+      .optional(),
+    temporary_id: text().min(1).max(256).optional(),
+  })
+  .superRefine((grant, context) => {
+    if (grant.subscription_config && grant.access_amount.quantity !== undefined) {
+      context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'must be absent when subscription_config links a subscription: the seats are the quantity' });
+    }
+    if (!grant.subscription_config && grant.access_amount.quantity === undefined) {
+      context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'is required unless subscription_config links a subscription' });
+    }
+    if (grant.ending_before && grant.ending_before <= grant.starting_at) {
+      context.addIssue({ code: 'custom', path: ['ending_before'], message: 'must be after starting_at' });
+    }
+  });
+export type RecurringGrantInput = z.infer<typeof recurringGrantInput>;
+
+const accessSchedule = z.strictObject({
+  schedule_items: z
+    .array(z.strictObject({ amount: nonNegativeDecimal, starting_at: hourInstant, ending_before: hourInstant }))
+    .min(1, 'needs at least one item')
+    .max(1000)
+    .superRefine((items, context) => {
+      items.forEach((item, index) => {
+        if (item.ending_before <= item.starting_at) context.addIssue({ code: 'custom', path: [index, 'ending_before'], message: 'must be after starting_at' });
+      });
+    }),
+  credit_type_id: id.optional(),
+});
+
+const oneOffBase = {
+  access_schedule: accessSchedule,
+  product_id: id,
+  applicable_product_ids: productIds,
+  applicable_product_tags: productTags,
+  custom_fields: customFields.optional(),
+  description: label.optional(),
+  name: label.optional(),
+  priority: decimalInput.optional(),
+  rate_type: rateType,
+};
+
+export const creditInput = z.strictObject(oneOffBase);
+export type CreditInput = z.infer<typeof creditInput>;
+
+export const commitInput = z.strictObject({
+  ...oneOffBase,
+  type: z.enum(['PREPAID', 'POSTPAID']).refine((value) => value === 'PREPAID', 'POSTPAID commits are not supported; use PREPAID'),
+  temporary_id: text().min(1).max(256).optional(),
+});
+export type CommitInput = z.infer<typeof commitInput>;
+
+export const usageStatementSchedule = z
+  .strictObject({
+    frequency,
+    day: z.enum(['FIRST_OF_MONTH', 'CONTRACT_START', 'CUSTOM_DATE']).optional(),
+    billing_anchor_date: hourInstant.optional(),
+  })
+  .superRefine((schedule, context) => {
+    if (schedule.day === 'CUSTOM_DATE' && !schedule.billing_anchor_date) {
+      context.addIssue({ code: 'custom', path: ['billing_anchor_date'], message: 'is required when day is CUSTOM_DATE' });
+    }
+    if (schedule.day !== 'CUSTOM_DATE' && schedule.billing_anchor_date) {
+      context.addIssue({ code: 'custom', path: ['billing_anchor_date'], message: 'is only allowed when day is CUSTOM_DATE' });
+    }
+  });
+
+const uniquenessKey = text().min(1).max(128);
+
+export const createContractBody = z.strictObject({
+  customer_id: id,
+  starting_at: hourInstant,
+  ending_before: hourInstant.optional(),
+  name: label.optional(),
+  custom_fields: customFields.optional(),
+  net_payment_terms_days: z.number().int().min(0).max(3650).optional(),
+  rate_card_id: id.optional(),
+  usage_statement_schedule: usageStatementSchedule.optional(),
+  subscriptions: z.array(subscriptionInput).max(100).optional(),
+  recurring_credits: z.array(recurringGrantInput).max(100).optional(),
+  recurring_commits: z.array(recurringGrantInput).max(100).optional(),
+  credits: z.array(creditInput).max(100).optional(),
+  commits: z.array(commitInput).max(100).optional(),
+  uniqueness_key: uniquenessKey.optional(),
+});
+export type CreateContractBody = z.infer<typeof createContractBody>;
+
+export const quantityUpdateInput = z
+  .strictObject({
+    starting_at: hourInstant,
+    quantity: quantity.optional(),
+    quantity_delta: z
+      .number()
+      .int('must be a whole number')
+      .refine((value) => value !== 0, 'must not be 0')
+      .optional(),
+  })
+  .superRefine((update, context) => {
+    if ((update.quantity === undefined) === (update.quantity_delta === undefined)) {
+      context.addIssue({ code: 'custom', path: [update.quantity === undefined ? 'quantity' : 'quantity_delta'], message: 'give exactly one of quantity and quantity_delta' });
+    }
+  });
+
+export const editContractBody = z.strictObject({
+  contract_id: id,
+  customer_id: id,
+  add_subscriptions: z.array(subscriptionInput).max(100).optional(),
+  add_recurring_credits: z.array(recurringGrantInput).max(100).optional(),
+  add_recurring_commits: z.array(recurringGrantInput).max(100).optional(),
+  add_credits: z.array(creditInput).max(100).optional(),
+  add_commits: z.array(commitInput).max(100).optional(),
+  update_subscriptions: z
+    .array(z.strictObject({ subscription_id: id, quantity_updates: z.array(quantityUpdateInput).min(1).max(100) }))
+    .max(100)
+    .optional(),
+  update_contract_name: label.nullable().optional(),
+  uniqueness_key: uniquenessKey.optional(),
+});
+export type EditContractBody = z.infer<typeof editContractBody>;
+
+export const contractRef = z.strictObject({ customer_id: id, contract_id: id });
+
+export const retrieveContractBody = z.strictObject({
+  customer_id: id,
+  contract_id: id,
+  include_balance: z.boolean().optional(),
+  include_ledgers: z.boolean().optional(),
+});
+
+export const listContractsBody = z.strictObject({
+  customer_id: id,
+  covering_date: instant.optional(),
+  starting_at: instant.optional(),
+  include_archived: z.boolean().optional(),
+  include_balance: z.boolean().optional(),
+  include_ledgers: z.boolean().optional(),
+});
+
+export const archiveContractBody = z.strictObject({ customer_id: id, contract_id: id, void_invoices: z.literal(false).optional() });
+
+export const quantityHistoryBody = z.strictObject({ customer_id: id, contract_id: id, subscription_id: id });
+
+const balanceWindow = {
+  covering_date: instant.optional(),
+  starting_at: instant.optional(),
+  effective_before: instant.optional(),
+  include_archived: z.boolean().optional(),
+  include_balance: z.boolean().optional(),
+  include_ledgers: z.boolean().optional(),
+  limit: z.number().int().min(1).max(100).optional(),
+  next_page: z.string().nullable().optional(),
+};
+
+export const listBalancesBody = z.strictObject({
+  customer_id: id,
+  id: id.optional(),
+  exclude_zero_balances: z.boolean().optional(),
+  include_contract_balances: z.boolean().optional(),
+  ...balanceWindow,
+});
+
+export const listCustomerCreditsBody = z.strictObject({
+  customer_id: id,
+  credit_id: id.optional(),
+  include_contract_credits: z.boolean().optional(),
+  ...balanceWindow,
+});
+
+export const listCustomerCommitsBody = z.strictObject({
+  customer_id: id,
+  commit_id: id.optional(),
+  include_contract_commits: z.boolean().optional(),
+  ...balanceWindow,
+});
+
+export const netBalanceBody = z.strictObject({
+  customer_id: id,
+  credit_type_id: id.optional(),
+  filters: z
+    .array(
+      z.strictObject({
+        balance_types: z.array(z.enum(['PREPAID_COMMIT', 'POSTPAID_COMMIT', 'CREDIT'])).optional(),
+        custom_fields: z.record(z.string(), z.string()).optional(),
+        ids: z.array(id).optional(),
+      }),
+    )
+    .optional(),
+  invoice_inclusion_mode: z.enum(['FINALIZED', 'FINALIZED_AND_DRAFT']).optional(),
+});
+
+export const manualEntryBody = z.strictObject({
+  id,
+  customer_id: id,
+  segment_id: id,
+  amount: decimalInput,
+  reason: text().min(1, 'must not be empty').max(1024),
+  contract_id: id.optional(),
+  timestamp: instant.optional(),
+});
+
+export const createCustomerCreditBody = z.strictObject({
+  ...oneOffBase,
+  customer_id: id,
+  priority: decimalInput,
+  applicable_contract_ids: z.array(id).max(100).optional(),
+});
+
+export const createCustomerCommitBody = z.strictObject({
+  ...oneOffBase,
+  customer_id: id,
+  priority: decimalInput,
+  type: commitInput.shape.type,
+  applicable_contract_ids: z.array(id).max(100).optional(),
+});
+
+export const idResponse = z.object({ data: z.object({ id: z.string() }) });
