@@ -1,0 +1,101 @@
+import type { Decimal } from '../../../lib/money.js';
+import type { Problem } from './metricRules.js';
+
+export type ProductType = 'USAGE' | 'SUBSCRIPTION' | 'FIXED';
+export type RateType = 'FLAT' | 'SUBSCRIPTION' | 'TIERED';
+export type BillingFrequency = 'MONTHLY' | 'QUARTERLY' | 'ANNUAL' | 'WEEKLY';
+
+export interface Tier {
+  size: Decimal | null;
+  price: Decimal;
+}
+
+/** A rate as requested, before it is stored; `field` prefixes every problem's path. */
+export interface RateRequest {
+  productType: ProductType;
+  productPricingGroupKey: string[] | null;
+  rateType: RateType;
+  startingAt: Date;
+  endingBefore: Date | null;
+  price: Decimal | null;
+  tiers: Tier[] | null;
+  billingFrequency: BillingFrequency | null;
+  isProrated: boolean | null;
+  quantity: Decimal | null;
+  pricingGroupValues: Record<string, string> | null;
+}
+
+/**
+ * Graduated tiers, as Metronome takes them: `[{size: 5, price: 20}, {size: 5, price: 10}, {price: 5}]`
+ * prices the first 5 units at 20, the next 5 at 10 and every unit after that at 5. Every tier but
+ * the last has a positive `size`; the last has none, so that every quantity is priced.
+ */
+export function tierProblems(tiers: Tier[], field = 'tiers'): Problem[] {
+  if (tiers.length === 0) return [{ field, problem: 'must hold at least one tier' }];
+  const problems: Problem[] = [];
+  tiers.forEach((tier, index) => {
+    const last = index === tiers.length - 1;
+    if (last && tier.size !== null) problems.push({ field: `${field}.${index}.size`, problem: 'must be omitted on the last tier, which has no upper bound' });
+    if (!last && tier.size === null) problems.push({ field: `${field}.${index}.size`, problem: 'is required on every tier but the last' });
+    if (!last && tier.size !== null && !tier.size.isPositive()) problems.push({ field: `${field}.${index}.size`, problem: 'must be greater than 0' });
+    if (tier.price.isNegative()) problems.push({ field: `${field}.${index}.price`, problem: 'must be at least 0' });
+  });
+  return problems;
+}
+
+/**
+ * What is wrong with a rate, empty when nothing is. The rules:
+ * - `SUBSCRIPTION` rates are for `SUBSCRIPTION` products and only those; `USAGE` and `FIXED`
+ *   products take `FLAT` or `TIERED` rates.
+ * - `FLAT` and `SUBSCRIPTION` rates need `price` (≥ 0) and no `tiers`; `TIERED` rates need `tiers`
+ *   and no `price`.
+ * - `billing_frequency`, `quantity` (≥ 0) and `is_prorated` belong to `SUBSCRIPTION` rates;
+ *   `billing_frequency` is required there, and `is_prorated`, as in Metronome, must be true.
+ * - `ending_before` is after `starting_at`.
+ * - `pricing_group_values` is for products with a `pricing_group_key` and names exactly its
+ *   properties: key `["region"]` takes `{region: "EU"}`.
+ */
+export function rateProblems(rate: RateRequest, prefix = ''): Problem[] {
+  const at = (name: string) => `${prefix}${name}`;
+  const problems: Problem[] = [];
+  const subscriptionProduct = rate.productType === 'SUBSCRIPTION';
+  if (subscriptionProduct !== (rate.rateType === 'SUBSCRIPTION')) {
+    problems.push({
+      field: at('rate_type'),
+      problem: subscriptionProduct
+        ? `a SUBSCRIPTION product takes SUBSCRIPTION rates, not ${rate.rateType}`
+        : `a ${rate.productType} product takes FLAT or TIERED rates, not SUBSCRIPTION`,
+    });
+  }
+  if (rate.rateType === 'TIERED') {
+    if (rate.tiers === null) problems.push({ field: at('tiers'), problem: 'is required for a TIERED rate' });
+    else problems.push(...tierProblems(rate.tiers, at('tiers')));
+    if (rate.price !== null) problems.push({ field: at('price'), problem: 'must be omitted for a TIERED rate: each tier has its price' });
+  } else {
+    if (rate.price === null) problems.push({ field: at('price'), problem: `is required for a ${rate.rateType} rate` });
+    else if (rate.price.isNegative()) problems.push({ field: at('price'), problem: 'must be at least 0' });
+    if (rate.tiers !== null) problems.push({ field: at('tiers'), problem: `must be omitted for a ${rate.rateType} rate` });
+  }
+  if (rate.rateType === 'SUBSCRIPTION') {
+    if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), problem: 'is required for a SUBSCRIPTION rate' });
+    if (rate.isProrated === false) problems.push({ field: at('is_prorated'), problem: 'must be true (as in Metronome); set proration on the contract subscription' });
+    if (rate.quantity?.isNegative()) problems.push({ field: at('quantity'), problem: 'must be at least 0' });
+  } else {
+    if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), problem: 'is only for SUBSCRIPTION rates' });
+    if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), problem: 'is only for SUBSCRIPTION rates' });
+    if (rate.quantity !== null) problems.push({ field: at('quantity'), problem: 'is only for SUBSCRIPTION rates' });
+  }
+  if (rate.endingBefore && rate.endingBefore.getTime() <= rate.startingAt.getTime()) {
+    problems.push({ field: at('ending_before'), problem: 'must be after starting_at' });
+  }
+  if (rate.pricingGroupValues) {
+    const key = rate.productPricingGroupKey;
+    const names = Object.keys(rate.pricingGroupValues);
+    if (!key || key.length === 0) {
+      problems.push({ field: at('pricing_group_values'), problem: 'the product has no pricing_group_key' });
+    } else if (names.length !== key.length || !key.every((property) => names.includes(property))) {
+      problems.push({ field: at('pricing_group_values'), problem: `must name exactly the product's pricing_group_key: ${key.join(', ')}` });
+    }
+  }
+  return problems;
+}

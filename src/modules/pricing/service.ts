@@ -1,0 +1,88 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { Invalid, NotFound } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { fetchPage } from '../../lib/pagination.js';
+import { metricProblems } from './compute/metricRules.js';
+import { throwFirst } from './creditTypeService.js';
+import * as repo from './repo.js';
+
+export * from './creditTypeService.js';
+export * from './productService.js';
+export * from './rateCardService.js';
+
+export type BillableMetric = repo.MetricRow;
+
+// ---- billable metrics
+
+export interface NewBillableMetric {
+  name: string;
+  aggregation_type?: BillableMetric['aggregation_type'] | undefined;
+  aggregation_key?: string | undefined;
+  event_type_filter?: { in_values?: string[] | undefined; not_in_values?: string[] | undefined } | undefined;
+  property_filters?: BillableMetric['property_filters'] | undefined;
+  group_keys?: string[][] | undefined;
+  custom_fields?: Record<string, string> | undefined;
+}
+
+/** Creates a billable metric after checking its definition (see `compute/metricRules.ts`). */
+export async function createBillableMetric(
+  { db, clock }: ServiceContext,
+  { tenantId, metric }: { tenantId: string; metric: NewBillableMetric },
+): Promise<BillableMetric> {
+  if (!metric.aggregation_type) throw new Invalid('aggregation_type', 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)');
+  const row: BillableMetric = {
+    id: newId(),
+    name: metric.name,
+    aggregation_type: metric.aggregation_type,
+    aggregation_key: metric.aggregation_key ?? null,
+    event_type_filter: metric.event_type_filter ? withoutUndefined(metric.event_type_filter) : null,
+    property_filters: (metric.property_filters ?? []).map(withoutUndefined),
+    group_keys: metric.group_keys ?? [],
+    custom_fields: metric.custom_fields ?? {},
+    created_at: clock.now(),
+    archived_at: null,
+  };
+  throwFirst(
+    metricProblems({
+      aggregationType: row.aggregation_type,
+      aggregationKey: row.aggregation_key,
+      propertyFilters: row.property_filters,
+      groupKeys: row.group_keys,
+    }),
+  );
+  await repo.insertMetric(db, tenantId, row);
+  return row;
+}
+
+/** The metric, archived or not; an id that is not the tenant's metric is a 404. */
+export async function getBillableMetric({ db }: ServiceContext, { tenantId, billableMetricId }: { tenantId: string; billableMetricId: string }): Promise<BillableMetric> {
+  const metric = isUuid(billableMetricId) ? await repo.findMetric(db, tenantId, billableMetricId) : undefined;
+  if (!metric) throw new NotFound(`No billable metric with id ${billableMetricId}`);
+  return metric;
+}
+
+/** The metric, or undefined when the id is no metric of the tenant (for other modules: usage, alerts). */
+export async function findBillableMetric({ db }: ServiceContext, { tenantId, billableMetricId }: { tenantId: string; billableMetricId: string }): Promise<BillableMetric | undefined> {
+  return isUuid(billableMetricId) ? repo.findMetric(db, tenantId, billableMetricId) : undefined;
+}
+
+export async function listBillableMetrics(
+  { db }: ServiceContext,
+  { tenantId, query }: { tenantId: string; query: { limit: number; nextPage?: string | undefined; includeArchived?: boolean | undefined } },
+): Promise<{ metrics: BillableMetric[]; nextPage: string | null }> {
+  const page = await fetchPage(query, (window) => repo.listMetrics(db, tenantId, { ...window, includeArchived: query.includeArchived ?? false }));
+  return { metrics: page.rows, nextPage: page.nextPage };
+}
+
+/**
+ * Archives a metric: it can no longer be attached to products, while products that use it keep
+ * working. Archiving an archived metric changes nothing.
+ */
+export async function archiveBillableMetric(ctx: ServiceContext, { tenantId, billableMetricId }: { tenantId: string; billableMetricId: string }): Promise<void> {
+  await getBillableMetric(ctx, { tenantId, billableMetricId });
+  await repo.archiveMetric(ctx.db, tenantId, billableMetricId, ctx.clock.now());
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as T;
+}
