@@ -46,3 +46,13 @@ function numberText(value: number): string | undefined {
 export function toNumericText(value: Decimal): string {
   return value.toFixed();
 }
+
+/**
+ * A decimal as the wire's JSON number. The Metronome API types amounts as numbers, so responses
+ * carry them as numbers; this is the one place a decimal becomes a `number`, at the edge, after
+ * all arithmetic is done. Amounts that need more than 15 significant digits lose the excess
+ * digits on the wire only.
+ */
+export function wireNumber(value: Decimal): number {
+  return Number(value.toFixed());
+}

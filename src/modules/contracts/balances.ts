@@ -1,0 +1,125 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { NotFound } from '../../lib/errors.js';
+import { Decimal } from '../../lib/money.js';
+import * as credits from '../credits/service.js';
+import * as customers from '../customers/service.js';
+import { planOneOffGrant } from './plan.js';
+import type { CreditInput } from './schemas.js';
+import { customerRecurringSources } from './service.js';
+
+/**
+ * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
+ * derived as of now (DESIGN rule 11). These use cases join the contracts (which define the
+ * recurring grants) and the credits module (which stores one-off grants and recorded entries).
+ */
+
+async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<credits.Balance[]> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  const recurring = await customerRecurringSources(ctx, { tenantId, customerId });
+  return credits.customerBalances(ctx, { tenantId, customerId, recurring });
+}
+
+export interface BalanceQuery {
+  id?: string | undefined;
+  kinds?: ('CREDIT' | 'COMMIT')[] | undefined;
+  /** Segments covering this instant. */
+  coveringDate?: Date | undefined;
+  /** Access on or after this instant. */
+  startingAt?: Date | undefined;
+  /** Access before this instant. */
+  effectiveBefore?: Date | undefined;
+  includeArchived?: boolean | undefined;
+  includeContractBalances?: boolean | undefined;
+  includeCustomerBalances?: boolean | undefined;
+  excludeZeroBalances?: boolean | undefined;
+}
+
+/** The credits and commits of a customer matching `query`, ordered by id. */
+export async function listBalances(ctx: ServiceContext, { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery }): Promise<credits.Balance[]> {
+  const balances = await allBalances(ctx, tenantId, customerId);
+  return balances.filter((balance) => {
+    if (query.id && balance.id !== query.id) return false;
+    if (query.kinds && !query.kinds.includes(balance.kind)) return false;
+    if (!query.includeArchived && balance.archivedAt) return false;
+    if (balance.contractId ? query.includeContractBalances === false : query.includeCustomerBalances === false) return false;
+    const segments = balance.segments;
+    if (query.coveringDate && !segments.some((s) => s.startingAt <= query.coveringDate! && query.coveringDate! < s.endingBefore)) return false;
+    if (query.startingAt && !segments.some((s) => s.endingBefore > query.startingAt!)) return false;
+    if (query.effectiveBefore && !segments.some((s) => s.startingAt < query.effectiveBefore!)) return false;
+    if (query.excludeZeroBalances && balance.balance.isZero()) return false;
+    return true;
+  });
+}
+
+/**
+ * What a customer can spend now in one credit type (USD cents by default): the sum, over its
+ * live credits and commits, of each segment's balance, where a negative segment (overdrawn by
+ * a manual entry) counts as 0. `filters` are OR'd: a grant counts when it matches any.
+ */
+export async function netBalance(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    creditTypeId,
+    filters,
+  }: {
+    tenantId: string;
+    customerId: string;
+    creditTypeId: string;
+    filters?: { balance_types?: ('PREPAID_COMMIT' | 'POSTPAID_COMMIT' | 'CREDIT')[] | undefined; custom_fields?: Record<string, string> | undefined; ids?: string[] | undefined }[] | undefined;
+  },
+): Promise<Decimal> {
+  const balances = await allBalances(ctx, tenantId, customerId);
+  const matches = (balance: credits.Balance) =>
+    !filters?.length ||
+    filters.some(
+      (filter) =>
+        (!filter.ids || filter.ids.includes(balance.id)) &&
+        (!filter.balance_types || filter.balance_types.includes(balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT')) &&
+        (!filter.custom_fields || Object.entries(filter.custom_fields).every(([key, value]) => balance.customFields[key] === value)),
+    );
+  return balances
+    .filter((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt && matches(balance))
+    .flatMap((balance) => balance.segments)
+    .reduce((sum, segment) => sum.add(Decimal.max(segment.ledger.balance, 0)), new Decimal(0));
+}
+
+/** Adds a manual ledger entry to a segment of one of the customer's credits or commits. */
+export async function addManualBalanceEntry(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    contractId,
+    entry,
+  }: {
+    tenantId: string;
+    customerId: string;
+    contractId?: string | undefined;
+    entry: { grantId: string; segmentId: string; amount: Decimal; reason: string; timestamp?: Date | undefined };
+  },
+): Promise<void> {
+  const balances = await allBalances(ctx, tenantId, customerId);
+  const grant = balances.find((b) => b.id === entry.grantId);
+  if (grant && contractId !== undefined && grant.contractId !== contractId) {
+    throw new NotFound(`${entry.grantId} is not on contract ${contractId}`);
+  }
+  await credits.addManualEntry(ctx, { tenantId, customerId, balances, entry });
+}
+
+/** Creates a credit or commit on the customer itself (not on a contract). */
+export async function createCustomerGrant(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    kind,
+    input,
+    applicableContractIds,
+  }: { tenantId: string; customerId: string; kind: 'CREDIT' | 'COMMIT'; input: CreditInput; applicableContractIds: string[] | null },
+): Promise<string> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
+  return credits.createGrant(ctx, { tenantId, grant });
+}

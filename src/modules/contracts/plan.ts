@@ -1,0 +1,250 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { Invalid } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { Decimal, toNumericText } from '../../lib/money.js';
+import type { NewGrant } from '../credits/service.js';
+import * as pricing from '../pricing/service.js';
+import { statementAnchor } from './compute/contractSchedules.js';
+import type { PeriodSchedule } from './compute/periods.js';
+import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
+import type { CommitInput, CreditInput, RecurringGrantInput, SubscriptionInput } from './schemas.js';
+
+/** What a create or an edit adds to a contract, with the request field each part came from. */
+export interface Additions {
+  subscriptions?: { field: string; items: SubscriptionInput[] } | undefined;
+  recurringCredits?: { field: string; items: RecurringGrantInput[] } | undefined;
+  recurringCommits?: { field: string; items: RecurringGrantInput[] } | undefined;
+  credits?: { field: string; items: CreditInput[] } | undefined;
+  commits?: { field: string; items: CommitInput[] } | undefined;
+}
+
+/** The rows an addition writes: validated, with ids, ready to insert in one transaction. */
+export interface AdditionPlan {
+  subscriptions: SubscriptionRow[];
+  changes: QuantityChangeRow[];
+  recurring: RecurringGrantRow[];
+  grants: NewGrant[];
+}
+
+export function contractStatementAnchor(contract: Pick<ContractRow, 'starting_at' | 'statement_day' | 'statement_frequency'>, billingAnchorDate: Date | null): Date {
+  return statementAnchor({ startingAt: contract.starting_at, day: contract.statement_day, frequency: contract.statement_frequency, billingAnchorDate });
+}
+
+export function statementScheduleOf(contract: ContractRow): PeriodSchedule {
+  return { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
+}
+
+function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {
+  if (value < notBefore) throw new Invalid(field, `must not be before ${notBefore.toISOString()}`);
+  if (contract.ending_before && value > contract.ending_before) throw new Invalid(field, `must not be after the contract's end, ${contract.ending_before.toISOString()}`);
+}
+
+/**
+ * Validates what a create or an edit adds and builds its rows. Products, credit types and the
+ * rate card are checked against the pricing catalog; `notBefore` is the earliest instant an
+ * addition may start (the contract's start on create; the open period's start on edit, so that
+ * nothing changes a period already past). A recurring grant's `subscription_config` names a
+ * subscription by id (one already on the contract) or by the `temporary_id` of one added with it.
+ */
+export async function planAdditions(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    contract,
+    existingSubscriptions,
+    additions,
+    notBefore,
+  }: { tenantId: string; contract: ContractRow; existingSubscriptions: readonly SubscriptionRow[]; additions: Additions; notBefore: Date },
+): Promise<AdditionPlan> {
+  const now = ctx.clock.now();
+  const plan: AdditionPlan = { subscriptions: [], changes: [], recurring: [], grants: [] };
+  const productIds = new Set<string>();
+  for (const sub of additions.subscriptions?.items ?? []) productIds.add(sub.subscription_rate.product_id);
+  for (const group of [additions.recurringCredits, additions.recurringCommits, additions.credits, additions.commits]) {
+    for (const item of group?.items ?? []) {
+      productIds.add(item.product_id);
+      for (const applicable of item.applicable_product_ids ?? []) productIds.add(applicable);
+    }
+  }
+  const products = await pricing.findProducts(ctx, { tenantId, productIds: [...productIds] });
+  const product = (field: string, productId: string, type?: pricing.ProductType) => {
+    const found = products.get(productId);
+    if (!found) throw new Invalid(field, `no product with id ${productId}`);
+    if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
+    if (type && found.type !== type) throw new Invalid(field, `must be a ${type} product; ${productId} is ${found.type}`);
+    return found;
+  };
+  const creditType = async (field: string, creditTypeId: string) => {
+    if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
+  };
+
+  // Subscriptions first: recurring grants may name them by temporary_id.
+  const byReference = new Map<string, SubscriptionRow>(existingSubscriptions.map((s) => [s.id, s]));
+  for (const [index, input] of (additions.subscriptions?.items ?? []).entries()) {
+    const field = `${additions.subscriptions!.field}.${index}`;
+    const rate = input.subscription_rate;
+    product(`${field}.subscription_rate.product_id`, rate.product_id, 'SUBSCRIPTION');
+    const startingAt = input.starting_at ?? contract.starting_at;
+    const endingBefore = input.ending_before ?? contract.ending_before;
+    within(`${field}.starting_at`, startingAt, contract, { notBefore });
+    if (endingBefore && endingBefore <= startingAt) throw new Invalid(`${field}.ending_before`, 'must be after starting_at');
+    if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: startingAt });
+    if (!contract.rate_card_id) throw new Invalid(`${field}.subscription_rate`, 'a subscription needs the contract to have a rate_card_id');
+    const rates = await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: startingAt, productIds: [rate.product_id] });
+    if (!rates.some((r) => r.rateType === 'SUBSCRIPTION' && r.billingFrequency === rate.billing_frequency)) {
+      throw new Invalid(
+        `${field}.subscription_rate.billing_frequency`,
+        `the rate card has no ${rate.billing_frequency} SUBSCRIPTION rate for product ${rate.product_id} at ${startingAt.toISOString()}`,
+      );
+    }
+    if (input.temporary_id && byReference.has(input.temporary_id)) throw new Invalid(`${field}.temporary_id`, 'is used twice');
+    const row: SubscriptionRow = {
+      id: newId(),
+      contract_id: contract.id,
+      customer_id: contract.customer_id,
+      product_id: rate.product_id,
+      billing_frequency: rate.billing_frequency,
+      collection_schedule: input.collection_schedule,
+      is_prorated: input.proration.is_prorated ?? true,
+      invoice_behavior: input.proration.invoice_behavior ?? 'BILL_ON_NEXT_COLLECTION_DATE',
+      billing_anchor: input.billing_cycle_config?.anchor_date ?? contract.statement_anchor,
+      invoice_placement: input.billing_cycle_config?.invoice_placement ?? 'ON_USAGE_INVOICE',
+      starting_at: startingAt,
+      ending_before: endingBefore,
+      name: input.name ?? null,
+      description: input.description ?? null,
+      custom_fields: input.custom_fields ?? {},
+      created_at: now,
+    };
+    plan.subscriptions.push(row);
+    plan.changes.push({ subscription_id: row.id, sequence: 0, starting_at: startingAt, quantity: input.initial_quantity ?? 0, quantity_delta: null, created_at: now });
+    byReference.set(row.id, row);
+    if (input.temporary_id) byReference.set(input.temporary_id, row);
+  }
+
+  for (const [kind, group] of [
+    ['CREDIT', additions.recurringCredits],
+    ['COMMIT', additions.recurringCommits],
+  ] as const) {
+    for (const [index, input] of (group?.items ?? []).entries()) {
+      const field = `${group!.field}.${index}`;
+      product(`${field}.product_id`, input.product_id, 'FIXED');
+      (input.applicable_product_ids ?? []).forEach((id, i) => product(`${field}.applicable_product_ids.${i}`, id));
+      await creditType(`${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
+      within(`${field}.starting_at`, input.starting_at, contract, { notBefore });
+      let subscription: SubscriptionRow | null = null;
+      if (input.subscription_config) {
+        subscription = byReference.get(input.subscription_config.subscription_id) ?? null;
+        if (!subscription) {
+          throw new Invalid(`${field}.subscription_config.subscription_id`, `no subscription with id or temporary_id ${input.subscription_config.subscription_id} on this contract`);
+        }
+        if (input.recurrence_frequency && input.recurrence_frequency !== subscription.billing_frequency) {
+          throw new Invalid(`${field}.recurrence_frequency`, `must match the linked subscription's billing frequency, ${subscription.billing_frequency}`);
+        }
+      }
+      plan.recurring.push({
+        id: newId(),
+        contract_id: contract.id,
+        customer_id: contract.customer_id,
+        kind,
+        product_id: input.product_id,
+        credit_type_id: input.access_amount.credit_type_id,
+        unit_price: toNumericText(input.access_amount.unit_price),
+        quantity: input.access_amount.quantity ? toNumericText(input.access_amount.quantity) : null,
+        priority: toNumericText(input.priority),
+        applicable_product_ids: input.applicable_product_ids ?? null,
+        applicable_product_tags: input.applicable_product_tags ?? null,
+        starting_at: input.starting_at,
+        ending_before: input.ending_before ?? null,
+        recurrence_frequency: subscription ? subscription.billing_frequency : ((input.recurrence_frequency as RecurringGrantRow['recurrence_frequency']) ?? null),
+        proration: input.proration ?? 'FIRST_AND_LAST',
+        rollover_fraction: input.rollover_fraction ? toNumericText(input.rollover_fraction) : null,
+        duration_periods: input.commit_duration.value,
+        subscription_id: subscription?.id ?? null,
+        seat_increase_prorated: input.subscription_config ? input.subscription_config.apply_seat_increase_config.is_prorated : null,
+        rate_type: input.rate_type ?? 'LIST_RATE',
+        name: input.name ?? null,
+        description: input.description ?? null,
+        created_at: now,
+      });
+    }
+  }
+
+  for (const [kind, group] of [
+    ['CREDIT', additions.credits],
+    ['COMMIT', additions.commits],
+  ] as const) {
+    for (const [index, input] of (group?.items ?? []).entries()) {
+      const field = `${group!.field}.${index}`;
+      plan.grants.push(
+        await planOneOffGrant(ctx, {
+          tenantId,
+          field,
+          kind,
+          input,
+          customerId: contract.customer_id,
+          contractId: contract.id,
+          applicableContractIds: null,
+          checkProduct: product,
+        }),
+      );
+    }
+  }
+  return plan;
+}
+
+/** A one-off credit or commit, on a contract or on the customer, validated against the catalog. */
+export async function planOneOffGrant(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    field,
+    kind,
+    input,
+    customerId,
+    contractId,
+    applicableContractIds,
+    checkProduct,
+  }: {
+    tenantId: string;
+    field: string;
+    kind: 'CREDIT' | 'COMMIT';
+    input: CreditInput;
+    customerId: string;
+    contractId: string | null;
+    applicableContractIds: string[] | null;
+    checkProduct?: (field: string, productId: string, type?: pricing.ProductType) => unknown;
+  },
+): Promise<NewGrant> {
+  const prefix = field ? `${field}.` : '';
+  const check =
+    checkProduct ??
+    (async (f: string, productId: string, type?: pricing.ProductType) => {
+      const found = (await pricing.findProducts(ctx, { tenantId, productIds: [productId] })).get(productId);
+      if (!found) throw new Invalid(f, `no product with id ${productId}`);
+      if (found.archivedAt) throw new Invalid(f, `product ${productId} is archived`);
+      if (type && found.type !== type) throw new Invalid(f, `must be a ${type} product; ${productId} is ${found.type}`);
+    });
+  await check(`${prefix}product_id`, input.product_id, 'FIXED');
+  for (const [i, id] of (input.applicable_product_ids ?? []).entries()) await check(`${prefix}applicable_product_ids.${i}`, id);
+  const creditTypeId = input.access_schedule.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
+  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) {
+    throw new Invalid(`${prefix}access_schedule.credit_type_id`, `no pricing unit with id ${creditTypeId}`);
+  }
+  return {
+    kind,
+    customerId,
+    contractId,
+    productId: input.product_id,
+    creditTypeId,
+    priority: input.priority ?? new Decimal(0),
+    applicableProductIds: input.applicable_product_ids ?? null,
+    applicableProductTags: input.applicable_product_tags ?? null,
+    applicableContractIds,
+    rateType: input.rate_type ?? 'LIST_RATE',
+    name: input.name ?? null,
+    description: input.description ?? null,
+    customFields: input.custom_fields ?? {},
+    segments: input.access_schedule.schedule_items.map((item) => ({ startingAt: item.starting_at, endingBefore: item.ending_before, amount: item.amount })),
+  };
+}

@@ -1,0 +1,200 @@
+import type * as Shared from '@metronome/sdk/resources/shared';
+import type { ServiceContext } from '../../lib/context.js';
+import { Decimal, wireNumber } from '../../lib/money.js';
+import { toRfc3339 } from '../../lib/time.js';
+import type * as credits from '../credits/service.js';
+import * as pricing from '../pricing/service.js';
+import { billingPeriodsAround } from './compute/contractSchedules.js';
+import type { Period } from './compute/periods.js';
+import type { ContractView, RecurringGrant, Subscription } from './service.js';
+
+/**
+ * Wire shapes of contracts, subscriptions, credits and commits, typed against the SDK's own
+ * response types so that the compiler checks Allot answers what the client expects.
+ */
+
+/** Names of the products and pricing units a response mentions, looked up once per response. */
+export interface Names {
+  products: Map<string, string>;
+  creditTypes: Map<string, string>;
+}
+
+export async function namesFor(ctx: ServiceContext, tenantId: string, { productIds, creditTypeIds }: { productIds: Iterable<string>; creditTypeIds: Iterable<string> }): Promise<Names> {
+  const products = await pricing.findProducts(ctx, { tenantId, productIds: [...new Set(productIds)] });
+  const creditTypes = new Map<string, string>();
+  for (const id of new Set(creditTypeIds)) creditTypes.set(id, (await pricing.findCreditType(ctx, { tenantId, creditTypeId: id }))?.name ?? id);
+  return { products: new Map([...products].map(([id, product]) => [id, product.name])), creditTypes };
+}
+
+export function namesForViews(ctx: ServiceContext, tenantId: string, views: ContractView[], extra: credits.Balance[] = []): Promise<Names> {
+  const balances = [...views.flatMap((v) => v.balances), ...extra];
+  const recurring = views.flatMap((v) => [...v.recurringCredits, ...v.recurringCommits]);
+  return namesFor(ctx, tenantId, {
+    productIds: [...views.flatMap((v) => v.subscriptions.map((s) => s.product_id)), ...recurring.map((r) => r.product_id), ...balances.map((b) => b.productId)],
+    creditTypeIds: [...recurring.map((r) => r.credit_type_id), ...balances.map((b) => b.creditTypeId)],
+  });
+}
+
+const window = (period: Period) => ({ starting_at: toRfc3339(period.startingAt), ending_before: toRfc3339(period.endingBefore) });
+
+export function toSubscription(subscription: Subscription, now: Date, names: Names): Shared.ContractV2.Subscription {
+  const periods = billingPeriodsAround(subscription.schedule, now);
+  // The quantity in force now, then the changes to come.
+  const firstShown = Math.max(0, subscription.steps.findLastIndex((step) => step.startingAt <= now));
+  const steps = subscription.steps.slice(firstShown);
+  return {
+    id: subscription.id,
+    billing_periods: {
+      ...(periods.previous && { previous: window(periods.previous) }),
+      ...(periods.current && { current: window(periods.current) }),
+      ...(periods.next && { next: window(periods.next) }),
+    },
+    collection_schedule: subscription.collection_schedule,
+    proration: { invoice_behavior: subscription.invoice_behavior, is_prorated: subscription.is_prorated },
+    quantity_management_mode: 'QUANTITY_ONLY',
+    quantity_schedule: steps.map((step, i) => ({
+      quantity: step.quantity,
+      starting_at: toRfc3339(step.startingAt),
+      ...((steps[i + 1] || subscription.ending_before) && { ending_before: toRfc3339(steps[i + 1]?.startingAt ?? subscription.ending_before!) }),
+    })),
+    starting_at: toRfc3339(subscription.starting_at),
+    ...(subscription.ending_before && { ending_before: toRfc3339(subscription.ending_before) }),
+    subscription_rate: {
+      billing_frequency: subscription.billing_frequency,
+      product: { id: subscription.product_id, name: names.products.get(subscription.product_id) ?? '' },
+    },
+    billing_cycle_config: { anchor_date: toRfc3339(subscription.billing_anchor), invoice_placement: subscription.invoice_placement },
+    custom_fields: subscription.custom_fields,
+    ...(subscription.name !== null && { name: subscription.name }),
+    ...(subscription.description !== null && { description: subscription.description }),
+    fiat_credit_type_id: pricing.USD_CREDIT_TYPE_ID,
+  };
+}
+
+export function toRecurringGrant(grant: RecurringGrant, names: Names): Shared.ContractV2.RecurringCredit & Shared.ContractV2.RecurringCommit {
+  return {
+    id: grant.id,
+    access_amount: {
+      credit_type_id: grant.credit_type_id,
+      unit_price: wireNumber(new Decimal(grant.unit_price)),
+      ...(grant.quantity !== null && { quantity: wireNumber(new Decimal(grant.quantity)) }),
+    },
+    commit_duration: { value: grant.duration_periods, unit: 'PERIODS' },
+    priority: wireNumber(new Decimal(grant.priority)),
+    product: { id: grant.product_id, name: names.products.get(grant.product_id) ?? '' },
+    rate_type: grant.rate_type as 'LIST_RATE',
+    starting_at: toRfc3339(grant.starting_at),
+    ...(grant.ending_before && { ending_before: toRfc3339(grant.ending_before) }),
+    ...(grant.applicable_product_ids && { applicable_product_ids: grant.applicable_product_ids }),
+    ...(grant.applicable_product_tags && { applicable_product_tags: grant.applicable_product_tags }),
+    contract: { id: grant.contract_id },
+    ...(grant.name !== null && { name: grant.name }),
+    ...(grant.description !== null && { description: grant.description }),
+    proration: grant.proration,
+    ...(grant.recurrence_frequency && { recurrence_frequency: grant.recurrence_frequency }),
+    ...(grant.rollover_fraction !== null && { rollover_fraction: wireNumber(new Decimal(grant.rollover_fraction)) }),
+    ...(grant.subscription_id && {
+      subscription_config: {
+        subscription_id: grant.subscription_id,
+        allocation: 'POOLED' as const,
+        apply_seat_increase_config: { is_prorated: grant.seat_increase_prorated ?? false },
+      },
+    }),
+  };
+}
+
+type LedgerEntry = NonNullable<Shared.Credit['ledger']>[number] | NonNullable<Shared.Commit['ledger']>[number];
+
+function toLedgerEntry(balance: credits.Balance, segmentId: string, entry: credits.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
+  const prefix = balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT';
+  const base = { amount: wireNumber(entry.amount), segment_id: segmentId, timestamp: toRfc3339(entry.timestamp) };
+  switch (entry.kind) {
+    case 'MANUAL':
+      return { ...base, type: `${prefix}_MANUAL`, reason: entry.reason ?? '' } as LedgerEntry;
+    case 'AUTOMATED_INVOICE_DEDUCTION':
+      return { ...base, type: `${prefix}_AUTOMATED_INVOICE_DEDUCTION`, invoice_id: entry.invoiceId ?? '' } as LedgerEntry;
+    case 'ROLLOVER':
+      return { ...base, type: `${prefix}_ROLLOVER`, new_contract_id: balance.contractId ?? '' } as LedgerEntry;
+    default:
+      return { ...base, type: `${prefix}_${entry.kind}` } as LedgerEntry;
+  }
+}
+
+/** A credit or commit as `listBalances`, contracts and the customer credit and commit lists show it. */
+export function toBalance(balance: credits.Balance, names: Names, { includeBalance, includeLedgers }: { includeBalance: boolean; includeLedgers: boolean }): Shared.Credit & Shared.Commit {
+  const isCredit = balance.kind === 'CREDIT';
+  return {
+    id: balance.id,
+    type: (isCredit ? 'CREDIT' : 'PREPAID') as never,
+    product: { id: balance.productId, name: names.products.get(balance.productId) ?? '' },
+    created_at: toRfc3339(balance.createdAt),
+    access_schedule: {
+      credit_type: { id: balance.creditTypeId, name: names.creditTypes.get(balance.creditTypeId) ?? balance.creditTypeId },
+      schedule_items: balance.segments.map((segment) => ({
+        id: segment.id,
+        amount: wireNumber(segment.amount),
+        starting_at: toRfc3339(segment.startingAt),
+        ending_before: toRfc3339(segment.endingBefore),
+      })),
+    },
+    priority: wireNumber(balance.priority),
+    rate_type: balance.rateType as 'LIST_RATE',
+    custom_fields: balance.customFields,
+    ...(balance.applicableProductIds && { applicable_product_ids: balance.applicableProductIds }),
+    ...(balance.applicableProductTags && { applicable_product_tags: balance.applicableProductTags }),
+    ...(balance.applicableContractIds && { applicable_contract_ids: balance.applicableContractIds }),
+    ...(balance.contractId && { contract: { id: balance.contractId } }),
+    ...(balance.name !== null && { name: balance.name }),
+    ...(balance.description !== null && { description: balance.description }),
+    ...(balance.archivedAt && { archived_at: toRfc3339(balance.archivedAt) }),
+    ...(balance.recurringId && (isCredit ? { recurring_credit_id: balance.recurringId } : { recurring_commit_id: balance.recurringId })),
+    ...(balance.rolledOverFrom && {
+      rolled_over_from: isCredit
+        ? { contract_id: balance.rolledOverFrom.contractId ?? '', credit_id: balance.rolledOverFrom.grantId }
+        : { contract_id: balance.rolledOverFrom.contractId ?? '', commit_id: balance.rolledOverFrom.grantId },
+    }),
+    ...(balance.subscriptionConfig && {
+      subscription_config: {
+        subscription_id: balance.subscriptionConfig.subscriptionId,
+        allocation: 'POOLED' as const,
+        apply_seat_increase_config: { is_prorated: balance.subscriptionConfig.seatIncreaseProrated },
+      },
+    }),
+    ...(includeBalance && { balance: wireNumber(balance.balance) }),
+    ...(includeLedgers && { ledger: balance.segments.flatMap((segment) => segment.ledger.entries.map((entry) => toLedgerEntry(balance, segment.id, entry))) as never }),
+  } as Shared.Credit & Shared.Commit;
+}
+
+/** A contract as `v2.contracts.retrieve` and `list` return it. */
+export function toContractV2(
+  view: ContractView,
+  now: Date,
+  names: Names,
+  options: { includeBalance: boolean; includeLedgers: boolean },
+): Shared.ContractV2 {
+  const { contract } = view;
+  return {
+    id: contract.id,
+    customer_id: contract.customer_id,
+    created_at: toRfc3339(contract.created_at),
+    created_by: 'api',
+    starting_at: toRfc3339(contract.starting_at),
+    ...(contract.ending_before && { ending_before: toRfc3339(contract.ending_before) }),
+    ...(contract.name !== null && { name: contract.name }),
+    ...(contract.rate_card_id && { rate_card_id: contract.rate_card_id }),
+    ...(contract.net_payment_terms_days !== null && { net_payment_terms_days: contract.net_payment_terms_days }),
+    ...(contract.uniqueness_key && { uniqueness_key: contract.uniqueness_key }),
+    ...(contract.archived_at && { archived_at: toRfc3339(contract.archived_at) }),
+    custom_fields: contract.custom_fields,
+    usage_statement_schedule: { frequency: contract.statement_frequency, billing_anchor_date: toRfc3339(contract.statement_anchor) },
+    subscriptions: view.subscriptions.map((s) => toSubscription(s, now, names)),
+    recurring_credits: view.recurringCredits.map((r) => toRecurringGrant(r, names)),
+    recurring_commits: view.recurringCommits.map((r) => toRecurringGrant(r, names)),
+    credits: view.balances.filter((b) => b.kind === 'CREDIT').map((b) => toBalance(b, names, options)) as Shared.ContractV2.Credit[],
+    commits: view.balances.filter((b) => b.kind === 'COMMIT').map((b) => toBalance(b, names, options)) as unknown as Shared.ContractV2.Commit[],
+    overrides: [],
+    scheduled_charges: [],
+    transitions: [],
+    usage_filter: [],
+  };
+}

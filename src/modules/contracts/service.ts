@@ -1,0 +1,400 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { databaseWithin, isUniqueViolation, type Transaction } from '../../lib/db/database.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { Decimal } from '../../lib/money.js';
+import * as credits from '../credits/service.js';
+import * as customers from '../customers/service.js';
+import * as pricing from '../pricing/service.js';
+import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
+import type { PeriodSchedule } from './compute/periods.js';
+import { quantitySchedule, type QuantityStep } from './compute/quantitySchedule.js';
+import { contractStatementAnchor, planAdditions, statementScheduleOf, type AdditionPlan } from './plan.js';
+import * as repo from './repo.js';
+import type { CreateContractBody, EditContractBody } from './schemas.js';
+
+export type Contract = repo.ContractRow;
+export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; steps: QuantityStep[] };
+export type RecurringGrant = repo.RecurringGrantRow;
+
+/** A contract with everything it defines, and its credits and commits as of now. */
+export interface ContractView {
+  contract: Contract;
+  subscriptions: Subscription[];
+  recurringCredits: RecurringGrant[];
+  recurringCommits: RecurringGrant[];
+  balances: credits.Balance[];
+}
+
+/** Runs `work` in one transaction, with a service context whose database is that transaction. */
+async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceContext, tx: Transaction) => Promise<T>): Promise<T> {
+  return ctx.db.transaction((tx) => work({ db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock }, tx));
+}
+
+async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
+  let customer: customers.Customer;
+  try {
+    customer = await customers.getCustomer(ctx, { tenantId, customerId });
+  } catch (error) {
+    if (error instanceof NotFound) throw new Invalid('customer_id', `no customer with id ${customerId}`);
+    throw error;
+  }
+  if (customer.archived_at) throw new Invalid('customer_id', `customer ${customerId} is archived`);
+}
+
+async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPlan): Promise<string[]> {
+  for (const subscription of plan.subscriptions) await repo.insertSubscription(ctx.db, tenantId, subscription);
+  for (const change of plan.changes) await repo.insertQuantityChange(ctx.db, tenantId, change);
+  for (const grant of plan.recurring) await repo.insertRecurringGrant(ctx.db, tenantId, grant);
+  const grantIds: string[] = [];
+  for (const grant of plan.grants) grantIds.push(await credits.createGrant(ctx, { tenantId, grant }));
+  return grantIds;
+}
+
+/**
+ * Creates a contract with its subscriptions, recurring credits and commits, and one-off credits
+ * and commits, in one transaction. A `uniqueness_key` already used by another contract of the
+ * tenant is a 409.
+ */
+export async function createContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: CreateContractBody }): Promise<string> {
+  await assertCustomer(ctx, tenantId, body.customer_id);
+  if (body.ending_before && body.ending_before <= body.starting_at) throw new Invalid('ending_before', 'must be after starting_at');
+  if (body.rate_card_id && !(await pricing.findRateCard(ctx, { tenantId, rateCardId: body.rate_card_id }))) {
+    throw new Invalid('rate_card_id', `no rate card with id ${body.rate_card_id}`);
+  }
+  if (body.uniqueness_key && (await repo.findContractByUniquenessKey(ctx.db, tenantId, body.uniqueness_key))) {
+    throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
+  }
+  const statements = body.usage_statement_schedule ?? { frequency: 'MONTHLY' as const };
+  const partial = {
+    starting_at: body.starting_at,
+    statement_day: statements.day ?? 'FIRST_OF_MONTH',
+    statement_frequency: statements.frequency,
+  };
+  const contract: Contract = {
+    id: newId(),
+    customer_id: body.customer_id,
+    name: body.name ?? null,
+    ending_before: body.ending_before ?? null,
+    rate_card_id: body.rate_card_id ?? null,
+    ...partial,
+    statement_anchor: contractStatementAnchor(partial, statements.billing_anchor_date ?? null),
+    net_payment_terms_days: body.net_payment_terms_days ?? null,
+    custom_fields: body.custom_fields ?? {},
+    uniqueness_key: body.uniqueness_key ?? null,
+    created_at: ctx.clock.now(),
+    archived_at: null,
+  };
+  const plan = await planAdditions(ctx, {
+    tenantId,
+    contract,
+    existingSubscriptions: [],
+    notBefore: contract.starting_at,
+    additions: {
+      subscriptions: body.subscriptions && { field: 'subscriptions', items: body.subscriptions },
+      recurringCredits: body.recurring_credits && { field: 'recurring_credits', items: body.recurring_credits },
+      recurringCommits: body.recurring_commits && { field: 'recurring_commits', items: body.recurring_commits },
+      credits: body.credits && { field: 'credits', items: body.credits },
+      commits: body.commits && { field: 'commits', items: body.commits },
+    },
+  });
+  try {
+    await inTransaction(ctx, async (txContext) => {
+      await repo.insertContract(txContext.db, tenantId, contract);
+      await writePlan(txContext, tenantId, plan);
+    });
+  } catch (error) {
+    if (isUniqueViolation(error, 'contracts_uniqueness_key')) throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
+    throw error;
+  }
+  return contract.id;
+}
+
+async function findCustomerContract(ctx: ServiceContext, tenantId: string, customerId: string, contractId: string, options?: { forUpdate?: boolean }): Promise<Contract> {
+  const contract = isUuid(contractId) ? await repo.findContract(ctx.db, tenantId, contractId, options) : undefined;
+  if (!contract || contract.customer_id !== customerId) throw new NotFound(`No contract ${contractId} for customer ${customerId}`);
+  return contract;
+}
+
+function stepsOf(changes: readonly repo.QuantityChangeRow[]): QuantityStep[] {
+  const result = quantitySchedule(changes.map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta })));
+  // Every change was checked against the schedule before it was written.
+  if (!result.ok) throw new Error(`The stored quantity schedule of subscription ${result.change.startingAt.toISOString()} goes below 0`);
+  return result.steps;
+}
+
+interface LoadedContracts {
+  contracts: Contract[];
+  subscriptions: Subscription[];
+  recurring: RecurringGrant[];
+  changes: repo.QuantityChangeRow[];
+  sources: credits.RecurringSource[];
+}
+
+async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: Contract[]): Promise<LoadedContracts> {
+  const terms = await repo.loadContractTerms(
+    ctx.db,
+    tenantId,
+    contracts.map((c) => c.id),
+  );
+  const subscriptions: Subscription[] = terms.subscriptions.map((row) => ({
+    ...row,
+    schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
+    steps: stepsOf(terms.changes.filter((c) => c.subscription_id === row.id)),
+  }));
+  const contractsById = new Map(contracts.map((c) => [c.id, c]));
+  const sources = terms.recurring.map((grant): credits.RecurringSource => {
+    const contract = contractsById.get(grant.contract_id)!;
+    const subscription = grant.subscription_id ? subscriptions.find((s) => s.id === grant.subscription_id) : undefined;
+    return {
+      terms: {
+        kind: grant.kind,
+        customerId: grant.customer_id,
+        contractId: grant.contract_id,
+        productId: grant.product_id,
+        creditTypeId: grant.credit_type_id,
+        priority: new Decimal(grant.priority),
+        applicableProductIds: grant.applicable_product_ids,
+        applicableProductTags: grant.applicable_product_tags,
+        applicableContractIds: null,
+        rateType: grant.rate_type,
+        name: grant.name,
+        description: grant.description,
+        customFields: {},
+        createdAt: grant.created_at,
+        archivedAt: contract.archived_at,
+        subscriptionConfig: grant.subscription_id
+          ? { subscriptionId: grant.subscription_id, allocation: 'POOLED', seatIncreaseProrated: grant.seat_increase_prorated ?? false }
+          : null,
+      },
+      source: {
+        id: grant.id,
+        terms: {
+          unitPrice: new Decimal(grant.unit_price),
+          proration: grant.proration,
+          seatIncrease: subscription ? { isProrated: grant.seat_increase_prorated ?? false } : null,
+        },
+        schedule: recurringGrantSchedule({
+          grant: { startingAt: grant.starting_at, endingBefore: grant.ending_before, recurrenceFrequency: grant.recurrence_frequency },
+          statements: statementScheduleOf(contract),
+          contractEndingBefore: contract.ending_before,
+          subscription: subscription?.schedule ?? null,
+        }),
+        fixedQuantity: grant.quantity === null ? null : new Decimal(grant.quantity),
+        steps: subscription?.steps ?? null,
+        durationPeriods: grant.duration_periods,
+        rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
+      },
+    };
+  });
+  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources };
+}
+
+/** The recurring credits and commits of every contract of a customer, for deriving balances. */
+export async function customerRecurringSources(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<credits.RecurringSource[]> {
+  return (await loadContracts(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId))).sources;
+}
+
+function views(loaded: LoadedContracts, balances: credits.Balance[]): ContractView[] {
+  return loaded.contracts.map((contract) => ({
+    contract,
+    subscriptions: loaded.subscriptions.filter((s) => s.contract_id === contract.id),
+    recurringCredits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'CREDIT'),
+    recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT'),
+    balances: balances.filter((b) => b.contractId === contract.id),
+  }));
+}
+
+export async function getContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<ContractView> {
+  const contract = await findCustomerContract(ctx, tenantId, customerId, contractId);
+  // Balances need every recurring source of the customer only for this contract's grants.
+  const loaded = await loadContracts(ctx, tenantId, [contract]);
+  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources });
+  return views(loaded, balances)[0]!;
+}
+
+/**
+ * A customer's contracts, oldest first: live ones, or archived ones too with `includeArchived`;
+ * `coveringDate` keeps those in force at that instant, `startingAt` those in force at or after it.
+ */
+export async function listContracts(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    includeArchived,
+    coveringDate,
+    startingAt,
+  }: { tenantId: string; customerId: string; includeArchived: boolean; coveringDate?: Date | undefined; startingAt?: Date | undefined },
+): Promise<ContractView[]> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  const contracts = (await repo.listContracts(ctx.db, tenantId, customerId)).filter(
+    (c) =>
+      (includeArchived || !c.archived_at) &&
+      (!coveringDate || (c.starting_at <= coveringDate && (!c.ending_before || coveringDate < c.ending_before))) &&
+      (!startingAt || !c.ending_before || c.ending_before > startingAt),
+  );
+  const loaded = await loadContracts(ctx, tenantId, contracts);
+  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources });
+  return views(loaded, balances);
+}
+
+/** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */
+export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {
+  await findCustomerContract(ctx, tenantId, customerId, contractId);
+  await repo.archiveContract(ctx.db, tenantId, contractId, ctx.clock.now());
+}
+
+export interface EditRecord {
+  id: string;
+  timestamp: Date;
+  uniquenessKey: string | null;
+  addSubscriptionIds: string[];
+  addRecurringCreditIds: string[];
+  addRecurringCommitIds: string[];
+  addCreditIds: string[];
+  addCommitIds: string[];
+  updateSubscriptions: { id: string; quantity_updates: { starting_at: string; quantity?: number; quantity_delta?: number }[] }[];
+  updateContractName?: string | null;
+}
+
+/**
+ * Edits a contract (v2): quantity changes on its subscriptions (rule 7) and additions, in one
+ * transaction under a lock on the contract, so concurrent edits apply one after the other and
+ * a quantity is never checked against a schedule another edit is changing.
+ */
+export async function editContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<string> {
+  return inTransaction(ctx, async (txContext) => {
+    const now = ctx.clock.now();
+    const contract = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
+    if (contract.archived_at) throw new Conflict(`Contract ${contract.id} is archived`);
+    if (body.uniqueness_key && (await repo.findEditByUniquenessKey(txContext.db, tenantId, contract.id, body.uniqueness_key))) {
+      throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
+    }
+    const loaded = await loadContracts(txContext, tenantId, [contract]);
+
+    const updates: EditRecord['updateSubscriptions'] = [];
+    const newChanges: repo.QuantityChangeRow[] = [];
+    for (const [index, update] of (body.update_subscriptions ?? []).entries()) {
+      const field = `update_subscriptions.${index}`;
+      const subscription = loaded.subscriptions.find((s) => s.id === update.subscription_id);
+      if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contract.id}`);
+      const openStart = openPeriodStart(subscription.schedule, now);
+      if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
+      const existing = [...loaded.changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
+      let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;
+      const added: repo.QuantityChangeRow[] = update.quantity_updates.map((q, j) => {
+        const at = `${field}.quantity_updates.${j}`;
+        if (q.starting_at < openStart) throw new Invalid(`${at}.starting_at`, `must not be before the start of the current open period, ${openStart.toISOString()}`);
+        if (subscription.ending_before && q.starting_at >= subscription.ending_before) {
+          throw new Invalid(`${at}.starting_at`, `must be before the subscription's end, ${subscription.ending_before.toISOString()}`);
+        }
+        return { subscription_id: subscription.id, sequence: sequence++, starting_at: q.starting_at, quantity: q.quantity ?? null, quantity_delta: q.quantity_delta ?? null, created_at: now };
+      });
+      const folded = quantitySchedule(
+        [...existing, ...added].map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, row: c })),
+      );
+      if (!folded.ok) {
+        const j = added.indexOf(folded.change.row);
+        const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';
+        throw new Invalid(
+          j >= 0 ? `${field}.quantity_updates.${j}.${which}` : `${field}.quantity_updates`,
+          `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it may not go below 0`,
+        );
+      }
+      newChanges.push(...added);
+      updates.push({
+        id: subscription.id,
+        quantity_updates: update.quantity_updates.map((q) => ({
+          starting_at: q.starting_at.toISOString(),
+          ...(q.quantity !== undefined && { quantity: q.quantity }),
+          ...(q.quantity_delta !== undefined && { quantity_delta: q.quantity_delta }),
+        })),
+      });
+    }
+
+    const notBefore = openPeriodStart(statementScheduleOf(contract), now);
+    const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits].some((list) => list?.length);
+    if (hasAdditions && !notBefore) throw new Conflict(`Contract ${contract.id} has ended; nothing can be added to it`);
+    const plan = await planAdditions(txContext, {
+      tenantId,
+      contract,
+      existingSubscriptions: loaded.subscriptions,
+      notBefore: notBefore ?? contract.starting_at,
+      additions: {
+        subscriptions: body.add_subscriptions && { field: 'add_subscriptions', items: body.add_subscriptions },
+        recurringCredits: body.add_recurring_credits && { field: 'add_recurring_credits', items: body.add_recurring_credits },
+        recurringCommits: body.add_recurring_commits && { field: 'add_recurring_commits', items: body.add_recurring_commits },
+        credits: body.add_credits && { field: 'add_credits', items: body.add_credits },
+        commits: body.add_commits && { field: 'add_commits', items: body.add_commits },
+      },
+    });
+    for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
+    const grantIds = await writePlan(txContext, tenantId, plan);
+    if (body.update_contract_name !== undefined) await repo.renameContract(txContext.db, tenantId, contract.id, body.update_contract_name);
+
+    const creditCount = plan.grants.filter((g) => g.kind === 'CREDIT').length;
+    const record: EditRecord = {
+      id: newId(),
+      timestamp: now,
+      uniquenessKey: body.uniqueness_key ?? null,
+      addSubscriptionIds: plan.subscriptions.map((s) => s.id),
+      addRecurringCreditIds: plan.recurring.filter((r) => r.kind === 'CREDIT').map((r) => r.id),
+      addRecurringCommitIds: plan.recurring.filter((r) => r.kind === 'COMMIT').map((r) => r.id),
+      // Credits are planned before commits, so the first ids are the credits'.
+      addCreditIds: grantIds.slice(0, creditCount),
+      addCommitIds: grantIds.slice(creditCount),
+      updateSubscriptions: updates,
+      ...(body.update_contract_name !== undefined && { updateContractName: body.update_contract_name }),
+    };
+    try {
+      await repo.insertEdit(txContext.db, tenantId, {
+        id: record.id,
+        contract_id: contract.id,
+        customer_id: contract.customer_id,
+        uniqueness_key: record.uniquenessKey,
+        edit: { ...record, timestamp: record.timestamp.toISOString() },
+        created_at: now,
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'contract_edits_uniqueness_key')) throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
+      throw error;
+    }
+    return record.id;
+  });
+}
+
+/** The edits of a contract, oldest first, with the contract as it is now (to describe what each added). */
+export async function getEditHistory(
+  ctx: ServiceContext,
+  { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string },
+): Promise<{ view: ContractView; edits: EditRecord[] }> {
+  const view = await getContract(ctx, { tenantId, customerId, contractId });
+  const rows = await repo.listEdits(ctx.db, tenantId, contractId);
+  return { view, edits: rows.map((row) => ({ ...(row.edit as unknown as EditRecord), timestamp: new Date(row.edit.timestamp as string) })) };
+}
+
+/**
+ * A subscription's quantity over time, each step with the subscription rate's unit price in
+ * force at its start and the total (quantity × unit price).
+ */
+export async function subscriptionQuantityHistory(
+  ctx: ServiceContext,
+  { tenantId, customerId, contractId, subscriptionId }: { tenantId: string; customerId: string; contractId: string; subscriptionId: string },
+): Promise<{ subscriptionId: string; fiatCreditTypeId: string; history: { startingAt: Date; quantity: number; unitPrice: Decimal; total: Decimal }[] }> {
+  const contract = await findCustomerContract(ctx, tenantId, customerId, contractId);
+  const loaded = await loadContracts(ctx, tenantId, [contract]);
+  const subscription = loaded.subscriptions.find((s) => s.id === subscriptionId);
+  if (!subscription) throw new NotFound(`No subscription ${subscriptionId} on contract ${contractId}`);
+  const rateCard = contract.rate_card_id ? await pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }) : undefined;
+  const history = [];
+  for (const step of subscription.steps) {
+    const rates = contract.rate_card_id
+      ? await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: step.startingAt, productIds: [subscription.product_id] })
+      : [];
+    const rate = rates.find((r) => r.rateType === 'SUBSCRIPTION' && r.billingFrequency === subscription.billing_frequency);
+    const unitPrice = rate?.price ?? new Decimal(0);
+    history.push({ startingAt: step.startingAt, quantity: step.quantity, unitPrice, total: unitPrice.mul(step.quantity) });
+  }
+  return { subscriptionId, fiatCreditTypeId: rateCard?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID, history };
+}
