@@ -183,7 +183,7 @@ async function checkConversions(tx: Queryable, tenantId: string, conversions: Co
     if (type.isCurrency) throw new Invalid(`${field}.${index}.custom_credit_type_id`, `${type.name} is fiat; conversions are for custom pricing units`);
     if (seen.has(id)) throw new Invalid(`${field}.${index}.custom_credit_type_id`, `the rate card already converts ${type.name}; a conversion cannot be modified`);
     seen.add(id);
-    if (!conversion.fiat_per_custom_credit.isPositive()) throw new Invalid(`${field}.${index}.fiat_per_custom_credit`, 'must be greater than 0');
+    if (!conversion.fiat_per_custom_credit.gt(0)) throw new Invalid(`${field}.${index}.fiat_per_custom_credit`, 'must be greater than 0');
   });
 }
 

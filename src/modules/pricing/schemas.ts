@@ -196,7 +196,7 @@ export const updateRateCardBody = z.strictObject({
   aliases: aliasesUnsupported,
 });
 /** The SDK sends no body, or an empty one, to list rate cards; it has no filters. */
-export const listRateCardsBody = z.strictObject({}).optional();
+export const listRateCardsBody = z.strictObject({}).nullish();
 
 const creditTypeData = z.object({ id: z.string(), name: z.string() });
 export const rateCard = z.object({

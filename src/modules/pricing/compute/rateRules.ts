@@ -37,8 +37,8 @@ export function tierProblems(tiers: Tier[], field = 'tiers'): Problem[] {
     const last = index === tiers.length - 1;
     if (last && tier.size !== null) problems.push({ field: `${field}.${index}.size`, problem: 'must be omitted on the last tier, which has no upper bound' });
     if (!last && tier.size === null) problems.push({ field: `${field}.${index}.size`, problem: 'is required on every tier but the last' });
-    if (!last && tier.size !== null && !tier.size.isPositive()) problems.push({ field: `${field}.${index}.size`, problem: 'must be greater than 0' });
-    if (tier.price.isNegative()) problems.push({ field: `${field}.${index}.price`, problem: 'must be at least 0' });
+    if (!last && tier.size !== null && !tier.size.gt(0)) problems.push({ field: `${field}.${index}.size`, problem: 'must be greater than 0' });
+    if (tier.price.lt(0)) problems.push({ field: `${field}.${index}.price`, problem: 'must be at least 0' });
   });
   return problems;
 }
@@ -73,13 +73,13 @@ export function rateProblems(rate: RateRequest, prefix = ''): Problem[] {
     if (rate.price !== null) problems.push({ field: at('price'), problem: 'must be omitted for a TIERED rate: each tier has its price' });
   } else {
     if (rate.price === null) problems.push({ field: at('price'), problem: `is required for a ${rate.rateType} rate` });
-    else if (rate.price.isNegative()) problems.push({ field: at('price'), problem: 'must be at least 0' });
+    else if (rate.price.lt(0)) problems.push({ field: at('price'), problem: 'must be at least 0' });
     if (rate.tiers !== null) problems.push({ field: at('tiers'), problem: `must be omitted for a ${rate.rateType} rate` });
   }
   if (rate.rateType === 'SUBSCRIPTION') {
     if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), problem: 'is required for a SUBSCRIPTION rate' });
     if (rate.isProrated === false) problems.push({ field: at('is_prorated'), problem: 'must be true (as in Metronome); set proration on the contract subscription' });
-    if (rate.quantity?.isNegative()) problems.push({ field: at('quantity'), problem: 'must be at least 0' });
+    if (rate.quantity?.lt(0)) problems.push({ field: at('quantity'), problem: 'must be at least 0' });
   } else {
     if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), problem: 'is only for SUBSCRIPTION rates' });
     if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), problem: 'is only for SUBSCRIPTION rates' });
