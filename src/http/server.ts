@@ -4,6 +4,7 @@ import type { Clock, TestClock } from '../lib/clock.js';
 import type { ServiceContext } from '../lib/context.js';
 import type { Database } from '../lib/db/database.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
+import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerAuth } from './auth.js';
@@ -61,6 +62,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerApiKeyRoutes(app);
   registerCustomerRoutes(app);
   registerPricingRoutes(app);
+  registerContractRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
   options.register?.(app);
 

@@ -5,11 +5,19 @@ import { quantityAt, type QuantityStep } from '../../contracts/compute/quantityS
 import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
 import { segmentLedger, type LedgerEntry, type SegmentLedger } from './segmentLedger.js';
 
-/** Ids of what recurring grants generate are derived from the grant's id, so they are the same on every read. */
 const GENERATED_ID_NAMESPACE = '3f0c2a57-8e1b-4c6d-9a0f-5b7e2d1c4a98';
 
-export function generatedId(...parts: (string | number)[]): string {
-  return uuidv5(parts.join(':'), GENERATED_ID_NAMESPACE);
+/**
+ * The id of something a recurring grant generates, derived from what it is (the grant's id and
+ * `parts`) so that it is the same on every read. It is laid out like a UUIDv7 whose time is
+ * `at`, the start of what it identifies, so that generated credits sort by time among the ids
+ * of stored ones (lists are ordered by id).
+ */
+export function generatedId(at: Date, ...parts: (string | number)[]): string {
+  const hex = uuidv5(parts.join(':'), GENERATED_ID_NAMESPACE).replaceAll('-', '');
+  const time = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12);
+  const id = `${time}7${hex.slice(13)}`;
+  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
 }
 
 /** A recurring credit or commit: terms, the periods it recurs on, and the quantity it follows. */
@@ -99,7 +107,7 @@ export function deriveRecurringGrants({ source, recorded, now }: { source: Recur
       ...(source.steps ? seatAdjustments({ terms: source.terms, period, steps: source.steps, now }) : []),
     ];
     const segment = segmentOf({
-      id: generatedId(source.id, period.index, 'segment'),
+      id: generatedId(period.startingAt, source.id, period.index, 'segment'),
       window,
       granted,
       recorded,
@@ -107,17 +115,17 @@ export function deriveRecurringGrants({ source, recorded, now }: { source: Recur
       canRollOver: following !== undefined && following.startingAt.getTime() === window.endingBefore.getTime(),
       now,
     });
-    const grantId = generatedId(source.id, period.index);
+    const grantId = generatedId(period.startingAt, source.id, period.index);
     grants.push({ id: grantId, recurring: { id: source.id, periodIndex: period.index }, rolledOverFrom: null, segments: [segment] });
     if (segment.ledger.rolledOver.gt(0) && following) {
-      const rolloverId = generatedId(source.id, period.index, 'rollover');
+      const rolloverId = generatedId(following.startingAt, source.id, period.index, 'rollover');
       grants.push({
         id: rolloverId,
         recurring: null,
         rolledOverFrom: grantId,
         segments: [
           segmentOf({
-            id: generatedId(source.id, period.index, 'rollover', 'segment'),
+            id: generatedId(following.startingAt, source.id, period.index, 'rollover', 'segment'),
             window: { startingAt: following.startingAt, endingBefore: following.endingBefore },
             granted: [{ kind: 'SEGMENT_START', amount: segment.ledger.rolledOver, timestamp: following.startingAt }],
             recorded,
