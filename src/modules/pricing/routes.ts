@@ -2,20 +2,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../http/types.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { toNumericText, type Decimal } from '../../lib/money.js';
+import { toNumericText, wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { ProductFields } from './compute/productState.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
-
-/**
- * The wire type of prices, sizes and quantities is a JSON number (as in the SDK's types), so the
- * decimal becomes a number here, at the edge, and nowhere else. A value with more than 15
- * significant digits would lose precision on the wire; inside Allot it stays exact.
- */
-function wireNumber(value: Decimal): number {
-  return Number(toNumericText(value));
-}
 
 function toCreditTypeItem(type: service.CreditType): z.infer<typeof schemas.creditTypeListItem> {
   return { id: type.id, name: type.name, is_currency: type.isCurrency };
