@@ -20,10 +20,14 @@ export interface Names {
 }
 
 export async function namesFor(ctx: ServiceContext, tenantId: string, { productIds, creditTypeIds }: { productIds: Iterable<string>; creditTypeIds: Iterable<string> }): Promise<Names> {
-  const products = await pricing.findProducts(ctx, { tenantId, productIds: [...new Set(productIds)] });
-  const creditTypes = new Map<string, string>();
-  for (const id of new Set(creditTypeIds)) creditTypes.set(id, (await pricing.findCreditType(ctx, { tenantId, creditTypeId: id }))?.name ?? id);
-  return { products: new Map([...products].map(([id, product]) => [id, product.name])), creditTypes };
+  const [products, creditTypes] = await Promise.all([
+    pricing.findProducts(ctx, { tenantId, productIds: [...new Set(productIds)] }),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set(creditTypeIds)] }),
+  ]);
+  return {
+    products: new Map([...products].map(([id, product]) => [id, product.name])),
+    creditTypes: new Map([...creditTypes].map(([id, creditType]) => [id, creditType.name])),
+  };
 }
 
 export function namesForViews(ctx: ServiceContext, tenantId: string, views: ContractView[], extra: credits.Balance[] = []): Promise<Names> {
