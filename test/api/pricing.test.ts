@@ -1,23 +1,11 @@
 import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
+import { expect400, rejection } from '../helpers/expectations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const USD = '2714e483-4ff1-48e4-9e25-ac732e8f24f2';
 
-/** The rejection of `promise`, which must fail. */
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
-  return promise.then(
-    () => expect.fail('the request should have been refused'),
-    (error: { status: number; message: string }) => error,
-  );
-}
-
-async function expect400(promise: Promise<unknown>, field: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error.status).toBe(400);
-  expect(error.message).toContain(`${field}:`);
-}
 
 describe.each(ENGINES)('the pricing catalog through the SDK on %s', (engine) => {
   let server: TestServer;

@@ -1,6 +1,7 @@
 import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
+import { expect400, rejection } from '../helpers/expectations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -12,18 +13,6 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 type Balance = Awaited<ReturnType<Metronome['v1']['contracts']['listBalances']>>['data'][number];
 
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; message: string }> {
-  return promise.then(
-    () => expect.fail('the request should have been refused'),
-    (error: { status: number; message: string }) => error,
-  );
-}
-
-async function expect400(promise: Promise<unknown>, field: string): Promise<void> {
-  const error = await rejection(promise);
-  expect(error.status).toBe(400);
-  expect(error.message).toContain(`${field}:`);
-}
 
 describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
   let server: TestServer;

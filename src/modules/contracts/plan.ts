@@ -39,6 +39,36 @@ function within(field: string, value: Date, contract: ContractRow, { notBefore }
   if (contract.ending_before && value > contract.ending_before) throw new Invalid(field, `must not be after the contract's end, ${contract.ending_before.toISOString()}`);
 }
 
+/** The product `productId` among `products`, live and of `type` when given; otherwise a 400 naming `field`. */
+function checkProduct(products: Map<string, pricing.Product>, field: string, productId: string, type?: pricing.ProductType): pricing.Product {
+  const found = products.get(productId);
+  if (!found) throw new Invalid(field, `no product with id ${productId}`);
+  if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
+  if (type && found.type !== type) throw new Invalid(field, `must be a ${type} product; ${productId} is ${found.type}`);
+  return found;
+}
+
+/** The requests' lists of additions, each with the field it came from (`add_` lists in edits). */
+export function additionsFrom(
+  lists: {
+    subscriptions?: SubscriptionInput[] | undefined;
+    recurring_credits?: RecurringGrantInput[] | undefined;
+    recurring_commits?: RecurringGrantInput[] | undefined;
+    credits?: CreditInput[] | undefined;
+    commits?: CommitInput[] | undefined;
+  },
+  prefix: '' | 'add_',
+): Additions {
+  const part = <T>(name: string, items: T[] | undefined) => items && { field: `${prefix}${name}`, items };
+  return {
+    subscriptions: part('subscriptions', lists.subscriptions),
+    recurringCredits: part('recurring_credits', lists.recurring_credits),
+    recurringCommits: part('recurring_commits', lists.recurring_commits),
+    credits: part('credits', lists.credits),
+    commits: part('commits', lists.commits),
+  };
+}
+
 /**
  * Validates what a create or an edit adds and builds its rows. Products, credit types and the
  * rate card are checked against the pricing catalog; `notBefore` is the earliest instant an
@@ -67,13 +97,7 @@ export async function planAdditions(
     }
   }
   const products = await pricing.findProducts(ctx, { tenantId, productIds: [...productIds] });
-  const product = (field: string, productId: string, type?: pricing.ProductType) => {
-    const found = products.get(productId);
-    if (!found) throw new Invalid(field, `no product with id ${productId}`);
-    if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
-    if (type && found.type !== type) throw new Invalid(field, `must be a ${type} product; ${productId} is ${found.type}`);
-    return found;
-  };
+  const product = (field: string, productId: string, type?: pricing.ProductType) => checkProduct(products, field, productId, type);
   const creditType = async (field: string, creditTypeId: string) => {
     if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
   };
@@ -185,7 +209,7 @@ export async function planAdditions(
           customerId: contract.customer_id,
           contractId: contract.id,
           applicableContractIds: null,
-          checkProduct: product,
+          products,
         }),
       );
     }
@@ -204,7 +228,7 @@ export async function planOneOffGrant(
     customerId,
     contractId,
     applicableContractIds,
-    checkProduct,
+    products,
   }: {
     tenantId: string;
     field: string;
@@ -213,20 +237,14 @@ export async function planOneOffGrant(
     customerId: string;
     contractId: string | null;
     applicableContractIds: string[] | null;
-    checkProduct?: (field: string, productId: string, type?: pricing.ProductType) => unknown;
+    /** The products the grant names, when the caller has already looked them up. */
+    products?: Map<string, pricing.Product> | undefined;
   },
 ): Promise<NewGrant> {
   const prefix = field ? `${field}.` : '';
-  const check =
-    checkProduct ??
-    (async (f: string, productId: string, type?: pricing.ProductType) => {
-      const found = (await pricing.findProducts(ctx, { tenantId, productIds: [productId] })).get(productId);
-      if (!found) throw new Invalid(f, `no product with id ${productId}`);
-      if (found.archivedAt) throw new Invalid(f, `product ${productId} is archived`);
-      if (type && found.type !== type) throw new Invalid(f, `must be a ${type} product; ${productId} is ${found.type}`);
-    });
-  await check(`${prefix}product_id`, input.product_id, 'FIXED');
-  for (const [i, id] of (input.applicable_product_ids ?? []).entries()) await check(`${prefix}applicable_product_ids.${i}`, id);
+  const known = products ?? (await pricing.findProducts(ctx, { tenantId, productIds: [input.product_id, ...(input.applicable_product_ids ?? [])] }));
+  checkProduct(known, `${prefix}product_id`, input.product_id, 'FIXED');
+  (input.applicable_product_ids ?? []).forEach((id, i) => checkProduct(known, `${prefix}applicable_product_ids.${i}`, id));
   const creditTypeId = input.access_schedule.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
   if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) {
     throw new Invalid(`${prefix}access_schedule.credit_type_id`, `no pricing unit with id ${creditTypeId}`);

@@ -9,7 +9,7 @@ import * as pricing from '../pricing/service.js';
 import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
 import type { PeriodSchedule } from './compute/periods.js';
 import { quantitySchedule, type QuantityStep } from './compute/quantitySchedule.js';
-import { contractStatementAnchor, planAdditions, statementScheduleOf, type AdditionPlan } from './plan.js';
+import { additionsFrom, contractStatementAnchor, planAdditions, statementScheduleOf, type AdditionPlan } from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
@@ -90,13 +90,7 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     contract,
     existingSubscriptions: [],
     notBefore: contract.starting_at,
-    additions: {
-      subscriptions: body.subscriptions && { field: 'subscriptions', items: body.subscriptions },
-      recurringCredits: body.recurring_credits && { field: 'recurring_credits', items: body.recurring_credits },
-      recurringCommits: body.recurring_commits && { field: 'recurring_commits', items: body.recurring_commits },
-      credits: body.credits && { field: 'credits', items: body.credits },
-      commits: body.commits && { field: 'commits', items: body.commits },
-    },
+    additions: additionsFrom(body, ''),
   });
   try {
     await inTransaction(ctx, async (txContext) => {
@@ -321,13 +315,16 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       contract,
       existingSubscriptions: loaded.subscriptions,
       notBefore: notBefore ?? contract.starting_at,
-      additions: {
-        subscriptions: body.add_subscriptions && { field: 'add_subscriptions', items: body.add_subscriptions },
-        recurringCredits: body.add_recurring_credits && { field: 'add_recurring_credits', items: body.add_recurring_credits },
-        recurringCommits: body.add_recurring_commits && { field: 'add_recurring_commits', items: body.add_recurring_commits },
-        credits: body.add_credits && { field: 'add_credits', items: body.add_credits },
-        commits: body.add_commits && { field: 'add_commits', items: body.add_commits },
-      },
+      additions: additionsFrom(
+        {
+          subscriptions: body.add_subscriptions,
+          recurring_credits: body.add_recurring_credits,
+          recurring_commits: body.add_recurring_commits,
+          credits: body.add_credits,
+          commits: body.add_commits,
+        },
+        'add_',
+      ),
     });
     for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
     const grantIds = await writePlan(txContext, tenantId, plan);
