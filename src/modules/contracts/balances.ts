@@ -5,7 +5,7 @@ import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import { planOneOffGrant } from './plan.js';
 import type { CreditInput } from './schemas.js';
-import { customerRecurringSources } from './service.js';
+import { customerBalances } from './service.js';
 
 /**
  * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
@@ -15,8 +15,7 @@ import { customerRecurringSources } from './service.js';
 
 async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<credits.Balance[]> {
   await customers.getCustomer(ctx, { tenantId, customerId });
-  const recurring = await customerRecurringSources(ctx, { tenantId, customerId });
-  return credits.customerBalances(ctx, { tenantId, customerId, recurring });
+  return customerBalances(ctx, { tenantId, customerId });
 }
 
 export interface BalanceQuery {

@@ -210,6 +210,7 @@ export async function planAdditions(
           contractId: contract.id,
           applicableContractIds: null,
           products,
+          window: { contract, notBefore },
         }),
       );
     }
@@ -229,6 +230,7 @@ export async function planOneOffGrant(
     contractId,
     applicableContractIds,
     products,
+    window,
   }: {
     tenantId: string;
     field: string;
@@ -239,9 +241,17 @@ export async function planOneOffGrant(
     applicableContractIds: string[] | null;
     /** The products the grant names, when the caller has already looked them up. */
     products?: Map<string, pricing.Product> | undefined;
+    /** For a grant on a contract: its segments must lie within the contract, from `notBefore` on. */
+    window?: { contract: ContractRow; notBefore: Date } | undefined;
   },
 ): Promise<NewGrant> {
   const prefix = field ? `${field}.` : '';
+  input.access_schedule.schedule_items.forEach((item, i) => {
+    if (!window) return;
+    const at = `${prefix}access_schedule.schedule_items.${i}`;
+    within(`${at}.starting_at`, item.starting_at, window.contract, { notBefore: window.notBefore });
+    within(`${at}.ending_before`, item.ending_before, window.contract, { notBefore: window.notBefore });
+  });
   const known = products ?? (await pricing.findProducts(ctx, { tenantId, productIds: [input.product_id, ...(input.applicable_product_ids ?? [])] }));
   checkProduct(known, `${prefix}product_id`, input.product_id, 'FIXED');
   (input.applicable_product_ids ?? []).forEach((id, i) => checkProduct(known, `${prefix}applicable_product_ids.${i}`, id));

@@ -21,7 +21,8 @@ function tenant(request: FastifyRequest): string {
 
 /** v1's contract: the v2 view as `current`, and as `initial` (Allot keeps no amendments; edits are in getEditHistory). */
 function toContractV1(contract: Shared.ContractV2): Shared.Contract {
-  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, ...rest } = contract;
+  // v1 types usage_filter as an object, not v2's list; Allot has none to show.
+  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, usage_filter: _usageFilter, ...rest } = contract;
   const terms = rest as unknown as Shared.ContractWithoutAmendments;
   return {
     id,

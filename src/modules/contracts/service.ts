@@ -184,9 +184,14 @@ async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: C
   return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources };
 }
 
-/** The recurring credits and commits of every contract of a customer, for deriving balances. */
-export async function customerRecurringSources(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<credits.RecurringSource[]> {
-  return (await loadContracts(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId))).sources;
+function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {
+  return new Map(contracts.flatMap((c) => (c.archived_at ? [[c.id, c.archived_at] as const] : [])));
+}
+
+/** Every credit and commit of a customer, on its contracts and on itself, derived as of now. */
+export async function customerBalances(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<credits.Balance[]> {
+  const loaded = await loadContracts(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId));
+  return credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts) });
 }
 
 function views(loaded: LoadedContracts, balances: credits.Balance[]): ContractView[] {
@@ -203,7 +208,7 @@ export async function getContract(ctx: ServiceContext, { tenantId, customerId, c
   const contract = await findCustomerContract(ctx, tenantId, customerId, contractId);
   // Balances need every recurring source of the customer only for this contract's grants.
   const loaded = await loadContracts(ctx, tenantId, [contract]);
-  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources });
+  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts([contract]) });
   return views(loaded, balances)[0]!;
 }
 
@@ -229,7 +234,7 @@ export async function listContracts(
       (!startingAt || !c.ending_before || c.ending_before > startingAt),
   );
   const loaded = await loadContracts(ctx, tenantId, contracts);
-  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources });
+  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts(contracts) });
   return views(loaded, balances);
 }
 

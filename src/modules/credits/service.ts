@@ -98,7 +98,18 @@ function recordedMovements(entries: repo.LedgerEntryRow[]): Map<string, LedgerEn
  */
 export async function customerBalances(
   { db, clock }: ServiceContext,
-  { tenantId, customerId, recurring }: { tenantId: string; customerId: string; recurring: readonly RecurringSource[] },
+  {
+    tenantId,
+    customerId,
+    recurring,
+    archivedContracts,
+  }: {
+    tenantId: string;
+    customerId: string;
+    recurring: readonly RecurringSource[];
+    /** When each archived contract was archived: its one-off grants count as archived from then. */
+    archivedContracts: ReadonlyMap<string, Date>;
+  },
 ): Promise<Balance[]> {
   const now = clock.now();
   const [grants, entries] = await Promise.all([repo.listGrants(db, tenantId, customerId), repo.listEntries(db, tenantId, customerId)]);
@@ -128,7 +139,7 @@ export async function customerBalances(
       description: row.description,
       customFields: row.custom_fields,
       createdAt: row.created_at,
-      archivedAt: row.archived_at,
+      archivedAt: row.archived_at ?? (row.contract_id ? archivedContracts.get(row.contract_id) : undefined) ?? null,
       subscriptionConfig: null,
       recurringId: null,
       rolledOverFrom: null,

@@ -79,11 +79,12 @@ function segmentOf({
   canRollOver: boolean;
   now: Date;
 }): DerivedSegment {
-  const visibleGrants = granted.filter((entry) => entry.timestamp <= now);
   return {
     id,
     ...window,
-    amount: visibleGrants.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0)),
+    // What the segment grants, as scheduled: a one-off segment's amount even before it starts;
+    // a recurring one's start and the seat adjustments made so far.
+    amount: granted.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0)),
     ledger: segmentLedger({ window, movements: [...granted, ...(recorded.get(id) ?? [])], rolloverFraction, canRollOver, now }),
   };
 }
