@@ -11,6 +11,7 @@ import { registerAuth } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
 import { registerIdempotency } from './idempotency.js';
+import { parseJsonBody } from './jsonBody.js';
 import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { registerTestClockRoutes } from './testClockRoutes.js';
@@ -46,6 +47,14 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   app.setSerializerCompiler(serializerCompiler);
   // Bodies are JSON; anything else is a 415 rather than a string handed to validation.
   app.removeContentTypeParser('text/plain');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    try {
+      done(null, parseJsonBody(body as string));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  });
 
   const context: ServiceContext = { db: options.db, clock: options.clock };
   registerErrorHandling(app, { bodyLimit });

@@ -19,9 +19,9 @@ const DECIMAL_TEXT = /^-?(?:\d+)(?:\.\d+)?$/;
 
 /**
  * A decimal amount as the API accepts it: a JSON number or a decimal string (`12`, `"0.5"`).
- * JSON numbers arrive already parsed by the JSON parser, so they are taken at their shortest
- * round-trip text (`0.1` stays `0.1`); a client that needs more than 15 significant digits sends
- * a string. NaN, Infinity and exponent forms are rejected.
+ * The body parser (`http/jsonBody.ts`) hands over a number only when a JS `number` holds it
+ * exactly, and the digits otherwise, so an amount is read exactly however many digits it has.
+ * NaN, Infinity and exponent forms are rejected.
  */
 export const decimalInput = z
   .union([z.number(), z.string()])

@@ -1,4 +1,3 @@
-import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../../http/types.js';
 import type { ServiceContext } from '../../lib/context.js';
@@ -235,35 +234,25 @@ export function registerPricingRoutes(app: App): void {
       return { data: toRateCard(card) };
     },
   );
-  // The SDK lists rate cards with a POST whose body is empty yet labelled JSON; Fastify's parser
-  // refuses that, so this one route (in its own scope) reads an empty body as "no filters".
-  app.register(async (plugin) => {
-    const scope = plugin.withTypeProvider<ZodTypeProvider>();
-    const json = scope.getDefaultJsonParser('error', 'error');
-    scope.removeContentTypeParser('application/json');
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-      if (body === '') done(null, undefined);
-      else json(request, body as string, done);
-    });
-    scope.post(
-      '/v1/contract-pricing/rate-cards/list',
-      {
-        schema: {
-          tags: cardTags,
-          querystring: schemas.pageOnlyQuery,
-          body: schemas.listRateCardsBody,
-          response: { 200: z.object({ data: z.array(schemas.rateCard), next_page: z.string().nullable() }) },
-        },
+  // The SDK lists rate cards with a POST whose JSON body is empty: an empty body means no filters.
+  app.post(
+    '/v1/contract-pricing/rate-cards/list',
+    {
+      schema: {
+        tags: cardTags,
+        querystring: schemas.pageOnlyQuery,
+        body: schemas.listRateCardsBody,
+        response: { 200: z.object({ data: z.array(schemas.rateCard), next_page: z.string().nullable() }) },
       },
-      async (request) => {
-        const page = await service.listRateCards(request.context, {
-          tenantId: request.auth.tenantId,
-          query: { limit: request.query.limit, nextPage: request.query.next_page },
-        });
-        return { data: page.rateCards.map(toRateCard), next_page: page.nextPage };
-      },
-    );
-  });
+    },
+    async (request) => {
+      const page = await service.listRateCards(request.context, {
+        tenantId: request.auth.tenantId,
+        query: { limit: request.query.limit, nextPage: request.query.next_page },
+      });
+      return { data: page.rateCards.map(toRateCard), next_page: page.nextPage };
+    },
+  );
   app.post('/v1/contract-pricing/rate-cards/update', { schema: { tags: cardTags, body: schemas.updateRateCardBody, response: dataId } }, async (request) => {
     const { rate_card_id, name, description, add_credit_type_conversions } = request.body;
     await service.updateRateCard(request.context, {
