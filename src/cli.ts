@@ -20,6 +20,8 @@ program
   .option('--test-clock <instant>', 'freeze the clock at this RFC 3339 instant; POST /v1/allot/test-clock/advance moves it')
   .action(async (flags: { port?: string; host?: string; testClock?: string }) => {
     const config = loadConfig(process.env, flags);
+    // A first start on PGlite initialises the embedded database for several seconds; say so.
+    console.error(`Starting Allot on ${describeStorage(config)}…`);
     const allot = await startAllot(config);
     const lines = [`Allot ${packageJson.version} is listening on ${allot.baseUrl} (${describeStorage(config)})`];
     if (allot.migrationsApplied.length > 0) lines.push(`Applied migrations: ${allot.migrationsApplied.join(', ')}`);

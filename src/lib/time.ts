@@ -6,7 +6,7 @@ import { z } from 'zod';
  * their meaning depends on the server's time zone.
  */
 export const instant = z.iso
-  .datetime({ offset: true })
+  .datetime({ offset: true, error: 'must be an RFC 3339 instant with a time zone, e.g. 2024-01-01T00:00:00Z' })
   .transform((value) => new Date(value))
   .describe('RFC 3339 instant, e.g. 2024-01-01T00:00:00Z');
 

@@ -607,4 +607,12 @@ describe.each(ENGINES)('contracts through the SDK on %s', (engine) => {
     );
     await client.v2.contracts.edit({ customer_id: seatCustomer, contract_id: seatContract, add_subscriptions: [seats({ starting_at: '2024-05-01T00:00:00Z' })] });
   });
+
+  it('refuses an edit that changes nothing, a net balance in an unknown unit, and instants without a time zone', async () => {
+    await expect400(client.v2.contracts.edit({ customer_id: seatCustomer, contract_id: seatContract }), 'body');
+    await expect400(client.v2.contracts.edit({ customer_id: seatCustomer, contract_id: seatContract, update_subscriptions: [] }), 'body');
+    await expect400(client.v1.contracts.getNetBalance({ customer_id: seatCustomer, credit_type_id: '0192f6a0-0000-7000-8000-000000000000' }), 'credit_type_id');
+    const error = await rejection(client.v1.contracts.create({ customer_id: seatCustomer, starting_at: '2024-06-01T00:00:00' }));
+    expect(error.message).toContain('starting_at: must be an RFC 3339 instant with a time zone');
+  });
 });

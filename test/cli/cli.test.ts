@@ -28,6 +28,7 @@ describe('allot on PGlite (no DATABASE_URL), as a newcomer runs it', () => {
   });
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
+  // Three PGlite starts (each runs initdb or migrations in WASM): slow on a busy 2-core machine.
   it('serves on first start with a printed key that works with the SDK, and keeps data across a restart', async () => {
     // A first start that cannot listen (port taken) must not create a key that nobody sees.
     const blocker = net.createServer();
@@ -74,7 +75,7 @@ describe('allot on PGlite (no DATABASE_URL), as a newcomer runs it', () => {
     } finally {
       await third.stop();
     }
-  });
+  }, 120_000);
 });
 
 describe('allot on PostgreSQL (DATABASE_URL)', () => {

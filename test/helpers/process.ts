@@ -30,7 +30,7 @@ export interface RunningCli {
 }
 
 /** Starts `allot serve …` and resolves once it prints that it is listening (or rejects when it exits first). */
-export function startServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<RunningCli> {
+export function startServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

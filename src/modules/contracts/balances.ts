@@ -1,8 +1,9 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { NotFound } from '../../lib/errors.js';
+import { Invalid, NotFound } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
+import * as pricing from '../pricing/service.js';
 import { planOneOffGrant } from './plan.js';
 import type { CreditInput } from './schemas.js';
 import { customerBalances } from './service.js';
@@ -69,6 +70,7 @@ export async function netBalance(
     filters?: { balance_types?: ('PREPAID_COMMIT' | 'POSTPAID_COMMIT' | 'CREDIT')[] | undefined; custom_fields?: Record<string, string> | undefined; ids?: string[] | undefined }[] | undefined;
   },
 ): Promise<Decimal> {
+  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
   const balances = await allBalances(ctx, tenantId, customerId);
   const matches = (balance: credits.Balance) =>
     !filters?.length ||

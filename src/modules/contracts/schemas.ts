@@ -206,6 +206,11 @@ export const editContractBody = z.strictObject({
     .optional(),
   update_contract_name: label.nullable().optional(),
   uniqueness_key: uniquenessKey.optional(),
+}).superRefine((edit, context) => {
+  const { contract_id: _contract, customer_id: _customer, uniqueness_key: _key, ...changes } = edit;
+  if (Object.values(changes).every((value) => value === undefined || (Array.isArray(value) && value.length === 0))) {
+    context.addIssue({ code: 'custom', path: [], message: 'an edit needs at least one change, e.g. update_subscriptions or add_recurring_credits' });
+  }
 });
 export type EditContractBody = z.infer<typeof editContractBody>;
 
