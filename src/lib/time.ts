@@ -22,6 +22,6 @@ const HOUR_MS = 3_600_000;
  * RFC 3339 instant on an hour boundary, as Metronome requires. `2024-01-01T10:30:00Z` is a 400
  * naming the field.
  */
-export const hourInstant = instant.refine((value) => value.getTime() % HOUR_MS === 0, {
-  message: 'must fall on an hour boundary, e.g. 2024-01-01T10:00:00Z',
-});
+export const hourInstant = instant
+  .refine((value) => value.getTime() % HOUR_MS === 0, { message: 'must fall on an hour boundary, e.g. 2024-01-01T10:00:00Z' })
+  .refine((value) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9999, { message: 'must be between the years 1970 and 9999' });

@@ -612,6 +612,24 @@ describe.each(ENGINES)('contracts through the SDK on %s', (engine) => {
     await expect400(client.v2.contracts.edit({ customer_id: seatCustomer, contract_id: seatContract }), 'body');
     await expect400(client.v2.contracts.edit({ customer_id: seatCustomer, contract_id: seatContract, update_subscriptions: [] }), 'body');
     await expect400(client.v1.contracts.getNetBalance({ customer_id: seatCustomer, credit_type_id: '0192f6a0-0000-7000-8000-000000000000' }), 'credit_type_id');
+    await expect400(
+      client.v1.contracts.create({
+        customer_id: seatCustomer,
+        starting_at: '2024-06-01T00:00:00Z',
+        ending_before: '2024-09-01T00:00:00Z',
+        recurring_credits: [
+          {
+            product_id: poolProduct,
+            access_amount: { credit_type_id: aiCredits, unit_price: 10, quantity: 1 },
+            commit_duration: { value: 1 },
+            priority: 1,
+            starting_at: '2024-06-01T00:00:00Z',
+            ending_before: '2025-01-01T00:00:00Z',
+          },
+        ],
+      }),
+      'recurring_credits.0.ending_before',
+    );
     const error = await rejection(client.v1.contracts.create({ customer_id: seatCustomer, starting_at: '2024-06-01T00:00:00' }));
     expect(error.message).toContain('starting_at: must be an RFC 3339 instant with a time zone');
   });

@@ -238,6 +238,21 @@ describe.each(ENGINES)('credits, commits and balances through the SDK on %s', (e
       'product_id',
     );
     await expect400(client.v1.customers.credits.create({ customer_id: customer, product_id: UNKNOWN, priority: 1, access_schedule: { schedule_items: [item] } }), 'product_id');
+    for (const contractId of ['nope', UNKNOWN]) {
+      await expect400(
+        client.v1.customers.credits.create({ customer_id: customer, product_id: fixedProduct, priority: 1, applicable_contract_ids: [contractId], access_schedule: { schedule_items: [item] } }),
+        'applicable_contract_ids.0',
+      );
+    }
+    await expect400(
+      client.v1.customers.credits.create({
+        customer_id: customer,
+        product_id: fixedProduct,
+        priority: 1,
+        access_schedule: { schedule_items: [{ ...item, starting_at: '0050-03-15T00:00:00Z' }] },
+      }),
+      'access_schedule.schedule_items.0.starting_at',
+    );
     await expect400(
       client.v1.customers.credits.create({ customer_id: customer, product_id: fixedProduct, priority: 1, access_schedule: { credit_type_id: UNKNOWN, schedule_items: [item] } }),
       'access_schedule.credit_type_id',
@@ -326,7 +341,8 @@ describe.each(ENGINES)('credits, commits and balances through the SDK on %s', (e
     // −50 on the small segment counts as 0: the net is the large segment's 300.
     expect(await net({}, overdrawn)).toBe(300);
     const [listed] = (await client.v1.contracts.listBalances({ customer_id: overdrawn, include_balance: true, include_ledgers: true })).data;
-    expect(listed!.balance).toBe(250);
+    // A balance never reads below 0 per segment, as in Metronome; the ledger keeps the entries.
+    expect(listed!.balance).toBe(300);
     expect(((listed!.ledger ?? []) as Entry[]).map((entry) => [entry.type, entry.amount, entry.timestamp, entry.reason])).toEqual([
       ['CREDIT_SEGMENT_START', 100, '2024-04-01T00:00:00.000Z', undefined],
       ['CREDIT_MANUAL', -150, '2024-04-05T00:00:00.000Z', 'Usage billed elsewhere'],
@@ -386,7 +402,7 @@ describe.each(ENGINES)('credits, commits and balances through the SDK on %s', (e
       ['CREDIT_MANUAL', -150, '2024-04-05T00:00:00.000Z'],
       ['CREDIT_SEGMENT_START', 300, '2024-04-01T00:00:00.000Z'],
     ]);
-    expect(overdrawnNow!.balance).toBe(250);
+    expect(overdrawnNow!.balance).toBe(300);
     expect(await net({}, overdrawn)).toBe(300);
   });
 });

@@ -246,6 +246,29 @@ describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
     expect(ledger(credit!)).toEqual([['CREDIT_SEGMENT_START', 5000, '2024-04-01T00:00:00.000Z']]);
   });
 
+  it('treats a change backdated to the start of a period already under way as a seat change in it', async () => {
+    // Created on April 25, starting April 1: the initial quantity is the period's start.
+    const late = await seatContract({ seats: 110 });
+    expect(await pool(late.customer)).toBe(5500);
+    await quantityUpdate(late, [{ starting_at: '2024-04-01T00:00:00Z', quantity: 100 }]);
+    expect(await pool(late.customer)).toBe(5500);
+    await quantityUpdate(late, [{ starting_at: '2024-04-01T00:00:00Z', quantity: 120 }]);
+    const [credit] = await balancesOf(late.customer);
+    expect(ledger(credit!)).toEqual([
+      ['CREDIT_SEGMENT_START', 5500, '2024-04-01T00:00:00.000Z'],
+      ['CREDIT_SEAT_BASED_ADJUSTMENT', 500, '2024-04-01T00:00:00.000Z'],
+    ]);
+    const field = 'update_subscriptions.0.quantity_updates.0.quantity_delta';
+    await expect400(quantityUpdate(late, [{ starting_at: '2024-04-26T00:00:00Z', quantity_delta: 3_000_000_000 }]), field);
+    await expect400(
+      quantityUpdate(late, [
+        { starting_at: '2024-04-26T00:00:00Z', quantity_delta: 600_000_000 },
+        { starting_at: '2024-04-27T00:00:00Z', quantity_delta: 600_000_000 },
+      ]),
+      'update_subscriptions.0.quantity_updates.1.quantity_delta',
+    );
+  });
+
   it('takes manual entries into the ledger and the pool', async () => {
     const [credit] = await balancesOf(rolling.customer);
     await client.v1.contracts.addManualBalanceEntry({
@@ -295,6 +318,18 @@ describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
     const carried = rolled.find((b) => b.rolled_over_from)!;
     expect(carried).toMatchObject({ balance: 2000, rolled_over_from: { contract_id: rolling.contract, credit_id: aprilRolling.id } });
     expect(await pool(rolling.customer)).toBe(7000);
+    // An ended segment takes no more manual entries: its remainder has already expired or rolled over.
+    await expect400(
+      client.v1.contracts.addManualBalanceEntry({
+        id: aprilRolling.id,
+        customer_id: rolling.customer,
+        segment_id: aprilRolling.access_schedule!.schedule_items[0]!.id,
+        amount: -5000,
+        reason: 'late',
+        timestamp: '2024-04-10T00:00:00Z',
+      }),
+      'segment_id',
+    );
     // Zero balances can be left out.
     const live = (await client.v1.contracts.listBalances({ customer_id: rolling.customer, include_balance: true, exclude_zero_balances: true })).data;
     expect(live.map((b) => b.balance).sort()).toEqual([2000, 5000]);

@@ -6,7 +6,7 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { planOneOffGrant } from './plan.js';
 import type { CreditInput } from './schemas.js';
-import { customerBalances } from './service.js';
+import { customerBalances, listContractIds } from './service.js';
 
 /**
  * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
@@ -121,6 +121,12 @@ export async function createCustomerGrant(
   }: { tenantId: string; customerId: string; kind: 'CREDIT' | 'COMMIT'; input: CreditInput; applicableContractIds: string[] | null },
 ): Promise<string> {
   await customers.getCustomer(ctx, { tenantId, customerId });
+  if (applicableContractIds?.length) {
+    const contracts = new Set(await listContractIds(ctx, { tenantId, customerId }));
+    applicableContractIds.forEach((id, i) => {
+      if (!contracts.has(id)) throw new Invalid(`applicable_contract_ids.${i}`, `no contract ${id} for customer ${customerId}`);
+    });
+  }
   const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
   return credits.createGrant(ctx, { tenantId, grant });
 }

@@ -5,7 +5,7 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { statementAnchor } from './compute/contractSchedules.js';
-import type { PeriodSchedule } from './compute/periods.js';
+import type { PeriodSchedule } from '../../lib/periods.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 
@@ -110,6 +110,9 @@ export async function planAdditions(
     product(`${field}.subscription_rate.product_id`, rate.product_id, 'SUBSCRIPTION');
     const startingAt = input.starting_at ?? contract.starting_at;
     const endingBefore = input.ending_before ?? contract.ending_before;
+    if (!input.starting_at && startingAt < notBefore) {
+      throw new Invalid(`${field}.starting_at`, `is required here: it defaults to the contract's start, which is before ${notBefore.toISOString()}`);
+    }
     within(`${field}.starting_at`, startingAt, contract, { notBefore });
     if (endingBefore && endingBefore <= startingAt) throw new Invalid(`${field}.ending_before`, 'must be after starting_at');
     if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: startingAt });
@@ -156,6 +159,7 @@ export async function planAdditions(
       (input.applicable_product_ids ?? []).forEach((id, i) => product(`${field}.applicable_product_ids.${i}`, id));
       await creditType(`${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
       within(`${field}.starting_at`, input.starting_at, contract, { notBefore });
+      if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: input.starting_at });
       let subscription: SubscriptionRow | null = null;
       if (input.subscription_config) {
         subscription = byReference.get(input.subscription_config.subscription_id) ?? null;

@@ -5,7 +5,7 @@ import { toRfc3339 } from '../../lib/time.js';
 import type * as credits from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { billingPeriodsAround } from './compute/contractSchedules.js';
-import type { Period } from './compute/periods.js';
+import type { Period } from '../../lib/periods.js';
 import type { ContractView, RecurringGrant, Subscription } from './service.js';
 
 /**

@@ -183,6 +183,8 @@ export const quantityUpdateInput = z
     quantity_delta: z
       .number()
       .int('must be a whole number')
+      .min(-1_000_000_000)
+      .max(1_000_000_000)
       .refine((value) => value !== 0, 'must not be 0')
       .optional(),
   })

@@ -7,14 +7,14 @@ import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
-import type { PeriodSchedule } from './compute/periods.js';
-import { quantitySchedule, type QuantityStep } from './compute/quantitySchedule.js';
+import type { PeriodSchedule } from '../../lib/periods.js';
+import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
 import { additionsFrom, contractStatementAnchor, planAdditions, statementScheduleOf, type AdditionPlan } from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
 export type Contract = repo.ContractRow;
-export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; steps: QuantityStep[] };
+export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
 export type RecurringGrant = repo.RecurringGrantRow;
 
 /** A contract with everything it defines, and its credits and commits as of now. */
@@ -110,10 +110,14 @@ async function findCustomerContract(ctx: ServiceContext, tenantId: string, custo
   return contract;
 }
 
-function stepsOf(changes: readonly repo.QuantityChangeRow[]): QuantityStep[] {
-  const result = quantitySchedule(changes.map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta })));
+function quantityChanges(rows: readonly repo.QuantityChangeRow[]): QuantityChange[] {
+  return rows.map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, recordedAt: c.created_at }));
+}
+
+function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
+  const result = quantitySchedule(changes);
   // Every change was checked against the schedule before it was written.
-  if (!result.ok) throw new Error(`The stored quantity schedule of subscription ${result.change.startingAt.toISOString()} goes below 0`);
+  if (!result.ok) throw new Error(`The stored quantity schedule of subscription ${subscriptionId} leaves 0..${MAX_QUANTITY} at ${result.change.startingAt.toISOString()}`);
   return result.steps;
 }
 
@@ -131,11 +135,15 @@ async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: C
     tenantId,
     contracts.map((c) => c.id),
   );
-  const subscriptions: Subscription[] = terms.subscriptions.map((row) => ({
-    ...row,
-    schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
-    steps: stepsOf(terms.changes.filter((c) => c.subscription_id === row.id)),
-  }));
+  const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
+    const changes = quantityChanges(terms.changes.filter((c) => c.subscription_id === row.id));
+    return {
+      ...row,
+      schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
+      changes,
+      steps: stepsOf(row.id, changes),
+    };
+  });
   const contractsById = new Map(contracts.map((c) => [c.id, c]));
   const sources = terms.recurring.map((grant): credits.RecurringSource => {
     const contract = contractsById.get(grant.contract_id)!;
@@ -175,7 +183,7 @@ async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: C
           subscription: subscription?.schedule ?? null,
         }),
         fixedQuantity: grant.quantity === null ? null : new Decimal(grant.quantity),
-        steps: subscription?.steps ?? null,
+        seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
         durationPeriods: grant.duration_periods,
         rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
       },
@@ -202,6 +210,11 @@ function views(loaded: LoadedContracts, balances: credits.Balance[]): ContractVi
     recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT'),
     balances: balances.filter((b) => b.contractId === contract.id),
   }));
+}
+
+/** The ids of a customer's contracts, archived ones included. */
+export async function listContractIds(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<string[]> {
+  return (await repo.listContracts(ctx.db, tenantId, customerId)).map((c) => c.id);
 }
 
 export async function getContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<ContractView> {
@@ -298,7 +311,7 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
         const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';
         throw new Invalid(
           j >= 0 ? `${field}.quantity_updates.${j}.${which}` : `${field}.quantity_updates`,
-          `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it may not go below 0`,
+          `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it must stay between 0 and ${MAX_QUANTITY}`,
         );
       }
       newChanges.push(...added);

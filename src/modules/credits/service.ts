@@ -49,34 +49,36 @@ export interface NewGrant extends Omit<GrantTerms, 'createdAt' | 'archivedAt' | 
 /** Records a one-off credit or commit with its access schedule; returns its id. */
 export async function createGrant({ db, clock }: ServiceContext, { tenantId, grant }: { tenantId: string; grant: NewGrant }): Promise<string> {
   const id = newId();
-  await repo.insertGrant(
-    db,
-    tenantId,
-    {
-      id,
-      customer_id: grant.customerId,
-      contract_id: grant.contractId,
-      kind: grant.kind,
-      product_id: grant.productId,
-      credit_type_id: grant.creditTypeId,
-      priority: toNumericText(grant.priority),
-      applicable_product_ids: grant.applicableProductIds,
-      applicable_product_tags: grant.applicableProductTags,
-      applicable_contract_ids: grant.applicableContractIds,
-      rate_type: grant.rateType,
-      name: grant.name,
-      description: grant.description,
-      custom_fields: grant.customFields,
-      created_at: clock.now(),
-      archived_at: null,
-    },
-    grant.segments.map((segment, position) => ({
-      id: newId(),
-      position,
-      starting_at: segment.startingAt,
-      ending_before: segment.endingBefore,
-      amount: toNumericText(segment.amount),
-    })),
+  await db.transaction((tx) =>
+    repo.insertGrant(
+      tx,
+      tenantId,
+      {
+        id,
+        customer_id: grant.customerId,
+        contract_id: grant.contractId,
+        kind: grant.kind,
+        product_id: grant.productId,
+        credit_type_id: grant.creditTypeId,
+        priority: toNumericText(grant.priority),
+        applicable_product_ids: grant.applicableProductIds,
+        applicable_product_tags: grant.applicableProductTags,
+        applicable_contract_ids: grant.applicableContractIds,
+        rate_type: grant.rateType,
+        name: grant.name,
+        description: grant.description,
+        custom_fields: grant.customFields,
+        created_at: clock.now(),
+        archived_at: null,
+      },
+      grant.segments.map((segment, position) => ({
+        id: newId(),
+        position,
+        starting_at: segment.startingAt,
+        ending_before: segment.endingBefore,
+        amount: toNumericText(segment.amount),
+      })),
+    ),
   );
   return id;
 }
@@ -186,6 +188,8 @@ export async function addManualEntry(
   if (!grant) throw new Invalid('id', `no credit or commit ${entry.grantId} on this customer${balances.length ? '' : ' (it has none)'}`);
   const segment = grant.segments.find((s) => s.id === entry.segmentId);
   if (!segment) throw new Invalid('segment_id', `no segment ${entry.segmentId} on ${entry.grantId}`);
+  // An ended segment's remainder has already expired or rolled over; changing it now would rewrite that.
+  if (segment.endingBefore <= clock.now()) throw new Invalid('segment_id', `segment ${segment.id} ended at ${segment.endingBefore.toISOString()}`);
   const timestamp = entry.timestamp ?? segment.startingAt;
   if (timestamp < segment.startingAt || timestamp >= segment.endingBefore) {
     throw new Invalid('timestamp', `must fall inside the segment [${segment.startingAt.toISOString()}, ${segment.endingBefore.toISOString()})`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import type { PeriodSchedule } from '../../contracts/compute/periods.js';
+import type { PeriodSchedule } from '../../../lib/periods.js';
 import { deriveOneOffGrant, deriveRecurringGrants, generatedId, grantBalance, type RecurringGrantSource } from './derivedGrants.js';
 
 const at = (iso: string) => new Date(iso);
@@ -10,7 +10,7 @@ const source = (overrides: Partial<RecurringGrantSource> = {}): RecurringGrantSo
   terms: { unitPrice: new Decimal(100), proration: 'FIRST_AND_LAST', seatIncrease: null },
   schedule: monthly,
   fixedQuantity: new Decimal(2),
-  steps: null,
+  seats: null,
   durationPeriods: 1,
   rolloverFraction: null,
   ...overrides,

@@ -1,7 +1,7 @@
 import { v5 as uuidv5 } from 'uuid';
 import { Decimal } from '../../../lib/money.js';
-import { nthPeriod, periodsBetween, type Period, type PeriodSchedule } from '../../contracts/compute/periods.js';
-import { quantityAt, type QuantityStep } from '../../contracts/compute/quantitySchedule.js';
+import { nthPeriod, periodsBetween, type Period, type PeriodSchedule } from '../../../lib/periods.js';
+import { quantityKnownAt, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
 import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
 import { segmentLedger, type LedgerEntry, type SegmentLedger } from './segmentLedger.js';
 
@@ -28,8 +28,8 @@ export interface RecurringGrantSource {
   schedule: PeriodSchedule;
   /** `access_amount.quantity` of a grant not linked to a subscription. */
   fixedQuantity: Decimal | null;
-  /** The linked subscription's quantity steps, when the grant follows one. */
-  steps: readonly QuantityStep[] | null;
+  /** The linked subscription's quantity changes and the steps they fold into, when the grant follows one. */
+  seats: { changes: readonly QuantityChange[]; steps: readonly QuantityStep[] } | null;
   /** How many periods each segment gives access for (`commit_duration`). */
   durationPeriods: number;
   rolloverFraction: Decimal | null;
@@ -102,10 +102,11 @@ export function deriveRecurringGrants({ source, recorded, now }: { source: Recur
     const lastOfWindow = nthPeriod(source.schedule, position + source.durationPeriods - 1);
     const window = { startingAt: period.startingAt, endingBefore: (lastOfWindow ?? lastPeriod(source.schedule, period)).endingBefore };
     const following = nthPeriod(source.schedule, position + source.durationPeriods);
-    const quantity = source.steps ? new Decimal(quantityAt(source.steps, period.startingAt)) : (source.fixedQuantity ?? new Decimal(1));
+    // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
+    const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
     const granted: LedgerEntry[] = [
-      grantForPeriod({ terms: source.terms, period, quantity }),
-      ...(source.steps ? seatAdjustments({ terms: source.terms, period, steps: source.steps, now }) : []),
+      grantForPeriod({ terms: source.terms, period, quantity: startQuantity === null ? (source.fixedQuantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
+      ...(source.seats && startQuantity !== null ? seatAdjustments({ terms: source.terms, period, steps: source.seats.steps, startQuantity, now }) : []),
     ];
     const segment = segmentOf({
       id: generatedId(period.startingAt, source.id, period.index, 'segment'),
@@ -166,7 +167,10 @@ export function deriveOneOffGrant({ source, recorded, now }: { source: OneOffGra
   };
 }
 
-/** A grant's balance: the sum of its segments' balances. */
+/**
+ * A grant's balance: the sum of its segments' balances, each counted as 0 when a manual entry
+ * has overdrawn it (as Metronome shows them; the segment's ledger still shows the entries).
+ */
 export function grantBalance(grant: DerivedGrant): Decimal {
-  return grant.segments.reduce((sum, segment) => sum.add(segment.ledger.balance), new Decimal(0));
+  return grant.segments.reduce((sum, segment) => sum.add(Decimal.max(segment.ledger.balance, 0)), new Decimal(0));
 }

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import type { Period } from '../../contracts/compute/periods.js';
-import { quantitySchedule, type QuantityChange } from '../../contracts/compute/quantitySchedule.js';
-import { grantForPeriod, seatAdjustments, seatHighWaterMark, type RecurringGrantTerms } from './pooledGrant.js';
+import type { Period } from '../../../lib/periods.js';
+import { quantitySchedule, type QuantityChange } from '../../../lib/quantitySchedule.js';
+import { quantityAt, stepsDuring, type QuantityStep } from '../../../lib/quantitySchedule.js';
+import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
 
 const at = (iso: string) => new Date(iso);
 const april: Period = {
@@ -20,6 +21,15 @@ const steps = (changes: Omit<QuantityChange, 'sequence'>[]) => {
   if (!result.ok) throw new Error('negative quantity');
   return result.steps;
 };
+/** The highest quantity reached in a period up to `now`, computed independently of `seatAdjustments`. */
+function seatHighWaterMark({ period, steps, now }: { period: Period; steps: readonly QuantityStep[]; now: Date }): number {
+  let highWaterMark = quantityAt(steps, period.startingAt);
+  for (const step of stepsDuring(steps, period)) {
+    if (step.startingAt <= now) highWaterMark = Math.max(highWaterMark, step.quantity);
+  }
+  return highWaterMark;
+}
+
 const total = (amounts: { amount: Decimal }[]) => amounts.reduce((sum, m) => sum.add(m.amount), new Decimal(0)).toFixed();
 
 describe('pooled grants (rules 4–6)', () => {
@@ -36,10 +46,10 @@ describe('pooled grants (rules 4–6)', () => {
 
   it('adds +250 for 10 seats at exactly half a monthly period when prorated, +500 when not', () => {
     const schedule = steps([{ startingAt: april.startingAt, quantity: 100 }, { startingAt: halfway, quantity: 110 }]);
-    expect(total(seatAdjustments({ terms: terms(true), period: april, steps: schedule, now: april.endingBefore }))).toBe('250');
-    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore }))).toBe('500');
+    expect(total(seatAdjustments({ terms: terms(true), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: april.endingBefore }))).toBe('250');
+    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: april.endingBefore }))).toBe('500');
     // Before the change takes effect, nothing has been added.
-    expect(seatAdjustments({ terms: terms(true), period: april, steps: schedule, now: at('2024-04-15T00:00:00Z') })).toEqual([]);
+    expect(seatAdjustments({ terms: terms(true), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: at('2024-04-15T00:00:00Z') })).toEqual([]);
   });
 
   it('grants nothing new for 100 → 90 → 100 in one period, and nothing back for a decrease', () => {
@@ -48,7 +58,7 @@ describe('pooled grants (rules 4–6)', () => {
       { startingAt: at('2024-04-05T00:00:00Z'), quantity: 90 },
       { startingAt: at('2024-04-20T00:00:00Z'), quantity: 100 },
     ]);
-    expect(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore })).toEqual([]);
+    expect(seatAdjustments({ terms: terms(false), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: april.endingBefore })).toEqual([]);
   });
 
   it('charges 10 → 5 → 15 only from the high-water mark', () => {
@@ -57,7 +67,7 @@ describe('pooled grants (rules 4–6)', () => {
       { startingAt: at('2024-04-05T00:00:00Z'), quantity: 5 },
       { startingAt: at('2024-04-20T00:00:00Z'), quantity: 15 },
     ]);
-    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, now: april.endingBefore }))).toBe('250');
+    expect(total(seatAdjustments({ terms: terms(false), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: april.endingBefore }))).toBe('250');
   });
 
   it('grants the same whether a seat increase is made as one change or split into two at the same instant', () => {
@@ -70,7 +80,7 @@ describe('pooled grants (rules 4–6)', () => {
           { startingAt: t, quantityDelta: first },
           { startingAt: t, quantityDelta: second },
         ]);
-        const grant = (s: typeof one) => total(seatAdjustments({ terms: terms(true), period: april, steps: s, now: april.endingBefore }));
+        const grant = (s: typeof one) => total(seatAdjustments({ terms: terms(true), period: april, steps: s, startQuantity: quantityAt(s, april.startingAt), now: april.endingBefore }));
         expect(grant(two)).toBe(grant(one));
       }),
     );
@@ -85,7 +95,7 @@ describe('pooled grants (rules 4–6)', () => {
         (start, changes, isProrated) => {
           const schedule = steps([{ startingAt: april.startingAt, quantity: start }, ...changes.map((c) => ({ startingAt: new Date(april.startingAt.getTime() + c.hours * 3_600_000), quantity: c.quantity }))]);
           const granted = new Decimal(total([grantForPeriod({ terms: terms(isProrated), period: april, quantity: new Decimal(start) })])).add(
-            total(seatAdjustments({ terms: terms(isProrated), period: april, steps: schedule, now: april.endingBefore })),
+            total(seatAdjustments({ terms: terms(isProrated), period: april, steps: schedule, startQuantity: quantityAt(schedule, april.startingAt), now: april.endingBefore })),
           );
           const highWaterMark = seatHighWaterMark({ period: april, steps: schedule, now: april.endingBefore });
           expect(granted.lte(new Decimal(highWaterMark).mul(50))).toBe(true);

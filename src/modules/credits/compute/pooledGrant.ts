@@ -1,7 +1,7 @@
 import { Decimal } from '../../../lib/money.js';
-import type { Period } from '../../contracts/compute/periods.js';
-import { coveredFraction, prorate, remainingFraction, WHOLE, type Fraction } from '../../contracts/compute/proration.js';
-import { quantityAt, stepsWithin, type QuantityStep } from '../../contracts/compute/quantitySchedule.js';
+import type { Period } from '../../../lib/periods.js';
+import { coveredFraction, prorate, remainingFraction, WHOLE, type Fraction } from '../../../lib/proration.js';
+import { stepsDuring, type QuantityStep } from '../../../lib/quantitySchedule.js';
 
 export type ProrationMode = 'NONE' | 'FIRST' | 'LAST' | 'FIRST_AND_LAST';
 
@@ -51,27 +51,30 @@ export function grantForPeriod({ terms, period, quantity }: { terms: RecurringGr
 
 /**
  * The seat-based adjustments of one period up to `now` (DESIGN rules 5 and 6). The grant follows
- * the period's high-water mark `H` of the quantity, starting at the quantity at period start:
- * raising the quantity to `q > H` at `t` adds `(q − H) × unit_price`, times the fraction of the
- * period left at `t` when the increase is prorated, and sets `H = q`. Decreases add nothing and
- * take nothing back, so 100 → 90 → 100 adds nothing, and 100 → 110 at half a monthly period adds
- * 250 at 50 per seat (500 unprorated).
+ * the period's high-water mark `H` of the quantity, starting at `startQuantity`, the quantity
+ * its start was granted for: raising the quantity to `q > H` at `t` adds `(q − H) × unit_price`,
+ * times the fraction of the period left at `t` when the increase is prorated, and sets `H = q`.
+ * Decreases add nothing and take nothing back, so 100 → 90 → 100 adds nothing, and 100 → 110 at
+ * half a monthly period adds 250 at 50 per seat (500 unprorated). A change backdated to the
+ * period's start after it began is such a change, at the start.
  */
 export function seatAdjustments({
   terms,
   period,
   steps,
+  startQuantity,
   now,
 }: {
   terms: RecurringGrantTerms;
   period: Period;
   steps: readonly QuantityStep[];
+  startQuantity: number;
   now: Date;
 }): GrantMovement[] {
   if (!terms.seatIncrease) return [];
   const movements: GrantMovement[] = [];
-  let highWaterMark = quantityAt(steps, period.startingAt);
-  for (const step of stepsWithin(steps, { after: period.startingAt, before: period.endingBefore })) {
+  let highWaterMark = startQuantity;
+  for (const step of stepsDuring(steps, period)) {
     if (step.startingAt > now) break;
     if (step.quantity <= highWaterMark) continue;
     const fraction = terms.seatIncrease.isProrated ? remainingFraction(period, step.startingAt) : WHOLE;
@@ -84,14 +87,3 @@ export function seatAdjustments({
   }
   return movements;
 }
-
-/** The highest quantity reached in a period up to `now`: what the period's grant follows. */
-export function seatHighWaterMark({ period, steps, now }: { period: Period; steps: readonly QuantityStep[]; now: Date }): number {
-  let highWaterMark = quantityAt(steps, period.startingAt);
-  for (const step of stepsWithin(steps, { after: period.startingAt, before: period.endingBefore })) {
-    if (step.startingAt <= now) highWaterMark = Math.max(highWaterMark, step.quantity);
-  }
-  return highWaterMark;
-}
-
-export { Decimal };

@@ -1,4 +1,4 @@
-import { Decimal } from '../../../lib/money.js';
+import { Decimal } from './money.js';
 import type { Period } from './periods.js';
 
 /**
@@ -31,10 +31,6 @@ export function coveredFraction(period: Period): Fraction {
   return { numerator: duration(period.startingAt, period.endingBefore), denominator: duration(period.fullStartingAt, period.fullEndingBefore) };
 }
 
-export function isWholePeriod(period: Period): boolean {
-  return period.startingAt.getTime() === period.fullStartingAt.getTime() && period.endingBefore.getTime() === period.fullEndingBefore.getTime();
-}
-
 /** `amount × fraction`, dividing once. */
 export function prorate(amount: Decimal, fraction: Fraction): Decimal {
   if (fraction.numerator === fraction.denominator) return amount;
@@ -42,8 +38,3 @@ export function prorate(amount: Decimal, fraction: Fraction): Decimal {
 }
 
 export { ONE as WHOLE };
-
-/** The fraction as a decimal, for display and comparisons in tests. */
-export function fractionValue(fraction: Fraction): Decimal {
-  return new Decimal(fraction.numerator.toString()).div(fraction.denominator.toString());
-}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { quantityAt, quantitySchedule } from './quantitySchedule.js';
+import { MAX_QUANTITY, quantityAt, quantityKnownAt, quantitySchedule } from './quantitySchedule.js';
 
 const at = (iso: string) => new Date(iso);
 
@@ -29,6 +29,24 @@ describe('quantity schedule (rule 7)', () => {
     const bad = { startingAt: at('2024-02-01T00:00:00Z'), sequence: 1, quantityDelta: -3 };
     const result = quantitySchedule([{ startingAt: at('2024-01-01T00:00:00Z'), sequence: 0, quantity: 2 }, bad]);
     expect(result).toEqual({ ok: false, change: bad, quantity: -1 });
+  });
+
+  it('knows, at an instant, only the changes recorded by then (and the initial quantity)', () => {
+    const changes = [
+      { startingAt: at('2024-04-01T00:00:00Z'), sequence: 0, quantity: 110, recordedAt: at('2024-04-25T00:00:00Z') },
+      { startingAt: at('2024-04-01T00:00:00Z'), sequence: 1, quantity: 100, recordedAt: at('2024-04-26T00:00:00Z') },
+      { startingAt: at('2024-05-01T00:00:00Z'), sequence: 2, quantityDelta: 5, recordedAt: at('2024-04-26T00:00:00Z') },
+    ];
+    expect(quantityKnownAt(changes, at('2024-04-01T00:00:00Z'))).toBe(110);
+    expect(quantityKnownAt(changes, at('2024-05-01T00:00:00Z'))).toBe(105);
+  });
+
+  it('refuses a quantity above the largest a subscription may reach', () => {
+    const result = quantitySchedule([
+      { startingAt: at('2024-01-01T00:00:00Z'), sequence: 0, quantity: MAX_QUANTITY },
+      { startingAt: at('2024-02-01T00:00:00Z'), sequence: 1, quantityDelta: 1 },
+    ]);
+    expect(result.ok).toBe(false);
   });
 
   it('ends at the sum of the deltas after the last absolute quantity', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Decimal } from '../../../lib/money.js';
+import { Decimal } from './money.js';
 import type { Period } from './periods.js';
 import { coveredFraction, prorate, remainingFraction } from './proration.js';
 

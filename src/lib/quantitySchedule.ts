@@ -10,6 +10,8 @@ export interface QuantityChange {
   sequence: number;
   quantity?: number | null | undefined;
   quantityDelta?: number | null | undefined;
+  /** When the change was made; changes made later than the instant they start at are backdated. */
+  recordedAt?: Date | undefined;
 }
 
 export interface QuantityStep {
@@ -19,7 +21,7 @@ export interface QuantityStep {
 
 export type QuantityScheduleResult<C extends QuantityChange> =
   | { ok: true; steps: QuantityStep[] }
-  /** `change` would take the quantity below 0. */
+  /** `change` would take the quantity below 0 or above `MAX_QUANTITY`. */
   | { ok: false; change: C; quantity: number };
 
 function byTimeThenSequence(a: QuantityChange, b: QuantityChange): number {
@@ -28,14 +30,18 @@ function byTimeThenSequence(a: QuantityChange, b: QuantityChange): number {
 
 /**
  * Folds changes into steps, one per distinct instant, holding the quantity from that instant on.
- * Fails, naming the change, when a delta would take the quantity below 0 at any point.
+ * Fails, naming the change, when a delta would take the quantity below 0 (or above
+ * `MAX_QUANTITY`) at any point.
  */
+/** The largest quantity a subscription may reach. */
+export const MAX_QUANTITY = 1_000_000_000;
+
 export function quantitySchedule<C extends QuantityChange>(changes: readonly C[]): QuantityScheduleResult<C> {
   const steps: QuantityStep[] = [];
   let quantity = 0;
   for (const change of [...changes].sort(byTimeThenSequence)) {
     quantity = change.quantity ?? quantity + (change.quantityDelta ?? 0);
-    if (quantity < 0) return { ok: false, change, quantity };
+    if (quantity < 0 || quantity > MAX_QUANTITY) return { ok: false, change, quantity };
     const last = steps.at(-1);
     if (last && last.startingAt.getTime() === change.startingAt.getTime()) last.quantity = quantity;
     else steps.push({ startingAt: change.startingAt, quantity });
@@ -53,7 +59,18 @@ export function quantityAt(steps: readonly QuantityStep[], at: Date): number {
   return quantity;
 }
 
-/** Steps strictly inside `(after, before)`, i.e. the changes made during a period, not at its start. */
-export function stepsWithin(steps: readonly QuantityStep[], { after, before }: { after: Date; before: Date }): QuantityStep[] {
-  return steps.filter((step) => step.startingAt > after && step.startingAt < before);
+/** Steps during `[startingAt, endingBefore)`: the changes that take effect in a period, its start included. */
+export function stepsDuring(steps: readonly QuantityStep[], { startingAt, endingBefore }: { startingAt: Date; endingBefore: Date }): QuantityStep[] {
+  return steps.filter((step) => step.startingAt >= startingAt && step.startingAt < endingBefore);
+}
+
+/**
+ * The quantity at `at` as the schedule stood at that instant: the initial quantity (sequence 0)
+ * and the changes recorded by then. A change recorded later but dated at or before `at` is
+ * backdated; what it does to a period that had already started is a seat change inside that
+ * period, never a different start.
+ */
+export function quantityKnownAt(changes: readonly QuantityChange[], at: Date): number {
+  const known = quantitySchedule(changes.filter((change) => change.sequence === 0 || !change.recordedAt || change.recordedAt <= at));
+  return known.ok ? quantityAt(known.steps, at) : 0;
 }
