@@ -2,12 +2,13 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
+import { MAX_QUANTITY, quantitySchedule } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
-import { statementAnchor } from './compute/contractSchedules.js';
+import { openPeriodStart, statementAnchor } from './compute/contractSchedules.js';
 import type { PeriodSchedule } from '../../lib/periods.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
-import type { CommitInput, CreditInput, RecurringGrantInput, SubscriptionInput } from './schemas.js';
+import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 
 /** What a create or an edit adds to a contract, with the request field each part came from. */
 export interface Additions {
@@ -279,4 +280,72 @@ export async function planOneOffGrant(
     customFields: input.custom_fields ?? {},
     segments: input.access_schedule.schedule_items.map((item) => ({ startingAt: item.starting_at, endingBefore: item.ending_before, amount: item.amount })),
   };
+}
+
+/** How an edit's quantity updates are recorded in the edit history: as sent. */
+export interface SubscriptionUpdateRecord {
+  id: string;
+  quantity_updates: { starting_at: string; quantity?: number; quantity_delta?: number }[];
+}
+
+/**
+ * Validates an edit's `update_subscriptions` (DESIGN rule 7) against the subscriptions' stored
+ * changes and builds the new change rows. Each change starts in the subscription's open period or
+ * later and before its end; folded with every change already made (and those earlier in the same
+ * edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes at one instant apply
+ * in the order sent, after those made before.
+ */
+export function planQuantityUpdates({
+  contractId,
+  subscriptions,
+  changes,
+  updates,
+  now,
+}: {
+  contractId: string;
+  subscriptions: readonly (SubscriptionRow & { schedule: PeriodSchedule })[];
+  changes: readonly QuantityChangeRow[];
+  updates: NonNullable<EditContractBody['update_subscriptions']>;
+  now: Date;
+}): { changes: QuantityChangeRow[]; updates: SubscriptionUpdateRecord[] } {
+  const records: SubscriptionUpdateRecord[] = [];
+  const newChanges: QuantityChangeRow[] = [];
+  for (const [index, update] of updates.entries()) {
+    const field = `update_subscriptions.${index}`;
+    const subscription = subscriptions.find((s) => s.id === update.subscription_id);
+    if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contractId}`);
+    const openStart = openPeriodStart(subscription.schedule, now);
+    if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
+    const existing = [...changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
+    let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;
+    const added: QuantityChangeRow[] = update.quantity_updates.map((q, j) => {
+      const at = `${field}.quantity_updates.${j}`;
+      if (q.starting_at < openStart) throw new Invalid(`${at}.starting_at`, `must not be before the start of the current open period, ${openStart.toISOString()}`);
+      if (subscription.ending_before && q.starting_at >= subscription.ending_before) {
+        throw new Invalid(`${at}.starting_at`, `must be before the subscription's end, ${subscription.ending_before.toISOString()}`);
+      }
+      return { subscription_id: subscription.id, sequence: sequence++, starting_at: q.starting_at, quantity: q.quantity ?? null, quantity_delta: q.quantity_delta ?? null, created_at: now };
+    });
+    const folded = quantitySchedule(
+      [...existing, ...added].map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, row: c })),
+    );
+    if (!folded.ok) {
+      const j = added.indexOf(folded.change.row);
+      const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';
+      throw new Invalid(
+        j >= 0 ? `${field}.quantity_updates.${j}.${which}` : `${field}.quantity_updates`,
+        `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it must stay between 0 and ${MAX_QUANTITY}`,
+      );
+    }
+    newChanges.push(...added);
+    records.push({
+      id: subscription.id,
+      quantity_updates: update.quantity_updates.map((q) => ({
+        starting_at: q.starting_at.toISOString(),
+        ...(q.quantity !== undefined && { quantity: q.quantity }),
+        ...(q.quantity_delta !== undefined && { quantity_delta: q.quantity_delta }),
+      })),
+    });
+  }
+  return { changes: newChanges, updates: records };
 }

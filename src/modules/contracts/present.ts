@@ -202,3 +202,21 @@ export function toContractV2(
     usage_filter: [],
   };
 }
+
+/** v1's contract: the v2 view as `current`, and as `initial` (Allot keeps no amendments; edits are in getEditHistory). */
+export function toContractV1(contract: Shared.ContractV2): Shared.Contract {
+  // v1 types usage_filter as an object, not v2's list; Allot has none to show.
+  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, usage_filter: _usageFilter, ...rest } = contract;
+  const terms = rest as unknown as Shared.ContractWithoutAmendments;
+  return {
+    id,
+    customer_id,
+    amendments: [],
+    current: terms,
+    initial: terms,
+    ...(archived_at && { archived_at }),
+    ...(custom_fields && { custom_fields }),
+    ...(uniqueness_key && { uniqueness_key }),
+    ...(subscriptions && { subscriptions: subscriptions as unknown as Shared.Subscription[] }),
+  };
+}

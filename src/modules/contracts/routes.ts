@@ -8,7 +8,7 @@ import type { App } from '../../http/types.js';
 import * as pricing from '../pricing/service.js';
 import type * as credits from '../credits/service.js';
 import * as balances from './balances.js';
-import { namesFor, namesForViews, toBalance, toContractV2, toRecurringGrant, toSubscription } from './present.js';
+import { namesFor, namesForViews, toBalance, toContractV1, toContractV2, toRecurringGrant, toSubscription } from './present.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 
@@ -17,24 +17,6 @@ const pageOf = (description: string) => z.object({ data: z.array(z.unknown()).de
 
 function tenant(request: FastifyRequest): string {
   return request.auth.tenantId;
-}
-
-/** v1's contract: the v2 view as `current`, and as `initial` (Allot keeps no amendments; edits are in getEditHistory). */
-function toContractV1(contract: Shared.ContractV2): Shared.Contract {
-  // v1 types usage_filter as an object, not v2's list; Allot has none to show.
-  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, usage_filter: _usageFilter, ...rest } = contract;
-  const terms = rest as unknown as Shared.ContractWithoutAmendments;
-  return {
-    id,
-    customer_id,
-    amendments: [],
-    current: terms,
-    initial: terms,
-    ...(archived_at && { archived_at }),
-    ...(custom_fields && { custom_fields }),
-    ...(uniqueness_key && { uniqueness_key }),
-    ...(subscriptions && { subscriptions: subscriptions as unknown as Shared.Subscription[] }),
-  };
 }
 
 /** A page of balances, ordered by id, cut by the body's `limit` and `next_page`. */

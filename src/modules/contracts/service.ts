@@ -9,9 +9,10 @@ import * as pricing from '../pricing/service.js';
 import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
 import type { PeriodSchedule } from '../../lib/periods.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
-import { additionsFrom, contractStatementAnchor, planAdditions, statementScheduleOf, type AdditionPlan } from './plan.js';
+import { additionsFrom, contractStatementAnchor, planAdditions, planQuantityUpdates, statementScheduleOf, type AdditionPlan } from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
+import type { SubscriptionUpdateRecord } from './plan.js';
 
 export type Contract = repo.ContractRow;
 export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
@@ -266,7 +267,7 @@ export interface EditRecord {
   addRecurringCommitIds: string[];
   addCreditIds: string[];
   addCommitIds: string[];
-  updateSubscriptions: { id: string; quantity_updates: { starting_at: string; quantity?: number; quantity_delta?: number }[] }[];
+  updateSubscriptions: SubscriptionUpdateRecord[];
   updateContractName?: string | null;
 }
 
@@ -285,45 +286,13 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     }
     const loaded = await loadContracts(txContext, tenantId, [contract]);
 
-    const updates: EditRecord['updateSubscriptions'] = [];
-    const newChanges: repo.QuantityChangeRow[] = [];
-    for (const [index, update] of (body.update_subscriptions ?? []).entries()) {
-      const field = `update_subscriptions.${index}`;
-      const subscription = loaded.subscriptions.find((s) => s.id === update.subscription_id);
-      if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contract.id}`);
-      const openStart = openPeriodStart(subscription.schedule, now);
-      if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
-      const existing = [...loaded.changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
-      let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;
-      const added: repo.QuantityChangeRow[] = update.quantity_updates.map((q, j) => {
-        const at = `${field}.quantity_updates.${j}`;
-        if (q.starting_at < openStart) throw new Invalid(`${at}.starting_at`, `must not be before the start of the current open period, ${openStart.toISOString()}`);
-        if (subscription.ending_before && q.starting_at >= subscription.ending_before) {
-          throw new Invalid(`${at}.starting_at`, `must be before the subscription's end, ${subscription.ending_before.toISOString()}`);
-        }
-        return { subscription_id: subscription.id, sequence: sequence++, starting_at: q.starting_at, quantity: q.quantity ?? null, quantity_delta: q.quantity_delta ?? null, created_at: now };
-      });
-      const folded = quantitySchedule(
-        [...existing, ...added].map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, row: c })),
-      );
-      if (!folded.ok) {
-        const j = added.indexOf(folded.change.row);
-        const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';
-        throw new Invalid(
-          j >= 0 ? `${field}.quantity_updates.${j}.${which}` : `${field}.quantity_updates`,
-          `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it must stay between 0 and ${MAX_QUANTITY}`,
-        );
-      }
-      newChanges.push(...added);
-      updates.push({
-        id: subscription.id,
-        quantity_updates: update.quantity_updates.map((q) => ({
-          starting_at: q.starting_at.toISOString(),
-          ...(q.quantity !== undefined && { quantity: q.quantity }),
-          ...(q.quantity_delta !== undefined && { quantity_delta: q.quantity_delta }),
-        })),
-      });
-    }
+    const { changes: newChanges, updates } = planQuantityUpdates({
+      contractId: contract.id,
+      subscriptions: loaded.subscriptions,
+      changes: loaded.changes,
+      updates: body.update_subscriptions ?? [],
+      now,
+    });
 
     const notBefore = openPeriodStart(statementScheduleOf(contract), now);
     const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits].some((list) => list?.length);
