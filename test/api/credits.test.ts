@@ -405,4 +405,20 @@ describe.each(ENGINES)('credits, commits and balances through the SDK on %s', (e
     expect(overdrawnNow!.balance).toBe(300);
     expect(await net({}, overdrawn)).toBe(300);
   });
+
+  it('answers an unknown customer, contract or subscription with a 404 and an unknown field with a 400', async () => {
+    const nobody = '0192f6a0-0000-7000-8000-000000000000';
+    const status = async (promise: Promise<unknown>) => (await rejection(promise)).status;
+    expect(await status(client.v1.contracts.listBalances({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v1.contracts.getNetBalance({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v1.customers.credits.list({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v1.customers.commits.list({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v1.contracts.list({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v2.contracts.list({ customer_id: nobody }))).toBe(404);
+    expect(await status(client.v1.contracts.retrieveSubscriptionQuantityHistory({ customer_id: customer, contract_id: contract, subscription_id: nobody }))).toBe(404);
+    expect(await status(client.v1.contracts.retrieveSubscriptionQuantityHistory({ customer_id: customer, contract_id: nobody, subscription_id: nobody }))).toBe(404);
+    await expect400(client.v1.contracts.listBalances({ customer_id: customer, include_ledger: true } as never), 'include_ledger');
+    await expect400(client.v1.customers.commits.list({ customer_id: customer, limit: 0 }), 'limit');
+    await expect400(client.v1.contracts.list({ customer_id: customer, covering_date: 'yesterday' }), 'covering_date');
+  });
 });
