@@ -2,6 +2,7 @@ import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
 import { expect400, rejection } from '../helpers/expectations.js';
+import { seatCatalog } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -27,24 +28,7 @@ describe.each(ENGINES)('contracts through the SDK on %s', (engine) => {
   beforeAll(async () => {
     server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z' });
     client = server.client();
-    const unit = await fetch(`${server.baseURL}/v1/allot/credit-types/create`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'AI credits' }),
-    });
-    aiCredits = ((await unit.json()) as { data: { id: string } }).data.id;
-    seatsProduct = (await client.v1.contracts.products.create({ name: 'Seats', type: 'SUBSCRIPTION' })).data.id;
-    poolProduct = (await client.v1.contracts.products.create({ name: 'Pooled AI credits', type: 'FIXED' })).data.id;
-    rateCard = (await client.v1.contracts.rateCards.create({ name: 'Team plan' })).data.id;
-    await client.v1.contracts.rateCards.rates.add({
-      rate_card_id: rateCard,
-      product_id: seatsProduct,
-      entitled: true,
-      rate_type: 'SUBSCRIPTION',
-      price: 1000,
-      billing_frequency: 'MONTHLY',
-      starting_at: '2020-01-01T00:00:00Z',
-    });
+    ({ aiCredits, seatsProduct, poolProduct, rateCard } = await seatCatalog(server, { seatPrice: 1000 }));
   });
   afterAll(() => server.stop());
 

@@ -2,6 +2,7 @@ import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
 import { expect400, rejection } from '../helpers/expectations.js';
+import { createCreditType } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -34,12 +35,7 @@ describe.each(ENGINES)('credits, commits and balances through the SDK on %s', (e
   beforeAll(async () => {
     server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z' });
     client = server.client();
-    const unit = await fetch(`${server.baseURL}/v1/allot/credit-types/create`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'AI credits' }),
-    });
-    aiCredits = ((await unit.json()) as { data: { id: string } }).data.id;
+    aiCredits = await createCreditType(server, 'AI credits');
     fixedProduct = (await client.v1.contracts.products.create({ name: 'Credits', type: 'FIXED' })).data.id;
     seatsProduct = (await client.v1.contracts.products.create({ name: 'Seats', type: 'SUBSCRIPTION' })).data.id;
 
