@@ -1,18 +1,25 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { databaseWithin, isUniqueViolation, type Transaction } from '../../lib/db/database.js';
+import { databaseWithin, isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
-import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
 import type { PeriodSchedule } from '../../lib/periods.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
-import { additionsFrom, contractStatementAnchor, planAdditions, planQuantityUpdates, statementScheduleOf, type AdditionPlan } from './plan.js';
+import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
+import {
+  additionsFrom,
+  contractStatementAnchor,
+  planAdditions,
+  planQuantityUpdates,
+  statementScheduleOf,
+  type AdditionPlan,
+  type SubscriptionUpdateRecord,
+} from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
-import type { SubscriptionUpdateRecord } from './plan.js';
 
 export type Contract = repo.ContractRow;
 export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
@@ -28,8 +35,8 @@ export interface ContractView {
 }
 
 /** Runs `work` in one transaction, with a service context whose database is that transaction. */
-async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceContext, tx: Transaction) => Promise<T>): Promise<T> {
-  return ctx.db.transaction((tx) => work({ db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock }, tx));
+async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceContext) => Promise<T>): Promise<T> {
+  return ctx.db.transaction((tx) => work({ db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock }));
 }
 
 async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
