@@ -30,7 +30,6 @@ export interface BalanceQuery {
   effectiveBefore?: Date | undefined;
   includeArchived?: boolean | undefined;
   includeContractBalances?: boolean | undefined;
-  includeCustomerBalances?: boolean | undefined;
   excludeZeroBalances?: boolean | undefined;
 }
 
@@ -41,7 +40,7 @@ export async function listBalances(ctx: ServiceContext, { tenantId, customerId, 
     if (query.id && balance.id !== query.id) return false;
     if (query.kinds && !query.kinds.includes(balance.kind)) return false;
     if (!query.includeArchived && balance.archivedAt) return false;
-    if (balance.contractId ? query.includeContractBalances === false : query.includeCustomerBalances === false) return false;
+    if (balance.contractId && query.includeContractBalances === false) return false;
     const segments = balance.segments;
     if (query.coveringDate && !segments.some((s) => s.startingAt <= query.coveringDate! && query.coveringDate! < s.endingBefore)) return false;
     if (query.startingAt && !segments.some((s) => s.endingBefore > query.startingAt!)) return false;

@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
-import { MAX_QUANTITY, quantitySchedule } from '../../lib/quantitySchedule.js';
+import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { openPeriodStart, statementAnchor } from './compute/contractSchedules.js';
@@ -47,6 +47,11 @@ function checkProduct(products: Map<string, pricing.Product>, field: string, pro
   if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
   if (type && found.type !== type) throw new Invalid(field, `must be a ${type} product; ${productId} is ${found.type}`);
   return found;
+}
+
+/** The pricing unit `creditTypeId` among `creditTypes`; otherwise a 400 naming `field`. */
+function checkCreditType(creditTypes: Map<string, pricing.CreditType>, field: string, creditTypeId: string): void {
+  if (!creditTypes.has(creditTypeId)) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
 }
 
 /** The requests' lists of additions, each with the field it came from (`add_` lists in edits). */
@@ -97,11 +102,15 @@ export async function planAdditions(
       for (const applicable of item.applicable_product_ids ?? []) productIds.add(applicable);
     }
   }
-  const products = await pricing.findProducts(ctx, { tenantId, productIds: [...productIds] });
+  const creditTypeIds = [
+    ...[...(additions.recurringCredits?.items ?? []), ...(additions.recurringCommits?.items ?? [])].map((item) => item.access_amount.credit_type_id),
+    ...[...(additions.credits?.items ?? []), ...(additions.commits?.items ?? [])].map((item) => item.access_schedule.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID),
+  ];
+  const [products, creditTypes] = await Promise.all([
+    pricing.findProducts(ctx, { tenantId, productIds: [...productIds] }),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set(creditTypeIds)] }),
+  ]);
   const product = (field: string, productId: string, type?: pricing.ProductType) => checkProduct(products, field, productId, type);
-  const creditType = async (field: string, creditTypeId: string) => {
-    if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
-  };
 
   // Subscriptions first: recurring grants may name them by temporary_id.
   const byReference = new Map<string, SubscriptionRow>(existingSubscriptions.map((s) => [s.id, s]));
@@ -158,7 +167,7 @@ export async function planAdditions(
       const field = `${group!.field}.${index}`;
       product(`${field}.product_id`, input.product_id, 'FIXED');
       (input.applicable_product_ids ?? []).forEach((id, i) => product(`${field}.applicable_product_ids.${i}`, id));
-      await creditType(`${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
+      checkCreditType(creditTypes, `${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
       within(`${field}.starting_at`, input.starting_at, contract, { notBefore });
       if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: input.starting_at });
       let subscription: SubscriptionRow | null = null;
@@ -215,6 +224,7 @@ export async function planAdditions(
           contractId: contract.id,
           applicableContractIds: null,
           products,
+          creditTypes,
           window: { contract, notBefore },
         }),
       );
@@ -235,6 +245,7 @@ export async function planOneOffGrant(
     contractId,
     applicableContractIds,
     products,
+    creditTypes,
     window,
   }: {
     tenantId: string;
@@ -246,6 +257,8 @@ export async function planOneOffGrant(
     applicableContractIds: string[] | null;
     /** The products the grant names, when the caller has already looked them up. */
     products?: Map<string, pricing.Product> | undefined;
+    /** The pricing units it names, when the caller has already looked them up. */
+    creditTypes?: Map<string, pricing.CreditType> | undefined;
     /** For a grant on a contract: its segments must lie within the contract, from `notBefore` on. */
     window?: { contract: ContractRow; notBefore: Date } | undefined;
   },
@@ -261,9 +274,7 @@ export async function planOneOffGrant(
   checkProduct(known, `${prefix}product_id`, input.product_id, 'FIXED');
   (input.applicable_product_ids ?? []).forEach((id, i) => checkProduct(known, `${prefix}applicable_product_ids.${i}`, id));
   const creditTypeId = input.access_schedule.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
-  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) {
-    throw new Invalid(`${prefix}access_schedule.credit_type_id`, `no pricing unit with id ${creditTypeId}`);
-  }
+  checkCreditType(creditTypes ?? (await pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [creditTypeId] })), `${prefix}access_schedule.credit_type_id`, creditTypeId);
   return {
     kind,
     customerId,
@@ -280,6 +291,11 @@ export async function planOneOffGrant(
     customFields: input.custom_fields ?? {},
     segments: input.access_schedule.schedule_items.map((item) => ({ startingAt: item.starting_at, endingBefore: item.ending_before, amount: item.amount })),
   };
+}
+
+/** A stored quantity change as the schedule math reads it. */
+export function toQuantityChange(row: QuantityChangeRow): QuantityChange & { row: QuantityChangeRow } {
+  return { startingAt: row.starting_at, sequence: row.sequence, quantity: row.quantity, quantityDelta: row.quantity_delta, recordedAt: row.created_at, row };
 }
 
 /** How an edit's quantity updates are recorded in the edit history: as sent. */
@@ -326,9 +342,7 @@ export function planQuantityUpdates({
       }
       return { subscription_id: subscription.id, sequence: sequence++, starting_at: q.starting_at, quantity: q.quantity ?? null, quantity_delta: q.quantity_delta ?? null, created_at: now };
     });
-    const folded = quantitySchedule(
-      [...existing, ...added].map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, row: c })),
-    );
+    const folded = quantitySchedule([...existing, ...added].map(toQuantityChange));
     if (!folded.ok) {
       const j = added.indexOf(folded.change.row);
       const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';

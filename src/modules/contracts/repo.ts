@@ -124,11 +124,6 @@ export async function findContract(db: Queryable, tenantId: string, contractId: 
   return row;
 }
 
-export async function findContractByUniquenessKey(db: Queryable, tenantId: string, key: string): Promise<ContractRow | undefined> {
-  const [row] = await db.query<ContractRow>(`SELECT ${CONTRACT_COLUMNS.join(', ')} FROM contracts WHERE tenant_id = $1 AND uniqueness_key = $2`, [tenantId, key]);
-  return row;
-}
-
 export async function listContracts(db: Queryable, tenantId: string, customerId: string): Promise<ContractRow[]> {
   return db.query<ContractRow>(`SELECT ${CONTRACT_COLUMNS.join(', ')} FROM contracts WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id`, [
     tenantId,
@@ -174,12 +169,4 @@ export async function loadContractTerms(
 
 export async function listEdits(db: Queryable, tenantId: string, contractId: string): Promise<EditRow[]> {
   return db.query<EditRow>(`SELECT ${EDIT_COLUMNS.join(', ')} FROM contract_edits WHERE tenant_id = $1 AND contract_id = $2 ORDER BY id`, [tenantId, contractId]);
-}
-
-export async function findEditByUniquenessKey(db: Queryable, tenantId: string, contractId: string, key: string): Promise<EditRow | undefined> {
-  const [row] = await db.query<EditRow>(
-    `SELECT ${EDIT_COLUMNS.join(', ')} FROM contract_edits WHERE tenant_id = $1 AND contract_id = $2 AND uniqueness_key = $3`,
-    [tenantId, contractId, key],
-  );
-  return row;
 }

@@ -15,6 +15,7 @@ import {
   planAdditions,
   planQuantityUpdates,
   statementScheduleOf,
+  toQuantityChange,
   type AdditionPlan,
   type SubscriptionUpdateRecord,
 } from './plan.js';
@@ -70,9 +71,6 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
   if (body.rate_card_id && !(await pricing.findRateCard(ctx, { tenantId, rateCardId: body.rate_card_id }))) {
     throw new Invalid('rate_card_id', `no rate card with id ${body.rate_card_id}`);
   }
-  if (body.uniqueness_key && (await repo.findContractByUniquenessKey(ctx.db, tenantId, body.uniqueness_key))) {
-    throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
-  }
   const statements = body.usage_statement_schedule ?? { frequency: 'MONTHLY' as const };
   const partial = {
     starting_at: body.starting_at,
@@ -118,10 +116,6 @@ async function findCustomerContract(ctx: ServiceContext, tenantId: string, custo
   return contract;
 }
 
-function quantityChanges(rows: readonly repo.QuantityChangeRow[]): QuantityChange[] {
-  return rows.map((c) => ({ startingAt: c.starting_at, sequence: c.sequence, quantity: c.quantity, quantityDelta: c.quantity_delta, recordedAt: c.created_at }));
-}
-
 function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
   const result = quantitySchedule(changes);
   // Every change was checked against the schedule before it was written.
@@ -144,7 +138,7 @@ async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: C
     contracts.map((c) => c.id),
   );
   const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
-    const changes = quantityChanges(terms.changes.filter((c) => c.subscription_id === row.id));
+    const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
     return {
       ...row,
       schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
@@ -288,9 +282,6 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     const now = ctx.clock.now();
     const contract = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
     if (contract.archived_at) throw new Conflict(`Contract ${contract.id} is archived`);
-    if (body.uniqueness_key && (await repo.findEditByUniquenessKey(txContext.db, tenantId, contract.id, body.uniqueness_key))) {
-      throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
-    }
     const loaded = await loadContracts(txContext, tenantId, [contract]);
 
     const { changes: newChanges, updates } = planQuantityUpdates({

@@ -45,7 +45,7 @@ export interface DerivedSegment {
   id: string;
   startingAt: Date;
   endingBefore: Date;
-  /** What the segment grants: its start amount plus seat-based adjustments so far. */
+  /** What the segment grants: a one-off segment's scheduled amount; a recurring one's start plus its seat adjustments so far. */
   amount: Decimal;
   ledger: SegmentLedger;
 }
