@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seatCatalog } from '../helpers/catalog.js';
+import { createSeatContract, seatCatalog } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /** Concurrent edits of one contract, on PostgreSQL (PGlite has one connection, so nothing runs at once there). */
@@ -13,35 +13,7 @@ describe('concurrent seat changes on postgres', () => {
 
   it('applies concurrent decreases one after the other, never below 0', async () => {
     const client = server.client();
-    const { aiCredits, seatsProduct, poolProduct, rateCard } = await seatCatalog(server);
-    const customer = (await client.v1.customers.create({ name: 'Racing team' })).data.id;
-    const contract = (
-      await client.v1.contracts.create({
-        customer_id: customer,
-        starting_at: '2024-04-01T00:00:00Z',
-        rate_card_id: rateCard,
-        subscriptions: [
-          {
-            temporary_id: 'seats',
-            collection_schedule: 'ADVANCE',
-            initial_quantity: 100,
-            proration: { is_prorated: true },
-            subscription_rate: { product_id: seatsProduct, billing_frequency: 'MONTHLY' },
-          },
-        ],
-        recurring_credits: [
-          {
-            product_id: poolProduct,
-            access_amount: { credit_type_id: aiCredits, unit_price: 50 },
-            commit_duration: { value: 1 },
-            priority: 1,
-            starting_at: '2024-04-01T00:00:00Z',
-            subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: true } },
-          },
-        ],
-      })
-    ).data.id;
-    const subscription = (await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.subscriptions![0]!.id!;
+    const { customer, contract, subscription } = await createSeatContract(client, { catalog: await seatCatalog(server), seats: 100 });
 
     // Eight clients each remove 30 seats at once: only three can succeed (100 → 70 → 40 → 10).
     const results = await Promise.allSettled(

@@ -1,3 +1,4 @@
+import type Metronome from '@metronome/sdk';
 import type { TestServer } from './server.js';
 
 /** A custom pricing unit, through Allot's own `POST /v1/allot/credit-types/create`. */
@@ -39,4 +40,58 @@ export async function seatCatalog(
     starting_at: '2020-01-01T00:00:00Z',
   });
   return { aiCredits, seatsProduct, poolProduct, rateCard };
+}
+
+export type SeatCatalog = Awaited<ReturnType<typeof seatCatalog>>;
+
+export interface SeatContractOptions {
+  catalog: SeatCatalog;
+  seats: number;
+  /** Whether a seat increase mid-period is prorated (default true). */
+  isProrated?: boolean;
+  startingAt?: string;
+  rolloverFraction?: number;
+  day?: 'FIRST_OF_MONTH' | 'CONTRACT_START';
+}
+
+/**
+ * A new customer on `seats` monthly seats with 50 AI credits per seat pooled, from `startingAt`
+ * (default 2024-04-01); returns the customer, contract and subscription ids.
+ */
+export async function createSeatContract(
+  client: Metronome,
+  { catalog, seats, isProrated = true, startingAt = '2024-04-01T00:00:00Z', rolloverFraction, day }: SeatContractOptions,
+): Promise<{ customer: string; contract: string; subscription: string }> {
+  const customer = (await client.v1.customers.create({ name: `Team of ${seats}` })).data.id;
+  const contract = (
+    await client.v1.contracts.create({
+      customer_id: customer,
+      starting_at: startingAt,
+      rate_card_id: catalog.rateCard,
+      ...(day && { usage_statement_schedule: { frequency: 'MONTHLY', day } }),
+      subscriptions: [
+        {
+          temporary_id: 'seats',
+          collection_schedule: 'ADVANCE',
+          initial_quantity: seats,
+          proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
+          subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
+        },
+      ],
+      recurring_credits: [
+        {
+          product_id: catalog.poolProduct,
+          name: 'Pooled AI credits',
+          access_amount: { credit_type_id: catalog.aiCredits, unit_price: 50 },
+          commit_duration: { value: 1, unit: 'PERIODS' },
+          priority: 1,
+          starting_at: startingAt,
+          ...(rolloverFraction !== undefined && { rollover_fraction: rolloverFraction }),
+          subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: isProrated } },
+        },
+      ],
+    })
+  ).data.id;
+  const retrieved = await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract });
+  return { customer, contract, subscription: retrieved.data.subscriptions![0]!.id! };
 }

@@ -2,7 +2,7 @@ import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
 import { expect400, rejection } from '../helpers/expectations.js';
-import { seatCatalog } from '../helpers/catalog.js';
+import { createSeatContract, seatCatalog, type SeatContractOptions } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -31,53 +31,8 @@ describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
   });
   afterAll(() => server.stop());
 
-  /** A customer on `seats` seats with 50 AI credits per seat pooled; returns its ids. */
-  async function seatContract({
-    seats,
-    isProrated = true,
-    startingAt = '2024-04-01T00:00:00Z',
-    rolloverFraction,
-    day,
-  }: {
-    seats: number;
-    isProrated?: boolean;
-    startingAt?: string;
-    rolloverFraction?: number;
-    day?: 'FIRST_OF_MONTH' | 'CONTRACT_START';
-  }) {
-    const customer = (await client.v1.customers.create({ name: `Team of ${seats}` })).data.id;
-    const contract = (
-      await client.v1.contracts.create({
-        customer_id: customer,
-        starting_at: startingAt,
-        rate_card_id: rateCard,
-        ...(day && { usage_statement_schedule: { frequency: 'MONTHLY', day } }),
-        subscriptions: [
-          {
-            temporary_id: 'seats',
-            collection_schedule: 'ADVANCE',
-            initial_quantity: seats,
-            proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
-            subscription_rate: { product_id: seatsProduct, billing_frequency: 'MONTHLY' },
-          },
-        ],
-        recurring_credits: [
-          {
-            product_id: poolProduct,
-            name: 'Pooled AI credits',
-            access_amount: { credit_type_id: aiCredits, unit_price: 50 },
-            commit_duration: { value: 1, unit: 'PERIODS' },
-            priority: 1,
-            starting_at: startingAt,
-            ...(rolloverFraction !== undefined && { rollover_fraction: rolloverFraction }),
-            subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: isProrated } },
-          },
-        ],
-      })
-    ).data.id;
-    const retrieved = await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract });
-    return { customer, contract, subscription: retrieved.data.subscriptions![0]!.id! };
-  }
+  const seatContract = (options: Omit<SeatContractOptions, 'catalog'>) =>
+    createSeatContract(client, { catalog: { aiCredits, seatsProduct, poolProduct, rateCard }, ...options });
 
   async function balancesOf(customer: string): Promise<Balance[]> {
     return (await client.v1.contracts.listBalances({ customer_id: customer, include_balance: true, include_ledgers: true })).data;
