@@ -6,25 +6,23 @@ import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
-import type { PeriodSchedule } from '../../lib/periods.js';
-import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
-import { openPeriodStart, recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
+import { openPeriodStart } from './compute/contractSchedules.js';
 import {
   additionsFrom,
   contractStatementAnchor,
   planAdditions,
   planQuantityUpdates,
   statementScheduleOf,
-  toQuantityChange,
   type AdditionPlan,
   type SubscriptionUpdateRecord,
 } from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
-export type Contract = repo.ContractRow;
-export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
-export type RecurringGrant = repo.RecurringGrantRow;
+import { customerAccount } from './account.js';
+import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
+
+export type { Contract, RecurringGrant, Subscription } from './load.js';
 
 /** A contract with everything it defines, and its credits and commits as of now. */
 export interface ContractView {
@@ -116,92 +114,9 @@ async function findCustomerContract(ctx: ServiceContext, tenantId: string, custo
   return contract;
 }
 
-function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
-  const result = quantitySchedule(changes);
-  // Every change was checked against the schedule before it was written.
-  if (!result.ok) throw new Error(`The stored quantity schedule of subscription ${subscriptionId} leaves 0..${MAX_QUANTITY} at ${result.change.startingAt.toISOString()}`);
-  return result.steps;
-}
-
-interface LoadedContracts {
-  contracts: Contract[];
-  subscriptions: Subscription[];
-  recurring: RecurringGrant[];
-  changes: repo.QuantityChangeRow[];
-  sources: credits.RecurringSource[];
-}
-
-async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: Contract[]): Promise<LoadedContracts> {
-  const terms = await repo.loadContractTerms(
-    ctx.db,
-    tenantId,
-    contracts.map((c) => c.id),
-  );
-  const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
-    const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
-    return {
-      ...row,
-      schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
-      changes,
-      steps: stepsOf(row.id, changes),
-    };
-  });
-  const contractsById = new Map(contracts.map((c) => [c.id, c]));
-  const sources = terms.recurring.map((grant): credits.RecurringSource => {
-    const contract = contractsById.get(grant.contract_id)!;
-    const subscription = grant.subscription_id ? subscriptions.find((s) => s.id === grant.subscription_id) : undefined;
-    return {
-      terms: {
-        kind: grant.kind,
-        customerId: grant.customer_id,
-        contractId: grant.contract_id,
-        productId: grant.product_id,
-        creditTypeId: grant.credit_type_id,
-        priority: new Decimal(grant.priority),
-        applicableProductIds: grant.applicable_product_ids,
-        applicableProductTags: grant.applicable_product_tags,
-        applicableContractIds: null,
-        rateType: grant.rate_type,
-        name: grant.name,
-        description: grant.description,
-        customFields: {},
-        createdAt: grant.created_at,
-        archivedAt: contract.archived_at,
-        subscriptionConfig: grant.subscription_id
-          ? { subscriptionId: grant.subscription_id, allocation: 'POOLED', seatIncreaseProrated: grant.seat_increase_prorated ?? false }
-          : null,
-      },
-      source: {
-        id: grant.id,
-        terms: {
-          unitPrice: new Decimal(grant.unit_price),
-          proration: grant.proration,
-          seatIncrease: subscription ? { isProrated: grant.seat_increase_prorated ?? false } : null,
-        },
-        schedule: recurringGrantSchedule({
-          grant: { startingAt: grant.starting_at, endingBefore: grant.ending_before, recurrenceFrequency: grant.recurrence_frequency },
-          statements: statementScheduleOf(contract),
-          contractEndingBefore: contract.ending_before,
-          subscription: subscription?.schedule ?? null,
-        }),
-        fixedQuantity: grant.quantity === null ? null : new Decimal(grant.quantity),
-        seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
-        durationPeriods: grant.duration_periods,
-        rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
-      },
-    };
-  });
-  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources };
-}
-
-function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {
-  return new Map(contracts.flatMap((c) => (c.archived_at ? [[c.id, c.archived_at] as const] : [])));
-}
-
 /** Every credit and commit of a customer, on its contracts and on itself, derived as of now. */
 export async function customerBalances(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<credits.Balance[]> {
-  const loaded = await loadContracts(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId));
-  return credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts) });
+  return (await customerAccount(ctx, { tenantId, customerId })).balances;
 }
 
 function views(loaded: LoadedContracts, balances: credits.Balance[]): ContractView[] {
@@ -220,11 +135,10 @@ export async function listContractIds(ctx: ServiceContext, { tenantId, customerI
 }
 
 export async function getContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<ContractView> {
-  const contract = await findCustomerContract(ctx, tenantId, customerId, contractId);
-  // Balances need every recurring source of the customer only for this contract's grants.
-  const loaded = await loadContracts(ctx, tenantId, [contract]);
-  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts([contract]) });
-  return views(loaded, balances)[0]!;
+  await findCustomerContract(ctx, tenantId, customerId, contractId);
+  // Usage on any contract can draw customer-level credits, so balances come from the whole account.
+  const account = await customerAccount(ctx, { tenantId, customerId });
+  return views(account.loaded, account.balances).find((view) => view.contract.id === contractId)!;
 }
 
 /**
@@ -242,15 +156,13 @@ export async function listContracts(
   }: { tenantId: string; customerId: string; includeArchived: boolean; coveringDate?: Date | undefined; startingAt?: Date | undefined },
 ): Promise<ContractView[]> {
   await customers.getCustomer(ctx, { tenantId, customerId });
-  const contracts = (await repo.listContracts(ctx.db, tenantId, customerId)).filter(
-    (c) =>
+  const account = await customerAccount(ctx, { tenantId, customerId });
+  return views(account.loaded, account.balances).filter(
+    ({ contract: c }) =>
       (includeArchived || !c.archived_at) &&
       (!coveringDate || (c.starting_at <= coveringDate && (!c.ending_before || coveringDate < c.ending_before))) &&
       (!startingAt || !c.ending_before || c.ending_before > startingAt),
   );
-  const loaded = await loadContracts(ctx, tenantId, contracts);
-  const balances = await credits.customerBalances(ctx, { tenantId, customerId, recurring: loaded.sources, archivedContracts: archivedContracts(contracts) });
-  return views(loaded, balances);
 }
 
 /** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */

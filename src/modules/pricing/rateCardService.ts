@@ -112,6 +112,16 @@ export async function ratesInForce(
   return rows.map(toRate);
 }
 
+/** Every rate of a card in force at some instant of `[from, to)`, ordered by id. An unknown card has none. */
+export async function ratesDuring(
+  { db }: ServiceContext,
+  { tenantId, rateCardId, from, to, productIds }: { tenantId: string; rateCardId: string; from: Date; to: Date; productIds?: string[] },
+): Promise<Rate[]> {
+  if (!isUuid(rateCardId)) return [];
+  const rows = await repo.findRatesDuring(db, tenantId, { rateCardId, from, to, productIds: productIds ? productIds.filter(isUuid) : null });
+  return rows.map(toRate);
+}
+
 function toRate(row: repo.RateRow): Rate {
   return {
     id: row.id,

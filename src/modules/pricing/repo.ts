@@ -357,3 +357,27 @@ export async function findRatesInForce(
     [tenantId, rateCardId, at, productIds],
   );
 }
+
+/** Every rate of a card in force at some instant of `[from, to)`, ordered by id (for rating a period whose prices change). */
+export async function findRatesDuring(
+  tx: Queryable,
+  tenantId: string,
+  { rateCardId, from, to, productIds }: { rateCardId: string; from: Date; to: Date; productIds: string[] | null },
+): Promise<RateRow[]> {
+  return tx.query<RateRow>(
+    `SELECT r.id, r.rate_card_id, r.product_id, r.starting_at, r.ending_before, r.entitled, r.rate_type, r.price::text AS price,
+            r.credit_type_id, r.billing_frequency, r.is_prorated, r.quantity::text AS quantity, r.pricing_group_values, r.created_at,
+            (SELECT json_agg(json_build_object('size', t.size::text, 'price', t.price::text) ORDER BY t.position)
+               FROM rate_tiers t WHERE t.tenant_id = r.tenant_id AND t.rate_id = r.id) AS tiers
+       FROM rates r
+      WHERE r.tenant_id = $1 AND r.rate_card_id = $2
+        AND r.starting_at < $4 AND (r.ending_before IS NULL OR r.ending_before > $3)
+        AND ($5::uuid[] IS NULL OR r.product_id = ANY($5::uuid[]))
+      ORDER BY r.id`,
+    [tenantId, rateCardId, from, to, productIds],
+  );
+}
+
+export async function findMetrics(tx: Queryable, tenantId: string, ids: string[]): Promise<MetricRow[]> {
+  return tx.query<MetricRow>('SELECT * FROM billable_metrics WHERE tenant_id = $1 AND id = ANY($2::uuid[]) ORDER BY id', [tenantId, ids]);
+}

@@ -66,6 +66,12 @@ export async function findBillableMetric({ db }: ServiceContext, { tenantId, bil
   return isUuid(billableMetricId) ? repo.findMetric(db, tenantId, billableMetricId) : undefined;
 }
 
+/** The tenant's metrics among `ids`, archived or not, by id (for rating). */
+export async function findBillableMetrics({ db }: ServiceContext, { tenantId, ids }: { tenantId: string; ids: string[] }): Promise<Map<string, BillableMetric>> {
+  const rows = await repo.findMetrics(db, tenantId, ids.filter(isUuid));
+  return new Map(rows.map((row) => [row.id, row]));
+}
+
 export async function listBillableMetrics(
   { db }: ServiceContext,
   { tenantId, query }: { tenantId: string; query: { limit: number; nextPage?: string | undefined; includeArchived?: boolean | undefined } },

@@ -48,6 +48,8 @@ export interface DerivedSegment {
   /** What the segment grants: a one-off segment's scheduled amount; a recurring one's start plus its seat adjustments so far. */
   amount: Decimal;
   ledger: SegmentLedger;
+  /** For the segment holding another's rolled-over remainder: that segment, and the fraction that rolls over. */
+  rolloverOf: { segmentId: string; fraction: Decimal } | null;
 }
 
 export interface DerivedGrant {
@@ -70,6 +72,7 @@ function segmentOf({
   rolloverFraction,
   canRollOver,
   now,
+  rolloverOf = null,
 }: {
   id: string;
   window: { startingAt: Date; endingBefore: Date };
@@ -78,10 +81,12 @@ function segmentOf({
   rolloverFraction: Decimal | null;
   canRollOver: boolean;
   now: Date;
+  rolloverOf?: DerivedSegment['rolloverOf'];
 }): DerivedSegment {
   return {
     id,
     ...window,
+    rolloverOf,
     // What the segment grants, as scheduled: a one-off segment's amount even before it starts;
     // a recurring one's start and the seat adjustments made so far.
     amount: granted.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0)),
@@ -134,6 +139,7 @@ export function deriveRecurringGrants({ source, recorded, now }: { source: Recur
             rolloverFraction: null,
             canRollOver: false,
             now,
+            rolloverOf: { segmentId: segment.id, fraction: source.rolloverFraction! },
           }),
         ],
       });

@@ -15,6 +15,11 @@ export interface LedgerEntry {
   timestamp: Date;
   reason?: string | undefined;
   invoiceId?: string | undefined;
+  /**
+   * A live deduction of the open period's draft invoice: it counts now, whatever its timestamp
+   * (the invoice's date, at the period's end or the segment's, whichever comes first).
+   */
+  live?: boolean | undefined;
 }
 
 export interface SegmentWindow {
@@ -27,6 +32,8 @@ export interface SegmentLedger {
   entries: LedgerEntry[];
   /** The sum of `entries`. */
   balance: Decimal;
+  /** What the segment held before its remainder expired or rolled over (its balance while it runs). */
+  held: Decimal;
   /** What rolled over into the next period when the segment ended (0 otherwise). */
   rolledOver: Decimal;
 }
@@ -63,9 +70,10 @@ export function segmentLedger({
   now: Date;
 }): SegmentLedger {
   const entries = movements
-    .filter((entry) => entry.timestamp <= now && entry.timestamp < window.endingBefore)
+    .filter((entry) => entry.live || (entry.timestamp <= now && entry.timestamp < window.endingBefore))
     .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   let balance = entries.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0));
+  const held = balance;
   let rolledOver = new Decimal(0);
   if (window.endingBefore <= now && window.startingAt <= now && balance.gt(0)) {
     if (canRollOver && rolloverFraction && rolloverFraction.gt(0)) {
@@ -76,5 +84,5 @@ export function segmentLedger({
     if (expired.gt(0)) entries.push({ kind: 'EXPIRATION', amount: expired.neg(), timestamp: window.endingBefore });
     balance = new Decimal(0);
   }
-  return { entries, balance, rolledOver };
+  return { entries, balance, held, rolledOver };
 }

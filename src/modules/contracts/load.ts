@@ -1,0 +1,97 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { Decimal } from '../../lib/money.js';
+import type { PeriodSchedule } from '../../lib/periods.js';
+import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
+import * as credits from '../credits/service.js';
+import { recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
+import { statementScheduleOf, toQuantityChange } from './plan.js';
+import * as repo from './repo.js';
+
+/** Contracts as stored, with their subscriptions' quantity schedules and the recurring grant sources they define. */
+
+export type Contract = repo.ContractRow;
+export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
+export type RecurringGrant = repo.RecurringGrantRow;
+
+function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
+  const result = quantitySchedule(changes);
+  // Every change was checked against the schedule before it was written.
+  if (!result.ok) throw new Error(`The stored quantity schedule of subscription ${subscriptionId} leaves 0..${MAX_QUANTITY} at ${result.change.startingAt.toISOString()}`);
+  return result.steps;
+}
+
+export interface LoadedContracts {
+  contracts: Contract[];
+  subscriptions: Subscription[];
+  recurring: RecurringGrant[];
+  changes: repo.QuantityChangeRow[];
+  sources: credits.RecurringSource[];
+}
+
+export async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: Contract[]): Promise<LoadedContracts> {
+  const terms = await repo.loadContractTerms(
+    ctx.db,
+    tenantId,
+    contracts.map((c) => c.id),
+  );
+  const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
+    const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
+    return {
+      ...row,
+      schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
+      changes,
+      steps: stepsOf(row.id, changes),
+    };
+  });
+  const contractsById = new Map(contracts.map((c) => [c.id, c]));
+  const sources = terms.recurring.map((grant): credits.RecurringSource => {
+    const contract = contractsById.get(grant.contract_id)!;
+    const subscription = grant.subscription_id ? subscriptions.find((s) => s.id === grant.subscription_id) : undefined;
+    return {
+      terms: {
+        kind: grant.kind,
+        customerId: grant.customer_id,
+        contractId: grant.contract_id,
+        productId: grant.product_id,
+        creditTypeId: grant.credit_type_id,
+        priority: new Decimal(grant.priority),
+        applicableProductIds: grant.applicable_product_ids,
+        applicableProductTags: grant.applicable_product_tags,
+        applicableContractIds: null,
+        rateType: grant.rate_type,
+        name: grant.name,
+        description: grant.description,
+        customFields: {},
+        createdAt: grant.created_at,
+        archivedAt: contract.archived_at,
+        subscriptionConfig: grant.subscription_id
+          ? { subscriptionId: grant.subscription_id, allocation: 'POOLED', seatIncreaseProrated: grant.seat_increase_prorated ?? false }
+          : null,
+      },
+      source: {
+        id: grant.id,
+        terms: {
+          unitPrice: new Decimal(grant.unit_price),
+          proration: grant.proration,
+          seatIncrease: subscription ? { isProrated: grant.seat_increase_prorated ?? false } : null,
+        },
+        schedule: recurringGrantSchedule({
+          grant: { startingAt: grant.starting_at, endingBefore: grant.ending_before, recurrenceFrequency: grant.recurrence_frequency },
+          statements: statementScheduleOf(contract),
+          contractEndingBefore: contract.ending_before,
+          subscription: subscription?.schedule ?? null,
+        }),
+        fixedQuantity: grant.quantity === null ? null : new Decimal(grant.quantity),
+        seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
+        durationPeriods: grant.duration_periods,
+        rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
+      },
+    };
+  });
+  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources };
+}
+
+export function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {
+  return new Map(contracts.flatMap((c) => (c.archived_at ? [[c.id, c.archived_at] as const] : [])));
+}
+

@@ -1,0 +1,154 @@
+import { Decimal } from '../../../lib/money.js';
+
+/** A segment of a credit or commit as drawdown sees it. */
+export interface FundingSegment {
+  grantId: string;
+  segmentId: string;
+  kind: 'CREDIT' | 'COMMIT';
+  priority: Decimal;
+  creditTypeId: string;
+  /** Which products it pays for: the ids and tags it names, or every product when both are null. */
+  applicableProductIds: readonly string[] | null;
+  applicableProductTags: readonly string[] | null;
+  /** How many products it applies to (Infinity for all): fewer is drawn first. */
+  productScope: number;
+  /** The contract it belongs to; null for a credit or commit on the customer, which pays for `applicableContractIds` (all when null). */
+  contractId: string | null;
+  applicableContractIds: readonly string[] | null;
+  startingAt: Date;
+  endingBefore: Date;
+  /** What it holds before the open period's charges: grants, seat adjustments and recorded movements. */
+  available: Decimal;
+  /**
+   * For the credit holding a segment's rolled-over remainder: the segment it came from and the
+   * fraction that rolls over. What rolls over depends on what the charges drew from the source,
+   * so it is settled when the sweep reaches this segment's start (the source's end).
+   */
+  rolloverOf: { segmentId: string; fraction: Decimal } | null;
+}
+
+/** A charge of the open period to fund: one product (and pricing group) in one slice. */
+export interface FundingCharge {
+  /** The line the charge belongs to (a product and its pricing group values on a contract). */
+  lineId: string;
+  contractId: string;
+  productId: string;
+  productTags: readonly string[];
+  creditTypeId: string;
+  startingAt: Date;
+  endingBefore: Date;
+  /** Negative when the line's usage went down (LATEST): then earlier draws of the line are given back, last first. */
+  amount: Decimal;
+}
+
+export interface Drawdown {
+  /** What the charges drew from each segment (the live deductions of the draft). */
+  drawn: Map<string, Decimal>;
+  /** Per line, what each segment paid for it, in the order first drawn. */
+  applied: Map<string, Map<string, Decimal>>;
+  /** Per line, what no segment covered. */
+  overage: Map<string, Decimal>;
+}
+
+/** Drawdown order (DESIGN rule 10): priority, credits before commits, fewer products, earlier end, earlier start, id. */
+export function fundingOrder(a: FundingSegment, b: FundingSegment): number {
+  return (
+    a.priority.comparedTo(b.priority) ||
+    (a.kind === b.kind ? 0 : a.kind === 'CREDIT' ? -1 : 1) ||
+    (a.productScope === b.productScope ? 0 : a.productScope < b.productScope ? -1 : 1) ||
+    a.endingBefore.getTime() - b.endingBefore.getTime() ||
+    a.startingAt.getTime() - b.startingAt.getTime() ||
+    (a.grantId < b.grantId ? -1 : a.grantId > b.grantId ? 1 : 0) ||
+    (a.segmentId < b.segmentId ? -1 : a.segmentId > b.segmentId ? 1 : 0)
+  );
+}
+
+/** Whether `segment` may pay for `charge`: same pricing unit, active for the whole slice, applicable to its product and contract. */
+export function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
+  if (segment.creditTypeId !== charge.creditTypeId) return false;
+  if (segment.startingAt > charge.startingAt || segment.endingBefore < charge.endingBefore) return false;
+  if (segment.contractId !== null ? segment.contractId !== charge.contractId : segment.applicableContractIds !== null && !segment.applicableContractIds.includes(charge.contractId)) {
+    return false;
+  }
+  if (segment.applicableProductIds === null && segment.applicableProductTags === null) return true;
+  return Boolean(segment.applicableProductIds?.includes(charge.productId) || segment.applicableProductTags?.some((tag) => charge.productTags.includes(tag)));
+}
+
+const OVERAGE = Symbol('overage');
+
+/**
+ * Funds the open period's charges from segments (DESIGN rule 10), sweeping the slices in time
+ * order: each charge draws from the segments that can fund it, in `fundingOrder`, as much as
+ * each still holds; what none covers is overage. A negative charge gives back the line's
+ * latest draws first. A rolled-over credit holds `fraction` of what its source segment had left
+ * once the charges before its start were drawn.
+ */
+export function drawDown({ segments, charges }: { segments: readonly FundingSegment[]; charges: readonly FundingCharge[] }): Drawdown {
+  const drawn = new Map<string, Decimal>();
+  const applied = new Map<string, Map<string, Decimal>>();
+  const overage = new Map<string, Decimal>();
+  const stacks = new Map<string, Array<{ from: string | typeof OVERAGE; amount: Decimal }>>();
+  const bySegmentId = new Map(segments.map((segment) => [segment.segmentId, segment]));
+  const ordered = [...segments].sort(fundingOrder);
+
+  const drawnFrom = (segmentId: string) => drawn.get(segmentId) ?? new Decimal(0);
+  const remaining = (segment: FundingSegment): Decimal => {
+    let available = segment.available;
+    if (segment.rolloverOf) {
+      const source = bySegmentId.get(segment.rolloverOf.segmentId);
+      if (source) {
+        // `available` assumed the source's whole remainder rolled over; only what the charges left does.
+        const assumed = Decimal.max(source.available, 0).mul(segment.rolloverOf.fraction);
+        const actual = Decimal.max(source.available.sub(drawnFrom(source.segmentId)), 0).mul(segment.rolloverOf.fraction);
+        available = available.sub(assumed).add(actual);
+      }
+    }
+    return available.sub(drawnFrom(segment.segmentId));
+  };
+  const add = (map: Map<string, Decimal>, key: string, amount: Decimal) => map.set(key, (map.get(key) ?? new Decimal(0)).add(amount));
+  const appliedTo = (lineId: string) => {
+    let line = applied.get(lineId);
+    if (!line) applied.set(lineId, (line = new Map()));
+    return line;
+  };
+
+  const sorted = [...charges].sort(
+    (a, b) => a.startingAt.getTime() - b.startingAt.getTime() || (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
+  );
+  for (const charge of sorted) {
+    const stack = stacks.get(charge.lineId) ?? [];
+    stacks.set(charge.lineId, stack);
+    if (charge.amount.gt(0)) {
+      let left = charge.amount;
+      for (const segment of ordered) {
+        if (!left.gt(0)) break;
+        if (!canFund(segment, charge)) continue;
+        const take = Decimal.min(left, remaining(segment));
+        if (!take.gt(0)) continue;
+        add(drawn, segment.segmentId, take);
+        add(appliedTo(charge.lineId), segment.segmentId, take);
+        stack.push({ from: segment.segmentId, amount: take });
+        left = left.sub(take);
+      }
+      if (left.gt(0)) {
+        add(overage, charge.lineId, left);
+        stack.push({ from: OVERAGE, amount: left });
+      }
+    } else if (charge.amount.lt(0)) {
+      let giveBack = charge.amount.neg();
+      while (giveBack.gt(0) && stack.length > 0) {
+        const last = stack[stack.length - 1]!;
+        const amount = Decimal.min(giveBack, last.amount);
+        if (last.from === OVERAGE) add(overage, charge.lineId, amount.neg());
+        else {
+          add(drawn, last.from, amount.neg());
+          add(appliedTo(charge.lineId), last.from, amount.neg());
+        }
+        last.amount = last.amount.sub(amount);
+        if (last.amount.isZero()) stack.pop();
+        giveBack = giveBack.sub(amount);
+      }
+    }
+  }
+  return { drawn, applied, overage };
+}
