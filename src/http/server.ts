@@ -5,6 +5,7 @@ import type { ServiceContext } from '../lib/context.js';
 import type { Database } from '../lib/db/database.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerContractRoutes } from '../modules/contracts/routes.js';
+import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerAuth } from './auth.js';
@@ -72,6 +73,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerCustomerRoutes(app);
   registerPricingRoutes(app);
   registerContractRoutes(app);
+  registerInvoiceRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
   options.register?.(app);
 
