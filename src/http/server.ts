@@ -8,6 +8,7 @@ import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
+import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
 import { registerAuth } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
@@ -74,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerPricingRoutes(app);
   registerContractRoutes(app);
   registerInvoiceRoutes(app);
+  registerUsageQueryRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
   options.register?.(app);
 
