@@ -1,0 +1,68 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU time (seconds) used so far by the server process, by all `postgres` processes, and by the whole machine. */
+export interface CpuSnapshot {
+  at: number;
+  serverSeconds: number;
+  /** Per `postgres` process: a backend that ends between two snapshots drops out (its last moments are not counted). */
+  postgresSeconds: Map<string, number>;
+  machineBusySeconds: number;
+}
+
+// /proc reports in clock ticks; Linux's USER_HZ is 100 on every mainstream architecture.
+const TICKS_PER_SECOND = 100;
+
+function processSeconds(pid: number | string): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+  } catch {
+    return 0; // gone, or not Linux
+  }
+}
+
+function postgresSeconds(): Map<string, number> {
+  const seconds = new Map<string, number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return seconds;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') seconds.set(entry, processSeconds(entry));
+    } catch {
+      // a process that ended between readdir and read
+    }
+  }
+  return seconds;
+}
+
+function machineBusySeconds(): number {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    const ticks = fields.map(Number);
+    const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0); // idle + iowait
+    return (ticks.reduce((sum, value) => sum + value, 0) - idle) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+export function cpuSnapshot(serverPid: number): CpuSnapshot {
+  return { at: performance.now(), serverSeconds: processSeconds(serverPid), postgresSeconds: postgresSeconds(), machineBusySeconds: machineBusySeconds() };
+}
+
+/** Cores used on average between two snapshots (1.0 = one core busy all the time); Linux only, else zeros. */
+export function coresUsed(before: CpuSnapshot, after: CpuSnapshot): { server: number; postgres: number; machine: number } {
+  const seconds = (after.at - before.at) / 1000;
+  const share = (value: number) => Number((value / seconds).toFixed(2));
+  return {
+    server: share(after.serverSeconds - before.serverSeconds),
+    postgres: share([...after.postgresSeconds].reduce((sum, [pid, seconds]) => sum + seconds - (before.postgresSeconds.get(pid) ?? 0), 0)),
+    machine: share(after.machineBusySeconds - before.machineBusySeconds),
+  };
+}

@@ -1,0 +1,123 @@
+import { parseArgs } from 'node:util';
+
+export interface BenchOptions {
+  /** The PostgreSQL server to use; the bench creates its own database on it. */
+  serverUrl: string;
+  /** The database the bench drops and recreates (default `allot_bench`). */
+  databaseName: string;
+  /** Length of the throughput phase and of the baseline, in seconds. */
+  durationSeconds: number;
+  /** Length of the latency phase at 80% of the peak, in seconds. */
+  latencyDurationSeconds: number;
+  /** Keep-alive HTTP connections of the load generator, and PostgreSQL connections of the baseline. */
+  connections: number;
+  batchSize: number;
+  customers: number;
+  usersPerCustomer: number;
+  teams: number;
+  seats: number;
+  creditsPerSeat: number;
+  /** Events the open period holds before balances are read (topped up through the API). */
+  eventsInPeriod: number;
+  /** Sequential reads of each balance endpoint. */
+  balanceReads: number;
+  /** The fraction of the measured peak the latency phase offers. */
+  latencyLoadFraction: number;
+  /** The server's LOG_LEVEL. */
+  serverLogLevel: string;
+  /** The server's ALLOT_DB_POOL_SIZE (unset: Allot's default). */
+  serverPoolSize: number | undefined;
+  /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory and summarise it. */
+  profileDir: string | undefined;
+  /** Sample pg_stat_activity during the throughput phase. */
+  sampleDatabase: boolean;
+  /** Leave the database in place after the run (it is dropped at the next run anyway). */
+  keepDatabase: boolean;
+  /** Phases to skip, by name. */
+  skip: Set<string>;
+}
+
+const USAGE = `usage: npm run bench -- [options]
+
+  --duration S            throughput and baseline phases, seconds (30)
+  --latency-duration S    latency phase at 80% of the peak, seconds (20)
+  --connections N         keep-alive HTTP connections / baseline PostgreSQL connections (16)
+  --customers N           customers, each on a 100-seat contract (1000)
+  --users N               users per customer (50)
+  --events-in-period N    events in the open period before balances are read (1000000)
+  --balance-reads N       sequential reads of each balance endpoint (2000)
+  --database NAME         database created (dropped first) on the server (allot_bench)
+  --server-log-level L    LOG_LEVEL of the server process (warn)
+  --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
+  --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
+  --sample-db             sample pg_stat_activity during the throughput phase
+  --skip PHASE,…          skip phases: baseline, throughput, latency, topup, balances
+  --keep-database         do not drop the database at the end
+
+PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
+the bench creates its own database there. Results: one JSON document on stdout.`;
+
+function positiveNumber(name: string, value: string | undefined, fallback: number, { integer = true } = {}): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || (integer && !Number.isInteger(parsed))) {
+    throw new Error(`--${name} must be a positive ${integer ? 'whole ' : ''}number, got "${value}"`);
+  }
+  return parsed;
+}
+
+/** Parses the bench's flags; `--help` prints the usage and returns undefined. */
+export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      duration: { type: 'string' },
+      'latency-duration': { type: 'string' },
+      connections: { type: 'string' },
+      customers: { type: 'string' },
+      users: { type: 'string' },
+      'events-in-period': { type: 'string' },
+      'balance-reads': { type: 'string' },
+      database: { type: 'string' },
+      'server-log-level': { type: 'string' },
+      'server-pool-size': { type: 'string' },
+      profile: { type: 'string' },
+      'sample-db': { type: 'boolean' },
+      skip: { type: 'string' },
+      'keep-database': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.error(USAGE);
+    return undefined;
+  }
+  const databaseName = values.database ?? 'allot_bench';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
+  const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
+  const known = ['baseline', 'throughput', 'latency', 'topup', 'balances'];
+  for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
+  return {
+    serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
+    databaseName,
+    durationSeconds: positiveNumber('duration', values.duration, 30, { integer: false }),
+    latencyDurationSeconds: positiveNumber('latency-duration', values['latency-duration'], 20, { integer: false }),
+    connections: positiveNumber('connections', values.connections, 16),
+    batchSize: 100,
+    customers: positiveNumber('customers', values.customers, 1000),
+    usersPerCustomer: positiveNumber('users', values.users, 50),
+    teams: 4,
+    seats: 100,
+    creditsPerSeat: 50,
+    eventsInPeriod: positiveNumber('events-in-period', values['events-in-period'], 1_000_000),
+    balanceReads: positiveNumber('balance-reads', values['balance-reads'], 2000),
+    latencyLoadFraction: 0.8,
+    serverLogLevel: values['server-log-level'] ?? 'warn',
+    serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),
+    profileDir: values.profile,
+    sampleDatabase: values['sample-db'] ?? false,
+    keepDatabase: values['keep-database'] ?? false,
+    skip,
+  };
+}

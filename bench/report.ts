@@ -1,0 +1,78 @@
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import type { PostgresInfo } from './environment/database.js';
+import type { BenchOptions } from './options.js';
+import type { Figure } from './phases/context.js';
+import { round } from './lib/stats.js';
+import { TARGETS } from './targets.js';
+import packageJson from '../package.json' with { type: 'json' };
+
+function gitCommit(): string | null {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return null;
+  }
+}
+
+export function machine(postgres: PostgresInfo | undefined) {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpu_model: cpus[0]?.model ?? null,
+    memory_mb: Math.round(os.totalmem() / 2 ** 20),
+    platform: `${os.platform()} ${os.release()}`,
+    node: process.version,
+    postgresql: postgres?.version ?? null,
+    postgresql_settings: postgres?.settings ?? null,
+    pg_stat_statements: postgres?.pg_stat_statements ?? null,
+    note: 'the Allot server, PostgreSQL, the load generator and the bench itself all run on these cores',
+  };
+}
+
+export function parameters(options: BenchOptions) {
+  return {
+    duration_s: options.durationSeconds,
+    latency_duration_s: options.latencyDurationSeconds,
+    connections: options.connections,
+    batch_size: options.batchSize,
+    customers: options.customers,
+    users_per_customer: options.usersPerCustomer,
+    teams_per_customer: options.teams,
+    seats_per_contract: options.seats,
+    credits_per_seat: options.creditsPerSeat,
+    metrics: 'tokens (SUM of tokens) and requests (COUNT), both with group keys [["user_id"], ["team"]], both matching every event',
+    events_in_period_before_reads: options.eventsInPeriod,
+    balance_reads: options.balanceReads,
+    latency_load_fraction: options.latencyLoadFraction,
+    server: `node bin/allot.js serve (its own process), LOG_LEVEL=${options.serverLogLevel}, ALLOT_DB_POOL_SIZE=${options.serverPoolSize ?? 'default'}`,
+    load_generator: 'one child Node process, node:http keep-alive agent; closed loop for the peak, open loop (paced) for latency',
+    database: options.databaseName,
+  };
+}
+
+/** The ratio the second ingest target is about: our peak over the raw insert's, same run. */
+export function ingestVersusRawInsert(figures: Record<string, Figure>): Figure | undefined {
+  const ours = figures.ingest_throughput?.value;
+  const raw = figures.raw_insert_baseline?.value;
+  if (!ours || !raw) return undefined;
+  const ratio = round(ours / raw, 3);
+  return {
+    value: ratio,
+    unit: 'ingest events/s ÷ raw insert events/s',
+    target: TARGETS.ingestVersusRawInsert.text,
+    met: ratio >= TARGETS.ingestVersusRawInsert.value,
+    ingest_events_per_s: ours,
+    raw_insert_events_per_s: raw,
+  };
+}
+
+export function header() {
+  return { benchmark: 'allot', version: packageJson.version, commit: gitCommit(), started_at: new Date().toISOString() };
+}
+
+/** DESIGN §6 targets that no phase measures yet. */
+export const NOT_MEASURED = {
+  event_to_alert_webhook: `${TARGETS.alertWebhookP99Ms.text} — no phase yet (alerts are not built)`,
+  period_close: `${TARGETS.periodCloseSeconds.text} — no phase yet (period close is not built)`,
+};

@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { newestProfile, summarizeProfile } from './diagnostics/cpuProfile.js';
+import { createBenchDatabase, postgresInfo, type BenchDatabase, type PostgresInfo } from './environment/database.js';
+import { startServer, type BenchServer } from './environment/server.js';
+import { EVENT_TYPE, setUpTenant } from './environment/tenant.js';
+import { ApiClient } from './lib/http.js';
+import { progress } from './lib/progress.js';
+import { parseBenchOptions, type BenchOptions } from './options.js';
+import { balanceReads } from './phases/balanceReads.js';
+import { rawInsertBaseline } from './phases/baseline.js';
+import type { BenchContext, Figure, Phase } from './phases/context.js';
+import { ingestLatency } from './phases/ingestLatency.js';
+import { ingestThroughput } from './phases/ingestThroughput.js';
+import { topUp } from './phases/topUp.js';
+import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from './report.js';
+
+/** In order. The baseline runs first so that it and the ingest both start on empty tables. */
+const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, topUp, balanceReads];
+const INGEST_PHASES = new Set(['throughput', 'latency', 'topup']);
+
+async function ingestProblem(server: BenchServer): Promise<string | undefined> {
+  const client = new ApiClient(server.baseUrl, server.key, { connections: 1 });
+  try {
+    const probe = await client.post('/v1/ingest', '[]');
+    return probe.status === 404 ? 'POST /v1/ingest answered 404: the endpoint does not exist yet on this server' : undefined;
+  } finally {
+    client.close();
+  }
+}
+
+function contextFor(options: BenchOptions, database: BenchDatabase, server: BenchServer, tenantId: string, tenant: BenchContext['tenant']): BenchContext {
+  const runId = randomBytes(4).toString('hex');
+  const context: BenchContext = {
+    options,
+    database,
+    server,
+    tenant,
+    tenantId,
+    runId,
+    figures: {},
+    diagnostics: {},
+    eventSpace: (label) => ({
+      tenantId,
+      customers: tenant.customers,
+      usersPerCustomer: options.usersPerCustomer,
+      teams: options.teams,
+      eventType: EVENT_TYPE,
+      periodStartMs: tenant.periodStart.getTime(),
+      transactionPrefix: `${runId}-${label}`,
+    }),
+    loadSpec: (label, fields) => ({
+      connections: options.connections,
+      batchSize: options.batchSize,
+      warmupMs: 0,
+      baseUrl: server.baseUrl,
+      apiKey: server.key,
+      databaseUrl: database.url,
+      space: context.eventSpace(label),
+      ...fields,
+    }),
+  };
+  return context;
+}
+
+/** Runs the benchmark and returns the report (also what `allot bench` prints). */
+export async function runBench(options: BenchOptions): Promise<Record<string, unknown>> {
+  const started = header();
+  progress(`creating the database ${options.databaseName}`);
+  const database = await createBenchDatabase(options.serverUrl, options.databaseName);
+  let server: BenchServer | undefined;
+  let postgres: PostgresInfo | undefined;
+  const errors: Record<string, string> = {};
+  let context: BenchContext | undefined;
+  try {
+    postgres = await postgresInfo(database.pool);
+    progress('starting the server: node bin/allot.js serve');
+    server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir });
+    progress(`server at ${server.baseUrl} (pid ${server.pid})`);
+    const tenantId = (await database.pool.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'default'")).rows[0]!.id;
+
+    progress(`setting up ${options.customers} customers, each on ${options.seats} seats with ${options.creditsPerSeat} pooled credits per seat`);
+    const setupStarted = performance.now();
+    const setupClient = new ApiClient(server.baseUrl, server.key, { connections: 8 });
+    const tenant = await setUpTenant(setupClient, { customers: options.customers, seats: options.seats, creditsPerSeat: options.creditsPerSeat, concurrency: 8 });
+    setupClient.close();
+    progress(`setup done in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s`);
+    context = contextFor(options, database, server, tenantId, tenant);
+
+    const missingIngest = await ingestProblem(server);
+    for (const phase of PHASES) {
+      if (options.skip.has(phase.name)) continue;
+      if (missingIngest && INGEST_PHASES.has(phase.name)) {
+        errors[phase.name] = missingIngest;
+        progress(`${phase.name}: skipped, ${missingIngest}`);
+        continue;
+      }
+      try {
+        await phase.run(context);
+      } catch (error) {
+        errors[phase.name] = (error as Error).message;
+        progress(`${phase.name} failed: ${(error as Error).message}`);
+      }
+    }
+  } finally {
+    if (server) {
+      progress('stopping the server');
+      await server.stop();
+    }
+    if (options.keepDatabase) await database.close();
+    else await database.drop();
+  }
+
+  const figures: Record<string, Figure> = { ...context?.figures };
+  const comparison = ingestVersusRawInsert(figures);
+  if (comparison) figures.ingest_vs_raw_insert = comparison;
+  const diagnostics: Record<string, unknown> = { ...context?.diagnostics };
+  const windows = diagnostics.windows as Record<string, { fromUs: number; toUs: number }> | undefined;
+  delete diagnostics.windows;
+  if (options.profileDir && windows) {
+    const file = newestProfile(options.profileDir);
+    if (file) {
+      diagnostics.server_cpu_profile = {
+        file,
+        ...Object.fromEntries(
+          ['throughput', 'balances_list'].filter((name) => windows[name]).map((name) => [name, summarizeProfile(file, windows[name]!)]),
+        ),
+      };
+    }
+  }
+  return {
+    ...started,
+    finished_at: new Date().toISOString(),
+    machine: machine(postgres),
+    parameters: parameters(options),
+    figures,
+    not_measured: NOT_MEASURED,
+    ...(Object.keys(errors).length > 0 && { errors }),
+    ...(Object.keys(diagnostics).length > 0 && { diagnostics }),
+  };
+}
+
+/** `npm run bench -- …` and `allot bench …`: the JSON report on stdout, progress on stderr, exit code 0 unless the bench itself broke. */
+export async function benchCommand(argv: string[]): Promise<void> {
+  const options = parseBenchOptions(argv, process.env);
+  if (!options) return;
+  const report = await runBench(options);
+  process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+}

@@ -1,0 +1,9 @@
+/** The performance targets of DESIGN §6, as the JSON report states them. */
+export const TARGETS = {
+  ingestEventsPerSecond: { value: 50_000, text: '≥ 50,000 events/s through POST /v1/ingest, batches of 100' },
+  ingestVersusRawInsert: { value: 0.8, text: '≥ 0.8 × the raw INSERT … SELECT unnest … ON CONFLICT DO NOTHING of the same events, same run' },
+  ingestLatencyP99Ms: { value: 50, text: 'p99 ≤ 50 ms at 80% of peak load' },
+  balanceReadP99Ms: { value: 10, text: 'p99 ≤ 10 ms (100 seats, ≥ 1M events in the period)' },
+  alertWebhookP99Ms: { value: 1000, text: 'event → alert webhook sent: p99 ≤ 1 s' },
+  periodCloseSeconds: { value: 60, text: 'period close (invoices + ledger) for 10,000 contracts ≤ 60 s' },
+} as const;
