@@ -134,16 +134,7 @@ function groupsOf(groupBy: { values: string[] | null }, found: Map<string, Decim
 
 /** The metrics asked for, checked and in id order; or all of the tenant's live metrics. */
 async function metricQueries(ctx: ServiceContext, tenantId: string, asked: UsageListQuery['billableMetrics']): Promise<MetricQuery[]> {
-  if (!asked) {
-    const all: BillableMetric[] = [];
-    let nextPage: string | undefined;
-    do {
-      const page = await pricing.listBillableMetrics(ctx, { tenantId, query: { limit: 100, nextPage } });
-      all.push(...page.metrics);
-      nextPage = page.nextPage ?? undefined;
-    } while (nextPage);
-    return all.map((metric) => ({ metric, groupBy: null }));
-  }
+  if (!asked) return (await liveMetrics(ctx, tenantId)).map((metric) => ({ metric, groupBy: null }));
   if (asked.length === 0) throw new Invalid('billable_metrics', 'must not be empty; leave it out for every billable metric');
   const found = await pricing.findBillableMetrics(ctx, { tenantId, ids: asked.map((entry) => entry.id.toLowerCase()) });
   const seen = new Set<string>();
@@ -160,6 +151,18 @@ async function metricQueries(ctx: ServiceContext, tenantId: string, asked: Usage
     return { metric, groupBy: { key, values: values ? [...new Set(values)] : null } };
   });
   return queries.sort((a, b) => compareText(a.metric.id, b.metric.id));
+}
+
+/** Every live (not archived) billable metric of the tenant, in id order. */
+export async function liveMetrics(ctx: ServiceContext, tenantId: string): Promise<BillableMetric[]> {
+  const all: BillableMetric[] = [];
+  let nextPage: string | undefined;
+  do {
+    const page = await pricing.listBillableMetrics(ctx, { tenantId, query: { limit: 100, nextPage } });
+    all.push(...page.metrics);
+    nextPage = page.nextPage ?? undefined;
+  } while (nextPage);
+  return all;
 }
 
 export function describeGroupKeys(metric: BillableMetric): string {

@@ -107,7 +107,7 @@ export const searchedEvent = z.object({
   properties: z.record(z.string(), z.unknown()),
   processed_at: z.string(),
   is_duplicate: z.boolean(),
-  matched_customer: z.object({ id: z.string(), name: z.string() }).optional(),
+  matched_customer: z.object({ id: z.string().optional(), name: z.string().optional() }).optional(),
   matched_billable_metrics: z.array(billableMetric),
 });
 
