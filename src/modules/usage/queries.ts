@@ -86,7 +86,7 @@ export async function listUsage(
 
   const values = new Map<string, Decimal | null>();
   const groups = new Map<string, Map<string, Decimal | null>>();
-  const key = (customerId: string, index: number) => `${customerId} ${index}`;
+  const key = (customerId: string, metricId: string, index: number) => `${customerId} ${metricId} ${index}`;
   for (const metric of metrics) {
     const own = page.filter((item) => item.metric === metric);
     if (own.length === 0) continue;
@@ -98,12 +98,12 @@ export async function listUsage(
       windows: indexes.map((index) => grid.at(index)),
     };
     for (const row of await repo.windowValues(ctx.db, tenantId, { ...selection, groupKey: [] })) {
-      values.set(key(row.customer_id, indexes[row.window_index]!), row.value === null ? null : new Decimal(row.value));
+      values.set(key(row.customer_id, metric.metric.id, indexes[row.window_index]!), row.value === null ? null : new Decimal(row.value));
     }
     if (!metric.groupBy) continue;
     const filters = metric.groupBy.values ? [{ position: 1, values: metric.groupBy.values }] : [];
     for (const row of await repo.windowValues(ctx.db, tenantId, { ...selection, groupKey: [metric.groupBy.key], filters })) {
-      const itemKey = key(row.customer_id, indexes[row.window_index]!);
+      const itemKey = key(row.customer_id, metric.metric.id, indexes[row.window_index]!);
       const found = groups.get(itemKey) ?? new Map<string, Decimal | null>();
       found.set(row.group_values[0] ?? '', row.value === null ? null : new Decimal(row.value));
       groups.set(itemKey, found);
@@ -111,7 +111,7 @@ export async function listUsage(
   }
 
   const aggregates = page.map(({ customerId, metric, index }): UsageAggregate => {
-    const itemKey = key(customerId, index);
+    const itemKey = key(customerId, metric.metric.id, index);
     const value = values.has(itemKey) ? values.get(itemKey)! : emptyValue(metric.metric.aggregation_type);
     return { customerId, metric: metric.metric, window: grid.at(index), value, groups: metric.groupBy && groupsOf(metric.groupBy, groups.get(itemKey)) };
   });
