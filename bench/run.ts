@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newestProfile, summarizeProfile } from './diagnostics/cpuProfile.js';
+import { mainThreadProfile, summarizeProfile } from './diagnostics/cpuProfile.js';
 import { createBenchDatabase, postgresInfo, type BenchDatabase, type PostgresInfo } from './environment/database.js';
 import { startServer, type BenchServer } from './environment/server.js';
 import { EVENT_TYPE, setUpTenant } from './environment/tenant.js';
@@ -117,7 +117,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   const windows = diagnostics.windows as Record<string, { fromUs: number; toUs: number }> | undefined;
   delete diagnostics.windows;
   if (options.profileDir && windows) {
-    const file = newestProfile(options.profileDir);
+    const file = server && mainThreadProfile(options.profileDir, server.pid);
     if (file) {
       diagnostics.server_cpu_profile = {
         file,

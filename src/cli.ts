@@ -5,6 +5,7 @@ import { openDatabase } from './lib/db/open.js';
 import { loadConfig } from './config.js';
 import { describeStorage, startAllot } from './serve.js';
 import { createApiKey, ensureTenant } from './modules/tenants/service.js';
+import type { DemoFlags } from './demo/command.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 const program = new Command()
@@ -83,6 +84,32 @@ keys
     } finally {
       await db.close();
     }
+  });
+
+program
+  .command('demo')
+  .description('load an AI company (100 seats × 50 pooled AI credits, usage by 100 users in 4 teams) into a running server')
+  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--key <key>', 'API key (env ALLOT_KEY); without one the demo creates one when it can open the database')
+  .option('--company <name>', 'company name; its ingest alias is made from it', 'Acme AI')
+  .option('--users <n>', 'people using the pool', '100')
+  .option('--events <n>', 'usage events sent through POST /v1/ingest', '20000')
+  .action(async (flags: DemoFlags) => {
+    const { demoCommand } = await import('./demo/command.js');
+    console.log(await demoCommand(flags, process.env, () => loadConfig(process.env)));
+  });
+
+program
+  .command('bench')
+  .description('run the benchmark on PostgreSQL (DATABASE_URL names the server) and print its JSON; --help for options')
+  .helpOption(false)
+  .allowUnknownOption()
+  .allowExcessArguments()
+  .argument('[options...]')
+  .action(async (options: string[]) => {
+    // The benchmark lives beside the sources (bench/), with its own flags.
+    const { benchCommand } = await import('../bench/run.js');
+    await benchCommand(options);
   });
 
 try {

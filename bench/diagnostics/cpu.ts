@@ -4,26 +4,31 @@ import { readdirSync, readFileSync } from 'node:fs';
 export interface CpuSnapshot {
   at: number;
   serverSeconds: number;
-  /** Per `postgres` process: a backend that ends between two snapshots drops out (its last moments are not counted). */
-  postgresSeconds: Map<string, number>;
+  postgresSeconds: number;
   machineBusySeconds: number;
 }
 
 // /proc reports in clock ticks; Linux's USER_HZ is 100 on every mainstream architecture.
 const TICKS_PER_SECOND = 100;
 
-function processSeconds(pid: number | string): number {
+/** utime + stime, plus cutime + cstime (the children it has reaped) when `withChildren`. */
+function processSeconds(pid: number | string, { withChildren = false } = {}): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND; // utime, stime
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const own = fields[11]! + fields[12]!;
+    return (withChildren ? own + fields[13]! + fields[14]! : own) / TICKS_PER_SECOND;
   } catch {
     return 0; // gone, or not Linux
   }
 }
 
-function postgresSeconds(): Map<string, number> {
-  const seconds = new Map<string, number>();
+/**
+ * Every `postgres` process's CPU time, with what the postmaster's exited children (backends that
+ * ended, e.g. the baseline's connections) used: the sum only grows, so two snapshots subtract.
+ */
+function postgresSeconds(): number {
+  let seconds = 0;
   let entries: string[];
   try {
     entries = readdirSync('/proc');
@@ -33,7 +38,7 @@ function postgresSeconds(): Map<string, number> {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') seconds.set(entry, processSeconds(entry));
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === 'postgres') seconds += processSeconds(entry, { withChildren: true });
     } catch {
       // a process that ended between readdir and read
     }
@@ -62,7 +67,7 @@ export function coresUsed(before: CpuSnapshot, after: CpuSnapshot): { server: nu
   const share = (value: number) => Number((value / seconds).toFixed(2));
   return {
     server: share(after.serverSeconds - before.serverSeconds),
-    postgres: share([...after.postgresSeconds].reduce((sum, [pid, seconds]) => sum + seconds - (before.postgresSeconds.get(pid) ?? 0), 0)),
+    postgres: share(after.postgresSeconds - before.postgresSeconds),
     machine: share(after.machineBusySeconds - before.machineBusySeconds),
   };
 }

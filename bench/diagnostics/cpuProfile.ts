@@ -33,10 +33,14 @@ function frameName(node: ProfileNode): string {
   return `${functionName || '(anonymous)'} ${area}${url ? `:${lineNumber + 1}` : ''}`;
 }
 
-/** The newest `.cpuprofile` in `directory`, or undefined. */
-export function newestProfile(directory: string): string | undefined {
+/**
+ * The newest main-thread profile of process `pid` in `directory`, or undefined. Node names them
+ * `CPU.<date>.<time>.<pid>.<thread>.<sequence>.cpuprofile`; thread 0 is the main thread (tsx's
+ * module loader runs on another).
+ */
+export function mainThreadProfile(directory: string, pid: number): string | undefined {
   const files = readdirSync(directory)
-    .filter((name) => name.endsWith('.cpuprofile'))
+    .filter((name) => name.endsWith('.cpuprofile') && name.split('.')[3] === String(pid) && name.split('.')[4] === '0')
     .map((name) => join(directory, name));
   return files.sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
 }

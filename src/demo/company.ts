@@ -1,0 +1,111 @@
+import type { UsageProductSpec } from './aiPlan.js';
+
+/** The demo's AI company: its teams, people and what they use, with prices in AI credits. */
+export const TEAMS = ['research', 'engineering', 'support', 'sales'] as const;
+
+const FIRST_NAMES = [
+  'ada', 'alan', 'amara', 'anya', 'aziz', 'bea', 'bruno', 'carla', 'chen', 'dara',
+  'dev', 'elif', 'emil', 'esme', 'farah', 'felix', 'gia', 'goran', 'hana', 'hugo',
+  'ines', 'ivan', 'jade', 'jonas', 'kai', 'kemal', 'lena', 'leo', 'lina', 'malik',
+  'mara', 'mei', 'nadia', 'nico', 'noor', 'omar', 'oona', 'pablo', 'priya', 'quinn',
+  'rafa', 'rosa', 'sami', 'sara', 'tariq', 'tess', 'uma', 'vera', 'wen', 'yusuf',
+];
+
+export const CHAT_EVENT = 'chat_completion';
+export const IMAGE_EVENT = 'image_generation';
+
+/** Chat tokens at 0.00005 AI credits each (20,000 tokens for one credit), images at 0.25 credits. */
+export const DEMO_USAGE: UsageProductSpec[] = [
+  { name: 'Chat tokens', metric: { name: 'Chat tokens', eventType: CHAT_EVENT, aggregation: 'SUM', key: 'tokens' }, creditsPerUnit: '0.00005' },
+  { name: 'Image generations', metric: { name: 'Image generations', eventType: IMAGE_EVENT, aggregation: 'COUNT' }, creditsPerUnit: '0.25' },
+];
+
+export interface DemoUser {
+  id: string;
+  team: string;
+  /** How much this person uses relative to the others: a few heavy users, a long tail. */
+  weight: number;
+}
+
+export interface DemoEvent {
+  transaction_id: string;
+  customer_id: string;
+  event_type: string;
+  timestamp: string;
+  properties: Record<string, string | number>;
+}
+
+/** `count` users (`ada@acme-ai.example`, …) spread over the four teams, with Zipf-like weights. */
+export function demoUsers(count: number, domain: string): DemoUser[] {
+  return Array.from({ length: count }, (_, index) => {
+    const name = FIRST_NAMES[index % FIRST_NAMES.length]!;
+    const round = Math.floor(index / FIRST_NAMES.length);
+    return {
+      id: `${name}${round > 0 ? round + 1 : ''}@${domain}`,
+      team: TEAMS[index % TEAMS.length]!,
+      weight: 1 / Math.pow(1 + ((index * 37) % count), 0.8),
+    };
+  });
+}
+
+/**
+ * `count` usage events for the customer known by `alias`, from `from` to `to` (uniformly in
+ * time): 80% chat completions of 200–4,000 tokens, 20% image generations, each by a user drawn by
+ * weight. `random` is injected so that a test can fix it.
+ */
+export function demoEvents({
+  alias,
+  users,
+  count,
+  from,
+  to,
+  runId,
+  random = Math.random,
+}: {
+  alias: string;
+  users: DemoUser[];
+  count: number;
+  from: Date;
+  to: Date;
+  runId: string;
+  random?: () => number;
+}): DemoEvent[] {
+  const cumulative: number[] = [];
+  let total = 0;
+  for (const user of users) cumulative.push((total += user.weight));
+  const pick = () => {
+    const target = random() * total;
+    let low = 0;
+    let high = cumulative.length - 1;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (cumulative[middle]! < target) low = middle + 1;
+      else high = middle;
+    }
+    return users[low]!;
+  };
+  const span = Math.max(1, to.getTime() - from.getTime());
+  return Array.from({ length: count }, (_, index): DemoEvent => {
+    const user = pick();
+    const isChat = random() < 0.8;
+    return {
+      transaction_id: `demo-${runId}-${index}`,
+      customer_id: alias,
+      event_type: isChat ? CHAT_EVENT : IMAGE_EVENT,
+      timestamp: new Date(from.getTime() + Math.floor(random() * span)).toISOString(),
+      properties: {
+        user_id: user.id,
+        team: user.team,
+        ...(isChat ? { model: random() < 0.7 ? 'small' : 'large', tokens: 200 + Math.floor(random() * 3800) } : { size: '1024x1024' }),
+      },
+    };
+  });
+}
+
+/** "Acme AI" → "acme-ai": the ingest alias and mail domain of a company. */
+export function slugOf(company: string): string {
+  return company
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '') || 'company';
+}

@@ -1,0 +1,50 @@
+import type { DemoSummary } from './loadDemo.js';
+
+const number = (value: number, digits = 2) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+function table(rows: Array<{ name: string; value: number }>, unit: string): string[] {
+  const width = Math.max(...rows.map((row) => row.name.length));
+  return rows.map((row) => `    ${row.name.padEnd(width)}  ${number(row.value, 0).padStart(12)} ${unit}`);
+}
+
+/** What the demo prints: what it created (or found), the pool read back, and how to look further. */
+export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: { baseUrl: string; key: string; keyCreated: boolean }): string {
+  const lines: string[] = [];
+  lines.push(
+    summary.created
+      ? `Loaded the demo company "${summary.company}" into Allot at ${baseUrl}:`
+      : `The demo company "${summary.company}" is already loaded at ${baseUrl} (nothing created; pass --company "Another AI" to load a second one):`,
+    '',
+    `  customer       ${summary.customerId}`,
+    `  ingest alias   ${summary.alias}`,
+    `  contract       ${summary.contractId}, from ${summary.contractStart}`,
+    `  seats          ${summary.seats ?? '?'} × ${summary.creditsPerSeat} AI credits, pooled`,
+    `  AI credits     pricing unit ${summary.aiCreditsId} (1 AI credit = 100 cents)`,
+  );
+  if (summary.poolGranted !== null) lines.push(`  pool granted   ${number(summary.poolGranted)} AI credits this period`);
+  if (summary.created) {
+    lines.push(`  usage sent     ${number(summary.eventsSent, 0)} events by ${summary.users} users in ${summary.teams} teams, from ${summary.contractStart} to now, through POST /v1/ingest`);
+  }
+  lines.push(`  pool balance   ${number(summary.poolBalance)} AI credits left (getNetBalance)`);
+  if (summary.topUsers.length > 0) {
+    lines.push('', '  Top users by chat tokens this period:', ...table(summary.topUsers.slice(0, 5), 'tokens'));
+  }
+  if (summary.teamsUsage.length > 0) {
+    lines.push('', '  Chat tokens by team:', ...table(summary.teamsUsage, 'tokens'));
+  }
+  lines.push('');
+  if (keyCreated) lines.push(`Created an API key for the tenant "default" (shown only now):`, `  ${key}`, '');
+  lines.push(
+    'Look at it yourself:',
+    ...(keyCreated ? [`  export ALLOT_KEY=${key}`] : []),
+    `  curl -s ${baseUrl}/v1/contracts/customerBalances/getNetBalance -H "Authorization: Bearer $ALLOT_KEY" \\`,
+    `    -H 'content-type: application/json' -d '{"customer_id": "${summary.customerId}", "credit_type_id": "${summary.aiCreditsId}"}'`,
+  );
+  if (summary.chatTokensMetricId) {
+    lines.push(
+      `  curl -s ${baseUrl}/v1/usage/groups -H "Authorization: Bearer $ALLOT_KEY" -H 'content-type: application/json' \\`,
+      `    -d '{"customer_id": "${summary.customerId}", "billable_metric_id": "${summary.chatTokensMetricId}", "window_size": "NONE", "current_period": true, "group_key": ["team"]}'`,
+    );
+  }
+  return lines.join('\n');
+}
