@@ -79,8 +79,9 @@ export async function listUsageWithGroups(
   }
 
   const cursor = query.nextPage ? decodePosition(query.nextPage, isGroupPosition) : null;
+  const after = cursor ? { index: grid.indexOf(new Date(cursor[0])), values: cursor[1] } : null;
   const items: { index: number; values: string[]; value: Decimal | null }[] = [];
-  let next = cursor ? Math.max(0, grid.indexOf(new Date(cursor[0]))) : 0;
+  let next = after ? Math.max(0, after.index) : 0;
   for (let batch = FIRST_BATCH; next < grid.count && items.length <= query.limit; batch = Math.min(batch * 2, LARGEST_BATCH)) {
     const indexes = Array.from({ length: Math.min(batch, grid.count - next) }, (_, i) => next + i);
     const rows = await repo.windowValues(ctx.db, tenantId, {
@@ -91,7 +92,7 @@ export async function listUsageWithGroups(
     });
     const found = rows
       .map((row) => ({ index: indexes[row.window_index]!, values: row.group_values, value: row.value === null ? null : new Decimal(row.value) }))
-      .filter((item) => !cursor || item.index > grid.indexOf(new Date(cursor[0])) || (item.index === grid.indexOf(new Date(cursor[0])) && compareTexts(item.values, cursor[1]) > 0))
+      .filter((item) => !after || item.index > after.index || (item.index === after.index && compareTexts(item.values, after.values) > 0))
       .sort((a, b) => a.index - b.index || compareTexts(a.values, b.values));
     items.push(...found);
     next += indexes.length;
