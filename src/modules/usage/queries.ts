@@ -67,6 +67,7 @@ export async function listUsage(
   const metrics = await metricQueries(ctx, tenantId, query.billableMetrics);
   const explicitCustomers = query.customerIds ? await checkedCustomerIds(ctx, tenantId, query.customerIds) : null;
   const cursor = query.nextPage ? decodePosition(query.nextPage, isListPosition) : null;
+  if (metrics.length === 0) return { aggregates: [], nextPage: null };
 
   const items: { customerId: string; metric: MetricQuery; index: number }[] = [];
   collect: for await (const customerId of customersFrom(ctx, tenantId, explicitCustomers, cursor?.[0] ?? null)) {
