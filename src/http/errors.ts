@@ -5,6 +5,13 @@ import { isDatabaseUnavailable } from '../lib/db/database.js';
 import { AppError, Conflict, Invalid } from '../lib/errors.js';
 import type { App } from './types.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads `Content-Encoding: gzip` bodies itself (ingest); every other route answers any encoding with a 415. */
+    gzipBody?: boolean;
+  }
+}
+
 /** The error body of every failed request: a message naming what was wrong, and, for bad input, each offending field. */
 export interface ErrorBody {
   message: string;
@@ -54,9 +61,10 @@ export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: numb
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    const encoding = request.headers['content-encoding'];
-    if (encoding && encoding.toLowerCase() !== 'identity') {
-      return reply.code(415).send({ message: `Content-Encoding ${encoding} is not supported: send the body uncompressed` } satisfies ErrorBody);
+    const encoding = request.headers['content-encoding']?.toLowerCase();
+    if (encoding && encoding !== 'identity' && !(encoding === 'gzip' && request.routeOptions.config.gzipBody)) {
+      const supported = request.routeOptions.config.gzipBody ? 'send the body uncompressed or gzipped' : 'send the body uncompressed';
+      return reply.code(415).send({ message: `Content-Encoding ${request.headers['content-encoding']} is not supported: ${supported}` } satisfies ErrorBody);
     }
   });
 

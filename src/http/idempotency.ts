@@ -11,8 +11,8 @@ export const IDEMPOTENCY_RETENTION_MS = 24 * 60 * 60 * 1000;
 const MUTATIONS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Whether a route takes `Idempotency-Key`: mutations, unless the route opts out. */
-export function acceptsIdempotencyKey(method: string, config: { idempotency?: boolean } | undefined): boolean {
-  return MUTATIONS.has(method) && config?.idempotency !== false;
+export function acceptsIdempotencyKey(method: string, config: { idempotency?: boolean | 'built-in' } | undefined): boolean {
+  return MUTATIONS.has(method) && (config?.idempotency === undefined || config.idempotency === true);
 }
 
 declare module 'fastify' {
@@ -20,8 +20,13 @@ declare module 'fastify' {
     idempotency: { key: string; transaction: OpenTransaction; ended: boolean } | null;
   }
   interface FastifyContextConfig {
-    /** False on a route whose response holds a secret (a new API key): it is never stored, so the header is refused there. */
-    idempotency?: boolean;
+    /**
+     * False on a route whose response holds a secret (a new API key): it is never stored, so the
+     * header is refused there. `'built-in'` on a route that dedupes by a key of its own (ingest, by
+     * transaction_id): the header is accepted and ignored, and the request never runs in the
+     * idempotency transaction.
+     */
+    idempotency?: boolean | 'built-in';
   }
 }
 
@@ -46,6 +51,7 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
   app.addHook('preValidation', async (request, reply) => {
     const header = request.headers['idempotency-key'];
     if (header === undefined || !MUTATIONS.has(request.method) || !request.auth) return;
+    if (request.routeOptions.config.idempotency === 'built-in') return;
     const key = Array.isArray(header) ? header[0]! : header;
     if (!acceptsIdempotencyKey(request.method, request.routeOptions.config)) {
       throw new Invalid('Idempotency-Key', 'is not accepted on this route, because its response holds a secret that Allot does not store');

@@ -1,9 +1,17 @@
 import { Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { App } from './types.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The registry `/metrics` serves; modules add their own metrics to it. */
+    metricsRegistry: Registry;
+  }
+}
+
 /** Prometheus metrics at `/metrics`: process metrics and a request histogram by route and status. */
 export function registerMetrics(app: App): Registry {
   const registry = new Registry();
+  app.decorate('metricsRegistry', registry);
   collectDefaultMetrics({ register: registry, prefix: 'allot_' });
   const requestDuration = new Histogram({
     name: 'allot_http_request_duration_seconds',

@@ -7,6 +7,7 @@ import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
+import { registerIngestRoutes } from '../modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
 import { registerAuth } from './auth.js';
@@ -74,6 +75,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerCustomerRoutes(app);
   registerPricingRoutes(app);
   registerContractRoutes(app);
+  registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerUsageQueryRoutes(app);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);

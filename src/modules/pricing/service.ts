@@ -2,6 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
+import { rollUpStoredEvents } from '../usage/service.js';
 import { metricProblems } from './compute/metricRules.js';
 import { throwFirst } from './creditTypeService.js';
 import * as repo from './repo.js';
@@ -24,7 +25,10 @@ export interface NewBillableMetric {
   custom_fields?: Record<string, string> | undefined;
 }
 
-/** Creates a billable metric after checking its definition (see `compute/metricRules.ts`). */
+/**
+ * Creates a billable metric after checking its definition (see `compute/metricRules.ts`), and rolls
+ * up the events the tenant already ingested that it matches.
+ */
 export async function createBillableMetric(
   { db, clock }: ServiceContext,
   { tenantId, metric }: { tenantId: string; metric: NewBillableMetric },
@@ -50,7 +54,12 @@ export async function createBillableMetric(
       groupKeys: row.group_keys,
     }),
   );
-  await repo.insertMetric(db, tenantId, row);
+  // The metric counts the events stored before it too: they are rolled up in the same transaction,
+  // which no ingest batch of the tenant overlaps (see usage's rollUpStoredEvents).
+  await db.transaction(async (tx) => {
+    await repo.insertMetric(tx, tenantId, row);
+    await rollUpStoredEvents(tx, { tenantId, metric: row });
+  });
   return row;
 }
 

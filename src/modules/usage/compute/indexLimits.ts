@@ -1,0 +1,41 @@
+import type { CompiledMetric, Match } from './matchMetric.js';
+
+/**
+ * How many bytes (UTF-8) a group key's property names and the event's values for them, plus a
+ * UNIQUE metric's value, may take together. They are part of the primary key of
+ * `usage_rollups` and `usage_distinct_values`, and a PostgreSQL index entry holds at most about
+ * 2,700 bytes; 2,000 leaves room for the other key columns.
+ */
+export const GROUP_BYTES_LIMIT = 2000;
+
+const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
+
+/**
+ * The property whose value makes one of the rows `match` adds to the metric's rollups too large to
+ * index, or undefined when every row fits: the longest value among the offending group key's
+ * properties (and the aggregation key, for UNIQUE). `{user_id: <3,000 characters>}` grouped by
+ * `["user_id"]` → `user_id`.
+ */
+export function oversizedProperty(metric: CompiledMetric, match: Match): string | undefined {
+  const distinct = match.distinct ?? '';
+  // Most events are far below the limit: three bytes per UTF-16 unit bounds the UTF-8 length.
+  let bound = distinct.length * 3;
+  for (const values of match.groupValues) for (const value of values) bound += value.length * 3;
+  for (const groupKey of metric.groupKeys) for (const name of groupKey.names) bound += name.length * 3;
+  if (bound <= GROUP_BYTES_LIMIT) return undefined;
+
+  const distinctBytes = byteLength(distinct);
+  if (distinctBytes > GROUP_BYTES_LIMIT) return metric.aggregationKey ?? undefined;
+  for (const [index, groupKey] of metric.groupKeys.entries()) {
+    const values = match.groupValues[index]!;
+    let bytes = distinctBytes;
+    let longest = { name: metric.aggregationKey ?? '', bytes: distinctBytes };
+    groupKey.names.forEach((name, position) => {
+      const valueBytes = byteLength(values[position]!);
+      bytes += byteLength(name) + valueBytes;
+      if (valueBytes > longest.bytes) longest = { name, bytes: valueBytes };
+    });
+    if (bytes > GROUP_BYTES_LIMIT) return longest.name || groupKey.names[0];
+  }
+  return undefined;
+}

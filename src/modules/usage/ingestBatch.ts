@@ -1,0 +1,176 @@
+import type { Database } from '../../lib/db/database.js';
+import { Invalid } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
+import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
+import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
+import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
+import { ingestNotifications } from './notifications.js';
+import * as repo from './repo.js';
+
+/** One event of an ingest call, validated. */
+export interface IngestEvent {
+  transactionId: string;
+  /** The customer id or ingest alias the event names. */
+  customerRef: string;
+  eventType: string;
+  timestamp: Date;
+  properties: Record<string, unknown>;
+}
+
+/** What became of a call's events: stored now, or ignored as repeats. */
+export interface IngestOutcome {
+  accepted: number;
+  duplicates: number;
+}
+
+/** One ingest call waiting for its batch; the batch settles it once its transaction has committed (or failed). */
+export interface PendingIngest {
+  tenantId: string;
+  events: readonly IngestEvent[];
+  receivedAt: Date;
+  resolve(outcome: IngestOutcome): void;
+  reject(error: unknown): void;
+}
+
+/** An event of the batch, the first with its transaction id, with the metrics it matches. */
+interface Candidate {
+  request: number;
+  tenantId: string;
+  event: IngestEvent;
+  matches: Array<{ metric: CompiledMetric; match: Match }>;
+  customerId: string | null;
+  inserted: boolean;
+}
+
+const NO_METRICS: readonly CompiledMetric[] = [];
+
+/**
+ * Ingests the events of several calls in one transaction (DESIGN §5), then settles every call:
+ *
+ * 1. takes each tenant's metric lock shared, so that a billable metric being created (and
+ *    backfilled) is either fully before this batch or fully after it; then reads the tenants'
+ *    live metrics, inside the transaction and after the lock, so a metric committed before is seen;
+ * 2. matches every event to its tenant's metrics; a call with an event whose group values could
+ *    not be indexed is refused alone (400 naming the event and property), the others go on;
+ * 3. keeps the first event of each (tenant, transaction id) and inserts the events in that order
+ *    with `ON CONFLICT DO NOTHING RETURNING`, resolving customers in the same statement, so only
+ *    events never stored before come back;
+ * 4. folds those new events of known customers into hourly rollups and upserts them, in key order,
+ *    with one statement (and the distinct values of UNIQUE metrics with another).
+ *
+ * After the commit every call is answered and `usageCommitted` is emitted per tenant. If the
+ * transaction fails, every call of the batch gets the error, and nothing of the batch is stored.
+ */
+export async function runIngestBatch(db: Database, requests: readonly PendingIngest[]): Promise<void> {
+  const started = performance.now();
+  const refused = new Map<number, Invalid>();
+  const outcomes = requests.map(() => ({ accepted: 0, duplicates: 0 }));
+  const touched = new Map<string, Set<string>>();
+  let received = 0;
+  try {
+    await db.transaction(async (tx) => {
+      const tenantIds = [...new Set(requests.map((request) => request.tenantId))];
+      await repo.lockMetricsShared(tx, tenantIds);
+      const metrics = new Map<string, CompiledMetric[]>();
+      for (const row of await repo.liveMetrics(tx, tenantIds)) {
+        let list = metrics.get(row.tenant_id);
+        if (!list) metrics.set(row.tenant_id, (list = []));
+        list.push(compileMetric(row));
+      }
+
+      const candidates = new Map<string, Candidate>();
+      requests.forEach((request, requestIndex) => {
+        const tenantMetrics = metrics.get(request.tenantId) ?? NO_METRICS;
+        const mine: Array<[string, Candidate]> = [];
+        for (const [index, event] of request.events.entries()) {
+          const matches: Candidate['matches'] = [];
+          for (const metric of tenantMetrics) {
+            const match = matchMetric(metric, event);
+            if (!match) continue;
+            const property = oversizedProperty(metric, match);
+            if (property !== undefined) {
+              refused.set(
+                requestIndex,
+                new Invalid(`${index}.properties.${property}`, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`),
+              );
+              return;
+            }
+            matches.push({ metric, match });
+          }
+          mine.push([`${request.tenantId}\u0000${event.transactionId}`, { request: requestIndex, tenantId: request.tenantId, event, matches, customerId: null, inserted: false }]);
+        }
+        received += request.events.length;
+        for (const [key, candidate] of mine) if (!candidates.has(key)) candidates.set(key, candidate);
+      });
+      if (candidates.size === 0) return;
+
+      // One order for every writer, so that two transactions inserting the same ids cannot deadlock.
+      const ordered = [...candidates.keys()].sort();
+      const events: repo.EventColumns = { tenantIds: [], transactionIds: [], customerRefs: [], eventTypes: [], timestamps: [], properties: [], receivedAt: [] };
+      const refs: repo.CustomerRefColumns = { tenantIds: [], refs: [], refIds: [] };
+      const seenRefs = new Set<string>();
+      for (const key of ordered) {
+        const { tenantId, event, request } = candidates.get(key)!;
+        events.tenantIds.push(tenantId);
+        events.transactionIds.push(event.transactionId);
+        events.customerRefs.push(event.customerRef);
+        events.eventTypes.push(event.eventType);
+        events.timestamps.push(event.timestamp.toISOString());
+        events.properties.push(JSON.stringify(event.properties));
+        events.receivedAt.push(requests[request]!.receivedAt.toISOString());
+        const refKey = `${tenantId}\u0000${event.customerRef}`;
+        if (!seenRefs.has(refKey)) {
+          seenRefs.add(refKey);
+          refs.tenantIds.push(tenantId);
+          refs.refs.push(event.customerRef);
+          refs.refIds.push(isUuid(event.customerRef) ? event.customerRef : null);
+        }
+      }
+
+      const matched: MatchedEvent[] = [];
+      for (const row of await repo.insertNewEvents(tx, events, refs)) {
+        const candidate = candidates.get(`${row.tenant_id}\u0000${row.transaction_id}`)!;
+        candidate.inserted = true;
+        candidate.customerId = row.customer_id;
+        outcomes[candidate.request]!.accepted++;
+        if (row.customer_id === null) continue;
+        let customers = touched.get(row.tenant_id);
+        if (!customers) touched.set(row.tenant_id, (customers = new Set()));
+        customers.add(row.customer_id);
+        if (candidate.matches.length === 0) continue;
+        matched.push({
+          tenantId: row.tenant_id,
+          customerId: row.customer_id,
+          transactionId: row.transaction_id,
+          timestampMs: candidate.event.timestamp.getTime(),
+          matches: candidate.matches,
+        });
+      }
+      const folded = foldRollups(matched);
+      await repo.upsertRollups(tx, folded.rollups);
+      await repo.insertDistinctValues(tx, folded.distinctValues);
+    });
+  } catch (error) {
+    for (const request of requests) request.reject(error);
+    return;
+  }
+
+  let accepted = 0;
+  requests.forEach((request, index) => {
+    const invalid = refused.get(index);
+    if (invalid) return request.reject(invalid);
+    const outcome = outcomes[index]!;
+    outcome.duplicates = request.events.length - outcome.accepted;
+    accepted += outcome.accepted;
+    request.resolve(outcome);
+  });
+  const notifications = ingestNotifications(db);
+  for (const [tenantId, customers] of touched) notifications.emit('usageCommitted', { tenantId, customerIds: [...customers] });
+  notifications.emit('batchCommitted', {
+    requests: requests.length - refused.size,
+    events: received,
+    accepted,
+    duplicates: received - accepted,
+    seconds: (performance.now() - started) / 1000,
+  });
+}

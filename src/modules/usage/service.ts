@@ -1,0 +1,119 @@
+import type { ServiceContext } from '../../lib/context.js';
+import type { Database, Queryable } from '../../lib/db/database.js';
+import { Invalid } from '../../lib/errors.js';
+import { Batcher } from './batcher.js';
+import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
+import { GROUP_BYTES_LIMIT, oversizedProperty } from './compute/indexLimits.js';
+import { compileMetric, matchMetric, type MetricDefinition } from './compute/matchMetric.js';
+import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
+import { ingestNotifications, type IngestNotifications, type UsageCommitted } from './notifications.js';
+import * as repo from './repo.js';
+
+export type { IngestEvent, IngestOutcome, IngestNotifications, UsageCommitted };
+
+/**
+ * How many events one ingest transaction takes at most. Calls arriving while a batch commits
+ * wait for the next one, which takes up to this many of them.
+ */
+const MAX_EVENTS_PER_BATCH = 5000;
+
+const batchers = new WeakMap<Database, Batcher<PendingIngest>>();
+
+function batcherFor(db: Database): Batcher<PendingIngest> {
+  let batcher = batchers.get(db);
+  if (!batcher) {
+    batcher = new Batcher<PendingIngest>({
+      // PGlite runs one transaction at a time; on PostgreSQL a second batch builds while the first commits.
+      concurrency: db.engine === 'postgres' ? 2 : 1,
+      maxWeight: MAX_EVENTS_PER_BATCH,
+      weight: (request) => request.events.length,
+      run: (requests) => runIngestBatch(db, requests),
+    });
+    batchers.set(db, batcher);
+  }
+  return batcher;
+}
+
+/**
+ * Ingests one call's events (DESIGN rule 12): resolves once they are committed, with how many
+ * were new and how many repeated a transaction id already stored (or earlier in the same call).
+ * Concurrent calls share a transaction (`runIngestBatch`).
+ */
+export function ingestUsage(
+  { db, clock }: ServiceContext,
+  { tenantId, events }: { tenantId: string; events: readonly IngestEvent[] },
+): Promise<IngestOutcome> {
+  return new Promise((resolve, reject) => {
+    batcherFor(db).submit({ tenantId, events, receivedAt: clock.now(), resolve, reject });
+  });
+}
+
+/**
+ * Subscribes to the usage this process commits on the context's database: after each ingest
+ * transaction, once per tenant, with the customers that have new events. Returns the function
+ * that unsubscribes. (For the alert evaluator.)
+ */
+export function onUsageCommitted({ db }: ServiceContext, listener: (committed: UsageCommitted) => void): () => void {
+  return ingestNotifications(db).on('usageCommitted', listener);
+}
+
+/** Subscribes to every ingest transaction this process commits on the context's database (for metrics). */
+export function onIngestBatchCommitted({ db }: ServiceContext, listener: (batch: IngestNotifications['batchCommitted']) => void): () => void {
+  return ingestNotifications(db).on('batchCommitted', listener);
+}
+
+const BACKFILL_PAGE = 5000;
+
+/**
+ * Rolls up a new billable metric from the events the tenant already stored, inside the
+ * transaction that creates the metric (`tx`). It first takes the tenant's metric lock exclusively:
+ * ingest batches hold it shared from before they read the metric list until they commit, so every
+ * event is counted exactly once, by the backfill (its batch committed before) or by its batch
+ * (which then sees the new metric). The tenant's ingest waits while this runs.
+ *
+ * Refused with a 400: a group key whose property names alone leave no room for values in the
+ * rollups' key, and a stored event whose values for a group key cannot be indexed.
+ */
+export async function rollUpStoredEvents(tx: Queryable, { tenantId, metric }: { tenantId: string; metric: MetricDefinition }): Promise<void> {
+  const compiled = compileMetric(metric);
+  compiled.groupKeys.forEach((groupKey, index) => {
+    if (Buffer.byteLength(groupKey.names.join(''), 'utf8') > GROUP_BYTES_LIMIT / 2) {
+      throw new Invalid(`group_keys.${index}`, `its property names are too long: together they may take at most ${GROUP_BYTES_LIMIT / 2} bytes`);
+    }
+  });
+  await repo.lockMetricsExclusive(tx, tenantId);
+  let after: string | null = null;
+  for (;;) {
+    const page = await repo.storedEventsPage(tx, tenantId, {
+      afterTransactionId: after,
+      eventTypesIn: metric.event_type_filter?.in_values ?? null,
+      eventTypesNotIn: metric.event_type_filter?.not_in_values ?? null,
+      limit: BACKFILL_PAGE,
+    });
+    const matched: MatchedEvent[] = [];
+    for (const row of page) {
+      const match = matchMetric(compiled, { eventType: row.event_type, properties: row.properties });
+      if (!match) continue;
+      const property = oversizedProperty(compiled, match);
+      if (property !== undefined) {
+        const groupKey = compiled.groupKeys.findIndex((key) => key.names.includes(property));
+        throw new Invalid(
+          groupKey === -1 ? 'aggregation_key' : `group_keys.${groupKey}`,
+          `the stored event ${row.transaction_id} has a value of "${property}" too long to group usage by (a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes)`,
+        );
+      }
+      matched.push({
+        tenantId,
+        customerId: row.customer_id,
+        transactionId: row.transaction_id,
+        timestampMs: row.timestamp.getTime(),
+        matches: [{ metric: compiled, match }],
+      });
+    }
+    const folded = foldRollups(matched);
+    await repo.upsertRollups(tx, folded.rollups);
+    await repo.insertDistinctValues(tx, folded.distinctValues);
+    if (page.length < BACKFILL_PAGE) break;
+    after = page[page.length - 1]!.transaction_id;
+  }
+}
