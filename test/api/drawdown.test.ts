@@ -20,6 +20,7 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
   let fixed: string;
   let tokensMetric: string;
   let rateCard: string;
+  let chat: string;
 
   beforeAll(async () => {
     server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z' });
@@ -128,7 +129,7 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
   }
 
   it('draws 10 units at 12 credits each from a pool of 400, leaving 280, as soon as the ingest call returns', async () => {
-    await usageProduct('Chat', { price: 12 });
+    chat = await usageProduct('Chat', { price: 12 });
     const { customer, alias } = await customerWith([{ kind: 'credits', amount: 400, priority: 1, name: 'Pool' }]);
     expect(await net(customer)).toBe(400);
     await ingest(alias, [4, 6]);
@@ -140,12 +141,13 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
     const deduction = pool.ledger!.find((entry) => entry.type === 'CREDIT_AUTOMATED_INVOICE_DEDUCTION');
     expect(deduction).toMatchObject({ amount: -120, invoice_id: invoice.id, timestamp: '2024-05-01T00:00:00.000Z' });
     expect(invoice).toMatchObject({ status: 'DRAFT', total: 0, start_timestamp: '2024-04-01T00:00:00.000Z', end_timestamp: '2024-05-01T00:00:00.000Z' });
-    const chat = invoice.line_items.filter((line) => line.name === 'Chat');
-    expect(chat.map((line) => [line.type, line.total, line.credit_type.id])).toEqual([
-      ['usage', 120, aiCredits],
-      ['applied_commit_or_credit', -120, aiCredits],
+    const lines = invoice.line_items.filter((line) => line.product_id === chat);
+    expect(lines.map((line) => [line.type, line.name, line.total, line.credit_type.id])).toEqual([
+      ['usage', 'Chat', 120, aiCredits],
+      ['applied_commit_or_credit', 'Pool', -120, aiCredits],
     ]);
-    expect(chat[0]).toMatchObject({ quantity: 10, unit_price: 12 });
+    expect(lines[0]).toMatchObject({ quantity: 10, unit_price: 12 });
+    expect(lines[1]!.applied_commit_or_credit).toEqual({ id: pool.id, type: 'CREDIT' });
     // Retrieving the draft by id gives the same invoice.
     expect((await client.v1.customers.invoices.retrieve({ customer_id: customer, invoice_id: invoice.id })).data).toEqual(invoice);
   });
@@ -155,7 +157,7 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
     await ingest(alias, ['37.5']);
     expect(await net(customer)).toBe(0);
     const invoice = await draft(customer);
-    expect(invoice.line_items.filter((line) => line.name === 'Chat').map((line) => [line.type, line.total])).toEqual([
+    expect(invoice.line_items.filter((line) => line.product_id === chat).map((line) => [line.type, line.total])).toEqual([
       ['usage', 450],
       ['applied_commit_or_credit', -400],
     ]);
@@ -210,7 +212,6 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
   });
   it('draws a product-specific grant before an all-products one, and never for another product', async () => {
     const images = await usageProduct('Images', { price: 1 });
-    const chat = (await client.v1.contracts.products.list()).data.find((p) => p.current.name === 'Chat')!.id;
     const { customer, alias } = await customerWith([
       { kind: 'credits', amount: 100, priority: 5, name: 'Any product' },
       { kind: 'credits', amount: 100, priority: 5, name: 'Chat only', products: [chat] },

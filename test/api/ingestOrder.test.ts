@@ -81,7 +81,10 @@ describe.each(ENGINES)('ingest order and batching on %s', (engine) => {
         },
       ],
     });
-    for (const batch of batches) await client.v1.usage.ingest({ usage: batch.map((event) => ({ ...event, customer_id: alias })) });
+    // Transaction ids are unique per tenant, so each customer's copy of the events gets its own.
+    for (const batch of batches) {
+      await client.v1.usage.ingest({ usage: batch.map((event) => ({ ...event, transaction_id: `${alias}:${event.transaction_id}`, customer_id: alias })) });
+    }
     const balance = (await client.v1.contracts.getNetBalance({ customer_id: customer, credit_type_id: aiCredits })).data.balance;
     const invoice = (await client.v1.customers.invoices.list({ customer_id: customer })).data[0]!;
     const lines = invoice.line_items
