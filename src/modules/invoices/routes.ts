@@ -19,7 +19,7 @@ const listQuery = pageQuery.extend({
   ending_before: instant.optional(),
   sort: z.enum(['date_asc', 'date_desc']).optional(),
   skip_zero_qty_line_items: flag.optional(),
-  type: z.enum(['USAGE']).optional().describe('only USAGE invoices exist so far'),
+  type: z.enum(['USAGE', 'USAGE_CONSOLIDATED', 'SCHEDULED']).optional().describe('only USAGE invoices exist so far'),
 });
 const retrieveQuery = z.strictObject({ skip_zero_qty_line_items: flag.optional() });
 
@@ -72,6 +72,7 @@ export function registerInvoiceRoutes(app: App): void {
     { schema: { tags, params: customerParams, querystring: listQuery, response: { 200: z.object({ data: z.array(z.unknown()), next_page: z.string().nullable() }) } } },
     async (request) => {
       const { query } = request;
+      if (query.type && query.type !== 'USAGE') return { data: [], next_page: null };
       const page = await service.listInvoices(request.context, {
         tenantId: request.auth.tenantId,
         customerId: request.params.customer_id,
