@@ -1,11 +1,13 @@
 import type { CustomerListBillableMetricsResponse } from '@metronome/sdk/resources/v1/customers/customers';
-import type { UsageListResponse, UsageListWithGroupsResponse } from '@metronome/sdk/resources/v1/usage';
+import type { UsageListResponse, UsageListWithGroupsResponse, UsageSearchResponse } from '@metronome/sdk/resources/v1/usage';
+import { z } from 'zod';
 import type { App } from '../../http/types.js';
 import { wireNumber, type Decimal } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type * as pricing from '../pricing/service.js';
 import { listUsage, type UsageAggregate } from './queries.js';
 import { listCustomerBillableMetrics } from './queriesCustomerMetrics.js';
+import { searchEvents, type SearchedEvent } from './queriesSearch.js';
 import { listUsageWithGroups, type GroupedUsageAggregate } from './queriesWithGroups.js';
 import * as schemas from './querySchemas.js';
 
@@ -38,6 +40,7 @@ function toGroupedAggregate(aggregate: GroupedUsageAggregate): UsageListWithGrou
 
 /** The SDK's metric, with the fields Allot always sends. */
 type WireMetric = CustomerListBillableMetricsResponse &
+  UsageSearchResponse.UsageSearchResponseItem.MatchedBillableMetric &
   Required<Pick<CustomerListBillableMetricsResponse, 'aggregation_type' | 'custom_fields' | 'group_keys' | 'property_filters'>>;
 
 /** A billable metric as `listBillableMetrics` and `events/search` show it. */
@@ -55,7 +58,28 @@ export function toWireMetric(metric: pricing.BillableMetric): WireMetric {
   };
 }
 
-/** Usage queries at the Metronome paths: `v1.usage.list / listWithGroups`, `v1.customers.listBillableMetrics`. */
+type SearchItem = UsageSearchResponse.UsageSearchResponseItem;
+/** The SDK's searched event, with the fields Allot always sends (each metric as `WireMetric`, which the SDK's type accepts). */
+type WireSearchedEvent = Omit<SearchItem, 'matched_billable_metrics'> &
+  Required<Pick<SearchItem, 'properties' | 'processed_at' | 'is_duplicate'>> & { matched_billable_metrics: WireMetric[] };
+
+function toSearchedEvent({ id, event, customer, metrics }: SearchedEvent): WireSearchedEvent {
+  return {
+    id,
+    transaction_id: event.transaction_id,
+    // As sent: the customer's id or one of its ingest aliases.
+    customer_id: event.customer_ref,
+    event_type: event.event_type,
+    timestamp: toRfc3339(event.timestamp),
+    properties: event.properties,
+    processed_at: toRfc3339(event.received_at),
+    is_duplicate: false,
+    ...(customer && { matched_customer: customer }),
+    matched_billable_metrics: metrics.map(toWireMetric),
+  };
+}
+
+/** Usage queries at the Metronome paths: `v1.usage.list / listWithGroups / search`, `v1.customers.listBillableMetrics`. */
 export function registerUsageQueryRoutes(app: App): void {
   const tags = ['usage'];
 
@@ -102,6 +126,15 @@ export function registerUsageQueryRoutes(app: App): void {
         },
       });
       return { data: page.aggregates.map(toGroupedAggregate), next_page: page.nextPage };
+    },
+  );
+
+  app.post(
+    '/v1/events/search',
+    { schema: { tags, body: schemas.searchEventsBody, response: { 200: z.array(schemas.searchedEvent) } } },
+    async (request) => {
+      const found = await searchEvents(request.context, { tenantId: request.auth.tenantId, transactionIds: request.body.transactionIds });
+      return found.map(toSearchedEvent);
     },
   );
 
