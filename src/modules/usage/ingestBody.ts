@@ -126,3 +126,8 @@ export async function ingestBodyText(body: Buffer, encoding: string | undefined,
   });
   return inflated.toString('utf8');
 }
+
+/** Whether `parseIngestJson` may hand `text` to the native parser (before counting keys). */
+export function nativeParseIsExact(text: string): boolean {
+  return scan(text).nativeIsExact;
+}
