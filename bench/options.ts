@@ -21,6 +21,8 @@ export interface BenchOptions {
   eventsInPeriod: number;
   /** Sequential reads of each balance endpoint. */
   balanceReads: number;
+  /** `spread`: timestamps anywhere from the period start to now; `recent`: within the last five minutes. */
+  timestamps: 'spread' | 'recent';
   /** The fraction of the measured peak the latency phase offers. */
   latencyLoadFraction: number;
   /** The server's LOG_LEVEL. */
@@ -46,6 +48,9 @@ const USAGE = `usage: npm run bench -- [options]
   --users N               users per customer (50)
   --events-in-period N    events in the open period before balances are read (1000000)
   --balance-reads N       sequential reads of each balance endpoint (2000)
+  --timestamps spread|recent
+                          event timestamps anywhere in the open period up to now (spread, the
+                          default), or in its last five minutes (recent: a live stream)
   --database NAME         database created (dropped first) on the server (allot_bench)
   --server-log-level L    LOG_LEVEL of the server process (warn)
   --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
@@ -79,6 +84,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       users: { type: 'string' },
       'events-in-period': { type: 'string' },
       'balance-reads': { type: 'string' },
+      timestamps: { type: 'string' },
       database: { type: 'string' },
       'server-log-level': { type: 'string' },
       'server-pool-size': { type: 'string' },
@@ -93,6 +99,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     console.error(USAGE);
     return undefined;
   }
+  const timestamps = values.timestamps ?? 'spread';
+  if (timestamps !== 'spread' && timestamps !== 'recent') throw new Error(`--timestamps must be spread or recent, got "${timestamps}"`);
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
@@ -112,6 +120,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     creditsPerSeat: 50,
     eventsInPeriod: positiveNumber('events-in-period', values['events-in-period'], 1_000_000),
     balanceReads: positiveNumber('balance-reads', values['balance-reads'], 2000),
+    timestamps,
     latencyLoadFraction: 0.8,
     serverLogLevel: values['server-log-level'] ?? 'warn',
     serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),

@@ -15,7 +15,7 @@ function gitCommit(): string | null {
   }
 }
 
-export function machine(postgres: PostgresInfo | undefined) {
+export function machine(postgres: PostgresInfo | undefined, background: number | undefined) {
   const cpus = os.cpus();
   return {
     cores: cpus.length,
@@ -26,7 +26,8 @@ export function machine(postgres: PostgresInfo | undefined) {
     postgresql: postgres?.version ?? null,
     postgresql_settings: postgres?.settings ?? null,
     pg_stat_statements: postgres?.pg_stat_statements ?? null,
-    note: 'the Allot server, PostgreSQL, the load generator and the bench itself all run on these cores',
+    busy_cores_before_the_run: background ?? null,
+    note: 'the Allot server, PostgreSQL, the load generator and the bench itself all run on these cores; busy_cores_before_the_run is what else kept them busy (3 s sample before setup)',
   };
 }
 
@@ -42,6 +43,7 @@ export function parameters(options: BenchOptions) {
     seats_per_contract: options.seats,
     credits_per_seat: options.creditsPerSeat,
     metrics: 'tokens (SUM of tokens) and requests (COUNT), both with group keys [["user_id"], ["team"]], both matching every event',
+    event_timestamps: options.timestamps === 'spread' ? 'uniform from the period start to now' : 'uniform over the last five minutes',
     events_in_period_before_reads: options.eventsInPeriod,
     balance_reads: options.balanceReads,
     latency_load_fraction: options.latencyLoadFraction,

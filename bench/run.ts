@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { backgroundCores } from './diagnostics/cpu.js';
 import { mainThreadProfile, summarizeProfile } from './diagnostics/cpuProfile.js';
 import { createBenchDatabase, postgresInfo, type BenchDatabase, type PostgresInfo } from './environment/database.js';
 import { startServer, type BenchServer } from './environment/server.js';
@@ -16,6 +17,8 @@ import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from
 
 /** In order. The baseline runs first so that it and the ingest both start on empty tables. */
 const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, topUp, balanceReads];
+/** What `--timestamps recent` means: the last five minutes. */
+const RECENT_MS = 5 * 60_000;
 const INGEST_PHASES = new Set(['throughput', 'latency', 'topup']);
 
 async function ingestProblem(server: BenchServer): Promise<string | undefined> {
@@ -46,6 +49,7 @@ function contextFor(options: BenchOptions, database: BenchDatabase, server: Benc
       teams: options.teams,
       eventType: EVENT_TYPE,
       periodStartMs: tenant.periodStart.getTime(),
+      recentMs: options.timestamps === 'recent' ? RECENT_MS : undefined,
       transactionPrefix: `${runId}-${label}`,
     }),
     loadSpec: (label, fields) => ({
@@ -69,10 +73,13 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   const database = await createBenchDatabase(options.serverUrl, options.databaseName);
   let server: BenchServer | undefined;
   let postgres: PostgresInfo | undefined;
+  let background: number | undefined;
   const errors: Record<string, string> = {};
   let context: BenchContext | undefined;
   try {
     postgres = await postgresInfo(database.pool);
+    background = await backgroundCores();
+    progress(`machine: ${background} of its cores busy before the run`);
     progress('starting the server: node bin/allot.js serve');
     server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir });
     progress(`server at ${server.baseUrl} (pid ${server.pid})`);
@@ -130,7 +137,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   return {
     ...started,
     finished_at: new Date().toISOString(),
-    machine: machine(postgres),
+    machine: machine(postgres, background),
     parameters: parameters(options),
     figures,
     not_measured: NOT_MEASURED,

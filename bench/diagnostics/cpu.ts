@@ -71,3 +71,10 @@ export function coresUsed(before: CpuSnapshot, after: CpuSnapshot): { server: nu
     machine: share(after.machineBusySeconds - before.machineBusySeconds),
   };
 }
+
+/** Cores the machine keeps busy over `ms` without the bench doing anything: other people's work skews every figure. */
+export async function backgroundCores(ms = 3000): Promise<number> {
+  const before = { at: performance.now(), busy: machineBusySeconds() };
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return Number(((machineBusySeconds() - before.busy) / ((performance.now() - before.at) / 1000)).toFixed(2));
+}

@@ -5,8 +5,10 @@ export interface EventSpace {
   usersPerCustomer: number;
   teams: number;
   eventType: string;
-  /** Timestamps fall between the period start and the clock's now when the event is made. */
+  /** Timestamps fall between the period start and the clock's now when the event is made, … */
   periodStartMs: number;
+  /** … or, when set, only in the last `recentMs` of it (a live stream rather than a backfill). */
+  recentMs?: number | undefined;
   /** Makes transaction ids unique across processes and runs. */
   transactionPrefix: string;
 }
@@ -44,12 +46,17 @@ export class EventFactory {
 
   constructor(readonly space: EventSpace) {}
 
+  #earliest(now: number): number {
+    const { periodStartMs, recentMs } = this.space;
+    return recentMs === undefined ? periodStartMs : Math.max(periodStartMs, now - recentMs);
+  }
+
   #draw(now: number): DrawnEvent {
     const user = randomInt(this.space.usersPerCustomer);
     return {
       transactionId: `${this.space.transactionPrefix}-${this.#sequence++}`,
       customer: randomInt(this.space.customers.length),
-      timestamp: new Date(this.space.periodStartMs + randomInt(Math.max(1, now - this.space.periodStartMs))).toISOString(),
+      timestamp: new Date(this.#earliest(now) + randomInt(Math.max(1, now - this.#earliest(now)))).toISOString(),
       user,
       team: user % this.space.teams,
       tokens: 1 + randomInt(2000),

@@ -3,6 +3,8 @@ import { ApiClient } from '../lib/http.js';
 import { EventFactory } from './events.js';
 import type { LoadResult, LoadSpec } from './protocol.js';
 
+const PROGRESS_INTERVAL_MS = 15_000;
+
 /** Sends one batch; resolves to undefined on success or a failure label (status or error code). */
 type Sender = () => Promise<{ failure?: string; message?: string }>;
 
@@ -64,35 +66,42 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
 
   const cpuStart = process.cpuUsage();
   const start = performance.now();
+  const reporter = setInterval(() => process.send?.({ progress: { eventsAccepted, seconds: (performance.now() - start) / 1000 } }), PROGRESS_INTERVAL_MS);
   const recordFrom = start + spec.warmupMs;
   const deadline = spec.durationMs === undefined ? Number.POSITIVE_INFINITY : recordFrom + spec.durationMs;
   const done = () => performance.now() >= deadline || (spec.eventCount !== undefined && eventsAccepted >= spec.eventCount);
 
-  const record = async (send: Sender, dueAt: number) => {
+  /** Sends a batch and records its outcome; false when it failed without an HTTP or SQL answer. */
+  const record = async (send: Sender, dueAt: number): Promise<boolean> => {
     const outcome = await send();
     const answeredAt = performance.now();
     if (!outcome.failure) eventsAccepted += spec.batchSize;
-    if (dueAt < recordFrom || dueAt >= deadline) return;
+    const answered = !outcome.failure || /^\d+$|^[0-9A-Z]{5}$/.test(outcome.failure);
+    if (dueAt < recordFrom || dueAt >= deadline) return answered;
     requests++;
     lastAnswer = answeredAt;
     if (outcome.failure) {
       errors[outcome.failure] = (errors[outcome.failure] ?? 0) + 1;
       if (errorSamples.length < 5 && outcome.message) errorSamples.push(outcome.message);
-      return;
+      return answered;
     }
     events += spec.batchSize;
     latencies.push(answeredAt - dueAt);
+    return true;
   };
 
   if (spec.pacing === 'closed') {
     await Promise.all(
       lanes.map(async (send) => {
-        while (!done()) await record(send, performance.now());
+        while (!done()) {
+          // A refused or reset connection fails at once: pause rather than spin on it.
+          if (!(await record(send, performance.now()))) await new Promise((resolve) => setTimeout(resolve, 100));
+        }
       }),
     );
   } else {
     const interval = 1000 / spec.requestsPerSecond!;
-    const inFlight = new Set<Promise<void>>();
+    const inFlight = new Set<Promise<boolean>>();
     let next = 0;
     let lane = 0;
     await new Promise<void>((finished) => {
@@ -114,6 +123,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     await Promise.all(inFlight);
   }
 
+  clearInterval(reporter);
   const cpu = process.cpuUsage(cpuStart);
   const wall = performance.now() - start;
   await close();
