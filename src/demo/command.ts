@@ -50,7 +50,14 @@ export async function demoCommand(flags: DemoFlags, env: NodeJS.ProcessEnv, conf
     throw error;
   }
 
-  process.stderr.write(`Loading the demo company into ${baseUrl}…\n`);
-  const summary = await loadDemo(api, { company: flags.company, users, events, seats: 100, creditsPerSeat: 50, now: new Date() });
+  const summary = await loadDemo(api, {
+    company: flags.company,
+    users,
+    events,
+    seats: 100,
+    creditsPerSeat: 50,
+    now: new Date(),
+    progress: (message) => process.stderr.write(`${message}\n`),
+  });
   return formatDemo(summary, { baseUrl, key, keyCreated: given === undefined });
 }

@@ -10,6 +10,8 @@ export interface DemoOptions {
   seats: number;
   creditsPerSeat: number;
   now: Date;
+  /** Told what the demo is doing while it waits on the server. */
+  progress?: (message: string) => void;
 }
 
 export interface UsageByGroup {
@@ -165,6 +167,7 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
     };
   }
 
+  options.progress?.(`Creating the AI plan and "${options.company}" on ${options.seats} seats…`);
   const plan = await createAiPlan(api, { name: `${options.company} plan (demo)`, usage: DEMO_USAGE, aiCreditInCents: 100 });
   const periodStart = startOfMonth(options.now);
   const { customerId, contractId } = await createPooledSeatCustomer(api, plan, {
@@ -176,6 +179,7 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
   });
   const users = demoUsers(options.users, `${alias}.example`);
   const events = demoEvents({ alias, users, count: options.events, from: periodStart, to: options.now, runId: randomBytes(4).toString('hex') });
+  options.progress?.(`Sending ${events.length.toLocaleString('en-US')} usage events through POST /v1/ingest…`);
   await ingest(api, events);
   const read = await readBack(api, { customerId, contractId, aiCreditsId: plan.aiCredits, now: options.now });
   return {

@@ -1,5 +1,8 @@
 import type { DemoSummary } from './loadDemo.js';
 
+/** `2026-11-01T00:00:00.000Z` → `2026-11-01 00:00 UTC`. */
+const utc = (instant: string) => `${new Date(instant).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+
 const number = (value: number, digits = 2) => value.toLocaleString('en-US', { maximumFractionDigits: digits });
 
 function table(rows: Array<{ name: string; value: number }>, unit: string): string[] {
@@ -17,13 +20,13 @@ export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: {
     '',
     `  customer       ${summary.customerId}`,
     `  ingest alias   ${summary.alias}`,
-    `  contract       ${summary.contractId}, from ${summary.contractStart}`,
+    `  contract       ${summary.contractId}, from ${utc(summary.contractStart)}`,
     `  seats          ${summary.seats ?? '?'} × ${summary.creditsPerSeat} AI credits, pooled`,
     `  AI credits     pricing unit ${summary.aiCreditsId} (1 AI credit = 100 cents)`,
   );
   if (summary.poolGranted !== null) lines.push(`  pool granted   ${number(summary.poolGranted)} AI credits this period`);
   if (summary.created) {
-    lines.push(`  usage sent     ${number(summary.eventsSent, 0)} events by ${summary.users} users in ${summary.teams} teams, from ${summary.contractStart} to now, through POST /v1/ingest`);
+    lines.push(`  usage sent     ${number(summary.eventsSent, 0)} events by ${summary.users} users in ${summary.teams} teams, from ${utc(summary.contractStart)} to now, through POST /v1/ingest`);
   }
   lines.push(`  pool balance   ${number(summary.poolBalance)} AI credits left (getNetBalance)`);
   if (summary.topUsers.length > 0) {
