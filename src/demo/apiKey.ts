@@ -9,12 +9,10 @@ import { createApiKey, DEFAULT_TENANT, ensureTenant } from '../modules/tenants/s
 /** Why the demo could not make a key by itself, with what to do instead. */
 export class NoKeyError extends Error {}
 
-function whatToDo(baseUrl: string): string {
+function whatToDo(): string {
   return [
     'Pass a key in one of these ways:',
     `  - the key \`npm start\` printed on its first start:  npx allot demo --key allot_…   (or ALLOT_KEY=allot_… npx allot demo)`,
-    `  - a new key, made over the API with any key you have:`,
-    `      curl -s ${baseUrl}/v1/allot/api-keys/create -H "Authorization: Bearer $ALLOT_KEY" -H 'content-type: application/json' -d '{"name": "demo"}'`,
     '  - or stop the server, run `npx allot keys create --tenant default`, start the server again and pass the key it printed.',
   ].join('\n');
 }
@@ -31,7 +29,7 @@ export async function createDemoKey(config: Config, baseUrl: string): Promise<st
       throw new NoKeyError(
         `No API key given (--key or ALLOT_KEY), and there is no PGlite database in ${config.dataDir} to create one in ` +
           `(the server at ${baseUrl} keeps its data elsewhere: run the demo from the server's directory, or set DATABASE_URL or ALLOT_DATA_DIR as the server has them).\n` +
-          whatToDo(baseUrl),
+          whatToDo(),
       );
     }
   }
@@ -44,11 +42,11 @@ export async function createDemoKey(config: Config, baseUrl: string): Promise<st
       throw new NoKeyError(
         `No API key given (--key or ALLOT_KEY). The demo could create one, but the server holds the PGlite database in ${config.dataDir}, ` +
           'and PGlite lets one process open it at a time.\n' +
-          whatToDo(baseUrl) +
+          whatToDo() +
           '\nOn PostgreSQL (DATABASE_URL set for the server and the demo), the demo creates its key by itself while the server runs.',
       );
     }
-    throw new NoKeyError(`No API key given (--key or ALLOT_KEY), and the demo could not open ${describeStorage(config)} to create one: ${message}\n${whatToDo(baseUrl)}`);
+    throw new NoKeyError(`No API key given (--key or ALLOT_KEY), and the demo could not open ${describeStorage(config)} to create one: ${message}\n${whatToDo()}`);
   }
   try {
     await migrate(db);
