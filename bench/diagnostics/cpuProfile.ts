@@ -30,7 +30,8 @@ function areaOf(url: string, functionName: string): string {
 function frameName(node: ProfileNode): string {
   const { functionName, url, lineNumber } = node.callFrame;
   const area = areaOf(url, functionName);
-  return `${functionName || '(anonymous)'} ${area}${url ? `:${lineNumber + 1}` : ''}`;
+  // tsx puts a TypeScript file's code on its first line: a line number there says nothing.
+  return `${functionName || '(anonymous)'} ${area}${url && lineNumber > 0 ? `:${lineNumber + 1}` : ''}`;
 }
 
 /**
