@@ -7,9 +7,12 @@ import { round } from './lib/stats.js';
 import { TARGETS } from './targets.js';
 import packageJson from '../package.json' with { type: 'json' };
 
+/** The commit measured, marked when the server's sources differ from it (a working tree in progress). */
 function gitCommit(): string | null {
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: new URL('..', import.meta.url), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const commit = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--', 'src', 'migrations', 'bin') ? `${commit} + uncommitted changes in src/` : commit;
   } catch {
     return null;
   }
