@@ -193,6 +193,36 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
     expect(await totalCount(metric)).toBe(4);
   });
 
+  it('stores identifiers and group values exactly, whatever characters they hold', async () => {
+    const type = eventType();
+    const odd = ['NULL', 'a"b\\c', 'x,y {z}', ' spaced ', 'é😀', ''];
+    const customer = (await client.v1.customers.create({ name: 'Odd', ingest_aliases: ['NULL', `{"odd"},${type}`] })).data.id;
+    const metric = (
+      await client.v1.billableMetrics.create({
+        name: `odd ${type}`,
+        aggregation_type: 'LATEST',
+        aggregation_key: 'n',
+        event_type_filter: { in_values: [type] },
+        property_filters: [{ name: 'n', exists: true }, { name: 'who', exists: true }, { name: 'k"ey', exists: true }],
+        group_keys: [['who', 'k"ey']],
+      })
+    ).data.id;
+    const usage = odd.map((value, i) =>
+      event(type, i % 2 ? 'NULL' : `{"odd"},${type}`, `${type}:${value}`, { properties: { n: i, who: value, 'k"ey': `${value}!` } }),
+    );
+    await client.v1.usage.ingest({ usage });
+    expect((await storedEvents(usage.map((each) => each.transaction_id))).map((row) => [row.transaction_id, row.customer_ref, row.customer_id])).toEqual(
+      usage.map((each) => [each.transaction_id, each.customer_id, customer]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
+    const grouped = (await rollups(metric)).filter((row) => row.group_key.length > 0);
+    expect(grouped.map((row) => row.group_key)).toEqual(odd.map(() => ['k"ey', 'who']));
+    expect(grouped.map((row) => row.group_values).sort()).toEqual(odd.map((value) => [`${value}!`, value]).sort());
+    const total = (await rollups(metric)).find((row) => row.group_key.length === 0)!;
+    // The latest of six events at one instant: the greatest transaction id, byte by byte.
+    expect(total.latest_transaction_id).toBe(`${type}:é😀`);
+    expect(total.latest_value).toBe('4');
+  });
+
   it('refuses a timestamp more than 24 hours ahead of the clock, naming the field, and takes one exactly 24 hours ahead', async () => {
     const type = eventType();
     const customer = (await client.v1.customers.create({ name: 'Future' })).data.id;

@@ -116,7 +116,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
         events.customerRefs.push(event.customerRef);
         events.eventTypes.push(event.eventType);
         events.timestamps.push(event.timestamp.toISOString());
-        events.properties.push(JSON.stringify(event.properties));
+        events.properties.push(event.properties);
         events.receivedAt.push(requests[request]!.receivedAt.toISOString());
         const refKey = `${tenantId}\u0000${event.customerRef}`;
         if (!seenRefs.has(refKey)) {

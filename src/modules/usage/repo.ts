@@ -1,6 +1,7 @@
 import type { Queryable } from '../../lib/db/database.js';
 import type { MetricDefinition } from './compute/matchMetric.js';
 import type { DistinctValue, Rollup } from './compute/foldRollups.js';
+import { groupValuesElement, plainArray, quoted, textArray, textArrayLiteral } from './pgArrays.js';
 
 /**
  * The advisory lock that orders ingest and metric creation within a tenant: ingest batches hold
@@ -44,8 +45,8 @@ export interface EventColumns {
   customerRefs: string[];
   eventTypes: string[];
   timestamps: string[];
-  /** JSON text of each event's properties. */
-  properties: string[];
+  /** Each event's properties, sent as one JSON array. */
+  properties: Array<Record<string, unknown>>;
   receivedAt: string[];
 }
 
@@ -79,45 +80,48 @@ export async function insertNewEvents(tx: Queryable, events: EventColumns, refs:
      )
      INSERT INTO events (tenant_id, transaction_id, customer_ref, customer_id, event_type, "timestamp", properties, received_at)
      SELECT e.tenant_id, e.transaction_id, e.customer_ref, refs.customer_id, e.event_type, e.at, e.properties, e.received_at
-       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::jsonb[], $10::timestamptz[])
+       FROM ROWS FROM (unnest($4::uuid[]), unnest($5::text[]), unnest($6::text[]), unnest($7::text[]), unnest($8::timestamptz[]),
+                       jsonb_array_elements($9::jsonb), unnest($10::timestamptz[]))
             WITH ORDINALITY AS e (tenant_id, transaction_id, customer_ref, event_type, at, properties, received_at, position)
        LEFT JOIN refs ON refs.tenant_id = e.tenant_id AND refs.ref = e.customer_ref
       ORDER BY e.position
      ON CONFLICT (tenant_id, transaction_id) DO NOTHING
      RETURNING tenant_id, transaction_id, customer_id`,
     [
-      refs.tenantIds,
-      refs.refs,
-      refs.refIds,
-      events.tenantIds,
-      events.transactionIds,
-      events.customerRefs,
-      events.eventTypes,
-      events.timestamps,
-      events.properties,
-      events.receivedAt,
+      plainArray(refs.tenantIds),
+      textArray(refs.refs),
+      plainArray(refs.refIds),
+      plainArray(events.tenantIds),
+      textArray(events.transactionIds),
+      textArray(events.customerRefs),
+      textArray(events.eventTypes),
+      plainArray(events.timestamps),
+      JSON.stringify(events.properties),
+      plainArray(events.receivedAt),
     ],
   );
 }
 
-/** `values` as a PostgreSQL array literal of text, every element quoted: `["a", "b,c"]` → `{"a","b,c"}`. */
-export function textArrayLiteral(values: readonly string[]): string {
-  if (values.length === 0) return '{}';
-  let literal = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) literal += ',';
-    literal += `"${values[i]!.replace(/[\\"]/g, '\\$&')}"`;
-  }
-  return `${literal}}`;
+const groupKeyElements = new WeakMap<readonly string[], string>();
+/** A group key as an element of a `text[]` parameter (quoted literal); shared by every row of a metric, so made once. */
+function groupKeyElement(names: readonly string[]): string {
+  let element = groupKeyElements.get(names);
+  if (element === undefined) groupKeyElements.set(names, (element = quoted(textArrayLiteral(names))));
+  return element;
 }
 
-const literals = new WeakMap<readonly string[], string>();
-/** Group keys are shared by every row of a metric: their literal is made once. */
-function groupKeyLiteral(names: readonly string[]): string {
-  let literal = literals.get(names);
-  if (literal === undefined) literals.set(names, (literal = textArrayLiteral(names)));
-  return literal;
+/** An instant's ISO text; rows of a batch share few hours, so each is made once. */
+function isoHours(): (ms: number) => string {
+  const made = new Map<number, string>();
+  return (ms) => {
+    let text = made.get(ms);
+    if (text === undefined) made.set(ms, (text = new Date(ms).toISOString()));
+    return text;
+  };
 }
+
+/** Joins pre-built array elements into one literal. */
+const joined = (elements: string[]) => `{${elements.join(',')}}`;
 
 // The latest value is replaced by one with a greater (timestamp, transaction id); transaction ids
 // compare byte by byte, whatever the database's collation.
@@ -132,34 +136,35 @@ const NEWER = `(EXCLUDED.latest_at IS NOT NULL AND (r.latest_at IS NULL OR EXCLU
  */
 export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Promise<void> {
   if (rows.length === 0) return;
-  const columns = {
-    tenantIds: new Array<string>(rows.length),
-    customerIds: new Array<string>(rows.length),
-    metricIds: new Array<string>(rows.length),
-    groupKeys: new Array<string>(rows.length),
-    hours: new Array<string>(rows.length),
-    groupValues: new Array<string>(rows.length),
-    counts: new Array<string>(rows.length),
-    sums: new Array<string>(rows.length),
-    maxes: new Array<string | null>(rows.length),
-    latestValues: new Array<string | null>(rows.length),
-    latestAts: new Array<string | null>(rows.length),
-    latestTransactionIds: new Array<string | null>(rows.length),
-  };
-  rows.forEach((row, i) => {
-    columns.tenantIds[i] = row.tenantId;
-    columns.customerIds[i] = row.customerId;
-    columns.metricIds[i] = row.metricId;
-    columns.groupKeys[i] = groupKeyLiteral(row.groupKey);
-    columns.hours[i] = new Date(row.hourMs).toISOString();
-    columns.groupValues[i] = textArrayLiteral(row.groupValues);
-    columns.counts[i] = String(row.eventCount);
-    columns.sums[i] = row.valueSum.toFixed();
-    columns.maxes[i] = row.valueMax && row.valueMax.toFixed();
-    columns.latestValues[i] = row.latest && row.latest.value.toFixed();
-    columns.latestAts[i] = row.latest && new Date(row.latest.atMs).toISOString();
-    columns.latestTransactionIds[i] = row.latest && row.latest.transactionId;
-  });
+  const n = rows.length;
+  const tenantIds = new Array<string>(n);
+  const customerIds = new Array<string>(n);
+  const metricIds = new Array<string>(n);
+  const groupKeys = new Array<string>(n);
+  const hours = new Array<string>(n);
+  const groupValues = new Array<string>(n);
+  const counts = new Array<string>(n);
+  const sums = new Array<string>(n);
+  const maxes = new Array<string | null>(n);
+  const latestValues = new Array<string | null>(n);
+  const latestAts = new Array<string | null>(n);
+  const latestTransactionIds = new Array<string | null>(n);
+  const hour = isoHours();
+  for (let i = 0; i < n; i++) {
+    const row = rows[i]!;
+    tenantIds[i] = row.tenantId;
+    customerIds[i] = row.customerId;
+    metricIds[i] = row.metricId;
+    groupKeys[i] = groupKeyElement(row.groupKey);
+    hours[i] = hour(row.hourMs);
+    groupValues[i] = groupValuesElement(row.groupValues);
+    counts[i] = String(row.eventCount);
+    sums[i] = row.valueSum.toFixed();
+    maxes[i] = row.valueMax && row.valueMax.toFixed();
+    latestValues[i] = row.latest && row.latest.value.toFixed();
+    latestAts[i] = row.latest && new Date(row.latest.atMs).toISOString();
+    latestTransactionIds[i] = row.latest && row.latest.transactionId;
+  }
   await tx.query(
     `INSERT INTO usage_rollups AS r (tenant_id, customer_id, metric_id, group_key, hour, group_values, event_count, value_sum, value_max,
                                      latest_value, latest_at, latest_transaction_id)
@@ -178,18 +183,18 @@ export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Pro
        latest_at = CASE WHEN ${NEWER} THEN EXCLUDED.latest_at ELSE r.latest_at END,
        latest_transaction_id = CASE WHEN ${NEWER} THEN EXCLUDED.latest_transaction_id ELSE r.latest_transaction_id END`,
     [
-      columns.tenantIds,
-      columns.customerIds,
-      columns.metricIds,
-      columns.groupKeys,
-      columns.hours,
-      columns.groupValues,
-      columns.counts,
-      columns.sums,
-      columns.maxes,
-      columns.latestValues,
-      columns.latestAts,
-      columns.latestTransactionIds,
+      plainArray(tenantIds),
+      plainArray(customerIds),
+      plainArray(metricIds),
+      joined(groupKeys),
+      plainArray(hours),
+      joined(groupValues),
+      plainArray(counts),
+      plainArray(sums),
+      plainArray(maxes),
+      plainArray(latestValues),
+      plainArray(latestAts),
+      textArray(latestTransactionIds),
     ],
   );
 }
@@ -205,13 +210,13 @@ export async function insertDistinctValues(tx: Queryable, rows: readonly Distinc
       ORDER BY d.position
      ON CONFLICT DO NOTHING`,
     [
-      rows.map((row) => row.tenantId),
-      rows.map((row) => row.customerId),
-      rows.map((row) => row.metricId),
-      rows.map((row) => groupKeyLiteral(row.groupKey)),
-      rows.map((row) => new Date(row.hourMs).toISOString()),
-      rows.map((row) => textArrayLiteral(row.groupValues)),
-      rows.map((row) => row.value),
+      plainArray(rows.map((row) => row.tenantId)),
+      plainArray(rows.map((row) => row.customerId)),
+      plainArray(rows.map((row) => row.metricId)),
+      joined(rows.map((row) => groupKeyElement(row.groupKey))),
+      plainArray(rows.map(((hour) => (row: DistinctValue) => hour(row.hourMs))(isoHours()))),
+      joined(rows.map((row) => groupValuesElement(row.groupValues))),
+      textArray(rows.map((row) => row.value)),
     ],
   );
 }

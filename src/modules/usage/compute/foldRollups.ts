@@ -100,46 +100,119 @@ export function mergeRollup(stored: Rollup, incoming: Rollup): Rollup {
   };
 }
 
-/** The identity of a rollup row; also its place in the order every writer upserts in. */
+/** The identity of a rollup row, as one string. */
 export function rollupKey(row: Pick<Rollup, 'tenantId' | 'customerId' | 'metricId' | 'groupKey' | 'hourMs' | 'groupValues'>): string {
-  return `${row.tenantId}\u0000${row.customerId}\u0000${row.metricId}\u0000${JSON.stringify(row.groupKey)}\u0000${row.hourMs}\u0000${JSON.stringify(row.groupValues)}`;
+  return `${row.tenantId}\u0000${row.customerId}\u0000${row.metricId}\u0000${row.groupKey.join('\u0001')}\u0000${row.hourMs}\u0000${row.groupValues.join('\u0001')}`;
 }
 
-const byKey = <T>(entries: Map<string, T>): T[] => [...entries.keys()].sort().map((key) => entries.get(key)!);
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+const compareLists = (a: readonly string[], b: readonly string[]) => {
+  for (let i = 0; i < a.length && i < b.length; i++) {
+    const order = compareText(a[i]!, b[i]!);
+    if (order !== 0) return order;
+  }
+  return a.length - b.length;
+};
+
+/**
+ * The order every writer upserts rollup rows in (tenant, customer, metric, group key, hour, group
+ * values), so that two transactions touching the same rows take their locks in the same order
+ * and never deadlock. Any fixed total order would do; this one needs no string building.
+ */
+export function compareRollupKeys(a: Pick<Rollup, 'tenantId' | 'customerId' | 'metricId' | 'groupKey' | 'hourMs' | 'groupValues'>, b: typeof a): number {
+  return (
+    compareText(a.tenantId, b.tenantId) ||
+    compareText(a.customerId, b.customerId) ||
+    compareText(a.metricId, b.metricId) ||
+    compareLists(a.groupKey, b.groupKey) ||
+    a.hourMs - b.hourMs ||
+    compareLists(a.groupValues, b.groupValues)
+  );
+}
+
+/** The rows of one customer and metric: per group key (slot 0 is the total), per hour, per group values. */
+type MetricRows = Array<Map<number, Map<string, Rollup>>>;
 
 /**
  * Folds events into hourly rollups (DESIGN §5): for every metric an event matches, one row for the
  * metric's total (group key `[]`) and one per group key of the metric, in the hour the event's
- * timestamp falls in; for UNIQUE metrics, also the distinct value per row. Rows come back in key
- * order, the order every writer upserts them in, so that concurrent writers never deadlock.
+ * timestamp falls in; for UNIQUE metrics, also the distinct value per row. Rows come back in the
+ * order of `compareRollupKeys`, the order every writer upserts in, so that concurrent writers
+ * never deadlock.
  *
  * Two events of customer C in hour 10:00 with `{tokens: 5, user_id: "u1"}` and `{tokens: 7,
  * user_id: "u2"}`, for a SUM of tokens grouped by `["user_id"]`: total row count 2, sum 12, max 7;
  * rows `["user_id"]`/`["u1"]` (1, 5) and `["user_id"]`/`["u2"]` (1, 7).
  */
 export function foldRollups(events: Iterable<MatchedEvent>): Folded {
-  const rollups = new Map<string, Rollup>();
-  const distinct = new Map<string, DistinctValue>();
+  const customers = new Map<string, Map<CompiledMetric, MetricRows>>();
+  const rows: Rollup[] = [];
+  const distinct = new Map<Rollup, Set<string>>();
   for (const event of events) {
     const hourMs = Math.floor(event.timestampMs / HOUR_MS) * HOUR_MS;
+    const customerKey = `${event.tenantId}\u0000${event.customerId}`;
+    let metrics = customers.get(customerKey);
+    if (!metrics) customers.set(customerKey, (metrics = new Map()));
     for (const { metric, match } of event.matches) {
-      const contribution = (groupKey: readonly string[], groupValues: readonly string[]) => {
-        const identity = { tenantId: event.tenantId, customerId: event.customerId, metricId: metric.id, groupKey, hourMs, groupValues };
-        const key = rollupKey(identity);
-        const row: Rollup = {
-          ...identity,
-          eventCount: 1,
-          valueSum: match.value ?? ZERO,
-          valueMax: match.value,
-          latest: match.value === null ? null : { value: match.value, atMs: event.timestampMs, transactionId: event.transactionId },
-        };
-        const stored = rollups.get(key);
-        rollups.set(key, stored ? mergeRollup(stored, row) : row);
-        if (match.distinct !== null) distinct.set(`${key}\u0000${match.distinct}`, { ...identity, value: match.distinct });
-      };
-      contribution(NO_GROUP, NO_GROUP);
-      metric.groupKeys.forEach((groupKey, index) => contribution(groupKey.names, match.groupValues[index]!));
+      let slots = metrics.get(metric);
+      if (!slots) {
+        slots = Array.from({ length: metric.groupKeys.length + 1 }, () => new Map<number, Map<string, Rollup>>());
+        metrics.set(metric, slots);
+      }
+      const latest = match.value === null ? null : { value: match.value, atMs: event.timestampMs, transactionId: event.transactionId };
+      for (let slot = 0; slot < slots.length; slot++) {
+        const groupValues = slot === 0 ? NO_GROUP : match.groupValues[slot - 1]!;
+        const valuesKey = groupValues.length === 1 ? groupValues[0]! : groupValues.join('\u0000');
+        let hours = slots[slot]!.get(hourMs);
+        if (!hours) slots[slot]!.set(hourMs, (hours = new Map()));
+        let row = hours.get(valuesKey);
+        if (!row) {
+          row = {
+            tenantId: event.tenantId,
+            customerId: event.customerId,
+            metricId: metric.id,
+            groupKey: slot === 0 ? NO_GROUP : metric.groupKeys[slot - 1]!.names,
+            hourMs,
+            groupValues,
+            eventCount: 1,
+            valueSum: match.value ?? ZERO,
+            valueMax: match.value,
+            latest,
+          };
+          hours.set(valuesKey, row);
+          rows.push(row);
+        } else {
+          row.eventCount++;
+          if (match.value !== null) {
+            row.valueSum = row.valueSum.plus(match.value);
+            if (row.valueMax === null || match.value.gt(row.valueMax)) row.valueMax = match.value;
+            row.latest = laterOf(row.latest, latest);
+          }
+        }
+        if (match.distinct !== null) {
+          let values = distinct.get(row);
+          if (!values) distinct.set(row, (values = new Set()));
+          values.add(match.distinct);
+        }
+      }
     }
   }
-  return { rollups: byKey(rollups), distinctValues: byKey(distinct) };
+  rows.sort(compareRollupKeys);
+  const distinctValues: DistinctValue[] = [];
+  for (const row of rows) {
+    const values = distinct.get(row);
+    if (!values) continue;
+    for (const value of [...values].sort(compareText)) {
+      distinctValues.push({
+        tenantId: row.tenantId,
+        customerId: row.customerId,
+        metricId: row.metricId,
+        groupKey: row.groupKey,
+        hourMs: row.hourMs,
+        groupValues: row.groupValues,
+        value,
+      });
+    }
+  }
+  return { rollups: rows, distinctValues };
 }
