@@ -8,7 +8,8 @@ import { statementScheduleOf } from '../contracts/plan.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { checkRange, describeGroupKeys, emptyValue, type BillableMetric } from './queries.js';
-import { compareText, compareTexts, decodePosition, encodePosition } from './queriesCursor.js';
+import { compileMetric } from './compute/matchMetric.js';
+import { compareTexts, decodePosition, encodePosition } from './queriesCursor.js';
 import { windowGrid, type UsageWindow, type WindowGrid, type WindowSize } from './queriesWindows.js';
 import * as repo from './queryRepo.js';
 
@@ -35,7 +36,7 @@ export interface GroupedUsageAggregate {
 }
 
 interface Grouping {
-  /** The properties as asked, and as stored (sorted): the rollups' `group_key`. */
+  /** The properties as asked, and as the rollups store them (`group_key`, names sorted by the ingest). */
   asked: string[];
   stored: string[];
   filters: repo.GroupValueFilter[];
@@ -144,10 +145,11 @@ function groupingOf(metric: BillableMetric, query: GroupedUsageQuery): Grouping 
       ? [query.groupKey, 'group_key', query.groupFilters ?? {}]
       : [null, '', {}];
   if (!asked) return null;
-  const stored = [...new Set(asked)].sort(compareText);
-  if (stored.length !== asked.length) throw new Invalid(field, 'names a property twice');
-  const matches = metric.group_keys.some((groupKey) => groupKey.length === stored.length && [...groupKey].sort(compareText).every((property, i) => property === stored[i]));
-  if (!matches) throw new Invalid(field, `${JSON.stringify(asked)} is not a group key of billable metric ${metric.name}; ${describeGroupKeys(metric)}`);
+  if (new Set(asked).size !== asked.length) throw new Invalid(field, 'names a property twice');
+  // The rollups store a group key as the ingest orders its names, so the key is taken from there.
+  const groupKey = compileMetric(metric).groupKeys.find(({ names }) => names.length === asked.length && asked.every((property) => names.includes(property)));
+  if (!groupKey) throw new Invalid(field, `${JSON.stringify(asked)} is not a group key of billable metric ${metric.name}; ${describeGroupKeys(metric)}`);
+  const stored = [...groupKey.names];
   const checked: repo.GroupValueFilter[] = [];
   for (const [key, values] of Object.entries(filters)) {
     const position = stored.indexOf(key);
