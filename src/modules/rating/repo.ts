@@ -35,9 +35,9 @@ export async function sliceRollups(
   return db.query<SliceRollupRow>(
     `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
-            (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id DESC))[1] AS latest_value,
-            (array_agg(r.latest_at ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id DESC))[1] AS latest_at,
-            (array_agg(r.latest_transaction_id ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id DESC))[1] AS latest_transaction_id
+            (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_value,
+            (array_agg(r.latest_at ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_at,
+            (array_agg(r.latest_transaction_id ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_transaction_id
        FROM unnest($3::uuid[], $4::text[]) AS k (metric_id, group_key)
        JOIN usage_rollups r
          ON r.tenant_id = $1 AND r.customer_id = $2 AND r.metric_id = k.metric_id

@@ -28,7 +28,8 @@ export function laterOf(a: Latest | null, b: Latest | null): Latest | null {
   if (!b) return a;
   const byTime = a.at.getTime() - b.at.getTime();
   if (byTime !== 0) return byTime > 0 ? a : b;
-  return a.transactionId >= b.transactionId ? a : b;
+  // Transaction ids compare by code point (UTF-8 bytes), as the database's COLLATE "C" does.
+  return Buffer.compare(Buffer.from(a.transactionId), Buffer.from(b.transactionId)) >= 0 ? a : b;
 }
 
 /** Two aggregates of the same slice combined (rows of several groups that price as one). */
