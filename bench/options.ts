@@ -31,7 +31,7 @@ export interface BenchOptions {
   serverPoolSize: number | undefined;
   /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory and summarise it. */
   profileDir: string | undefined;
-  /** Sample pg_stat_activity during the throughput phase. */
+  /** Sample pg_stat_activity during the throughput phase and the balance reads. */
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
   keepDatabase: boolean;
@@ -55,7 +55,7 @@ const USAGE = `usage: npm run bench -- [options]
   --server-log-level L    LOG_LEVEL of the server process (warn)
   --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
   --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
-  --sample-db             sample pg_stat_activity during the throughput phase
+  --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --skip PHASE,…          skip phases: baseline, throughput, latency, topup, balances
   --keep-database         do not drop the database at the end
 

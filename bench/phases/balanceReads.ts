@@ -1,4 +1,5 @@
 import { Decimal } from 'decimal.js';
+import { sampleDatabaseActivity } from '../diagnostics/databaseActivity.js';
 import { REQUEST_PRICE, TOKEN_PRICE } from '../environment/tenant.js';
 import { ApiClient } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
@@ -101,6 +102,7 @@ export const balanceReads: Phase = {
         await client.post('/v1/contracts/customerBalances/list', { customer_id: customer.id, include_balance: true });
       }
       progress(`balances: ${count} sequential customerBalances/list reads, then ${count} getNetBalance`);
+      const sampler = context.options.sampleDatabase ? sampleDatabaseActivity(context.database.pool, { databaseName: context.options.databaseName }) : undefined;
       const { result: list, cores: listCores } = await measuredWindow(context, 'balances_list', () =>
         timeReads(client, context, {
           path: '/v1/contracts/customerBalances/list',
@@ -109,6 +111,7 @@ export const balanceReads: Phase = {
           count,
         }),
       );
+      if (sampler) context.diagnostics.database_activity_during_balance_list = await sampler.stop();
       const { result: net, cores: netCores } = await measuredWindow(context, 'balances_net', () =>
         timeReads(client, context, {
           path: '/v1/contracts/customerBalances/getNetBalance',
