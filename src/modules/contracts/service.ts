@@ -6,6 +6,7 @@ import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
+import { periodAt, type Period } from '../../lib/periods.js';
 import { openPeriodStart } from './compute/contractSchedules.js';
 import {
   additionsFrom,
@@ -163,6 +164,25 @@ export async function listContracts(
       (!coveringDate || (c.starting_at <= coveringDate && (!c.ending_before || coveringDate < c.ending_before))) &&
       (!startingAt || !c.ending_before || c.ending_before > startingAt),
   );
+}
+
+/**
+ * A customer's contracts as stored, without balances (cheap: no rating), oldest first: live ones,
+ * or archived ones too with `includeArchived`; `coveringDate` keeps those in force at that instant.
+ */
+export async function listContractRows(
+  ctx: ServiceContext,
+  { tenantId, customerId, includeArchived, coveringDate }: { tenantId: string; customerId: string; includeArchived: boolean; coveringDate?: Date | undefined },
+): Promise<Contract[]> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  return (await repo.listContracts(ctx.db, tenantId, customerId)).filter(
+    (c) => (includeArchived || !c.archived_at) && (!coveringDate || (c.starting_at <= coveringDate && (!c.ending_before || coveringDate < c.ending_before))),
+  );
+}
+
+/** The contract's usage statement period containing `at` (its billing period), if any. */
+export function statementPeriodAt(contract: Contract, at: Date): Period | undefined {
+  return periodAt(statementScheduleOf(contract), at);
 }
 
 /** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */

@@ -23,9 +23,9 @@ export async function listCustomerBillableMetrics(
   }: { tenantId: string; customerId: string; query: { includeArchived: boolean; onCurrentPlan: boolean; limit: number; nextPage?: string | undefined } },
 ): Promise<{ metrics: pricing.BillableMetric[]; nextPage: string | null }> {
   const now = ctx.clock.now();
-  const views = await contracts.listContracts(ctx, { tenantId, customerId, includeArchived: false, coveringDate: query.onCurrentPlan ? now : undefined });
+  const rows = await contracts.listContractRows(ctx, { tenantId, customerId, includeArchived: false, coveringDate: query.onCurrentPlan ? now : undefined });
   const productIds = new Set<string>();
-  for (const { contract } of views) {
+  for (const contract of rows) {
     if (!contract.rate_card_id) continue;
     const rates = query.onCurrentPlan
       ? await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: now })

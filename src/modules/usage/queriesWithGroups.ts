@@ -2,9 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
-import { periodAt } from '../../lib/periods.js';
 import * as contracts from '../contracts/service.js';
-import { statementScheduleOf } from '../contracts/plan.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { checkRange, describeGroupKeys, emptyValue, type BillableMetric } from './queries.js';
@@ -174,8 +172,8 @@ async function rangeOf(ctx: ServiceContext, tenantId: string, customerId: string
   }
   const now = ctx.clock.now();
   // A customer may have several contracts in force; the oldest one's statements are its billing period.
-  const [view] = await contracts.listContracts(ctx, { tenantId, customerId, includeArchived: false, coveringDate: now });
-  const period = view && periodAt(statementScheduleOf(view.contract), now);
+  const [contract] = await contracts.listContractRows(ctx, { tenantId, customerId, includeArchived: false, coveringDate: now });
+  const period = contract && contracts.statementPeriodAt(contract, now);
   if (!period) {
     throw new Invalid('current_period', `customer ${customerId} has no contract in force at ${now.toISOString()}, so it has no current billing period; give starting_on and ending_before instead`);
   }
