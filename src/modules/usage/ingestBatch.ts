@@ -37,9 +37,7 @@ interface Candidate {
   request: number;
   tenantId: string;
   event: IngestEvent;
-  matches: Array<{ metric: CompiledMetric; match: Match }>;
-  customerId: string | null;
-  inserted: boolean;
+  matches: Match[];
 }
 
 const NO_METRICS: readonly CompiledMetric[] = [];
@@ -78,16 +76,18 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
         list.push(compileMetric(row));
       }
 
-      const candidates = new Map<string, Candidate>();
+      // The first event of each (tenant, transaction id), per tenant by transaction id.
+      const candidates = new Map<string, Map<string, Candidate>>();
       requests.forEach((request, requestIndex) => {
         const tenantMetrics = metrics.get(request.tenantId) ?? NO_METRICS;
-        const mine: Array<[string, Candidate]> = [];
-        for (const [index, event] of request.events.entries()) {
-          const matches: Candidate['matches'] = [];
+        const mine: Candidate[] = [];
+        for (let index = 0; index < request.events.length; index++) {
+          const event = request.events[index]!;
+          const matches: Match[] = [];
           for (const metric of tenantMetrics) {
             const match = matchMetric(metric, event);
             if (!match) continue;
-            const property = oversizedProperty(metric, match);
+            const property = oversizedProperty(match);
             if (property !== undefined) {
               refused.set(
                 requestIndex,
@@ -95,32 +95,41 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
               );
               return;
             }
-            matches.push({ metric, match });
+            matches.push(match);
           }
-          mine.push([`${request.tenantId}\u0000${event.transactionId}`, { request: requestIndex, tenantId: request.tenantId, event, matches, customerId: null, inserted: false }]);
+          mine.push({ request: requestIndex, tenantId: request.tenantId, event, matches });
         }
         received += request.events.length;
-        for (const [key, candidate] of mine) if (!candidates.has(key)) candidates.set(key, candidate);
+        let tenantCandidates = candidates.get(request.tenantId);
+        if (!tenantCandidates) candidates.set(request.tenantId, (tenantCandidates = new Map()));
+        for (const candidate of mine) {
+          if (!tenantCandidates.has(candidate.event.transactionId)) tenantCandidates.set(candidate.event.transactionId, candidate);
+        }
       });
-      if (candidates.size === 0) return;
 
       // One order for every writer, so that two transactions inserting the same ids cannot deadlock.
-      const ordered = [...candidates.keys()].sort();
+      const ordered: Candidate[] = [];
+      for (const tenantId of [...candidates.keys()].sort()) {
+        const tenantCandidates = candidates.get(tenantId)!;
+        for (const transactionId of [...tenantCandidates.keys()].sort()) ordered.push(tenantCandidates.get(transactionId)!);
+      }
+      if (ordered.length === 0) return;
       const events: repo.EventColumns = { tenantIds: [], transactionIds: [], customerRefs: [], eventTypes: [], timestamps: [], properties: [], receivedAt: [] };
       const refs: repo.CustomerRefColumns = { tenantIds: [], refs: [], refIds: [] };
-      const seenRefs = new Set<string>();
-      for (const key of ordered) {
-        const { tenantId, event, request } = candidates.get(key)!;
+      const seenRefs = new Map<string, Set<string>>();
+      const receivedAt = requests.map((request) => request.receivedAt.toISOString());
+      for (const { tenantId, event, request } of ordered) {
         events.tenantIds.push(tenantId);
         events.transactionIds.push(event.transactionId);
         events.customerRefs.push(event.customerRef);
         events.eventTypes.push(event.eventType);
         events.timestamps.push(event.timestamp.toISOString());
         events.properties.push(event.properties);
-        events.receivedAt.push(requests[request]!.receivedAt.toISOString());
-        const refKey = `${tenantId}\u0000${event.customerRef}`;
-        if (!seenRefs.has(refKey)) {
-          seenRefs.add(refKey);
+        events.receivedAt.push(receivedAt[request]!);
+        let tenantRefs = seenRefs.get(tenantId);
+        if (!tenantRefs) seenRefs.set(tenantId, (tenantRefs = new Set()));
+        if (!tenantRefs.has(event.customerRef)) {
+          tenantRefs.add(event.customerRef);
           refs.tenantIds.push(tenantId);
           refs.refs.push(event.customerRef);
           refs.refIds.push(isUuid(event.customerRef) ? event.customerRef : null);
@@ -129,9 +138,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
 
       const matched: MatchedEvent[] = [];
       for (const row of await repo.insertNewEvents(tx, events, refs)) {
-        const candidate = candidates.get(`${row.tenant_id}\u0000${row.transaction_id}`)!;
-        candidate.inserted = true;
-        candidate.customerId = row.customer_id;
+        const candidate = candidates.get(row.tenant_id)!.get(row.transaction_id)!;
         outcomes[candidate.request]!.accepted++;
         if (row.customer_id === null) continue;
         let customers = touched.get(row.tenant_id);

@@ -6,12 +6,9 @@
 
 /** `{a,b,NULL}` for values that never need quoting: UUIDs, ISO instants, plain decimals. */
 export function plainArray(values: ReadonlyArray<string | null>): string {
-  let literal = '{';
-  for (let i = 0; i < values.length; i++) {
-    if (i > 0) literal += ',';
-    literal += values[i] ?? 'NULL';
-  }
-  return `${literal}}`;
+  // One join builds the literal flat; appending element by element would leave a chain of
+  // partial strings for the driver to flatten again.
+  return `{${(values.includes(null) ? values.map((value) => value ?? 'NULL') : values).join(',')}}`;
 }
 
 const NEEDS_ESCAPE = /["\\]/;
@@ -24,13 +21,12 @@ export function quoted(value: string): string {
 
 /** `{"a","b,c",NULL}`: any text. */
 export function textArray(values: ReadonlyArray<string | null>): string {
-  let literal = '{';
+  const elements = new Array<string>(values.length);
   for (let i = 0; i < values.length; i++) {
-    if (i > 0) literal += ',';
     const value = values[i];
-    literal += value === null || value === undefined ? 'NULL' : quoted(value);
+    elements[i] = value === null || value === undefined ? 'NULL' : quoted(value);
   }
-  return `${literal}}`;
+  return `{${elements.join(',')}}`;
 }
 
 /** The literal of one `text[]` value: `["a", "b,c"]` → `{"a","b,c"}`. */

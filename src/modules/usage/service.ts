@@ -94,7 +94,7 @@ export async function rollUpStoredEvents(tx: Queryable, { tenantId, metric }: { 
     for (const row of page) {
       const match = matchMetric(compiled, { eventType: row.event_type, properties: row.properties });
       if (!match) continue;
-      const property = oversizedProperty(compiled, match);
+      const property = oversizedProperty(match);
       if (property !== undefined) {
         const groupKey = compiled.groupKeys.findIndex((key) => key.names.includes(property));
         throw new Invalid(
@@ -107,7 +107,7 @@ export async function rollUpStoredEvents(tx: Queryable, { tenantId, metric }: { 
         customerId: row.customer_id,
         transactionId: row.transaction_id,
         timestampMs: row.timestamp.getTime(),
-        matches: [{ metric: compiled, match }],
+        matches: [match],
       });
     }
     const folded = foldRollups(matched);

@@ -11,7 +11,7 @@ export interface MatchedEvent {
   transactionId: string;
   /** The event's instant, in milliseconds since the epoch. */
   timestampMs: number;
-  matches: ReadonlyArray<{ metric: CompiledMetric; match: Match }>;
+  matches: readonly Match[];
 }
 
 /** The latest value of a rollup: the one of the event with the greatest (timestamp, transaction id). */
@@ -153,7 +153,8 @@ export function foldRollups(events: Iterable<MatchedEvent>): Folded {
     const customerKey = `${event.tenantId}\u0000${event.customerId}`;
     let metrics = customers.get(customerKey);
     if (!metrics) customers.set(customerKey, (metrics = new Map()));
-    for (const { metric, match } of event.matches) {
+    for (const match of event.matches) {
+      const { metric } = match;
       let slots = metrics.get(metric);
       if (!slots) {
         slots = Array.from({ length: metric.groupKeys.length + 1 }, () => new Map<number, Map<string, Rollup>>());
@@ -161,8 +162,12 @@ export function foldRollups(events: Iterable<MatchedEvent>): Folded {
       }
       const latest = match.value === null ? null : { value: match.value, atMs: event.timestampMs, transactionId: event.transactionId };
       for (let slot = 0; slot < slots.length; slot++) {
-        const groupValues = slot === 0 ? NO_GROUP : match.groupValues[slot - 1]!;
-        const valuesKey = groupValues.length === 1 ? groupValues[0]! : groupValues.join('\u0000');
+        const groupKey = slot === 0 ? undefined : metric.groupKeys[slot - 1]!;
+        const valuesKey = !groupKey
+          ? ''
+          : groupKey.names.length === 1
+            ? match.groupTexts[groupKey.offset]!
+            : match.groupTexts.slice(groupKey.offset, groupKey.offset + groupKey.names.length).join('\u0000');
         let hours = slots[slot]!.get(hourMs);
         if (!hours) slots[slot]!.set(hourMs, (hours = new Map()));
         let row = hours.get(valuesKey);
@@ -171,9 +176,9 @@ export function foldRollups(events: Iterable<MatchedEvent>): Folded {
             tenantId: event.tenantId,
             customerId: event.customerId,
             metricId: metric.id,
-            groupKey: slot === 0 ? NO_GROUP : metric.groupKeys[slot - 1]!.names,
+            groupKey: groupKey ? groupKey.names : NO_GROUP,
             hourMs,
-            groupValues,
+            groupValues: groupKey ? match.groupTexts.slice(groupKey.offset, groupKey.offset + groupKey.names.length) : NO_GROUP,
             eventCount: 1,
             valueSum: match.value ?? ZERO,
             valueMax: match.value,

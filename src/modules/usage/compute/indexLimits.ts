@@ -1,4 +1,4 @@
-import type { CompiledMetric, Match } from './matchMetric.js';
+import { groupValuesOf, type Match } from './matchMetric.js';
 
 /**
  * How many bytes (UTF-8) a group key's property names and the event's values for them, plus a
@@ -16,18 +16,19 @@ const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
  * properties (and the aggregation key, for UNIQUE). `{user_id: <3,000 characters>}` grouped by
  * `["user_id"]` → `user_id`.
  */
-export function oversizedProperty(metric: CompiledMetric, match: Match): string | undefined {
+export function oversizedProperty(match: Match): string | undefined {
+  const { metric } = match;
   const distinct = match.distinct ?? '';
   // Most events are far below the limit: three bytes per UTF-16 unit bounds the UTF-8 length.
   let bound = distinct.length * 3;
-  for (const values of match.groupValues) for (const value of values) bound += value.length * 3;
-  for (const groupKey of metric.groupKeys) for (const name of groupKey.names) bound += name.length * 3;
+  for (const value of match.groupTexts) bound += value.length * 3;
+  for (const name of metric.groupNames) bound += name.length * 3;
   if (bound <= GROUP_BYTES_LIMIT) return undefined;
 
   const distinctBytes = byteLength(distinct);
   if (distinctBytes > GROUP_BYTES_LIMIT) return metric.aggregationKey ?? undefined;
   for (const [index, groupKey] of metric.groupKeys.entries()) {
-    const values = match.groupValues[index]!;
+    const values = groupValuesOf(match, index);
     let bytes = distinctBytes;
     let longest = { name: metric.aggregationKey ?? '', bytes: distinctBytes };
     groupKey.names.forEach((name, position) => {

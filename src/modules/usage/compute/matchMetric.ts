@@ -16,6 +16,8 @@ export interface MetricDefinition {
 /** One group key of a metric as rollups store it: its property names, sorted. */
 export interface GroupKey {
   names: readonly string[];
+  /** Where the key's values start in `Match.groupTexts`. */
+  offset: number;
 }
 
 /** A metric prepared for matching many events: value lists as sets, group keys sorted. */
@@ -28,10 +30,18 @@ export interface CompiledMetric {
   filters: ReadonlyArray<{ name: string; exists: boolean | undefined; in: ReadonlySet<string> | null; notIn: ReadonlySet<string> | null }>;
   /** The metric's group keys, each sorted; rollups hold one row for the total and one per group key. */
   groupKeys: readonly GroupKey[];
+  /** The names of every group key, one after the other. */
+  groupNames: readonly string[];
 }
 
 export function compileMetric(metric: MetricDefinition): CompiledMetric {
   const set = (values: readonly string[] | undefined) => (values ? new Set(values) : null);
+  let offset = 0;
+  const groupKeys = metric.group_keys.map((names) => {
+    const groupKey = { names: [...names].sort(), offset };
+    offset += names.length;
+    return groupKey;
+  });
   return {
     id: metric.id,
     aggregation: metric.aggregation_type,
@@ -39,7 +49,8 @@ export function compileMetric(metric: MetricDefinition): CompiledMetric {
     eventTypeIn: set(metric.event_type_filter?.in_values),
     eventTypeNotIn: set(metric.event_type_filter?.not_in_values),
     filters: metric.property_filters.map((filter) => ({ name: filter.name, exists: filter.exists, in: set(filter.in_values), notIn: set(filter.not_in_values) })),
-    groupKeys: metric.group_keys.map((names) => ({ names: [...names].sort() })),
+    groupKeys,
+    groupNames: groupKeys.flatMap((groupKey) => groupKey.names),
   };
 }
 
@@ -51,12 +62,21 @@ export interface MatchableEvent {
 
 /** How an event counts for a metric it matches. */
 export interface Match {
+  metric: CompiledMetric;
   /** The aggregated number, for SUM, MAX and LATEST; null for COUNT and UNIQUE. */
   value: Decimal | null;
   /** The aggregated value's text, for UNIQUE; null otherwise. */
   distinct: string | null;
-  /** The event's values for each group key of the metric, in the order of the key's sorted names. */
-  groupValues: readonly (readonly string[])[];
+  /** The event's values for the metric's `groupNames`, in that order (one flat list, so that a match allocates little). */
+  groupTexts: readonly string[];
+}
+
+const NO_TEXTS: readonly string[] = [];
+
+/** The event's values for the metric's group key `index`, in the order of its sorted names. */
+export function groupValuesOf(match: Match, index: number): string[] {
+  const { names, offset } = match.metric.groupKeys[index]!;
+  return match.groupTexts.slice(offset, offset + names.length);
 }
 
 /**
@@ -96,15 +116,13 @@ export function matchMetric(metric: CompiledMetric, event: MatchableEvent): Matc
     }
   }
 
-  const groupValues: string[][] = [];
-  for (const groupKey of metric.groupKeys) {
-    const values: string[] = [];
-    for (const name of groupKey.names) {
-      const text = propertyText(propertyValue(properties, name));
-      if (text === undefined) return undefined;
-      values.push(text);
-    }
-    groupValues.push(values);
+  const names = metric.groupNames;
+  if (names.length === 0) return { metric, value, distinct, groupTexts: NO_TEXTS };
+  const groupTexts = new Array<string>(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const text = propertyText(propertyValue(properties, names[i]!));
+    if (text === undefined) return undefined;
+    groupTexts[i] = text;
   }
-  return { value, distinct, groupValues };
+  return { metric, value, distinct, groupTexts };
 }

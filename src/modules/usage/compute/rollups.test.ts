@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareCodePoints, compareRollupKeys, foldRollups, mergeRollup, rollupKey, type DistinctValue, type MatchedEvent, type Rollup } from './foldRollups.js';
 import { GROUP_BYTES_LIMIT, oversizedProperty } from './indexLimits.js';
-import { compileMetric, matchMetric, type MetricDefinition } from './matchMetric.js';
+import { compileMetric, groupValuesOf, matchMetric, type MetricDefinition } from './matchMetric.js';
 import { propertyNumber, propertyText } from './propertyValues.js';
 
 const metric = (definition: Partial<MetricDefinition> & Pick<MetricDefinition, 'aggregation_type'>): MetricDefinition => ({
@@ -59,8 +59,9 @@ describe('matchMetric', () => {
   const base = { tokens: 5, user_id: 'u1', model: 'gpt' };
 
   it('matches by event type and property filters, comparing values as text', () => {
-    expect(match('chat', base)).toEqual({ value: expect.anything(), distinct: null, groupValues: [['u1'], ['gpt', 'u1']] });
-    expect(match('chat', { ...base, model: 4 })?.groupValues).toEqual([['u1'], ['4', 'u1']]);
+    const matched = match('chat', base)!;
+    expect([matched.value?.toFixed(), matched.distinct, groupValuesOf(matched, 0), groupValuesOf(matched, 1)]).toEqual(['5', null, ['u1'], ['gpt', 'u1']]);
+    expect(groupValuesOf(match('chat', { ...base, model: 4 })!, 1)).toEqual(['4', 'u1']);
     expect(match('chat', { ...base, region: 'eu' })).toBeDefined();
     expect(match('chat', { ...base, internal: null })).toBeDefined();
     expect(match('other', base)).toBeUndefined();
@@ -89,9 +90,9 @@ describe('matchMetric', () => {
   it('finds a group value too long to index', () => {
     const grouped = compileMetric(metric({ aggregation_type: 'COUNT', property_filters: [{ name: 'user_id', exists: true }], group_keys: [['user_id']] }));
     const fits = matchMetric(grouped, { eventType: 'x', properties: { user_id: 'u'.repeat(GROUP_BYTES_LIMIT - 7) } })!;
-    expect(oversizedProperty(grouped, fits)).toBeUndefined();
+    expect(oversizedProperty(fits)).toBeUndefined();
     const tooLong = matchMetric(grouped, { eventType: 'x', properties: { user_id: 'é'.repeat(GROUP_BYTES_LIMIT / 2) } })!;
-    expect(oversizedProperty(grouped, tooLong)).toBe('user_id');
+    expect(oversizedProperty(tooLong)).toBe('user_id');
   });
 });
 
@@ -121,10 +122,7 @@ function matched(events: Array<{ customer: string; transactionId: string; timest
     customerId: event.customer,
     transactionId: event.transactionId,
     timestampMs: event.timestampMs,
-    matches: metrics.flatMap((each) => {
-      const match = matchMetric(each, { eventType: 'chat', properties: event.properties });
-      return match ? [{ metric: each, match }] : [];
-    }),
+    matches: metrics.flatMap((each) => matchMetric(each, { eventType: 'chat', properties: event.properties }) ?? []),
   }));
 }
 
