@@ -97,13 +97,16 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
     await client.v1.usage.ingest({ usage: [{ ...first, properties: { tokens: 500 } }, { ...first, properties: { tokens: 7 } }] });
     await client.v1.usage.ingest({ usage: [first] });
 
+    await send(JSON.stringify([event(type, customer, `${type}-3`)]).replace('"event_type"', '"properties":{"__proto__":{"x":1},"constructor":2},"event_type"'));
+    const proto = (await storedEvents([`${type}-3`]))[0]!.properties as Record<string, unknown>;
+    expect([Object.keys(proto), Object.getPrototypeOf(proto) === Object.prototype]).toEqual([['__proto__', 'constructor'], true]);
     expect((await storedEvents([`${type}-1`, `${type}-2`])).map((row) => [row.transaction_id, row.properties])).toEqual([
       [`${type}-1`, { tokens: 5 }],
       [`${type}-2`, {}],
     ]);
     const rows = await rollups(metric);
     expect(rows).toEqual([
-      expect.objectContaining({ customer_id: customer, group_key: [], group_values: [], hour: new Date('2024-05-10T10:00:00Z'), event_count: '2', value_sum: '0' }),
+      expect.objectContaining({ customer_id: customer, group_key: [], group_values: [], hour: new Date('2024-05-10T10:00:00Z'), event_count: '3', value_sum: '0' }),
     ]);
   });
 

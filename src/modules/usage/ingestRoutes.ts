@@ -49,7 +49,7 @@ export function registerIngestRoutes(app: App, context: ServiceContext): void {
             customerRef: event.customer_id,
             eventType: event.event_type,
             timestamp: event.timestamp,
-            properties: event.properties ?? {},
+            properties: event.properties,
           })),
         });
         return reply.code(200).send();

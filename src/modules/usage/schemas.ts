@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
-import { text, textProblem } from '../../lib/text.js';
-import { instant } from '../../lib/time.js';
+import { textProblem } from '../../lib/text.js';
 
 /** A batch is 1–100 events (DESIGN rule 12). */
 export const MAX_EVENTS_PER_CALL = 100;
@@ -11,65 +10,102 @@ const EARLIEST_MS = Date.UTC(1970, 0, 1);
 /** How deep objects and arrays may nest inside `properties`. */
 export const MAX_PROPERTY_DEPTH = 32;
 
-const identifier = text().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+const RFC3339 = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 instant with a time zone, e.g. 2024-01-01T00:00:00Z' });
 
 type Properties = Record<string, unknown>;
+type Issue = { path: Array<string | number>; message: string };
 
 /**
- * `properties`: an object whose every key and string (at any depth) PostgreSQL's `jsonb` can
- * store as given, nesting at most 32 deep. Problems are reported with their path,
- * e.g. `3.properties.user_id: must not contain the NUL character`.
+ * The problems of `properties` that its shape does not show: every key and string (at any depth)
+ * must be storable by PostgreSQL's `jsonb` as given, and nesting is at most 32 deep.
  */
-const properties = z.unknown().transform((value, context) => {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    context.addIssue({ code: 'custom', message: 'must be an object of properties, e.g. {"tokens": 12}' });
-    return z.NEVER;
-  }
-  const walk = (node: unknown, path: Array<string | number>, depth: number): void => {
+function propertyProblems(properties: Properties, issues: Issue[]): void {
+  // One path, extended and restored on the way down; copied only for a problem.
+  const path: Array<string | number> = [];
+  const walk = (node: unknown, depth: number): void => {
     if (typeof node === 'string') {
-      const problem = textProblem(node);
-      if (problem) context.addIssue({ code: 'custom', path, message: problem });
+      const problem = storableTextProblem(node);
+      if (problem) issues.push({ path: [...path], message: problem });
       return;
     }
     if (typeof node !== 'object' || node === null) return;
     if (depth > MAX_PROPERTY_DEPTH) {
-      context.addIssue({ code: 'custom', path, message: `nests deeper than ${MAX_PROPERTY_DEPTH} levels` });
+      issues.push({ path: [...path], message: `nests deeper than ${MAX_PROPERTY_DEPTH} levels` });
       return;
     }
     if (Array.isArray(node)) {
-      node.forEach((item, index) => walk(item, [...path, index], depth + 1));
+      for (let index = 0; index < node.length; index++) {
+        path.push(index);
+        walk(node[index], depth + 1);
+        path.pop();
+      }
       return;
     }
     for (const key of Object.keys(node)) {
-      const problem = textProblem(key);
-      if (problem) context.addIssue({ code: 'custom', path: [...path, key], message: `the key ${problem}` });
-      walk((node as Properties)[key], [...path, key], depth + 1);
+      path.push(key);
+      const problem = storableTextProblem(key);
+      if (problem) issues.push({ path: [...path], message: `the key ${problem}` });
+      walk((node as Properties)[key], depth + 1);
+      path.pop();
     }
   };
-  walk(value, [], 1);
-  return value as Properties;
-});
+  walk(properties, 1);
+}
+
+// Almost all text has neither a NUL nor a surrogate; only text that has one needs a closer look.
+const SUSPECT = /[\u0000\ud800-\udfff]/;
+const storableTextProblem = (value: string) => (SUSPECT.test(value) ? textProblem(value) : undefined);
 
 /**
  * The body of `POST /v1/ingest`, as the SDK's `v1.usage.ingest({ usage })` sends it: the array of
  * events itself. `clock` decides what "more than 24 hours in the future" means.
+ *
+ * The shape is checked field by field; what needs more than a type (text PostgreSQL can store,
+ * the timestamp's range, the properties' keys and depth) is checked in one pass per event, because
+ * this schema runs for every event of the hot path. Problems carry their path either way:
+ * `3.timestamp`, `3.properties.user_id`.
  */
 export function ingestBody(clock: Clock) {
-  const timestamp = instant.superRefine((value, context) => {
-    const at = value.getTime();
-    if (at < EARLIEST_MS) context.addIssue({ code: 'custom', message: 'must not be before 1970-01-01T00:00:00Z' });
-    const latest = clock.now().getTime() + MAX_FUTURE_MS;
-    if (at > latest) {
-      context.addIssue({ code: 'custom', message: `must not be more than 24 hours in the future (at most ${new Date(latest).toISOString()})` });
-    }
-  });
-  const event = z.strictObject({
-    transaction_id: identifier.describe('Unique per tenant: an event with a transaction_id seen before is acknowledged and ignored'),
-    customer_id: identifier.describe('A customer id or one of its ingest aliases'),
-    event_type: identifier,
-    timestamp,
-    properties: properties.optional(),
-  });
+  const event = z
+    .strictObject({
+      transaction_id: identifier.describe('Unique per tenant: an event with a transaction_id seen before is acknowledged and ignored'),
+      customer_id: identifier.describe('A customer id or one of its ingest aliases'),
+      event_type: identifier,
+      timestamp: RFC3339.describe('RFC 3339 instant, at most 24 hours after the current time'),
+      // Checked below rather than by a record schema, which would copy the object and drop a key
+      // named __proto__ (an ordinary property of an event, kept as sent).
+      properties: z
+        .unknown()
+        .superRefine((properties, context) => {
+          if (properties === undefined) return;
+          const issues: Issue[] = [];
+          if (typeof properties !== 'object' || properties === null || Array.isArray(properties)) {
+            issues.push({ path: [], message: 'must be an object of properties, e.g. {"tokens": 12}' });
+          } else {
+            propertyProblems(properties as Properties, issues);
+          }
+          for (const issue of issues) context.addIssue({ code: 'custom', ...issue });
+        })
+        .optional()
+        .describe('An object: strings, numbers, booleans, null, nested objects and arrays'),
+    })
+    .transform((input, context) => {
+      const issues: Issue[] = [];
+      for (const field of ['transaction_id', 'customer_id', 'event_type'] as const) {
+        const problem = storableTextProblem(input[field]);
+        if (problem) issues.push({ path: [field], message: problem });
+      }
+      const timestamp = new Date(input.timestamp);
+      const at = timestamp.getTime();
+      if (at < EARLIEST_MS) issues.push({ path: ['timestamp'], message: 'must not be before 1970-01-01T00:00:00Z' });
+      const latest = clock.now().getTime() + MAX_FUTURE_MS;
+      if (at > latest) {
+        issues.push({ path: ['timestamp'], message: `must not be more than 24 hours in the future (at most ${new Date(latest).toISOString()})` });
+      }
+      for (const issue of issues) context.addIssue({ code: 'custom', ...issue });
+      return { ...input, timestamp, properties: (input.properties ?? {}) as Properties };
+    });
   return z
     .array(event)
     .min(1, `must hold 1 to ${MAX_EVENTS_PER_CALL} events`)
