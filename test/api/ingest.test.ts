@@ -389,6 +389,17 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
     expect(after.some((line) => line.startsWith('allot_ingest_batch_events_bucket'))).toBe(true);
   });
 
+  it('is described in /openapi.json: an array of events, without Idempotency-Key', async () => {
+    const openapi = (await (await fetch(`${server.baseURL}/openapi.json`)).json()) as {
+      paths: Record<string, { post?: { parameters?: Array<{ name: string }>; requestBody?: { content: Record<string, { schema: { type: string; maxItems: number; items: { required: string[] } } }> } } }>;
+    };
+    const ingest = openapi.paths['/v1/ingest']!.post!;
+    const body = ingest.requestBody!.content['application/json']!.schema;
+    expect([body.type, body.maxItems, [...body.items.required].sort()]).toEqual(['array', 100, ['customer_id', 'event_type', 'timestamp', 'transaction_id']]);
+    expect((ingest.parameters ?? []).map((parameter) => parameter.name)).not.toContain('idempotency-key');
+    expect((openapi.paths['/v1/customers']!.post!.parameters ?? []).map((parameter) => parameter.name)).toContain('idempotency-key');
+  });
+
   it('counts once when a client retries after a timeout', async () => {
     const type = eventType();
     const metric = await countMetric(type);

@@ -15,7 +15,7 @@ export class Batcher<Item> {
       /** The most weight (e.g. events) one batch takes; a single heavier item still runs alone. */
       maxWeight: number;
       weight: (item: Item) => number;
-      /** Runs one batch; it must settle every item itself, and never throw. */
+      /** Runs one batch; it must settle every item itself (a rejection is only reported as a process warning). */
       run: (items: Item[]) => Promise<void>;
     },
   ) {}
@@ -42,10 +42,13 @@ export class Batcher<Item> {
       }
       const batch = this.#queue.splice(0, count);
       this.#running++;
-      void this.options.run(batch).finally(() => {
-        this.#running--;
-        this.#pump();
-      });
+      this.options
+        .run(batch)
+        .catch((error: unknown) => process.emitWarning(error instanceof Error ? error : new Error(String(error)), { code: 'ALLOT_BATCH_FAILED' }))
+        .finally(() => {
+          this.#running--;
+          this.#pump();
+        });
     }
   }
 }
