@@ -70,6 +70,16 @@ function productScope(grant: credits.Balance, products: ReadonlyMap<string, read
  */
 export async function customerAccount(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<CustomerAccount> {
   const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
+  // The catalog each open period is rated with loads alongside the contracts and their grants.
+  const prepared = Promise.all(
+    contracts
+      .filter((contract) => !contract.archived_at)
+      .map((contract) =>
+        rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
+      ),
+  );
+  // Never left unobserved: a failure surfaces where it is awaited below, or not at all when loading the contracts failed first.
+  prepared.catch(() => undefined);
   const loaded = await loadContracts(ctx, tenantId, contracts);
   let drafts: Draft[] = [];
   const balances = await credits.customerBalances(ctx, {
@@ -79,20 +89,9 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
     archivedContracts: archivedContracts(contracts),
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
-      const rated = (
-        await Promise.all(
-          contracts
-            .filter((contract) => !contract.archived_at)
-            .map((contract) =>
-              rating.rateOpenPeriod(ctx, {
-                tenantId,
-                customerId,
-                contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) },
-                cuts,
-              }),
-            ),
-        )
-      ).filter((period): period is rating.RatedPeriod => period !== undefined);
+      const rated = await Promise.all(
+        (await prepared).flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts })] : [])),
+      );
       const live = new Map<string, LedgerEntry[]>();
       if (rated.length === 0) return live;
 

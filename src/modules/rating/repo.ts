@@ -15,6 +15,14 @@ export interface SliceRollupRow {
   latest_transaction_id: string | null;
 }
 
+/**
+ * The selected (metric, group key) pairs as rows, each group key as a text[]: joined laterally, so
+ * every pair is one range scan of the primary key (tenant, customer, metric, group key, hour),
+ * never a scan of the customer's other groups (one row per user and hour, say).
+ */
+const SELECTED = `SELECT u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
+                    FROM unnest($3::uuid[], $4::text[]) AS u (metric_id, group_key) OFFSET 0`;
+
 export interface RollupSelection {
   metricId: string;
   /** The group key whose rows to read, its properties sorted; [] for the metric's totals. */
@@ -38,11 +46,10 @@ export async function sliceRollups(
             (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_value,
             (array_agg(r.latest_at ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_at,
             (array_agg(r.latest_transaction_id ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_transaction_id
-       FROM unnest($3::uuid[], $4::text[]) AS k (metric_id, group_key)
-       JOIN usage_rollups r
-         ON r.tenant_id = $1 AND r.customer_id = $2 AND r.metric_id = k.metric_id
-        AND r.group_key = ARRAY(SELECT jsonb_array_elements_text(k.group_key::jsonb))
-        AND r.hour >= $5 AND r.hour < $7
+       FROM (${SELECTED}) k
+      CROSS JOIN LATERAL (
+             SELECT * FROM usage_rollups
+              WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r
       GROUP BY r.metric_id, r.group_key, r.group_values, slice`,
     [
       tenantId,
@@ -74,11 +81,10 @@ export async function firstSeenValues(
   if (selections.length === 0) return [];
   return db.query<FirstSeenRow>(
     `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice
-       FROM unnest($3::uuid[], $4::text[]) AS k (metric_id, group_key)
-       JOIN usage_distinct_values d
-         ON d.tenant_id = $1 AND d.customer_id = $2 AND d.metric_id = k.metric_id
-        AND d.group_key = ARRAY(SELECT jsonb_array_elements_text(k.group_key::jsonb))
-        AND d.hour >= $5 AND d.hour < $7
+       FROM (${SELECTED}) k
+      CROSS JOIN LATERAL (
+             SELECT * FROM usage_distinct_values
+              WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) d
       GROUP BY d.metric_id, d.group_key, d.group_values, d.value`,
     [
       tenantId,

@@ -59,17 +59,24 @@ function project(groupKey: readonly string[], groupValues: readonly string[], pr
 const sameSelection = (a: repo.RollupSelection, metricId: string, groupKey: readonly string[]) =>
   a.metricId === metricId && a.groupKey.length === groupKey.length && a.groupKey.every((property, i) => property === groupKey[i]);
 
+/** What rating a contract's open period needs from the catalog: independent of usage and balances, so it can load alongside them. */
+export interface PreparedPeriod {
+  contractId: string;
+  period: Period;
+  rateCard: pricing.RateCard;
+  rates: pricing.Rate[];
+  versions: Map<string, RateVersion[]>;
+  products: pricing.Product[];
+  metrics: Map<string, pricing.BillableMetric>;
+}
+
 /**
- * Rates a contract's open period from the usage rollups (DESIGN rule 9): for every USAGE product
- * its rate card prices, the metric's usage per slice of the period (split per pricing group value
- * where the product has a pricing group key), priced slice by slice by the rate in force. The
- * period is cut at `cuts` (where segments start or end) and wherever a rate starts or ends.
- * Returns undefined when the contract has no rate card or no period covering the clock's now.
+ * Loads what rating `contract`'s open period needs: the period of its usage statements covering
+ * the clock's now, its rate card, the FLAT and TIERED rates in force at some point of the period,
+ * and the USAGE products they price with their billable metrics. Undefined when the contract has
+ * no rate card or no period covering now.
  */
-export async function rateOpenPeriod(
-  ctx: ServiceContext,
-  { tenantId, customerId, contract, cuts }: { tenantId: string; customerId: string; contract: ContractToRate; cuts: Iterable<Date> },
-): Promise<RatedPeriod | undefined> {
+export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract }: { tenantId: string; contract: ContractToRate }): Promise<PreparedPeriod | undefined> {
   const now = ctx.clock.now();
   const period = contract.rateCardId ? periodAt(contract.schedule, now) : undefined;
   if (!period || !contract.rateCardId) return undefined;
@@ -86,12 +93,28 @@ export async function rateOpenPeriod(
     list.push({ id: rate.id, startingAt: rate.startingAt, endingBefore: rate.endingBefore, entitled: rate.entitled, price, creditTypeId: rate.creditTypeId, pricingGroupValues: rate.pricingGroupValues });
     versions.set(rate.productId, list);
   }
-  if (versions.size === 0) return { contractId: contract.id, period, rateCard, lines: [] };
+  const products =
+    versions.size === 0
+      ? []
+      : [...(await pricing.findProductsAt(ctx, { tenantId, productIds: [...versions.keys()], at: now })).values()].filter(
+          (product) => product.type === 'USAGE' && product.billableMetricId,
+        );
+  const metrics = products.length ? await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] }) : new Map();
+  return { contractId: contract.id, period, rateCard, rates, versions, products, metrics };
+}
 
-  const products = [...(await pricing.findProductsAt(ctx, { tenantId, productIds: [...versions.keys()], at: now })).values()].filter(
-    (product) => product.type === 'USAGE' && product.billableMetricId,
-  );
-  const metrics = await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] });
+/**
+ * Rates a contract's open period from the usage rollups (DESIGN rule 9): for every USAGE product
+ * its rate card prices, the metric's usage per slice of the period (split per pricing group value
+ * where the product has a pricing group key), priced slice by slice by the rate in force. The
+ * period is cut at `cuts` (where segments start or end) and wherever a rate starts or ends.
+ */
+export async function rateOpenPeriod(
+  ctx: ServiceContext,
+  { tenantId, customerId, prepared, cuts }: { tenantId: string; customerId: string; prepared: PreparedPeriod; cuts: Iterable<Date> },
+): Promise<RatedPeriod> {
+  const { contractId, period, rateCard, rates, versions, products, metrics } = prepared;
+  if (products.length === 0) return { contractId, period, rateCard, lines: [] };
   const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);
   const selections: repo.RollupSelection[] = [];
   for (const product of products) {
@@ -149,7 +172,7 @@ export async function rateOpenPeriod(
       for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
         const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);
         lines.push({
-          id: JSON.stringify([contract.id, product.id, groupValues, creditTypeId]),
+          id: JSON.stringify([contractId, product.id, groupValues, creditTypeId]),
           productId: product.id,
           productName: product.name,
           productTags: product.tags,
@@ -163,7 +186,7 @@ export async function rateOpenPeriod(
     }
   }
   lines.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  return { contractId: contract.id, period, rateCard, lines };
+  return { contractId, period, rateCard, lines };
 }
 
 export type { Slice, SliceCharge };
