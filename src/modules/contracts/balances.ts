@@ -15,8 +15,9 @@ import { customerBalances, listContractIds } from './service.js';
  */
 
 async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<credits.Balance[]> {
-  await customers.getCustomer(ctx, { tenantId, customerId });
-  return customerBalances(ctx, { tenantId, customerId });
+  // The customer check and the reads run at once; an unknown customer has no rows, and its 404 wins.
+  const [, balances] = await Promise.all([customers.getCustomer(ctx, { tenantId, customerId }), customerBalances(ctx, { tenantId, customerId })]);
+  return balances;
 }
 
 export interface BalanceQuery {
@@ -69,8 +70,8 @@ export async function netBalance(
     filters?: { balance_types?: ('PREPAID_COMMIT' | 'POSTPAID_COMMIT' | 'CREDIT')[] | undefined; custom_fields?: Record<string, string> | undefined; ids?: string[] | undefined }[] | undefined;
   },
 ): Promise<Decimal> {
-  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
-  const balances = await allBalances(ctx, tenantId, customerId);
+  const [creditType, balances] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId }), allBalances(ctx, tenantId, customerId)]);
+  if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
   const matches = (balance: credits.Balance) =>
     !filters?.length ||
     filters.some(

@@ -138,7 +138,8 @@ export function registerContractRoutes(app: App): void {
     includeArchived: body.include_archived,
   });
 
-  app.post('/v1/contracts/customerBalances/list', { schema: { tags, body: schemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
+  // Balance reads are the hot read path: they reuse an API key's lookup for a few seconds (see http/auth.ts).
+  app.post('/v1/contracts/customerBalances/list', { config: { cachedAuth: true }, schema: { tags, body: schemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
     const body = request.body;
     const rows = await balances.listBalances(request.context, {
       tenantId: tenant(request),
@@ -157,7 +158,7 @@ export function registerContractRoutes(app: App): void {
 
   app.post(
     '/v1/contracts/customerBalances/getNetBalance',
-    { schema: { tags, body: schemas.netBalanceBody, response: { 200: z.object({ data: z.object({ balance: z.number(), credit_type_id: z.string() }) }) } } },
+    { config: { cachedAuth: true }, schema: { tags, body: schemas.netBalanceBody, response: { 200: z.object({ data: z.object({ balance: z.number(), credit_type_id: z.string() }) }) } } },
     async (request) => {
       const creditTypeId = request.body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
       const balance = await balances.netBalance(request.context, {
