@@ -337,16 +337,19 @@ export async function insertRate(tx: Queryable, tenantId: string, row: RateRow):
  * The rates of a card in force at `at`: for each product, pricing group values and billing
  * frequency, the covering rate with the latest `starting_at` (then the latest added).
  */
+/** A rate's columns with its tiers in order, from rows aliased `r`. */
+const RATE_SELECT = `SELECT r.id, r.rate_card_id, r.product_id, r.starting_at, r.ending_before, r.entitled, r.rate_type, r.price::text AS price,
+            r.credit_type_id, r.billing_frequency, r.is_prorated, r.quantity::text AS quantity, r.pricing_group_values, r.created_at,
+            (SELECT json_agg(json_build_object('size', t.size::text, 'price', t.price::text) ORDER BY t.position)
+               FROM rate_tiers t WHERE t.tenant_id = r.tenant_id AND t.rate_id = r.id) AS tiers`;
+
 export async function findRatesInForce(
   tx: Queryable,
   tenantId: string,
   { rateCardId, at, productIds }: { rateCardId: string; at: Date; productIds: string[] | null },
 ): Promise<RateRow[]> {
   return tx.query<RateRow>(
-    `SELECT r.id, r.rate_card_id, r.product_id, r.starting_at, r.ending_before, r.entitled, r.rate_type, r.price::text AS price,
-            r.credit_type_id, r.billing_frequency, r.is_prorated, r.quantity::text AS quantity, r.pricing_group_values, r.created_at,
-            (SELECT json_agg(json_build_object('size', t.size::text, 'price', t.price::text) ORDER BY t.position)
-               FROM rate_tiers t WHERE t.tenant_id = r.tenant_id AND t.rate_id = r.id) AS tiers
+    `${RATE_SELECT}
        FROM (SELECT DISTINCT ON (product_id, pricing_group_values, billing_frequency) *
                FROM rates
               WHERE tenant_id = $1 AND rate_card_id = $2
@@ -365,10 +368,7 @@ export async function findRatesDuring(
   { rateCardId, from, to, productIds }: { rateCardId: string; from: Date; to: Date; productIds: string[] | null },
 ): Promise<RateRow[]> {
   return tx.query<RateRow>(
-    `SELECT r.id, r.rate_card_id, r.product_id, r.starting_at, r.ending_before, r.entitled, r.rate_type, r.price::text AS price,
-            r.credit_type_id, r.billing_frequency, r.is_prorated, r.quantity::text AS quantity, r.pricing_group_values, r.created_at,
-            (SELECT json_agg(json_build_object('size', t.size::text, 'price', t.price::text) ORDER BY t.position)
-               FROM rate_tiers t WHERE t.tenant_id = r.tenant_id AND t.rate_id = r.id) AS tiers
+    `${RATE_SELECT}
        FROM rates r
       WHERE r.tenant_id = $1 AND r.rate_card_id = $2
         AND r.starting_at < $4 AND (r.ending_before IS NULL OR r.ending_before > $3)

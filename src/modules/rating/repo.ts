@@ -23,6 +23,20 @@ export interface SliceRollupRow {
 const SELECTED = `SELECT u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
                     FROM unnest($3::uuid[], $4::text[]) AS u (metric_id, group_key) OFFSET 0`;
 
+/** Which of a customer's rollups to read: the selections, over `[from, to)`, cut into slices starting at `sliceStarts`. */
+export interface RollupWindow {
+  customerId: string;
+  selections: RollupSelection[];
+  from: Date;
+  to: Date;
+  sliceStarts: Date[];
+}
+
+/** The parameters `$1`–`$7` both reads take. */
+function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts }: RollupWindow): unknown[] {
+  return [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), from, sliceStarts, to];
+}
+
 export interface RollupSelection {
   metricId: string;
   /** The group key whose rows to read, its properties sorted; [] for the metric's totals. */
@@ -37,9 +51,9 @@ export interface RollupSelection {
 export async function sliceRollups(
   db: Queryable,
   tenantId: string,
-  { customerId, selections, from, to, sliceStarts }: { customerId: string; selections: RollupSelection[]; from: Date; to: Date; sliceStarts: Date[] },
+  window: RollupWindow,
 ): Promise<SliceRollupRow[]> {
-  if (selections.length === 0) return [];
+  if (window.selections.length === 0) return [];
   return db.query<SliceRollupRow>(
     `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
@@ -51,15 +65,7 @@ export async function sliceRollups(
              SELECT * FROM usage_rollups
               WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r
       GROUP BY r.metric_id, r.group_key, r.group_values, slice`,
-    [
-      tenantId,
-      customerId,
-      selections.map((s) => s.metricId),
-      selections.map((s) => JSON.stringify(s.groupKey)),
-      from,
-      sliceStarts,
-      to,
-    ],
+    windowParams(tenantId, window),
   );
 }
 
@@ -76,9 +82,9 @@ export interface FirstSeenRow {
 export async function firstSeenValues(
   db: Queryable,
   tenantId: string,
-  { customerId, selections, from, to, sliceStarts }: { customerId: string; selections: RollupSelection[]; from: Date; to: Date; sliceStarts: Date[] },
+  window: RollupWindow,
 ): Promise<FirstSeenRow[]> {
-  if (selections.length === 0) return [];
+  if (window.selections.length === 0) return [];
   return db.query<FirstSeenRow>(
     `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice
        FROM (${SELECTED}) k
@@ -86,14 +92,6 @@ export async function firstSeenValues(
              SELECT * FROM usage_distinct_values
               WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) d
       GROUP BY d.metric_id, d.group_key, d.group_values, d.value`,
-    [
-      tenantId,
-      customerId,
-      selections.map((s) => s.metricId),
-      selections.map((s) => JSON.stringify(s.groupKey)),
-      from,
-      sliceStarts,
-      to,
-    ],
+    windowParams(tenantId, window),
   );
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { pageQuery } from '../../lib/pagination.js';
 import { text } from '../../lib/text.js';
 import { hourInstant } from '../../lib/time.js';
+import * as pricingSchemas from '../pricing/schemas.js';
 
 const WINDOW_SIZES = ['HOUR', 'DAY', 'NONE'] as const;
 
@@ -79,24 +80,8 @@ export const groupedUsageAggregate = z.object({
   group: z.record(z.string(), z.string()).optional(),
 });
 
-export const billableMetric = z.object({
-  id: z.string(),
-  name: z.string(),
-  aggregation_type: z.enum(['COUNT', 'SUM', 'MAX', 'UNIQUE', 'LATEST']),
-  aggregation_key: z.string().optional(),
-  archived_at: z.string().optional(),
-  custom_fields: z.record(z.string(), z.string()),
-  event_type_filter: z.object({ in_values: z.array(z.string()).optional(), not_in_values: z.array(z.string()).optional() }).optional(),
-  group_keys: z.array(z.array(z.string())),
-  property_filters: z.array(
-    z.object({
-      name: z.string(),
-      exists: z.boolean().optional(),
-      in_values: z.array(z.string()).optional(),
-      not_in_values: z.array(z.string()).optional(),
-    }),
-  ),
-});
+/** A billable metric as the pricing module shows it. */
+export const billableMetric = pricingSchemas.billableMetric;
 
 export const searchedEvent = z.object({
   id: z.string(),
