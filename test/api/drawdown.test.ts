@@ -280,6 +280,21 @@ describe.each(ENGINES)('rating on %s', (engine) => {
     return data[0]!.line_items.filter((line) => line.type === 'usage' && line.name === name);
   }
 
+  it('refuses an unknown invoice or customer with a 404, and a bad sort with a 400 naming it', async () => {
+    const { id } = await customer();
+    const unknown = '01a20000-0000-7000-8000-000000000000';
+    await expect(client.v1.customers.invoices.retrieve({ customer_id: id, invoice_id: unknown })).rejects.toMatchObject({ status: 404 });
+    await expect(client.v1.customers.invoices.retrieve({ customer_id: id, invoice_id: 'not-an-id' })).rejects.toMatchObject({ status: 404 });
+    await expect(client.v1.customers.invoices.list({ customer_id: unknown })).rejects.toMatchObject({ status: 404 });
+    const badSort = client.v1.customers.invoices.list({ customer_id: id, sort: 'newest' as 'date_asc' });
+    await expect(badSort).rejects.toMatchObject({ status: 400 });
+    await expect(badSort).rejects.toThrow(/sort/);
+    // A contract in force with no usage yet still has its (empty) draft.
+    const { data } = await client.v1.customers.invoices.list({ customer_id: id, status: 'DRAFT' });
+    expect(data.map((invoice) => [invoice.status, invoice.total])).toEqual([['DRAFT', 0]]);
+    expect((await client.v1.customers.invoices.list({ customer_id: id, status: 'FINALIZED' })).data).toEqual([]);
+  });
+
   it('prices graduated tiers over the period: 22 units → 182; after 12, the next 10 add 22', async () => {
     await product('Tiered', [{ starting_at: '2024-01-01T00:00:00Z', tiers: [{ size: 5, price: 20 }, { size: 5, price: 10 }, { size: 5, price: 5 }, { price: 1 }] }]);
     const { id, alias } = await customer();
