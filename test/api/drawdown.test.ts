@@ -73,7 +73,7 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
     return product;
   }
 
-  type Grant = { kind: 'credits' | 'commits'; amount: number; priority: number; name: string; products?: string[]; endingBefore?: string; creditType?: string };
+  type Grant = { kind: 'credits' | 'commits'; amount: number; priority: number; name: string; products?: string[]; tags?: string[]; endingBefore?: string; creditType?: string };
 
   async function customerWith(grants: Grant[]) {
     const alias = `customer-${++sequence}-${engine}`;
@@ -89,7 +89,7 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
         rate_card_id: rateCard,
         credits: grants
           .filter((g) => g.kind === 'credits')
-          .map((g) => ({ product_id: fixed, name: g.name, priority: g.priority, access_schedule: schedule(g), ...(g.products && { applicable_product_ids: g.products }) })),
+          .map((g) => ({ product_id: fixed, name: g.name, priority: g.priority, access_schedule: schedule(g), ...(g.products && { applicable_product_ids: g.products }), ...(g.tags && { applicable_product_tags: g.tags }) })),
         commits: grants
           .filter((g) => g.kind === 'commits')
           .map((g) => ({ product_id: fixed, type: 'PREPAID' as const, name: g.name, priority: g.priority, access_schedule: schedule(g), ...(g.products && { applicable_product_ids: g.products }) })),
@@ -220,6 +220,27 @@ describe.each(ENGINES)('drawdown of usage on %s', (engine) => {
     await ingest(alias, [5]); // 60 credits of Chat, 5 of Images
     const byName = await balancesByName(customer);
     expect([byName['Chat only']!.balance, byName['Any product']!.balance, byName['Images only']!.balance]).toEqual([40, 100, 95]);
+  });
+
+  it("counts a tagged grant's products over the whole catalog, not only those with usage yet", async () => {
+    // Three products tagged "batch": two on the credits metric, one on the units metric (no usage here).
+    const tagged = async (name: string, metric: 'credits' | 'units') => {
+      const metricId = metric === 'units' ? tokensMetric : (await client.v1.billableMetrics.list()).data.find((m) => m.name === 'Credits used')!.id;
+      const id = (await client.v1.contracts.products.create({ name, type: 'USAGE', billable_metric_id: metricId, tags: ['batch'] })).data.id;
+      await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: id, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+      return id;
+    };
+    const first = await tagged('Batch A', 'credits');
+    const second = await tagged('Batch B', 'credits');
+    await tagged('Batch C', 'units');
+    // Listed first, so the tagged grant has the smaller id and would win a tie on scope.
+    const { customer, alias } = await customerWith([
+      { kind: 'credits', amount: 1000, priority: 5, name: 'Tagged batch (3 products)', tags: ['batch'] },
+      { kind: 'credits', amount: 1000, priority: 5, name: 'Two products', products: [first, second] },
+    ]);
+    await spend(alias, 10); // 10 credits on Direct (neither grant), Batch A and Batch B each
+    const byName = await balancesByName(customer);
+    expect([byName['Two products']!.balance, byName['Tagged batch (3 products)']!.balance]).toEqual([980, 1000]);
   });
 });
 

@@ -95,7 +95,8 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
       const live = new Map<string, LedgerEntry[]>();
       if (rated.length === 0) return live;
 
-      const productTags = new Map(rated.flatMap((period) => period.lines.map((line) => [line.productId, line.productTags] as const)));
+      // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
+      const productTags = new Map((await prepared).flatMap((period) => (period ? period.products.map((product) => [product.id, product.tags] as const) : [])));
       const grants = new Map(before.map((grant) => [grant.id, grant]));
       const segments: FundingSegment[] = before
         .filter((grant) => !grant.archivedAt)

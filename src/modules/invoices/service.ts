@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { NotFound } from '../../lib/errors.js';
+import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
@@ -57,7 +57,8 @@ export function draftInvoice(draft: Draft): Invoice {
       creditTypeId: line.creditTypeId,
       total: line.total,
       quantity: line.quantity,
-      unitPrice: rates.size === 1 && only?.rateType === 'FLAT' ? only.price : null,
+      // A unit price only where it explains the total: one flat rate priced all of the period's usage.
+      unitPrice: rates.size === 1 && only?.rateType === 'FLAT' && only.price.mul(line.quantity).eq(line.total) ? only.price : null,
       productId: line.productId,
       pricingGroupValues: line.pricingGroupValues,
       applied: null,
@@ -81,7 +82,8 @@ export function draftInvoice(draft: Draft): Invoice {
   }
   for (const [creditTypeId, units] of overage) {
     const conversion = draft.rateCard.creditTypeConversions.find((c) => c.customCreditTypeId === creditTypeId);
-    if (!conversion) continue;
+    // Rates in a custom unit need a conversion on their card, so this cannot happen; never drop the amount quietly.
+    if (!conversion) throw new Error(`rate card ${draft.rateCard.id} prices usage in ${creditTypeId} but has no conversion for it`);
     lines.push({
       type: 'cpu_conversion',
       name: 'Conversion of uncovered usage to fiat',
@@ -128,7 +130,9 @@ export async function listInvoices(ctx: ServiceContext, { tenantId, customerId, 
     .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   if (query.sort === 'date_desc') invoices.reverse();
   const page = await fetchPage(query, async ({ afterId, limit }) => {
-    const start = afterId ? invoices.findIndex((invoice) => invoice.id === afterId) + 1 : 0;
+    const position = afterId ? invoices.findIndex((invoice) => invoice.id === afterId) : -1;
+    if (afterId && position < 0) throw new Invalid('next_page', 'names no invoice of this list (a draft is replaced when its period ends); list again from the start');
+    const start = position + 1;
     return invoices.slice(start, start + limit);
   });
   return { invoices: page.rows, nextPage: page.nextPage };
