@@ -69,6 +69,9 @@ function productScope(grant: credits.Balance, products: ReadonlyMap<string, read
  * the segment's end when it comes first). Nothing is stored: two reads at the same instant agree.
  */
 export async function customerAccount(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<CustomerAccount> {
+  // What the credits module stores for the customer does not depend on its contracts: load it alongside them.
+  const stored = credits.loadStoredGrants(ctx, { tenantId, customerId });
+  stored.catch(() => undefined);
   const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
   // The catalog each open period is rated with loads alongside the contracts and their grants.
   const prepared = Promise.all(
@@ -78,7 +81,7 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
         rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
       ),
   );
-  // Never left unobserved: a failure surfaces where it is awaited below, or not at all when loading the contracts failed first.
+  // Neither promise is left unobserved: a failure surfaces where it is awaited, or not at all when loading the contracts failed first.
   prepared.catch(() => undefined);
   const loaded = await loadContracts(ctx, tenantId, contracts);
   let drafts: Draft[] = [];
@@ -87,6 +90,7 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
     customerId,
     recurring: loaded.sources,
     archivedContracts: archivedContracts(contracts),
+    stored,
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
       const rated = await Promise.all(

@@ -93,6 +93,17 @@ function recordedMovements(entries: repo.LedgerEntryRow[]): Map<string, LedgerEn
   return bySegment;
 }
 
+export interface StoredGrants {
+  grants: Awaited<ReturnType<typeof repo.listGrants>>;
+  entries: repo.LedgerEntryRow[];
+}
+
+/** What is stored for a customer's credits and commits: one-off grants with their segments, and recorded ledger entries. */
+export async function loadStoredGrants({ db }: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<StoredGrants> {
+  const [grants, entries] = await Promise.all([repo.listGrants(db, tenantId, customerId), repo.listEntries(db, tenantId, customerId)]);
+  return { grants, entries };
+}
+
 /**
  * Every credit and commit of a customer as of the clock's now, with derived segments and ledgers
  * (DESIGN rule 11): the one-off grants stored for it, and what the `recurring` sources its
@@ -108,6 +119,7 @@ export async function customerBalances(
     recurring,
     archivedContracts,
     liveDeductions,
+    stored,
   }: {
     tenantId: string;
     customerId: string;
@@ -115,10 +127,12 @@ export async function customerBalances(
     /** When each archived contract was archived: its one-off grants count as archived from then. */
     archivedContracts: ReadonlyMap<string, Date>;
     liveDeductions?: ((balances: readonly Balance[]) => Promise<ReadonlyMap<string, readonly LedgerEntry[]>>) | undefined;
+    /** The customer's stored grants and entries, when the caller started loading them earlier (`loadStoredGrants`). */
+    stored?: Promise<StoredGrants> | undefined;
   },
 ): Promise<Balance[]> {
   const now = clock.now();
-  const [grants, entries] = await Promise.all([repo.listGrants(db, tenantId, customerId), repo.listEntries(db, tenantId, customerId)]);
+  const { grants, entries } = await (stored ?? loadStoredGrants({ db, clock }, { tenantId, customerId }));
   const recorded = recordedMovements(entries);
   const before = deriveBalances({ grants, recurring, archivedContracts, recorded, now });
   if (!liveDeductions) return before;
@@ -136,7 +150,7 @@ function deriveBalances({
   recorded,
   now,
 }: {
-  grants: Awaited<ReturnType<typeof repo.listGrants>>;
+  grants: StoredGrants['grants'];
   recurring: readonly RecurringSource[];
   archivedContracts: ReadonlyMap<string, Date>;
   recorded: ReadonlyMap<string, readonly LedgerEntry[]>;
