@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
 import { periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import * as pricing from '../pricing/service.js';
-import { sliceCharges, slicesOf, type RateVersion, type Slice, type SliceCharge } from './compute/charges.js';
+import { sliceCharges, slicesOf, type RateVersion, type SliceCharge } from './compute/charges.js';
 import { combine, cumulativeQuantities, emptyAggregate, type SliceAggregate } from './compute/cumulative.js';
 import * as repo from './repo.js';
 
@@ -189,4 +189,3 @@ export async function rateOpenPeriod(
   return { contractId, period, rateCard, lines };
 }
 
-export type { Slice, SliceCharge };

@@ -51,7 +51,7 @@ export interface Drawdown {
 }
 
 /** Drawdown order (DESIGN rule 10): priority, credits before commits, fewer products, earlier end, earlier start, id. */
-export function fundingOrder(a: FundingSegment, b: FundingSegment): number {
+function fundingOrder(a: FundingSegment, b: FundingSegment): number {
   return (
     a.priority.comparedTo(b.priority) ||
     (a.kind === b.kind ? 0 : a.kind === 'CREDIT' ? -1 : 1) ||
@@ -64,7 +64,7 @@ export function fundingOrder(a: FundingSegment, b: FundingSegment): number {
 }
 
 /** Whether `segment` may pay for `charge`: same pricing unit, active for the whole slice, applicable to its product and contract. */
-export function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
+function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
   if (segment.creditTypeId !== charge.creditTypeId) return false;
   if (segment.startingAt > charge.startingAt || segment.endingBefore < charge.endingBefore) return false;
   if (segment.contractId !== null ? segment.contractId !== charge.contractId : segment.applicableContractIds !== null && !segment.applicableContractIds.includes(charge.contractId)) {
