@@ -1,7 +1,7 @@
 import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../helpers/database.js';
-import { expect400, rejection } from '../helpers/expectations.js';
+import { expect400 } from '../helpers/expectations.js';
 import { createSeatContract, seatCatalog, type SeatContractOptions } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
