@@ -17,7 +17,7 @@ export function acceptsIdempotencyKey(method: string, config: { idempotency?: bo
 
 declare module 'fastify' {
   interface FastifyRequest {
-    idempotency: { key: string; transaction: OpenTransaction; ended: boolean } | null;
+    idempotency: { key: string; transaction: OpenTransaction; ended: boolean; committed: (() => void)[] } | null;
   }
   interface FastifyContextConfig {
     /**
@@ -74,9 +74,13 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
         expiredBefore: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS),
       });
       if (claimed) {
-        const held = { key, transaction, ended: false };
+        const held = { key, transaction, ended: false, committed: [] as (() => void)[] };
         request.idempotency = held;
-        request.context = { db: databaseWithin(transaction.tx, db.engine), clock };
+        request.context = {
+          ...request.context,
+          db: databaseWithin(transaction.tx, db.engine),
+          afterCommit: (callback) => held.committed.push(callback),
+        };
         // If the response ends without passing onSend (a handler that never replies to a client
         // that went away), the transaction must not stay open: on PGlite it would stall everything.
         reply.raw.once('close', () => {
@@ -126,6 +130,7 @@ export function registerIdempotency(app: App, { db, clock }: ServiceContext): vo
         body: payload ?? '',
       });
       await held.transaction.commit();
+      for (const callback of held.committed) callback();
       return payload;
     } catch (error) {
       // The client must not see a success that was not committed; the error handler maps the

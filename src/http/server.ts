@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Clock, TestClock } from '../lib/clock.js';
-import type { ServiceContext } from '../lib/context.js';
+import { createSignals, type ServiceContext } from '../lib/context.js';
 import type { Database } from '../lib/db/database.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerContractRoutes } from '../modules/contracts/routes.js';
@@ -59,7 +59,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     }
   });
 
-  const context: ServiceContext = { db: options.db, clock: options.clock };
+  const context: ServiceContext = { db: options.db, clock: options.clock, signals: createSignals() };
   registerErrorHandling(app, { bodyLimit });
   app.decorateRequest('context', null as never);
   app.addHook('onRequest', async (request) => {

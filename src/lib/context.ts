@@ -1,8 +1,41 @@
 import type { Clock } from './clock.js';
 import type { Database } from './db/database.js';
+import { TypedEmitter } from './emitter.js';
+
+/** Changes other parts of the process react to once they are committed. */
+export interface Signals {
+  /** What a customer holds or owes may have moved: contracts, seats, credits, commits or manual entries changed. */
+  accountChanged: { tenantId: string; customerIds: readonly string[]; cause: 'contract' | 'balance' };
+  /** Webhook events were committed to the outbox: the delivery worker need not wait for its next poll. */
+  outboxWritten: { tenantId: string };
+}
 
 /** What every service needs from the outside world: the database and the clock. */
 export interface ServiceContext {
   db: Database;
   clock: Clock;
+  /** In-process notifications of committed changes; absent where nothing listens (the CLI, one module's tests). */
+  signals?: TypedEmitter<Signals> | undefined;
+  /**
+   * Set when `db` is a transaction that commits after the service returns (a request with an
+   * Idempotency-Key): callbacks given to it run once that transaction has committed, and never
+   * if it rolls back.
+   */
+  afterCommit?: ((callback: () => void) => void) | undefined;
+}
+
+export function createSignals(): TypedEmitter<Signals> {
+  return new TypedEmitter<Signals>();
+}
+
+/**
+ * Emits `name` once what the service wrote is committed: now, when the service's own transaction
+ * has already committed, or when the request's transaction commits.
+ */
+export function signalAfterCommit<Name extends keyof Signals>(ctx: ServiceContext, name: Name, payload: Signals[Name]): void {
+  const signals = ctx.signals;
+  if (!signals) return;
+  const emit = () => signals.emit(name, payload);
+  if (ctx.afterCommit) ctx.afterCommit(emit);
+  else emit();
 }
