@@ -12,6 +12,9 @@ const environment = z.object({
   ALLOT_TEST_CLOCK: z.iso.datetime({ offset: true }).optional(),
   ALLOT_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),
   ALLOT_DB_POOL_SIZE: z.coerce.number().int().positive().optional(),
+  ALLOT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
+  ALLOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
+  ALLOT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -24,6 +27,8 @@ export interface Config {
   testClockStart: Date | undefined;
   bodyLimit: number;
   poolSize: number | undefined;
+  /** Webhook delivery overrides; unset values keep the defaults of `modules/webhooks/settings.ts`. */
+  webhooks: { maxAttempts: number | undefined; timeoutMs: number | undefined; retryBaseMs: number | undefined };
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
 }
 
@@ -53,6 +58,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
     testClockStart: values.ALLOT_TEST_CLOCK ? new Date(values.ALLOT_TEST_CLOCK) : undefined,
     bodyLimit: values.ALLOT_BODY_LIMIT,
     poolSize: values.ALLOT_DB_POOL_SIZE,
+    webhooks: {
+      maxAttempts: values.ALLOT_WEBHOOK_MAX_ATTEMPTS,
+      timeoutMs: values.ALLOT_WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: values.ALLOT_WEBHOOK_RETRY_BASE_MS,
+    },
     logLevel: values.LOG_LEVEL,
   };
 }

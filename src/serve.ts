@@ -31,6 +31,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       ...context,
       testClock,
       bodyLimit: config.bodyLimit,
+      webhooks: config.webhooks,
       logger: { level: config.logLevel },
       version: packageJson.version,
     });

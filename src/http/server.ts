@@ -10,6 +10,9 @@ import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerIngestRoutes } from '../modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
+import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
+import { DEFAULT_WEBHOOK_SETTINGS, setOutboxMaxAttempts, type WebhookSettings } from '../modules/webhooks/settings.js';
+import { startWebhookDelivery, type WebhookDelivery } from '../modules/webhooks/worker.js';
 import { registerAuth } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
@@ -32,6 +35,8 @@ export interface ServerOptions {
   version?: string;
   /** Registers extra routes after the built-in ones, under the same conventions (tests use it to reach edge cases). */
   register?: ((app: App) => void) | undefined;
+  /** Webhook delivery; `deliver: false` leaves the outbox unsent (the worker is not started). */
+  webhooks?: ({ deliver?: boolean | undefined } & Partial<WebhookSettings>) | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -78,9 +83,24 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerUsageQueryRoutes(app);
+  const { deliver = true, ...webhookOptions } = options.webhooks ?? {};
+  const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...definedValues(webhookOptions) };
+  setOutboxMaxAttempts(webhooks.maxAttempts);
+  registerWebhookRoutes(app, webhooks);
   if (options.testClock) registerTestClockRoutes(app, options.testClock);
   options.register?.(app);
 
+  // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
+  let delivery: WebhookDelivery | undefined;
+  app.addHook('onClose', async () => {
+    await delivery?.stop();
+  });
+
   await app.ready();
+  if (deliver) delivery = startWebhookDelivery(context, { ...webhooks, logger: app.log });
   return app;
+}
+
+function definedValues<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -2,7 +2,7 @@ import Metronome from '@metronome/sdk';
 import { TestClock, systemClock, type Clock } from '../../src/lib/clock.js';
 import type { Engine } from '../../src/lib/db/database.js';
 import { migrate } from '../../src/lib/db/migrate.js';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer, type ServerOptions } from '../../src/http/server.js';
 import type { App } from '../../src/http/types.js';
 import { createApiKey, ensureTenant } from '../../src/modules/tenants/service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -19,8 +19,8 @@ export interface TestServer {
   keyFor(tenant: string): Promise<string>;
   /** `POST /v1/allot/test-clock/advance` over HTTP, as a client moves the clock. */
   advanceClock(to: unknown): Promise<Response>;
-  /** Stops the server and opens it again on the same database (migrations run again). */
-  restart(): Promise<void>;
+  /** Stops the server and opens it again on the same database (migrations run again), with other webhook options when given. */
+  restart(options?: { webhooks?: ServerOptions['webhooks'] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,13 +33,18 @@ export async function startTestServer({
   clockStart,
   bodyLimit,
   register,
+  webhooks,
+  dataDir,
 }: {
   engine: Engine;
   clockStart?: string;
   bodyLimit?: number;
   register?: (app: App) => void;
+  webhooks?: ServerOptions['webhooks'];
+  /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
+  dataDir?: string;
 }): Promise<TestServer> {
-  const database = await createTestDatabase(engine);
+  const database = await createTestDatabase(engine, dataDir ? { dataDir } : {});
   const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
   const clock = testClock ?? systemClock;
 
@@ -47,7 +52,7 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
@@ -77,8 +82,9 @@ export async function startTestServer({
         body: JSON.stringify({ to }),
       });
     },
-    async restart() {
+    async restart(options = {}) {
       await app.close();
+      if (options.webhooks) webhooks = options.webhooks;
       await database.reopen();
       await listen();
     },

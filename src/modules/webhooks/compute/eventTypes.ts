@@ -1,0 +1,44 @@
+/**
+ * The webhook event types an endpoint may subscribe to, named as Metronome names them. Every
+ * alert type has a pair: `alerts.<type>` when the alert fires (`…_reached`) and the resolved twin
+ * when its condition clears (`…_resolved`): `spend_threshold_reached` →
+ * `alerts.spend_threshold_reached` and `alerts.spend_threshold_resolved`.
+ */
+export const WEBHOOK_ALERT_TYPES = [
+  'low_remaining_contract_credit_and_commit_balance_reached',
+  'low_remaining_credit_percentage_reached',
+  'spend_threshold_reached',
+  'usage_threshold_reached',
+  'monthly_invoice_total_spend_threshold_reached',
+] as const;
+
+export type WebhookAlertType = (typeof WEBHOOK_ALERT_TYPES)[number];
+
+const REACHED = /_reached$/;
+
+/** `spend_threshold_reached` → `alerts.spend_threshold_reached`. */
+export function reachedEventType(alertType: string): string {
+  return `alerts.${alertType}`;
+}
+
+/** `spend_threshold_reached` → `alerts.spend_threshold_resolved` (a type without the suffix gets `_resolved` appended). */
+export function resolvedEventType(alertType: string): string {
+  return REACHED.test(alertType) ? `alerts.${alertType.replace(REACHED, '_resolved')}` : `alerts.${alertType}_resolved`;
+}
+
+export const WEBHOOK_EVENT_TYPES: readonly string[] = [
+  'contract.create',
+  'contract.edit',
+  'credit.segment.start',
+  'credit.segment.end',
+  // In scope by the API document; subscribing ahead of the invoice events existing is harmless.
+  'invoice.finalized',
+  'invoice.billing_provider_error',
+  ...WEBHOOK_ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
+];
+
+const KNOWN = new Set(WEBHOOK_EVENT_TYPES);
+
+export function isKnownEventType(type: string): boolean {
+  return KNOWN.has(type);
+}
