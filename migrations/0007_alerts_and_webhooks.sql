@@ -31,6 +31,8 @@ CREATE UNIQUE INDEX webhook_events_dedupe_key ON webhook_events (tenant_id, dedu
 
 -- One event sent to one endpoint. status: pending (next_attempt_at is when it is due, or when
 -- the lease of the worker sending it runs out), delivered, or failed (attempts exhausted).
+-- max_attempts NULL: the budget the delivering server is configured with; set once an attempt
+-- or a manual retry changes it.
 CREATE TABLE webhook_deliveries (
   tenant_id       uuid NOT NULL,
   id              uuid NOT NULL,
@@ -38,7 +40,7 @@ CREATE TABLE webhook_deliveries (
   event_id        uuid NOT NULL,
   status          text NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
   attempts        integer NOT NULL DEFAULT 0,
-  max_attempts    integer NOT NULL,
+  max_attempts    integer,
   next_attempt_at timestamptz,
   created_at      timestamptz NOT NULL,
   finished_at     timestamptz,
@@ -72,7 +74,6 @@ CREATE TABLE alerts (
   credit_type_id           uuid,
   billable_metric_id       uuid,
   group_values             jsonb,
-  credit_grant_type_filters text[],
   uniqueness_key           text,
   uniqueness_key_released  boolean NOT NULL DEFAULT false,
   evaluate_on_create       boolean NOT NULL,
@@ -84,16 +85,19 @@ CREATE UNIQUE INDEX alerts_uniqueness_key ON alerts (tenant_id, uniqueness_key)
   WHERE uniqueness_key IS NOT NULL AND NOT uniqueness_key_released;
 CREATE INDEX alerts_customer ON alerts (tenant_id, customer_id) WHERE archived_at IS NULL;
 
--- Where each alert stands for each customer (and, for an alert on a group key alone, each value
--- of the key): ok or in_alarm, with the value last evaluated. No row yet means not evaluated.
+-- Where each alert stands for each customer: one row for the customer as a whole (grouped false,
+-- group_value ''), and, for a spend alert on a group key alone, one row per value of the key
+-- (grouped true). status is ok or in_alarm, value what was last measured. No row for the
+-- customer as a whole means the alert has not been evaluated for it yet.
 CREATE TABLE alert_states (
   tenant_id    uuid NOT NULL,
   alert_id     uuid NOT NULL,
   customer_id  uuid NOT NULL,
+  grouped      boolean NOT NULL,
   group_value  text NOT NULL,
   status       text NOT NULL CHECK (status IN ('ok', 'in_alarm')),
   value        numeric,
   triggered_by text,
   updated_at   timestamptz NOT NULL,
-  PRIMARY KEY (tenant_id, alert_id, customer_id, group_value)
+  PRIMARY KEY (tenant_id, alert_id, customer_id, grouped, group_value)
 );

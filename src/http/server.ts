@@ -10,8 +10,10 @@ import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerIngestRoutes } from '../modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
+import { registerAlertRoutes } from '../modules/alerts/routes.js';
+import { startAlertEvaluation, type AlertEvaluation } from '../modules/alerts/evaluator.js';
 import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
-import { DEFAULT_WEBHOOK_SETTINGS, setOutboxMaxAttempts, type WebhookSettings } from '../modules/webhooks/settings.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../modules/webhooks/settings.js';
 import { startWebhookDelivery, type WebhookDelivery } from '../modules/webhooks/worker.js';
 import { registerAuth } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
@@ -37,6 +39,8 @@ export interface ServerOptions {
   register?: ((app: App) => void) | undefined;
   /** Webhook delivery; `deliver: false` leaves the outbox unsent (the worker is not started). */
   webhooks?: ({ deliver?: boolean | undefined } & Partial<WebhookSettings>) | undefined;
+  /** Alert evaluation: how often every watched customer is evaluated again (default 60 s). */
+  alerts?: { sweepIntervalMs?: number | undefined } | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -85,19 +89,26 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerUsageQueryRoutes(app);
   const { deliver = true, ...webhookOptions } = options.webhooks ?? {};
   const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...definedValues(webhookOptions) };
-  setOutboxMaxAttempts(webhooks.maxAttempts);
   registerWebhookRoutes(app, webhooks);
-  if (options.testClock) registerTestClockRoutes(app, options.testClock);
+  registerAlertRoutes(app);
+  let evaluation: AlertEvaluation | undefined;
+  // Moving the test clock crosses period and segment boundaries: alerts and segments are looked at again before it answers.
+  if (options.testClock) registerTestClockRoutes(app, options.testClock, { afterAdvance: () => evaluation?.sweep() });
   options.register?.(app);
 
   // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
   let delivery: WebhookDelivery | undefined;
   app.addHook('onClose', async () => {
+    await evaluation?.stop();
     await delivery?.stop();
   });
 
   await app.ready();
   if (deliver) delivery = startWebhookDelivery(context, { ...webhooks, logger: app.log });
+  evaluation = startAlertEvaluation(context, {
+    sweepIntervalMs: options.alerts?.sweepIntervalMs,
+    onError: (error) => app.log.error({ err: error }, 'alert evaluation failed'),
+  });
   return app;
 }
 

@@ -8,9 +8,10 @@ const clockResponse = z.object({ data: z.object({ now: z.string() }) });
 
 /**
  * Only in test-clock mode (`allot serve --test-clock ISO`): read the frozen clock, and move it
- * forward. The clock is the process's, shared by every tenant; it never moves backward.
+ * forward. The clock is the process's, shared by every tenant; it never moves backward. An advance
+ * answers once what the new time starts or ends (alerts, credit segments) has been looked at.
  */
-export function registerTestClockRoutes(app: App, clock: TestClock): void {
+export function registerTestClockRoutes(app: App, clock: TestClock, { afterAdvance }: { afterAdvance?: () => Promise<void> | undefined } = {}): void {
   app.get('/v1/allot/test-clock', { schema: { tags: ['allot'], response: { 200: clockResponse } } }, async () => ({
     data: { now: toRfc3339(clock.now()) },
   }));
@@ -22,6 +23,7 @@ export function registerTestClockRoutes(app: App, clock: TestClock): void {
       if (!clock.advanceTo(request.body.to)) {
         throw new Invalid('to', `must not be before the clock's current time ${toRfc3339(clock.now())}`);
       }
+      await afterAdvance?.();
       return { data: { now: toRfc3339(clock.now()) } };
     },
   );

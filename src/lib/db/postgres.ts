@@ -39,10 +39,14 @@ export function openPostgres(options: PostgresOptions): Database {
         broken = true;
       };
       client.on('error', onError);
+      // One connection runs one query at a time: queries issued together (Promise.all over the
+      // transaction) run in the order they were issued.
+      let previous: Promise<unknown> = Promise.resolve();
       const tx: Transaction = {
         async query(text, params) {
-          const result = await client.query(text, params as unknown[] | undefined);
-          return result.rows;
+          const result = previous.then(() => client.query(text, params as unknown[] | undefined));
+          previous = result.catch(() => undefined);
+          return (await result).rows;
         },
         async execScript(script) {
           await client.query(script);

@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
@@ -80,10 +80,7 @@ export async function netBalance(
         (!filter.balance_types || filter.balance_types.includes(balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT')) &&
         (!filter.custom_fields || Object.entries(filter.custom_fields).every(([key, value]) => balance.customFields[key] === value)),
     );
-  return balances
-    .filter((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt && matches(balance))
-    .flatMap((balance) => balance.segments)
-    .reduce((sum, segment) => sum.add(Decimal.max(segment.ledger.balance, 0)), new Decimal(0));
+  return credits.spendableBalance(balances.filter(matches), creditTypeId);
 }
 
 /** Adds a manual ledger entry to a segment of one of the customer's credits or commits. */
@@ -107,6 +104,7 @@ export async function addManualBalanceEntry(
     throw new NotFound(`${entry.grantId} is not on contract ${contractId}`);
   }
   await credits.addManualEntry(ctx, { tenantId, customerId, balances, entry });
+  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'balance' });
 }
 
 /** Creates a credit or commit on the customer itself (not on a contract). */
@@ -128,5 +126,7 @@ export async function createCustomerGrant(
     });
   }
   const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
-  return credits.createGrant(ctx, { tenantId, grant });
+  const grantId = await credits.createGrant(ctx, { tenantId, grant });
+  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'balance' });
+  return grantId;
 }

@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { databaseWithin, isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -6,7 +6,9 @@ import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
+import * as webhooks from '../webhooks/service.js';
 import { periodAt, type Period } from '../../lib/periods.js';
+import { toRfc3339 } from '../../lib/time.js';
 import { openPeriodStart } from './compute/contractSchedules.js';
 import {
   additionsFrom,
@@ -21,6 +23,10 @@ import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
 import { customerAccount } from './account.js';
+
+export { customerAccount, type CustomerAccount, type Draft } from './account.js';
+export { openStatementPeriod, rateOpenPeriodsSplit } from './spend.js';
+export { announceCreditSegments } from './segmentAnnouncements.js';
 import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
 
 export type { Contract, RecurringGrant, Subscription } from './load.js';
@@ -39,7 +45,7 @@ async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceCo
   return ctx.db.transaction((tx) => work({ db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock }));
 }
 
-async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
+async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<customers.Customer> {
   let customer: customers.Customer;
   try {
     customer = await customers.getCustomer(ctx, { tenantId, customerId });
@@ -48,6 +54,36 @@ async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId:
     throw error;
   }
   if (customer.archived_at) throw new Invalid('customer_id', `customer ${customerId} is archived`);
+  return customer;
+}
+
+/**
+ * Writes `contract.create` or `contract.edit` to the webhook outbox, in the transaction of the
+ * change, shaped like Metronome's system notifications (flat, no `properties`).
+ */
+async function announceContract(
+  txContext: ServiceContext,
+  { tenantId, type, contract, customer, at }: { tenantId: string; type: 'contract.create' | 'contract.edit'; contract: Contract; customer: customers.Customer; at: Date },
+): Promise<void> {
+  await webhooks.enqueueWebhookEvent(txContext.db, {
+    tenantId,
+    type,
+    at,
+    fields: {
+      timestamp: toRfc3339(at),
+      environment_type: 'PRODUCTION',
+      contract_id: contract.id,
+      contract_custom_fields: contract.custom_fields,
+      customer_id: customer.id,
+      customer_custom_fields: customer.custom_fields,
+    },
+  });
+}
+
+/** Once the change is committed: its webhook can go, and the customer's alerts are evaluated again. */
+function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): void {
+  signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'contract' });
 }
 
 async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPlan): Promise<string[]> {
@@ -65,7 +101,7 @@ async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPl
  * tenant is a 409.
  */
 export async function createContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: CreateContractBody }): Promise<string> {
-  await assertCustomer(ctx, tenantId, body.customer_id);
+  const customer = await assertCustomer(ctx, tenantId, body.customer_id);
   if (body.ending_before && body.ending_before <= body.starting_at) throw new Invalid('ending_before', 'must be after starting_at');
   if (body.rate_card_id && !(await pricing.findRateCard(ctx, { tenantId, rateCardId: body.rate_card_id }))) {
     throw new Invalid('rate_card_id', `no rate card with id ${body.rate_card_id}`);
@@ -101,11 +137,13 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     await inTransaction(ctx, async (txContext) => {
       await repo.insertContract(txContext.db, tenantId, contract);
       await writePlan(txContext, tenantId, plan);
+      await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer, at: contract.created_at });
     });
   } catch (error) {
     if (isUniqueViolation(error, 'contracts_uniqueness_key')) throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
     throw error;
   }
+  signalContractChange(ctx, tenantId, contract.customer_id);
   return contract.id;
 }
 
@@ -189,6 +227,7 @@ export function statementPeriodAt(contract: Contract, at: Date): Period | undefi
 export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {
   await findCustomerContract(ctx, tenantId, customerId, contractId);
   await repo.archiveContract(ctx.db, tenantId, contractId, ctx.clock.now());
+  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'contract' });
 }
 
 export interface EditRecord {
@@ -210,7 +249,7 @@ export interface EditRecord {
  * a quantity is never checked against a schedule another edit is changing.
  */
 export async function editContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<string> {
-  return inTransaction(ctx, async (txContext) => {
+  const editId = await inTransaction(ctx, async (txContext) => {
     const now = ctx.clock.now();
     const contract = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
     if (contract.archived_at) throw new Conflict(`Contract ${contract.id} is archived`);
@@ -274,8 +313,12 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       if (isUniqueViolation(error, 'contract_edits_uniqueness_key')) throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
       throw error;
     }
+    const customer = await customers.getCustomer(txContext, { tenantId, customerId: contract.customer_id });
+    await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
     return record.id;
   });
+  signalContractChange(ctx, tenantId, body.customer_id);
+  return editId;
 }
 
 /** The edits of a contract, oldest first, with the contract as it is now (to describe what each added). */

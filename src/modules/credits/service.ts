@@ -248,3 +248,15 @@ export async function addManualEntry(
     created_at: clock.now(),
   });
 }
+
+/**
+ * What can be spent now in one pricing unit: over the live credits and commits of that unit, the
+ * sum of each segment's balance, a negative (overdrawn) segment counting as 0.
+ */
+export function spendableBalance(balances: readonly Balance[], creditTypeId: string): Decimal {
+  return balances
+    .filter((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt)
+    .flatMap((balance) => balance.segments)
+    .reduce((sum, segment) => sum.add(Decimal.max(segment.ledger.balance, 0)), new Decimal(0));
+}
+export { segmentEventsDue, type SegmentEvent } from './compute/segmentEvents.js';

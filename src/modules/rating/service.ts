@@ -14,6 +14,8 @@ export interface RatedLine {
   productName: string;
   productTags: string[];
   pricingGroupValues: Record<string, string> | null;
+  /** When rated split by a group property (`splitBy`): the line's value of it. */
+  splitValue?: string;
   creditTypeId: string;
   /** The period's usage so far (the metric's aggregate from the period's start). */
   quantity: Decimal;
@@ -43,9 +45,21 @@ function usagePrice(rate: pricing.Rate): RateVersion['price'] | undefined {
   return undefined;
 }
 
-/** Where a product's usage is read from: the metric's totals, or the group key that holds its pricing group. */
-function selectionOf(product: pricing.Product): repo.RollupSelection {
+/**
+ * Where a product's usage is read from: the metric's totals, or the group key that holds its
+ * pricing group. Split by a property, the smallest of the metric's group keys that holds both the
+ * pricing group and the property; undefined when the metric has none.
+ */
+function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | undefined, splitBy: string | undefined): repo.RollupSelection | undefined {
   const pricingKey = product.pricingGroupKey ?? [];
+  if (splitBy !== undefined) {
+    const needed = [...pricingKey, splitBy];
+    const candidates = (metric?.group_keys ?? [])
+      .map((groupKey) => [...new Set(groupKey)].sort())
+      .filter((groupKey) => needed.every((property) => groupKey.includes(property)))
+      .sort((a, b) => a.length - b.length);
+    return candidates[0] && { metricId: product.billableMetricId!, groupKey: candidates[0] };
+  }
   if (pricingKey.length === 0) return { metricId: product.billableMetricId!, groupKey: [] };
   const stored = [...new Set([...pricingKey, ...(product.presentationGroupKey ?? [])])].sort();
   return { metricId: product.billableMetricId!, groupKey: stored };
@@ -108,19 +122,25 @@ export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contrac
  * its rate card prices, the metric's usage per slice of the period (split per pricing group value
  * where the product has a pricing group key), priced slice by slice by the rate in force. The
  * period is cut at `cuts` (where segments start or end) and wherever a rate starts or ends.
+ *
+ * With `splitBy` (a group property such as `user_id`), each line is further split per value of
+ * the property and each part rated on its own usage, as if the property were part of the pricing
+ * group: what each user spent. Products whose metric has no group key holding the property are
+ * left out.
  */
 export async function rateOpenPeriod(
   ctx: ServiceContext,
-  { tenantId, customerId, prepared, cuts }: { tenantId: string; customerId: string; prepared: PreparedPeriod; cuts: Iterable<Date> },
+  { tenantId, customerId, prepared, cuts, splitBy }: { tenantId: string; customerId: string; prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined },
 ): Promise<RatedPeriod> {
   const { contractId, period, rateCard, rates, versions, products, metrics } = prepared;
   if (products.length === 0) return { contractId, period, rateCard, lines: [] };
   const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);
   const selections: repo.RollupSelection[] = [];
   for (const product of products) {
-    const selection = selectionOf(product);
-    if (!selections.some((s) => sameSelection(s, selection.metricId, selection.groupKey))) selections.push(selection);
+    const selection = selectionOf(product, metrics.get(product.billableMetricId!), splitBy);
+    if (selection && !selections.some((s) => sameSelection(s, selection.metricId, selection.groupKey))) selections.push(selection);
   }
+  if (selections.length === 0) return { contractId, period, rateCard, lines: [] };
   const window = { customerId, selections, from: period.startingAt, to: period.endingBefore, sliceStarts: slices.map((s) => s.startingAt) };
   const uniqueSelections = selections.filter((s) => metrics.get(s.metricId)?.aggregation_type === 'UNIQUE');
   const [rows, firstSeen] = await Promise.all([
@@ -131,15 +151,16 @@ export async function rateOpenPeriod(
   const lines: RatedLine[] = [];
   for (const product of products) {
     const metric = metrics.get(product.billableMetricId!);
-    if (!metric) continue;
-    const selection = selectionOf(product);
+    const selection = selectionOf(product, metric, splitBy);
+    if (!metric || !selection) continue;
     const pricingKey = product.pricingGroupKey?.length ? product.pricingGroupKey : null;
-    const groups = new Map<string, { groupValues: Record<string, string> | null; slices: SliceAggregate[] }>();
+    const groups = new Map<string, { groupValues: Record<string, string> | null; splitValue: string | undefined; slices: SliceAggregate[] }>();
     const groupOf = (groupKey: string[], groupValues: string[]) => {
       const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
-      const key = JSON.stringify(values);
+      const splitValue = splitBy === undefined ? undefined : (groupValues[groupKey.indexOf(splitBy)] ?? '');
+      const key = JSON.stringify([values, splitValue ?? null]);
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { groupValues: values, slices: slices.map(emptyAggregate) }));
+      if (!group) groups.set(key, (group = { groupValues: values, splitValue, slices: slices.map(emptyAggregate) }));
       return group;
     };
     for (const row of rows) {
@@ -159,24 +180,25 @@ export async function rateOpenPeriod(
       for (const row of firstSeen) {
         if (!sameSelection(selection, row.metric_id, row.group_key)) continue;
         const group = groupOf(row.group_key, row.group_values);
-        const key = `${JSON.stringify(group.groupValues)}\u0000${row.value}`;
+        const key = `${JSON.stringify([group.groupValues, group.splitValue ?? null])}\u0000${row.value}`;
         const seen = first.get(key);
         if (!seen || row.slice < seen.slice) first.set(key, { group, slice: row.slice });
       }
       for (const { group, slice } of first.values()) group.slices[slice]!.newDistinct = group.slices[slice]!.newDistinct.add(1);
     }
-    for (const { groupValues, slices: aggregates } of groups.values()) {
+    for (const { groupValues, splitValue, slices: aggregates } of groups.values()) {
       const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);
       const charges = sliceCharges({ slices, cumulative, versions: versions.get(product.id) ?? [], groupValues });
       const quantity = cumulative[cumulative.length - 1] ?? new Decimal(0);
       for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
         const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);
         lines.push({
-          id: JSON.stringify([contractId, product.id, groupValues, creditTypeId]),
+          id: JSON.stringify(splitValue === undefined ? [contractId, product.id, groupValues, creditTypeId] : [contractId, product.id, groupValues, creditTypeId, splitValue]),
           productId: product.id,
           productName: product.name,
           productTags: product.tags,
           pricingGroupValues: groupValues,
+          ...(splitValue !== undefined && { splitValue }),
           creditTypeId,
           quantity,
           charges: own,

@@ -8,8 +8,13 @@ import { compileMetric, matchMetric, type MetricDefinition } from './compute/mat
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
 import { ingestNotifications, type IngestNotifications, type UsageCommitted } from './notifications.js';
 import * as repo from './repo.js';
+import * as queryRepo from './queryRepo.js';
+import { emptyValue } from './queries.js';
+import type { Aggregation } from './queryRepo.js';
+import { Decimal } from '../../lib/money.js';
 
 export type { IngestEvent, IngestOutcome, IngestNotifications, UsageCommitted };
+export { liveMetrics } from './queries.js';
 
 /**
  * How many events one ingest transaction takes at most. Calls arriving while a batch commits
@@ -55,6 +60,25 @@ export function ingestUsage(
  */
 export function onUsageCommitted({ db }: ServiceContext, listener: (committed: UsageCommitted) => void): () => void {
   return ingestNotifications(db).on('usageCommitted', listener);
+}
+
+/**
+ * A customer's usage of a metric over `[from, to)` (hour-aligned), read from the rollups: the
+ * metric's aggregate, 0 when nothing was counted, null for a MAX or LATEST with no events.
+ */
+export async function metricUsageDuring(
+  { db }: ServiceContext,
+  { tenantId, customerId, metric, from, to }: { tenantId: string; customerId: string; metric: { id: string; aggregation_type: Aggregation }; from: Date; to: Date },
+): Promise<Decimal | null> {
+  const [row] = await queryRepo.windowValues(db, tenantId, {
+    metricId: metric.id,
+    aggregation: metric.aggregation_type,
+    customerIds: [customerId],
+    groupKey: [],
+    windows: [{ startingOn: from, endingBefore: to }],
+  });
+  if (row?.value != null) return new Decimal(row.value);
+  return emptyValue(metric.aggregation_type);
 }
 
 /** Subscribes to every ingest transaction this process commits on the context's database (for metrics). */

@@ -1,0 +1,107 @@
+import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { databaseWithin } from '../../lib/db/database.js';
+import { Decimal, wireNumber } from '../../lib/money.js';
+import { toRfc3339 } from '../../lib/time.js';
+import * as webhooks from '../webhooks/service.js';
+import { directionOf, measureOf } from './compute/alertTypes.js';
+import { planStates, type State, type Transition } from './compute/planStates.js';
+import { creditTypeOf, measureAlerts } from './measure.js';
+import * as repo from './repo.js';
+
+/** Why an evaluation ran: named in `triggered_by` of the states it changes and of their webhooks. */
+export type Trigger = 'usage' | 'contract' | 'balance' | 'schedule' | 'alert_created' | 'reset';
+
+/** The webhook of a transition: `alerts.<type>` on alarm, its `…_resolved` twin when it clears, Metronome's properties. */
+function transitionEvent(alert: repo.AlertRow, customerId: string, transition: Transition, { at, trigger }: { at: Date; trigger: Trigger }) {
+  const value = transition.value === null ? null : wireNumber(transition.value);
+  const properties: Record<string, unknown> = {
+    customer_id: customerId,
+    alert_id: alert.id,
+    alert_name: alert.name,
+    timestamp: toRfc3339(at),
+    threshold: wireNumber(new Decimal(alert.threshold)),
+    triggered_by: trigger,
+  };
+  switch (measureOf(alert.alert_type)) {
+    case 'balance':
+      Object.assign(properties, { credit_type_id: creditTypeOf(alert), remaining_balance: value });
+      break;
+    case 'credit_percentage':
+      Object.assign(properties, { credit_type_id: creditTypeOf(alert), remaining_percentage: value });
+      break;
+    case 'spend': {
+      const group = alert.group_values?.[0];
+      Object.assign(properties, { credit_type_id: creditTypeOf(alert), current_spend: value });
+      if (group) properties.group_values = [{ key: group.key, value: transition.groupValue ?? group.value }];
+      break;
+    }
+    case 'usage':
+      Object.assign(properties, { billable_metric_id: alert.billable_metric_id, current_usage: value });
+      break;
+    case 'invoice_total':
+      Object.assign(properties, { credit_type_id: creditTypeOf(alert), invoice_total: value });
+      break;
+  }
+  const type = transition.to === 'in_alarm' ? webhooks.reachedEventType(alert.alert_type) : webhooks.resolvedEventType(alert.alert_type);
+  return { type, fields: { properties } };
+}
+
+/**
+ * Evaluates `alerts` for one customer as of the clock's now (DESIGN rule 13) and records where
+ * each stands; every crossing (ok → in_alarm, or back) writes its webhook to the outbox in the
+ * same transaction. Evaluations of one customer are serialised across processes by a lock taken
+ * before measuring, so each one sees what the previous wrote, and a crossing is announced once
+ * however many ingest commits race to report it. An alert of `silentAlertIds` that has no state
+ * for the customer yet is recorded without announcing anything (the first look of an alert created
+ * with `evaluate_on_create: false`). Returns the webhooks written.
+ */
+export async function evaluateCustomer(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    alerts,
+    trigger,
+    silentAlertIds,
+  }: { tenantId: string; customerId: string; alerts: readonly repo.AlertRow[]; trigger: Trigger; silentAlertIds?: ReadonlySet<string> | undefined },
+): Promise<number> {
+  if (alerts.length === 0) return 0;
+  const written = await ctx.db.transaction(async (tx) => {
+    const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };
+    await repo.lockCustomerEvaluation(tx, tenantId, customerId);
+    const now = ctx.clock.now();
+    const [measurements, storedRows] = await Promise.all([
+      measureAlerts(txContext, { tenantId, customerId, alerts }),
+      repo.statesOf(tx, tenantId, customerId, alerts.map((alert) => alert.id)),
+    ]);
+    const rows: repo.NewState[] = [];
+    let events = 0;
+    for (const alert of alerts) {
+      const own = storedRows.filter((row) => row.alert_id === alert.id);
+      const stored: State[] = own.map((row) => ({
+        groupValue: row.grouped ? row.group_value : null,
+        status: row.status,
+        value: row.value === null ? null : new Decimal(row.value),
+      }));
+      const measurement = measurements.get(alert.id) ?? { value: null, perValue: null };
+      const plan = planStates({
+        direction: directionOf(alert.alert_type),
+        threshold: new Decimal(alert.threshold),
+        measured: measurement.value,
+        perValue: measurement.perValue,
+        stored,
+        announce: !(silentAlertIds?.has(alert.id) && !own.some((row) => !row.grouped)),
+      });
+      for (const state of plan.states) rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
+      for (const transition of plan.transitions) {
+        const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
+        await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });
+        events += 1;
+      }
+    }
+    await repo.writeStates(tx, tenantId, customerId, rows, now);
+    return events;
+  });
+  if (written > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  return written;
+}

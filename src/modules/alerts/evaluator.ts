@@ -1,0 +1,169 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { encodeCursor } from '../../lib/pagination.js';
+import * as contracts from '../contracts/service.js';
+import * as customers from '../customers/service.js';
+import * as usage from '../usage/service.js';
+import * as webhooks from '../webhooks/service.js';
+import { evaluateCustomer, type Trigger } from './evaluate.js';
+import * as repo from './repo.js';
+
+const SEGMENT_EVENT_TYPES = ['credit.segment.start', 'credit.segment.end'];
+
+/** How long this process trusts its copy of a tenant's alerts (another process may create one). */
+const CACHE_MS = 2_000;
+
+export interface AlertEvaluationOptions {
+  /** Every watched customer is evaluated this often (period boundaries, segments starting and ending). */
+  sweepIntervalMs?: number;
+  /** Customers evaluated at once. */
+  concurrency?: number;
+  onError?: (error: unknown) => void;
+}
+
+/** The background evaluation of alerts (and announcement of credit segments) of one process. */
+export interface AlertEvaluation {
+  /** Evaluates the customers soon; resolves when done. */
+  customersChanged(tenantId: string, customerIds: readonly string[], trigger: Trigger): Promise<void>;
+  /** Evaluates every watched customer now; resolves when done. */
+  sweep(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Job {
+  tenantId: string;
+  customerId: string;
+  trigger: Trigger;
+  silentAlertIds: Set<string>;
+  done: (() => void)[];
+}
+
+/**
+ * Starts evaluating alerts in the background (DESIGN rule 13): after every ingest commit of this
+ * process, for the customers it touched; after contract, balance and alert changes; and in a
+ * sweep of every watched customer when it starts and every `sweepIntervalMs`, which is how period
+ * boundaries (a new grant, a segment expiring) reach the alerts, and how `credit.segment.*`
+ * webhooks are written. Work is queued per customer: a customer changed again while queued is
+ * evaluated once, and never by two evaluations of this process at a time.
+ */
+export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluationOptions = {}): AlertEvaluation {
+  const concurrency = options.concurrency ?? 2;
+  const onError = options.onError ?? (() => {});
+  const pending = new Map<string, Job>();
+  const running = new Map<string, Promise<void>>();
+  const alertCache = new Map<string, { at: number; alerts: Promise<repo.AlertRow[]> }>();
+  const segmentCache = new Map<string, { at: number; subscribed: Promise<boolean> }>();
+  let stopped = false;
+
+  const cached = <T>(cache: Map<string, { at: number } & T>, key: string, load: () => T): T => {
+    const hit = cache.get(key);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+    const entry = { at: Date.now(), ...load() };
+    cache.set(key, entry);
+    return entry;
+  };
+  const alertsOf = (tenantId: string) => cached(alertCache, tenantId, () => ({ alerts: repo.liveAlerts(ctx.db, tenantId) })).alerts;
+  const segmentsWatched = (tenantId: string) =>
+    cached(segmentCache, tenantId, () => ({ subscribed: webhooks.hasSubscribers(ctx.db, tenantId, SEGMENT_EVENT_TYPES) })).subscribed;
+
+  async function run(job: Job): Promise<void> {
+    const alerts = (await alertsOf(job.tenantId)).filter((alert) => alert.customer_id === null || alert.customer_id === job.customerId);
+    await evaluateCustomer(ctx, { tenantId: job.tenantId, customerId: job.customerId, alerts, trigger: job.trigger, silentAlertIds: job.silentAlertIds });
+    // Segments start and end with time, not usage: announced on every other kind of look.
+    if (job.trigger !== 'usage' && (await segmentsWatched(job.tenantId))) {
+      await contracts.announceCreditSegments(ctx, { tenantId: job.tenantId, customerId: job.customerId });
+    }
+  }
+
+  function pump(): void {
+    if (stopped) return;
+    for (const [key, job] of pending) {
+      if (running.size >= concurrency) return;
+      if (running.has(key)) continue;
+      pending.delete(key);
+      const done = run(job)
+        .catch(onError)
+        .finally(() => {
+          running.delete(key);
+          for (const resolve of job.done) resolve();
+          pump();
+        });
+      running.set(key, done);
+    }
+  }
+
+  function enqueue(tenantId: string, customerId: string, trigger: Trigger, silentAlertId?: string): Promise<void> {
+    if (stopped) return Promise.resolve();
+    const key = `${tenantId} ${customerId}`;
+    let job = pending.get(key);
+    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, silentAlertIds: new Set(), done: [] }));
+    else if (trigger !== 'schedule') job.trigger = trigger;
+    if (silentAlertId) job.silentAlertIds.add(silentAlertId);
+    const queued = job;
+    const finished = new Promise<void>((resolve) => queued.done.push(resolve));
+    pump();
+    return finished;
+  }
+
+  async function* customersOf(tenantId: string): AsyncGenerator<string> {
+    let after: string | null = null;
+    for (;;) {
+      const page = await customers.listCustomers(ctx, { tenantId, query: { limit: 100, nextPage: after ? encodeCursor(after) : undefined } });
+      for (const customer of page.customers) yield customer.id;
+      if (!page.nextPage || page.customers.length === 0) return;
+      after = page.customers[page.customers.length - 1]!.id;
+    }
+  }
+
+  async function evaluateEveryCustomer(tenantId: string, trigger: Trigger, silentAlertId?: string): Promise<void> {
+    const jobs: Promise<void>[] = [];
+    for await (const customerId of customersOf(tenantId)) jobs.push(enqueue(tenantId, customerId, trigger, silentAlertId));
+    await Promise.all(jobs);
+  }
+
+  let sweeping: Promise<void> | undefined;
+  async function sweepOnce(): Promise<void> {
+    const tenants = new Set([...(await repo.tenantsWithAlerts(ctx.db)), ...(await webhooks.tenantsSubscribedTo(ctx.db, SEGMENT_EVENT_TYPES))]);
+    await Promise.all(
+      [...tenants].map(async (tenantId) => {
+        alertCache.delete(tenantId);
+        segmentCache.delete(tenantId);
+        const alerts = await alertsOf(tenantId);
+        if ((await segmentsWatched(tenantId)) || alerts.some((alert) => alert.customer_id === null)) return evaluateEveryCustomer(tenantId, 'schedule');
+        const customerIds = [...new Set(alerts.map((alert) => alert.customer_id!))];
+        await Promise.all(customerIds.map((customerId) => enqueue(tenantId, customerId, 'schedule')));
+      }),
+    );
+  }
+  const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
+
+  const unsubscribe = [
+    usage.onUsageCommitted(ctx, ({ tenantId, customerIds }) => {
+      for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage');
+    }),
+    ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
+      for (const customerId of customerIds) void enqueue(tenantId, customerId, cause);
+    }),
+    ctx.signals?.on('alertsChanged', ({ tenantId, alertId, evaluateEveryCustomer: everyone, silent }) => {
+      alertCache.delete(tenantId);
+      if (everyone) evaluateEveryCustomer(tenantId, 'alert_created', silent ? alertId : undefined).catch(onError);
+    }),
+  ];
+  const timer = setInterval(() => sweep().catch(onError), options.sweepIntervalMs ?? 60_000);
+  timer.unref();
+  const first = setTimeout(() => sweep().catch(onError), 0);
+  first.unref();
+
+  return {
+    customersChanged: (tenantId, customerIds, trigger) => Promise.all(customerIds.map((customerId) => enqueue(tenantId, customerId, trigger))).then(() => {}),
+    sweep,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(first);
+      for (const off of unsubscribe) off?.();
+      for (const job of pending.values()) for (const resolve of job.done) resolve();
+      pending.clear();
+      await Promise.allSettled([...running.values(), sweeping]);
+    },
+  };
+}

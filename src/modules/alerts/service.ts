@@ -1,0 +1,192 @@
+import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { isUniqueViolation } from '../../lib/db/database.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
+import { isUuid, newId } from '../../lib/ids.js';
+import { toNumericText } from '../../lib/money.js';
+import { decodeCursor, toPage } from '../../lib/pagination.js';
+import * as customers from '../customers/service.js';
+import * as pricing from '../pricing/service.js';
+import * as usage from '../usage/service.js';
+import { measureOf } from './compute/alertTypes.js';
+import { evaluateCustomer, type Trigger } from './evaluate.js';
+import * as repo from './repo.js';
+import type { CreateAlertBody } from './schemas.js';
+
+export type Alert = repo.AlertRow;
+export type { Trigger };
+export { evaluateCustomer };
+
+async function customerOf(ctx: ServiceContext, tenantId: string, customerId: string, field: string): Promise<customers.Customer> {
+  try {
+    return await customers.getCustomer(ctx, { tenantId, customerId });
+  } catch (error) {
+    if (error instanceof NotFound) throw new Invalid(field, `no customer with id ${customerId}`);
+    throw error;
+  }
+}
+
+/** The checks of rule 13's alert types that need the catalog: each refusal names its field. */
+async function checkAlert(ctx: ServiceContext, tenantId: string, body: CreateAlertBody): Promise<void> {
+  const measure = measureOf(body.alert_type);
+  if (body.customer_id !== undefined) {
+    const customer = await customerOf(ctx, tenantId, body.customer_id, 'customer_id');
+    if (customer.archived_at) throw new Invalid('customer_id', `customer ${body.customer_id} is archived`);
+  }
+  if (measure === 'usage') {
+    if (body.billable_metric_id === undefined) throw new Invalid('billable_metric_id', 'is required for usage_threshold_reached alerts');
+    const metric = await pricing.findBillableMetric(ctx, { tenantId, billableMetricId: body.billable_metric_id });
+    if (!metric || metric.archived_at) throw new Invalid('billable_metric_id', `no billable metric with id ${body.billable_metric_id}`);
+    if (body.credit_type_id !== undefined) throw new Invalid('credit_type_id', 'does not apply to usage_threshold_reached alerts, which count the metric');
+  } else {
+    if (body.billable_metric_id !== undefined) throw new Invalid('billable_metric_id', 'applies only to usage_threshold_reached alerts');
+    const creditTypeId = body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
+    const creditType = await pricing.findCreditType(ctx, { tenantId, creditTypeId });
+    if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
+    if (measure === 'invoice_total' && !creditType.isCurrency) throw new Invalid('credit_type_id', 'must be a currency: invoice totals are in the rate card’s fiat unit');
+  }
+  if (measure === 'credit_percentage' && (body.threshold.lt(0) || body.threshold.gt(100))) throw new Invalid('threshold', 'is a percentage: 0 to 100');
+  if (body.group_values) {
+    if (measure !== 'spend') throw new Invalid('group_values', 'applies only to spend_threshold_reached alerts');
+    const { key } = body.group_values[0]!;
+    const metrics = await usage.liveMetrics(ctx, tenantId);
+    if (!metrics.some((metric) => metric.group_keys.some((groupKey) => groupKey.includes(key)))) {
+      throw new Invalid('group_values.0.key', `"${key}" is not a group key of any billable metric`);
+    }
+  }
+}
+
+/**
+ * Creates an alert (`v1.alerts.create`) for one customer or, without `customer_id`, for every
+ * customer. A reused `uniqueness_key` is a 409. With `evaluate_on_create` (the default) a
+ * customer already past the threshold is in alarm at once and gets its webhook; without it, the
+ * states found at creation are recorded silently and only later crossings are announced. One
+ * customer's alert is evaluated before the call returns; an all-customer alert in the background
+ * (its customers read `evaluating` meanwhile).
+ */
+export async function createAlert(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: CreateAlertBody }): Promise<string> {
+  await checkAlert(ctx, tenantId, body);
+  const alert: Omit<Alert, 'uniqueness_key_released' | 'archived_at'> = {
+    tenant_id: tenantId,
+    id: newId(),
+    name: body.name,
+    alert_type: body.alert_type,
+    threshold: toNumericText(body.threshold),
+    customer_id: body.customer_id?.toLowerCase() ?? null,
+    credit_type_id: measureOf(body.alert_type) === 'usage' ? null : (body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID),
+    billable_metric_id: body.billable_metric_id?.toLowerCase() ?? null,
+    group_values: body.group_values ?? null,
+    uniqueness_key: body.uniqueness_key ?? null,
+    evaluate_on_create: body.evaluate_on_create ?? true,
+    created_at: ctx.clock.now(),
+  };
+  try {
+    await repo.insertAlert(ctx.db, alert);
+  } catch (error) {
+    if (isUniqueViolation(error, 'alerts_uniqueness_key')) throw new Conflict(`An alert with uniqueness_key ${body.uniqueness_key} already exists`);
+    throw error;
+  }
+  if (alert.customer_id) {
+    const stored = (await repo.findAlert(ctx.db, tenantId, alert.id))!;
+    const silentAlertIds = alert.evaluate_on_create ? undefined : new Set([alert.id]);
+    await evaluateCustomer(ctx, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created', silentAlertIds });
+  }
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId: alert.id, evaluateEveryCustomer: alert.customer_id === null, silent: !alert.evaluate_on_create });
+  return alert.id;
+}
+
+/** Archives an alert (`v1.alerts.archive`): it stops evaluating; with `release_uniqueness_key` its key may be used again. */
+export async function archiveAlert(ctx: ServiceContext, { tenantId, alertId, releaseKey }: { tenantId: string; alertId: string; releaseKey: boolean }): Promise<void> {
+  if (!isUuid(alertId) || !(await repo.archiveAlert(ctx.db, tenantId, alertId, { at: ctx.clock.now(), releaseKey }))) {
+    throw new NotFound(`No alert ${alertId}`);
+  }
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId, evaluateEveryCustomer: false, silent: false });
+}
+
+/** An alert as one customer sees it: where it stands for the customer (null once archived), and why. */
+export interface CustomerAlertView {
+  alert: Alert;
+  creditType: { id: string; name: string } | null;
+  status: 'ok' | 'in_alarm' | 'evaluating' | null;
+  triggeredBy: string | null;
+  updatedAt: Date;
+}
+
+async function views(ctx: ServiceContext, tenantId: string, customerId: string, alerts: Alert[], groupValue?: string): Promise<CustomerAlertView[]> {
+  const [states, creditTypes] = await Promise.all([
+    repo.statesOf(ctx.db, tenantId, customerId, alerts.map((alert) => alert.id)),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set(alerts.flatMap((alert) => (alert.credit_type_id ? [alert.credit_type_id] : [])))] }),
+  ]);
+  return alerts.map((alert) => {
+    const whole = states.find((state) => state.alert_id === alert.id && !state.grouped);
+    const value = groupValue === undefined ? undefined : states.find((state) => state.alert_id === alert.id && state.grouped && state.group_value === groupValue);
+    const state = groupValue === undefined ? whole : value;
+    const creditType = alert.credit_type_id ? creditTypes.get(alert.credit_type_id) : undefined;
+    // A value with no state yet has spent nothing this period: ok once the alert has been evaluated.
+    const status = alert.archived_at ? null : !whole ? 'evaluating' : (state?.status ?? 'ok');
+    return {
+      alert,
+      creditType: creditType ? { id: creditType.id, name: creditType.name } : null,
+      status,
+      triggeredBy: state?.triggered_by ?? null,
+      updatedAt: state?.updated_at ?? alert.created_at,
+    };
+  });
+}
+
+/** The alerts applying to a customer (`v1.customers.alerts.list`): enabled ones, or those of `statuses`, by id, 100 a page. */
+export async function listCustomerAlerts(
+  ctx: ServiceContext,
+  { tenantId, customerId, statuses, nextPage }: { tenantId: string; customerId: string; statuses: ('ENABLED' | 'DISABLED' | 'ARCHIVED')[] | undefined; nextPage: string | undefined },
+): Promise<{ alerts: CustomerAlertView[]; nextPage: string | null }> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  const wanted = new Set(statuses ?? ['ENABLED']);
+  const limit = 100;
+  const rows = await repo.customerAlerts(ctx.db, tenantId, customerId.toLowerCase(), {
+    live: wanted.has('ENABLED'),
+    archived: wanted.has('ARCHIVED'),
+    afterId: nextPage ? decodeCursor(nextPage) : null,
+    limit: limit + 1,
+  });
+  const page = toPage(rows, limit);
+  return { alerts: await views(ctx, tenantId, customerId.toLowerCase(), page.rows), nextPage: page.nextPage };
+}
+
+async function customerAlert(ctx: ServiceContext, tenantId: string, customerId: string, alertId: string): Promise<Alert> {
+  await customers.getCustomer(ctx, { tenantId, customerId });
+  const alert = isUuid(alertId) ? await repo.findAlert(ctx.db, tenantId, alertId) : undefined;
+  if (!alert || (alert.customer_id !== null && alert.customer_id !== customerId.toLowerCase())) throw new NotFound(`No alert ${alertId} for customer ${customerId}`);
+  return alert;
+}
+
+/**
+ * One alert for one customer (`v1.customers.alerts.retrieve`). For a spend alert on a group key
+ * alone, `groupValue` asks where one value stands; without it, the customer is in alarm while
+ * any value is.
+ */
+export async function getCustomerAlert(
+  ctx: ServiceContext,
+  { tenantId, customerId, alertId, groupValues }: { tenantId: string; customerId: string; alertId: string; groupValues?: { key: string; value: string }[] | undefined },
+): Promise<CustomerAlertView> {
+  const alert = await customerAlert(ctx, tenantId, customerId, alertId);
+  const asked = groupValues?.[0];
+  const watched = alert.group_values?.[0];
+  if (asked) {
+    if (!watched) throw new Invalid('group_values', 'this alert does not watch a group key');
+    if (asked.key !== watched.key) throw new Invalid('group_values.0.key', `this alert watches the group key "${watched.key}"`);
+    if (watched.value !== undefined && asked.value !== watched.value) throw new Invalid('group_values.0.value', `this alert watches only the value "${watched.value}"`);
+  }
+  const groupValue = asked && watched?.value === undefined ? asked.value : undefined;
+  return (await views(ctx, tenantId, customerId.toLowerCase(), [alert], groupValue))[0]!;
+}
+
+/**
+ * Resets an alert for a customer (`v1.customers.alerts.reset`): its states are forgotten and it is
+ * evaluated again at once, so a customer still past the threshold is in alarm again, with a new
+ * webhook.
+ */
+export async function resetCustomerAlert(ctx: ServiceContext, { tenantId, customerId, alertId }: { tenantId: string; customerId: string; alertId: string }): Promise<void> {
+  const alert = await customerAlert(ctx, tenantId, customerId, alertId);
+  if (alert.archived_at) throw new Conflict(`Alert ${alertId} is archived`);
+  await repo.deleteStates(ctx.db, tenantId, customerId.toLowerCase(), alert.id);
+  await evaluateCustomer(ctx, { tenantId, customerId: customerId.toLowerCase(), alerts: [alert], trigger: 'reset' });
+}

@@ -1,0 +1,33 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { periodAt, type Period } from '../../lib/periods.js';
+import * as rating from '../rating/service.js';
+import { statementScheduleOf } from './plan.js';
+import * as repo from './repo.js';
+
+/**
+ * The open period of each live contract of the customer, rated with every line split per value of
+ * the group property `splitBy` (what each user or team spent: alerts on a group key read it).
+ */
+export async function rateOpenPeriodsSplit(
+  ctx: ServiceContext,
+  { tenantId, customerId, splitBy }: { tenantId: string; customerId: string; splitBy: string },
+): Promise<rating.RatedPeriod[]> {
+  const contracts = (await repo.listContracts(ctx.db, tenantId, customerId)).filter((contract) => !contract.archived_at);
+  const prepared = await Promise.all(
+    contracts.map((contract) =>
+      rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
+    ),
+  );
+  return Promise.all(
+    prepared.flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts: [], splitBy })] : [])),
+  );
+}
+
+/** The customer's current billing period: the usage statement period covering now of its earliest live contract, if any. */
+export async function openStatementPeriod(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period | undefined> {
+  const now = ctx.clock.now();
+  const periods = (await repo.listContracts(ctx.db, tenantId, customerId))
+    .filter((contract) => !contract.archived_at)
+    .flatMap((contract) => periodAt(statementScheduleOf(contract), now) ?? []);
+  return periods.sort((a, b) => a.startingAt.getTime() - b.startingAt.getTime())[0];
+}
