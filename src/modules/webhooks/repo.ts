@@ -22,7 +22,8 @@ export interface DeliveryRow {
   body: string;
   status: DeliveryStatus;
   attempts: number;
-  max_attempts: number;
+  /** Null until an attempt or a retry sets it: the delivering server's configured budget. */
+  max_attempts: number | null;
   next_attempt_at: Date | null;
   created_at: Date;
   finished_at: Date | null;
@@ -42,7 +43,8 @@ export interface ClaimedDelivery {
   tenant_id: string;
   id: string;
   attempts: number;
-  max_attempts: number;
+  /** Null until an attempt or a retry sets it: the delivering server's configured budget. */
+  max_attempts: number | null;
   body: string;
   url: string;
   secret: string;
@@ -118,13 +120,13 @@ export async function insertEvent(
 
 export async function insertDeliveries(
   tx: Queryable,
-  { tenantId, eventId, ids, endpointIds, maxAttempts, at }: { tenantId: string; eventId: string; ids: string[]; endpointIds: string[]; maxAttempts: number; at: Date },
+  { tenantId, eventId, ids, endpointIds, at }: { tenantId: string; eventId: string; ids: string[]; endpointIds: string[]; at: Date },
 ): Promise<void> {
   await tx.query(
     `INSERT INTO webhook_deliveries (tenant_id, id, endpoint_id, event_id, status, attempts, max_attempts, next_attempt_at, created_at)
-     SELECT $1, d.id, d.endpoint_id, $2, 'pending', 0, $5, $6, $6
+     SELECT $1, d.id, d.endpoint_id, $2, 'pending', 0, NULL, $5, $5
        FROM unnest($3::uuid[], $4::uuid[]) AS d(id, endpoint_id)`,
-    [tenantId, eventId, ids, endpointIds, maxAttempts, at],
+    [tenantId, eventId, ids, endpointIds, at],
   );
 }
 

@@ -19,18 +19,19 @@ function toEndpoint(row: service.Endpoint): z.infer<typeof schemas.endpoint> {
   };
 }
 
-function toDelivery(row: service.Delivery): z.infer<typeof schemas.delivery> {
+function toDelivery(row: service.Delivery, configuredMaxAttempts: number): z.infer<typeof schemas.delivery> {
+  const maxAttempts = row.max_attempts ?? configuredMaxAttempts;
   return {
     id: row.id,
     event_id: row.event_id,
     event_type: row.event_type,
     status: row.status,
     attempt_count: row.attempts,
-    max_attempts: row.max_attempts,
+    max_attempts: maxAttempts,
     next_attempt_at: row.status === 'pending' && row.next_attempt_at ? toRfc3339(row.next_attempt_at) : null,
     created_at: toRfc3339(row.created_at),
     finished_at: row.finished_at && toRfc3339(row.finished_at),
-    failure_reason: service.failureReason(row),
+    failure_reason: service.failureReason({ ...row, max_attempts: maxAttempts }),
     body: row.body,
     attempts: row.attempt_list.map((attempt) => ({
       attempt: attempt.attempt,
@@ -124,7 +125,7 @@ export function registerWebhookRoutes(app: App, settings: Pick<WebhookSettings, 
         nextPage: request.query.next_page,
         status: request.query.status,
       });
-      return { data: page.deliveries.map(toDelivery), next_page: page.nextPage };
+      return { data: page.deliveries.map((row) => toDelivery(row, settings.maxAttempts)), next_page: page.nextPage };
     },
   );
 
@@ -145,7 +146,7 @@ export function registerWebhookRoutes(app: App, settings: Pick<WebhookSettings, 
         deliveryId: request.params.delivery_id,
         maxAttempts: settings.maxAttempts,
       });
-      return { data: toDelivery(retried) };
+      return { data: toDelivery(retried, settings.maxAttempts) };
     },
   );
 }

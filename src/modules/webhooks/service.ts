@@ -6,7 +6,6 @@ import { Conflict, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
-import { getOutboxMaxAttempts } from './settings.js';
 
 export { isKnownEventType, reachedEventType, resolvedEventType, WEBHOOK_EVENT_TYPES } from './compute/eventTypes.js';
 
@@ -46,15 +45,12 @@ export async function enqueueWebhookEvent(
     fields,
     dedupeKey,
     at,
-    maxAttempts,
   }: {
     tenantId: string;
     type: string;
     fields: Record<string, unknown>;
     dedupeKey?: string | undefined;
     at: Date;
-    /** The attempt budget of the new deliveries; by default the server's configured one. */
-    maxAttempts?: number | undefined;
   },
 ): Promise<string | undefined> {
   const id = newId();
@@ -68,7 +64,6 @@ export async function enqueueWebhookEvent(
       eventId: id,
       ids: inserted.endpoint_ids.map(() => newId()),
       endpointIds: inserted.endpoint_ids,
-      maxAttempts: maxAttempts ?? getOutboxMaxAttempts(),
       // Delivery bookkeeping runs on the wall clock, never the billing clock (see the README).
       at: systemClock.now(),
     });
@@ -204,7 +199,7 @@ async function withAttempts(db: Queryable, tenantId: string, deliveries: repo.De
  * Why a failed delivery failed, or null for one that has not: its endpoint was archived while it
  * was pending (it then has attempts left), or it used up its attempts.
  */
-export function failureReason(delivery: Pick<Delivery, 'status' | 'attempts' | 'max_attempts' | 'attempt_list'>): string | null {
+export function failureReason(delivery: Pick<Delivery, 'status' | 'attempts' | 'attempt_list'> & { max_attempts: number }): string | null {
   if (delivery.status !== 'failed') return null;
   if (delivery.attempts < delivery.max_attempts) return 'the endpoint was archived before the delivery succeeded';
   const last = delivery.attempt_list.at(-1);

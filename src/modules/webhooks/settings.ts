@@ -20,17 +20,3 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   pollIntervalMs: 500,
 };
 
-let outboxMaxAttempts = DEFAULT_WEBHOOK_SETTINGS.maxAttempts;
-
-/**
- * The attempt budget `enqueueWebhookEvent` stores on new deliveries. The server sets it from its
- * configuration when it starts: the outbox is written from inside other modules' transactions,
- * which know nothing of webhook settings. One process runs one server, so one value is enough.
- */
-export function setOutboxMaxAttempts(maxAttempts: number): void {
-  outboxMaxAttempts = maxAttempts;
-}
-
-export function getOutboxMaxAttempts(): number {
-  return outboxMaxAttempts;
-}

@@ -6,7 +6,7 @@ import { webhookHeaders } from './compute/signature.js';
 import * as repo from './repo.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './settings.js';
 
-export interface WebhookDeliveryOptions extends Partial<Omit<WebhookSettings, 'maxAttempts'>> {
+export interface WebhookDeliveryOptions extends Partial<WebhookSettings> {
   /** Attempts in flight at once (default 8). */
   concurrency?: number;
   /** How long a claimed delivery stays invisible to other workers (default: the timeout + 30 s). */
@@ -43,6 +43,7 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
   const timeoutMs = options.timeoutMs ?? DEFAULT_WEBHOOK_SETTINGS.timeoutMs;
   const retryBaseMs = options.retryBaseMs ?? DEFAULT_WEBHOOK_SETTINGS.retryBaseMs;
   const retryMaxMs = options.retryMaxMs ?? DEFAULT_WEBHOOK_SETTINGS.retryMaxMs;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_WEBHOOK_SETTINGS.maxAttempts;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_WEBHOOK_SETTINGS.pollIntervalMs;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const leaseMs = options.leaseMs ?? timeoutMs + 30_000;
@@ -117,7 +118,7 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
     const durationMs = Math.max(0, Math.round(performance.now() - started));
     const next = deliveryAfterAttempt({
       attempt: number,
-      maxAttempts: delivery.max_attempts,
+      maxAttempts: delivery.max_attempts ?? maxAttempts,
       result,
       retryDelayMs: retryDelayMs({ attempt: number, baseMs: retryBaseMs, maxMs: retryMaxMs, random: random() }),
     });
