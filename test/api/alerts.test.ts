@@ -128,20 +128,17 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
     return all;
   }
 
+  /** A spend alert at 1,000 AI credits on one user, or on every user separately. */
+  async function spendAlert(customerId: string, groupValues: { key: string; value?: string }[]) {
+    const body = { alert_type: 'spend_threshold_reached' as const, name: 'A user spent 1,000 credits', threshold: 1000, credit_type_id: catalog.aiCredits };
+    return (await client.v1.alerts.create({ ...body, customer_id: customerId, group_values: groupValues })).data.id;
+  }
+
   const ofAlert = (alertId: string) => async () => (await deliveries()).filter((delivery) => (JSON.parse(delivery.body) as Webhook).properties?.alert_id === alertId);
 
   it('spend_threshold_reached on one user: 999 credits ok, 1,000 in alarm; other users’ spend does not count', async () => {
     const { customer, alias } = await seatCustomer(100);
-    const alert = (
-      await client.v1.alerts.create({
-        alert_type: 'spend_threshold_reached',
-        name: 'user_1234 spent 1,000 credits',
-        threshold: 1000,
-        credit_type_id: catalog.aiCredits,
-        customer_id: customer,
-        group_values: [{ key: 'user_id', value: 'user_1234' }],
-      })
-    ).data.id;
+    const alert = await spendAlert(customer, [{ key: 'user_id', value: 'user_1234' }]);
     await spend(alias, 999, { user_id: 'user_1234' });
     await spend(alias, 5000, { user_id: 'user_9' });
     await sweep();
@@ -167,16 +164,7 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
 
   it('spend_threshold_reached on the user_id key alone: one webhook per breaching user, each naming its value', async () => {
     const { customer, alias } = await seatCustomer(100);
-    const alert = (
-      await client.v1.alerts.create({
-        alert_type: 'spend_threshold_reached',
-        name: 'Any user spent 1,000 credits',
-        threshold: 1000,
-        credit_type_id: catalog.aiCredits,
-        customer_id: customer,
-        group_values: [{ key: 'user_id' }],
-      })
-    ).data.id;
+    const alert = await spendAlert(customer, [{ key: 'user_id' }]);
     await client.v1.usage.ingest({
       usage: [
         ['user_a', 1000],

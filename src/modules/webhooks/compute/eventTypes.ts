@@ -1,18 +1,13 @@
+import { SUPPORTED_ALERT_TYPES } from '../../alerts/compute/alertTypes.js';
+
 /**
  * The webhook event types an endpoint may subscribe to, named as Metronome names them. Every
  * alert type has a pair: `alerts.<type>` when the alert fires (`…_reached`) and the resolved twin
  * when its condition clears (`…_resolved`): `spend_threshold_reached` →
  * `alerts.spend_threshold_reached` and `alerts.spend_threshold_resolved`.
  */
-export const WEBHOOK_ALERT_TYPES = [
-  'low_remaining_contract_credit_and_commit_balance_reached',
-  'low_remaining_credit_percentage_reached',
-  'spend_threshold_reached',
-  'usage_threshold_reached',
-  'monthly_invoice_total_spend_threshold_reached',
-] as const;
-
-export type WebhookAlertType = (typeof WEBHOOK_ALERT_TYPES)[number];
+/** The alert types whose crossings are announced: those the alerts module evaluates. */
+export const WEBHOOK_ALERT_TYPES = SUPPORTED_ALERT_TYPES;
 
 const REACHED = /_reached$/;
 
