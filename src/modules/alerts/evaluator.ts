@@ -22,8 +22,6 @@ export interface AlertEvaluationOptions {
 
 /** The background evaluation of alerts (and announcement of credit segments) of one process. */
 export interface AlertEvaluation {
-  /** Evaluates the customers soon; resolves when done. */
-  customersChanged(tenantId: string, customerIds: readonly string[], trigger: Trigger): Promise<void>;
   /** Evaluates every watched customer now; resolves when done. */
   sweep(): Promise<void>;
   stop(): Promise<void>;
@@ -154,7 +152,6 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   first.unref();
 
   return {
-    customersChanged: (tenantId, customerIds, trigger) => Promise.all(customerIds.map((customerId) => enqueue(tenantId, customerId, trigger))).then(() => {}),
     sweep,
     async stop() {
       stopped = true;
