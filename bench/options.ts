@@ -25,6 +25,10 @@ export interface BenchOptions {
   timestamps: 'spread' | 'recent';
   /** The fraction of the measured peak the latency phase offers. */
   latencyLoadFraction: number;
+  /** Threshold-crossing events the alert phase times, one customer (and alert) each. */
+  alertSamples: number;
+  /** The fraction of the measured peak sent in the background while alerts are timed. */
+  alertLoadFraction: number;
   /** The server's LOG_LEVEL. */
   serverLogLevel: string;
   /** The server's ALLOT_DB_POOL_SIZE (unset: Allot's default). */
@@ -48,6 +52,7 @@ const USAGE = `usage: npm run bench -- [options]
   --users N               users per customer (50)
   --events-in-period N    events in the open period before balances are read (1000000)
   --balance-reads N       sequential reads of each balance endpoint (2000)
+  --alert-samples N       events that each cross a customer's usage alert, timed to the webhook (50)
   --timestamps spread|recent
                           event timestamps anywhere in the open period up to now (spread, the
                           default), or in its last five minutes (recent: a live stream)
@@ -56,7 +61,7 @@ const USAGE = `usage: npm run bench -- [options]
   --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
   --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
-  --skip PHASE,…          skip phases: baseline, throughput, latency, topup, balances
+  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances
   --keep-database         do not drop the database at the end
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
@@ -84,6 +89,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       users: { type: 'string' },
       'events-in-period': { type: 'string' },
       'balance-reads': { type: 'string' },
+      'alert-samples': { type: 'string' },
       timestamps: { type: 'string' },
       database: { type: 'string' },
       'server-log-level': { type: 'string' },
@@ -104,7 +110,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'topup', 'balances'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -122,6 +128,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     balanceReads: positiveNumber('balance-reads', values['balance-reads'], 2000),
     timestamps,
     latencyLoadFraction: 0.8,
+    alertSamples: positiveNumber('alert-samples', values['alert-samples'], 50),
+    alertLoadFraction: 0.5,
     serverLogLevel: values['server-log-level'] ?? 'warn',
     serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),
     profileDir: values.profile,

@@ -7,6 +7,7 @@ import { EVENT_TYPE, setUpTenant } from './environment/tenant.js';
 import { ApiClient } from './lib/http.js';
 import { progress } from './lib/progress.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
+import { alertLatency } from './phases/alertLatency.js';
 import { balanceReads } from './phases/balanceReads.js';
 import { rawInsertBaseline } from './phases/baseline.js';
 import type { BenchContext, Figure, Phase } from './phases/context.js';
@@ -16,10 +17,10 @@ import { topUp } from './phases/topUp.js';
 import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from './report.js';
 
 /** In order. The baseline runs first so that it and the ingest both start on empty tables. */
-const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, topUp, balanceReads];
+const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, alertLatency, topUp, balanceReads];
 /** What `--timestamps recent` means: the last five minutes. */
 const RECENT_MS = 5 * 60_000;
-const INGEST_PHASES = new Set(['throughput', 'latency', 'topup']);
+const INGEST_PHASES = new Set(['throughput', 'latency', 'alerts', 'topup']);
 
 async function ingestProblem(server: BenchServer): Promise<string | undefined> {
   const client = new ApiClient(server.baseUrl, server.key, { connections: 1 });

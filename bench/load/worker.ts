@@ -68,7 +68,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   const start = performance.now();
   const reporter = setInterval(() => process.send?.({ progress: { eventsAccepted, seconds: (performance.now() - start) / 1000 } }), PROGRESS_INTERVAL_MS);
   const recordFrom = start + spec.warmupMs;
-  const deadline = spec.durationMs === undefined ? Number.POSITIVE_INFINITY : recordFrom + spec.durationMs;
+  let deadline = spec.durationMs === undefined ? Number.POSITIVE_INFINITY : recordFrom + spec.durationMs;
+  // The parent may end the load early ({ stop: true }): nothing is sent or recorded after that.
+  const onStop = (message: { stop?: true }) => {
+    if (message.stop) deadline = Math.min(deadline, performance.now());
+  };
+  process.on('message', onStop);
+  process.send?.({ started: true });
   const done = () => performance.now() >= deadline || (spec.eventCount !== undefined && eventsAccepted >= spec.eventCount);
 
   /** Sends a batch and records its outcome; false when it failed without an HTTP or SQL answer. */
@@ -124,6 +130,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   }
 
   clearInterval(reporter);
+  process.off('message', onStop);
   const cpu = process.cpuUsage(cpuStart);
   const wall = performance.now() - start;
   await close();
