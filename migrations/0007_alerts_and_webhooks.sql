@@ -87,8 +87,9 @@ CREATE INDEX alerts_customer ON alerts (tenant_id, customer_id) WHERE archived_a
 
 -- Where each alert stands for each customer: one row for the customer as a whole (grouped false,
 -- group_value ''), and, for a spend alert on a group key alone, one row per value of the key
--- (grouped true). status is ok or in_alarm, value what was last measured. No row for the
--- customer as a whole means the alert has not been evaluated for it yet.
+-- (grouped true). status is ok or in_alarm; value, updated_at and triggered_by are those of the
+-- evaluation that set the status. No row for the customer as a whole means the alert has not
+-- been evaluated for it yet.
 CREATE TABLE alert_states (
   tenant_id    uuid NOT NULL,
   alert_id     uuid NOT NULL,

@@ -92,7 +92,12 @@ export async function evaluateCustomer(
         stored,
         announce: !(silentAlertIds?.has(alert.id) && !own.some((row) => !row.grouped)),
       });
-      for (const state of plan.states) rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
+      // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
+      const before = new Map(stored.map((state) => [state.groupValue, state.status]));
+      for (const state of plan.states) {
+        if (before.get(state.groupValue) === state.status) continue;
+        rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
+      }
       for (const transition of plan.transitions) {
         const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
         await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });

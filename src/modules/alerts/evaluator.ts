@@ -44,7 +44,8 @@ interface Job {
  * evaluated once, and never by two evaluations of this process at a time.
  */
 export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluationOptions = {}): AlertEvaluation {
-  const concurrency = options.concurrency ?? 2;
+  // PGlite runs one transaction at a time; on PostgreSQL each evaluation holds one connection.
+  const concurrency = options.concurrency ?? (ctx.db.engine === 'postgres' ? 4 : 1);
   const onError = options.onError ?? (() => {});
   const pending = new Map<string, Job>();
   const running = new Map<string, Promise<void>>();

@@ -110,11 +110,10 @@ export interface NewState {
   groupValue: string | null;
   status: Status;
   value: Decimal | null;
-  /** Kept from before when the status did not change, like `updated_at`. */
   triggeredBy: string | null;
 }
 
-/** Writes the states of one customer: inserted, or updated in place. */
+/** Writes the states of one customer whose status is new or changed: inserted, or updated in place. */
 export async function writeStates(tx: Queryable, tenantId: string, customerId: string, states: readonly NewState[], at: Date): Promise<void> {
   if (states.length === 0) return;
   await tx.query(
@@ -125,8 +124,8 @@ export async function writeStates(tx: Queryable, tenantId: string, customerId: s
      ON CONFLICT (tenant_id, alert_id, customer_id, grouped, group_value) DO UPDATE
         SET status = EXCLUDED.status,
             value = EXCLUDED.value,
-            triggered_by = CASE WHEN alert_states.status = EXCLUDED.status THEN alert_states.triggered_by ELSE EXCLUDED.triggered_by END,
-            updated_at = CASE WHEN alert_states.status = EXCLUDED.status THEN alert_states.updated_at ELSE EXCLUDED.updated_at END`,
+            triggered_by = EXCLUDED.triggered_by,
+            updated_at = EXCLUDED.updated_at`,
     [
       tenantId,
       customerId,
