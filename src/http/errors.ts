@@ -20,7 +20,7 @@ export interface ErrorBody {
 
 // A missing field reads "is required" rather than zod's "expected string, received undefined".
 z.config({
-  customError: (issue) => (issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined),
+  customError: (issue) => ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined ? 'is required' : undefined),
 });
 
 /** Maps every error to a JSON response in one place; only an unexpected error is a 500. */

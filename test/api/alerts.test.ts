@@ -102,9 +102,16 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
     return [...seen.values()];
   }
 
-  /** Moves the test clock (to now, by default): the server evaluates every watched customer before answering. */
+  /**
+   * Moves the test clock (to now, by default): the server evaluates every watched customer before
+   * answering. Sent with an Idempotency-Key, which the route accepts and ignores.
+   */
   async function sweep(to = server.clock.now().toISOString()) {
-    const response = await server.advanceClock(to);
+    const response = await fetch(`${server.baseURL}/v1/allot/test-clock/advance`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json', 'idempotency-key': `sweep-${++sequence}` },
+      body: JSON.stringify({ to }),
+    });
     expect(response.status).toBe(200);
   }
 
@@ -268,12 +275,45 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
     expect((await rejection(client.v1.alerts.archive({ id: '00000000-0000-7000-8000-000000000000' }))).status).toBe(404);
   });
 
+  it('evaluate_on_create false on an alert for every customer: those already past it stay silent, a customer created after it is announced', async () => {
+    const before = await seatCustomer(1);
+    await client.v1.usage.ingest({ usage: [{ transaction_id: `alerts-tx-${++sequence}`, customer_id: before.alias, event_type: 'request', timestamp: '2024-04-06T00:00:00Z' }] });
+    const alert = (
+      await client.v1.alerts.create({ alert_type: 'usage_threshold_reached', name: 'Silent at first', threshold: 1, billable_metric_id: eventsMetric, evaluate_on_create: false })
+    ).data.id;
+    await waitFor(async () => (await status(before.customer, alert)).customer_status === 'in_alarm', { what: 'the first look at the earlier customer' });
+    const after = await seatCustomer(1);
+    await client.v1.usage.ingest({ usage: [{ transaction_id: `alerts-tx-${++sequence}`, customer_id: after.alias, event_type: 'request', timestamp: '2024-04-06T00:00:00Z' }] });
+    await waitFor(async () => webhooksOf(alert).length === 1, { what: 'the later customer’s webhook' });
+    await sweep();
+    expect(webhooksOf(alert).map((webhook) => webhook.properties.customer_id)).toEqual([after.customer]);
+    await client.v1.alerts.archive({ id: alert });
+  });
+
+  it('evaluates a customer named in upper case like any other spelling', async () => {
+    const customer = (await client.v1.customers.create({ name: `Shouting ${engine}` })).data.id;
+    const alert = (await client.v1.alerts.create({ alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', name: 'Pool', threshold: 10, credit_type_id: catalog.aiCredits, customer_id: customer })).data.id;
+    // No credits yet: nothing to measure. A contract with a credit of 5, entered with the id in upper case, is looked at once it commits.
+    await client.v1.contracts.create({
+      customer_id: customer.toUpperCase(),
+      starting_at: '2024-04-01T00:00:00Z',
+      rate_card_id: catalog.rateCard,
+      credits: [{ product_id: catalog.poolProduct, name: 'Small pool', priority: 1, access_schedule: { credit_type_id: catalog.aiCredits, schedule_items: [{ amount: 5, starting_at: '2024-04-01T00:00:00Z', ending_before: '2024-05-01T00:00:00Z' }] } }],
+    });
+    await waitFor(async () => (await status(customer, alert)).customer_status === 'in_alarm', { what: 'the alert after the contract' });
+    await waitFor(async () => webhooksOf(alert).length === 1, { what: 'its webhook' });
+  });
+
   it('refuses bad input with a 400 naming the field', async () => {
     const { customer } = await seatCustomer(1);
     const base = { name: 'Bad', threshold: 10, customer_id: customer };
     await expect400(client.v1.alerts.create({ ...base, alert_type: 'made_up_alert' as 'spend_threshold_reached' }), 'alert_type');
     await expect400(client.v1.alerts.create({ ...base, alert_type: 'low_remaining_days_in_plan_reached' }), 'alert_type');
-    await expect400(client.v1.alerts.create({ name: 'No threshold', alert_type: 'spend_threshold_reached' } as Parameters<typeof client.v1.alerts.create>[0]), 'threshold');
+    const missing = await rejection(client.v1.alerts.create({ name: 'No threshold', alert_type: 'spend_threshold_reached' } as Parameters<typeof client.v1.alerts.create>[0]));
+    expect(missing.message).toContain('threshold: is required');
+    await expect400(client.v1.alerts.create({ ...base, alert_type: 'spend_threshold_reached', threshold: -5 }), 'threshold');
+    await expect400(client.v1.alerts.create({ ...base, alert_type: 'spend_threshold_reached', threshold: '9'.repeat(400) as unknown as number }), 'threshold');
+    await expect400(client.v1.alerts.create({ ...base, alert_type: 'spend_threshold_reached', threshold: `0.${'1'.repeat(20)}` as unknown as number }), 'threshold');
     await expect400(client.v1.alerts.create({ ...base, alert_type: 'spend_threshold_reached', group_values: [{ key: 'not_a_group_key' }] }), 'group_values.0.key');
     await expect400(client.v1.alerts.create({ ...base, alert_type: 'usage_threshold_reached' }), 'billable_metric_id');
     await expect400(client.v1.alerts.create({ ...base, alert_type: 'spend_threshold_reached', customer_id: '00000000-0000-7000-8000-000000000000' }), 'customer_id');

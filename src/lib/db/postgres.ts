@@ -55,10 +55,14 @@ export function openPostgres(options: PostgresOptions): Database {
       try {
         await client.query('BEGIN');
         const result = await work(tx);
+        await previous;
         await client.query('COMMIT');
         return result;
       } catch (error) {
         try {
+          // Queries still queued (a Promise.all whose other branch failed) run first, inside the
+          // failed transaction, so none of them can run after it on a connection given back.
+          await previous;
           await client.query('ROLLBACK');
         } catch {
           broken = true; // the connection is gone; do not hand it back to the pool

@@ -2,6 +2,7 @@ import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { databaseWithin } from '../../lib/db/database.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
+import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { directionOf, measureOf } from './compute/alertTypes.js';
 import { planStates, type State, type Transition } from './compute/planStates.js';
@@ -51,9 +52,12 @@ function transitionEvent(alert: repo.AlertRow, customerId: string, transition: T
  * each stands; every crossing (ok → in_alarm, or back) writes its webhook to the outbox in the
  * same transaction. Evaluations of one customer are serialised across processes by a lock taken
  * before measuring, so each one sees what the previous wrote, and a crossing is announced once
- * however many ingest commits race to report it. An alert of `silentAlertIds` that has no state
- * for the customer yet is recorded without announcing anything (the first look of an alert created
- * with `evaluate_on_create: false`). Returns the webhooks written.
+ * however many ingest commits race to report it.
+ *
+ * The first look of an alert created with `evaluate_on_create: false` at a customer that existed
+ * before it is recorded without announcing anything; whichever process takes that look, the rule
+ * is read from the stored alert. With `reset`, the alerts' states are forgotten first (in the same
+ * transaction) and the new look is announced. Returns the webhooks written.
  */
 export async function evaluateCustomer(
   ctx: ServiceContext,
@@ -62,18 +66,26 @@ export async function evaluateCustomer(
     customerId,
     alerts,
     trigger,
-    silentAlertIds,
-  }: { tenantId: string; customerId: string; alerts: readonly repo.AlertRow[]; trigger: Trigger; silentAlertIds?: ReadonlySet<string> | undefined },
+    reset = false,
+  }: { tenantId: string; customerId: string; alerts: readonly repo.AlertRow[]; trigger: Trigger; reset?: boolean },
 ): Promise<number> {
   if (alerts.length === 0) return 0;
   const written = await ctx.db.transaction(async (tx) => {
     const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };
     await repo.lockCustomerEvaluation(tx, tenantId, customerId);
+    if (reset) for (const alert of alerts) await repo.deleteStates(tx, tenantId, customerId, alert.id);
     const now = ctx.clock.now();
     const [measurements, storedRows] = await Promise.all([
       measureAlerts(txContext, { tenantId, customerId, alerts }),
       repo.statesOf(tx, tenantId, customerId, alerts.map((alert) => alert.id)),
     ]);
+    const firstLooks = alerts.filter((alert) => !storedRows.some((row) => row.alert_id === alert.id && !row.grouped));
+    const silent = new Set<string>();
+    if (!reset && firstLooks.some((alert) => !alert.evaluate_on_create)) {
+      const customer = await customers.getCustomer(txContext, { tenantId, customerId });
+      // Both ids are UUIDv7 from the wall clock: the customer existed first when its id sorts first.
+      for (const alert of firstLooks) if (!alert.evaluate_on_create && customer.id < alert.id) silent.add(alert.id);
+    }
     const rows: repo.NewState[] = [];
     let events = 0;
     for (const alert of alerts) {
@@ -90,7 +102,7 @@ export async function evaluateCustomer(
         measured: measurement.value,
         perValue: measurement.perValue,
         stored,
-        announce: !(silentAlertIds?.has(alert.id) && !own.some((row) => !row.grouped)),
+        announce: !silent.has(alert.id),
       });
       // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
       const before = new Map(stored.map((state) => [state.groupValue, state.status]));

@@ -31,7 +31,6 @@ interface Job {
   tenantId: string;
   customerId: string;
   trigger: Trigger;
-  silentAlertIds: Set<string>;
   done: (() => void)[];
 }
 
@@ -66,7 +65,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
 
   async function run(job: Job): Promise<void> {
     const alerts = (await alertsOf(job.tenantId)).filter((alert) => alert.customer_id === null || alert.customer_id === job.customerId);
-    await evaluateCustomer(ctx, { tenantId: job.tenantId, customerId: job.customerId, alerts, trigger: job.trigger, silentAlertIds: job.silentAlertIds });
+    await evaluateCustomer(ctx, { tenantId: job.tenantId, customerId: job.customerId, alerts, trigger: job.trigger });
     // Segments start and end with time, not usage: announced on every other kind of look.
     if (job.trigger !== 'usage' && (await segmentsWatched(job.tenantId))) {
       await contracts.announceCreditSegments(ctx, { tenantId: job.tenantId, customerId: job.customerId });
@@ -90,13 +89,14 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     }
   }
 
-  function enqueue(tenantId: string, customerId: string, trigger: Trigger, silentAlertId?: string): Promise<void> {
+  function enqueue(anyTenantId: string, anyCustomerId: string, trigger: Trigger): Promise<void> {
     if (stopped) return Promise.resolve();
+    // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
+    const [tenantId, customerId] = [anyTenantId.toLowerCase(), anyCustomerId.toLowerCase()];
     const key = `${tenantId} ${customerId}`;
     let job = pending.get(key);
-    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, silentAlertIds: new Set(), done: [] }));
+    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, done: [] }));
     else if (trigger !== 'schedule') job.trigger = trigger;
-    if (silentAlertId) job.silentAlertIds.add(silentAlertId);
     const queued = job;
     const finished = new Promise<void>((resolve) => queued.done.push(resolve));
     pump();
@@ -113,9 +113,9 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     }
   }
 
-  async function evaluateEveryCustomer(tenantId: string, trigger: Trigger, silentAlertId?: string): Promise<void> {
+  async function evaluateEveryCustomer(tenantId: string, trigger: Trigger): Promise<void> {
     const jobs: Promise<void>[] = [];
-    for await (const customerId of customersOf(tenantId)) jobs.push(enqueue(tenantId, customerId, trigger, silentAlertId));
+    for await (const customerId of customersOf(tenantId)) jobs.push(enqueue(tenantId, customerId, trigger));
     await Promise.all(jobs);
   }
 
@@ -133,7 +133,17 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       }),
     );
   }
-  const sweep = () => (sweeping ??= sweepOnce().finally(() => (sweeping = undefined)));
+  let queued: Promise<void> | undefined;
+  /** A sweep that starts now, or, while one runs, right after it (the clock may have moved since it started). */
+  const sweep = (): Promise<void> => {
+    if (!sweeping) return (sweeping = sweepOnce().finally(() => (sweeping = undefined)));
+    return (queued ??= sweeping
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return sweep();
+      }));
+  };
 
   const unsubscribe = [
     usage.onUsageCommitted(ctx, ({ tenantId, customerIds }) => {
@@ -142,12 +152,15 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
       for (const customerId of customerIds) void enqueue(tenantId, customerId, cause);
     }),
-    ctx.signals?.on('alertsChanged', ({ tenantId, alertId, evaluateEveryCustomer: everyone, silent }) => {
+    ctx.signals?.on('alertsChanged', ({ tenantId, evaluateEveryCustomer: everyone }) => {
       alertCache.delete(tenantId);
-      if (everyone) evaluateEveryCustomer(tenantId, 'alert_created', silent ? alertId : undefined).catch(onError);
+      if (everyone) evaluateEveryCustomer(tenantId, 'alert_created').catch(onError);
     }),
   ];
-  const timer = setInterval(() => sweep().catch(onError), options.sweepIntervalMs ?? 60_000);
+  // The periodic sweep is skipped while one runs.
+  const timer = setInterval(() => {
+    if (!sweeping) sweep().catch(onError);
+  }, options.sweepIntervalMs ?? 60_000);
   timer.unref();
   const first = setTimeout(() => sweep().catch(onError), 0);
   first.unref();
@@ -161,7 +174,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       for (const off of unsubscribe) off?.();
       for (const job of pending.values()) for (const resolve of job.done) resolve();
       pending.clear();
-      await Promise.allSettled([...running.values(), sweeping]);
+      await Promise.allSettled([...running.values(), sweeping, queued]);
     },
   };
 }

@@ -150,5 +150,6 @@ export async function deleteStates(tx: Queryable, tenantId: string, customerId: 
  * one measures after the previous has written, so a crossing is announced once.
  */
 export async function lockCustomerEvaluation(tx: Queryable, tenantId: string, customerId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('allot.alerts.customer:' || $1 || ':' || $2, 0))`, [tenantId, customerId]);
+  // Keyed on the ids as uuids, so that every spelling of an id takes the same lock.
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('allot.alerts.customer:' || $1::uuid::text || ':' || $2::uuid::text, 0))`, [tenantId, customerId]);
 }

@@ -35,7 +35,10 @@ const groupValue = z.strictObject({
 export const createAlertBody = z.strictObject({
   alert_type: alertType,
   name: text().min(1, 'must not be empty').max(1024),
-  threshold: decimalInput,
+  threshold: decimalInput
+    .refine((value) => value.gte(0), 'must be 0 or more')
+    .refine((value) => value.lt('1e18'), 'must be less than 10^18')
+    .refine((value) => value.decimalPlaces() <= 12, 'must have at most 12 decimal places'),
   customer_id: id.optional(),
   credit_type_id: id.optional(),
   billable_metric_id: id.optional(),

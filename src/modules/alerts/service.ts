@@ -87,10 +87,9 @@ export async function createAlert(ctx: ServiceContext, { tenantId, body }: { ten
   }
   if (alert.customer_id) {
     const stored = (await repo.findAlert(ctx.db, tenantId, alert.id))!;
-    const silentAlertIds = alert.evaluate_on_create ? undefined : new Set([alert.id]);
-    await evaluateCustomer(ctx, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created', silentAlertIds });
+    await evaluateCustomer(ctx, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created' });
   }
-  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId: alert.id, evaluateEveryCustomer: alert.customer_id === null, silent: !alert.evaluate_on_create });
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId: alert.id, evaluateEveryCustomer: alert.customer_id === null });
   return alert.id;
 }
 
@@ -99,7 +98,7 @@ export async function archiveAlert(ctx: ServiceContext, { tenantId, alertId, rel
   if (!isUuid(alertId) || !(await repo.archiveAlert(ctx.db, tenantId, alertId, { at: ctx.clock.now(), releaseKey }))) {
     throw new NotFound(`No alert ${alertId}`);
   }
-  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId, evaluateEveryCustomer: false, silent: false });
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId, evaluateEveryCustomer: false });
 }
 
 /** An alert as one customer sees it: where it stands for the customer (null once archived), and why. */
@@ -187,6 +186,5 @@ export async function getCustomerAlert(
 export async function resetCustomerAlert(ctx: ServiceContext, { tenantId, customerId, alertId }: { tenantId: string; customerId: string; alertId: string }): Promise<void> {
   const alert = await customerAlert(ctx, tenantId, customerId, alertId);
   if (alert.archived_at) throw new Conflict(`Alert ${alertId} is archived`);
-  await repo.deleteStates(ctx.db, tenantId, customerId.toLowerCase(), alert.id);
-  await evaluateCustomer(ctx, { tenantId, customerId: customerId.toLowerCase(), alerts: [alert], trigger: 'reset' });
+  await evaluateCustomer(ctx, { tenantId, customerId: customerId.toLowerCase(), alerts: [alert], trigger: 'reset', reset: true });
 }

@@ -97,6 +97,8 @@ export async function failPendingDeliveries(tx: Queryable, tenantId: string, end
 /**
  * Inserts the event unless the tenant already has one with its dedupe key, and in the same
  * statement finds the live endpoints that take its type. `event_id` is null when nothing was inserted.
+ * The endpoints are locked FOR SHARE until the transaction ends, so an archive either waits for
+ * it (and then fails its deliveries) or commits first (and the endpoint is not picked).
  */
 export async function insertEvent(
   tx: Queryable,
@@ -112,7 +114,7 @@ export async function insertEvent(
      SELECT (SELECT id FROM inserted) AS event_id,
             array(SELECT id FROM webhook_endpoints
                    WHERE tenant_id = $1 AND archived_at IS NULL AND (event_types IS NULL OR $3 = ANY(event_types))
-                   ORDER BY id) AS endpoint_ids`,
+                   ORDER BY id FOR SHARE) AS endpoint_ids`,
     [event.tenant_id, event.id, event.type, event.body, event.dedupe_key, event.created_at],
   );
   return rows[0]!;
