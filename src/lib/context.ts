@@ -1,5 +1,5 @@
 import type { Clock } from './clock.js';
-import type { Database } from './db/database.js';
+import { databaseWithin, type Database } from './db/database.js';
 import { TypedEmitter } from './emitter.js';
 
 /** Changes other parts of the process react to once they are committed. */
@@ -24,6 +24,22 @@ export interface ServiceContext {
    * if it rolls back.
    */
   afterCommit?: ((callback: () => void) => void) | undefined;
+}
+
+/**
+ * Runs `work` in one transaction, with a context whose database is that transaction; what it
+ * signals after commit is emitted once the transaction (and any it runs within) has committed.
+ */
+export async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceContext) => Promise<T>): Promise<T> {
+  const committed: (() => void)[] = [];
+  const result = await ctx.db.transaction((tx) =>
+    work({ ...ctx, db: databaseWithin(tx, ctx.db.engine), afterCommit: (callback) => committed.push(callback) }),
+  );
+  for (const callback of committed) {
+    if (ctx.afterCommit) ctx.afterCommit(callback);
+    else callback();
+  }
+  return result;
 }
 
 export function createSignals(): TypedEmitter<Signals> {

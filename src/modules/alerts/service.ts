@@ -1,4 +1,4 @@
-import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -79,16 +79,19 @@ export async function createAlert(ctx: ServiceContext, { tenantId, body }: { ten
     evaluate_on_create: body.evaluate_on_create ?? true,
     created_at: ctx.clock.now(),
   };
-  try {
-    await repo.insertAlert(ctx.db, alert);
-  } catch (error) {
-    if (isUniqueViolation(error, 'alerts_uniqueness_key')) throw new Conflict(`An alert with uniqueness_key ${body.uniqueness_key} already exists`);
-    throw error;
-  }
-  if (alert.customer_id) {
-    const stored = (await repo.findAlert(ctx.db, tenantId, alert.id))!;
-    await evaluateCustomer(ctx, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created' });
-  }
+  // The alert and its first evaluation commit together: an evaluation that fails leaves no alert behind.
+  await inTransaction(ctx, async (txContext) => {
+    try {
+      await repo.insertAlert(txContext.db, alert);
+    } catch (error) {
+      if (isUniqueViolation(error, 'alerts_uniqueness_key')) throw new Conflict(`An alert with uniqueness_key ${body.uniqueness_key} already exists`);
+      throw error;
+    }
+    if (alert.customer_id) {
+      const stored = (await repo.findAlert(txContext.db, tenantId, alert.id))!;
+      await evaluateCustomer(txContext, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created' });
+    }
+  });
   signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId: alert.id, evaluateEveryCustomer: alert.customer_id === null });
   return alert.id;
 }

@@ -1,5 +1,5 @@
-import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
-import { databaseWithin, isUniqueViolation } from '../../lib/db/database.js';
+import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
@@ -40,10 +40,6 @@ export interface ContractView {
   balances: credits.Balance[];
 }
 
-/** Runs `work` in one transaction, with a service context whose database is that transaction. */
-async function inTransaction<T>(ctx: ServiceContext, work: (txContext: ServiceContext) => Promise<T>): Promise<T> {
-  return ctx.db.transaction((tx) => work({ db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock }));
-}
 
 async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<customers.Customer> {
   let customer: customers.Customer;
