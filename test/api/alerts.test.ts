@@ -336,7 +336,7 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
   });
 
   it('the pool alert: ok at 389 of 400 used, in alarm with exactly one webhook at 390, resolved by the next period’s grant', async () => {
-    const { customer, alias } = await seatCustomer(8);
+    const { customer, alias, contract } = await seatCustomer(8);
     const alert = (
       await client.v1.alerts.create({
         alert_type: 'low_remaining_contract_credit_and_commit_balance_reached',
@@ -381,6 +381,21 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
     const resolved = webhooksOf(alert)[1]!;
     expect(resolved.type).toBe('alerts.low_remaining_contract_credit_and_commit_balance_resolved');
     expect(resolved.properties).toMatchObject({ alert_id: alert, remaining_balance: 400, triggered_by: 'schedule' });
+
+    // The pool's segments: April's start and end, May's start, each announced once however often the customer is looked at.
+    const segmentEvents = () =>
+      [...new Map(receiver.requests.map((request) => JSON.parse(request.body) as Record<string, unknown>).map((body) => [body.id, body])).values()]
+        .filter((body) => body.contract_id === contract && String(body.type).startsWith('credit.segment.'))
+        .map((body) => `${String(body.type)} ${String(body.timestamp)}`)
+        .sort();
+    await waitFor(async () => segmentEvents().length === 3, { what: 'three segment events' });
+    await sweep();
+    await sweep();
+    expect(segmentEvents()).toEqual([
+      'credit.segment.end 2024-05-01T00:00:00.000Z',
+      'credit.segment.start 2024-04-01T00:00:00.000Z',
+      'credit.segment.start 2024-05-01T00:00:00.000Z',
+    ]);
   });
 });
 

@@ -15,12 +15,16 @@ import * as repo from './repo.js';
 export async function announceCreditSegments(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<number> {
   const now = ctx.clock.now();
   const { balances } = await customerAccount(ctx, { tenantId, customerId });
-  const due = credits.segmentEventsDue(balances, now);
+  const dedupeKey = (event: credits.SegmentEvent) => `${event.type}:${event.segmentId}`;
+  const candidates = credits.segmentEventsDue(balances, now);
+  // Most looks find everything already announced: then nothing is written.
+  const written = await webhooks.writtenDedupeKeys(ctx.db, tenantId, candidates.map(dedupeKey));
+  const due = candidates.filter((event) => !written.has(dedupeKey(event)));
   if (due.length === 0) return 0;
   const [customer, contracts] = await Promise.all([customers.getCustomer(ctx, { tenantId, customerId }), repo.listContracts(ctx.db, tenantId, customerId)]);
   const grants = new Map(balances.map((balance) => [balance.id, balance]));
   const contractFields = new Map(contracts.map((contract) => [contract.id, contract.custom_fields]));
-  const written = await ctx.db.transaction(async (tx) => {
+  const announced = await ctx.db.transaction(async (tx) => {
     let count = 0;
     for (const event of due) {
       const grant = grants.get(event.grantId)!;
@@ -28,7 +32,7 @@ export async function announceCreditSegments(ctx: ServiceContext, { tenantId, cu
         tenantId,
         type: event.type,
         at: now,
-        dedupeKey: `${event.type}:${event.segmentId}`,
+        dedupeKey: dedupeKey(event),
         fields: {
           timestamp: toRfc3339(event.at),
           environment_type: 'PRODUCTION',
@@ -48,6 +52,6 @@ export async function announceCreditSegments(ctx: ServiceContext, { tenantId, cu
     }
     return count;
   });
-  if (written > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
-  return written;
+  if (announced > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  return announced;
 }

@@ -85,6 +85,16 @@ export function signalOutboxWritten(ctx: ServiceContext, tenantId: string): void
  * Whether any live endpoint of the tenant takes one of `types`: lets a producer skip the work of
  * building events nobody receives.
  */
+/** Which of `dedupeKeys` the tenant's outbox already holds (producers skip writing what was written). */
+export async function writtenDedupeKeys(db: Queryable, tenantId: string, dedupeKeys: readonly string[]): Promise<Set<string>> {
+  if (dedupeKeys.length === 0) return new Set();
+  const rows = await db.query<{ dedupe_key: string }>(
+    `SELECT dedupe_key FROM webhook_events WHERE tenant_id = $1 AND dedupe_key = ANY($2::text[])`,
+    [tenantId, dedupeKeys],
+  );
+  return new Set(rows.map((row) => row.dedupe_key));
+}
+
 export async function hasSubscribers(db: Queryable, tenantId: string, types: readonly string[]): Promise<boolean> {
   return repo.hasSubscribers(db, tenantId, types);
 }
