@@ -137,6 +137,25 @@ describe.each(ENGINES)('webhooks on %s', (engine) => {
     await receiver.close();
   });
 
+  it('lets a hanging endpoint hold at most half the delivery slots, so another endpoint’s webhook is not held up', async () => {
+    const { api } = await freshTenant();
+    const slow = await startReceiver();
+    slow.setFallback('hang');
+    try {
+      await api.create({ url: `${slow.url}/slow`, event_types: ['contract.edit'] });
+      await api.create({ url: `${receiver.url}/fast`, event_types: ['contract.create'] });
+      for (let i = 0; i < 10; i++) await api.enqueue({ type: 'contract.edit', fields: { n: i } });
+      await slow.waitForRequests(1);
+      await api.enqueue({ type: 'contract.create', fields: {} });
+      await waitFor(async () => requestsTo(receiver, '/hooks/fast').length === 1, { what: 'the fast endpoint’s webhook' });
+      // Of the 8 slots, the hanging endpoint has 4; the fifth of its requests waits for one of them to time out.
+      expect(slow.requests.length).toBeLessThanOrEqual(4);
+    } finally {
+      slow.release();
+      await slow.close();
+    }
+  });
+
   it('registers, lists, retrieves and archives endpoints', async () => {
     const { api } = await freshTenant();
     const all = await api.create({ url: `${receiver.url}/all` });

@@ -42,6 +42,7 @@ export interface AttemptRow {
 export interface ClaimedDelivery {
   tenant_id: string;
   id: string;
+  endpoint_id: string;
   attempts: number;
   /** Null until an attempt or a retry sets it: the delivering server's configured budget. */
   max_attempts: number | null;
@@ -185,20 +186,20 @@ export async function requeueDelivery(tx: Queryable, tenantId: string, id: strin
  */
 export async function claimDueDeliveries(
   db: Queryable,
-  { now, leaseUntil, limit }: { now: Date; leaseUntil: Date; limit: number },
+  { now, leaseUntil, limit, busyEndpointIds = [] }: { now: Date; leaseUntil: Date; limit: number; busyEndpointIds?: readonly string[] },
 ): Promise<ClaimedDelivery[]> {
   return db.query<ClaimedDelivery>(
     `UPDATE webhook_deliveries d SET next_attempt_at = $2
        FROM webhook_events e, webhook_endpoints ep
       WHERE (d.tenant_id, d.id) IN (
               SELECT tenant_id, id FROM webhook_deliveries
-               WHERE status = 'pending' AND next_attempt_at <= $1
+               WHERE status = 'pending' AND next_attempt_at <= $1 AND endpoint_id <> ALL($4::uuid[])
                ORDER BY next_attempt_at LIMIT $3
                FOR UPDATE SKIP LOCKED)
         AND e.tenant_id = d.tenant_id AND e.id = d.event_id
         AND ep.tenant_id = d.tenant_id AND ep.id = d.endpoint_id
-      RETURNING d.tenant_id, d.id, d.attempts, d.max_attempts, e.body, ep.url, ep.secret`,
-    [now, leaseUntil, limit],
+      RETURNING d.tenant_id, d.id, d.endpoint_id, d.attempts, d.max_attempts, e.body, ep.url, ep.secret`,
+    [now, leaseUntil, limit, busyEndpointIds],
   );
 }
 

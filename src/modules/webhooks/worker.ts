@@ -52,7 +52,9 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
   const logError = (error: unknown, message: string) => options.logger?.error({ err: error }, message);
 
   let stopped = false;
-  const inFlight = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  const inFlight = new Map<string, { controller: AbortController; done: Promise<void>; endpointId: string }>();
+  // One slow or dead endpoint may hold at most half the slots: the others' webhooks keep flowing.
+  const perEndpoint = Math.max(1, Math.ceil(concurrency / 2));
   let claiming: Promise<void> | null = null;
   let claimAgain = false;
   let wake: { timer: NodeJS.Timeout; at: number } | null = null;
@@ -75,13 +77,24 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
   async function claimAndSend(): Promise<void> {
     const room = concurrency - inFlight.size;
     if (room <= 0) return; // each send that ends kicks again
+    const sending = new Map<string, number>();
+    for (const { endpointId } of inFlight.values()) sending.set(endpointId, (sending.get(endpointId) ?? 0) + 1);
+    const busy = [...sending].filter(([, count]) => count >= perEndpoint).map(([endpointId]) => endpointId);
     const now = wallClock.now();
-    const claimed = await repo.claimDueDeliveries(db, { now, leaseUntil: new Date(now.getTime() + leaseMs), limit: room });
-    if (stopped) {
-      await repo.releaseDeliveries(db, claimed, wallClock.now());
-      return;
+    const claimed = await repo.claimDueDeliveries(db, { now, leaseUntil: new Date(now.getTime() + leaseMs), limit: room, busyEndpointIds: busy });
+    const kept: repo.ClaimedDelivery[] = [];
+    const extra: repo.ClaimedDelivery[] = [];
+    for (const delivery of claimed) {
+      const count = sending.get(delivery.endpoint_id) ?? 0;
+      if (stopped || count >= perEndpoint) extra.push(delivery);
+      else {
+        sending.set(delivery.endpoint_id, count + 1);
+        kept.push(delivery);
+      }
     }
-    for (const delivery of claimed) send(delivery);
+    // Claimed beyond an endpoint's share, or while stopping: due again at once, for this worker or another.
+    if (extra.length > 0) await repo.releaseDeliveries(db, extra, wallClock.now());
+    for (const delivery of kept) send(delivery);
   }
 
   function send(delivery: repo.ClaimedDelivery): void {
@@ -93,7 +106,7 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
         inFlight.delete(key);
         kick();
       });
-    inFlight.set(key, { controller, done });
+    inFlight.set(key, { controller, done, endpointId: delivery.endpoint_id });
   }
 
   async function attempt(delivery: repo.ClaimedDelivery, stopping: AbortSignal): Promise<void> {
