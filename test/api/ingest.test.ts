@@ -359,7 +359,7 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
     expect(await summary()).toContain('total 2024-05-10T10:00:00.000Z 2 6');
   });
 
-  it('notifies subscribers after each commit with the tenant and the customers that have new events', async () => {
+  it('notifies subscribers after each commit with the tenant, the customers that have new events and the metrics they matched', async () => {
     const type = eventType();
     const customer = (await client.v1.customers.create({ name: 'Watched' })).data.id;
     const seen: UsageCommitted[] = [];
@@ -371,7 +371,8 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
       unsubscribe();
     }
     const acme = (await server.database.db.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'acme'"))[0]!.id;
-    expect(seen).toEqual([{ tenantId: acme, customerIds: [customer] }]);
+    // No billable metric counts this event type: the customer's new events matched none.
+    expect(seen).toEqual([{ tenantId: acme, customerIds: [customer], metricIds: new Map([[customer, new Set()]]) }]);
   });
 
   it('counts accepted and duplicate events in /metrics, and ignores an Idempotency-Key', async () => {

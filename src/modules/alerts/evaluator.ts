@@ -31,6 +31,8 @@ interface Job {
   tenantId: string;
   customerId: string;
   trigger: Trigger;
+  /** The metrics whose usage changed, when only usage did; null when anything may have changed. */
+  metricIds: Set<string> | null;
   done: (() => void)[];
 }
 
@@ -64,7 +66,14 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     cached(segmentCache, tenantId, () => ({ subscribed: webhooks.hasSubscribers(ctx.db, tenantId, SEGMENT_EVENT_TYPES) })).subscribed;
 
   async function run(job: Job): Promise<void> {
-    const alerts = (await alertsOf(job.tenantId)).filter((alert) => alert.customer_id === null || alert.customer_id === job.customerId);
+    const changed = job.metricIds;
+    // New usage of metrics nothing prices cannot move a balance or a spend, and a usage alert
+    // moves only with its own metric.
+    const alerts = (await alertsOf(job.tenantId)).filter(
+      (alert) =>
+        (alert.customer_id === null || alert.customer_id === job.customerId) &&
+        (changed === null || (alert.alert_type === 'usage_threshold_reached' ? changed.has(alert.billable_metric_id ?? '') : changed.size > 0)),
+    );
     await evaluateCustomer(ctx, { tenantId: job.tenantId, customerId: job.customerId, alerts, trigger: job.trigger });
     // Segments start and end with time, not usage: announced on every other kind of look.
     if (job.trigger !== 'usage' && (await segmentsWatched(job.tenantId))) {
@@ -89,14 +98,18 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     }
   }
 
-  function enqueue(anyTenantId: string, anyCustomerId: string, trigger: Trigger): Promise<void> {
+  function enqueue(anyTenantId: string, anyCustomerId: string, trigger: Trigger, metricIds?: ReadonlySet<string>): Promise<void> {
     if (stopped) return Promise.resolve();
     // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
     const [tenantId, customerId] = [anyTenantId.toLowerCase(), anyCustomerId.toLowerCase()];
     const key = `${tenantId} ${customerId}`;
     let job = pending.get(key);
-    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, done: [] }));
-    else if (trigger !== 'schedule') job.trigger = trigger;
+    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, metricIds: metricIds ? new Set(metricIds) : null, done: [] }));
+    else {
+      if (trigger !== 'schedule') job.trigger = trigger;
+      if (!metricIds) job.metricIds = null;
+      else if (job.metricIds) for (const metricId of metricIds) job.metricIds.add(metricId);
+    }
     const queued = job;
     const finished = new Promise<void>((resolve) => queued.done.push(resolve));
     pump();
@@ -146,8 +159,8 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   };
 
   const unsubscribe = [
-    usage.onUsageCommitted(ctx, ({ tenantId, customerIds }) => {
-      for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage');
+    usage.onUsageCommitted(ctx, ({ tenantId, customerIds, metricIds }) => {
+      for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage', metricIds.get(customerId) ?? new Set());
     }),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
       for (const customerId of customerIds) void enqueue(tenantId, customerId, cause);

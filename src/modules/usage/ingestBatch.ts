@@ -63,7 +63,8 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
   const started = performance.now();
   const refused = new Map<number, Invalid>();
   const outcomes = requests.map(() => ({ accepted: 0, duplicates: 0 }));
-  const touched = new Map<string, Set<string>>();
+  // Per tenant, per customer with new events, the metrics they matched.
+  const touched = new Map<string, Map<string, Set<string>>>();
   let received = 0;
   try {
     await db.transaction(async (tx) => {
@@ -142,8 +143,10 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
         outcomes[candidate.request]!.accepted++;
         if (row.customer_id === null) continue;
         let customers = touched.get(row.tenant_id);
-        if (!customers) touched.set(row.tenant_id, (customers = new Set()));
-        customers.add(row.customer_id);
+        if (!customers) touched.set(row.tenant_id, (customers = new Map()));
+        let metricIds = customers.get(row.customer_id);
+        if (!metricIds) customers.set(row.customer_id, (metricIds = new Set()));
+        for (const match of candidate.matches) metricIds.add(match.metric.id);
         if (candidate.matches.length === 0) continue;
         matched.push({
           tenantId: row.tenant_id,
@@ -172,7 +175,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
     request.resolve(outcome);
   });
   const notifications = ingestNotifications(db);
-  for (const [tenantId, customers] of touched) notifications.emit('usageCommitted', { tenantId, customerIds: [...customers] });
+  for (const [tenantId, customers] of touched) notifications.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers });
   notifications.emit('batchCommitted', {
     requests: requests.length - refused.size,
     events: received,

@@ -5,6 +5,8 @@ import { TypedEmitter } from '../../lib/emitter.js';
 export interface UsageCommitted {
   tenantId: string;
   customerIds: readonly string[];
+  /** Per customer, the billable metrics its new events matched (empty when they matched none). */
+  metricIds: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
 /** One ingest transaction committed: how many requests and events it held, and what became of the events. */
