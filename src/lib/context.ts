@@ -7,7 +7,7 @@ export interface Signals {
   /** What a customer holds or owes may have moved: contracts, seats, credits, commits or manual entries changed. */
   accountChanged: { tenantId: string; customerIds: readonly string[]; cause: 'contract' | 'balance' };
   /** An alert was created or archived: evaluators reload the tenant's alerts (and evaluate a new all-customer alert). */
-  alertsChanged: { tenantId: string; alertId: string; evaluateEveryCustomer: boolean };
+  alertsChanged: { tenantId: string; evaluateEveryCustomer: boolean };
   /** Webhook events were committed to the outbox: the delivery worker need not wait for its next poll. */
   outboxWritten: { tenantId: string };
 }

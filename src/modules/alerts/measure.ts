@@ -50,6 +50,8 @@ export async function measureAlerts(
   let period: ReturnType<typeof contracts.openStatementPeriod> | undefined;
   const metricIds = [...new Set(alerts.flatMap((alert) => (alert.billable_metric_id ? [alert.billable_metric_id] : [])))];
   const metrics = metricIds.length ? pricing.findBillableMetrics(ctx, { tenantId, ids: metricIds }) : Promise.resolve(new Map<string, pricing.BillableMetric>());
+  // Loaded alongside; a failure surfaces where it is awaited, or not at all when an earlier measure failed first.
+  metrics.catch(() => undefined);
 
   const now = ctx.clock.now();
   const measurements = new Map<string, Measurement>();

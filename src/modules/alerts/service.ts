@@ -92,7 +92,7 @@ export async function createAlert(ctx: ServiceContext, { tenantId, body }: { ten
       await evaluateCustomer(txContext, { tenantId, customerId: alert.customer_id, alerts: [stored], trigger: 'alert_created' });
     }
   });
-  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId: alert.id, evaluateEveryCustomer: alert.customer_id === null });
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, evaluateEveryCustomer: alert.customer_id === null });
   return alert.id;
 }
 
@@ -101,7 +101,7 @@ export async function archiveAlert(ctx: ServiceContext, { tenantId, alertId, rel
   if (!isUuid(alertId) || !(await repo.archiveAlert(ctx.db, tenantId, alertId, { at: ctx.clock.now(), releaseKey }))) {
     throw new NotFound(`No alert ${alertId}`);
   }
-  signalAfterCommit(ctx, 'alertsChanged', { tenantId, alertId, evaluateEveryCustomer: false });
+  signalAfterCommit(ctx, 'alertsChanged', { tenantId, evaluateEveryCustomer: false });
 }
 
 /** An alert as one customer sees it: where it stands for the customer (null once archived), and why. */
