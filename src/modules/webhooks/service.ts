@@ -81,10 +81,6 @@ export function signalOutboxWritten(ctx: ServiceContext, tenantId: string): void
   signalAfterCommit(ctx, 'outboxWritten', { tenantId });
 }
 
-/**
- * Whether any live endpoint of the tenant takes one of `types`: lets a producer skip the work of
- * building events nobody receives.
- */
 /** Which of `dedupeKeys` the tenant's outbox already holds (producers skip writing what was written). */
 export async function writtenDedupeKeys(db: Queryable, tenantId: string, dedupeKeys: readonly string[]): Promise<Set<string>> {
   if (dedupeKeys.length === 0) return new Set();
@@ -95,6 +91,10 @@ export async function writtenDedupeKeys(db: Queryable, tenantId: string, dedupeK
   return new Set(rows.map((row) => row.dedupe_key));
 }
 
+/**
+ * Whether any live endpoint of the tenant takes one of `types`: lets a producer skip the work of
+ * building events nobody receives.
+ */
 export async function hasSubscribers(db: Queryable, tenantId: string, types: readonly string[]): Promise<boolean> {
   return repo.hasSubscribers(db, tenantId, types);
 }
