@@ -285,3 +285,12 @@ export async function tenantsSubscribedTo(tx: Queryable, types: readonly string[
   );
   return rows.map((row) => row.tenant_id);
 }
+
+/** Which of `dedupeKeys` the tenant's outbox holds. */
+export async function writtenDedupeKeys(tx: Queryable, tenantId: string, dedupeKeys: readonly string[]): Promise<string[]> {
+  const rows = await tx.query<{ dedupe_key: string }>(`SELECT dedupe_key FROM webhook_events WHERE tenant_id = $1 AND dedupe_key = ANY($2::text[])`, [
+    tenantId,
+    dedupeKeys,
+  ]);
+  return rows.map((row) => row.dedupe_key);
+}

@@ -83,12 +83,7 @@ export function signalOutboxWritten(ctx: ServiceContext, tenantId: string): void
 
 /** Which of `dedupeKeys` the tenant's outbox already holds (producers skip writing what was written). */
 export async function writtenDedupeKeys(db: Queryable, tenantId: string, dedupeKeys: readonly string[]): Promise<Set<string>> {
-  if (dedupeKeys.length === 0) return new Set();
-  const rows = await db.query<{ dedupe_key: string }>(
-    `SELECT dedupe_key FROM webhook_events WHERE tenant_id = $1 AND dedupe_key = ANY($2::text[])`,
-    [tenantId, dedupeKeys],
-  );
-  return new Set(rows.map((row) => row.dedupe_key));
+  return new Set(dedupeKeys.length === 0 ? [] : await repo.writtenDedupeKeys(db, tenantId, dedupeKeys));
 }
 
 /**
