@@ -304,6 +304,27 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
     await waitFor(async () => webhooksOf(alert).length === 1, { what: 'its webhook' });
   });
 
+  it('a seat increase grows the pool and clears a balance alarm as soon as the edit commits', async () => {
+    const { customer, contract, subscription, alias } = await seatCustomer(1);
+    await spend(alias, 45);
+    const alert = (
+      await client.v1.alerts.create({ alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', name: 'Below 10', threshold: 10, credit_type_id: catalog.aiCredits, customer_id: customer })
+    ).data.id;
+    expect((await status(customer, alert)).customer_status).toBe('in_alarm');
+    // +4 seats from April 10, with 21 of April's 30 days left: 4 × 50 × 21/30 = 140 more credits, 145 left.
+    await client.v2.contracts.edit({
+      customer_id: customer,
+      contract_id: contract,
+      update_subscriptions: [{ subscription_id: subscription, quantity_updates: [{ starting_at: NOW, quantity_delta: 4 }] }],
+    });
+    await waitFor(async () => (await status(customer, alert)).customer_status === 'ok', { what: 'the alarm cleared by the seats' });
+    await waitFor(async () => webhooksOf(alert).length === 2, { what: 'the resolved webhook' });
+    expect(webhooksOf(alert)[1]).toMatchObject({
+      type: 'alerts.low_remaining_contract_credit_and_commit_balance_resolved',
+      properties: { remaining_balance: 145, triggered_by: 'contract' },
+    });
+  });
+
   it('refuses bad input with a 400 naming the field', async () => {
     const { customer } = await seatCustomer(1);
     const base = { name: 'Bad', threshold: 10, customer_id: customer };
