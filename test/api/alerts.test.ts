@@ -22,6 +22,37 @@ interface Webhook {
   properties: Record<string, unknown> & { customer_id: string; alert_id: string };
 }
 
+/** Registers the receiver as a webhook endpoint (Allot's own route, over HTTP); returns its id. */
+async function registerEndpoint(server: TestServer, url: string, eventTypes?: string[]): Promise<string> {
+  const response = await fetch(`${server.baseURL}/v1/allot/webhooks`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url, secret: SECRET, ...(eventTypes && { event_types: eventTypes }) }),
+  });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { data: { id: string } }).data.id;
+}
+
+/** A pay-as-you-go plan: requests at 10 cents each. Returns the rate card. */
+async function payAsYouGoPlan(client: Metronome): Promise<string> {
+  const metric = (await client.v1.billableMetrics.create({ name: 'Requests', event_type_filter: { in_values: ['request'] }, aggregation_type: 'COUNT' })).data.id;
+  const product = (await client.v1.contracts.products.create({ name: 'Requests', type: 'USAGE', billable_metric_id: metric })).data.id;
+  const rateCard = (await client.v1.contracts.rateCards.create({ name: 'Pay as you go' })).data.id;
+  await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 10, starting_at: '2024-01-01T00:00:00Z' });
+  return rateCard;
+}
+
+/** A customer (ingest alias `alias`) on the pay-as-you-go plan from April 1. */
+async function payAsYouGoCustomer(client: Pick<Metronome, 'v1'>, rateCard: string, alias: string) {
+  const customer = (await client.v1.customers.create({ name: alias, ingest_aliases: [alias] })).data.id;
+  await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard });
+  return { customer, alias };
+}
+
+/** `count` request events for `alias`, with transaction ids `prefix-0…`. */
+const requests = (alias: string, count: number, prefix: string) =>
+  Array.from({ length: count }, (_, i) => ({ transaction_id: `${prefix}-${i}`, customer_id: alias, event_type: 'request', timestamp: '2024-04-06T00:00:00Z' }));
+
 /**
  * Alerts through the SDK on a real server with a real webhook receiver, on a clock fixed at
  * 2024-04-10 (DESIGN rules 13–14): a pooled seat plan whose usage is priced in AI credits, one
@@ -65,13 +96,7 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
       credit_type_id: catalog.aiCredits,
       starting_at: '2024-01-01T00:00:00Z',
     });
-    const response = await fetch(`${server.baseURL}/v1/allot/webhooks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, secret: SECRET }),
-    });
-    expect(response.status).toBe(200);
-    endpointId = ((await response.json()) as { data: { id: string } }).data.id;
+    endpointId = await registerEndpoint(server, receiver.url);
   });
   afterAll(async () => {
     await server.stop();
@@ -424,7 +449,6 @@ describe.each(ENGINES)('alerts on %s', (engine) => {
 describe.each(ENGINES)('alert webhooks across restarts and processes on %s', (engine) => {
   let server: TestServer;
   let receiver: Receiver;
-  let metric: string;
   let dataDir: string | undefined;
   /** A client of the server as it runs now: a restart listens on a new port. */
   const client = {
@@ -439,16 +463,8 @@ describe.each(ENGINES)('alert webhooks across restarts and processes on %s', (en
     // Delivery is off: whatever the alerts commit stays in the outbox until the restart below.
     dataDir = engine === 'pglite' ? mkdtempSync(join(tmpdir(), 'allot-alerts-')) : undefined;
     server = await startTestServer({ engine, clockStart: NOW, webhooks: { deliver: false, retryBaseMs: 10, retryMaxMs: 50 }, ...(dataDir ? { dataDir } : {}) });
-    metric = (await client.v1.billableMetrics.create({ name: 'Requests', event_type_filter: { in_values: ['request'] }, aggregation_type: 'COUNT' })).data.id;
-    const product = (await client.v1.contracts.products.create({ name: 'Requests', type: 'USAGE', billable_metric_id: metric })).data.id;
-    rateCard = (await client.v1.contracts.rateCards.create({ name: 'Pay as you go' })).data.id;
-    await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 10, starting_at: '2024-01-01T00:00:00Z' });
-    const response = await fetch(`${server.baseURL}/v1/allot/webhooks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, secret: SECRET, event_types: ['alerts.spend_threshold_reached'] }),
-    });
-    expect(response.status).toBe(200);
+    rateCard = await payAsYouGoPlan(server.client());
+    await registerEndpoint(server, receiver.url, ['alerts.spend_threshold_reached']);
   });
   afterAll(async () => {
     await server.stop();
@@ -456,17 +472,8 @@ describe.each(ENGINES)('alert webhooks across restarts and processes on %s', (en
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function payAsYouGoCustomer(name: string) {
-    const customer = (await client.v1.customers.create({ name, ingest_aliases: [`${name}-${engine}`] })).data.id;
-    await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard });
-    return { customer, alias: `${name}-${engine}` };
-  }
-
-  const requests = (alias: string, count: number, prefix: string) =>
-    Array.from({ length: count }, (_, i) => ({ transaction_id: `${prefix}-${i}`, customer_id: alias, event_type: 'request', timestamp: '2024-04-06T00:00:00Z' }));
-
   it('delivers an alert committed before the server stopped once it is back (the outbox survives)', async () => {
-    const { customer, alias } = await payAsYouGoCustomer('restart');
+    const { customer, alias } = await payAsYouGoCustomer(client, rateCard, `restart-${engine}`);
     const alert = (await client.v1.alerts.create({ alert_type: 'spend_threshold_reached', name: '$1 spent', threshold: 100, customer_id: customer })).data.id;
     await client.v1.usage.ingest({ usage: requests(alias, 10, `restart-${engine}`) });
     await waitFor(async () => (await client.v1.customers.alerts.retrieve({ customer_id: customer, alert_id: alert })).data.customer_status === 'in_alarm', {
@@ -493,33 +500,16 @@ describe('alert crossings under concurrent ingest on postgres', () => {
     receiver = await startReceiver();
     server = await startTestServer({ engine: 'postgres', clockStart: NOW, webhooks: { retryBaseMs: 10, retryMaxMs: 50 } });
     client = server.client();
-    const metric = (await client.v1.billableMetrics.create({ name: 'Requests', event_type_filter: { in_values: ['request'] }, aggregation_type: 'COUNT' })).data.id;
-    const product = (await client.v1.contracts.products.create({ name: 'Requests', type: 'USAGE', billable_metric_id: metric })).data.id;
-    rateCard = (await client.v1.contracts.rateCards.create({ name: 'Pay as you go' })).data.id;
-    await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 10, starting_at: '2024-01-01T00:00:00Z' });
-    const response = await fetch(`${server.baseURL}/v1/allot/webhooks`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, secret: SECRET }),
-    });
-    expect(response.status).toBe(200);
+    rateCard = await payAsYouGoPlan(client);
+    await registerEndpoint(server, receiver.url);
   });
   afterAll(async () => {
     await server.stop();
     await receiver.close();
   });
 
-  async function payAsYouGoCustomer(name: string) {
-    const customer = (await client.v1.customers.create({ name, ingest_aliases: [name] })).data.id;
-    await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard });
-    return { customer, alias: name };
-  }
-
-  const requests = (alias: string, count: number, prefix: string) =>
-    Array.from({ length: count }, (_, i) => ({ transaction_id: `${prefix}-${i}`, customer_id: alias, event_type: 'request', timestamp: '2024-04-06T00:00:00Z' }));
-
   it('fires once for one crossing while two processes ingest at once', async () => {
-    const { customer, alias } = await payAsYouGoCustomer('racing');
+    const { customer, alias } = await payAsYouGoCustomer(client, rateCard, 'racing');
     const alert = (await client.v1.alerts.create({ alert_type: 'spend_threshold_reached', name: '$1 spent', threshold: 100, customer_id: customer })).data.id;
     const second = await startServe(['--port', '0', '--test-clock', NOW], { DATABASE_URL: server.database.url!, LOG_LEVEL: 'silent' });
     try {
