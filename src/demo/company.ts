@@ -20,6 +20,10 @@ export const DEMO_USAGE: UsageProductSpec[] = [
   { name: 'Image generations', metric: { name: 'Image generations', eventType: IMAGE_EVENT, aggregation: 'COUNT' }, creditsPerUnit: '0.25' },
 ];
 
+/** What an event is: a chat completion (this share of them) of `CHAT_TOKENS.min` to `min + span - 1` tokens, else an image. */
+const CHAT_SHARE = 0.8;
+const CHAT_TOKENS = { min: 200, span: 3800 };
+
 export interface DemoUser {
   id: string;
   team: string;
@@ -87,7 +91,7 @@ export function demoEvents({
   const span = Math.max(1, to.getTime() - from.getTime());
   return Array.from({ length: count }, (_, index): DemoEvent => {
     const user = pick();
-    const isChat = random() < 0.8;
+    const isChat = random() < CHAT_SHARE;
     return {
       transaction_id: `demo-${runId}-${index}`,
       customer_id: alias,
@@ -96,10 +100,38 @@ export function demoEvents({
       properties: {
         user_id: user.id,
         team: user.team,
-        ...(isChat ? { model: random() < 0.7 ? 'small' : 'large', tokens: 200 + Math.floor(random() * 3800) } : { size: '1024x1024' }),
+        ...(isChat ? { model: random() < 0.7 ? 'small' : 'large', tokens: CHAT_TOKENS.min + Math.floor(random() * CHAT_TOKENS.span) } : { size: '1024x1024' }),
       },
     };
   });
+}
+
+/** What one event costs on average in AI credits, at `DEMO_USAGE`'s prices: 0.8 × 2,099.5 × 0.00005 + 0.2 × 0.25 = 0.134. */
+export function expectedCreditsPerEvent(): number {
+  const [chat, image] = DEMO_USAGE.map((product) => Number(product.creditsPerUnit)) as [number, number];
+  const meanTokens = CHAT_TOKENS.min + (CHAT_TOKENS.span - 1) / 2;
+  return CHAT_SHARE * meanTokens * chat + (1 - CHAT_SHARE) * image;
+}
+
+/** How many of the heaviest users the "Heavy user" alert is meant to catch. */
+const HEAVY_USERS = 3;
+
+/**
+ * The "Heavy user" spend alert's threshold in AI credits for `events` events by `users`: between
+ * the expected spend of the 3rd and the 4th heaviest user (their geometric mean, to 2 significant
+ * digits), so that about the top three cross it and the rest do not. Each user's expected spend
+ * is their share of the weights × `events` × 0.134 credits. With the defaults (100 users, 20,000
+ * events: 2,680 credits in all) the heaviest expect about 329, 189, 137, 109 and 91 credits, so
+ * the threshold is 120: the 3rd (137) crosses it and the 4th (109) does not, each by 2.5 to 3.5
+ * standard deviations of what ~1,000 and ~800 events of random size add up to. With `--events 2000` it is 12.
+ */
+export function heavyUserThreshold(users: DemoUser[], events: number): number {
+  const total = users.reduce((sum, user) => sum + user.weight, 0);
+  const expected = users.map((user) => (events * expectedCreditsPerEvent() * user.weight) / total).sort((a, b) => b - a);
+  const last = expected[Math.min(HEAVY_USERS, expected.length) - 1] ?? 0;
+  const next = expected[HEAVY_USERS] ?? last / 2;
+  const between = Math.sqrt(last * next);
+  return between > 0.01 ? Number(between.toPrecision(2)) : 0.01;
 }
 
 /** "Acme AI" → "acme-ai": the ingest alias and mail domain of a company. */

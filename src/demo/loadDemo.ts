@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, type Api } from './api.js';
 import { createAiPlan, createPooledSeatCustomer, findOrCreateCreditType, startOfMonth } from './aiPlan.js';
-import { DEMO_USAGE, demoEvents, demoUsers, slugOf, TEAMS } from './company.js';
+import { createDemoAlerts, readAlerts, type DemoAlert } from './alerts.js';
+import { DEMO_USAGE, demoEvents, demoUsers, heavyUserThreshold, slugOf, TEAMS } from './company.js';
+
+/** How many of the top users the summary shows (and whose "Heavy user" status it reads). */
+export const TOP_USERS_SHOWN = 5;
 
 export interface DemoOptions {
   company: string;
@@ -41,6 +45,12 @@ export interface DemoSummary {
   chatTokensMetricId: string | null;
   topUsers: UsageByGroup[];
   teamsUsage: UsageByGroup[];
+  /**
+   * The customer's alerts as `customer-alerts/list` reports them (the demo creates "Pool below 20%"
+   * and "Heavy user"), with the top users' statuses on a per-user alert; null when the server has
+   * no alerts API.
+   */
+  alerts: DemoAlert[] | null;
 }
 
 type Data<T> = { data: T };
@@ -152,6 +162,7 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
     if (!existing.contractId) throw new Error(`A customer with the ingest alias "${alias}" exists but has no contract; pass --company to load another company.`);
     const { id: aiCreditsId } = await findOrCreateCreditType(api, 'AI credits');
     const read = await readBack(api, { customerId: existing.customerId, contractId: existing.contractId, aiCreditsId, now: options.now });
+    const alerts = await readAlerts(api, { customerId: existing.customerId, topUsers: topNames(read.topUsers) });
     return {
       created: false,
       company: options.company,
@@ -164,6 +175,7 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
       users: read.topUsers.length,
       teams: read.teamsUsage.length,
       ...read,
+      alerts,
     };
   }
 
@@ -178,10 +190,30 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
     startingAt: periodStart.toISOString(),
   });
   const users = demoUsers(options.users, `${alias}.example`);
+  const poolCredits = options.seats * options.creditsPerSeat;
+  const hasAlerts = await createDemoAlerts(api, {
+    customerId,
+    aiCreditsId: plan.aiCredits,
+    poolThreshold: poolCredits * 0.2,
+    heavyUserThreshold: heavyUserThreshold(users, options.events),
+  });
   const events = demoEvents({ alias, users, count: options.events, from: periodStart, to: options.now, runId: randomBytes(4).toString('hex') });
   options.progress?.(`Sending ${events.length.toLocaleString('en-US')} usage events through POST /v1/ingest…`);
   await ingest(api, events);
   const read = await readBack(api, { customerId, contractId, aiCreditsId: plan.aiCredits, now: options.now });
+  let alerts: DemoAlert[] | null = null;
+  if (hasAlerts) {
+    options.progress?.('Reading the alerts back once evaluated…');
+    // What the alerts should say once evaluated on the usage sent: the pool balance read back, and
+    // each user's spend (each usage product's usage by user × its rate in AI credits).
+    const spendByUser = new Map<string, number>();
+    const byProduct = await Promise.all(plan.usageProducts.map((product) => usageBy(api, { customerId, metricId: product.metricId, property: 'user_id' })));
+    plan.usageProducts.forEach((product, index) => {
+      for (const row of byProduct[index]!) spendByUser.set(row.name, (spendByUser.get(row.name) ?? 0) + row.value * Number(product.creditsPerUnit));
+    });
+    const expect = events.length > 0 ? { aiCreditsId: plan.aiCredits, poolBalance: read.poolBalance, spendByUser } : undefined;
+    alerts = await readAlerts(api, { customerId, topUsers: topNames(read.topUsers), ...(expect && { expect }) });
+  }
   return {
     created: true,
     company: options.company,
@@ -194,5 +226,8 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
     users: users.length,
     teams: Math.min(TEAMS.length, users.length),
     ...read,
+    alerts,
   };
 }
+
+const topNames = (usage: UsageByGroup[]) => usage.slice(0, TOP_USERS_SHOWN).map((user) => user.name);

@@ -1,4 +1,5 @@
-import type { DemoSummary } from './loadDemo.js';
+import type { DemoAlert } from './alerts.js';
+import { TOP_USERS_SHOWN, type DemoSummary } from './loadDemo.js';
 
 /** `2026-11-01T00:00:00.000Z` → `2026-11-01 00:00 UTC`. */
 const utc = (instant: string) => `${new Date(instant).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -8,6 +9,35 @@ const number = (value: number, digits = 2) => value.toLocaleString('en-US', { ma
 function table(rows: Array<{ name: string; value: number }>, unit: string): string[] {
   const width = Math.max(...rows.map((row) => row.name.length));
   return rows.map((row) => `    ${row.name.padEnd(width)}  ${number(row.value, 0).padStart(12)} ${unit}`);
+}
+
+/** What an alert watches, in a few words: "pool balance ≤ 1,000 AI credits". */
+function watches(alert: DemoAlert): string {
+  const amount = `${number(alert.threshold)}${alert.unit ? ` ${alert.unit}` : ''}`;
+  const per = alert.groupKey ? ` per ${alert.groupKey}` : '';
+  switch (alert.type) {
+    case 'low_remaining_contract_credit_and_commit_balance_reached':
+      return `pool balance ≤ ${amount}`;
+    case 'spend_threshold_reached':
+      return `spend this period ≥ ${amount}${per}`;
+    default:
+      return `${alert.type}, threshold ${amount}${per}`;
+  }
+}
+
+/** The "Alerts:" block: each alert's status, and which of the top users a per-user alert has in alarm. */
+function alertLines(alerts: DemoAlert[]): string[] {
+  if (alerts.length === 0) return ['', '  Alerts: none on this customer'];
+  const width = Math.max(...alerts.map((alert) => alert.name.length));
+  const lines = ['', '  Alerts:'];
+  for (const alert of alerts) {
+    lines.push(`    ${alert.name.padEnd(width)}  ${String(alert.status).padEnd(8)}  ${watches(alert)}`);
+    if (alert.users) {
+      const inAlarm = alert.users.filter((user) => user.status === 'in_alarm').map((user) => user.name);
+      lines.push(`      top users in alarm: ${inAlarm.length ? inAlarm.join(', ') : 'none'}`);
+    }
+  }
+  return lines;
 }
 
 /** What the demo prints: what it created (or found), the pool read back, and how to look further. */
@@ -30,11 +60,12 @@ export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: {
   }
   lines.push(`  pool balance   ${number(summary.poolBalance)} AI credits left (getNetBalance)`);
   if (summary.topUsers.length > 0) {
-    lines.push('', '  Top users by chat tokens this period:', ...table(summary.topUsers.slice(0, 5), 'tokens'));
+    lines.push('', '  Top users by chat tokens this period:', ...table(summary.topUsers.slice(0, TOP_USERS_SHOWN), 'tokens'));
   }
   if (summary.teamsUsage.length > 0) {
     lines.push('', '  Chat tokens by team:', ...table(summary.teamsUsage, 'tokens'));
   }
+  if (summary.alerts) lines.push(...alertLines(summary.alerts));
   lines.push('');
   if (keyCreated) lines.push(`Created an API key for the tenant "default" (shown only now):`, `  ${key}`, '');
   lines.push(
@@ -47,6 +78,12 @@ export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: {
     lines.push(
       `  curl -s ${baseUrl}/v1/usage/groups -H "Authorization: Bearer $ALLOT_KEY" -H 'content-type: application/json' \\`,
       `    -d '{"customer_id": "${summary.customerId}", "billable_metric_id": "${summary.chatTokensMetricId}", "window_size": "NONE", "current_period": true, "group_key": ["team"]}'`,
+    );
+  }
+  if (summary.alerts) {
+    lines.push(
+      `  curl -s ${baseUrl}/v1/customer-alerts/list -H "Authorization: Bearer $ALLOT_KEY" -H 'content-type: application/json' \\`,
+      `    -d '{"customer_id": "${summary.customerId}"}'`,
     );
   }
   return lines.join('\n');

@@ -16,6 +16,7 @@ function printed(output: string) {
     const block = output.split(heading)[1]?.split('\n\n')[0] ?? '';
     return [...block.matchAll(/^ {4}(\S+)\s+([\d,]+) tokens$/gm)].map((row) => ({ name: row[1]!, tokens: Number(row[2]!.replaceAll(',', '')) }));
   };
+  const alertsBlock = output.split('\n  Alerts:\n')[1]?.split('\n\n')[0];
   return {
     customerId: field(/^ {2}customer\s+(\S+)$/m),
     alias: field(/^ {2}ingest alias\s+(\S+)$/m),
@@ -25,6 +26,14 @@ function printed(output: string) {
     poolBalance: Number(field(/^ {2}pool balance\s+([\d,.]+) AI credits/m).replaceAll(',', '')),
     topUsers: rows('Top users by chat tokens this period:'),
     teams: rows('Chat tokens by team:'),
+    /** Each alert printed: its name, status, and for a per-user alert the top users it has in alarm. */
+    alerts: alertsBlock
+      ? [...alertsBlock.matchAll(/^ {4}(\S.*?) {2,}(ok|in_alarm|evaluating) {2,}.*$(?:\n {6}top users in alarm: (.+)$)?/gm)].map((row) => ({
+          name: row[1]!,
+          status: row[2]!,
+          topUsersInAlarm: row[3] === undefined ? undefined : row[3] === 'none' ? [] : row[3].split(', '),
+        }))
+      : undefined,
   };
 }
 
@@ -88,10 +97,41 @@ describe('allot demo, against a running server on PostgreSQL', () => {
     });
     expect(byUser.data.find((row) => row.group_value === topUser.name)?.value).toBe(topUser.tokens);
 
+    // The two alerts exist on the customer, in AI credits, and what is printed is what the API says.
+    const alerts = [];
+    for await (const alert of client.v1.customers.alerts.list({ customer_id: shown.customerId })) alerts.push(alert);
+    const pool = alerts.find((alert) => alert.alert.name === 'Pool below 20%')!;
+    const heavy = alerts.find((alert) => alert.alert.name === 'Heavy user')!;
+    expect(pool.alert).toMatchObject({ type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: 1000, credit_type: { id: shown.aiCredits } });
+    expect(heavy.alert).toMatchObject({ type: 'spend_threshold_reached', credit_type: { id: shown.aiCredits }, group_values: [{ key: 'user_id' }] });
+    expect(heavy.alert.threshold).toBeGreaterThan(0);
+    expect(first.stdout).toMatch(/curl -s \S+\/v1\/customer-alerts\/list /);
+    const printedStatuses = (output: string) => Object.fromEntries((printed(output).alerts ?? []).map((alert) => [alert.name, alert.status]));
+    expect(printedStatuses(first.stdout)).toEqual({ 'Pool below 20%': pool.customer_status, 'Heavy user': heavy.customer_status });
+    // The pool of 5,000 holds more than 1,000 after 2,000 events (about 270 credits).
+    expect(pool.customer_status).toBe('ok');
+    // For each top user shown, "in alarm" is printed exactly when the API says so for that user.
+    const heavyPrinted = printed(first.stdout).alerts!.find((alert) => alert.name === 'Heavy user')!;
+    const shownTop = shown.topUsers.map((user) => user.name);
+    expect(shownTop.length).toBeGreaterThan(0);
+    expect(shownTop).toEqual(expect.arrayContaining(heavyPrinted.topUsersInAlarm!));
+    for (const name of shownTop) {
+      const perUser = (
+        await client.v1.customers.alerts.retrieve({ customer_id: shown.customerId, alert_id: heavy.alert.id, group_values: [{ key: 'user_id', value: name }] })
+      ).data;
+      expect(perUser.customer_status === 'in_alarm', name).toBe(heavyPrinted.topUsersInAlarm!.includes(name));
+    }
+    if (heavyPrinted.topUsersInAlarm!.length > 0) expect(heavy.customer_status).toBe('in_alarm');
+
     const second = await demo(['--key', server.key]);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/is already loaded/);
     expect(printed(second.stdout).customerId).toBe(shown.customerId);
+    // Read back, not created again: the same two alerts, printed as the API reports them.
+    const after = [];
+    for await (const alert of client.v1.customers.alerts.list({ customer_id: shown.customerId })) after.push(alert);
+    expect(after.map((alert) => alert.alert.id).sort()).toEqual([pool.alert.id, heavy.alert.id].sort());
+    expect(printedStatuses(second.stdout)).toEqual(Object.fromEntries(after.map((alert) => [alert.alert.name, alert.customer_status])));
     const sameAlias = await client.v1.customers.list({ ingest_alias: 'acme-ai' });
     expect(sameAlias.data).toHaveLength(1);
   }, 120_000);
