@@ -1,5 +1,8 @@
 import { parseArgs } from 'node:util';
 
+/** What the alert phase times: a usage alert on a metric only the probe feeds, or a balance alert the load keeps evaluating. */
+export type AlertKind = 'usage' | 'balance';
+
 export interface BenchOptions {
   /** The PostgreSQL server to use; the bench creates its own database on it. */
   serverUrl: string;
@@ -27,6 +30,8 @@ export interface BenchOptions {
   latencyLoadFraction: number;
   /** Threshold-crossing events the alert phase times, one customer (and alert) each. */
   alertSamples: number;
+  /** `usage`: a usage alert on a probe metric the load never feeds; `balance`: an AI-credit balance alert on customers the load also sends to. */
+  alertKind: AlertKind;
   /** The fraction of the measured peak sent in the background while alerts are timed. */
   alertLoadFraction: number;
   /** The server's LOG_LEVEL. */
@@ -52,7 +57,11 @@ const USAGE = `usage: npm run bench -- [options]
   --users N               users per customer (50)
   --events-in-period N    events in the open period before balances are read (1000000)
   --balance-reads N       sequential reads of each balance endpoint (2000)
-  --alert-samples N       events that each cross a customer's usage alert, timed to the webhook (50)
+  --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
+  --alert-kind usage|balance
+                          the alert the probes cross: a usage alert on a metric the load never
+                          feeds (usage, the default), or an AI-credit balance alert, which the
+                          load's ingest commits keep re-evaluating (balance)
   --timestamps spread|recent
                           event timestamps anywhere in the open period up to now (spread, the
                           default), or in its last five minutes (recent: a live stream)
@@ -90,6 +99,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'events-in-period': { type: 'string' },
       'balance-reads': { type: 'string' },
       'alert-samples': { type: 'string' },
+      'alert-kind': { type: 'string' },
       timestamps: { type: 'string' },
       database: { type: 'string' },
       'server-log-level': { type: 'string' },
@@ -107,6 +117,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   }
   const timestamps = values.timestamps ?? 'spread';
   if (timestamps !== 'spread' && timestamps !== 'recent') throw new Error(`--timestamps must be spread or recent, got "${timestamps}"`);
+  const alertKind = values['alert-kind'] ?? 'usage';
+  if (alertKind !== 'usage' && alertKind !== 'balance') throw new Error(`--alert-kind must be usage or balance, got "${alertKind}"`);
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
@@ -129,6 +141,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     timestamps,
     latencyLoadFraction: 0.8,
     alertSamples: positiveNumber('alert-samples', values['alert-samples'], 50),
+    alertKind,
     alertLoadFraction: 0.5,
     serverLogLevel: values['server-log-level'] ?? 'warn',
     serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),

@@ -51,6 +51,7 @@ export function parameters(options: BenchOptions) {
     balance_reads: options.balanceReads,
     latency_load_fraction: options.latencyLoadFraction,
     alert_samples: options.alertSamples,
+    alert_kind: options.alertKind,
     alert_load_fraction: options.alertLoadFraction,
     server: `node bin/allot.js serve (its own process), LOG_LEVEL=${options.serverLogLevel}, ALLOT_DB_POOL_SIZE=${options.serverPoolSize ?? 'default'}`,
     load_generator: 'one child Node process, node:http keep-alive agent; closed loop for the peak, open loop (paced) for latency and under the alert probes',
