@@ -6,7 +6,7 @@ import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { directionOf, measureOf } from './compute/alertTypes.js';
 import { planStates, type State, type Transition } from './compute/planStates.js';
-import { creditTypeOf, measureAlerts, type Measurement } from './measure.js';
+import { creditTypeOf, measureAlerts } from './measure.js';
 import * as repo from './repo.js';
 
 /** Why an evaluation ran: named in `triggered_by` of the states it changes and of their webhooks. */
@@ -70,15 +70,6 @@ export async function evaluateCustomer(
   }: { tenantId: string; customerId: string; alerts: readonly repo.AlertRow[]; trigger: Trigger; reset?: boolean },
 ): Promise<number> {
   if (alerts.length === 0) return 0;
-  // Most looks change nothing. A first look without the lock or a transaction (its queries run in
-  // parallel on the pool) settles those; only a change is measured again under the lock and written.
-  if (!reset) {
-    const [measurements, storedRows] = await Promise.all([
-      measureAlerts(ctx, { tenantId, customerId, alerts }),
-      repo.statesOf(ctx.db, tenantId, customerId, alerts.map((alert) => alert.id)),
-    ]);
-    if (planChanges({ alerts, measurements, storedRows, silent: new Set() }).states.length === 0) return 0;
-  }
   const written = await ctx.db.transaction(async (tx) => {
     const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };
     await repo.lockCustomerEvaluation(tx, tenantId, customerId);
@@ -95,59 +86,39 @@ export async function evaluateCustomer(
       // Both ids are UUIDv7 from the wall clock: the customer existed first when its id sorts first.
       for (const alert of firstLooks) if (!alert.evaluate_on_create && customer.id < alert.id) silent.add(alert.id);
     }
-    const { states, transitions } = planChanges({ alerts, measurements, storedRows, silent });
-    for (const { alert, transition } of transitions) {
-      const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
-      await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });
+    const rows: repo.NewState[] = [];
+    let events = 0;
+    for (const alert of alerts) {
+      const own = storedRows.filter((row) => row.alert_id === alert.id);
+      const stored: State[] = own.map((row) => ({
+        groupValue: row.grouped ? row.group_value : null,
+        status: row.status,
+        value: row.value === null ? null : new Decimal(row.value),
+      }));
+      const measurement = measurements.get(alert.id) ?? { value: null, perValue: null };
+      const plan = planStates({
+        direction: directionOf(alert.alert_type),
+        threshold: new Decimal(alert.threshold),
+        measured: measurement.value,
+        perValue: measurement.perValue,
+        stored,
+        announce: !silent.has(alert.id),
+      });
+      // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
+      const before = new Map(stored.map((state) => [state.groupValue, state.status]));
+      for (const state of plan.states) {
+        if (before.get(state.groupValue) === state.status) continue;
+        rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
+      }
+      for (const transition of plan.transitions) {
+        const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
+        await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });
+        events += 1;
+      }
     }
-    await repo.writeStates(
-      tx,
-      tenantId,
-      customerId,
-      states.map((state) => ({ ...state, triggeredBy: trigger })),
-      now,
-    );
-    return transitions.length;
+    await repo.writeStates(tx, tenantId, customerId, rows, now);
+    return events;
   });
   if (written > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
   return written;
-}
-
-/**
- * What an evaluation changes: the states that are new or changed status (an evaluation that
- * changes nothing writes nothing), and the crossings to announce (none for the alerts of `silent`).
- */
-function planChanges({
-  alerts,
-  measurements,
-  storedRows,
-  silent,
-}: {
-  alerts: readonly repo.AlertRow[];
-  measurements: ReadonlyMap<string, Measurement>;
-  storedRows: readonly repo.StateRow[];
-  silent: ReadonlySet<string>;
-}): { states: Omit<repo.NewState, 'triggeredBy'>[]; transitions: { alert: repo.AlertRow; transition: Transition }[] } {
-  const states: Omit<repo.NewState, 'triggeredBy'>[] = [];
-  const transitions: { alert: repo.AlertRow; transition: Transition }[] = [];
-  for (const alert of alerts) {
-    const stored: State[] = storedRows
-      .filter((row) => row.alert_id === alert.id)
-      .map((row) => ({ groupValue: row.grouped ? row.group_value : null, status: row.status, value: row.value === null ? null : new Decimal(row.value) }));
-    const measurement = measurements.get(alert.id) ?? { value: null, perValue: null };
-    const plan = planStates({
-      direction: directionOf(alert.alert_type),
-      threshold: new Decimal(alert.threshold),
-      measured: measurement.value,
-      perValue: measurement.perValue,
-      stored,
-      announce: !silent.has(alert.id),
-    });
-    const before = new Map(stored.map((state) => [state.groupValue, state.status]));
-    for (const state of plan.states) {
-      if (before.get(state.groupValue) !== state.status) states.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value });
-    }
-    for (const transition of plan.transitions) transitions.push({ alert, transition });
-  }
-  return { states, transitions };
 }
