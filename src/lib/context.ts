@@ -35,11 +35,14 @@ export async function inTransaction<T>(ctx: ServiceContext, work: (txContext: Se
   const result = await ctx.db.transaction((tx) =>
     work({ ...ctx, db: databaseWithin(tx, ctx.db.engine), afterCommit: (callback) => committed.push(callback) }),
   );
-  for (const callback of committed) {
-    if (ctx.afterCommit) ctx.afterCommit(callback);
-    else callback();
-  }
+  for (const callback of committed) whenCommitted(ctx, callback);
   return result;
+}
+
+/** Runs `callback` once what `ctx` wrote is committed: now, or when the transaction it runs within commits. */
+function whenCommitted(ctx: ServiceContext, callback: () => void): void {
+  if (ctx.afterCommit) ctx.afterCommit(callback);
+  else callback();
 }
 
 export function createSignals(): TypedEmitter<Signals> {
@@ -52,8 +55,5 @@ export function createSignals(): TypedEmitter<Signals> {
  */
 export function signalAfterCommit<Name extends keyof Signals>(ctx: ServiceContext, name: Name, payload: Signals[Name]): void {
   const signals = ctx.signals;
-  if (!signals) return;
-  const emit = () => signals.emit(name, payload);
-  if (ctx.afterCommit) ctx.afterCommit(emit);
-  else emit();
+  if (signals) whenCommitted(ctx, () => signals.emit(name, payload));
 }

@@ -1,4 +1,4 @@
-import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import type { ServiceContext } from '../../lib/context.js';
 import { databaseWithin } from '../../lib/db/database.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
@@ -119,6 +119,6 @@ export async function evaluateCustomer(
     await repo.writeStates(tx, tenantId, customerId, rows, now);
     return events;
   });
-  if (written > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  if (written > 0) webhooks.signalOutboxWritten(ctx, tenantId);
   return written;
 }

@@ -1,5 +1,4 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { encodeCursor } from '../../lib/pagination.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as usage from '../usage/service.js';
@@ -116,19 +115,9 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     return finished;
   }
 
-  async function* customersOf(tenantId: string): AsyncGenerator<string> {
-    let after: string | null = null;
-    for (;;) {
-      const page = await customers.listCustomers(ctx, { tenantId, query: { limit: 100, nextPage: after ? encodeCursor(after) : undefined } });
-      for (const customer of page.customers) yield customer.id;
-      if (!page.nextPage || page.customers.length === 0) return;
-      after = page.customers[page.customers.length - 1]!.id;
-    }
-  }
-
   async function evaluateEveryCustomer(tenantId: string, trigger: Trigger): Promise<void> {
     const jobs: Promise<void>[] = [];
-    for await (const customerId of customersOf(tenantId)) jobs.push(enqueue(tenantId, customerId, trigger));
+    for await (const customerId of customers.liveCustomerIds(ctx, { tenantId })) jobs.push(enqueue(tenantId, customerId, trigger));
     await Promise.all(jobs);
   }
 

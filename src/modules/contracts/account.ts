@@ -8,7 +8,7 @@ import * as credits from '../credits/service.js';
 import type * as pricing from '../pricing/service.js';
 import * as rating from '../rating/service.js';
 import { archivedContracts, loadContracts, type LoadedContracts } from './load.js';
-import { statementScheduleOf } from './plan.js';
+import { prepareOpenPeriods } from './spend.js';
 import * as repo from './repo.js';
 
 /** What a credit or commit paid toward a line of a draft. */
@@ -74,13 +74,7 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
   stored.catch(() => undefined);
   const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
   // The catalog each open period is rated with loads alongside the contracts and their grants.
-  const prepared = Promise.all(
-    contracts
-      .filter((contract) => !contract.archived_at)
-      .map((contract) =>
-        rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
-      ),
-  );
+  const prepared = prepareOpenPeriods(ctx, tenantId, contracts);
   // Neither promise is left unobserved: a failure surfaces where it is awaited, or not at all when loading the contracts failed first.
   prepared.catch(() => undefined);
   const loaded = await loadContracts(ctx, tenantId, contracts);

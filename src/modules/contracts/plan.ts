@@ -6,7 +6,7 @@ import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/q
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { openPeriodStart, statementAnchor } from './compute/contractSchedules.js';
-import type { PeriodSchedule } from '../../lib/periods.js';
+import { periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 
@@ -33,6 +33,11 @@ export function contractStatementAnchor(contract: Pick<ContractRow, 'starting_at
 
 export function statementScheduleOf(contract: ContractRow): PeriodSchedule {
   return { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
+}
+
+/** The contract's usage statement period containing `at` (its billing period), if any. */
+export function statementPeriodAt(contract: ContractRow, at: Date): Period | undefined {
+  return periodAt(statementScheduleOf(contract), at);
 }
 
 function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {

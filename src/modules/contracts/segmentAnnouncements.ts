@@ -1,4 +1,4 @@
-import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import type { ServiceContext } from '../../lib/context.js';
 import { toRfc3339 } from '../../lib/time.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
@@ -52,6 +52,6 @@ export async function announceCreditSegments(ctx: ServiceContext, { tenantId, cu
     }
     return count;
   });
-  if (announced > 0) signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  if (announced > 0) webhooks.signalOutboxWritten(ctx, tenantId);
   return announced;
 }

@@ -7,7 +7,6 @@ import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
-import { periodAt, type Period } from '../../lib/periods.js';
 import { toRfc3339 } from '../../lib/time.js';
 import { openPeriodStart } from './compute/contractSchedules.js';
 import {
@@ -26,6 +25,7 @@ import { customerAccount } from './account.js';
 
 export { customerAccount, type CustomerAccount, type Draft } from './account.js';
 export { openStatementPeriod, rateOpenPeriodsSplit } from './spend.js';
+export { statementPeriodAt } from './plan.js';
 export { announceCreditSegments } from './segmentAnnouncements.js';
 import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
 
@@ -78,7 +78,7 @@ async function announceContract(
 
 /** Once the change is committed: its webhook can go, and the customer's alerts are evaluated again. */
 function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): void {
-  signalAfterCommit(ctx, 'outboxWritten', { tenantId });
+  webhooks.signalOutboxWritten(ctx, tenantId);
   signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'contract' });
 }
 
@@ -214,10 +214,6 @@ export async function listContractRows(
   );
 }
 
-/** The contract's usage statement period containing `at` (its billing period), if any. */
-export function statementPeriodAt(contract: Contract, at: Date): Period | undefined {
-  return periodAt(statementScheduleOf(contract), at);
-}
 
 /** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */
 export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {

@@ -1,8 +1,20 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { periodAt, type Period } from '../../lib/periods.js';
+import type { Period } from '../../lib/periods.js';
 import * as rating from '../rating/service.js';
-import { statementScheduleOf } from './plan.js';
+import { statementPeriodAt, statementScheduleOf } from './plan.js';
+import type { ContractRow } from './repo.js';
 import * as repo from './repo.js';
+
+/** What rating the open period of each live (not archived) contract of `contracts` needs from the catalog; undefined where there is nothing to rate. */
+export function prepareOpenPeriods(ctx: ServiceContext, tenantId: string, contracts: readonly ContractRow[]): Promise<(rating.PreparedPeriod | undefined)[]> {
+  return Promise.all(
+    contracts
+      .filter((contract) => !contract.archived_at)
+      .map((contract) =>
+        rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
+      ),
+  );
+}
 
 /**
  * The open period of each live contract of the customer, rated with every line split per value of
@@ -12,12 +24,7 @@ export async function rateOpenPeriodsSplit(
   ctx: ServiceContext,
   { tenantId, customerId, splitBy }: { tenantId: string; customerId: string; splitBy: string },
 ): Promise<rating.RatedPeriod[]> {
-  const contracts = (await repo.listContracts(ctx.db, tenantId, customerId)).filter((contract) => !contract.archived_at);
-  const prepared = await Promise.all(
-    contracts.map((contract) =>
-      rating.prepareOpenPeriod(ctx, { tenantId, contract: { id: contract.id, rateCardId: contract.rate_card_id, schedule: statementScheduleOf(contract) } }),
-    ),
-  );
+  const prepared = await prepareOpenPeriods(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId));
   return Promise.all(
     prepared.flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts: [], splitBy })] : [])),
   );
@@ -28,6 +35,6 @@ export async function openStatementPeriod(ctx: ServiceContext, { tenantId, custo
   const now = ctx.clock.now();
   const periods = (await repo.listContracts(ctx.db, tenantId, customerId))
     .filter((contract) => !contract.archived_at)
-    .flatMap((contract) => periodAt(statementScheduleOf(contract), now) ?? []);
+    .flatMap((contract) => statementPeriodAt(contract, now) ?? []);
   return periods.sort((a, b) => a.startingAt.getTime() - b.startingAt.getTime())[0];
 }

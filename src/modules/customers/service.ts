@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
-import { fetchPage } from '../../lib/pagination.js';
+import { encodeCursor, fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
 export type Customer = repo.CustomerRow;
@@ -72,6 +72,17 @@ export async function listCustomers(
     }),
   );
   return { customers: page.rows, nextPage: page.nextPage };
+}
+
+/** The ids of the tenant's live customers, oldest first, after `afterId` when given, read 100 at a time. */
+export async function* liveCustomerIds(ctx: ServiceContext, { tenantId, afterId = null }: { tenantId: string; afterId?: string | null }): AsyncGenerator<string> {
+  let after = afterId;
+  for (;;) {
+    const page = await listCustomers(ctx, { tenantId, query: { limit: 100, nextPage: after ? encodeCursor(after) : undefined } });
+    for (const customer of page.customers) yield customer.id;
+    if (!page.nextPage || page.customers.length === 0) return;
+    after = page.customers[page.customers.length - 1]!.id;
+  }
 }
 
 /**

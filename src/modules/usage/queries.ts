@@ -2,7 +2,6 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
-import { encodeCursor } from '../../lib/pagination.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { compareText, decodePosition, encodePosition } from './queriesCursor.js';
@@ -197,13 +196,7 @@ async function* customersFrom(ctx: ServiceContext, tenantId: string, explicit: s
   }
   // The cursor's customer was listed when the cursor was made; its remaining windows come first.
   if (from) yield from;
-  let after = from;
-  for (;;) {
-    const page = await customers.listCustomers(ctx, { tenantId, query: { limit: 100, nextPage: after ? encodeCursor(after) : undefined } });
-    for (const customer of page.customers) yield customer.id;
-    if (!page.nextPage || page.customers.length === 0) return;
-    after = page.customers[page.customers.length - 1]!.id;
-  }
+  yield* customers.liveCustomerIds(ctx, { tenantId, afterId: from });
 }
 
 export type { UsageWindow, WindowGrid, WindowSize };

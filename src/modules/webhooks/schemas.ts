@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isUuid } from '../../lib/ids.js';
 import { text } from '../../lib/text.js';
-import { WEBHOOK_EVENT_TYPES } from './compute/eventTypes.js';
+import { isKnownEventType, WEBHOOK_EVENT_TYPES } from './compute/eventTypes.js';
 
 /** A list's query: `limit` 1–100 (default 25) and the `next_page` cursor. */
 const page = {
@@ -20,7 +20,7 @@ const url = text()
     }
   }, 'must be an absolute http or https URL, e.g. https://example.com/metronome-webhooks');
 
-const eventType = z.string().refine((value) => WEBHOOK_EVENT_TYPES.includes(value), {
+const eventType = z.string().refine(isKnownEventType, {
   message: `is not a webhook event type; known types: ${WEBHOOK_EVENT_TYPES.join(', ')}`,
 });
 

@@ -29,7 +29,7 @@ export interface WebhookDelivery {
 }
 
 const DEFAULT_CONCURRENCY = 8;
-export const INTERRUPTED = 'interrupted: server stopping';
+const INTERRUPTED = 'interrupted: server stopping';
 
 /**
  * Starts the worker that sends the outbox's deliveries: at once when `ctx.signals` reports an

@@ -38,6 +38,6 @@ export function deliveryAfterAttempt({
 }
 
 /** Only a 2xx answer counts as received; a redirect is not followed and counts as a failure. */
-export function isSuccess(statusCode: number): boolean {
+function isSuccess(statusCode: number): boolean {
   return statusCode >= 200 && statusCode < 300;
 }

@@ -1,14 +1,5 @@
 import { SUPPORTED_ALERT_TYPES } from '../../alerts/compute/alertTypes.js';
 
-/**
- * The webhook event types an endpoint may subscribe to, named as Metronome names them. Every
- * alert type has a pair: `alerts.<type>` when the alert fires (`…_reached`) and the resolved twin
- * when its condition clears (`…_resolved`): `spend_threshold_reached` →
- * `alerts.spend_threshold_reached` and `alerts.spend_threshold_resolved`.
- */
-/** The alert types whose crossings are announced: those the alerts module evaluates. */
-export const WEBHOOK_ALERT_TYPES = SUPPORTED_ALERT_TYPES;
-
 const REACHED = /_reached$/;
 
 /** `spend_threshold_reached` → `alerts.spend_threshold_reached`. */
@@ -21,6 +12,12 @@ export function resolvedEventType(alertType: string): string {
   return REACHED.test(alertType) ? `alerts.${alertType.replace(REACHED, '_resolved')}` : `alerts.${alertType}_resolved`;
 }
 
+/**
+ * The webhook event types an endpoint may subscribe to, named as Metronome names them. Every
+ * alert type has a pair: `alerts.<type>` when the alert fires (`…_reached`) and the resolved twin
+ * when its condition clears (`…_resolved`): `spend_threshold_reached` →
+ * `alerts.spend_threshold_reached` and `alerts.spend_threshold_resolved`.
+ */
 export const WEBHOOK_EVENT_TYPES: readonly string[] = [
   'contract.create',
   'contract.edit',
@@ -29,7 +26,8 @@ export const WEBHOOK_EVENT_TYPES: readonly string[] = [
   // In scope by the API document; subscribing ahead of the invoice events existing is harmless.
   'invoice.finalized',
   'invoice.billing_provider_error',
-  ...WEBHOOK_ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
+  // The alert types whose crossings are announced: those the alerts module evaluates.
+  ...SUPPORTED_ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
 ];
 
 const KNOWN = new Set(WEBHOOK_EVENT_TYPES);
