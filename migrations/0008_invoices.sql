@@ -25,7 +25,6 @@ CREATE TABLE invoices (
   FOREIGN KEY (tenant_id, contract_id) REFERENCES contracts (tenant_id, id)
 );
 CREATE INDEX invoices_customer ON invoices (tenant_id, customer_id, start_timestamp);
-CREATE UNIQUE INDEX invoices_period ON invoices (tenant_id, contract_id, type, start_timestamp, issued_at);
 
 -- Invoice deductions are written by period close in the invoice's transaction, once per invoice
 -- and segment.

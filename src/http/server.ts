@@ -6,6 +6,7 @@ import type { Database } from '../lib/db/database.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
 import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
+import { startPeriodClose, type PeriodClose } from '../modules/invoices/worker.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
 import { registerIngestRoutes } from '../modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   webhooks?: ({ deliver?: boolean | undefined } & Partial<WebhookSettings>) | undefined;
   /** Alert evaluation: how often every watched customer is evaluated again (default 60 s). */
   alerts?: { sweepIntervalMs?: number | undefined } | undefined;
+  /** Period close: how often ended periods are looked for (default 60 s). */
+  periodClose?: { intervalMs?: number | undefined } | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -92,19 +95,33 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerWebhookRoutes(app, webhooks);
   registerAlertRoutes(app);
   let evaluation: AlertEvaluation | undefined;
-  // Moving the test clock crosses period and segment boundaries: alerts and segments are looked at again before it answers.
-  if (options.testClock) registerTestClockRoutes(app, options.testClock, { afterAdvance: () => evaluation?.sweep() });
+  let periodClose: PeriodClose | undefined;
+  // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and
+  // segments looked at again, before it answers.
+  if (options.testClock) {
+    registerTestClockRoutes(app, options.testClock, {
+      afterAdvance: async () => {
+        await periodClose?.run();
+        await evaluation?.sweep();
+      },
+    });
+  }
   options.register?.(app);
 
   // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
   let delivery: WebhookDelivery | undefined;
   app.addHook('onClose', async () => {
+    await periodClose?.stop();
     await evaluation?.stop();
     await delivery?.stop();
   });
 
   await app.ready();
   if (deliver) delivery = startWebhookDelivery(context, { ...webhooks, logger: app.log });
+  periodClose = startPeriodClose(context, {
+    intervalMs: options.periodClose?.intervalMs,
+    onError: (error) => app.log.error({ err: error }, 'period close failed'),
+  });
   evaluation = startAlertEvaluation(context, {
     sweepIntervalMs: options.alerts?.sweepIntervalMs,
     onError: (error) => app.log.error({ err: error }, 'alert evaluation failed'),

@@ -10,6 +10,8 @@ export interface Signals {
   alertsChanged: { tenantId: string; evaluateEveryCustomer: boolean };
   /** Webhook events were committed to the outbox: the delivery worker need not wait for its next poll. */
   outboxWritten: { tenantId: string };
+  /** Invoices were finalised: the Stripe push worker need not wait for its next poll. */
+  invoicesFinalized: { tenantId: string };
 }
 
 /** What every service needs from the outside world: the database and the clock. */

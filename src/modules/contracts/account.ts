@@ -8,6 +8,7 @@ import * as credits from '../credits/service.js';
 import type * as pricing from '../pricing/service.js';
 import * as rating from '../rating/service.js';
 import { archivedContracts, loadContracts, type LoadedContracts } from './load.js';
+import { seatLinesOf, type SeatLine } from './seatLines.js';
 import { prepareOpenPeriods } from './spend.js';
 import * as repo from './repo.js';
 
@@ -26,6 +27,12 @@ export interface DraftLine extends rating.RatedLine {
   overage: Decimal;
 }
 
+/** A seat charge of the period (rule 8), with what funded it. Immediately billed increases are not on the draft: they are invoices of their own. */
+export interface DraftSeatLine extends SeatLine {
+  applied: Application[];
+  overage: Decimal;
+}
+
 /** A contract's open period as its draft invoice will bill it: usage lines, what funded them, what is left over. */
 export interface Draft {
   invoiceId: string;
@@ -34,6 +41,7 @@ export interface Draft {
   period: Period;
   rateCard: pricing.RateCard;
   lines: DraftLine[];
+  seatLines: DraftSeatLine[];
 }
 
 /** Everything a customer holds and owes as of now. */
@@ -87,14 +95,22 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
     stored,
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
-      const rated = await Promise.all(
-        (await prepared).flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts })] : [])),
-      );
+      const open = (await prepared).filter((period): period is rating.PreparedPeriod => period !== undefined);
+      const [rated, seats] = await Promise.all([
+        Promise.all(open.map((period) => rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts }))),
+        Promise.all(
+          open.map(async (period) =>
+            (
+              await seatLinesOf(ctx, { tenantId, contractId: period.contractId, period: period.period, rates: period.rates, subscriptions: loaded.subscriptions })
+            ).filter((line) => !line.immediate),
+          ),
+        ),
+      ]);
       const live = new Map<string, LedgerEntry[]>();
       if (rated.length === 0) return live;
 
       // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
-      const productTags = new Map((await prepared).flatMap((period) => (period ? period.products.map((product) => [product.id, product.tags] as const) : [])));
+      const productTags = new Map(open.flatMap((period) => period.products.map((product) => [product.id, product.tags] as const)));
       const grants = new Map(before.map((grant) => [grant.id, grant]));
       const segments: FundingSegment[] = before
         .filter((grant) => !grant.archivedAt)
@@ -118,8 +134,8 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
         );
       const segmentGrant = new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!]));
       const segmentEnd = new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore]));
-      const charges: FundingCharge[] = rated.flatMap((period) =>
-        period.lines.flatMap((line) =>
+      const charges: FundingCharge[] = rated.flatMap((period, i) => [
+        ...period.lines.flatMap((line) =>
           line.charges.map((charge) => ({
             lineId: line.id,
             contractId: period.contractId,
@@ -131,22 +147,36 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
             amount: charge.amount,
           })),
         ),
-      );
+        ...seats[i]!.map((line) => ({
+          lineId: line.id,
+          contractId: period.contractId,
+          productId: line.productId,
+          productTags: line.productTags,
+          creditTypeId: line.creditTypeId,
+          // A seat charge is funded by segments active at the instant it is billed.
+          startingAt: line.billedAt,
+          endingBefore: new Date(line.billedAt.getTime() + 1),
+          amount: line.amount,
+          seat: true,
+        })),
+      ]);
       const funded = drawDown({ segments, charges });
 
-      drafts = rated.map((period) => {
+      drafts = rated.map((period, i) => {
         const invoiceId = invoiceIdFor(period.contractId, period.period);
         const perSegment = new Map<string, Decimal>();
-        const lines = period.lines.map((line): DraftLine => {
+        const fundingOf = (lineId: string) => {
           const applied: Application[] = [];
-          for (const [segmentId, amount] of funded.applied.get(line.id) ?? []) {
+          for (const [segmentId, amount] of funded.applied.get(lineId) ?? []) {
             if (amount.isZero()) continue;
             const grant = segmentGrant.get(segmentId)!;
             applied.push({ grantId: grant.id, segmentId, kind: grant.kind, name: grant.name, amount });
             perSegment.set(segmentId, (perSegment.get(segmentId) ?? new Decimal(0)).add(amount));
           }
-          return { ...line, applied, overage: funded.overage.get(line.id) ?? new Decimal(0) };
-        });
+          return { applied, overage: funded.overage.get(lineId) ?? new Decimal(0) };
+        };
+        const lines = period.lines.map((line): DraftLine => ({ ...line, ...fundingOf(line.id) }));
+        const seatLines = seats[i]!.map((line): DraftSeatLine => ({ ...line, ...fundingOf(line.id) }));
         for (const [segmentId, amount] of perSegment) {
           if (amount.isZero()) continue;
           const end = segmentEnd.get(segmentId)!;
@@ -155,7 +185,7 @@ export async function customerAccount(ctx: ServiceContext, { tenantId, customerI
           entries.push({ kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: amount.neg(), timestamp, invoiceId, live: true });
           live.set(segmentId, entries);
         }
-        return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines };
+        return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
       });
       return live;
     },

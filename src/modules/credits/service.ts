@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
+import type { Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
@@ -247,6 +248,37 @@ export async function addManualEntry(
     invoice_id: null,
     created_at: clock.now(),
   });
+}
+
+/**
+ * Records what a finalised invoice drew from segments (`AUTOMATED_INVOICE_DEDUCTION`, a negative
+ * amount each), in the caller's transaction. Once recorded, a segment's balance and its
+ * expiration or rollover at its end follow from them like from any movement.
+ */
+export async function recordInvoiceDeductions(
+  db: Queryable,
+  {
+    tenantId,
+    customerId,
+    invoiceId,
+    deductions,
+    at,
+  }: { tenantId: string; customerId: string; invoiceId: string; deductions: readonly { grantId: string; segmentId: string; amount: Decimal; timestamp: Date }[]; at: Date },
+): Promise<void> {
+  for (const deduction of deductions) {
+    await repo.insertEntry(db, tenantId, {
+      id: newId(),
+      customer_id: customerId,
+      grant_id: deduction.grantId,
+      segment_id: deduction.segmentId,
+      kind: 'AUTOMATED_INVOICE_DEDUCTION',
+      amount: toNumericText(deduction.amount),
+      timestamp: deduction.timestamp,
+      reason: null,
+      invoice_id: invoiceId,
+      created_at: at,
+    });
+  }
 }
 
 /**

@@ -19,7 +19,7 @@ const listQuery = pageQuery.extend({
   ending_before: instant.optional(),
   sort: z.enum(['date_asc', 'date_desc']).optional(),
   skip_zero_qty_line_items: flag.optional(),
-  type: z.enum(['USAGE', 'USAGE_CONSOLIDATED', 'SCHEDULED']).optional().describe('only USAGE invoices exist so far'),
+  type: z.enum(['USAGE', 'USAGE_CONSOLIDATED', 'SCHEDULED']).optional().describe('USAGE: a period; SCHEDULED: a seat increase billed immediately'),
 });
 const retrieveQuery = z.strictObject({ skip_zero_qty_line_items: flag.optional() });
 
@@ -38,9 +38,10 @@ function toWireInvoice(invoice: service.Invoice, names: Map<string, string>, { s
     contract_id: invoice.contractId,
     credit_type: creditType(invoice.creditTypeId),
     status: invoice.status,
-    type: 'USAGE',
+    type: invoice.type,
     start_timestamp: toRfc3339(invoice.period.startingAt),
     end_timestamp: toRfc3339(invoice.period.endingBefore),
+    issued_at: toRfc3339(invoice.issuedAt),
     total: wireNumber(invoice.total),
     line_items: lines.map((line): WireInvoice.LineItem => ({
       type: line.type,
@@ -53,6 +54,7 @@ function toWireInvoice(invoice: service.Invoice, names: Map<string, string>, { s
       ...(line.unitPrice !== null && { unit_price: wireNumber(line.unitPrice) }),
       ...(line.productId !== null && { product_id: line.productId }),
       ...(line.pricingGroupValues !== null && { pricing_group_values: line.pricingGroupValues }),
+      ...(line.subscriptionId !== null && { subscription_id: line.subscriptionId }),
       ...(line.applied && {
         applied_commit_or_credit: { id: line.applied.grantId, type: line.applied.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID' },
         commit_id: line.applied.grantId,
@@ -63,7 +65,7 @@ function toWireInvoice(invoice: service.Invoice, names: Map<string, string>, { s
   };
 }
 
-/** Invoices, at the Metronome paths: the live draft of each contract's open period. */
+/** Invoices, at the Metronome paths: the finalised ones, and the live draft of each contract's open period. */
 export function registerInvoiceRoutes(app: App): void {
   const tags = ['invoices'];
 
@@ -72,7 +74,7 @@ export function registerInvoiceRoutes(app: App): void {
     { schema: { tags, params: customerParams, querystring: listQuery, response: { 200: z.object({ data: z.array(z.unknown()), next_page: z.string().nullable() }) } } },
     async (request) => {
       const { query } = request;
-      if (query.type && query.type !== 'USAGE') return { data: [], next_page: null };
+      if (query.type === 'USAGE_CONSOLIDATED') return { data: [], next_page: null };
       const page = await service.listInvoices(request.context, {
         tenantId: request.auth.tenantId,
         customerId: request.params.customer_id,
@@ -80,6 +82,7 @@ export function registerInvoiceRoutes(app: App): void {
           contractId: query.contract_id,
           creditTypeId: query.credit_type_id,
           status: query.status,
+          type: query.type,
           startingOn: query.starting_on,
           endingBefore: query.ending_before,
           sort: query.sort,
@@ -90,6 +93,12 @@ export function registerInvoiceRoutes(app: App): void {
       const names = await creditTypeNames(request, page.invoices);
       return { data: page.invoices.map((invoice) => toWireInvoice(invoice, names, { skipZeroQuantity: query.skip_zero_qty_line_items ?? false })), next_page: page.nextPage };
     },
+  );
+
+  app.post(
+    '/v1/invoices/void',
+    { schema: { tags, body: z.strictObject({ id: z.string().min(1) }), response: { 200: z.object({ data: z.object({ id: z.string() }) }) } } },
+    async (request) => ({ data: await service.voidInvoice(request.context, { tenantId: request.auth.tenantId, invoiceId: request.body.id }) }),
   );
 
   app.get(

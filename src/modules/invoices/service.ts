@@ -1,110 +1,137 @@
 import type { ServiceContext } from '../../lib/context.js';
+import { inTransaction } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
-import { Decimal } from '../../lib/money.js';
+import { Decimal, toNumericText } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
-import type { Period } from '../../lib/periods.js';
 import { customerAccount, type Draft } from '../contracts/account.js';
 import * as customers from '../customers/service.js';
+import { invoiceLines, type FundedLine, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
+import * as repo from './repo.js';
 
-export type LineType = 'usage' | 'applied_commit_or_credit' | 'cpu_conversion';
-
-export interface InvoiceLine {
-  type: LineType;
-  name: string;
-  creditTypeId: string;
-  total: Decimal;
-  quantity: Decimal | null;
-  unitPrice: Decimal | null;
-  productId: string | null;
-  pricingGroupValues: Record<string, string> | null;
-  /** For applied lines: the credit or commit, and the segment it was drawn from. */
-  applied: { grantId: string; segmentId: string; kind: 'CREDIT' | 'COMMIT' } | null;
-  startingAt: Date;
-  endingBefore: Date;
-}
-
-export interface Invoice {
-  id: string;
-  customerId: string;
-  contractId: string;
-  status: 'DRAFT';
-  period: Period;
-  /** The rate card's fiat pricing unit: the invoice's total is in it. */
-  creditTypeId: string;
-  lines: InvoiceLine[];
-  total: Decimal;
-}
+export type { Invoice, InvoiceLine, LineType } from './compute/buildInvoice.js';
 
 /**
- * A contract's draft invoice for its open period, built from the rated and funded usage: per usage
- * line (a product, and a pricing group value where the product has a key) the charge; per credit
- * or commit that paid for it a negative applied line; and, for custom pricing units, what no
- * credit covered converted to fiat at the rate card's conversion (a `cpu_conversion` line: 50 AI
- * credits at 100 cents = 5,000 cents). The total is the sum of the fiat lines.
+ * A contract's draft invoice for its open period, built from the rated and funded charges: per
+ * usage line (a product, and a pricing group value where the product has a key) and per seat
+ * charge (rule 8) the charge; per credit or commit that paid for it a negative applied line; and,
+ * for custom pricing units, what no credit covered converted to fiat at the rate card's
+ * conversion. The total is the sum of the fiat lines.
  */
 export function draftInvoice(draft: Draft): Invoice {
-  const fiat = draft.rateCard.fiatCreditTypeId;
   const window = { startingAt: draft.period.startingAt, endingBefore: draft.period.endingBefore };
-  const lines: InvoiceLine[] = [];
-  const overage = new Map<string, Decimal>();
-  for (const line of draft.lines) {
-    const rates = new Set(line.charges.map((charge) => charge.rate.id));
-    const only = line.charges[0]?.rate.price;
-    lines.push({
-      type: 'usage',
-      name: line.productName,
-      creditTypeId: line.creditTypeId,
-      total: line.total,
-      quantity: line.quantity,
-      // A unit price only where it explains the total: one flat rate priced all of the period's usage.
-      unitPrice: rates.size === 1 && only?.rateType === 'FLAT' && only.price.mul(line.quantity).eq(line.total) ? only.price : null,
-      productId: line.productId,
-      pricingGroupValues: line.pricingGroupValues,
-      applied: null,
-      ...window,
-    });
-    for (const application of line.applied) {
-      lines.push({
-        type: 'applied_commit_or_credit',
-        name: application.name ?? line.productName,
-        creditTypeId: line.creditTypeId,
-        total: application.amount.neg(),
-        quantity: null,
-        unitPrice: null,
-        productId: line.productId,
-        pricingGroupValues: line.pricingGroupValues,
-        applied: { grantId: application.grantId, segmentId: application.segmentId, kind: application.kind },
-        ...window,
-      });
-    }
-    if (line.creditTypeId !== fiat && !line.overage.isZero()) overage.set(line.creditTypeId, (overage.get(line.creditTypeId) ?? new Decimal(0)).add(line.overage));
-  }
-  for (const [creditTypeId, units] of overage) {
-    const conversion = draft.rateCard.creditTypeConversions.find((c) => c.customCreditTypeId === creditTypeId);
-    // Rates in a custom unit need a conversion on their card, so this cannot happen; never drop the amount quietly.
-    if (!conversion) throw new Error(`rate card ${draft.rateCard.id} prices usage in ${creditTypeId} but has no conversion for it`);
-    lines.push({
-      type: 'cpu_conversion',
-      name: 'Conversion of uncovered usage to fiat',
-      creditTypeId: fiat,
-      total: units.mul(conversion.fiatPerCustomCredit),
-      quantity: units,
-      unitPrice: conversion.fiatPerCustomCredit,
-      productId: null,
-      pricingGroupValues: null,
-      applied: null,
-      ...window,
-    });
-  }
-  const total = lines.filter((line) => line.creditTypeId === fiat).reduce((sum, line) => sum.add(line.total), new Decimal(0));
-  return { id: draft.invoiceId, customerId: draft.customerId, contractId: draft.contractId, status: 'DRAFT', period: draft.period, creditTypeId: fiat, lines, total };
+  const funded: FundedLine[] = [
+    ...draft.lines.map((line): FundedLine => {
+      const rates = new Set(line.charges.map((charge) => charge.rate.id));
+      const only = line.charges[0]?.rate.price;
+      return {
+        line: {
+          type: 'usage',
+          name: line.productName,
+          creditTypeId: line.creditTypeId,
+          total: line.total,
+          quantity: line.quantity,
+          // A unit price only where it explains the total: one flat rate priced all of the period's usage.
+          unitPrice: rates.size === 1 && only?.rateType === 'FLAT' && only.price.mul(line.quantity).eq(line.total) ? only.price : null,
+          productId: line.productId,
+          pricingGroupValues: line.pricingGroupValues,
+          subscriptionId: null,
+          ...window,
+        },
+        applied: line.applied,
+        overage: line.overage,
+      };
+    }),
+    ...draft.seatLines.map(
+      (line): FundedLine => ({
+        line: {
+          type: 'subscription',
+          name: line.name,
+          creditTypeId: line.creditTypeId,
+          total: line.amount,
+          quantity: line.quantity,
+          unitPrice: line.unitPrice,
+          productId: line.productId,
+          pricingGroupValues: null,
+          subscriptionId: line.subscriptionId,
+          startingAt: line.startingAt,
+          endingBefore: line.endingBefore,
+        },
+        applied: line.applied,
+        overage: line.overage,
+      }),
+    ),
+  ];
+  const conversions = new Map(draft.rateCard.creditTypeConversions.map((c) => [c.customCreditTypeId, c.fiatPerCustomCredit]));
+  const { lines, total } = invoiceLines({ funded, fiatCreditTypeId: draft.rateCard.fiatCreditTypeId, conversions, window });
+  return {
+    id: draft.invoiceId,
+    customerId: draft.customerId,
+    contractId: draft.contractId,
+    type: 'USAGE',
+    status: 'DRAFT',
+    period: window,
+    issuedAt: draft.period.endingBefore,
+    creditTypeId: draft.rateCard.fiatCreditTypeId,
+    lines,
+    total,
+    finalizedAt: null,
+    voidedAt: null,
+  };
+}
+
+export function toStoredLine(line: InvoiceLine): repo.StoredLine {
+  return {
+    type: line.type,
+    name: line.name,
+    credit_type_id: line.creditTypeId,
+    total: toNumericText(line.total),
+    quantity: line.quantity === null ? null : toNumericText(line.quantity),
+    unit_price: line.unitPrice === null ? null : toNumericText(line.unitPrice),
+    product_id: line.productId,
+    pricing_group_values: line.pricingGroupValues,
+    applied: line.applied && { grant_id: line.applied.grantId, segment_id: line.applied.segmentId, kind: line.applied.kind },
+    subscription_id: line.subscriptionId,
+    starting_at: line.startingAt.toISOString(),
+    ending_before: line.endingBefore.toISOString(),
+  };
+}
+
+export function fromRow(row: repo.InvoiceRow): Invoice {
+  return {
+    id: row.id,
+    customerId: row.customer_id,
+    contractId: row.contract_id,
+    type: row.type,
+    status: row.status,
+    period: { startingAt: row.start_timestamp, endingBefore: row.end_timestamp },
+    issuedAt: row.issued_at,
+    creditTypeId: row.credit_type_id,
+    total: new Decimal(row.total),
+    finalizedAt: row.finalized_at,
+    voidedAt: row.voided_at,
+    lines: row.lines.map((line) => ({
+      type: line.type as InvoiceLine['type'],
+      name: line.name,
+      creditTypeId: line.credit_type_id,
+      total: new Decimal(line.total),
+      quantity: line.quantity === null ? null : new Decimal(line.quantity),
+      unitPrice: line.unit_price === null ? null : new Decimal(line.unit_price),
+      productId: line.product_id,
+      pricingGroupValues: line.pricing_group_values,
+      applied: line.applied && { grantId: line.applied.grant_id, segmentId: line.applied.segment_id, kind: line.applied.kind },
+      subscriptionId: line.subscription_id,
+      startingAt: new Date(line.starting_at),
+      endingBefore: new Date(line.ending_before),
+    })),
+  };
 }
 
 export interface InvoiceQuery {
   contractId?: string | undefined;
   creditTypeId?: string | undefined;
   status?: string | undefined;
+  type?: 'USAGE' | 'SCHEDULED' | undefined;
   /** Periods starting at or after this instant. */
   startingOn?: Date | undefined;
   /** Periods ending before this instant. */
@@ -114,16 +141,25 @@ export interface InvoiceQuery {
   nextPage?: string | undefined;
 }
 
-/** A customer's invoices: for now the draft of each live contract's open period, as of the clock's now. */
+/**
+ * A customer's invoices: those finalised (or voided), and the live draft of each live contract's
+ * open period, ordered by id (ids follow the period's start).
+ */
 export async function listInvoices(ctx: ServiceContext, { tenantId, customerId, query }: { tenantId: string; customerId: string; query: InvoiceQuery }) {
   await customers.getCustomer(ctx, { tenantId, customerId });
-  const invoices = (await customerAccount(ctx, { tenantId, customerId })).drafts
-    .map(draftInvoice)
+  const status = query.status?.toUpperCase();
+  const [stored, drafts] = await Promise.all([
+    repo.listCustomerInvoices(ctx.db, tenantId, customerId),
+    status && status !== 'DRAFT' ? Promise.resolve([]) : customerAccount(ctx, { tenantId, customerId }).then((account) => account.drafts.map(draftInvoice)),
+  ]);
+  const finalized = new Set(stored.map((row) => row.id));
+  const invoices = [...stored.map(fromRow), ...drafts.filter((draft) => !finalized.has(draft.id))]
     .filter(
       (invoice) =>
         (!query.contractId || invoice.contractId === query.contractId) &&
         (!query.creditTypeId || invoice.creditTypeId === query.creditTypeId) &&
-        (!query.status || query.status.toUpperCase() === invoice.status) &&
+        (!status || status === invoice.status) &&
+        (!query.type || query.type === invoice.type) &&
         (!query.startingOn || invoice.period.startingAt >= query.startingOn) &&
         (!query.endingBefore || invoice.period.endingBefore <= query.endingBefore),
     )
@@ -131,7 +167,7 @@ export async function listInvoices(ctx: ServiceContext, { tenantId, customerId, 
   if (query.sort === 'date_desc') invoices.reverse();
   const page = await fetchPage(query, async ({ afterId, limit }) => {
     const position = afterId ? invoices.findIndex((invoice) => invoice.id === afterId) : -1;
-    if (afterId && position < 0) throw new Invalid('next_page', 'names no invoice of this list (a draft is replaced when its period ends); list again from the start');
+    if (afterId && position < 0) throw new Invalid('next_page', 'names no invoice of this list; list again from the start');
     const start = position + 1;
     return invoices.slice(start, start + limit);
   });
@@ -140,7 +176,28 @@ export async function listInvoices(ctx: ServiceContext, { tenantId, customerId, 
 
 export async function getInvoice(ctx: ServiceContext, { tenantId, customerId, invoiceId }: { tenantId: string; customerId: string; invoiceId: string }): Promise<Invoice> {
   await customers.getCustomer(ctx, { tenantId, customerId });
-  const draft = isUuid(invoiceId) ? (await customerAccount(ctx, { tenantId, customerId })).drafts.find((d) => d.invoiceId === invoiceId) : undefined;
-  if (!draft) throw new NotFound(`No invoice ${invoiceId} for customer ${customerId}`);
-  return draftInvoice(draft);
+  if (isUuid(invoiceId)) {
+    const stored = await repo.findInvoice(ctx.db, tenantId, invoiceId.toLowerCase());
+    if (stored && stored.customer_id === customerId.toLowerCase()) return fromRow(stored);
+    const draft = stored ? undefined : (await customerAccount(ctx, { tenantId, customerId })).drafts.find((d) => d.invoiceId === invoiceId.toLowerCase());
+    if (draft) return draftInvoice(draft);
+  }
+  throw new NotFound(`No invoice ${invoiceId} for customer ${customerId}`);
+}
+
+/**
+ * Voids a finalised invoice: it stays listed with status `VOID` and is no longer sent anywhere.
+ * The credits it drew stay drawn (a manual ledger entry gives them back). A draft cannot be
+ * voided: its period has not closed.
+ */
+export async function voidInvoice(ctx: ServiceContext, { tenantId, invoiceId }: { tenantId: string; invoiceId: string }): Promise<{ id: string }> {
+  if (!isUuid(invoiceId)) throw new NotFound(`No invoice ${invoiceId}`);
+  const id = invoiceId.toLowerCase();
+  return inTransaction(ctx, async (tx) => {
+    const stored = await repo.findInvoice(tx.db, tenantId, id);
+    if (!stored) throw new NotFound(`No finalized invoice ${invoiceId} (a draft cannot be voided before its period closes)`);
+    if (stored.status === 'VOID') return { id };
+    await repo.voidInvoice(tx.db, tenantId, id, tx.clock.now());
+    return { id };
+  });
 }

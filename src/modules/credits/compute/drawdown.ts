@@ -39,6 +39,8 @@ export interface FundingCharge {
   endingBefore: Date;
   /** Negative when the line's usage went down (LATEST): then earlier draws of the line are given back, last first. */
   amount: Decimal;
+  /** A seat charge: funded after every usage charge (DESIGN rule 10: usage lines first). */
+  seat?: boolean | undefined;
 }
 
 export interface Drawdown {
@@ -78,7 +80,7 @@ const OVERAGE = Symbol('overage');
 
 /**
  * Funds the open period's charges from segments (DESIGN rule 10), sweeping the slices in time
- * order: each charge draws from the segments that can fund it, in `fundingOrder`, as much as
+ * order, usage charges before seat charges: each charge draws from the segments that can fund it, in `fundingOrder`, as much as
  * each still holds; what none covers is overage. A negative charge gives back the line's
  * latest draws first. A rolled-over credit holds `fraction` of what its source segment had left
  * once the charges before its start were drawn.
@@ -113,7 +115,10 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   };
 
   const sorted = [...charges].sort(
-    (a, b) => a.startingAt.getTime() - b.startingAt.getTime() || (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
+    (a, b) =>
+      Number(a.seat ?? false) - Number(b.seat ?? false) ||
+      a.startingAt.getTime() - b.startingAt.getTime() ||
+      (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
   );
   for (const charge of sorted) {
     const stack = stacks.get(charge.lineId) ?? [];

@@ -70,7 +70,13 @@ export function segmentLedger({
   now: Date;
 }): SegmentLedger {
   const entries = movements
-    .filter((entry) => entry.live || (entry.timestamp <= now && entry.timestamp < window.endingBefore))
+    // An invoice deduction is dated at the invoice's date, which may be the segment's end: it still draws from the segment.
+    .filter(
+      (entry) =>
+        entry.live ||
+        (entry.timestamp <= now &&
+          (entry.timestamp < window.endingBefore || (entry.kind === 'AUTOMATED_INVOICE_DEDUCTION' && entry.timestamp.getTime() === window.endingBefore.getTime()))),
+    )
     .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   let balance = entries.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0));
   const held = balance;

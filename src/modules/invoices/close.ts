@@ -1,0 +1,203 @@
+import { inTransaction, type ServiceContext } from '../../lib/context.js';
+import { Decimal } from '../../lib/money.js';
+import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
+import { customerAccount, type Draft } from '../contracts/account.js';
+import { loadContracts } from '../contracts/load.js';
+import { statementScheduleOf } from '../contracts/plan.js';
+import * as contractsRepo from '../contracts/repo.js';
+import { seatLinesOf } from '../contracts/seatLines.js';
+import * as credits from '../credits/service.js';
+import { generatedId } from '../credits/compute/derivedGrants.js';
+import * as pricing from '../pricing/service.js';
+import * as webhooks from '../webhooks/service.js';
+import { finalizedLines, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
+import * as repo from './repo.js';
+import { draftInvoice, toStoredLine } from './service.js';
+
+/** What one close of a customer wrote. */
+export interface CloseResult {
+  finalized: string[];
+}
+
+/** The statement periods of a contract that have ended by `now` and have no invoice yet, oldest first. */
+export function periodsToClose(schedule: PeriodSchedule, closedUntil: Date | null, now: Date): Period[] {
+  const from = closedUntil ?? schedule.startingAt;
+  return periodsBetween(schedule, { from, to: now }).filter((period) => period.startingAt >= from && period.endingBefore <= now);
+}
+
+/** The id of the invoice of a seat increase billed immediately: derived from the subscription and the instant. */
+export function immediateInvoiceId(subscriptionId: string, billedAt: Date): string {
+  return generatedId(billedAt, subscriptionId, billedAt.getTime(), 'immediate-invoice');
+}
+
+/**
+ * Closes every period of the customer's live contracts that has ended by the clock's now
+ * (oldest first, so each sees the deductions of the ones before), and writes the invoices of
+ * seat increases billed immediately that the clock has reached. One transaction under a lock on
+ * the customer: a second run, in this process or another, waits and then finds the invoices
+ * written (their ids are derived from the contract and period), so nothing is written twice.
+ *
+ * Closing a period finalises its draft as it stood at the period's last instant: fiat lines
+ * rounded to whole cents, the invoice stored, what each credit or commit paid recorded in its
+ * ledger as an `AUTOMATED_INVOICE_DEDUCTION` (dated at the invoice's date, or the segment's end
+ * when that comes first), and an `invoice.finalized` webhook written to the outbox.
+ */
+export async function closeCustomer(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<CloseResult> {
+  const finalized: string[] = [];
+  await inTransaction(ctx, async (tx) => {
+    await repo.lockCustomerClose(tx.db, tenantId, customerId);
+    const now = tx.clock.now();
+    const contracts = (await contractsRepo.listContracts(tx.db, tenantId, customerId)).filter((contract) => !contract.archived_at && contract.rate_card_id);
+    if (contracts.length === 0) return;
+    const closed = await repo.closedUntil(
+      tx.db,
+      tenantId,
+      contracts.map((contract) => contract.id),
+    );
+    const due = contracts
+      .flatMap((contract) => periodsToClose(statementScheduleOf(contract), closed.get(contract.id) ?? null, now).map((period) => ({ contract, period })))
+      .sort((a, b) => a.period.endingBefore.getTime() - b.period.endingBefore.getTime());
+    for (const { contract, period } of due) {
+      const lastInstant = new Date(period.endingBefore.getTime() - 1);
+      // The account as it stood at the period's last instant: the period is still the open one there.
+      const account = await customerAccount({ ...tx, clock: { now: () => lastInstant } }, { tenantId, customerId });
+      const draft = account.drafts.find((d) => d.contractId === contract.id && d.period.startingAt.getTime() === period.startingAt.getTime());
+      if (!draft) continue;
+      const segmentEnds = new Map(account.balances.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment.endingBefore] as const)));
+      const invoice = await finalizeDraft(tx, { tenantId, draft, segmentEnds, now });
+      if (invoice) finalized.push(invoice);
+    }
+    finalized.push(...(await billImmediateIncreases(tx, { tenantId, contracts, now })));
+  });
+  return { finalized };
+}
+
+async function finalizeDraft(
+  tx: ServiceContext,
+  { tenantId, draft, segmentEnds, now }: { tenantId: string; draft: Draft; segmentEnds: ReadonlyMap<string, Date>; now: Date },
+): Promise<string | undefined> {
+  const invoice = draftInvoice(draft);
+  const { lines, total } = finalizedLines(invoice.lines, invoice.creditTypeId);
+  if (!(await store(tx, tenantId, { ...invoice, lines, total, status: 'FINALIZED', finalizedAt: now }))) return undefined;
+  // What each segment paid, as the finalised (rounded) applied lines show it.
+  const drawn = new Map<string, { grantId: string; amount: Decimal }>();
+  for (const line of lines) {
+    if (!line.applied) continue;
+    const entry = drawn.get(line.applied.segmentId) ?? { grantId: line.applied.grantId, amount: new Decimal(0) };
+    entry.amount = entry.amount.add(line.total);
+    drawn.set(line.applied.segmentId, entry);
+  }
+  await credits.recordInvoiceDeductions(tx.db, {
+    tenantId,
+    customerId: invoice.customerId,
+    invoiceId: invoice.id,
+    deductions: [...drawn]
+      .filter(([, { amount }]) => !amount.isZero())
+      .map(([segmentId, { grantId, amount }]) => {
+        const end = segmentEnds.get(segmentId) ?? invoice.issuedAt;
+        return { grantId, segmentId, amount, timestamp: end < invoice.issuedAt ? end : invoice.issuedAt };
+      }),
+    at: now,
+  });
+  return invoice.id;
+}
+
+/** Stores a finalised invoice and its `invoice.finalized` webhook; false when it was already stored. */
+async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Promise<boolean> {
+  const inserted = await repo.insertInvoice(tx.db, tenantId, {
+    id: invoice.id,
+    customer_id: invoice.customerId,
+    contract_id: invoice.contractId,
+    type: invoice.type,
+    status: 'FINALIZED',
+    start_timestamp: invoice.period.startingAt,
+    end_timestamp: invoice.period.endingBefore,
+    issued_at: invoice.issuedAt,
+    credit_type_id: invoice.creditTypeId,
+    total: invoice.total.toFixed(),
+    lines: invoice.lines.map(toStoredLine),
+    finalized_at: invoice.finalizedAt!,
+    voided_at: null,
+  });
+  if (!inserted) return false;
+  await webhooks.enqueueWebhookEvent(tx.db, {
+    tenantId,
+    type: 'invoice.finalized',
+    fields: {
+      properties: {
+        invoice_id: invoice.id,
+        customer_id: invoice.customerId,
+        contract_id: invoice.contractId,
+        invoice_type: invoice.type,
+        credit_type_id: invoice.creditTypeId,
+        total: Number(invoice.total.toFixed()),
+        start_timestamp: invoice.period.startingAt.toISOString(),
+        end_timestamp: invoice.period.endingBefore.toISOString(),
+        issued_at: invoice.issuedAt.toISOString(),
+      },
+    },
+    at: invoice.issuedAt,
+  });
+  webhooks.signalOutboxWritten(tx, tenantId);
+  return true;
+}
+
+/**
+ * Seat increases billed immediately (`BILL_IMMEDIATELY`, rule 8) that the clock has reached and
+ * that have no invoice yet: each is an invoice of its own (type `SCHEDULED`), issued at the
+ * change, for the prorated charge. $25 seats, +4 at half the period, prorated: 5,000 cents.
+ */
+async function billImmediateIncreases(
+  tx: ServiceContext,
+  { tenantId, contracts, now }: { tenantId: string; contracts: contractsRepo.ContractRow[]; now: Date },
+): Promise<string[]> {
+  const loaded = await loadContracts(tx, tenantId, contracts);
+  const immediate = loaded.subscriptions.filter((s) => s.invoice_behavior === 'BILL_IMMEDIATELY' && s.collection_schedule === 'ADVANCE');
+  const written: string[] = [];
+  for (const subscription of immediate) {
+    const contract = contracts.find((c) => c.id === subscription.contract_id)!;
+    const window = { startingAt: subscription.starting_at, endingBefore: new Date(now.getTime() + 1) };
+    const [rates, rateCard] = await Promise.all([
+      pricing.ratesDuring(tx, { tenantId, rateCardId: contract.rate_card_id!, from: window.startingAt, to: window.endingBefore }),
+      pricing.findRateCard(tx, { tenantId, rateCardId: contract.rate_card_id! }),
+    ]);
+    const charges = (await seatLinesOf(tx, { tenantId, contractId: contract.id, period: window, rates, subscriptions: [subscription] })).filter((line) => line.immediate);
+    const ids = charges.map((charge) => immediateInvoiceId(subscription.id, charge.billedAt));
+    const existing = await repo.existingInvoiceIds(tx.db, tenantId, ids);
+    for (const [i, charge] of charges.entries()) {
+      if (existing.has(ids[i]!)) continue;
+      const line: InvoiceLine = {
+        type: 'subscription',
+        name: charge.name,
+        creditTypeId: charge.creditTypeId,
+        total: charge.amount,
+        quantity: charge.quantity,
+        unitPrice: charge.unitPrice,
+        productId: charge.productId,
+        pricingGroupValues: null,
+        applied: null,
+        subscriptionId: subscription.id,
+        startingAt: charge.startingAt,
+        endingBefore: charge.endingBefore,
+      };
+      const fiat = rateCard?.fiatCreditTypeId ?? charge.creditTypeId;
+      const { lines, total } = finalizedLines([line], fiat);
+      const stored = await store(tx, tenantId, {
+        id: ids[i]!,
+        customerId: contract.customer_id,
+        contractId: contract.id,
+        type: 'SCHEDULED',
+        status: 'FINALIZED',
+        period: { startingAt: charge.billedAt, endingBefore: charge.endingBefore },
+        issuedAt: charge.billedAt,
+        creditTypeId: fiat,
+        lines,
+        total,
+        finalizedAt: now,
+        voidedAt: null,
+      });
+      if (stored) written.push(ids[i]!);
+    }
+  }
+  return written;
+}

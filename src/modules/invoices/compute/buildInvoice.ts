@@ -1,0 +1,121 @@
+import { Decimal } from '../../../lib/money.js';
+
+export type LineType = 'usage' | 'subscription' | 'applied_commit_or_credit' | 'cpu_conversion';
+
+export interface InvoiceLine {
+  type: LineType;
+  name: string;
+  creditTypeId: string;
+  total: Decimal;
+  quantity: Decimal | null;
+  unitPrice: Decimal | null;
+  productId: string | null;
+  pricingGroupValues: Record<string, string> | null;
+  /** For applied lines: the credit or commit, and the segment it was drawn from. */
+  applied: { grantId: string; segmentId: string; kind: 'CREDIT' | 'COMMIT' } | null;
+  /** For subscription lines (and what was applied to them): the subscription. */
+  subscriptionId: string | null;
+  startingAt: Date;
+  endingBefore: Date;
+}
+
+export interface Invoice {
+  id: string;
+  customerId: string;
+  contractId: string;
+  /** `USAGE`: a contract's statement period; `SCHEDULED`: a seat increase billed immediately. */
+  type: 'USAGE' | 'SCHEDULED';
+  status: 'DRAFT' | 'FINALIZED' | 'VOID';
+  period: { startingAt: Date; endingBefore: Date };
+  /** When it is (or will be) issued: the period's end, or the instant of an immediately billed change. */
+  issuedAt: Date;
+  /** The rate card's fiat pricing unit: the invoice's total is in it. */
+  creditTypeId: string;
+  lines: InvoiceLine[];
+  total: Decimal;
+  finalizedAt: Date | null;
+  voidedAt: Date | null;
+}
+
+/** A charged line with what funded it, as drawdown left it. */
+export interface FundedLine {
+  line: Omit<InvoiceLine, 'type' | 'applied' | 'total'> & { type: 'usage' | 'subscription'; total: Decimal };
+  applied: { grantId: string; segmentId: string; kind: 'CREDIT' | 'COMMIT'; name: string | null; amount: Decimal }[];
+  overage: Decimal;
+}
+
+/**
+ * The lines of an invoice from its funded charges: each charge line, then per credit or commit
+ * that paid for it a negative `applied_commit_or_credit` line; and, per custom pricing unit, what
+ * no credit covered converted to fiat at the rate card's conversion (a `cpu_conversion` line: 50
+ * AI credits at 100 cents = 5,000 cents). The total is the sum of the fiat lines: $10 of usage
+ * against a $4 prepaid commit gives +1000, −400 and a total of 600.
+ */
+export function invoiceLines({
+  funded,
+  fiatCreditTypeId,
+  conversions,
+  window,
+}: {
+  funded: readonly FundedLine[];
+  fiatCreditTypeId: string;
+  conversions: ReadonlyMap<string, Decimal>;
+  window: { startingAt: Date; endingBefore: Date };
+}): { lines: InvoiceLine[]; total: Decimal } {
+  const lines: InvoiceLine[] = [];
+  const overage = new Map<string, Decimal>();
+  for (const { line, applied, overage: uncovered } of funded) {
+    lines.push({ ...line, applied: null });
+    for (const application of applied) {
+      lines.push({
+        type: 'applied_commit_or_credit',
+        name: application.name ?? line.name,
+        creditTypeId: line.creditTypeId,
+        total: application.amount.neg(),
+        quantity: null,
+        unitPrice: null,
+        productId: line.productId,
+        pricingGroupValues: line.pricingGroupValues,
+        applied: { grantId: application.grantId, segmentId: application.segmentId, kind: application.kind },
+        subscriptionId: line.subscriptionId,
+        startingAt: line.startingAt,
+        endingBefore: line.endingBefore,
+      });
+    }
+    if (line.creditTypeId !== fiatCreditTypeId && !uncovered.isZero()) overage.set(line.creditTypeId, (overage.get(line.creditTypeId) ?? new Decimal(0)).add(uncovered));
+  }
+  for (const [creditTypeId, units] of overage) {
+    const fiatPerUnit = conversions.get(creditTypeId);
+    // Rates in a custom unit need a conversion on their card, so this cannot happen; never drop the amount quietly.
+    if (!fiatPerUnit) throw new Error(`usage is priced in ${creditTypeId} but the rate card has no conversion for it`);
+    lines.push({
+      type: 'cpu_conversion',
+      name: 'Conversion of uncovered usage to fiat',
+      creditTypeId: fiatCreditTypeId,
+      total: units.mul(fiatPerUnit),
+      quantity: units,
+      unitPrice: fiatPerUnit,
+      productId: null,
+      pricingGroupValues: null,
+      applied: null,
+      subscriptionId: null,
+      ...window,
+    });
+  }
+  return { lines, total: fiatTotal(lines, fiatCreditTypeId) };
+}
+
+export function fiatTotal(lines: readonly InvoiceLine[], fiatCreditTypeId: string): Decimal {
+  return lines.filter((line) => line.creditTypeId === fiatCreditTypeId).reduce((sum, line) => sum.add(line.total), new Decimal(0));
+}
+
+/**
+ * An invoice as finalised: every fiat line's total rounded once, half away from zero, to whole
+ * cents (the precision of USD cents), and the total the sum of those lines, so the lines add up
+ * to the total exactly (1000.4 − 400.4 → 1000 − 400 = 600). Lines in custom pricing units keep
+ * their exact amounts, like the balances they draw from.
+ */
+export function finalizedLines(lines: readonly InvoiceLine[], fiatCreditTypeId: string): { lines: InvoiceLine[]; total: Decimal } {
+  const rounded = lines.map((line) => (line.creditTypeId === fiatCreditTypeId ? { ...line, total: line.total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) } : line));
+  return { lines: rounded, total: fiatTotal(rounded, fiatCreditTypeId) };
+}

@@ -1,0 +1,94 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { closeCustomer, periodsToClose } from './close.js';
+import * as repo from './repo.js';
+
+export interface PeriodCloseOptions {
+  /** How often every contract is looked at (default 60 s). */
+  intervalMs?: number | undefined;
+  /** Customers closed at once (default 4 on PostgreSQL, 1 on PGlite). */
+  concurrency?: number | undefined;
+  onError?: (error: unknown) => void;
+}
+
+export interface PeriodClose {
+  /** Closes everything due now; resolves when done. A run asked for while one runs starts right after it. */
+  run(): Promise<{ finalized: number }>;
+  stop(): Promise<void>;
+}
+
+/** The customers with a period ended and not closed, or a subscription billing increases immediately. */
+export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: string; customerId: string }[]> {
+  const now = ctx.clock.now();
+  const due = new Map<string, { tenantId: string; customerId: string }>();
+  for (const contract of await repo.closableContracts(ctx.db)) {
+    const schedule = { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
+    if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, now).length > 0) {
+      due.set(`${contract.tenant_id} ${contract.customer_id}`, { tenantId: contract.tenant_id, customerId: contract.customer_id });
+    }
+  }
+  return [...due.values()];
+}
+
+/**
+ * Closes ended periods in the background (the clock decides what has ended): at start, every
+ * `intervalMs`, and when asked (`run`, which a test-clock advance awaits). A run that was down
+ * for several periods closes each of them, oldest first. Any number of processes may run it:
+ * each customer is closed under a lock, and what is closed is never closed again.
+ */
+export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOptions = {}): PeriodClose {
+  const concurrency = options.concurrency ?? (ctx.db.engine === 'postgres' ? 4 : 1);
+  const onError = options.onError ?? (() => {});
+  let stopped = false;
+
+  async function runOnce(): Promise<{ finalized: number }> {
+    const queue = await customersDue(ctx);
+    let finalized = 0;
+    const work = async () => {
+      for (let next = queue.shift(); next && !stopped; next = queue.shift()) {
+        try {
+          finalized += (await closeCustomer(ctx, next)).finalized.length;
+        } catch (error) {
+          onError(error);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, work));
+    return { finalized };
+  }
+
+  let running: Promise<{ finalized: number }> | undefined;
+  let queued: Promise<{ finalized: number }> | undefined;
+  const run = (): Promise<{ finalized: number }> => {
+    if (stopped) return Promise.resolve({ finalized: 0 });
+    if (!running) return (running = runOnce().finally(() => (running = undefined)));
+    return (queued ??= running
+      .catch(() => undefined)
+      .then(() => {
+        queued = undefined;
+        return run();
+      }));
+  };
+
+  const timer = setInterval(() => {
+    if (!running) run().catch(onError);
+  }, options.intervalMs ?? 60_000);
+  timer.unref();
+  const first = setTimeout(() => run().catch(onError), 0);
+  first.unref();
+  const unsubscribe = ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
+    // A seat increase billed immediately is invoiced as soon as its edit commits.
+    if (cause !== 'contract' || stopped) return;
+    for (const customerId of customerIds) closeCustomer(ctx, { tenantId, customerId }).catch(onError);
+  });
+
+  return {
+    run,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      clearTimeout(first);
+      unsubscribe?.();
+      await Promise.allSettled([running, queued]);
+    },
+  };
+}

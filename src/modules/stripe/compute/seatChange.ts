@@ -1,0 +1,66 @@
+import { periodAt, type PeriodSchedule } from '../../../lib/periods.js';
+import { quantityAt, type QuantityStep } from '../../../lib/quantitySchedule.js';
+
+const HOUR_MS = 3_600_000;
+
+/** What a Stripe subscription event says about the linked price. */
+export interface SubscriptionEventFacts {
+  type: 'customer.subscription.updated' | 'customer.subscription.deleted';
+  /** The event's `created` time. */
+  created: Date;
+  /** The subscription's items: each price id with its quantity. */
+  items: { priceId: string; quantity: number }[];
+}
+
+export type SeatDecision =
+  | { kind: 'ignore'; reason: string }
+  | { kind: 'unchanged'; quantity: number; startingAt: Date }
+  | { kind: 'change'; quantity: number; startingAt: Date };
+
+/** The instant on the hour at or before `instant` (Allot rule 1: schedule instants fall on the hour). */
+export function floorToHour(instant: Date): Date {
+  return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
+}
+
+/**
+ * The start of the subscription's open period at `now`, before which no quantity change may start
+ * (DESIGN rule 7): its first period's start before it begins, null once it has ended.
+ */
+export function openPeriodStart(schedule: PeriodSchedule, now: Date): Date | null {
+  if (now < schedule.startingAt) return schedule.startingAt;
+  return periodAt(schedule, now)?.startingAt ?? null;
+}
+
+/**
+ * What a Stripe subscription event does to the linked Allot subscription. The quantity is that of
+ * the item with the linked price (0 when the subscription was deleted or no longer has the price).
+ * It takes effect at the event's `created` time floored to the hour, but never before the start of
+ * the subscription's open period (`openPeriodStart`, null when the subscription has ended).
+ * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
+ * state wins. If the quantity in force at that instant already matches, nothing changes.
+ *
+ * 100 seats, updated to 110 by an event created 2024-04-16T00:20:00Z: 110 from 2024-04-16T00:00:00Z.
+ */
+export function decideSeatChange({
+  event,
+  stripePriceId,
+  lastAppliedCreated,
+  openPeriodStart,
+  steps,
+}: {
+  event: SubscriptionEventFacts;
+  stripePriceId: string;
+  lastAppliedCreated: Date | null;
+  openPeriodStart: Date | null;
+  steps: readonly QuantityStep[];
+}): SeatDecision {
+  if (lastAppliedCreated && event.created < lastAppliedCreated) {
+    return { kind: 'ignore', reason: `older than the last event applied (created ${lastAppliedCreated.toISOString()})` };
+  }
+  if (!openPeriodStart) return { kind: 'ignore', reason: 'the Allot subscription has ended' };
+  const quantity = event.type === 'customer.subscription.deleted' ? 0 : (event.items.find((item) => item.priceId === stripePriceId)?.quantity ?? 0);
+  const floored = floorToHour(event.created);
+  const startingAt = floored < openPeriodStart ? openPeriodStart : floored;
+  if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt };
+  return { kind: 'change', quantity, startingAt };
+}

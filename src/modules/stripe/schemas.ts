@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { isUuid } from '../../lib/ids.js';
+import { pageQuery } from '../../lib/pagination.js';
+import { text } from '../../lib/text.js';
+
+const id = (what: string) => z.string().refine(isUuid, `is not a ${what} id`);
+
+/**
+ * The delivery method Allot has for Stripe: invoices go straight to Stripe's API. Metronome gives
+ * each account's delivery methods an id; Allot has this one, the same for every tenant.
+ */
+export const STRIPE_DIRECT_DELIVERY_METHOD_ID = '7d1ed6c6-2f0b-4f4a-9c55-1e0d6f6f7a01';
+
+export const stripeConfiguration = z.strictObject({
+  stripe_customer_id: text()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .describe('The Stripe customer invoices are created for, e.g. cus_NffrFeUfNV2Hib'),
+  stripe_collection_method: z.enum(['charge_automatically', 'send_invoice'], {
+    error: 'must be charge_automatically or send_invoice (the payment-intent methods are not supported)',
+  }),
+  days_until_due: z
+    .number()
+    .int('must be a whole number')
+    .min(0, 'must be 0 or more')
+    .max(365, 'must be at most 365')
+    .optional()
+    .describe('Allot extension: days_until_due of send_invoice invoices (default 30)'),
+});
+export type StripeConfiguration = z.infer<typeof stripeConfiguration>;
+
+const billingProvider = z.enum(['stripe'], { error: 'must be stripe: Allot delivers invoices to Stripe only' });
+const deliveryMethod = z.enum(['direct_to_billing_provider'], { error: 'must be direct_to_billing_provider: the only delivery method Allot has' });
+
+export const setBillingConfigurationsBody = z.strictObject({
+  data: z
+    .array(
+      z.strictObject({
+        customer_id: id('customer'),
+        billing_provider: billingProvider,
+        delivery_method: deliveryMethod,
+        configuration: stripeConfiguration,
+      }),
+    )
+    .min(1, 'must hold at least one configuration')
+    .max(100, 'at most 100 configurations'),
+});
+export type SetBillingConfigurationsBody = z.infer<typeof setBillingConfigurationsBody>;
+
+export const retrieveBillingConfigurationsBody = z.strictObject({
+  customer_id: id('customer'),
+  include_archived: z.boolean().optional(),
+});
+
+export const archiveBillingConfigurationsBody = z.strictObject({
+  customer_id: id('customer'),
+  customer_billing_provider_configuration_ids: z.array(id('billing provider configuration')).min(1, 'must name at least one configuration').max(100),
+});
+
+/** `CustomerRetrieveBillingConfigurationsResponse.Data` in the SDK. */
+export const billingConfiguration = z.object({
+  id: z.string(),
+  customer_id: z.string(),
+  billing_provider: z.string(),
+  delivery_method: z.string(),
+  delivery_method_id: z.string(),
+  delivery_method_configuration: z.record(z.string(), z.unknown()),
+  configuration: z.record(z.string(), z.unknown()),
+  archived_at: z.string().nullable(),
+});
+
+/** `CustomerSetBillingConfigurationsResponse.Data` in the SDK. */
+export const createdBillingConfiguration = z.object({
+  id: z.string(),
+  customer_id: z.string(),
+  billing_provider: z.string(),
+  delivery_method_id: z.string(),
+  configuration: z.record(z.string(), z.unknown()),
+});
+
+// ---- subscription links (Allot extension)
+
+const stripeId = (example: string) =>
+  text()
+    .min(1, 'must not be empty')
+    .max(255, 'must be at most 255 characters')
+    .describe(`e.g. ${example}`);
+
+export const createLinkBody = z.strictObject({
+  customer_id: id('customer'),
+  contract_id: id('contract'),
+  subscription_id: id('subscription'),
+  stripe_subscription_id: stripeId('sub_1MowQVLkdIwHu7ixeRlqHVzs'),
+  stripe_price_id: stripeId('price_1MowQULkdIwHu7ixraBm864M'),
+});
+
+export const listLinksQuery = pageQuery.extend({ customer_id: id('customer').optional() });
+
+export const link = z.object({
+  id: z.string(),
+  customer_id: z.string(),
+  contract_id: z.string(),
+  subscription_id: z.string(),
+  stripe_subscription_id: z.string(),
+  stripe_price_id: z.string(),
+  last_event_id: z.string().nullable(),
+  last_event_created: z.string().nullable(),
+  created_at: z.string(),
+});
+
+// ---- invoice pushes (Allot extension)
+
+export const invoiceSyncParams = z.object({ invoice_id: id('invoice') });
+
+export const invoiceSync = z.object({
+  invoice_id: z.string(),
+  customer_id: z.string(),
+  billing_provider_configuration_id: z.string(),
+  status: z.enum(['pending', 'synced', 'skipped', 'failed']),
+  attempts: z.number(),
+  next_attempt_at: z.string().nullable(),
+  stripe_invoice_id: z.string().nullable(),
+  skip_reason: z.string().nullable(),
+  last_error: z.string().nullable(),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+
+// ---- Stripe webhook events: the part Allot reads
+
+export const subscriptionEvent = z.object({
+  id: z.string().min(1),
+  type: z.string(),
+  created: z.number().int(),
+  data: z.object({
+    object: z.object({
+      id: z.string().min(1),
+      object: z.literal('subscription'),
+      items: z
+        .object({
+          data: z.array(z.object({ price: z.object({ id: z.string() }).nullable().optional(), quantity: z.number().int().min(0).optional() })),
+        })
+        .optional(),
+    }),
+  }),
+});
