@@ -19,8 +19,8 @@ export interface TestServer {
   keyFor(tenant: string): Promise<string>;
   /** `POST /v1/allot/test-clock/advance` over HTTP, as a client moves the clock. */
   advanceClock(to: unknown): Promise<Response>;
-  /** Stops the server and opens it again on the same database (migrations run again), with other webhook options when given. */
-  restart(options?: { webhooks?: ServerOptions['webhooks'] }): Promise<void>;
+  /** Stops the server and opens it again on the same database (migrations run again), with other webhook or Stripe options when given. */
+  restart(options?: { webhooks?: ServerOptions['webhooks']; stripe?: ServerOptions['stripe'] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -34,13 +34,18 @@ export async function startTestServer({
   bodyLimit,
   register,
   webhooks,
+  stripe,
   dataDir,
+  periodClose,
 }: {
   engine: Engine;
   clockStart?: string;
   bodyLimit?: number;
   register?: (app: App) => void;
   webhooks?: ServerOptions['webhooks'];
+  periodClose?: ServerOptions['periodClose'];
+  /** Stripe keys, API base (a local fake in tests) and push settings. */
+  stripe?: ServerOptions['stripe'];
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -52,7 +57,7 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
@@ -85,6 +90,7 @@ export async function startTestServer({
     async restart(options = {}) {
       await app.close();
       if (options.webhooks) webhooks = options.webhooks;
+      if (options.stripe) stripe = options.stripe;
       await database.reopen();
       await listen();
     },
