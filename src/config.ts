@@ -15,6 +15,11 @@ const environment = z.object({
   ALLOT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
   ALLOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
   ALLOT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+  ALLOT_STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  ALLOT_STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  ALLOT_STRIPE_API_BASE: z
+    .url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://api.stripe.com or http://127.0.0.1:12111' })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -29,6 +34,8 @@ export interface Config {
   poolSize: number | undefined;
   /** Webhook delivery overrides; unset values keep the defaults of `modules/webhooks/settings.ts`. */
   webhooks: { maxAttempts: number | undefined; timeoutMs: number | undefined; retryBaseMs: number | undefined };
+  /** Stripe: the push worker runs only with a secret key; the webhook route needs the webhook secret. */
+  stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiBase: string | undefined };
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
 }
 
@@ -62,6 +69,11 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
       maxAttempts: values.ALLOT_WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: values.ALLOT_WEBHOOK_TIMEOUT_MS,
       retryBaseMs: values.ALLOT_WEBHOOK_RETRY_BASE_MS,
+    },
+    stripe: {
+      secretKey: values.ALLOT_STRIPE_SECRET_KEY,
+      webhookSecret: values.ALLOT_STRIPE_WEBHOOK_SECRET,
+      apiBase: values.ALLOT_STRIPE_API_BASE,
     },
     logLevel: values.LOG_LEVEL,
   };

@@ -32,6 +32,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       testClock,
       bodyLimit: config.bodyLimit,
       webhooks: config.webhooks,
+      stripe: config.stripe,
       logger: { level: config.logLevel },
       version: packageJson.version,
     });

@@ -13,6 +13,9 @@ import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
 import { registerAlertRoutes } from '../modules/alerts/routes.js';
 import { startAlertEvaluation, type AlertEvaluation } from '../modules/alerts/evaluator.js';
+import { startStripeInvoicePush, type StripePush } from '../modules/stripe/pushWorker.js';
+import { registerStripeRoutes } from '../modules/stripe/routes.js';
+import { DEFAULT_STRIPE_SETTINGS, type StripeSettings } from '../modules/stripe/settings.js';
 import { registerWebhookRoutes } from '../modules/webhooks/routes.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from '../modules/webhooks/settings.js';
 import { startWebhookDelivery, type WebhookDelivery } from '../modules/webhooks/worker.js';
@@ -44,6 +47,11 @@ export interface ServerOptions {
   alerts?: { sweepIntervalMs?: number | undefined } | undefined;
   /** Period close: how often ended periods are looked for (default 60 s). */
   periodClose?: { intervalMs?: number | undefined } | undefined;
+  /**
+   * Stripe: keys, API base and push settings. Without `secretKey` (or with `push: false`) no
+   * invoice is pushed; without `webhookSecret` the Stripe webhook route refuses every request.
+   */
+  stripe?: ({ push?: boolean | undefined } & { [Key in keyof StripeSettings]?: StripeSettings[Key] | undefined }) | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -94,6 +102,9 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...definedValues(webhookOptions) };
   registerWebhookRoutes(app, webhooks);
   registerAlertRoutes(app);
+  const { push = true, ...stripeOptions } = options.stripe ?? {};
+  const stripe: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(stripeOptions) };
+  registerStripeRoutes(app, stripe);
   let evaluation: AlertEvaluation | undefined;
   let periodClose: PeriodClose | undefined;
   // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and
@@ -110,14 +121,18 @@ export async function buildServer(options: ServerOptions): Promise<App> {
 
   // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
   let delivery: WebhookDelivery | undefined;
+  let stripePush: StripePush | undefined;
   app.addHook('onClose', async () => {
     await periodClose?.stop();
     await evaluation?.stop();
+    // Before webhook delivery: a push that fails on the way out still writes its webhook to the outbox.
+    await stripePush?.stop();
     await delivery?.stop();
   });
 
   await app.ready();
   if (deliver) delivery = startWebhookDelivery(context, { ...webhooks, logger: app.log });
+  if (push && stripe.secretKey) stripePush = startStripeInvoicePush(context, { ...stripe, logger: app.log });
   periodClose = startPeriodClose(context, {
     intervalMs: options.periodClose?.intervalMs,
     onError: (error) => app.log.error({ err: error }, 'period close failed'),

@@ -1,0 +1,90 @@
+import { inTransaction, type ServiceContext } from '../../lib/context.js';
+import { AppError } from '../../lib/errors.js';
+import * as contracts from '../contracts/service.js';
+import { decideSeatChange, openPeriodStart, type SubscriptionEventFacts } from './compute/seatChange.js';
+import * as repo from './repo.js';
+
+/** The Stripe event types that move seats; every other type is acknowledged and ignored. */
+export const SEAT_EVENT_TYPES = ['customer.subscription.updated', 'customer.subscription.deleted'] as const;
+
+export interface SubscriptionEvent {
+  id: string;
+  type: (typeof SEAT_EVENT_TYPES)[number];
+  /** Unix seconds, as Stripe sends it. */
+  created: number;
+  stripeSubscriptionId: string;
+  items: { priceId: string; quantity: number }[];
+}
+
+export interface SubscriptionEventResult {
+  /** False when the event id was handled before (a redelivery): nothing was done. */
+  firstDelivery: boolean;
+  /** What happened to each linked subscription, e.g. `…: quantity 110 from 2024-04-16T00:00:00.000Z`. */
+  outcome: string;
+}
+
+/**
+ * Applies a verified Stripe subscription event to every Allot subscription linked to its
+ * subscription, in one transaction with the record of the event id, so a redelivered event
+ * changes nothing and a failure leaves no trace but the failure's outcome. See the README for
+ * the rules (hour flooring, the open period, out-of-order events).
+ */
+export async function handleSubscriptionEvent(ctx: ServiceContext, event: SubscriptionEvent): Promise<SubscriptionEventResult> {
+  const created = new Date(event.created * 1000);
+  const facts: SubscriptionEventFacts = { type: event.type, created, items: event.items };
+  return inTransaction(ctx, async (txContext) => {
+    const now = ctx.clock.now();
+    const first = await repo.insertProcessedEvent(txContext.db, { event_id: event.id, type: event.type, created, outcome: 'pending', processed_at: now });
+    if (!first) {
+      const previous = await repo.findProcessedEvent(txContext.db, event.id);
+      return { firstDelivery: false, outcome: `already handled: ${previous?.outcome ?? 'unknown'}` };
+    }
+    const links = await repo.lockLinksOfStripeSubscription(txContext.db, event.stripeSubscriptionId);
+    const outcomes: string[] = [];
+    if (links.length === 0) outcomes.push(`ignored: no Allot subscription is linked to ${event.stripeSubscriptionId}`);
+    for (const link of links) {
+      const outcome = await applyToLink(txContext, { link, event, facts, now });
+      outcomes.push(`subscription ${link.subscription_id}: ${outcome}`);
+    }
+    const outcome = outcomes.join('; ');
+    await repo.setProcessedEventOutcome(txContext.db, event.id, outcome);
+    return { firstDelivery: true, outcome };
+  });
+}
+
+async function applyToLink(
+  ctx: ServiceContext,
+  { link, event, facts, now }: { link: repo.LinkRow; event: SubscriptionEvent; facts: SubscriptionEventFacts; now: Date },
+): Promise<string> {
+  try {
+    const view = await contracts.getContract(ctx, { tenantId: link.tenant_id, customerId: link.customer_id, contractId: link.contract_id });
+    const subscription = view.subscriptions.find((candidate) => candidate.id === link.subscription_id);
+    if (!subscription) return 'ignored: the subscription is no longer on its contract';
+    const decision = decideSeatChange({
+      event: facts,
+      stripePriceId: link.stripe_price_id,
+      lastAppliedCreated: link.last_event_created,
+      openPeriodStart: openPeriodStart(subscription.schedule, now),
+      steps: subscription.steps,
+    });
+    if (decision.kind === 'ignore') return `ignored: ${decision.reason}`;
+    if (decision.kind === 'change') {
+      await contracts.editContract(ctx, {
+        tenantId: link.tenant_id,
+        body: {
+          customer_id: link.customer_id,
+          contract_id: link.contract_id,
+          update_subscriptions: [{ subscription_id: link.subscription_id, quantity_updates: [{ starting_at: decision.startingAt, quantity: decision.quantity }] }],
+          uniqueness_key: `stripe:${event.id}:${link.id}`,
+        },
+      });
+    }
+    await repo.recordLinkEvent(ctx.db, { tenantId: link.tenant_id, linkId: link.id, eventId: event.id, created: facts.created });
+    const at = decision.startingAt.toISOString();
+    return decision.kind === 'change' ? `quantity ${decision.quantity} from ${at}` : `unchanged: quantity already ${decision.quantity} at ${at}`;
+  } catch (error) {
+    // A refusal (the contract was archived, the subscription ended) will not change on redelivery: it is recorded, not retried.
+    if (error instanceof AppError) return `refused: ${error.message}`;
+    throw error;
+  }
+}
