@@ -1,0 +1,242 @@
+import type Metronome from '@metronome/sdk';
+import Stripe from 'stripe';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
+import { ENGINES } from '../helpers/database.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * Stripe owns the seats: a signed `customer.subscription.updated` moves the quantity of the linked
+ * $0 Allot subscription, which drives the pooled credit (DESIGN rule 5). The clock stands at
+ * 2024-04-16T00:00:00Z, exactly half of April.
+ */
+
+const WEBHOOK_SECRET = 'whsec_allot_test_secret';
+const STRIPE_PRICE = 'price_seats_monthly';
+const unix = (instant: string) => Math.floor(new Date(instant).getTime() / 1000);
+
+interface Link {
+  id: string;
+  customer_id: string;
+  contract_id: string;
+  subscription_id: string;
+  stripe_subscription_id: string;
+  stripe_price_id: string;
+  last_event_id: string | null;
+  last_event_created: string | null;
+  created_at: string;
+}
+
+/** A Stripe subscription event as Stripe sends it (the parts Allot reads, and a few it does not). */
+function subscriptionEvent({
+  id,
+  type = 'customer.subscription.updated',
+  created,
+  subscription,
+  quantity,
+}: {
+  id: string;
+  type?: string;
+  created: string;
+  subscription: string;
+  quantity: number;
+}): string {
+  return JSON.stringify({
+    id,
+    object: 'event',
+    api_version: '2024-04-10',
+    type,
+    created: unix(created),
+    livemode: false,
+    data: {
+      object: {
+        id: subscription,
+        object: 'subscription',
+        customer: 'cus_team',
+        status: type === 'customer.subscription.deleted' ? 'canceled' : 'active',
+        items: {
+          object: 'list',
+          data: [
+            { id: 'si_other', object: 'subscription_item', price: { id: 'price_support_addon', object: 'price' }, quantity: 3 },
+            { id: 'si_seats', object: 'subscription_item', price: { id: STRIPE_PRICE, object: 'price' }, quantity },
+          ],
+        },
+      },
+      previous_attributes: {},
+    },
+  });
+}
+
+describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
+  let server: TestServer;
+  let client: Metronome;
+  let catalog: SeatCatalog;
+  let team: { customer: string; contract: string; subscription: string };
+
+  const post = (path: string, body: unknown) => client.post<{ data: Link }>(path, { body }).then((response) => response.data);
+
+  /** Posts a Stripe webhook, signed with `secret` (the server's unless given), exactly as Stripe does. */
+  async function deliver(payload: string, { secret = WEBHOOK_SECRET, signature }: { secret?: string; signature?: string | null } = {}) {
+    const header = signature === undefined ? Stripe.webhooks.generateTestHeaderString({ payload, secret }) : signature;
+    const response = await fetch(`${server.baseURL}/v1/allot/stripe/webhook`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json; charset=utf-8', ...(header !== null && { 'stripe-signature': header }) },
+      body: payload,
+    });
+    return { status: response.status, body: (await response.json()) as { received?: boolean; outcome?: string; message?: string } };
+  }
+
+  async function pool(): Promise<number> {
+    return (await client.v1.contracts.getNetBalance({ customer_id: team.customer, credit_type_id: catalog.aiCredits })).data.balance;
+  }
+
+  /** The subscription's whole quantity history: [starting_at, quantity] steps. */
+  async function schedule(of: { customer: string; contract: string; subscription: string } = team) {
+    const history = await client.v1.contracts.retrieveSubscriptionQuantityHistory({ customer_id: of.customer, contract_id: of.contract, subscription_id: of.subscription });
+    return history.data.history!.map((step) => [step.starting_at, step.data[0]!.quantity]);
+  }
+
+  async function seatLedger() {
+    const [credit] = (await client.v1.contracts.listBalances({ customer_id: team.customer, include_ledgers: true })).data;
+    return (credit!.ledger ?? []).map((entry) => [entry.type, entry.amount, entry.timestamp]);
+  }
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, clockStart: '2024-04-16T00:00:00Z', stripe: { webhookSecret: WEBHOOK_SECRET } });
+    client = server.client();
+    catalog = await seatCatalog(server, { seatPrice: 0, aiCreditsInCents: 100 });
+    team = await createSeatContract(client, { catalog, seats: 100 });
+  });
+  afterAll(() => server.stop());
+
+  it('links a contract subscription to a Stripe subscription price, refusing one that is not on that contract', async () => {
+    const link = await post('/v1/allot/stripe/subscription-links', {
+      customer_id: team.customer,
+      contract_id: team.contract,
+      subscription_id: team.subscription,
+      stripe_subscription_id: 'sub_team',
+      stripe_price_id: STRIPE_PRICE,
+    });
+    expect(link).toEqual({
+      id: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      customer_id: team.customer,
+      contract_id: team.contract,
+      subscription_id: team.subscription,
+      stripe_subscription_id: 'sub_team',
+      stripe_price_id: STRIPE_PRICE,
+      last_event_id: null,
+      last_event_created: null,
+      created_at: '2024-04-16T00:00:00.000Z',
+    });
+    const listed = await client.get<{ data: Link[]; next_page: string | null }>('/v1/allot/stripe/subscription-links');
+    expect(listed).toEqual({ data: [link], next_page: null });
+
+    const other = await createSeatContract(client, { catalog, seats: 5 });
+    const refused = (body: Record<string, unknown>) =>
+      post('/v1/allot/stripe/subscription-links', {
+        customer_id: team.customer,
+        contract_id: team.contract,
+        subscription_id: team.subscription,
+        stripe_subscription_id: 'sub_other',
+        stripe_price_id: STRIPE_PRICE,
+        ...body,
+      }).then(
+        () => expect.fail('the link should have been refused'),
+        (error: { status: number; message: string }) => error,
+      );
+    await expect(refused({ subscription_id: other.subscription })).resolves.toMatchObject({ status: 400, message: expect.stringContaining('subscription_id:') });
+    await expect(refused({ contract_id: other.contract })).resolves.toMatchObject({ status: 400, message: expect.stringContaining('contract_id:') });
+    await expect(refused({ customer_id: '0190f1a0-0000-7000-8000-000000000000' })).resolves.toMatchObject({ status: 400, message: expect.stringContaining('customer_id:') });
+    await expect(refused({ stripe_price_id: '' })).resolves.toMatchObject({ status: 400, message: expect.stringContaining('stripe_price_id:') });
+    // One Allot subscription follows one Stripe price.
+    await expect(refused({})).resolves.toMatchObject({ status: 409 });
+    // Another tenant sees no link.
+    const stranger = server.client(await server.keyFor(`stripe-seats-${engine}-other`));
+    await expect(stranger.get('/v1/allot/stripe/subscription-links')).resolves.toEqual({ data: [], next_page: null });
+  });
+
+  it('refuses a webhook with a bad or missing signature with a 400, changing nothing', async () => {
+    const payload = subscriptionEvent({ id: 'evt_forged', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 500 });
+    const forged = await deliver(payload, { secret: 'whsec_someone_else' });
+    expect(forged.status).toBe(400);
+    expect(forged.body.message).toMatch(/^Stripe-Signature: does not verify/);
+    const missing = await deliver(payload, { signature: null });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toMatch(/^Stripe-Signature: is required/);
+    // A body altered after signing does not verify either.
+    const header = Stripe.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const altered = await deliver(payload.replace('"quantity":500', '"quantity":501'), { signature: header });
+    expect(altered.status).toBe(400);
+
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100]]);
+    expect(await pool()).toBe(5000);
+  });
+
+  it('moves 100 → 110 seats at the event time floored to the hour: +250 to the pool at half of April', async () => {
+    const result = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 110 }));
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: `subscription ${team.subscription}: quantity 110 from 2024-04-16T00:00:00.000Z` } });
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110]]);
+    expect(await pool()).toBe(5250);
+    expect(await seatLedger()).toEqual([
+      ['CREDIT_SEGMENT_START', 5000, '2024-04-01T00:00:00.000Z'],
+      ['CREDIT_SEAT_BASED_ADJUSTMENT', 250, '2024-04-16T00:00:00.000Z'],
+    ]);
+    const edits = await client.v2.contracts.getEditHistory({ customer_id: team.customer, contract_id: team.contract });
+    expect(edits.data.map((edit) => edit.update_subscriptions)).toEqual([
+      [{ id: team.subscription, quantity_updates: [{ starting_at: '2024-04-16T00:00:00.000Z', quantity: 110 }] }],
+    ]);
+  });
+
+  it('changes nothing when the same event is delivered again', async () => {
+    const again = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 110 }));
+    expect(again.status).toBe(200);
+    expect(again.body.outcome).toMatch(/^already handled: /);
+    expect(await pool()).toBe(5250);
+    expect(await schedule()).toHaveLength(2);
+    expect((await client.v2.contracts.getEditHistory({ customer_id: team.customer, contract_id: team.contract })).data).toHaveLength(1);
+  });
+
+  it('ignores an event older than the last one applied: the newest Stripe state wins', async () => {
+    // Stripe sent 110 at 02:10 after 90 at 01:05; the 90 arrives last.
+    const newer = await deliver(subscriptionEvent({ id: 'evt_newer', created: '2024-04-16T02:10:00Z', subscription: 'sub_team', quantity: 110 }));
+    expect(newer.body.outcome).toBe(`subscription ${team.subscription}: unchanged: quantity already 110 at 2024-04-16T02:00:00.000Z`);
+    const older = await deliver(subscriptionEvent({ id: 'evt_older', created: '2024-04-16T01:05:00Z', subscription: 'sub_team', quantity: 90 }));
+    expect(older.status).toBe(200);
+    expect(older.body.outcome).toMatch(/ignored: older than the last event applied/);
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110]]);
+    const [link] = (await client.get<{ data: Link[] }>('/v1/allot/stripe/subscription-links')).data;
+    expect(link).toMatchObject({ last_event_id: 'evt_newer', last_event_created: '2024-04-16T02:10:00.000Z' });
+  });
+
+  it('acknowledges events for subscriptions nobody linked, and types Allot does not handle, changing nothing', async () => {
+    const unknown = await deliver(subscriptionEvent({ id: 'evt_unknown', created: '2024-04-16T03:00:00Z', subscription: 'sub_nobody', quantity: 7 }));
+    expect(unknown).toEqual({ status: 200, body: { received: true, outcome: 'ignored: no Allot subscription is linked to sub_nobody' } });
+    const invoicePaid = await deliver(JSON.stringify({ id: 'evt_paid', object: 'event', type: 'invoice.paid', created: unix('2024-04-16T03:00:00Z'), data: { object: { id: 'in_1', object: 'invoice' } } }));
+    expect(invoicePaid).toEqual({ status: 200, body: { received: true, outcome: 'ignored: Allot does not handle invoice.paid' } });
+    expect(await schedule()).toHaveLength(2);
+  });
+
+  it('sets the quantity to 0 when the Stripe subscription is deleted; a decrease claws nothing back', async () => {
+    const deleted = await deliver(
+      subscriptionEvent({ id: 'evt_deleted', type: 'customer.subscription.deleted', created: '2024-04-16T03:30:00Z', subscription: 'sub_team', quantity: 110 }),
+    );
+    expect(deleted.body.outcome).toBe(`subscription ${team.subscription}: quantity 0 from 2024-04-16T03:00:00.000Z`);
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110], ['2024-04-16T03:00:00.000Z', 0]]);
+    expect(await pool()).toBe(5250);
+  });
+
+  it('never starts a change before the open period: an event from March applies from April 1', async () => {
+    const late = await createSeatContract(client, { catalog, seats: 10 });
+    await post('/v1/allot/stripe/subscription-links', {
+      customer_id: late.customer,
+      contract_id: late.contract,
+      subscription_id: late.subscription,
+      stripe_subscription_id: 'sub_late',
+      stripe_price_id: STRIPE_PRICE,
+    });
+    const result = await deliver(subscriptionEvent({ id: 'evt_march', created: '2024-03-20T10:45:00Z', subscription: 'sub_late', quantity: 12 }));
+    expect(result.body.outcome).toBe(`subscription ${late.subscription}: quantity 12 from 2024-04-01T00:00:00.000Z`);
+    // A backdated increase at the period's start is a seat change in it: +2 × 50 for the whole period.
+    expect((await client.v1.contracts.getNetBalance({ customer_id: late.customer, credit_type_id: catalog.aiCredits })).data.balance).toBe(600);
+  });
+});
