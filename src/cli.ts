@@ -5,6 +5,7 @@ import { openDatabase } from './lib/db/open.js';
 import { loadConfig } from './config.js';
 import { describeStorage, startAllot } from './serve.js';
 import { createApiKey, ensureTenant } from './modules/tenants/service.js';
+import type { ReportFlags } from './report/command.js';
 import type { DemoFlags } from './demo/command.js';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -97,6 +98,22 @@ program
   .action(async (flags: DemoFlags) => {
     const { demoCommand } = await import('./demo/command.js');
     console.log(await demoCommand(flags, process.env, () => loadConfig(process.env)));
+  });
+
+program
+  .command('report')
+  .description('print the reconciliation reports of a running server: ledger per customer and segment, and invoices, with their checks')
+  .requiredOption('--from <date>', 'window start, a date (2024-04-01, midnight UTC) or an RFC 3339 instant')
+  .requiredOption('--to <date>', 'window end (exclusive)')
+  .option('--customer <id>', 'one customer only')
+  .option('--format <format>', 'table, csv or json', 'table')
+  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--key <key>', 'API key (env ALLOT_KEY)')
+  .action(async (flags: ReportFlags) => {
+    const { reportCommand } = await import('./report/command.js');
+    const { text, ok } = await reportCommand(flags, process.env);
+    console.log(text);
+    if (!ok) process.exitCode = 1;
   });
 
 program

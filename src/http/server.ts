@@ -8,6 +8,7 @@ import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from '../modules/invoices/worker.js';
 import { registerPricingRoutes } from '../modules/pricing/routes.js';
+import { registerReportRoutes } from '../modules/reports/routes.js';
 import { registerIngestRoutes } from '../modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
@@ -97,6 +98,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   registerContractRoutes(app);
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
+  registerReportRoutes(app);
   registerUsageQueryRoutes(app);
   const { deliver = true, ...webhookOptions } = options.webhooks ?? {};
   const webhooks: WebhookSettings = { ...DEFAULT_WEBHOOK_SETTINGS, ...definedValues(webhookOptions) };

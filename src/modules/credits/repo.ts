@@ -116,3 +116,14 @@ export async function insertEntry(tx: Queryable, tenantId: string, entry: Ledger
     [tenantId, entry.id, entry.customer_id, entry.grant_id, entry.segment_id, entry.kind, entry.amount, entry.timestamp, entry.reason, entry.invoice_id, entry.created_at],
   );
 }
+
+/** Per invoice among `invoiceIds`, the sum of the invoice deductions recorded for it. */
+export async function invoiceDeductionTotals(db: Queryable, tenantId: string, invoiceIds: readonly string[]): Promise<Map<string, string>> {
+  if (invoiceIds.length === 0) return new Map();
+  const rows = await db.query<{ invoice_id: string; total: string }>(
+    `SELECT invoice_id, sum(amount)::text AS total FROM ledger_entries
+      WHERE tenant_id = $1 AND invoice_id = ANY($2::uuid[]) AND kind = 'AUTOMATED_INVOICE_DEDUCTION' GROUP BY invoice_id`,
+    [tenantId, invoiceIds],
+  );
+  return new Map(rows.map((row) => [row.invoice_id, row.total]));
+}

@@ -281,6 +281,12 @@ export async function recordInvoiceDeductions(
   }
 }
 
+/** Per finalised invoice, what its recorded deductions took from credits and commits (a negative sum; 0 when none). */
+export async function invoiceDeductionTotals(db: Queryable, { tenantId, invoiceIds }: { tenantId: string; invoiceIds: readonly string[] }): Promise<Map<string, Decimal>> {
+  const totals = await repo.invoiceDeductionTotals(db, tenantId, invoiceIds);
+  return new Map(invoiceIds.map((id) => [id, new Decimal(totals.get(id) ?? 0)]));
+}
+
 /**
  * What can be spent now in one pricing unit: over the live credits and commits of that unit, the
  * sum of each segment's balance, a negative (overdrawn) segment counting as 0.

@@ -201,3 +201,8 @@ export async function voidInvoice(ctx: ServiceContext, { tenantId, invoiceId }: 
     return { id };
   });
 }
+
+/** The tenant's finalised (and voided) invoices issued in `[from, to)`, for reports. */
+export async function issuedBetween(ctx: ServiceContext, { tenantId, from, to }: { tenantId: string; from: Date; to: Date }): Promise<Invoice[]> {
+  return (await repo.invoicesIssuedBetween(ctx.db, tenantId, { from, to })).map(fromRow);
+}

@@ -1,0 +1,65 @@
+import { Decimal } from '../../../lib/money.js';
+import type { LedgerEntry, LedgerEntryKind } from '../../credits/compute/segmentLedger.js';
+
+/** What a segment did during a reporting window, by kind of movement. */
+export interface SegmentSummary {
+  opening: Decimal;
+  grants: Decimal;
+  seatAdjustments: Decimal;
+  deductions: Decimal;
+  manual: Decimal;
+  rollovers: Decimal;
+  expirations: Decimal;
+  closing: Decimal;
+  /** opening + every movement = closing. */
+  addsUp: boolean;
+}
+
+const COLUMN: Record<LedgerEntryKind, keyof Omit<SegmentSummary, 'opening' | 'closing' | 'addsUp'>> = {
+  SEGMENT_START: 'grants',
+  SEAT_BASED_ADJUSTMENT: 'seatAdjustments',
+  AUTOMATED_INVOICE_DEDUCTION: 'deductions',
+  MANUAL: 'manual',
+  ROLLOVER: 'rollovers',
+  EXPIRATION: 'expirations',
+};
+
+/** Movements that close a segment: dated at its end, they belong to the window that ends there. */
+const CLOSING: ReadonlySet<LedgerEntryKind> = new Set(['AUTOMATED_INVOICE_DEDUCTION', 'ROLLOVER', 'EXPIRATION']);
+
+/**
+ * A segment's ledger over the window `[from, to)`: the balance before it, each kind of movement
+ * in it, and the balance after it. A movement that closes the segment at its end (the period's
+ * invoice deduction, rollover, expiration) belongs to the window ending there, so April's report
+ * of a $100 credit with $63 used reads: opening 0, grants 10000, deductions −6300, expirations
+ * −3700, closing 0. The closing balance is `closing` when given (the engine's own figure, for a
+ * window that reaches now) and otherwise the sum of the entries before `to`; `addsUp` checks that
+ * the opening balance and the movements make it.
+ */
+export function segmentSummary({
+  entries,
+  segmentEnd,
+  from,
+  to,
+  closing,
+}: {
+  entries: readonly LedgerEntry[];
+  segmentEnd: Date;
+  from: Date;
+  to: Date;
+  closing?: Decimal | undefined;
+}): SegmentSummary {
+  const zero = new Decimal(0);
+  const summary: SegmentSummary = { opening: zero, grants: zero, seatAdjustments: zero, deductions: zero, manual: zero, rollovers: zero, expirations: zero, closing: zero, addsUp: true };
+  let before = zero;
+  for (const entry of entries) {
+    const at = CLOSING.has(entry.kind) && entry.timestamp.getTime() === segmentEnd.getTime() ? entry.timestamp.getTime() - 1 : entry.timestamp.getTime();
+    if (at < to.getTime()) before = before.add(entry.amount);
+    if (at < from.getTime()) summary.opening = summary.opening.add(entry.amount);
+    else if (at < to.getTime()) summary[COLUMN[entry.kind]] = summary[COLUMN[entry.kind]].add(entry.amount);
+  }
+  summary.closing = closing ?? before;
+  const movements = [summary.grants, summary.seatAdjustments, summary.deductions, summary.manual, summary.rollovers, summary.expirations];
+  summary.addsUp = movements.reduce((sum, amount) => sum.add(amount), summary.opening).eq(summary.closing);
+  return summary;
+}
