@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { decideSeatChange, floorToHour, openPeriodStart, type SubscriptionEventFacts } from './seatChange.js';
+
+const steps = [
+  { startingAt: new Date('2024-04-01T00:00:00Z'), quantity: 100 },
+  { startingAt: new Date('2024-04-16T00:00:00Z'), quantity: 110 },
+];
+const april = new Date('2024-04-01T00:00:00Z');
+
+function updated(created: string, quantity: number, priceId = 'price_seats'): SubscriptionEventFacts {
+  return { type: 'customer.subscription.updated', created: new Date(created), items: [{ priceId: 'price_addon', quantity: 3 }, { priceId, quantity }] };
+}
+
+describe('decideSeatChange', () => {
+  it('takes the linked price’s quantity from the event time floored to the hour', () => {
+    expect(decideSeatChange({ event: updated('2024-04-20T10:59:59Z', 120), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
+      kind: 'change',
+      quantity: 120,
+      startingAt: new Date('2024-04-20T10:00:00Z'),
+    });
+  });
+
+  it('never starts before the open period', () => {
+    expect(decideSeatChange({ event: updated('2024-03-20T10:30:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
+      kind: 'change',
+      quantity: 90,
+      startingAt: april,
+    });
+  });
+
+  it('changes nothing when the quantity in force already matches', () => {
+    expect(decideSeatChange({ event: updated('2024-04-16T00:40:00Z', 110), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('unchanged');
+  });
+
+  it('ignores events older than the last applied, and subscriptions that ended', () => {
+    const last = new Date('2024-04-16T02:00:00Z');
+    expect(decideSeatChange({ event: updated('2024-04-16T01:59:59Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('ignore');
+    expect(decideSeatChange({ event: updated('2024-04-16T02:00:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('change');
+    expect(decideSeatChange({ event: updated('2024-04-16T03:00:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: null, steps }).kind).toBe('ignore');
+  });
+
+  it('reads 0 seats from a deleted subscription, or one that no longer has the price', () => {
+    const deleted: SubscriptionEventFacts = { ...updated('2024-04-18T00:00:00Z', 110), type: 'customer.subscription.deleted' };
+    expect(decideSeatChange({ event: deleted, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
+    expect(decideSeatChange({ event: updated('2024-04-18T00:00:00Z', 110, 'price_new'), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({
+      kind: 'change',
+      quantity: 0,
+    });
+  });
+});
+
+describe('floorToHour and openPeriodStart', () => {
+  it('floors to the hour', () => {
+    expect(floorToHour(new Date('2024-04-16T00:20:00.123Z'))).toEqual(new Date('2024-04-16T00:00:00Z'));
+    expect(floorToHour(new Date('2024-04-16T05:00:00Z'))).toEqual(new Date('2024-04-16T05:00:00Z'));
+  });
+
+  it('is the current period’s start, the schedule’s start before it begins, and null after it ends', () => {
+    const schedule = { anchor: april, frequency: 'MONTHLY' as const, startingAt: april, endingBefore: new Date('2024-07-01T00:00:00Z') };
+    expect(openPeriodStart(schedule, new Date('2024-05-10T00:00:00Z'))).toEqual(new Date('2024-05-01T00:00:00Z'));
+    expect(openPeriodStart(schedule, new Date('2024-03-10T00:00:00Z'))).toEqual(april);
+    expect(openPeriodStart(schedule, new Date('2024-07-01T00:00:00Z'))).toBeNull();
+  });
+});
