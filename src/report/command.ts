@@ -74,7 +74,7 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
       ['check', 'check'],
     ]),
     '',
-    'Invoices issued in the window (fiat lines, in cents):',
+    'Invoices of periods starting in the window (fiat lines, in cents):',
     '',
     table(invoiceRows, [
       ['invoice', 'invoice'],

@@ -68,9 +68,9 @@ export async function findInvoice(db: Queryable, tenantId: string, invoiceId: st
   return (await db.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE tenant_id = $1 AND id = $2`, [tenantId, invoiceId]))[0];
 }
 
-/** Invoices of the tenant issued in `[from, to)`, for reports. */
-export async function invoicesIssuedBetween(db: Queryable, tenantId: string, { from, to }: { from: Date; to: Date }): Promise<InvoiceRow[]> {
-  return db.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE tenant_id = $1 AND issued_at >= $2 AND issued_at < $3 ORDER BY customer_id, id`, [tenantId, from, to]);
+/** Invoices of the tenant whose period starts in `[from, to)`, for reports. */
+export async function invoicesStartingBetween(db: Queryable, tenantId: string, { from, to }: { from: Date; to: Date }): Promise<InvoiceRow[]> {
+  return db.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE tenant_id = $1 AND start_timestamp >= $2 AND start_timestamp < $3 ORDER BY customer_id, id`, [tenantId, from, to]);
 }
 
 /** Marks a finalised invoice void; true when it was finalised. */

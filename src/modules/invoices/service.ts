@@ -202,7 +202,7 @@ export async function voidInvoice(ctx: ServiceContext, { tenantId, invoiceId }: 
   });
 }
 
-/** The tenant's finalised (and voided) invoices issued in `[from, to)`, for reports. */
-export async function issuedBetween(ctx: ServiceContext, { tenantId, from, to }: { tenantId: string; from: Date; to: Date }): Promise<Invoice[]> {
-  return (await repo.invoicesIssuedBetween(ctx.db, tenantId, { from, to })).map(fromRow);
+/** The tenant's finalised (and voided) invoices whose period starts in `[from, to)`, for reports: April's report holds April's invoice, issued May 1. */
+export async function invoicesStartingBetween(ctx: ServiceContext, { tenantId, from, to }: { tenantId: string; from: Date; to: Date }): Promise<Invoice[]> {
+  return (await repo.invoicesStartingBetween(ctx.db, tenantId, { from, to })).map(fromRow);
 }

@@ -100,14 +100,15 @@ export async function ledgerReport(ctx: ServiceContext, { tenantId, window, cust
 }
 
 /**
- * Every invoice finalised (or voided) with an issue date in the window: its fiat lines by type and
+ * Every invoice finalised (or voided) whose period starts in the window (April's invoice, issued
+ * May 1, is in April's report; an immediately billed seat increase is in the window of its date): its fiat lines by type and
  * total, with two checks — its lines add up to its total, and the ledger's deductions recorded
  * for it equal what its applied lines say the credits and commits paid.
  */
 export async function invoiceReport(ctx: ServiceContext, { tenantId, window, customerId }: { tenantId: string; window: Window; customerId?: string | undefined }): Promise<InvoiceReportRow[]> {
   checkWindow(window);
   if (customerId) await customers.getCustomer(ctx, { tenantId, customerId });
-  const issued = (await invoices.issuedBetween(ctx, { tenantId, ...window })).filter((invoice) => !customerId || invoice.customerId === customerId.toLowerCase());
+  const issued = (await invoices.invoicesStartingBetween(ctx, { tenantId, ...window })).filter((invoice) => !customerId || invoice.customerId === customerId.toLowerCase());
   const deductions = await credits.invoiceDeductionTotals(ctx.db, { tenantId, invoiceIds: issued.map((invoice) => invoice.id) });
   return issued.map((invoice) => {
     const fiat = invoice.lines.filter((line) => line.creditTypeId === invoice.creditTypeId);
