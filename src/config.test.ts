@@ -20,4 +20,11 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATABASE_URL: 'mysql://localhost/db' })).toThrow(/DATABASE_URL: must be a PostgreSQL URL/);
     expect(loadConfig({ DATABASE_URL: 'postgresql://u:p@h:5432/d' }).databaseUrl).toBe('postgresql://u:p@h:5432/d');
   });
+
+  it('reads the Stripe keys and API base, refusing an API base that is not an http(s) URL', () => {
+    expect(loadConfig({}).stripe).toEqual({ secretKey: undefined, webhookSecret: undefined, apiBase: undefined });
+    const config = loadConfig({ ALLOT_STRIPE_SECRET_KEY: 'sk_test_1', ALLOT_STRIPE_WEBHOOK_SECRET: 'whsec_1', ALLOT_STRIPE_API_BASE: 'http://127.0.0.1:12111' });
+    expect(config.stripe).toEqual({ secretKey: 'sk_test_1', webhookSecret: 'whsec_1', apiBase: 'http://127.0.0.1:12111' });
+    expect(() => loadConfig({ ALLOT_STRIPE_API_BASE: 'api.stripe.com' })).toThrow(/ALLOT_STRIPE_API_BASE: /);
+  });
 });
