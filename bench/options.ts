@@ -44,6 +44,8 @@ export interface BenchOptions {
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
   keepDatabase: boolean;
+  /** Contracts whose period the close phase closes. */
+  closeContracts: number;
   /** Phases to skip, by name. */
   skip: Set<string>;
 }
@@ -70,7 +72,8 @@ const USAGE = `usage: npm run bench -- [options]
   --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
   --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
-  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances
+  --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
+  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances, close
   --keep-database         do not drop the database at the end
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
@@ -108,6 +111,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'sample-db': { type: 'boolean' },
       skip: { type: 'string' },
       'keep-database': { type: 'boolean' },
+      'close-contracts': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -122,7 +126,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'close'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -132,6 +136,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     connections: positiveNumber('connections', values.connections, 16),
     batchSize: 100,
     customers: positiveNumber('customers', values.customers, 1000),
+    closeContracts: positiveNumber('close-contracts', values['close-contracts'], 10_000),
     usersPerCustomer: positiveNumber('users', values.users, 50),
     teams: 4,
     seats: 100,

@@ -80,6 +80,4 @@ export function header() {
 }
 
 /** DESIGN §6 targets that no phase measures yet. */
-export const NOT_MEASURED = {
-  period_close: `${TARGETS.periodCloseSeconds.text} — no phase yet (period close is not built)`,
-};
+export const NOT_MEASURED = {};

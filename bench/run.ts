@@ -13,6 +13,7 @@ import { rawInsertBaseline } from './phases/baseline.js';
 import type { BenchContext, Figure, Phase } from './phases/context.js';
 import { ingestLatency } from './phases/ingestLatency.js';
 import { ingestThroughput } from './phases/ingestThroughput.js';
+import { periodCloseBench } from './phases/periodClose.js';
 import { topUp } from './phases/topUp.js';
 import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from './report.js';
 
@@ -119,6 +120,15 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   }
 
   const figures: Record<string, Figure> = { ...context?.figures };
+  // Last, with the load's server stopped: it has a database and an in-process server of its own.
+  if (!options.skip.has('close')) {
+    try {
+      figures.period_close = await periodCloseBench(options);
+    } catch (error) {
+      errors.close = (error as Error).message;
+      progress(`close failed: ${(error as Error).message}`);
+    }
+  }
   const comparison = ingestVersusRawInsert(figures);
   if (comparison) figures.ingest_vs_raw_insert = comparison;
   const diagnostics: Record<string, unknown> = { ...context?.diagnostics };

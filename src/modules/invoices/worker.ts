@@ -30,6 +30,31 @@ export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: str
 }
 
 /**
+ * Closes everything due now (`customersDue`), `concurrency` customers at a time; a customer that
+ * fails is reported to `onError` and the others go on. Returns how many invoices were finalised.
+ */
+export async function closeDue(
+  ctx: ServiceContext,
+  { concurrency, onError = () => {}, stopped = () => false }: { concurrency: number; onError?: (error: unknown) => void; stopped?: () => boolean },
+): Promise<{ finalized: number }> {
+  const queue = await customersDue(ctx);
+  let finalized = 0;
+  const work = async () => {
+    for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
+      try {
+        // Read after the await: `finalized += await …` would add to a value read before it.
+        const closed = await closeCustomer(ctx, next);
+        finalized += closed.finalized.length;
+      } catch (error) {
+        onError(error);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, work));
+  return { finalized };
+}
+
+/**
  * Closes ended periods in the background (the clock decides what has ended): at start, every
  * `intervalMs`, and when asked (`run`, which a test-clock advance awaits). A run that was down
  * for several periods closes each of them, oldest first. Any number of processes may run it:
@@ -40,21 +65,7 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
   const onError = options.onError ?? (() => {});
   let stopped = false;
 
-  async function runOnce(): Promise<{ finalized: number }> {
-    const queue = await customersDue(ctx);
-    let finalized = 0;
-    const work = async () => {
-      for (let next = queue.shift(); next && !stopped; next = queue.shift()) {
-        try {
-          finalized += (await closeCustomer(ctx, next)).finalized.length;
-        } catch (error) {
-          onError(error);
-        }
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, work));
-    return { finalized };
-  }
+  const runOnce = () => closeDue(ctx, { concurrency, onError, stopped: () => stopped });
 
   let running: Promise<{ finalized: number }> | undefined;
   let queued: Promise<{ finalized: number }> | undefined;
@@ -75,10 +86,20 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
   timer.unref();
   const first = setTimeout(() => run().catch(onError), 0);
   first.unref();
+  // A seat increase billed immediately is invoiced as soon as its edit commits: customers whose
+  // contracts changed are closed one at a time, each once however often it changed meanwhile.
+  const changed = new Map<string, { tenantId: string; customerId: string }>();
+  let draining: Promise<void> | undefined;
+  const drain = async () => {
+    for (let next = changed.entries().next(); !next.done && !stopped; next = changed.entries().next()) {
+      changed.delete(next.value[0]);
+      await closeCustomer(ctx, next.value[1]).catch(onError);
+    }
+  };
   const unsubscribe = ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
-    // A seat increase billed immediately is invoiced as soon as its edit commits.
     if (cause !== 'contract' || stopped) return;
-    for (const customerId of customerIds) closeCustomer(ctx, { tenantId, customerId }).catch(onError);
+    for (const customerId of customerIds) changed.set(`${tenantId} ${customerId}`, { tenantId, customerId });
+    draining ??= drain().finally(() => (draining = undefined));
   });
 
   return {
@@ -88,7 +109,8 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
       clearInterval(timer);
       clearTimeout(first);
       unsubscribe?.();
-      await Promise.allSettled([running, queued]);
+      changed.clear();
+      await Promise.allSettled([running, queued, draining]);
     },
   };
 }
