@@ -78,7 +78,7 @@ export async function periodCloseBench(options: BenchOptions): Promise<Figure> {
       clock.advanceTo(PERIOD_END);
       const started = performance.now();
       const errors: unknown[] = [];
-      const { finalized } = await closeDue({ db, clock }, { concurrency: 4, onError: (error) => errors.push(error) });
+      const { finalized } = await closeDue({ db, clock }, { concurrency: Number(process.env.CLOSE_CONCURRENCY ?? 4), onError: (error) => errors.push(error) });
       const seconds = (performance.now() - started) / 1000;
       const [counts] = await db.query<{ invoices: string; deductions: string }>(
         `SELECT (SELECT count(*) FROM invoices WHERE tenant_id = $1 AND type = 'USAGE' AND start_timestamp = $2)::text AS invoices,

@@ -26,6 +26,24 @@ export interface ServiceContext {
    * if it rolls back.
    */
   afterCommit?: ((callback: () => void) => void) | undefined;
+  /**
+   * Set for a batch that reads the same catalog (rate cards, rates, products, metrics) for many
+   * customers, such as one period-close run: lookups that go through `memoized` are made once per
+   * batch. Absent for requests, which always read the catalog as it is.
+   */
+  memo?: Map<string, Promise<unknown>> | undefined;
+}
+
+/** `load()` once per key within the context's memo (a batch), or every time without one. A failed load is not kept. */
+export function memoized<T>(ctx: ServiceContext, key: string, load: () => Promise<T>): Promise<T> {
+  const memo = ctx.memo;
+  if (!memo) return load();
+  const hit = memo.get(key) as Promise<T> | undefined;
+  if (hit) return hit;
+  const loading = load();
+  memo.set(key, loading);
+  loading.catch(() => memo.delete(key));
+  return loading;
 }
 
 /**

@@ -76,11 +76,14 @@ function productScope(grant: credits.Balance, products: ReadonlyMap<string, read
  * deductions of each contract's draft invoice, dated at the invoice's date (the period's end, or
  * the segment's end when it comes first). Nothing is stored: two reads at the same instant agree.
  */
-export async function customerAccount(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<CustomerAccount> {
+export async function customerAccount(
+  ctx: ServiceContext,
+  { tenantId, customerId, contracts: given }: { tenantId: string; customerId: string; /** The customer's contracts, when the caller has just read them. */ contracts?: repo.ContractRow[] },
+): Promise<CustomerAccount> {
   // What the credits module stores for the customer does not depend on its contracts: load it alongside them.
   const stored = credits.loadStoredGrants(ctx, { tenantId, customerId });
   stored.catch(() => undefined);
-  const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
+  const contracts = given ?? (await repo.listContracts(ctx.db, tenantId, customerId));
   // The catalog each open period is rated with loads alongside the contracts and their grants.
   const prepared = prepareOpenPeriods(ctx, tenantId, contracts);
   // Neither promise is left unobserved: a failure surfaces where it is awaited, or not at all when loading the contracts failed first.

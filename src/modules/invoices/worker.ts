@@ -38,12 +38,14 @@ export async function closeDue(
   { concurrency, onError = () => {}, stopped = () => false }: { concurrency: number; onError?: (error: unknown) => void; stopped?: () => boolean },
 ): Promise<{ finalized: number }> {
   const queue = await customersDue(ctx);
+  // One run reads the catalog (rate cards, rates, products, metrics) once, however many customers it closes.
+  const run: ServiceContext = { ...ctx, memo: new Map() };
   let finalized = 0;
   const work = async () => {
     for (let next = queue.shift(); next && !stopped(); next = queue.shift()) {
       try {
         // Read after the await: `finalized += await …` would add to a value read before it.
-        const closed = await closeCustomer(ctx, next);
+        const closed = await closeCustomer(run, next);
         finalized += closed.finalized.length;
       } catch (error) {
         onError(error);

@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { memoized, type ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -58,10 +58,10 @@ export async function findProducts(ctx: ServiceContext, { tenantId, productIds }
 
 /** As `findProducts`, with the fields in force at `at` (a product update takes effect at its `starting_at`). */
 export async function findProductsAt(
-  { db }: ServiceContext,
+  ctx: ServiceContext,
   { tenantId, productIds, at }: { tenantId: string; productIds: string[]; at: Date },
 ): Promise<Map<string, Product>> {
-  return productsAt(db, tenantId, productIds, at);
+  return memoized(ctx, `products ${tenantId} ${at.toISOString()} ${productIds.join(',')}`, () => productsAt(ctx.db, tenantId, productIds, at));
 }
 
 /** `findProductsAt` inside a transaction the caller holds. */

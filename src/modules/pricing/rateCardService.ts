@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { memoized, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -93,8 +93,9 @@ export interface RateSelector {
 // ---- for other modules
 
 /** The tenant's rate card, or undefined when the id is none of its cards. */
-export async function findRateCard({ db }: ServiceContext, { tenantId, rateCardId }: { tenantId: string; rateCardId: string }): Promise<RateCard | undefined> {
-  return isUuid(rateCardId) ? (await loadRateCards(db, tenantId, [rateCardId]))[0] : undefined;
+export async function findRateCard(ctx: ServiceContext, { tenantId, rateCardId }: { tenantId: string; rateCardId: string }): Promise<RateCard | undefined> {
+  if (!isUuid(rateCardId)) return undefined;
+  return memoized(ctx, `rate-card ${tenantId} ${rateCardId}`, async () => (await loadRateCards(ctx.db, tenantId, [rateCardId]))[0]);
 }
 
 /**
@@ -114,12 +115,14 @@ export async function ratesInForce(
 
 /** Every rate of a card in force at some instant of `[from, to)`, ordered by id. An unknown card has none. */
 export async function ratesDuring(
-  { db }: ServiceContext,
+  ctx: ServiceContext,
   { tenantId, rateCardId, from, to, productIds }: { tenantId: string; rateCardId: string; from: Date; to: Date; productIds?: string[] },
 ): Promise<Rate[]> {
   if (!isUuid(rateCardId)) return [];
-  const rows = await repo.findRatesDuring(db, tenantId, { rateCardId, from, to, productIds: productIds ? productIds.filter(isUuid) : null });
-  return rows.map(toRate);
+  const ids = productIds ? productIds.filter(isUuid) : null;
+  return memoized(ctx, `rates ${tenantId} ${rateCardId} ${from.toISOString()} ${to.toISOString()} ${ids?.join(',') ?? '*'}`, async () =>
+    (await repo.findRatesDuring(ctx.db, tenantId, { rateCardId, from, to, productIds: ids })).map(toRate),
+  );
 }
 
 function toRate(row: repo.RateRow): Rate {

@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { memoized, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
@@ -76,9 +76,9 @@ export async function findBillableMetric({ db }: ServiceContext, { tenantId, bil
 }
 
 /** The tenant's metrics among `ids`, archived or not, by id (for rating). */
-export async function findBillableMetrics({ db }: ServiceContext, { tenantId, ids }: { tenantId: string; ids: string[] }): Promise<Map<string, BillableMetric>> {
-  const rows = await repo.findMetrics(db, tenantId, ids.filter(isUuid));
-  return new Map(rows.map((row) => [row.id, row]));
+export async function findBillableMetrics(ctx: ServiceContext, { tenantId, ids }: { tenantId: string; ids: string[] }): Promise<Map<string, BillableMetric>> {
+  const valid = ids.filter(isUuid);
+  return memoized(ctx, `metrics ${tenantId} ${valid.join(',')}`, async () => new Map((await repo.findMetrics(ctx.db, tenantId, valid)).map((row) => [row.id, row])));
 }
 
 export async function listBillableMetrics(

@@ -41,7 +41,8 @@ const DISCOVER_BATCH = 500;
  * `invoice.billing_provider_error` webhook, written in the transaction that records it.
  */
 export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushOptions = {}): StripePush {
-  const settings: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(options) };
+  const { concurrency: _concurrency, leaseMs: _leaseMs, wallClock: _wallClock, random: _random, stripe: _stripe, logger: _logger, ...overrides } = options;
+  const settings: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(overrides) };
   const stripe = options.stripe ?? stripeClient(settings);
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const leaseMs = options.leaseMs ?? 10 * 60_000;
