@@ -43,7 +43,9 @@ const DISCOVER_BATCH = 500;
 export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushOptions = {}): StripePush {
   const { concurrency: _concurrency, leaseMs: _leaseMs, wallClock: _wallClock, random: _random, stripe: _stripe, logger: _logger, ...overrides } = options;
   const settings: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(overrides) };
-  const stripe = options.stripe ?? stripeClient(settings);
+  const stripe: Promise<Stripe> = options.stripe ? Promise.resolve(options.stripe) : stripeClient(settings);
+  // A client that cannot be made (a malformed API base) fails each attempt, saying why.
+  stripe.catch(() => {});
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const leaseMs = options.leaseMs ?? 10 * 60_000;
   const wallClock = options.wallClock ?? systemClock;
@@ -102,9 +104,17 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
   }
 
   async function attempt(sync: repo.SyncRow): Promise<void> {
+    let client: Stripe;
+    try {
+      client = await stripe;
+    } catch (error) {
+      const message = `the Stripe client could not be made: ${(error as Error).message}`;
+      await record(sync, { kind: 'failed', error: message, permanent: false, stripeInvoiceId: sync.stripe_invoice_id });
+      return;
+    }
     const outcome: PushOutcome = await pushInvoice({
       db: ctx.db,
-      stripe,
+      stripe: client,
       sync,
       daysUntilDue: settings.daysUntilDue,
       stopping: () => stopped,

@@ -175,7 +175,7 @@ export function registerStripeRoutes(app: App, settings: Pick<StripeSettings, 'w
         const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
         let event: unknown;
         try {
-          event = verifiedStripeEvent({ rawBody, signature, secret: settings.webhookSecret });
+          event = await verifiedStripeEvent({ rawBody, signature, secret: settings.webhookSecret });
         } catch (error) {
           throw new Invalid('Stripe-Signature', `does not verify: ${(error as Error).message}`);
         }

@@ -44,6 +44,14 @@ describe('drawDown (rule 10)', () => {
     expect(result.overage.get('line')?.toFixed()).toBe('50');
   });
 
+  it('funds usage before seat charges, whatever their dates: a seat charge on April 1 gets what usage left', () => {
+    const seat = charge(300, { lineId: 'seats', productId: 'seats', startingAt: APRIL.startingAt, endingBefore: new Date(APRIL.startingAt.getTime() + 1), seat: true });
+    const result = drawDown({ segments: [segment('pool', 400)], charges: [seat, charge(250, { startingAt: new Date('2024-04-10T00:00:00Z') })] });
+    expect(result.applied.get('line')?.get('pool')?.toFixed()).toBe('250');
+    expect(result.applied.get('seats')?.get('pool')?.toFixed()).toBe('150');
+    expect(result.overage.get('seats')?.toFixed()).toBe('150');
+  });
+
   it('draws lower priority first: credit at 1 (400) and commit at 100 (1,000), usage 500 → credit 0, commit 900', () => {
     const result = drawDown({ segments: [segment('commit', 1000, { kind: 'COMMIT', priority: d(100) }), segment('credit', 400)], charges: [charge(500)] });
     expect(drawn(result)).toEqual({ credit: '400', commit: '100' });

@@ -20,6 +20,22 @@ describe('segment ledger (rule 11)', () => {
     expect(ledger.balance.toFixed()).toBe('0');
   });
 
+  it("counts an invoice deduction dated at the segment's end (the period's invoice), and expires what it left", () => {
+    const atEnd: LedgerEntry = { ...used, timestamp: window.endingBefore };
+    const ledger = segmentLedger({ window, movements: [start, atEnd], rolloverFraction: null, canRollOver: false, now: window.endingBefore });
+    expect(summary(ledger.entries)).toEqual([
+      ['SEGMENT_START', '10000'],
+      ['AUTOMATED_INVOICE_DEDUCTION', '-6300'],
+      ['EXPIRATION', '-3700'],
+    ]);
+    // Any other movement at the end belongs to what comes after the segment.
+    const manual = segmentLedger({ window, movements: [start, { ...atEnd, kind: 'MANUAL' }], rolloverFraction: null, canRollOver: false, now: window.endingBefore });
+    expect(summary(manual.entries)).toEqual([
+      ['SEGMENT_START', '10000'],
+      ['EXPIRATION', '-10000'],
+    ]);
+  });
+
   it('shows only what has happened by now, and nothing before the segment starts', () => {
     expect(segmentLedger({ window, movements: [start, used], rolloverFraction: null, canRollOver: false, now: at('2024-01-10T00:00:00Z') }).balance.toFixed()).toBe('10000');
     const before = segmentLedger({ window, movements: [start], rolloverFraction: null, canRollOver: false, now: at('2023-12-31T00:00:00Z') });
