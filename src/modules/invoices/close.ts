@@ -42,23 +42,35 @@ export function immediateInvoiceId(subscriptionId: string, billedAt: Date): stri
  * ledger as an `AUTOMATED_INVOICE_DEDUCTION` (dated at the invoice's date, or the segment's end
  * when that comes first), and an `invoice.finalized` webhook written to the outbox.
  */
-export async function closeCustomer(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<CloseResult> {
+export async function closeCustomer(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    closedUntil,
+  }: {
+    tenantId: string;
+    customerId: string;
+    /**
+     * Where each contract's close stands, when the caller has just read it (a run's discovery).
+     * An out-of-date value costs only work: a period closed meanwhile is found by its invoice id
+     * and skipped.
+     */
+    closedUntil?: ReadonlyMap<string, Date | null> | undefined;
+  },
+): Promise<CloseResult> {
   const finalized: string[] = [];
   await inTransaction(ctx, async (tx) => {
     // What a close writes is derived and idempotent: a crash that loses a just-committed close
     // loses nothing, as the next run writes the same invoice again. So its commit need not wait for
     // the WAL flush, which is most of its cost when thousands of contracts close at once.
-    await repo.relaxCommitDurability(tx.db);
     await repo.lockCustomerClose(tx.db, tenantId, customerId);
     const now = tx.clock.now();
     const all = await contractsRepo.listContracts(tx.db, tenantId, customerId);
     const contracts = all.filter((contract) => !contract.archived_at && contract.rate_card_id);
     if (contracts.length === 0) return;
-    const closed = await repo.closedUntil(
-      tx.db,
-      tenantId,
-      contracts.map((contract) => contract.id),
-    );
+    const hinted = closedUntil && contracts.every((contract) => closedUntil.has(contract.id));
+    const closed = hinted ? closedUntil : await repo.closedUntil(tx.db, tenantId, contracts.map((contract) => contract.id));
     const due = contracts
       .flatMap((contract) => periodsToClose(statementScheduleOf(contract), closed.get(contract.id) ?? null, now).map((period) => ({ contract, period })))
       .sort((a, b) => a.period.endingBefore.getTime() - b.period.endingBefore.getTime());

@@ -96,14 +96,16 @@ export async function existingInvoiceIds(db: Queryable, tenantId: string, ids: r
   return new Set(rows.map((row) => row.id));
 }
 
-/** For the rest of the transaction: commit without waiting for the WAL to reach disk. */
-export async function relaxCommitDurability(tx: Queryable): Promise<void> {
-  await tx.query(`SET LOCAL synchronous_commit = off`);
-}
-
-/** Serialises period close for one customer across processes (released when the transaction ends). */
+/**
+ * Serialises period close for one customer across processes (released when the transaction
+ * ends), and lets the transaction commit without waiting for the WAL to reach disk.
+ */
 export async function lockCustomerClose(tx: Queryable, tenantId: string, customerId: string): Promise<void> {
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('allot.invoices.close:' || $1::uuid::text || ':' || $2::uuid::text, 0))`, [tenantId, customerId]);
+  await tx.query(
+    `SELECT set_config('synchronous_commit', 'off', true),
+            pg_advisory_xact_lock(hashtextextended('allot.invoices.close:' || $1::uuid::text || ':' || $2::uuid::text, 0))`,
+    [tenantId, customerId],
+  );
 }
 
 export interface ClosableContractRow {

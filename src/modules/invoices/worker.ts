@@ -16,17 +16,19 @@ export interface PeriodClose {
   stop(): Promise<void>;
 }
 
-/** The customers with a period ended and not closed, or a subscription billing increases immediately. */
-export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: string; customerId: string }[]> {
+/** The customers with a period ended and not closed, or a subscription billing increases immediately, with where each of their contracts' close stands. */
+export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: string; customerId: string; closedUntil: Map<string, Date | null> }[]> {
   const now = ctx.clock.now();
-  const due = new Map<string, { tenantId: string; customerId: string }>();
+  const customers = new Map<string, { tenantId: string; customerId: string; closedUntil: Map<string, Date | null>; due: boolean }>();
   for (const contract of await repo.closableContracts(ctx.db)) {
+    const key = `${contract.tenant_id} ${contract.customer_id}`;
+    let customer = customers.get(key);
+    if (!customer) customers.set(key, (customer = { tenantId: contract.tenant_id, customerId: contract.customer_id, closedUntil: new Map(), due: false }));
+    customer.closedUntil.set(contract.id, contract.closed_until);
     const schedule = { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
-    if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, now).length > 0) {
-      due.set(`${contract.tenant_id} ${contract.customer_id}`, { tenantId: contract.tenant_id, customerId: contract.customer_id });
-    }
+    if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, now).length > 0) customer.due = true;
   }
-  return [...due.values()];
+  return [...customers.values()].filter((customer) => customer.due).map(({ due: _due, ...customer }) => customer);
 }
 
 /**
