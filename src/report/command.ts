@@ -74,7 +74,7 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
       ['check', 'check'],
     ]),
     '',
-    'Invoices of periods starting in the window (fiat lines, in cents):',
+    'Invoices of periods starting in the window (fiat lines in cents; "ledger" is what credits and commits paid, in their own units):',
     '',
     table(invoiceRows, [
       ['invoice', 'invoice'],
