@@ -2,23 +2,28 @@ import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatContract, seatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
+import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
 import { runCli } from '../helpers/process.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/wait.js';
 
 type Row = Record<string, string | boolean | null>;
 
 /**
  * A month closed end to end on a fixed clock: 100 seats at $10 with 50 AI credits each pooled,
  * +10 seats at half of April, and more usage than the pool holds. The finalised invoice, the
- * ledger and the reconciliation reports agree to the cent.
+ * ledger, the reconciliation reports and the invoice pushed to Stripe (a local stand-in speaking
+ * its API) agree to the cent.
  */
 describe.each(ENGINES)('closing April for seats, a pooled credit and overage on %s', (engine) => {
   let server: TestServer;
   let client: Metronome;
   let customer: string;
+  let stripe: FakeStripe;
 
   beforeAll(async () => {
-    server = await startTestServer({ engine, clockStart: '2024-04-01T00:00:00Z' });
+    stripe = await startFakeStripe();
+    server = await startTestServer({ engine, clockStart: '2024-04-01T00:00:00Z', stripe: { secretKey: stripe.secretKey, apiBase: stripe.apiBase } });
     client = server.client();
     const catalog = await seatCatalog(server, { seatPrice: 1000, aiCreditsInCents: 100 });
     const metric = (
@@ -34,6 +39,9 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
     await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
     const contract = await createSeatContract(client, { catalog, seats: 100 });
     customer = contract.customer;
+    await client.v1.customers.setBillingConfigurations({
+      data: [{ customer_id: customer, billing_provider: 'stripe', delivery_method: 'direct_to_billing_provider', configuration: { stripe_customer_id: 'cus_acme', stripe_collection_method: 'send_invoice' } }],
+    });
     await client.v2.contracts.edit({
       customer_id: customer,
       contract_id: contract.contract,
@@ -46,7 +54,10 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
     });
     expect((await server.advanceClock('2024-05-01T00:00:00Z')).status).toBe(200);
   });
-  afterAll(() => server.stop());
+  afterAll(async () => {
+    await server.stop();
+    await stripe.close();
+  });
 
   const report = async (kind: 'ledger' | 'invoices', format = 'json') =>
     fetch(`${server.baseURL}/v1/allot/reports/${kind}?starting_on=2024-04-01T00:00:00Z&ending_before=2024-05-01T00:00:00Z&customer_id=${customer}&format=${format}`, {
@@ -103,6 +114,17 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('Checks: 1 of 1 segments add up; 1 of 1 invoices add up and agree with the ledger.');
     expect(printed.stdout).toMatch(/5000\s+250\s+-5250/);
+  });
+
+  it('pushes the same invoice to Stripe: the fiat lines as items, totalling 120,000 cents, finalised', async () => {
+    const [april] = (await client.v1.customers.invoices.list({ customer_id: customer, status: 'FINALIZED' })).data;
+    await waitFor(async () => [...stripe.invoices.values()].some((invoice) => invoice.status === 'open'), { what: 'the Stripe invoice' });
+    const pushed = [...stripe.invoices.values()];
+    expect(pushed).toHaveLength(1);
+    expect(pushed[0]).toMatchObject({ customer: 'cus_acme', collection_method: 'send_invoice', currency: 'usd', total: 120000, amount_due: 120000, status: 'open' });
+    expect(pushed[0]!.metadata).toMatchObject({ allot_invoice_id: april!.id });
+    // Every fiat line of the Allot invoice, and nothing in AI credits.
+    expect(pushed[0]!.lines.data.map((item) => item.amount).sort((a, b) => a - b)).toEqual([5000, 15000, 100000]);
   });
 
   it('refuses a window that ends before it starts, naming the field', async () => {

@@ -1,4 +1,4 @@
-import { inTransaction, type ServiceContext } from '../../lib/context.js';
+import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import { customerAccount, type Draft } from '../contracts/account.js';
@@ -159,6 +159,8 @@ async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Pr
     at: invoice.issuedAt,
   });
   webhooks.signalOutboxWritten(tx, tenantId);
+  // Billing providers (Stripe) push finalised invoices: they need not wait for their next poll.
+  signalAfterCommit(tx, 'invoicesFinalized', { tenantId });
   return true;
 }
 
