@@ -99,16 +99,13 @@ export async function customerAccount(
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
       const open = (await prepared).filter((period): period is rating.PreparedPeriod => period !== undefined);
-      const [rated, seats] = await Promise.all([
-        Promise.all(open.map((period) => rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts }))),
-        Promise.all(
-          open.map(async (period) =>
-            (
-              await seatLinesOf(ctx, { tenantId, contractId: period.contractId, period: period.period, rates: period.rates, subscriptions: loaded.subscriptions })
-            ).filter((line) => !line.immediate),
-          ),
+      const rated = await Promise.all(open.map((period) => rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts })));
+      const now = ctx.clock.now();
+      const seats = open.map((period) =>
+        seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.rates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }).filter(
+          (line) => !line.immediate,
         ),
-      ]);
+      );
       const live = new Map<string, LedgerEntry[]>();
       if (rated.length === 0) return live;
 

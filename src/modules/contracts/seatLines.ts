@@ -1,6 +1,5 @@
-import type { ServiceContext } from '../../lib/context.js';
 import { seatCharges, type SeatCharge, type SeatPrice } from '../invoices/compute/seatCharges.js';
-import * as pricing from '../pricing/service.js';
+import type * as pricing from '../pricing/service.js';
 import type { Subscription } from './load.js';
 
 /** A seat charge on a contract's invoice, with what it is called there. */
@@ -20,41 +19,51 @@ export function seatPrices(rates: readonly pricing.Rate[], subscription: Subscri
 }
 
 /**
- * The seat charges of a contract's subscriptions placed in `period` as of the clock's now
- * (`invoices/compute/seatCharges.ts`), named after the subscription's product. `rates` are the
- * rate card's rates in force during the period.
+ * The seat charges of a contract's subscriptions placed in `period` as of `now`
+ * (`invoices/compute/seatCharges.ts`), named after the subscription (or its product). `rates`
+ * are the rate card's rates in force during the period, `products` its subscription products.
  */
-export async function seatLinesOf(
-  ctx: ServiceContext,
-  { tenantId, contractId, period, rates, subscriptions }: { tenantId: string; contractId: string; period: { startingAt: Date; endingBefore: Date }; rates: readonly pricing.Rate[]; subscriptions: readonly Subscription[] },
-): Promise<SeatLine[]> {
-  const own = subscriptions.filter((subscription) => subscription.contract_id === contractId);
-  if (own.length === 0) return [];
-  const now = ctx.clock.now();
-  const products = await pricing.findProductsAt(ctx, { tenantId, productIds: [...new Set(own.map((s) => s.product_id))], at: period.startingAt });
-  return own.flatMap((subscription) => {
-    const product = products.get(subscription.product_id);
-    return seatCharges({
-      subscription: {
-        id: subscription.id,
-        name: subscription.name ?? product?.name ?? 'Seats',
-        collectionSchedule: subscription.collection_schedule,
-        isProrated: subscription.is_prorated,
-        invoiceBehavior: subscription.invoice_behavior,
-        schedule: subscription.schedule,
-        changes: subscription.changes,
-        steps: subscription.steps,
-      },
-      prices: seatPrices(rates, subscription),
-      from: period.startingAt,
-      to: period.endingBefore,
-      now,
-    }).map((charge) => ({
-      ...charge,
-      id: JSON.stringify([contractId, 'subscription', subscription.id, charge.kind, charge.billedAt.toISOString()]),
-      productId: subscription.product_id,
-      productTags: product?.tags ?? [],
-      name: subscription.name ?? product?.name ?? 'Seats',
-    }));
-  });
+export function seatLinesOf({
+  contractId,
+  period,
+  rates,
+  products,
+  subscriptions,
+  now,
+}: {
+  contractId: string;
+  period: { startingAt: Date; endingBefore: Date };
+  rates: readonly pricing.Rate[];
+  products: ReadonlyMap<string, pricing.Product>;
+  subscriptions: readonly Subscription[];
+  now: Date;
+}): SeatLine[] {
+  return subscriptions
+    .filter((subscription) => subscription.contract_id === contractId)
+    .flatMap((subscription) => {
+      const product = products.get(subscription.product_id);
+      const name = subscription.name ?? product?.name ?? 'Seats';
+      return seatCharges({
+        subscription: {
+          id: subscription.id,
+          name,
+          collectionSchedule: subscription.collection_schedule,
+          isProrated: subscription.is_prorated,
+          invoiceBehavior: subscription.invoice_behavior,
+          schedule: subscription.schedule,
+          changes: subscription.changes,
+          steps: subscription.steps,
+        },
+        prices: seatPrices(rates, subscription),
+        from: period.startingAt,
+        to: period.endingBefore,
+        now,
+      }).map((charge) => ({
+        ...charge,
+        id: JSON.stringify([contractId, 'subscription', subscription.id, charge.kind, charge.billedAt.toISOString()]),
+        productId: subscription.product_id,
+        productTags: product?.tags ?? [],
+        name,
+      }));
+    });
 }

@@ -184,7 +184,8 @@ async function billImmediateIncreases(
       pricing.ratesDuring(tx, { tenantId, rateCardId: contract.rate_card_id!, from: window.startingAt, to: window.endingBefore }),
       pricing.findRateCard(tx, { tenantId, rateCardId: contract.rate_card_id! }),
     ]);
-    const charges = (await seatLinesOf(tx, { tenantId, contractId: contract.id, period: window, rates, subscriptions: [subscription] })).filter((line) => line.immediate);
+    const products = await pricing.findProductsAt(tx, { tenantId, productIds: [subscription.product_id], at: now });
+    const charges = seatLinesOf({ contractId: contract.id, period: window, rates, products, subscriptions: [subscription], now }).filter((line) => line.immediate);
     const ids = charges.map((charge) => immediateInvoiceId(subscription.id, charge.billedAt));
     const existing = await repo.existingInvoiceIds(tx.db, tenantId, ids);
     for (const [i, charge] of charges.entries()) {

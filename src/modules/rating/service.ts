@@ -81,6 +81,8 @@ export interface PreparedPeriod {
   rates: pricing.Rate[];
   versions: Map<string, RateVersion[]>;
   products: pricing.Product[];
+  /** The SUBSCRIPTION products the card prices, by id. */
+  seatProducts: Map<string, pricing.Product>;
   metrics: Map<string, pricing.BillableMetric>;
 }
 
@@ -107,14 +109,13 @@ export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contrac
     list.push({ id: rate.id, startingAt: rate.startingAt, endingBefore: rate.endingBefore, entitled: rate.entitled, price, creditTypeId: rate.creditTypeId, pricingGroupValues: rate.pricingGroupValues });
     versions.set(rate.productId, list);
   }
-  const products =
-    versions.size === 0
-      ? []
-      : [...(await pricing.findProductsAt(ctx, { tenantId, productIds: [...versions.keys()], at: now })).values()].filter(
-          (product) => product.type === 'USAGE' && product.billableMetricId,
-        );
+  // The products the card prices by subscription come along, for the names of seat lines.
+  const seatProductIds = rates.filter((rate) => rate.rateType === 'SUBSCRIPTION').map((rate) => rate.productId);
+  const priced = versions.size + seatProductIds.length === 0 ? new Map<string, pricing.Product>() : await pricing.findProductsAt(ctx, { tenantId, productIds: [...new Set([...versions.keys(), ...seatProductIds])], at: now });
+  const products = [...priced.values()].filter((product) => versions.has(product.id) && product.type === 'USAGE' && product.billableMetricId);
+  const seatProducts = new Map([...priced].filter(([id]) => seatProductIds.includes(id)));
   const metrics = products.length ? await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] }) : new Map();
-  return { contractId: contract.id, period, rateCard, rates, versions, products, metrics };
+  return { contractId: contract.id, period, rateCard, rates, versions, products, seatProducts, metrics };
 }
 
 /**
