@@ -78,7 +78,23 @@ function productScope(grant: credits.Balance, products: ReadonlyMap<string, read
  */
 export async function customerAccount(
   ctx: ServiceContext,
-  { tenantId, customerId, contracts: given }: { tenantId: string; customerId: string; /** The customer's contracts, when the caller has just read them. */ contracts?: repo.ContractRow[] },
+  {
+    tenantId,
+    customerId,
+    contracts: given,
+    finalized,
+  }: {
+    tenantId: string;
+    customerId: string;
+    /** The customer's contracts, when the caller has just read them. */
+    contracts?: repo.ContractRow[];
+    /**
+     * Invoices among the open periods' that are already finalised (period close, looking at the
+     * account as of a period's last instant): their draws are recorded in the ledgers, so their
+     * periods are neither drafted nor drawn again.
+     */
+    finalized?: ReadonlySet<string>;
+  },
 ): Promise<CustomerAccount> {
   // What the credits module stores for the customer does not depend on its contracts: load it alongside them.
   const stored = credits.loadStoredGrants(ctx, { tenantId, customerId });
@@ -98,7 +114,9 @@ export async function customerAccount(
     stored,
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
-      const open = (await prepared).filter((period): period is rating.PreparedPeriod => period !== undefined);
+      const open = (await prepared).filter(
+        (period): period is rating.PreparedPeriod => period !== undefined && !finalized?.has(invoiceIdFor(period.contractId, period.period)),
+      );
       const rated = await Promise.all(open.map((period) => rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts })));
       const now = ctx.clock.now();
       const seats = open.map((period) =>

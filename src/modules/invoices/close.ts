@@ -1,9 +1,9 @@
 import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
-import { customerAccount, type Draft } from '../contracts/account.js';
+import { customerAccount, invoiceIdFor, type Draft } from '../contracts/account.js';
 import { loadContracts, type Subscription } from '../contracts/load.js';
-import { statementScheduleOf } from '../contracts/plan.js';
+import { statementPeriodAt, statementScheduleOf } from '../contracts/plan.js';
 import * as contractsRepo from '../contracts/repo.js';
 import { seatLinesOf } from '../contracts/seatLines.js';
 import * as credits from '../credits/service.js';
@@ -78,7 +78,14 @@ export async function closeCustomer(
     for (const { contract, period } of due) {
       const lastInstant = new Date(period.endingBefore.getTime() - 1);
       // The account as it stood at the period's last instant: the period is still the open one there.
-      const account = await customerAccount({ ...tx, clock: { now: () => lastInstant } }, { tenantId, customerId, contracts: all });
+      // Another contract's period that ends at the same instant may be finalised already (just now, or
+      // by an earlier run): its draws are in the ledgers, and must not be drawn a second time.
+      const others = contracts.flatMap((other) => {
+        const open = other.id === contract.id ? undefined : statementPeriodAt(other, lastInstant);
+        return open ? [invoiceIdFor(other.id, open)] : [];
+      });
+      const finalizedOthers = await repo.existingInvoiceIds(tx.db, tenantId, others);
+      const account = await customerAccount({ ...tx, clock: { now: () => lastInstant } }, { tenantId, customerId, contracts: all, finalized: finalizedOthers });
       subscriptions = account.loaded.subscriptions;
       const draft = account.drafts.find((d) => d.contractId === contract.id && d.period.startingAt.getTime() === period.startingAt.getTime());
       if (!draft) continue;
