@@ -110,12 +110,36 @@ export function fiatTotal(lines: readonly InvoiceLine[], fiatCreditTypeId: strin
 }
 
 /**
- * An invoice as finalised: every fiat line's total rounded once, half away from zero, to whole
- * cents (the precision of USD cents), and the total the sum of those lines, so the lines add up
- * to the total exactly (1000.4 − 400.4 → 1000 − 400 = 600). Lines in custom pricing units keep
- * their exact amounts, like the balances they draw from.
+ * An invoice as finalised: every fiat charge line's total rounded once, half away from zero, to
+ * whole cents (the precision of USD cents), and the total the sum of the fiat lines, so the lines
+ * add up to the total exactly (1000.4 − 400.4 → 1000 − 400 = 600). What a credit or commit
+ * segment paid in fiat is rounded once for the segment, down to whole cents, so a segment never
+ * gives more than it drew (two lines of 0.5 paid by a credit of 1 cent show −1 and 0, not −1 and
+ * −1), and spread over its applied lines, the largest fractions first. Lines in custom pricing
+ * units keep their exact amounts, like the balances they draw from.
  */
 export function finalizedLines(lines: readonly InvoiceLine[], fiatCreditTypeId: string): { lines: InvoiceLine[]; total: Decimal } {
-  const rounded = lines.map((line) => (line.creditTypeId === fiatCreditTypeId ? { ...line, total: line.total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) } : line));
+  const rounded = lines.map((line) =>
+    line.creditTypeId === fiatCreditTypeId && !line.applied ? { ...line, total: line.total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) } : line,
+  );
+  const bySegment = new Map<string, number[]>();
+  rounded.forEach((line, index) => {
+    if (line.creditTypeId !== fiatCreditTypeId || !line.applied) return;
+    bySegment.set(line.applied.segmentId, [...(bySegment.get(line.applied.segmentId) ?? []), index]);
+  });
+  for (const indexes of bySegment.values()) {
+    const paid = indexes.map((index) => rounded[index]!.total.abs());
+    const sign = indexes.reduce((sum, index) => sum.add(rounded[index]!.total), new Decimal(0)).isNegative() ? -1 : 1;
+    const whole = paid.map((amount) => amount.floor());
+    const target = paid.reduce((sum, amount) => sum.add(amount), new Decimal(0)).floor();
+    let extra = target.sub(whole.reduce((sum, amount) => sum.add(amount), new Decimal(0))).toNumber(); // a count of cents, fewer than the lines
+    const byFraction = paid.map((amount, i) => ({ i, fraction: amount.sub(whole[i]!) })).sort((a, b) => b.fraction.comparedTo(a.fraction) || a.i - b.i);
+    for (const { i } of byFraction) {
+      if (extra <= 0) break;
+      whole[i] = whole[i]!.add(1);
+      extra -= 1;
+    }
+    indexes.forEach((index, i) => (rounded[index] = { ...rounded[index]!, total: whole[i]!.mul(sign) }));
+  }
   return { lines: rounded, total: fiatTotal(rounded, fiatCreditTypeId) };
 }
