@@ -25,11 +25,6 @@ export function periodsToClose(schedule: PeriodSchedule, closedUntil: Date | nul
   return periodsBetween(schedule, { from, to: now }).filter((period) => period.startingAt >= from && period.endingBefore <= now);
 }
 
-/** The id of the invoice of a seat increase billed immediately: derived from the subscription and the instant. */
-export function immediateInvoiceId(subscriptionId: string, billedAt: Date): string {
-  return generatedId(billedAt, subscriptionId, billedAt.getTime(), 'immediate-invoice');
-}
-
 /**
  * Closes every period of the customer's live contracts that has ended by the clock's now
  * (oldest first, so each sees the deductions of the ones before), and writes the invoices of
@@ -173,8 +168,11 @@ async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Pr
 
 /**
  * Seat increases billed immediately (`BILL_IMMEDIATELY`, rule 8) that the clock has reached and
- * that have no invoice yet: each is an invoice of its own (type `SCHEDULED`), issued at the
- * change, for the prorated charge. $25 seats, +4 at half the period, prorated: 5,000 cents.
+ * that no invoice has billed yet: an invoice of its own (type `SCHEDULED`), issued at the latest
+ * such change, for what the period's increases above its high-water mark come to now minus what
+ * earlier such invoices of the period billed. $25 seats, +4 at half the period, prorated: 5,000
+ * cents. Raising the same change further (14 seats, then 20, at the same instant) bills the
+ * difference; lowering it bills nothing and credits nothing.
  */
 async function billImmediateIncreases(
   tx: ServiceContext,
@@ -183,51 +181,60 @@ async function billImmediateIncreases(
   const immediate = subscriptions.filter(
     (s) => s.invoice_behavior === 'BILL_IMMEDIATELY' && s.collection_schedule === 'ADVANCE' && contracts.some((contract) => contract.id === s.contract_id),
   );
+  if (immediate.length === 0) return [];
+  const billed = await repo.scheduledInvoices(tx.db, tenantId, [...new Set(immediate.map((s) => s.contract_id))]);
   const written: string[] = [];
   for (const subscription of immediate) {
     const contract = contracts.find((c) => c.id === subscription.contract_id)!;
     const window = { startingAt: subscription.starting_at, endingBefore: new Date(now.getTime() + 1) };
-    const [rates, rateCard] = await Promise.all([
+    const [rates, rateCard, products] = await Promise.all([
       pricing.ratesDuring(tx, { tenantId, rateCardId: contract.rate_card_id!, from: window.startingAt, to: window.endingBefore }),
       pricing.findRateCard(tx, { tenantId, rateCardId: contract.rate_card_id! }),
+      pricing.findProductsAt(tx, { tenantId, productIds: [subscription.product_id], at: now }),
     ]);
-    const products = await pricing.findProductsAt(tx, { tenantId, productIds: [subscription.product_id], at: now });
-    const charges = seatLinesOf({ contractId: contract.id, period: window, rates, products, subscriptions: [subscription], now }).filter((line) => line.immediate);
-    const ids = charges.map((charge) => immediateInvoiceId(subscription.id, charge.billedAt));
-    const existing = await repo.existingInvoiceIds(tx.db, tenantId, ids);
-    for (const [i, charge] of charges.entries()) {
-      if (existing.has(ids[i]!)) continue;
+    const fiat = rateCard?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID;
+    const increases = seatLinesOf({ contractId: contract.id, period: window, rates, products, subscriptions: [subscription], now }).filter((line) => line.immediate);
+    // One billing period at a time: its increases all end with it.
+    const periods = new Map<number, typeof increases>();
+    for (const increase of increases) periods.set(increase.endingBefore.getTime(), [...(periods.get(increase.endingBefore.getTime()) ?? []), increase]);
+    for (const [periodEnd, charges] of periods) {
+      const earlier = billed.flatMap((invoice) => invoice.lines.filter((line) => line.subscription_id === subscription.id && new Date(line.ending_before).getTime() === periodEnd));
+      const sum = (values: Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
+      const due = sum(charges.map((charge) => charge.amount)).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+      const amount = due.sub(sum(earlier.map((line) => new Decimal(line.total))));
+      if (!amount.gt(0)) continue;
+      const latest = charges[charges.length - 1]!;
+      const id = generatedId(latest.billedAt, subscription.id, periodEnd, earlier.length, 'immediate-invoice');
       const line: InvoiceLine = {
         type: 'subscription',
-        name: charge.name,
-        creditTypeId: charge.creditTypeId,
-        total: charge.amount,
-        quantity: charge.quantity,
-        unitPrice: charge.unitPrice,
-        productId: charge.productId,
+        name: latest.name,
+        creditTypeId: latest.creditTypeId,
+        total: amount,
+        quantity: sum(charges.map((charge) => charge.quantity)).sub(sum(earlier.map((l) => new Decimal(l.quantity ?? 0)))),
+        unitPrice: latest.unitPrice,
+        productId: latest.productId,
         pricingGroupValues: null,
         applied: null,
         subscriptionId: subscription.id,
-        startingAt: charge.startingAt,
-        endingBefore: charge.endingBefore,
+        startingAt: latest.billedAt,
+        endingBefore: latest.endingBefore,
       };
-      const fiat = rateCard?.fiatCreditTypeId ?? charge.creditTypeId;
       const { lines, total } = finalizedLines([line], fiat);
       const stored = await store(tx, tenantId, {
-        id: ids[i]!,
+        id,
         customerId: contract.customer_id,
         contractId: contract.id,
         type: 'SCHEDULED',
         status: 'FINALIZED',
-        period: { startingAt: charge.billedAt, endingBefore: charge.endingBefore },
-        issuedAt: charge.billedAt,
+        period: { startingAt: latest.billedAt, endingBefore: latest.endingBefore },
+        issuedAt: latest.billedAt,
         creditTypeId: fiat,
         lines,
         total,
         finalizedAt: now,
         voidedAt: null,
       });
-      if (stored) written.push(ids[i]!);
+      if (stored) written.push(id);
     }
   }
   return written;

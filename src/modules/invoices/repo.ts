@@ -89,6 +89,11 @@ export async function closedUntil(db: Queryable, tenantId: string, contractIds: 
   return new Map(rows.map((row) => [row.contract_id, row.until]));
 }
 
+/** The SCHEDULED invoices (seat increases billed immediately) of `contractIds`, voided ones included: what they billed stays billed. */
+export async function scheduledInvoices(db: Queryable, tenantId: string, contractIds: readonly string[]): Promise<InvoiceRow[]> {
+  return db.query<InvoiceRow>(`SELECT ${COLUMNS} FROM invoices WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) AND type = 'SCHEDULED' ORDER BY id`, [tenantId, contractIds]);
+}
+
 /** Ids among `ids` that exist as invoices. */
 export async function existingInvoiceIds(db: Queryable, tenantId: string, ids: readonly string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
@@ -120,19 +125,26 @@ export interface ClosableContractRow {
   bills_immediately: boolean;
 }
 
+/** How far back a run looks for seat changes billed immediately; older ones were billed then, or are by their period's close. */
+const RECENT_CHANGE_MS = 35 * 86_400_000;
+
 /**
  * Every live contract with a rate card, in every tenant: where its period close stands (the end
- * of its latest USAGE invoice) and whether a subscription of it bills seat increases immediately.
+ * of its latest USAGE invoice) and whether a subscription of it that bills seat increases
+ * immediately changed in the last 35 days, up to `now`.
  */
-export async function closableContracts(db: Queryable): Promise<ClosableContractRow[]> {
+export async function closableContracts(db: Queryable, now: Date): Promise<ClosableContractRow[]> {
   return db.query<ClosableContractRow>(
     `SELECT c.tenant_id, c.id, c.customer_id, c.starting_at, c.ending_before, c.statement_frequency, c.statement_anchor,
             (SELECT max(i.end_timestamp) FROM invoices i
               WHERE i.tenant_id = c.tenant_id AND i.contract_id = c.id AND i.type = 'USAGE') AS closed_until,
-            EXISTS (SELECT 1 FROM subscriptions s
+            EXISTS (SELECT 1 FROM subscriptions s JOIN subscription_quantity_changes q
+                              ON q.tenant_id = s.tenant_id AND q.subscription_id = s.id
                      WHERE s.tenant_id = c.tenant_id AND s.contract_id = c.id
-                       AND s.invoice_behavior = 'BILL_IMMEDIATELY' AND s.collection_schedule = 'ADVANCE') AS bills_immediately
+                       AND s.invoice_behavior = 'BILL_IMMEDIATELY' AND s.collection_schedule = 'ADVANCE'
+                       AND q.sequence > 0 AND q.starting_at <= $1 AND q.starting_at > $2) AS bills_immediately
        FROM contracts c
       WHERE c.archived_at IS NULL AND c.rate_card_id IS NOT NULL`,
+    [now, new Date(now.getTime() - RECENT_CHANGE_MS)],
   );
 }

@@ -20,7 +20,7 @@ export interface PeriodClose {
 export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: string; customerId: string; closedUntil: Map<string, Date | null> }[]> {
   const now = ctx.clock.now();
   const customers = new Map<string, { tenantId: string; customerId: string; closedUntil: Map<string, Date | null>; due: boolean }>();
-  for (const contract of await repo.closableContracts(ctx.db)) {
+  for (const contract of await repo.closableContracts(ctx.db, now)) {
     const key = `${contract.tenant_id} ${contract.customer_id}`;
     let customer = customers.get(key);
     if (!customer) customers.set(key, (customer = { tenantId: contract.tenant_id, customerId: contract.customer_id, closedUntil: new Map(), due: false }));
