@@ -1,4 +1,4 @@
-import { httpApi } from '../demo/api.js';
+import { ApiError, httpApi } from '../demo/api.js';
 
 export interface ReportFlags {
   url: string;
@@ -38,17 +38,20 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
   const key = flags.key ?? (env.ALLOT_KEY || undefined);
   if (!key) throw new Error('an API key is needed: --key or ALLOT_KEY');
   if (!['table', 'csv', 'json'].includes(flags.format)) throw new Error(`--format must be table, csv or json, got "${flags.format}"`);
-  const api = httpApi(flags.url.replace(/\/+$/, ''), key);
+  const baseUrl = flags.url.replace(/\/+$/, '');
+  const api = httpApi(baseUrl, key);
   const query = new URLSearchParams({ starting_on: instantOf('from', flags.from), ending_before: instantOf('to', flags.to), ...(flags.customer && { customer_id: flags.customer }) });
   const [ledger, invoices] = await Promise.all([api.get<Report>(`/v1/allot/reports/ledger?${query}`), api.get<Report>(`/v1/allot/reports/invoices?${query}`)]);
   const ok = ledger.checks.failing === 0 && invoices.checks.failing === 0;
   if (flags.format === 'json') return { text: JSON.stringify({ ledger, invoices }, null, 2), ok };
   if (flags.format === 'csv') {
-    const [ledgerCsv, invoicesCsv] = await Promise.all([
-      fetch(new URL(`/v1/allot/reports/ledger?${query}&format=csv`, flags.url), { headers: { authorization: `Bearer ${key}` } }).then((r) => r.text()),
-      fetch(new URL(`/v1/allot/reports/invoices?${query}&format=csv`, flags.url), { headers: { authorization: `Bearer ${key}` } }).then((r) => r.text()),
-    ]);
-    return { text: `${ledgerCsv}\n${invoicesCsv}`, ok };
+    const csv = async (kind: string) => {
+      const response = await fetch(`${baseUrl}/v1/allot/reports/${kind}?${query}&format=csv`, { headers: { authorization: `Bearer ${key}` } });
+      const text = await response.text();
+      if (!response.ok) throw new ApiError(response.status, `/v1/allot/reports/${kind}`, text);
+      return text;
+    };
+    return { text: `${await csv('ledger')}\n${await csv('invoices')}`, ok };
   }
   const ledgerRows = ledger.data.map((row) => ({ ...row, customer: short(row.customer_id), grant: `${row.grant_name ?? short(row.grant_id)} ${short(row.segment_id)}`, check: row.adds_up ? 'adds up' : 'DOES NOT ADD UP' }));
   const invoiceRows = invoices.data.map((row) => ({

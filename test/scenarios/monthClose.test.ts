@@ -131,5 +131,8 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
     const response = await fetch(`${server.baseURL}/v1/allot/reports/ledger?starting_on=2024-05-01T00:00:00Z&ending_before=2024-04-01T00:00:00Z`, { headers: { authorization: `Bearer ${server.key}` } });
     expect(response.status).toBe(400);
     expect(((await response.json()) as { message: string }).message).toContain('ending_before');
+    const notAnId = await fetch(`${server.baseURL}/v1/allot/reports/invoices?starting_on=2024-04-01T00:00:00Z&ending_before=2024-05-01T00:00:00Z&customer_id=nope`, { headers: { authorization: `Bearer ${server.key}` } });
+    expect(notAnId.status).toBe(400);
+    expect(((await notAnId.json()) as { message: string }).message).toContain('customer_id');
   });
 });

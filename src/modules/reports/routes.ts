@@ -9,7 +9,7 @@ import * as service from './service.js';
 const reportQuery = z.strictObject({
   starting_on: instant,
   ending_before: instant,
-  customer_id: z.string().optional(),
+  customer_id: z.uuid({ error: 'must be a customer id (a UUID)' }).optional(),
   format: z.enum(['json', 'csv']).default('json'),
 });
 

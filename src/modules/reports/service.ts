@@ -80,6 +80,7 @@ export async function ledgerReport(ctx: ServiceContext, { tenantId, window, cust
           segmentEnd: segment.endingBefore,
           ...window,
           closing: window.to > now ? segment.ledger.balance : undefined,
+          now,
         });
         rows.push({
           customerId: id,

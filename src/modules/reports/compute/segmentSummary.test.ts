@@ -30,6 +30,13 @@ describe('segment summaries for reconciliation', () => {
     expect(figures(segmentSummary({ entries: credit, segmentEnd: april.to, ...may }))).toMatchObject({ opening: 0, grants: 0, closing: 0, addsUp: true });
     expect(segmentSummary({ entries: credit, segmentEnd: april.to, ...april, closing: new Decimal(1) }).addsUp).toBe(false);
   });
+  it("counts the open period's live deductions now: June's report of a credit running to September, with 6,300 used so far", () => {
+    const june = { from: at('2024-06-01T00:00:00Z'), to: at('2024-07-01T00:00:00Z') };
+    const entries: LedgerEntry[] = [entry('SEGMENT_START', 10000, '2024-06-01T00:00:00Z'), { ...entry('AUTOMATED_INVOICE_DEDUCTION', -6300, '2024-07-01T00:00:00Z'), live: true }];
+    const summary = segmentSummary({ entries, segmentEnd: at('2024-09-01T00:00:00Z'), ...june, closing: new Decimal(3700), now: at('2024-06-20T00:00:00Z') });
+    expect(figures(summary)).toMatchObject({ grants: 10000, deductions: -6300, closing: 3700, addsUp: true });
+  });
+
   it('property: the windows of consecutive months chain, each closing balance the next opening one', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ day: fc.integer({ min: 0, max: 89 }), amount: fc.integer({ min: -500, max: 500 }) }), { maxLength: 12 }), (moves) => {

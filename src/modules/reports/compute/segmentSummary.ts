@@ -32,7 +32,8 @@ const CLOSING: ReadonlySet<LedgerEntryKind> = new Set(['AUTOMATED_INVOICE_DEDUCT
  * in it, and the balance after it. A movement that closes the segment at its end (the period's
  * invoice deduction, rollover, expiration) belongs to the window ending there, so April's report
  * of a $100 credit with $63 used reads: opening 0, grants 10000, deductions −6300, expirations
- * −3700, closing 0. The closing balance is `closing` when given (the engine's own figure, for a
+ * −3700, closing 0. The open period's live deductions count at `now`, when they have happened so
+ * far, not at the period's end they are dated at. The closing balance is `closing` when given (the engine's own figure, for a
  * window that reaches now) and otherwise the sum of the entries before `to`; `addsUp` checks that
  * the opening balance and the movements make it.
  */
@@ -42,18 +43,23 @@ export function segmentSummary({
   from,
   to,
   closing,
+  now,
 }: {
   entries: readonly LedgerEntry[];
   segmentEnd: Date;
   from: Date;
   to: Date;
   closing?: Decimal | undefined;
+  /** The clock's now, for the open period's live deductions. */
+  now?: Date | undefined;
 }): SegmentSummary {
   const zero = new Decimal(0);
   const summary: SegmentSummary = { opening: zero, grants: zero, seatAdjustments: zero, deductions: zero, manual: zero, rollovers: zero, expirations: zero, closing: zero, addsUp: true };
   let before = zero;
   for (const entry of entries) {
-    const at = CLOSING.has(entry.kind) && entry.timestamp.getTime() === segmentEnd.getTime() ? entry.timestamp.getTime() - 1 : entry.timestamp.getTime();
+    // The open period's live deductions are dated at its end but have happened by now: they count now.
+    const dated = entry.live && now && entry.timestamp > now ? now.getTime() : entry.timestamp.getTime();
+    const at = CLOSING.has(entry.kind) && dated === segmentEnd.getTime() ? dated - 1 : dated;
     if (at < to.getTime()) before = before.add(entry.amount);
     if (at < from.getTime()) summary.opening = summary.opening.add(entry.amount);
     else if (at < to.getTime()) summary[COLUMN[entry.kind]] = summary[COLUMN[entry.kind]].add(entry.amount);
