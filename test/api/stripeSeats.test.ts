@@ -216,6 +216,15 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
     expect(await schedule()).toHaveLength(2);
   });
 
+  it('answers a signed body that is not an event, or an event dated past the year 9999, with a 400', async () => {
+    expect((await deliver('null')).status).toBe(200);
+    const farFuture = JSON.parse(subscriptionEvent({ id: 'evt_far', created: '2024-04-16T03:00:00Z', subscription: 'sub_nobody', quantity: 7 })) as { created: number };
+    farFuture.created = 1e15;
+    const refused = await deliver(JSON.stringify(farFuture));
+    expect(refused.status).toBe(400);
+    expect(refused.body.message).toContain('created');
+  });
+
   it('sets the quantity to 0 when the Stripe subscription is deleted; a decrease claws nothing back', async () => {
     const deleted = await deliver(
       subscriptionEvent({ id: 'evt_deleted', type: 'customer.subscription.deleted', created: '2024-04-16T03:30:00Z', subscription: 'sub_team', quantity: 110 }),

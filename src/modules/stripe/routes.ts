@@ -179,7 +179,7 @@ export function registerStripeRoutes(app: App, settings: Pick<StripeSettings, 'w
         } catch (error) {
           throw new Invalid('Stripe-Signature', `does not verify: ${(error as Error).message}`);
         }
-        const type = (event as { type?: unknown }).type;
+        const type = event && typeof event === 'object' ? (event as { type?: unknown }).type : undefined;
         if (!SEAT_EVENT_TYPES.includes(type as (typeof SEAT_EVENT_TYPES)[number])) return { received: true, outcome: `ignored: Allot does not handle ${String(type)}` };
         const parsed = schemas.subscriptionEvent.safeParse(event);
         if (!parsed.success) {
@@ -193,6 +193,7 @@ export function registerStripeRoutes(app: App, settings: Pick<StripeSettings, 'w
           created: parsed.data.created,
           stripeSubscriptionId: subscription.id,
           items: (subscription.items?.data ?? []).flatMap((item) => (item.price ? [{ priceId: item.price.id, quantity: item.quantity ?? 0 }] : [])),
+          itemsIncomplete: subscription.items?.has_more ?? false,
         });
         return { received: true, outcome: result.outcome };
       },

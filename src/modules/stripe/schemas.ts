@@ -131,7 +131,8 @@ export const invoiceSync = z.object({
 export const subscriptionEvent = z.object({
   id: z.string().min(1),
   type: z.string(),
-  created: z.number().int(),
+  // Unix seconds, up to the end of the year 9999.
+  created: z.number().int().min(0).max(253_402_300_799),
   data: z.object({
     object: z.object({
       id: z.string().min(1),
@@ -139,6 +140,7 @@ export const subscriptionEvent = z.object({
       items: z
         .object({
           data: z.array(z.object({ price: z.object({ id: z.string() }).nullable().optional(), quantity: z.number().int().min(0).optional() })),
+          has_more: z.boolean().optional(),
         })
         .optional(),
     }),

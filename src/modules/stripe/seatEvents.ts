@@ -14,6 +14,8 @@ export interface SubscriptionEvent {
   created: number;
   stripeSubscriptionId: string;
   items: { priceId: string; quantity: number }[];
+  /** Stripe left some items out of the event (`items.has_more`). */
+  itemsIncomplete?: boolean | undefined;
 }
 
 export interface SubscriptionEventResult {
@@ -31,7 +33,7 @@ export interface SubscriptionEventResult {
  */
 export async function handleSubscriptionEvent(ctx: ServiceContext, event: SubscriptionEvent): Promise<SubscriptionEventResult> {
   const created = new Date(event.created * 1000);
-  const facts: SubscriptionEventFacts = { type: event.type, created, items: event.items };
+  const facts: SubscriptionEventFacts = { type: event.type, created, items: event.items, itemsIncomplete: event.itemsIncomplete };
   return inTransaction(ctx, async (txContext) => {
     const now = ctx.clock.now();
     const first = await repo.insertProcessedEvent(txContext.db, { event_id: event.id, type: event.type, created, outcome: 'pending', processed_at: now });

@@ -50,6 +50,12 @@ describe('decideSeatChange', () => {
 });
 
 describe('floorToHour and openPeriodStart', () => {
+  it('ignores an event whose incomplete items miss the price, rather than reading 0 seats', () => {
+    const partial: SubscriptionEventFacts = { ...updated('2024-04-20T10:00:00Z', 1, 'price_other'), itemsIncomplete: true };
+    expect(decideSeatChange({ event: partial, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
+    expect(decideSeatChange({ event: { ...partial, itemsIncomplete: false }, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
+  });
+
   it('floors to the hour', () => {
     expect(floorToHour(new Date('2024-04-16T00:20:00.123Z'))).toEqual(new Date('2024-04-16T00:00:00Z'));
     expect(floorToHour(new Date('2024-04-16T05:00:00Z'))).toEqual(new Date('2024-04-16T05:00:00Z'));

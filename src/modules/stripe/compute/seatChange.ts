@@ -10,6 +10,8 @@ export interface SubscriptionEventFacts {
   created: Date;
   /** The subscription's items: each price id with its quantity. */
   items: { priceId: string; quantity: number }[];
+  /** Stripe left some items out of the event (`items.has_more`). */
+  itemsIncomplete?: boolean | undefined;
 }
 
 export type SeatDecision =
@@ -33,7 +35,8 @@ export function openPeriodStart(schedule: PeriodSchedule, now: Date): Date | nul
 
 /**
  * What a Stripe subscription event does to the linked Allot subscription. The quantity is that of
- * the item with the linked price (0 when the subscription was deleted or no longer has the price).
+ * the item with the linked price (0 when the subscription was deleted or no longer has the price;
+ * an event whose embedded items are incomplete and miss the price is ignored).
  * It takes effect at the event's `created` time floored to the hour, but never before the start of
  * the subscription's open period (`openPeriodStart`, null when the subscription has ended).
  * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
@@ -58,7 +61,12 @@ export function decideSeatChange({
     return { kind: 'ignore', reason: `older than the last event applied (created ${lastAppliedCreated.toISOString()})` };
   }
   if (!openPeriodStart) return { kind: 'ignore', reason: 'the Allot subscription has ended' };
-  const quantity = event.type === 'customer.subscription.deleted' ? 0 : (event.items.find((item) => item.priceId === stripePriceId)?.quantity ?? 0);
+  const item = event.items.find((candidate) => candidate.priceId === stripePriceId);
+  // Stripe embeds a page of the items: a price missing from an incomplete page says nothing about it.
+  if (event.type !== 'customer.subscription.deleted' && !item && event.itemsIncomplete) {
+    return { kind: 'ignore', reason: `the event's items do not include ${stripePriceId} and Stripe left some out (has_more)` };
+  }
+  const quantity = event.type === 'customer.subscription.deleted' ? 0 : (item?.quantity ?? 0);
   const floored = floorToHour(event.created);
   const startingAt = floored < openPeriodStart ? openPeriodStart : floored;
   if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt };
