@@ -39,7 +39,8 @@ export function memoized<T>(ctx: ServiceContext, key: string, load: () => Promis
   const memo = ctx.memo;
   if (!memo) return load();
   const hit = memo.get(key) as Promise<T> | undefined;
-  if (hit) return hit;
+  // A shared load that failed (perhaps in another caller's transaction) is made again with this caller's.
+  if (hit) return hit.catch(() => load());
   const loading = load();
   memo.set(key, loading);
   loading.catch(() => memo.delete(key));
