@@ -1,6 +1,6 @@
 import { Decimal } from 'decimal.js';
 import { sampleDatabaseActivity } from '../diagnostics/databaseActivity.js';
-import { REQUEST_PRICE, TOKEN_PRICE } from '../environment/tenant.js';
+import { EVENT_TYPE, REQUEST_PRICE, TOKEN_PRICE } from '../environment/tenant.js';
 import { ApiClient } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { summarizeLatencies } from '../lib/stats.js';
@@ -73,8 +73,9 @@ async function checkBalancesEndToEnd(client: ApiClient, context: BenchContext, c
   for (const customer of context.tenant.customers.slice(0, count)) {
     const { rows } = await context.database.pool.query<{ events: string; tokens: string }>(
       `SELECT count(*) AS events, coalesce(sum((properties->>'tokens')::numeric), 0) AS tokens
-         FROM events WHERE tenant_id = $1 AND customer_id = $2 AND "timestamp" >= $3`,
-      [context.tenantId, customer.id, context.tenant.periodStart],
+         FROM events WHERE tenant_id = $1 AND customer_id = $2 AND "timestamp" >= $3 AND event_type = $4`,
+      // Only the priced events: the alert phase's probes (another event type) cost nothing.
+      [context.tenantId, customer.id, context.tenant.periodStart, EVENT_TYPE],
     );
     const { events, tokens } = rows[0]!;
     const used = new Decimal(tokens).mul(TOKEN_PRICE).add(new Decimal(events).mul(REQUEST_PRICE));
