@@ -4,6 +4,7 @@ import { createSeatContract, seatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
 import { runCli } from '../helpers/process.js';
+import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -20,11 +21,14 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
   let client: Metronome;
   let customer: string;
   let stripe: FakeStripe;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     stripe = await startFakeStripe();
+    receiver = await startReceiver();
     server = await startTestServer({ engine, clockStart: '2024-04-01T00:00:00Z', stripe: { secretKey: stripe.secretKey, apiBase: stripe.apiBase } });
     client = server.client();
+    await client.post('/v1/allot/webhooks', { body: { url: `${receiver.url}/invoices`, event_types: ['invoice.finalized'] } });
     const catalog = await seatCatalog(server, { seatPrice: 1000, aiCreditsInCents: 100 });
     const metric = (
       await client.v1.billableMetrics.create({
@@ -57,6 +61,7 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
   afterAll(async () => {
     await server.stop();
     await stripe.close();
+    await receiver.close();
   });
 
   const report = async (kind: 'ledger' | 'invoices', format = 'json') =>
@@ -74,6 +79,16 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
       ['subscription', 5000],
       ['cpu_conversion', 15000],
     ]);
+  });
+
+  it('announces the finalised invoice with one invoice.finalized webhook', async () => {
+    const [april] = (await client.v1.customers.invoices.list({ customer_id: customer, status: 'FINALIZED' })).data;
+    const [delivered] = await receiver.waitForRequests(1);
+    expect(JSON.parse(delivered!.body)).toMatchObject({
+      type: 'invoice.finalized',
+      properties: { invoice_id: april!.id, customer_id: customer, invoice_type: 'USAGE', total: 120000, start_timestamp: '2024-04-01T00:00:00.000Z', end_timestamp: '2024-05-01T00:00:00.000Z' },
+    });
+    expect(receiver.requests).toHaveLength(1);
   });
 
   it("records the pool's deduction in its ledger, leaving nothing to expire", async () => {
