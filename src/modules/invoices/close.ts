@@ -10,7 +10,7 @@ import * as credits from '../credits/service.js';
 import { generatedId } from '../credits/compute/derivedGrants.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
-import { finalizedLines, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
+import { finalizedLines, invoiceLines, type FundedLine, type Invoice } from './compute/buildInvoice.js';
 import * as repo from './repo.js';
 import { draftInvoice, toStoredLine } from './service.js';
 
@@ -200,12 +200,14 @@ async function billImmediateIncreases(
     for (const [periodEnd, charges] of periods) {
       const earlier = billed.flatMap((invoice) => invoice.lines.filter((line) => line.subscription_id === subscription.id && new Date(line.ending_before).getTime() === periodEnd));
       const sum = (values: Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
-      const due = sum(charges.map((charge) => charge.amount)).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
+      const exact = sum(charges.map((charge) => charge.amount));
+      // What earlier invoices billed is in whole cents when the price is fiat; custom units stay exact.
+      const due = charges[0]!.creditTypeId === fiat ? exact.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) : exact;
       const amount = due.sub(sum(earlier.map((line) => new Decimal(line.total))));
       if (!amount.gt(0)) continue;
       const latest = charges[charges.length - 1]!;
       const id = generatedId(latest.billedAt, subscription.id, periodEnd, earlier.length, 'immediate-invoice');
-      const line: InvoiceLine = {
+      const line: FundedLine['line'] = {
         type: 'subscription',
         name: latest.name,
         creditTypeId: latest.creditTypeId,
@@ -214,12 +216,14 @@ async function billImmediateIncreases(
         unitPrice: latest.unitPrice,
         productId: latest.productId,
         pricingGroupValues: null,
-        applied: null,
         subscriptionId: subscription.id,
         startingAt: latest.billedAt,
         endingBefore: latest.endingBefore,
       };
-      const { lines, total } = finalizedLines([line], fiat);
+      // Not funded by credits; a price in a custom unit is converted to fiat at the card's conversion.
+      const conversions = new Map((rateCard?.creditTypeConversions ?? []).map((c) => [c.customCreditTypeId, c.fiatPerCustomCredit]));
+      const built = invoiceLines({ funded: [{ line, applied: [], overage: amount }], fiatCreditTypeId: fiat, conversions, window: { startingAt: latest.billedAt, endingBefore: latest.endingBefore } });
+      const { lines, total } = finalizedLines(built.lines, fiat);
       const stored = await store(tx, tenantId, {
         id,
         customerId: contract.customer_id,
