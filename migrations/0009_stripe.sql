@@ -22,13 +22,15 @@ CREATE UNIQUE INDEX customer_billing_provider_configurations_live
 -- One row per finalised invoice the push worker has taken on. The worker inserts the row itself
 -- (it finds invoices of configured customers that have none), so the invoice writer needs to do
 -- nothing. status: pending (next_attempt_at is when it is due, or when a worker's lease runs out),
--- synced, skipped (nothing to bill in Stripe), failed (attempts used up).
+-- synced, skipped (nothing to bill in Stripe), failed (attempts used up), voided (the Allot invoice
+-- was voided after it was sent, and so was the Stripe invoice). A synced invoice voided in Allot
+-- becomes pending again until its Stripe invoice is voided.
 CREATE TABLE stripe_invoice_syncs (
   tenant_id          uuid NOT NULL,
   invoice_id         uuid NOT NULL,
   customer_id        uuid NOT NULL,
   configuration_id   uuid NOT NULL,
-  status             text NOT NULL CHECK (status IN ('pending', 'synced', 'skipped', 'failed')),
+  status             text NOT NULL CHECK (status IN ('pending', 'synced', 'skipped', 'failed', 'voided')),
   attempts           integer NOT NULL DEFAULT 0,
   next_attempt_at    timestamptz,
   stripe_invoice_id  text,

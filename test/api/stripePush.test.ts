@@ -275,6 +275,21 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
     }
   });
 
+  it('voids the Stripe invoice of an invoice voided in Allot after it was sent', async () => {
+    const team = await configuredCustomer({ stripe_customer_id: 'cus_voided', stripe_collection_method: 'send_invoice' });
+    const invoiceId = await insertInvoice(team, [line('usage', 'API calls', USD, '700', { quantity: '700', unit_price: '1' })], '700');
+    await nudge();
+    const sent = await settled(invoiceId);
+    expect(fake.invoices.get(sent.stripe_invoice_id!)!.status).toBe('open');
+
+    await client.v1.invoices.void({ id: invoiceId });
+    let voided: InvoiceSync | undefined;
+    await waitFor(async () => (voided = await syncOf(invoiceId)).status === 'voided', { what: 'the Stripe invoice voided' });
+    expect(voided).toMatchObject({ status: 'voided', stripe_invoice_id: sent.stripe_invoice_id, last_error: null });
+    expect(fake.invoices.get(sent.stripe_invoice_id!)).toMatchObject({ status: 'void', amount_due: 0 });
+    expect(stripeRequestsFor(invoiceId).filter((request) => request.path.endsWith('/void')).map((request) => request.idempotencyKey)).toEqual([`allot-invoice-${invoiceId}-void`]);
+  });
+
   it('skips an invoice that totals 0, and sends Stripe nothing for it', async () => {
     const team = await configuredCustomer({ stripe_customer_id: 'cus_zero', stripe_collection_method: 'charge_automatically' });
     const invoiceId = await insertInvoice(

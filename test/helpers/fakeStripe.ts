@@ -33,7 +33,7 @@ export interface FakeInvoice {
   collection_method: string;
   days_until_due: number | null;
   currency: string;
-  status: 'draft' | 'open';
+  status: 'draft' | 'open' | 'void';
   auto_advance: boolean;
   description: string | null;
   metadata: Record<string, string>;
@@ -181,7 +181,24 @@ export async function startFakeStripe({ secretKey = 'sk_test_allot_fake' }: { se
       if (form.auto_advance !== undefined) invoice.auto_advance = form.auto_advance === 'true';
       return { status: 200, body: invoice };
     }
+    const voiding = /^\/v1\/invoices\/([^/]+)\/void$/.exec(path);
+    if (method === 'POST' && voiding) {
+      const invoice = invoices.get(voiding[1]!);
+      if (!invoice) return stripeError(404, 'invalid_request_error', `No such invoice: '${voiding[1]}'`);
+      if (invoice.status !== 'open') return stripeError(400, 'invalid_request_error', `You can only void an open invoice; this one is ${invoice.status}.`);
+      invoice.status = 'void';
+      invoice.amount_due = 0;
+      invoice.amount_remaining = 0;
+      return { status: 200, body: invoice };
+    }
     const getInvoice = /^\/v1\/invoices\/([^/]+)$/.exec(path);
+    if (method === 'DELETE' && getInvoice) {
+      const invoice = invoices.get(getInvoice[1]!);
+      if (!invoice) return stripeError(404, 'invalid_request_error', `No such invoice: '${getInvoice[1]}'`);
+      if (invoice.status !== 'draft') return stripeError(400, 'invalid_request_error', 'You can only delete draft invoices.');
+      invoices.delete(invoice.id);
+      return { status: 200, body: { id: invoice.id, object: 'invoice', deleted: true } };
+    }
     if (method === 'GET' && getInvoice) {
       const invoice = invoices.get(getInvoice[1]!);
       return invoice ? { status: 200, body: invoice } : stripeError(404, 'invalid_request_error', `No such invoice: '${getInvoice[1]}'`);

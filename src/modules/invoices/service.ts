@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { inTransaction } from '../../lib/context.js';
+import { inTransaction, signalAfterCommit } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
@@ -198,6 +198,8 @@ export async function voidInvoice(ctx: ServiceContext, { tenantId, invoiceId }: 
     if (!stored) throw new NotFound(`No finalized invoice ${invoiceId} (a draft cannot be voided before its period closes)`);
     if (stored.status === 'VOID') return { id };
     await repo.voidInvoice(tx.db, tenantId, id, tx.clock.now());
+    // A billing provider that already has the invoice voids its copy: it need not wait for its next poll.
+    signalAfterCommit(tx, 'invoicesFinalized', { tenantId });
     return { id };
   });
 }

@@ -7,6 +7,8 @@ import type { StripeConfiguration } from './schemas.js';
 /** How one attempt at pushing an invoice ended. */
 export type PushOutcome =
   | { kind: 'synced'; stripeInvoiceId: string }
+  /** The Allot invoice was voided after it was sent: so is the Stripe invoice (a draft is deleted). */
+  | { kind: 'voided'; stripeInvoiceId: string }
   | { kind: 'skipped'; reason: string }
   /** `permanent`: retrying cannot help (the Allot invoice itself cannot be billed as it is). */
   | { kind: 'failed'; error: string; permanent: boolean; stripeInvoiceId: string | null }
@@ -36,6 +38,7 @@ export async function pushInvoice({
   at: () => Date;
 }): Promise<PushOutcome> {
   const invoice = await repo.findFinalizedInvoice(db, sync.tenant_id, sync.invoice_id);
+  if (invoice?.status === 'VOID' && sync.stripe_invoice_id) return voidInStripe({ stripe, stripeInvoiceId: sync.stripe_invoice_id, invoiceId: sync.invoice_id });
   if (!invoice || invoice.status !== 'FINALIZED') return { kind: 'skipped', reason: 'the invoice was voided before it was sent' };
   const configurationRow = await repo.findConfiguration(db, sync.tenant_id, sync.configuration_id);
   if (!configurationRow) return { kind: 'failed', error: `billing provider configuration ${sync.configuration_id} is gone`, permanent: true, stripeInvoiceId: null };
@@ -80,6 +83,29 @@ export async function pushInvoice({
     }
     await stripe.invoices.finalizeInvoice(stripeInvoiceId, { auto_advance: true }, { idempotencyKey: plan.finalizeIdempotencyKey });
     return { kind: 'synced', stripeInvoiceId };
+  } catch (error) {
+    return { kind: 'failed', error: describeStripeError(error), permanent: false, stripeInvoiceId };
+  }
+}
+
+/**
+ * Voids the Stripe invoice of an Allot invoice voided after it was sent: an open or
+ * uncollectible one is voided, a draft (an attempt that never finalised) is deleted, and a paid
+ * one is left to be refunded in Stripe (a permanent failure, reported like any other).
+ */
+async function voidInStripe({ stripe, stripeInvoiceId, invoiceId }: { stripe: Stripe; stripeInvoiceId: string; invoiceId: string }): Promise<PushOutcome> {
+  try {
+    const current = await stripe.invoices.retrieve(stripeInvoiceId);
+    if (current.status === 'void') return { kind: 'voided', stripeInvoiceId };
+    if (current.status === 'draft') {
+      await stripe.invoices.del(stripeInvoiceId);
+      return { kind: 'voided', stripeInvoiceId };
+    }
+    if (current.status === 'paid') {
+      return { kind: 'failed', error: `Stripe invoice ${stripeInvoiceId} is paid: refund it in Stripe`, permanent: true, stripeInvoiceId };
+    }
+    await stripe.invoices.voidInvoice(stripeInvoiceId, {}, { idempotencyKey: `allot-invoice-${invoiceId}-void` });
+    return { kind: 'voided', stripeInvoiceId };
   } catch (error) {
     return { kind: 'failed', error: describeStripeError(error), permanent: false, stripeInvoiceId };
   }

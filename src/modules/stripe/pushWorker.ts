@@ -75,6 +75,7 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
 
   async function runOnce(): Promise<void> {
     await ctx.db.transaction((tx) => repo.discoverFinalizedInvoices(tx, { now: wallClock.now(), limit: DISCOVER_BATCH }));
+    await repo.discoverVoidedInvoices(ctx.db, { now: wallClock.now() });
     for (;;) {
       if (stopped) return;
       const now = wallClock.now();
@@ -133,6 +134,9 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
         return;
       case 'synced':
         await repo.updateSync(ctx.db, key, { status: 'synced', attempts, nextAttemptAt: null, stripeInvoiceId: outcome.stripeInvoiceId, lastError: null, at: now });
+        return;
+      case 'voided':
+        await repo.updateSync(ctx.db, key, { status: 'voided', attempts, nextAttemptAt: null, stripeInvoiceId: outcome.stripeInvoiceId, lastError: null, at: now });
         return;
       case 'skipped':
         await repo.updateSync(ctx.db, key, { status: 'skipped', attempts, nextAttemptAt: null, skipReason: outcome.reason, at: now });

@@ -48,7 +48,7 @@ export async function findConfiguration(tx: Queryable, tenantId: string, id: str
 
 // ---- invoice pushes
 
-export type SyncStatus = 'pending' | 'synced' | 'skipped' | 'failed';
+export type SyncStatus = 'pending' | 'synced' | 'skipped' | 'failed' | 'voided';
 
 export interface SyncRow {
   tenant_id: string;
@@ -95,6 +95,18 @@ export async function discoverFinalizedInvoices(tx: Queryable, { now, limit }: {
  * Leases up to `limit` due pending rows until `leaseUntil`: other workers skip them meanwhile,
  * and take them again if this one dies before recording an outcome.
  */
+/** Synced invoices since voided in Allot: pending again, so that the worker voids their Stripe invoices. */
+export async function discoverVoidedInvoices(tx: Queryable, { now }: { now: Date }): Promise<number> {
+  const rows = await tx.query<{ invoice_id: string }>(
+    `UPDATE stripe_invoice_syncs s SET status = 'pending', attempts = 0, next_attempt_at = $1, last_error = NULL, updated_at = $1
+       FROM invoices i
+      WHERE i.tenant_id = s.tenant_id AND i.id = s.invoice_id AND i.status = 'VOID' AND s.status = 'synced'
+      RETURNING s.invoice_id`,
+    [now],
+  );
+  return rows.length;
+}
+
 export async function claimDueSyncs(tx: Queryable, { now, leaseUntil, limit }: { now: Date; leaseUntil: Date; limit: number }): Promise<SyncRow[]> {
   return tx.query<SyncRow>(
     `UPDATE stripe_invoice_syncs SET next_attempt_at = $2

@@ -116,7 +116,7 @@ export const invoiceSync = z.object({
   invoice_id: z.string(),
   customer_id: z.string(),
   billing_provider_configuration_id: z.string(),
-  status: z.enum(['pending', 'synced', 'skipped', 'failed']),
+  status: z.enum(['pending', 'synced', 'skipped', 'failed', 'voided']),
   attempts: z.number(),
   next_attempt_at: z.string().nullable(),
   stripe_invoice_id: z.string().nullable(),
