@@ -22,7 +22,7 @@ interface InvoiceSync {
   invoice_id: string;
   customer_id: string;
   billing_provider_configuration_id: string;
-  status: 'pending' | 'synced' | 'skipped' | 'failed';
+  status: 'pending' | 'synced' | 'skipped' | 'failed' | 'voided';
   attempts: number;
   next_attempt_at: string | null;
   stripe_invoice_id: string | null;

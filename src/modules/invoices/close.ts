@@ -1,5 +1,5 @@
 import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
-import { Decimal } from '../../lib/money.js';
+import { Decimal, wireNumber } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import { customerAccount, invoiceIdFor, type Draft } from '../contracts/account.js';
 import { loadContracts, type Subscription } from '../contracts/load.js';
@@ -152,7 +152,7 @@ async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Pr
         contract_id: invoice.contractId,
         invoice_type: invoice.type,
         credit_type_id: invoice.creditTypeId,
-        total: Number(invoice.total.toFixed()),
+        total: wireNumber(invoice.total),
         start_timestamp: invoice.period.startingAt.toISOString(),
         end_timestamp: invoice.period.endingBefore.toISOString(),
         issued_at: invoice.issuedAt.toISOString(),

@@ -132,12 +132,13 @@ export function finalizedLines(lines: readonly InvoiceLine[], fiatCreditTypeId: 
     const sign = indexes.reduce((sum, index) => sum.add(rounded[index]!.total), new Decimal(0)).isNegative() ? -1 : 1;
     const whole = paid.map((amount) => amount.floor());
     const target = paid.reduce((sum, amount) => sum.add(amount), new Decimal(0)).floor();
-    let extra = target.sub(whole.reduce((sum, amount) => sum.add(amount), new Decimal(0))).toNumber(); // a count of cents, fewer than the lines
+    // Whole cents left to give, fewer than the lines.
+    let extra = target.sub(whole.reduce((sum, amount) => sum.add(amount), new Decimal(0)));
     const byFraction = paid.map((amount, i) => ({ i, fraction: amount.sub(whole[i]!) })).sort((a, b) => b.fraction.comparedTo(a.fraction) || a.i - b.i);
     for (const { i } of byFraction) {
-      if (extra <= 0) break;
+      if (!extra.gt(0)) break;
       whole[i] = whole[i]!.add(1);
-      extra -= 1;
+      extra = extra.sub(1);
     }
     indexes.forEach((index, i) => (rounded[index] = { ...rounded[index]!, total: whole[i]!.mul(sign) }));
   }
