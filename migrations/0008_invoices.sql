@@ -25,6 +25,8 @@ CREATE TABLE invoices (
   FOREIGN KEY (tenant_id, contract_id) REFERENCES contracts (tenant_id, id)
 );
 CREATE INDEX invoices_customer ON invoices (tenant_id, customer_id, start_timestamp);
+-- Where each contract's period close stands: its latest invoice.
+CREATE INDEX invoices_contract ON invoices (tenant_id, contract_id, end_timestamp);
 
 -- Invoice deductions are written by period close in the invoice's transaction, once per invoice
 -- and segment.
