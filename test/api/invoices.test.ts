@@ -302,37 +302,57 @@ describe('period close run twice at once on postgres', () => {
 
 describe.each(ENGINES)('closing several contracts of one customer on %s', (engine) => {
   let server: TestServer;
+  let client: Metronome;
+  let rateCard: string;
+  let fixed: string;
   afterAll(() => server.stop());
 
-  it('draws a shared credit once: two contracts ending together split a credit that ended mid-period, as their drafts did', async () => {
+  beforeAll(async () => {
     server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z' });
-    const client = server.client();
-    const fixed = (await client.v1.contracts.products.create({ name: 'Credits', type: 'FIXED' })).data.id;
+    client = server.client();
+    fixed = (await client.v1.contracts.products.create({ name: 'Credits', type: 'FIXED' })).data.id;
     const metric = (
       await client.v1.billableMetrics.create({ name: 'units', event_type_filter: { in_values: ['units'] }, aggregation_type: 'SUM', aggregation_key: 'value', property_filters: [{ name: 'value', exists: true }] })
     ).data.id;
     const product = (await client.v1.contracts.products.create({ name: 'Units', type: 'USAGE', billable_metric_id: metric })).data.id;
-    const rateCard = (await client.v1.contracts.rateCards.create({ name: 'Plan' })).data.id;
+    rateCard = (await client.v1.contracts.rateCards.create({ name: 'Plan' })).data.id;
     await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, starting_at: '2024-01-01T00:00:00Z' });
-    const customer = (await client.v1.customers.create({ name: 'Two contracts', ingest_aliases: ['two'] })).data.id;
+  });
+
+  /** A customer with contracts A and B from April 1, a shared credit of 10,000 cents until `creditEnds`, and 6,000 units each contract rates. */
+  async function twoContracts(alias: string, creditEnds: string) {
+    const customer = (await client.v1.customers.create({ name: alias, ingest_aliases: [alias] })).data.id;
     for (const name of ['A', 'B']) await client.v1.contracts.create({ customer_id: customer, name, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard });
-    // A credit for both contracts that ends on April 15, inside the period.
     await client.v1.customers.credits.create({
       customer_id: customer,
       product_id: fixed,
       priority: 1,
       name: 'Shared',
-      access_schedule: { credit_type_id: USD, schedule_items: [{ amount: 10000, starting_at: '2024-04-01T00:00:00Z', ending_before: '2024-04-15T00:00:00Z' }] },
+      access_schedule: { credit_type_id: USD, schedule_items: [{ amount: 10000, starting_at: '2024-04-01T00:00:00Z', ending_before: creditEnds }] },
     });
     // Each contract rates the customer's usage: 6,000 cents on each, 12,000 against a credit of 10,000.
-    await client.v1.usage.ingest({ usage: [{ transaction_id: 'shared-1', customer_id: 'two', event_type: 'units', timestamp: '2024-04-02T00:00:00Z', properties: { value: 6000 } }] });
-    const totals = async (status: string) => (await client.v1.customers.invoices.list({ customer_id: customer, status })).data.map((invoice) => invoice.total).sort((a, b) => a - b);
-    expect(await totals('DRAFT')).toEqual([0, 2000]);
+    await client.v1.usage.ingest({ usage: [{ transaction_id: `${alias}-1`, customer_id: alias, event_type: 'units', timestamp: '2024-04-02T00:00:00Z', properties: { value: 6000 } }] });
+    return customer;
+  }
+  const totals = async (customer: string, status: string) => (await client.v1.customers.invoices.list({ customer_id: customer, status })).data.map((invoice) => invoice.total).sort((a, b) => a - b);
+  const ledger = async (customer: string) =>
+    ((await client.v1.customers.credits.list({ customer_id: customer, include_ledgers: true })).data[0]!.ledger ?? []).map((entry) => [entry.type, entry.amount]);
+
+  it('draws a shared credit once when both contracts close at the same instant, whether the credit ends inside the period or outlives it', async () => {
+    const endsInside = await twoContracts('inside', '2024-04-15T00:00:00Z');
+    const outlives = await twoContracts('outlives', '2025-01-01T00:00:00Z');
+    expect(await totals(endsInside, 'DRAFT')).toEqual([0, 2000]);
+    expect(await totals(outlives, 'DRAFT')).toEqual([0, 2000]);
 
     expect((await server.advanceClock('2024-05-01T00:00:00Z')).status).toBe(200);
-    expect(await totals('FINALIZED')).toEqual([0, 2000]);
-    const [shared] = (await client.v1.customers.credits.list({ customer_id: customer, include_ledgers: true })).data;
-    expect((shared!.ledger ?? []).map((entry) => [entry.type, entry.amount])).toEqual([
+    expect(await totals(endsInside, 'FINALIZED')).toEqual([0, 2000]);
+    expect(await totals(outlives, 'FINALIZED')).toEqual([0, 2000]);
+    expect(await ledger(endsInside)).toEqual([
+      ['CREDIT_SEGMENT_START', 10000],
+      ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -6000],
+      ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -4000],
+    ]);
+    expect(await ledger(outlives)).toEqual([
       ['CREDIT_SEGMENT_START', 10000],
       ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -6000],
       ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -4000],

@@ -90,8 +90,8 @@ export async function customerAccount(
     contracts?: repo.ContractRow[];
     /**
      * Invoices among the open periods' that are already finalised (period close, looking at the
-     * account as of a period's last instant): their draws are recorded in the ledgers, so their
-     * periods are neither drafted nor drawn again.
+     * account as of a period's last instant): their periods are neither drafted nor drawn again,
+     * and the deductions they recorded count instead, whatever their date.
      */
     finalized?: ReadonlySet<string>;
   },
@@ -111,6 +111,7 @@ export async function customerAccount(
     customerId,
     recurring: loaded.sources,
     archivedContracts: archivedContracts(contracts),
+    settledInvoices: finalized,
     stored,
     liveDeductions: async (before) => {
       const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));

@@ -84,11 +84,19 @@ export async function createGrant({ db, clock }: ServiceContext, { tenantId, gra
   return id;
 }
 
-function recordedMovements(entries: repo.LedgerEntryRow[]): Map<string, LedgerEntry[]> {
+function recordedMovements(entries: repo.LedgerEntryRow[], settledInvoices?: ReadonlySet<string>): Map<string, LedgerEntry[]> {
   const bySegment = new Map<string, LedgerEntry[]>();
   for (const entry of entries) {
     const list = bySegment.get(entry.segment_id) ?? [];
-    list.push({ kind: entry.kind, amount: new Decimal(entry.amount), timestamp: entry.timestamp, reason: entry.reason ?? undefined, invoiceId: entry.invoice_id ?? undefined });
+    list.push({
+      kind: entry.kind,
+      amount: new Decimal(entry.amount),
+      timestamp: entry.timestamp,
+      reason: entry.reason ?? undefined,
+      invoiceId: entry.invoice_id ?? undefined,
+      // A settled invoice's deductions count now, like the live ones they replace, whatever their date.
+      ...(entry.invoice_id && settledInvoices?.has(entry.invoice_id) && { live: true }),
+    });
     bySegment.set(entry.segment_id, list);
   }
   return bySegment;
@@ -120,6 +128,7 @@ export async function customerBalances(
     recurring,
     archivedContracts,
     liveDeductions,
+    settledInvoices,
     stored,
   }: {
     tenantId: string;
@@ -128,13 +137,19 @@ export async function customerBalances(
     /** When each archived contract was archived: its one-off grants count as archived from then. */
     archivedContracts: ReadonlyMap<string, Date>;
     liveDeductions?: ((balances: readonly Balance[]) => Promise<ReadonlyMap<string, readonly LedgerEntry[]>>) | undefined;
+    /**
+     * Finalised invoices of periods still open at the clock's now (period close looks at an
+     * account as of a period's last instant): their recorded deductions count now, as the live
+     * deductions of their drafts would.
+     */
+    settledInvoices?: ReadonlySet<string> | undefined;
     /** The customer's stored grants and entries, when the caller started loading them earlier (`loadStoredGrants`). */
     stored?: Promise<StoredGrants> | undefined;
   },
 ): Promise<Balance[]> {
   const now = clock.now();
   const { grants, entries } = await (stored ?? loadStoredGrants({ db, clock }, { tenantId, customerId }));
-  const recorded = recordedMovements(entries);
+  const recorded = recordedMovements(entries, settledInvoices);
   const before = deriveBalances({ grants, recurring, archivedContracts, recorded, now });
   if (!liveDeductions) return before;
   const live = await liveDeductions(before);
