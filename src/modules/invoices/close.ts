@@ -84,8 +84,8 @@ export async function closeCustomer(
       subscriptions = account.loaded.subscriptions;
       const draft = account.drafts.find((d) => d.contractId === contract.id && d.period.startingAt.getTime() === period.startingAt.getTime());
       if (!draft) continue;
-      const segmentEnds = new Map(account.balances.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment.endingBefore] as const)));
-      const invoice = await finalizeDraft(tx, { tenantId, draft, segmentEnds, now });
+      const segments = new Map(account.balances.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment] as const)));
+      const invoice = await finalizeDraft(tx, { tenantId, draft, segments, now });
       if (invoice) finalized.push(invoice);
     }
     subscriptions ??= (await loadContracts(tx, tenantId, all)).subscriptions;
@@ -96,10 +96,17 @@ export async function closeCustomer(
 
 async function finalizeDraft(
   tx: ServiceContext,
-  { tenantId, draft, segmentEnds, now }: { tenantId: string; draft: Draft; segmentEnds: ReadonlyMap<string, Date>; now: Date },
+  { tenantId, draft, segments, now }: { tenantId: string; draft: Draft; segments: ReadonlyMap<string, { endingBefore: Date; ledger: { held: Decimal } }>; now: Date },
 ): Promise<string | undefined> {
   const invoice = draftInvoice(draft);
-  const { lines, total } = finalizedLines(invoice.lines, invoice.creditTypeId);
+  // What each segment held for this invoice: what it holds with the invoice's draws, plus those draws.
+  const room = new Map<string, Decimal>();
+  for (const line of invoice.lines) {
+    if (!line.applied) continue;
+    const held = room.get(line.applied.segmentId) ?? segments.get(line.applied.segmentId)?.ledger.held ?? new Decimal(0);
+    room.set(line.applied.segmentId, held.sub(line.total));
+  }
+  const { lines, total } = finalizedLines(invoice.lines, invoice.creditTypeId, room);
   if (!(await store(tx, tenantId, { ...invoice, lines, total, status: 'FINALIZED', finalizedAt: now }))) return undefined;
   // What each segment paid, as the finalised (rounded) applied lines show it.
   const drawn = new Map<string, { grantId: string; amount: Decimal }>();
@@ -116,7 +123,7 @@ async function finalizeDraft(
     deductions: [...drawn]
       .filter(([, { amount }]) => !amount.isZero())
       .map(([segmentId, { grantId, amount }]) => {
-        const end = segmentEnds.get(segmentId) ?? invoice.issuedAt;
+        const end = segments.get(segmentId)?.endingBefore ?? invoice.issuedAt;
         return { grantId, segmentId, amount, timestamp: end < invoice.issuedAt ? end : invoice.issuedAt };
       }),
     at: now,

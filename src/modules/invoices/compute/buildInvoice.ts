@@ -112,13 +112,17 @@ export function fiatTotal(lines: readonly InvoiceLine[], fiatCreditTypeId: strin
 /**
  * An invoice as finalised: every fiat charge line's total rounded once, half away from zero, to
  * whole cents (the precision of USD cents), and the total the sum of the fiat lines, so the lines
- * add up to the total exactly (1000.4 − 400.4 → 1000 − 400 = 600). What a credit or commit
- * segment paid in fiat is rounded once for the segment, down to whole cents, so a segment never
- * gives more than it drew (two lines of 0.5 paid by a credit of 1 cent show −1 and 0, not −1 and
- * −1), and spread over its applied lines, the largest fractions first. Lines in custom pricing
- * units keep their exact amounts, like the balances they draw from.
+ * add up to the total exactly (1000.4 − 400.4 → 1000 − 400 = 600). Applied lines are rounded the
+ * same way, so a charge a credit covers nets to 0 (1000.5 − 1000.5 → 1001 − 1001), but what a
+ * segment pays in all never exceeds `room`, what it held for this invoice (rounded down): over
+ * it, cents come back from the lines rounded up the most. Lines in custom pricing units keep
+ * their exact amounts, like the balances they draw from.
  */
-export function finalizedLines(lines: readonly InvoiceLine[], fiatCreditTypeId: string): { lines: InvoiceLine[]; total: Decimal } {
+export function finalizedLines(
+  lines: readonly InvoiceLine[],
+  fiatCreditTypeId: string,
+  room: ReadonlyMap<string, Decimal> = new Map(),
+): { lines: InvoiceLine[]; total: Decimal } {
   const rounded = lines.map((line) =>
     line.creditTypeId === fiatCreditTypeId && !line.applied ? { ...line, total: line.total.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) } : line,
   );
@@ -127,18 +131,21 @@ export function finalizedLines(lines: readonly InvoiceLine[], fiatCreditTypeId: 
     if (line.creditTypeId !== fiatCreditTypeId || !line.applied) return;
     bySegment.set(line.applied.segmentId, [...(bySegment.get(line.applied.segmentId) ?? []), index]);
   });
-  for (const indexes of bySegment.values()) {
+  for (const [segmentId, indexes] of bySegment) {
     const paid = indexes.map((index) => rounded[index]!.total.abs());
     const sign = indexes.reduce((sum, index) => sum.add(rounded[index]!.total), new Decimal(0)).isNegative() ? -1 : 1;
-    const whole = paid.map((amount) => amount.floor());
-    const target = paid.reduce((sum, amount) => sum.add(amount), new Decimal(0)).floor();
-    // Whole cents left to give, fewer than the lines.
-    let extra = target.sub(whole.reduce((sum, amount) => sum.add(amount), new Decimal(0)));
-    const byFraction = paid.map((amount, i) => ({ i, fraction: amount.sub(whole[i]!) })).sort((a, b) => b.fraction.comparedTo(a.fraction) || a.i - b.i);
-    for (const { i } of byFraction) {
-      if (!extra.gt(0)) break;
-      whole[i] = whole[i]!.add(1);
-      extra = extra.sub(1);
+    const whole = paid.map((amount) => amount.toDecimalPlaces(0, Decimal.ROUND_HALF_UP));
+    const limit = room.get(segmentId)?.floor();
+    // Over what the segment held: take cents back from the lines rounded up the most.
+    let excess = limit ? whole.reduce((sum, amount) => sum.add(amount), new Decimal(0)).sub(limit) : new Decimal(0);
+    const byRoundingUp = paid.map((amount, i) => ({ i, up: whole[i]!.sub(amount) })).sort((a, b) => b.up.comparedTo(a.up) || b.i - a.i);
+    while (excess.gt(0)) {
+      const line = byRoundingUp.find(({ i }) => whole[i]!.gt(0));
+      if (!line) break;
+      whole[line.i] = whole[line.i]!.sub(1);
+      line.up = line.up.sub(1);
+      byRoundingUp.sort((a, b) => b.up.comparedTo(a.up) || b.i - a.i);
+      excess = excess.sub(1);
     }
     indexes.forEach((index, i) => (rounded[index] = { ...rounded[index]!, total: whole[i]!.mul(sign) }));
   }
