@@ -37,6 +37,15 @@ describe('segment summaries for reconciliation', () => {
     expect(figures(summary)).toMatchObject({ grants: 10000, deductions: -6300, closing: 3700, addsUp: true });
   });
 
+  it("keeps June's invoice deduction, dated July 1, in June once the period has closed", () => {
+    const june = { from: at('2024-06-01T00:00:00Z'), to: at('2024-07-01T00:00:00Z') };
+    const july = { from: at('2024-07-01T00:00:00Z'), to: at('2024-08-01T00:00:00Z') };
+    const entries: LedgerEntry[] = [entry('SEGMENT_START', 10000, '2024-06-01T00:00:00Z'), entry('AUTOMATED_INVOICE_DEDUCTION', -6300, '2024-07-01T00:00:00Z')];
+    const segmentEnd = at('2024-09-01T00:00:00Z');
+    expect(figures(segmentSummary({ entries, segmentEnd, ...june }))).toMatchObject({ deductions: -6300, closing: 3700, addsUp: true });
+    expect(figures(segmentSummary({ entries, segmentEnd, ...july }))).toMatchObject({ opening: 3700, deductions: 0, closing: 3700 });
+  });
+
   it('property: the windows of consecutive months chain, each closing balance the next opening one', () => {
     fc.assert(
       fc.property(fc.array(fc.record({ day: fc.integer({ min: 0, max: 89 }), amount: fc.integer({ min: -500, max: 500 }) }), { maxLength: 12 }), (moves) => {

@@ -28,6 +28,19 @@ const COLUMN: Record<LedgerEntryKind, keyof Omit<SegmentSummary, 'opening' | 'cl
 const CLOSING: ReadonlySet<LedgerEntryKind> = new Set(['AUTOMATED_INVOICE_DEDUCTION', 'ROLLOVER', 'EXPIRATION']);
 
 /**
+ * When a movement counts in a report. An invoice deduction is dated at its invoice's date, the
+ * end of the period it pays for (or the segment's end, when that comes first), and belongs to
+ * that period: it counts just before its date. A live one (the open period's draft) has happened
+ * by now, so it counts by now at the latest. A rollover or expiration at the segment's end
+ * belongs to the window ending there.
+ */
+function reportedAt(entry: LedgerEntry, segmentEnd: Date, now: Date | undefined): number {
+  const justBefore = entry.timestamp.getTime() - 1;
+  if (entry.kind === 'AUTOMATED_INVOICE_DEDUCTION') return entry.live && now ? Math.min(justBefore, now.getTime()) : justBefore;
+  return CLOSING.has(entry.kind) && entry.timestamp.getTime() === segmentEnd.getTime() ? justBefore : entry.timestamp.getTime();
+}
+
+/**
  * A segment's ledger over the window `[from, to)`: the balance before it, each kind of movement
  * in it, and the balance after it. A movement that closes the segment at its end (the period's
  * invoice deduction, rollover, expiration) belongs to the window ending there, so April's report
@@ -57,9 +70,7 @@ export function segmentSummary({
   const summary: SegmentSummary = { opening: zero, grants: zero, seatAdjustments: zero, deductions: zero, manual: zero, rollovers: zero, expirations: zero, closing: zero, addsUp: true };
   let before = zero;
   for (const entry of entries) {
-    // The open period's live deductions are dated at its end but have happened by now: they count now.
-    const dated = entry.live && now && entry.timestamp > now ? now.getTime() : entry.timestamp.getTime();
-    const at = CLOSING.has(entry.kind) && dated === segmentEnd.getTime() ? dated - 1 : dated;
+    const at = reportedAt(entry, segmentEnd, now);
     if (at < to.getTime()) before = before.add(entry.amount);
     if (at < from.getTime()) summary.opening = summary.opening.add(entry.amount);
     else if (at < to.getTime()) summary[COLUMN[entry.kind]] = summary[COLUMN[entry.kind]].add(entry.amount);
