@@ -213,13 +213,15 @@ async function billImmediateIncreases(
       const amount = due.sub(sum(earlier.map((line) => new Decimal(line.total))));
       if (!amount.gt(0)) continue;
       const latest = charges[charges.length - 1]!;
+      // Seats not billed before; none to show when backdated changes moved the charge rather than the seats.
+      const newSeats = sum(charges.map((charge) => charge.quantity)).sub(sum(earlier.map((l) => new Decimal(l.quantity ?? 0))));
       const id = generatedId(latest.billedAt, subscription.id, periodEnd, earlier.length, 'immediate-invoice');
       const line: FundedLine['line'] = {
         type: 'subscription',
         name: latest.name,
         creditTypeId: latest.creditTypeId,
         total: amount,
-        quantity: sum(charges.map((charge) => charge.quantity)).sub(sum(earlier.map((l) => new Decimal(l.quantity ?? 0)))),
+        quantity: newSeats.gt(0) ? newSeats : null,
         unitPrice: latest.unitPrice,
         productId: latest.productId,
         pricingGroupValues: null,

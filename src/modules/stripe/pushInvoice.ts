@@ -11,7 +11,7 @@ export type PushOutcome =
   | { kind: 'voided'; stripeInvoiceId: string }
   | { kind: 'skipped'; reason: string }
   /** `permanent`: retrying cannot help (the Allot invoice itself cannot be billed as it is). */
-  | { kind: 'failed'; error: string; permanent: boolean; stripeInvoiceId: string | null }
+  | { kind: 'failed'; error: string; permanent: boolean; stripeInvoiceId: string | null; voiding?: boolean }
   /** The worker is stopping: the attempt is not counted, and the invoice is due again at once. */
   | { kind: 'interrupted' };
 
@@ -102,12 +102,12 @@ async function voidInStripe({ stripe, stripeInvoiceId, invoiceId }: { stripe: St
       return { kind: 'voided', stripeInvoiceId };
     }
     if (current.status === 'paid') {
-      return { kind: 'failed', error: `Stripe invoice ${stripeInvoiceId} is paid: refund it in Stripe`, permanent: true, stripeInvoiceId };
+      return { kind: 'failed', error: `Stripe invoice ${stripeInvoiceId} is paid: refund it in Stripe`, permanent: true, stripeInvoiceId, voiding: true };
     }
     await stripe.invoices.voidInvoice(stripeInvoiceId, {}, { idempotencyKey: `allot-invoice-${invoiceId}-void` });
     return { kind: 'voided', stripeInvoiceId };
   } catch (error) {
-    return { kind: 'failed', error: describeStripeError(error), permanent: false, stripeInvoiceId };
+    return { kind: 'failed', error: describeStripeError(error), permanent: false, stripeInvoiceId, voiding: true };
   }
 }
 

@@ -169,7 +169,8 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
                 next_attempt_at: nextAttemptAt?.toISOString() ?? null,
               },
             },
-            dedupeKey: `stripe-push-error:${sync.invoice_id}:${attempts}`,
+            // Voiding counts its attempts afresh: its failures have keys of their own.
+            dedupeKey: `stripe-${outcome.voiding ? 'void' : 'push'}-error:${sync.invoice_id}:${attempts}`,
             at: ctx.clock.now(),
           });
           return true;
