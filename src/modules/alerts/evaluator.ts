@@ -1,3 +1,4 @@
+import { coalesced } from '../../lib/coalesce.js';
 import type { ServiceContext } from '../../lib/context.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
@@ -121,7 +122,6 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     await Promise.all(jobs);
   }
 
-  let sweeping: Promise<void> | undefined;
   async function sweepOnce(): Promise<void> {
     const tenants = new Set([...(await repo.tenantsWithAlerts(ctx.db)), ...(await webhooks.tenantsSubscribedTo(ctx.db, SEGMENT_EVENT_TYPES))]);
     await Promise.all(
@@ -135,17 +135,8 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       }),
     );
   }
-  let queued: Promise<void> | undefined;
   /** A sweep that starts now, or, while one runs, right after it (the clock may have moved since it started). */
-  const sweep = (): Promise<void> => {
-    if (!sweeping) return (sweeping = sweepOnce().finally(() => (sweeping = undefined)));
-    return (queued ??= sweeping
-      .catch(() => undefined)
-      .then(() => {
-        queued = undefined;
-        return sweep();
-      }));
-  };
+  const sweep = coalesced(sweepOnce);
 
   const unsubscribe = [
     usage.onUsageCommitted(ctx, ({ tenantId, customerIds, metricIds }) => {
@@ -161,7 +152,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   ];
   // The periodic sweep is skipped while one runs.
   const timer = setInterval(() => {
-    if (!sweeping) sweep().catch(onError);
+    if (!sweep.busy) sweep().catch(onError);
   }, options.sweepIntervalMs ?? 60_000);
   timer.unref();
   const first = setTimeout(() => sweep().catch(onError), 0);
@@ -176,7 +167,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       for (const off of unsubscribe) off?.();
       for (const job of pending.values()) for (const resolve of job.done) resolve();
       pending.clear();
-      await Promise.allSettled([...running.values(), sweeping, queued]);
+      await Promise.allSettled([...running.values(), sweep.settled()]);
     },
   };
 }

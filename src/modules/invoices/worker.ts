@@ -1,3 +1,4 @@
+import { coalesced } from '../../lib/coalesce.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { closeCustomer, periodsToClose } from './close.js';
 import * as repo from './repo.js';
@@ -69,23 +70,11 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
   const onError = options.onError ?? (() => {});
   let stopped = false;
 
-  const runOnce = () => closeDue(ctx, { concurrency, onError, stopped: () => stopped });
-
-  let running: Promise<{ finalized: number }> | undefined;
-  let queued: Promise<{ finalized: number }> | undefined;
-  const run = (): Promise<{ finalized: number }> => {
-    if (stopped) return Promise.resolve({ finalized: 0 });
-    if (!running) return (running = runOnce().finally(() => (running = undefined)));
-    return (queued ??= running
-      .catch(() => undefined)
-      .then(() => {
-        queued = undefined;
-        return run();
-      }));
-  };
+  /** Closes what is due now, or, while a run is under way, right after it. */
+  const run = coalesced(() => (stopped ? Promise.resolve({ finalized: 0 }) : closeDue(ctx, { concurrency, onError, stopped: () => stopped })));
 
   const timer = setInterval(() => {
-    if (!running) run().catch(onError);
+    if (!run.busy) run().catch(onError);
   }, options.intervalMs ?? 60_000);
   timer.unref();
   const first = setTimeout(() => run().catch(onError), 0);
@@ -114,7 +103,7 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
       clearTimeout(first);
       unsubscribe?.();
       changed.clear();
-      await Promise.allSettled([running, queued, draining]);
+      await Promise.allSettled([run.settled(), draining]);
     },
   };
 }
