@@ -181,6 +181,8 @@ async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Pr
  * cents. Raising the same change further (14 seats, then 20, at the same instant) bills the
  * difference; lowering it bills nothing and credits nothing.
  */
+const sum = (values: readonly Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
+
 async function billImmediateIncreases(
   tx: ServiceContext,
   { tenantId, contracts, subscriptions, now }: { tenantId: string; contracts: contractsRepo.ContractRow[]; subscriptions: readonly Subscription[]; now: Date },
@@ -206,7 +208,6 @@ async function billImmediateIncreases(
     for (const increase of increases) periods.set(increase.endingBefore.getTime(), [...(periods.get(increase.endingBefore.getTime()) ?? []), increase]);
     for (const [periodEnd, charges] of periods) {
       const earlier = billed.flatMap((invoice) => invoice.lines.filter((line) => line.subscription_id === subscription.id && new Date(line.ending_before).getTime() === periodEnd));
-      const sum = (values: Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
       const exact = sum(charges.map((charge) => charge.amount));
       // What earlier invoices billed is in whole cents when the price is fiat; custom units stay exact.
       const due = charges[0]!.creditTypeId === fiat ? exact.toDecimalPlaces(0, Decimal.ROUND_HALF_UP) : exact;

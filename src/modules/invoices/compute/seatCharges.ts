@@ -82,8 +82,9 @@ export function seatCharges({
   now: Date;
 }): SeatCharge[] {
   const charges: SeatCharge[] = [];
-  // A period is placed by its start (ADVANCE) or its last instant (ARREARS): look one period to each side.
-  const periods = periodsBetween(subscription.schedule, { from: new Date(from.getTime() - 366 * 86_400_000), to: new Date(to.getTime() + 1) });
+  // A charge is placed at its period's start, an instant inside it, or its last instant: every
+  // period with a charge in [from, to) overlaps it.
+  const periods = periodsBetween(subscription.schedule, { from, to });
   const inRange = (at: Date) => at >= from && at < to && at <= now;
   for (const period of periods) {
     if (subscription.collectionSchedule === 'ADVANCE') charges.push(...advanceCharges(subscription, prices, period).filter((charge) => inRange(charge.billedAt)));
