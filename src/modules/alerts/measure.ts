@@ -41,10 +41,10 @@ export async function measureAlerts(
 ): Promise<Map<string, Measurement>> {
   let account: Promise<contracts.CustomerAccount> | undefined;
   const accountOf = () => (account ??= contracts.customerAccount(ctx, { tenantId, customerId }));
-  const splits = new Map<string, Promise<Awaited<ReturnType<typeof contracts.rateOpenPeriodsSplit>>>>();
+  const splits = new Map<string, Promise<Awaited<ReturnType<typeof contracts.rateOpenPeriodsFor>>>>();
   const splitBy = (key: string) => {
     let rated = splits.get(key);
-    if (!rated) splits.set(key, (rated = contracts.rateOpenPeriodsSplit(ctx, { tenantId, customerId, splitBy: key })));
+    if (!rated) splits.set(key, (rated = contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key })));
     return rated;
   };
   let period: ReturnType<typeof contracts.openStatementPeriod> | undefined;

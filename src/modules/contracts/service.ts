@@ -24,7 +24,7 @@ import type { CreateContractBody, EditContractBody } from './schemas.js';
 import { customerAccount } from './account.js';
 
 export { customerAccount, type CustomerAccount, type Draft } from './account.js';
-export { openStatementPeriod, rateOpenPeriodsSplit } from './spend.js';
+export { openStatementPeriod, rateOpenPeriodsFor } from './spend.js';
 export { statementPeriodAt } from './plan.js';
 export { announceCreditSegments } from './segmentAnnouncements.js';
 import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';

@@ -17,16 +17,18 @@ export function prepareOpenPeriods(ctx: ServiceContext, tenantId: string, contra
 }
 
 /**
- * The open period of each live contract of the customer, rated with every line split per value of
- * the group property `splitBy` (what each user or team spent: alerts on a group key read it).
+ * The open period of each live contract of the customer, rated as the draft is, with options: every
+ * line split per value of the group property `splitBy` (what each user or team spent: alerts on a
+ * group key read it), and the period cut at `cutsOf(period)` (the dashboard's daily burn reads a
+ * charge per day).
  */
-export async function rateOpenPeriodsSplit(
+export async function rateOpenPeriodsFor(
   ctx: ServiceContext,
-  { tenantId, customerId, splitBy }: { tenantId: string; customerId: string; splitBy: string },
+  { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: string | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
 ): Promise<rating.RatedPeriod[]> {
   const prepared = await prepareOpenPeriods(ctx, tenantId, await repo.listContracts(ctx.db, tenantId, customerId));
   return Promise.all(
-    prepared.flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts: [], splitBy })] : [])),
+    prepared.flatMap((period) => (period ? [rating.rateOpenPeriod(ctx, { tenantId, customerId, prepared: period, cuts: cutsOf?.(period.period) ?? [], splitBy })] : [])),
   );
 }
 

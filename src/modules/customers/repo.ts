@@ -85,6 +85,8 @@ export interface CustomerFilter {
   afterId: string | null;
   ingestAlias: string | null;
   customerIds: string[] | null;
+  /** A LIKE pattern matched, case-insensitively, against the name, the id and the ingest aliases. */
+  searchPattern?: string | null | undefined;
   limit: number;
 }
 
@@ -99,9 +101,12 @@ export async function listCustomers(tx: Queryable, tenantId: string, filter: Cus
          AND ($4::text IS NULL OR id = (
                SELECT customer_id FROM customer_ingest_aliases WHERE tenant_id = $1 AND alias = $4::text))
          AND ($5::uuid[] IS NULL OR id = ANY($5::uuid[]))
+         AND ($7::text IS NULL OR name ILIKE $7 OR id::text ILIKE $7 OR EXISTS (
+               SELECT 1 FROM customer_ingest_aliases a
+                WHERE a.tenant_id = customers.tenant_id AND a.customer_id = customers.id AND a.alias ILIKE $7))
        ORDER BY id
        LIMIT $6`),
-    [tenantId, filter.archived, filter.afterId, filter.ingestAlias, filter.customerIds, filter.limit],
+    [tenantId, filter.archived, filter.afterId, filter.ingestAlias, filter.customerIds, filter.limit, filter.searchPattern ?? null],
   );
 }
 

@@ -56,6 +56,8 @@ export interface CustomerQuery {
   onlyArchived?: boolean | undefined;
   ingestAlias?: string | undefined;
   customerIds?: string[] | undefined;
+  /** Text found in the name, the id or an ingest alias, ignoring case. */
+  search?: string | undefined;
 }
 
 /** A page of live customers (or only archived ones), oldest first. */
@@ -69,6 +71,7 @@ export async function listCustomers(
       archived: query.onlyArchived ?? false,
       ingestAlias: query.ingestAlias ?? null,
       customerIds: query.customerIds ?? null,
+      searchPattern: query.search ? `%${query.search.replace(/[\\%_]/g, (character) => `\\${character}`)}%` : null,
     }),
   );
   return { customers: page.rows, nextPage: page.nextPage };

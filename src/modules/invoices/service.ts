@@ -174,6 +174,12 @@ export async function listInvoices(ctx: ServiceContext, { tenantId, customerId, 
   return { invoices: page.rows, nextPage: page.nextPage };
 }
 
+/** A customer's finalised and voided invoices (no drafts), newest period first. */
+export async function finalizedInvoices(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Invoice[]> {
+  const rows = await repo.listCustomerInvoices(ctx.db, tenantId, customerId);
+  return rows.map(fromRow).sort((a, b) => b.period.startingAt.getTime() - a.period.startingAt.getTime() || (a.id < b.id ? 1 : -1));
+}
+
 export async function getInvoice(ctx: ServiceContext, { tenantId, customerId, invoiceId }: { tenantId: string; customerId: string; invoiceId: string }): Promise<Invoice> {
   await customers.getCustomer(ctx, { tenantId, customerId });
   if (isUuid(invoiceId)) {

@@ -1,0 +1,89 @@
+import { Decimal } from '../../lib/money.js';
+import type { Balance } from '../../modules/credits/service.js';
+import type { SliceCharge } from '../../modules/rating/compute/charges.js';
+import type { Unit } from '../format.js';
+
+/** A customer's credits and commits of one credit type over their current segments: the pool chart. */
+export interface Pool {
+  unit: Unit;
+  /** What the customer can spend now: the sum of the grants' balances (what `listBalances` shows). */
+  balance: Decimal;
+  /** Everything put in so far: segment starts, seat adjustments, manual entries, rollovers. */
+  granted: Decimal;
+  window: { startingAt: Date; endingBefore: Date };
+  /** The balance at each midnight of the window up to now, and now. */
+  points: { at: Date; available: Decimal }[];
+  /** What was put in or taken out by hand, and when. */
+  movements: { at: Date; kind: string; amount: Decimal }[];
+  /** The usage burn per day over the last seven days (or since the window started). */
+  burnPerDay: Decimal;
+  /** When the balance reaches 0 at that burn; null when it lasts past the window (or nothing burns). */
+  runOutAt: Date | null;
+  /** The balance from now to the run-out date or the window's end, at that burn. */
+  projection: { at: Date; available: Decimal }[];
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const RECENT_MS = 7 * DAY_MS;
+const zero = new Decimal(0);
+
+/**
+ * The pool of one credit type (pure). Its line starts at what was granted and moves by three
+ * things: what was added (segment starts, seat adjustments, manual entries and rollovers, at their
+ * time), recorded invoice deductions (at their time), and the open period's live drawdown. The live
+ * drawdown is one amount (the draft's), so it is spread over time in proportion to the day-by-day
+ * usage charges in this credit type (`charges`, the open period rated per day): the line ends at
+ * the balance exactly, and where usage is priced flat and stays within the pool it is exact all along.
+ *
+ * Example: 5,000 granted on the 1st, 1,000 used evenly over 10 days → 4,900 at the end of day 1,
+ * 4,000 on the 11th; at 100 a day the 4,000 left run out 40 days later (null if the month ends first).
+ */
+export function poolOf({ unit, balances, charges, now }: { unit: Unit; balances: readonly Balance[]; charges: readonly SliceCharge[]; now: Date }): Pool | undefined {
+  const current = balances.flatMap((balance) => balance.segments.filter((segment) => segment.startingAt <= now && now < segment.endingBefore));
+  if (current.length === 0) return undefined;
+  const from = new Date(Math.min(...current.map((segment) => segment.startingAt.getTime())));
+  const to = new Date(Math.max(...current.map((segment) => segment.endingBefore.getTime())));
+  const entries = current.flatMap((segment) => segment.ledger.entries);
+  const added = entries.filter((entry) => entry.kind !== 'AUTOMATED_INVOICE_DEDUCTION' && entry.kind !== 'EXPIRATION' && entry.timestamp <= now);
+  const recorded = entries.filter((entry) => entry.kind === 'AUTOMATED_INVOICE_DEDUCTION' && !entry.live && entry.timestamp <= now);
+  const live = entries.filter((entry) => entry.live).reduce((total, entry) => total.add(entry.amount), zero);
+  const usedBy = (at: Date) =>
+    charges.filter((charge) => charge.slice.startingAt >= from && charge.slice.startingAt < at).reduce((total, charge) => total.add(charge.amount), zero);
+  const burned = usedBy(now);
+  const sumUntil = (list: typeof entries, at: Date) => list.filter((entry) => entry.timestamp <= at).reduce((total, entry) => total.add(entry.amount), zero);
+  // The live drawdown follows usage; with no usage charge at all (seat charges alone) it counts from the start.
+  const liveBy = (at: Date) => (burned.isZero() ? live : live.mul(usedBy(at)).div(burned));
+  const availableAt = (at: Date) => sumUntil(added, at).add(sumUntil(recorded, at)).add(liveBy(at));
+
+  const points: Pool['points'] = [];
+  for (let at = from.getTime(); at < now.getTime(); at += DAY_MS) points.push({ at: new Date(at), available: availableAt(new Date(at)) });
+  const balance = balances.reduce((total, grant) => total.add(grant.balance), zero);
+  points.push({ at: now, available: balance });
+
+  const recentFrom = new Date(Math.max(from.getTime(), now.getTime() - RECENT_MS));
+  const recentDays = new Decimal(now.getTime() - recentFrom.getTime()).div(DAY_MS);
+  const burnPerDay = recentDays.isZero() ? zero : burned.sub(usedBy(recentFrom)).div(recentDays);
+  let runOutAt: Date | null = null;
+  let projection: Pool['projection'] = [];
+  if (burnPerDay.gt(0)) {
+    const daysLeft = Decimal.max(balance, 0).div(burnPerDay);
+    const runOut = now.getTime() + daysLeft.mul(DAY_MS).round().toNumber();
+    if (runOut < to.getTime()) runOutAt = new Date(runOut);
+    const end = new Date(Math.min(runOut, to.getTime()));
+    projection = [
+      { at: now, available: balance },
+      { at: end, available: Decimal.max(balance.sub(burnPerDay.mul(new Decimal(end.getTime() - now.getTime()).div(DAY_MS))), 0) },
+    ];
+  }
+  return {
+    unit,
+    balance,
+    granted: sumUntil(added, now),
+    window: { startingAt: from, endingBefore: to },
+    points,
+    movements: added.map((entry) => ({ at: entry.timestamp, kind: entry.kind, amount: entry.amount })).sort((a, b) => a.at.getTime() - b.at.getTime()),
+    burnPerDay,
+    runOutAt,
+    projection,
+  };
+}
