@@ -28,6 +28,7 @@ program
     const lines = [`Allot ${packageJson.version} is listening on ${allot.baseUrl} (${describeStorage(config)})`];
     if (allot.migrationsApplied.length > 0) lines.push(`Applied migrations: ${allot.migrationsApplied.join(', ')}`);
     if (config.testClockStart) lines.push(`Test clock frozen at ${config.testClockStart.toISOString()}`);
+    lines.push(`Dashboard: ${allot.baseUrl}/ui (sign in with an API key)`);
     if (allot.bootstrapKey) {
       lines.push(
         '',

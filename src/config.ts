@@ -20,6 +20,7 @@ const environment = z.object({
   ALLOT_STRIPE_API_BASE: z
     .url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://api.stripe.com or http://127.0.0.1:12111' })
     .optional(),
+  ALLOT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://billing.example.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -36,6 +37,8 @@ export interface Config {
   webhooks: { maxAttempts: number | undefined; timeoutMs: number | undefined; retryBaseMs: number | undefined };
   /** Stripe: the push worker runs only with a secret key; the webhook route needs the webhook secret. */
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiBase: string | undefined };
+  /** Where browsers reach this server: embeddable dashboard URLs start with it (default: the request's scheme and host). */
+  publicUrl: string | undefined;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
 }
 
@@ -75,6 +78,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
       webhookSecret: values.ALLOT_STRIPE_WEBHOOK_SECRET,
       apiBase: values.ALLOT_STRIPE_API_BASE,
     },
+    publicUrl: values.ALLOT_PUBLIC_URL,
     logLevel: values.LOG_LEVEL,
   };
 }

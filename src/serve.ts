@@ -33,6 +33,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       bodyLimit: config.bodyLimit,
       webhooks: config.webhooks,
       stripe: config.stripe,
+      publicUrl: config.publicUrl,
       logger: { level: config.logLevel },
       version: packageJson.version,
     });

@@ -49,7 +49,7 @@ export function dailyCuts(period: { startingAt: Date; endingBefore: Date }): Dat
   return cuts;
 }
 
-function seatHistories(account: contracts.CustomerAccount, now: Date): SeatHistory[] {
+export function seatHistories(account: contracts.CustomerAccount, now: Date): SeatHistory[] {
   const live = new Set(account.loaded.contracts.filter((contract) => !contract.archived_at).map((contract) => contract.id));
   return account.loaded.subscriptions
     .filter((subscription) => live.has(subscription.contract_id) && (!subscription.ending_before || subscription.ending_before > now))
@@ -70,9 +70,8 @@ export async function unitsOf(ctx: ServiceContext, tenantId: string, ids: Iterab
   return new Map([...types].map(([id, type]) => [id, { id, name: type.name }]));
 }
 
-/** The single-property group keys of the tenant's live metrics (`user_id`, `team`): what usage is broken down by. */
-async function groupProperties(ctx: ServiceContext, tenantId: string): Promise<string[]> {
-  const metrics = await usage.liveMetrics(ctx, tenantId);
+/** The single-property group keys of `metrics` (`user_id`, `team`): what usage is broken down by. */
+export function groupProperties(metrics: readonly pricing.BillableMetric[]): string[] {
   return [...new Set(metrics.flatMap((metric) => (metric.group_keys ?? []).filter((key) => key.length === 1).map((key) => key[0]!)))].sort();
 }
 
@@ -88,7 +87,7 @@ export async function accountView(ctx: ServiceContext, { tenantId, customerId }:
   const [account, daily, properties, alertPage, finalized] = await Promise.all([
     contracts.customerAccount(ctx, { tenantId, customerId }),
     contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, cutsOf: dailyCuts }),
-    groupProperties(ctx, tenantId),
+    usage.liveMetrics(ctx, tenantId).then(groupProperties),
     alerts.listCustomerAlerts(ctx, { tenantId, customerId, statuses: undefined, nextPage: undefined }),
     invoices.finalizedInvoices(ctx, { tenantId, customerId }),
   ]);

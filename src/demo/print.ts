@@ -68,8 +68,9 @@ export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: {
   if (summary.alerts) lines.push(...alertLines(summary.alerts));
   lines.push('');
   if (keyCreated) lines.push(`Created an API key for the tenant "default" (shown only now):`, `  ${key}`, '');
+  lines.push(`Open the dashboard and sign in with ${keyCreated ? 'that' : 'your'} API key:`, `  ${baseUrl}/ui/customers/${summary.customerId}`, '');
   lines.push(
-    'Look at it yourself:',
+    'Or ask the API:',
     ...(keyCreated ? [`  export ALLOT_KEY=${key}`] : []),
     `  curl -s ${baseUrl}/v1/contracts/customerBalances/getNetBalance -H "Authorization: Bearer $ALLOT_KEY" \\`,
     `    -H 'content-type: application/json' -d '{"customer_id": "${summary.customerId}", "credit_type_id": "${summary.aiCreditsId}"}'`,

@@ -23,41 +23,47 @@ z.config({
   customError: (issue) => ((issue.code === 'invalid_type' || issue.code === 'invalid_union') && issue.input === undefined ? 'is required' : undefined),
 });
 
-/** Maps every error to a JSON response in one place; only an unexpected error is a 500. */
+/** What an error answers: its status and body. Only an unexpected error is a 500 (and is logged). */
+export function describeError(error: FastifyError, request: FastifyRequest, { bodyLimit }: { bodyLimit: number }): { status: number; body: ErrorBody; retryable?: false } {
+  if (hasZodFastifySchemaValidationErrors(error)) {
+    const errors = error.validation.flatMap((issue) => describeIssue(error.validationContext, issue));
+    return { status: 400, body: { message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors } };
+  }
+  if (error instanceof Invalid) {
+    return { status: 400, body: { message: error.message, errors: [{ field: error.field, message: error.message.slice(error.field.length + 2) }] } };
+  }
+  if (error instanceof AppError) {
+    return { status: error.status, body: { message: error.message }, ...(error instanceof Conflict && !error.retryable && { retryable: false as const }) };
+  }
+  const sqlState = (error as { code?: unknown }).code;
+  if (sqlState === '40P01' || sqlState === '40001') {
+    // A deadlock or serialization failure: the transaction was rolled back whole; a retry may succeed.
+    return { status: 409, body: { message: 'The request collided with a concurrent change and was not applied; retry it' } };
+  }
+  if (isDatabaseUnavailable(error)) {
+    request.log.error({ err: error }, 'database unavailable');
+    return { status: 503, body: { message: 'The database is unavailable; the request was not applied. Retry it shortly' } };
+  }
+  if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return { status: 415, body: { message: 'Send the body as JSON, with the header Content-Type: application/json' } };
+  }
+  if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    return { status: 413, body: { message: `Request body is larger than the limit of ${bodyLimit} bytes` } };
+  }
+  // Fastify's own client errors (malformed JSON, unsupported content type, …) carry their status.
+  if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
+    return { status: error.statusCode, body: { message: error.message } };
+  }
+  request.log.error({ err: error }, 'request failed');
+  return { status: 500, body: { message: 'Internal server error' } };
+}
+
+/** Maps every error to a JSON response in one place (`describeError`). */
 export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: number }): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      const errors = error.validation.flatMap((issue) => describeIssue(error.validationContext, issue));
-      return reply.code(400).send({ message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors } satisfies ErrorBody);
-    }
-    if (error instanceof Invalid) {
-      return reply.code(400).send({ message: error.message, errors: [{ field: error.field, message: error.message.slice(error.field.length + 2) }] } satisfies ErrorBody);
-    }
-    if (error instanceof Conflict && !error.retryable) reply.header('x-should-retry', 'false');
-    if (error instanceof AppError) {
-      return reply.code(error.status).send({ message: error.message } satisfies ErrorBody);
-    }
-    const sqlState = (error as { code?: unknown }).code;
-    if (sqlState === '40P01' || sqlState === '40001') {
-      // A deadlock or serialization failure: the transaction was rolled back whole; a retry may succeed.
-      return reply.code(409).send({ message: 'The request collided with a concurrent change and was not applied; retry it' } satisfies ErrorBody);
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.error({ err: error }, 'database unavailable');
-      return reply.code(503).send({ message: 'The database is unavailable; the request was not applied. Retry it shortly' } satisfies ErrorBody);
-    }
-    if (error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return reply.code(415).send({ message: 'Send the body as JSON, with the header Content-Type: application/json' } satisfies ErrorBody);
-    }
-    if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send({ message: `Request body is larger than the limit of ${bodyLimit} bytes` } satisfies ErrorBody);
-    }
-    // Fastify's own client errors (malformed JSON, unsupported content type, …) carry their status.
-    if (error.statusCode && error.statusCode >= 400 && error.statusCode < 500) {
-      return reply.code(error.statusCode).send({ message: error.message } satisfies ErrorBody);
-    }
-    request.log.error({ err: error }, 'request failed');
-    return reply.code(500).send({ message: 'Internal server error' } satisfies ErrorBody);
+    const { status, body, retryable } = describeError(error, request, { bodyLimit });
+    if (retryable === false) reply.header('x-should-retry', 'false');
+    return reply.code(status).send(body);
   });
 
   app.addHook('onRequest', async (request, reply) => {

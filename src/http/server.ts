@@ -3,7 +3,9 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Clock, TestClock } from '../lib/clock.js';
 import { createSignals, type ServiceContext } from '../lib/context.js';
 import type { Database } from '../lib/db/database.js';
+import { registerDashboard } from '../dashboard/routes.js';
 import { registerCustomerRoutes } from '../modules/customers/routes.js';
+import { registerDashboardRoutes } from '../modules/dashboards/routes.js';
 import { registerContractRoutes } from '../modules/contracts/routes.js';
 import { registerInvoiceRoutes } from '../modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from '../modules/invoices/worker.js';
@@ -53,6 +55,8 @@ export interface ServerOptions {
    * invoice is pushed; without `webhookSecret` the Stripe webhook route refuses every request.
    */
   stripe?: ({ push?: boolean | undefined } & { [Key in keyof StripeSettings]?: StripeSettings[Key] | undefined }) | undefined;
+  /** Where browsers reach this server (embeddable dashboard URLs start with it); default: the request's own scheme and host. */
+  publicUrl?: string | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -107,6 +111,8 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   const { push = true, ...stripeOptions } = options.stripe ?? {};
   const stripe: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(stripeOptions) };
   registerStripeRoutes(app, stripe);
+  registerDashboardRoutes(app, { publicUrl: options.publicUrl });
+  await registerDashboard(app, { bodyLimit });
   let evaluation: AlertEvaluation | undefined;
   let periodClose: PeriodClose | undefined;
   // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and

@@ -1,0 +1,154 @@
+import { createHash } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServiceContext } from '../lib/context.js';
+import type { App } from '../http/types.js';
+import * as dashboards from '../modules/dashboards/service.js';
+import * as usage from '../modules/usage/service.js';
+import { accountView } from './accountView.js';
+import type { AssetUrl } from './assets.js';
+import { Html } from './html.js';
+import { sendPage } from './layout.js';
+import { errorBody } from './pages/chrome.js';
+import { embedContent } from './pages/embedPage.js';
+
+/** How often a live view is computed again when nothing was signalled (usage ingested by another process, a period closing). */
+const REFRESH_MS = 15_000;
+/** The least time between two computations for one viewer, however fast usage arrives. */
+const MIN_INTERVAL_MS = 1_000;
+
+const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
+
+async function render(ctx: ServiceContext, grant: dashboards.EmbedGrant): Promise<string> {
+  const view = await accountView(ctx, { tenantId: grant.tenantId, customerId: grant.customerId });
+  return embedContent(view, grant).value;
+}
+
+/**
+ * The embeddable view at `/embed/<token>`: one customer's dashboard, read-only, following usage as
+ * it arrives over server-sent events at `/embed/<token>/events`. A token that fails its signature
+ * or has expired gets a 403 page (and its event stream a 403).
+ */
+export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
+  // Open event streams end before the server closes (it would otherwise wait for every viewer to leave).
+  const streams = new Set<() => void>();
+  app.addHook('preClose', async () => {
+    for (const stop of [...streams]) stop();
+  });
+  const refuse = (reply: FastifyReply, reason: 'invalid' | 'expired') =>
+    sendPage(
+      reply,
+      assetUrl,
+      {
+        title: 'Access denied',
+        bodyClass: 'embed',
+        embeddable: true,
+        body: errorBody(403, reason === 'expired' ? 'This link has expired. Open the dashboard again from the application that showed it.' : 'This link is not valid.'),
+      },
+      403,
+    );
+
+  app.get('/embed/:token', async (request, reply) => {
+    const { token } = request.params as { token: string };
+    const check = await dashboards.verifyEmbedToken(request.context, token);
+    if (!check.ok) return refuse(reply, check.reason);
+    const content = await render(request.context, check.grant);
+    return sendPage(reply, assetUrl, {
+      title: 'Billing',
+      bodyClass: 'embed',
+      embeddable: true,
+      colors: check.grant.colors,
+      live: `/embed/${token}/events?v=${digest(content)}`,
+      body: new Html(content),
+    });
+  });
+
+  app.get('/embed/:token/events', async (request, reply) => {
+    const { token } = request.params as { token: string };
+    const check = await dashboards.verifyEmbedToken(request.context, token);
+    if (!check.ok) return reply.code(403).type('text/plain').send(check.reason === 'expired' ? 'expired' : 'invalid');
+    followLive(request, reply, check.grant, streams);
+  });
+}
+
+/** Streams the view's content whenever it changes, until the viewer leaves or the token expires. */
+function followLive(request: FastifyRequest, reply: FastifyReply, grant: dashboards.EmbedGrant, streams: Set<() => void>): void {
+  const ctx = request.context;
+  let shown = typeof (request.query as { v?: unknown }).v === 'string' ? (request.query as { v: string }).v : '';
+  let closed = false;
+  let running = false;
+  let again = false;
+  let lastRun = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  reply.hijack();
+  const out = reply.raw;
+  out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+  out.write('retry: 3000\n\n');
+
+  const stop = () => {
+    if (closed) return;
+    closed = true;
+    streams.delete(stop);
+    clearTimeout(timer);
+    clearInterval(refresh);
+    unsubscribeUsage();
+    unsubscribeAccount?.();
+    out.end();
+  };
+
+  const update = async () => {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    try {
+      if (ctx.clock.now() >= grant.expiresAt) {
+        out.write('event: expired\ndata: {}\n\n');
+        stop();
+        return;
+      }
+      lastRun = Date.now();
+      const content = await render(ctx, grant);
+      const version = digest(content);
+      if (!closed && version !== shown) {
+        shown = version;
+        out.write(`event: update\ndata: ${JSON.stringify({ html: content })}\n\n`);
+      } else if (!closed) {
+        out.write(': unchanged\n\n');
+      }
+    } catch (error) {
+      request.log.error({ err: error }, 'live dashboard update failed');
+    } finally {
+      running = false;
+      if (again && !closed) {
+        again = false;
+        schedule();
+      }
+    }
+  };
+  // Bursts of usage make one computation, at most one a second.
+  const schedule = () => {
+    if (closed || timer) return;
+    timer = setTimeout(
+      () => {
+        timer = undefined;
+        void update();
+      },
+      Math.max(0, lastRun + MIN_INTERVAL_MS - Date.now()),
+    );
+  };
+
+  const unsubscribeUsage = usage.onUsageCommitted(ctx, ({ tenantId, customerIds }) => {
+    if (tenantId === grant.tenantId && customerIds.includes(grant.customerId)) schedule();
+  });
+  const unsubscribeAccount = ctx.signals?.on('accountChanged', ({ tenantId, customerIds }) => {
+    if (tenantId === grant.tenantId && customerIds.includes(grant.customerId)) schedule();
+  });
+  const refresh = setInterval(schedule, REFRESH_MS);
+  streams.add(stop);
+  request.raw.on('close', stop);
+  // The page may have been rendered before a change this stream would otherwise miss.
+  void update();
+}

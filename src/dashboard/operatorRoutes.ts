@@ -1,0 +1,242 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import type { App } from '../http/types.js';
+import * as alerts from '../modules/alerts/service.js';
+import { createAlertBody } from '../modules/alerts/schemas.js';
+import { createCustomerGrant } from '../modules/contracts/balances.js';
+import * as contracts from '../modules/contracts/service.js';
+import { creditInput, editContractBody } from '../modules/contracts/schemas.js';
+import * as customers from '../modules/customers/service.js';
+import * as dashboards from '../modules/dashboards/service.js';
+import * as pricing from '../modules/pricing/service.js';
+import * as tenants from '../modules/tenants/service.js';
+import * as usage from '../modules/usage/service.js';
+import { accountView, customerSummaries, groupProperties, seatHistories, unitsOf } from './accountView.js';
+import type { AssetUrl } from './assets.js';
+import { alertForm, creditForm, csrfForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
+import { html } from './html.js';
+import { sendPage } from './layout.js';
+import { errorBody, flash, operatorHeader } from './pages/chrome.js';
+import { customerPage, type FormChoices } from './pages/customerPage.js';
+import { customersPage } from './pages/customersPage.js';
+import { seatPreviewPage } from './pages/previewPage.js';
+import { signInPage } from './pages/signInPage.js';
+import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, SIGN_IN_COOKIE } from './session.js';
+
+const PAGE_SIZE = 25;
+const HOUR_MS = 60 * 60 * 1000;
+const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_reached', 'spend_threshold_reached', 'monthly_invoice_total_spend_threshold_reached']);
+
+type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
+
+const customerUrl = (customerId: string, message?: { notice?: string; error?: string }) =>
+  `/ui/customers/${encodeURIComponent(customerId)}${message ? `?${new URLSearchParams(message as Record<string, string>).toString()}` : ''}`;
+
+/** The operator pages: sign-in, the customers, one customer, and the forms that act on it. */
+export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
+  const signedIn =
+    (handler: Handler) =>
+    async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+      const session = await currentSession(request);
+      if (!session) return reply.redirect('/ui/sign-in', 303);
+      return handler(request, reply, session);
+    };
+  // A form post: from this session (CSRF token, origin), and its refusal shown on the customer page.
+  const action =
+    (handler: (request: FastifyRequest, session: dashboards.Session, customerId: string) => Promise<string>) =>
+    signedIn(async (request, reply, session) => {
+      const customerId = (request.params as { id: string }).id;
+      const body = request.body as Record<string, unknown> | undefined;
+      if (!formIsGenuine(request, session, body?.csrf)) {
+        return sendPage(reply, assetUrl, { title: 'Access denied', header: operatorHeader(session), body: errorBody(403, 'This form did not come from your session. Reload the page and try again.') }, 403);
+      }
+      try {
+        return reply.redirect(customerUrl(customerId, { notice: await handler(request, session, customerId) }), 303);
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return reply.redirect(customerUrl(customerId, { error: error.message }), 303);
+        throw error;
+      }
+    });
+
+  app.get('/ui', async (_request, reply) => reply.redirect('/ui/customers', 303));
+
+  app.get('/ui/sign-in', async (request, reply) => {
+    if (await currentSession(request)) return reply.redirect('/ui/customers', 303);
+    return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request) }) });
+  });
+
+  app.post('/ui/sign-in', async (request, reply) => {
+    const form = parseForm(signInForm, request.body);
+    const expected = request.cookies[SIGN_IN_COOKIE];
+    if (!expected || !dashboards.sameSecret(form.token, expected)) {
+      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), error: 'The sign-in form expired. Try again.' }) }, 403);
+    }
+    const auth = await tenants.authenticate(request.context, form.api_key);
+    if (!auth) {
+      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), error: 'That API key is unknown or revoked.' }) }, 401);
+    }
+    const session = await dashboards.openSession(request.context, { tenantId: auth.tenantId, apiKeyId: auth.apiKeyId });
+    reply.clearCookie(SIGN_IN_COOKIE, cookieOptions(request, '/ui/sign-in'));
+    reply.setCookie(SESSION_COOKIE, session.token, cookieOptions(request, '/ui', Math.floor(dashboards.SESSION_TTL_MS / 1000)));
+    return reply.redirect('/ui/customers', 303);
+  });
+
+  app.post(
+    '/ui/sign-out',
+    signedIn(async (request, reply, session) => {
+      const form = csrfForm.safeParse(request.body ?? {});
+      if (!form.success || !formIsGenuine(request, session, form.data.csrf)) {
+        return sendPage(reply, assetUrl, { title: 'Access denied', body: errorBody(403, 'This form did not come from your session.') }, 403);
+      }
+      await dashboards.endSession(request.context, request.cookies[SESSION_COOKIE]!);
+      reply.clearCookie(SESSION_COOKIE, cookieOptions(request, '/ui'));
+      return reply.redirect('/ui/sign-in', 303);
+    }),
+  );
+
+  app.get(
+    '/ui/customers',
+    signedIn(async (request, reply, session) => {
+      const query = request.query as { q?: string; after?: string };
+      const search = typeof query.q === 'string' ? query.q.trim().slice(0, 200) : '';
+      const page = await customers.listCustomers(request.context, {
+        tenantId: session.tenantId,
+        query: { limit: PAGE_SIZE, nextPage: typeof query.after === 'string' && query.after ? query.after : undefined, search: search || undefined },
+      });
+      const rows = await customerSummaries(request.context, { tenantId: session.tenantId, page: page.customers });
+      return sendPage(reply, assetUrl, { title: 'Customers', header: operatorHeader(session), body: customersPage({ rows, search, nextPage: page.nextPage }) });
+    }),
+  );
+
+  app.get(
+    '/ui/customers/:id',
+    signedIn(async (request, reply, session) => {
+      const customerId = (request.params as { id: string }).id;
+      const query = request.query as { notice?: string; error?: string };
+      const [view, choices] = await Promise.all([accountView(request.context, { tenantId: session.tenantId, customerId }), formChoices(request, session.tenantId)]);
+      return sendPage(reply, assetUrl, {
+        title: view.customer.name,
+        header: operatorHeader(session),
+        body: customerPage({ view, csrf: session.csrfToken, choices, flash: flash({ notice: stringOrUndefined(query.notice), error: stringOrUndefined(query.error) }) }),
+      });
+    }),
+  );
+
+  app.get(
+    '/ui/customers/:id/seats/preview',
+    signedIn(async (request, reply, session) => {
+      const customerId = (request.params as { id: string }).id;
+      try {
+        const form = parseForm(seatPreviewQuery, request.query);
+        const ctx = request.context;
+        const startingAt = new Date(Math.floor(ctx.clock.now().getTime() / HOUR_MS) * HOUR_MS);
+        const body = seatEdit(customerId, form, startingAt);
+        const [preview, account, customer] = await Promise.all([
+          contracts.previewEdit(ctx, { tenantId: session.tenantId, body }),
+          contracts.customerAccount(ctx, { tenantId: session.tenantId, customerId }),
+          customers.getCustomer(ctx, { tenantId: session.tenantId, customerId }),
+        ]);
+        const seat = seatHistories(account, ctx.clock.now()).find((s) => s.subscriptionId === form.subscription_id);
+        const units = await unitsOf(ctx, session.tenantId, [...preview.granted.keys(), ...preview.charged.keys()]);
+        return sendPage(reply, assetUrl, {
+          title: 'Change seats',
+          header: operatorHeader(session),
+          body: seatPreviewPage({
+            customerId,
+            customerName: customer.name,
+            seatName: seat?.name ?? 'Seats',
+            from: seat?.quantity ?? 0,
+            to: form.quantity,
+            startingAt,
+            granted: preview.granted,
+            charged: preview.charged,
+            units,
+            confirm: { csrf: session.csrfToken, contractId: form.contract_id, subscriptionId: form.subscription_id },
+          }),
+        });
+      } catch (error) {
+        if (error instanceof AppError && error.status < 500) return reply.redirect(customerUrl(customerId, { error: error.message }), 303);
+        throw error;
+      }
+    }),
+  );
+
+  app.post(
+    '/ui/customers/:id/seats',
+    action(async (request, session, customerId) => {
+      const form = parseForm(seatChangeForm, request.body);
+      await contracts.editContract(request.context, { tenantId: session.tenantId, body: seatEdit(customerId, form, new Date(form.starting_at)) });
+      return `Seats changed to ${form.quantity}.`;
+    }),
+  );
+
+  app.post(
+    '/ui/customers/:id/credits',
+    action(async (request, session, customerId) => {
+      const form = parseForm(creditForm, request.body);
+      const now = request.context.clock.now();
+      const input = parseForm(creditInput, {
+        access_schedule: {
+          credit_type_id: form.credit_type_id,
+          schedule_items: [
+            {
+              amount: storedAmount(form.amount, form.credit_type_id).toFixed(),
+              starting_at: new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS).toISOString(),
+              ending_before: `${form.ending_before}T00:00:00Z`,
+            },
+          ],
+        },
+        product_id: form.product_id,
+        ...(form.name && { name: form.name }),
+      });
+      await createCustomerGrant(request.context, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
+      return `Credit of ${form.amount} added.`;
+    }),
+  );
+
+  app.post(
+    '/ui/customers/:id/alerts',
+    action(async (request, session, customerId) => {
+      const form = parseForm(alertForm, request.body);
+      const usageAlert = form.alert_type === 'usage_threshold_reached';
+      const body = parseForm(createAlertBody, {
+        alert_type: form.alert_type,
+        name: form.name,
+        threshold: (MONEY_ALERTS.has(form.alert_type) ? storedAmount(form.threshold, form.credit_type_id) : storedAmount(form.threshold, undefined)).toFixed(),
+        customer_id: customerId,
+        ...(usageAlert ? { billable_metric_id: form.billable_metric_id || undefined } : { credit_type_id: form.credit_type_id || undefined }),
+        ...(form.group_key && { group_values: [{ key: form.group_key }] }),
+      });
+      await alerts.createAlert(request.context, { tenantId: session.tenantId, body });
+      return `Alert “${form.name}” created.`;
+    }),
+  );
+}
+
+function seatEdit(customerId: string, form: { contract_id: string; subscription_id: string; quantity: number }, startingAt: Date) {
+  return parseForm(editContractBody, {
+    customer_id: customerId,
+    contract_id: form.contract_id,
+    update_subscriptions: [{ subscription_id: form.subscription_id, quantity_updates: [{ starting_at: startingAt.toISOString(), quantity: form.quantity }] }],
+  });
+}
+
+async function formChoices(request: FastifyRequest, tenantId: string): Promise<FormChoices> {
+  const ctx = request.context;
+  const [creditTypes, products, metrics] = await Promise.all([
+    pricing.listCreditTypes(ctx, { tenantId, query: { limit: 100 } }),
+    pricing.listProducts(ctx, { tenantId, query: { limit: 100 } }),
+    usage.liveMetrics(ctx, tenantId),
+  ]);
+  return {
+    creditTypes: creditTypes.creditTypes.map((type) => ({ id: type.id, name: type.name })),
+    products: products.products.map((product) => ({ id: product.row.id, name: product.current.name })),
+    metrics: metrics.map((metric) => ({ id: metric.id, name: metric.name })),
+    groupProperties: groupProperties(metrics),
+  };
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' && value ? value.slice(0, 500) : undefined;
+}
+

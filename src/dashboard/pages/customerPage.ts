@@ -1,0 +1,146 @@
+import { Decimal } from '../../lib/money.js';
+import type { CustomerAlertView } from '../../modules/alerts/service.js';
+import type { AccountView } from '../accountView.js';
+import { formatAmount, formatDay, formatInstant, formatQuantity, type Unit } from '../format.js';
+import { html, type Html } from '../html.js';
+import { invoicesSection } from './invoiceSection.js';
+import { ledgerSection } from './ledgerSection.js';
+import { poolChart, poolStats } from './poolSection.js';
+import { seatChart } from './seatSection.js';
+import { usageSection } from './usageSection.js';
+
+export const ALERT_TYPE_NAMES: Record<string, string> = {
+  low_remaining_contract_credit_and_commit_balance_reached: 'Balance at or below',
+  low_remaining_credit_percentage_reached: 'Balance left (%) at or below',
+  spend_threshold_reached: 'Spend this period at or above',
+  usage_threshold_reached: 'Usage this period at or above',
+  monthly_invoice_total_spend_threshold_reached: 'Invoice total at or above',
+};
+
+/** What the page's forms offer to choose from. */
+export interface FormChoices {
+  creditTypes: Unit[];
+  products: { id: string; name: string }[];
+  metrics: { id: string; name: string }[];
+  groupProperties: string[];
+}
+
+function threshold(view: CustomerAlertView, units: Map<string, Unit>): string {
+  const value = new Decimal(view.alert.threshold);
+  if (view.alert.alert_type === 'low_remaining_credit_percentage_reached') return `${formatQuantity(value)}%`;
+  if (view.alert.alert_type === 'usage_threshold_reached') return formatQuantity(value);
+  const unit = view.creditType ? (units.get(view.creditType.id) ?? view.creditType) : undefined;
+  return unit ? formatAmount(value, unit) : formatQuantity(value);
+}
+
+function statusBadge(status: CustomerAlertView['status']): Html {
+  if (status === 'in_alarm') return html`<span class="badge alarm">In alarm</span>`;
+  if (status === 'ok') return html`<span class="badge ok">OK</span>`;
+  return html`<span class="badge">${status ?? 'archived'}</span>`;
+}
+
+function alertsCard(view: AccountView, csrf: string, choices: FormChoices): Html {
+  const base = `/ui/customers/${view.customer.id}`;
+  return html`<section class="card" aria-labelledby="alerts-title">
+<h2 id="alerts-title">Alerts</h2>
+<div class="table-wrap"><table data-testid="alerts-table">
+<thead><tr><th scope="col">Name</th><th scope="col">Condition</th><th scope="col" class="num">Threshold</th><th scope="col">Watches</th><th scope="col">State</th></tr></thead>
+<tbody>
+${view.alerts.length === 0 ? html`<tr><td colspan="5" class="muted">No alerts apply to this customer.</td></tr>` : ''}
+${view.alerts.map(
+  (alert) => html`<tr><td>${alert.alert.name}${alert.alert.customer_id ? '' : html` <span class="muted">(every customer)</span>`}</td>
+<td>${ALERT_TYPE_NAMES[alert.alert.alert_type] ?? alert.alert.alert_type}</td>
+<td class="num">${threshold(alert, view.units)}</td>
+<td>${alert.alert.group_values?.length ? alert.alert.group_values.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer'}</td>
+<td>${statusBadge(alert.status)}${alert.triggeredBy ? html` <span class="muted">${alert.triggeredBy}</span>` : ''}</td></tr>`,
+)}
+</tbody></table></div>
+<details><summary>Create an alert</summary>
+<form class="inline" method="post" action="${base}/alerts">
+<input type="hidden" name="csrf" value="${csrf}">
+<label>Name<input name="name" required maxlength="1024"></label>
+<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => html`<option value="${value}">${name}</option>`)}</select></label>
+<label>Threshold<input name="threshold" required inputmode="decimal" placeholder="in dollars for USD"></label>
+<label>Credit type<select name="credit_type_id">${choices.creditTypes.map((unit) => html`<option value="${unit.id}">${unit.name === 'USD (cents)' ? 'USD' : unit.name}</option>`)}</select></label>
+<label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => html`<option value="${metric.id}">${metric.name}</option>`)}</select></label>
+<label>Per group key<select name="group_key"><option value="">Whole customer</option>${choices.groupProperties.map((key) => html`<option value="${key}">each ${key}</option>`)}</select></label>
+<button type="submit">Create alert</button>
+</form></details>
+</section>`;
+}
+
+function seatsCard(view: AccountView): Html {
+  const base = `/ui/customers/${view.customer.id}`;
+  return html`<section class="card" aria-labelledby="seats-title">
+<h2 id="seats-title">Seats</h2>
+${seatChart(view.seats, view.now)}
+${view.seats.map(
+  (seat) => html`<form class="inline" method="get" action="${base}/seats/preview">
+<input type="hidden" name="contract_id" value="${seat.contractId}"><input type="hidden" name="subscription_id" value="${seat.subscriptionId}">
+<label>${seat.name}: ${seat.quantity} seats now; change to<input name="quantity" type="number" min="0" step="1" required value="${seat.quantity}" data-testid="seat-quantity-${seat.subscriptionId}"></label>
+<button type="submit">Preview change</button>
+</form>`,
+)}
+</section>`;
+}
+
+function contractsCard(view: AccountView): Html {
+  return html`<section class="card" aria-labelledby="contract-title">
+<h2 id="contract-title">Contracts and subscriptions</h2>
+${view.contracts.length === 0 ? html`<p class="muted">No live contract.</p>` : ''}
+${view.contracts.map(
+  (contract) => html`<h3>${contract.name ?? 'Contract'}</h3>
+<dl class="facts"><dt>Id</dt><dd><code>${contract.id}</code></dd><dt>Runs</dt><dd>${formatDay(contract.starting_at)} – ${contract.ending_before ? formatDay(contract.ending_before) : 'open-ended'}</dd>
+<dt>Statements</dt><dd>${contract.statement_frequency.toLowerCase()}</dd></dl>
+<ul>${view.seats
+    .filter((seat) => seat.contractId === contract.id)
+    .map((seat) => html`<li>${seat.name}: <strong>${seat.quantity}</strong> seats since ${formatDay([...seat.steps].reverse().find((step) => step.startingAt <= view.now)?.startingAt ?? seat.startingAt)}</li>`)}</ul>`,
+)}
+</section>`;
+}
+
+function creditCard(view: AccountView, csrf: string, choices: FormChoices): Html {
+  const until = view.pools[0]?.window.endingBefore;
+  return html`<section class="card" aria-labelledby="credit-title">
+<h2 id="credit-title">Add a one-off credit</h2>
+<form class="inline" method="post" action="/ui/customers/${view.customer.id}/credits">
+<input type="hidden" name="csrf" value="${csrf}">
+<label>Amount<input name="amount" required inputmode="decimal" placeholder="in dollars for USD"></label>
+<label>Credit type<select name="credit_type_id">${choices.creditTypes.map((unit) => html`<option value="${unit.id}">${unit.name === 'USD (cents)' ? 'USD' : unit.name}</option>`)}</select></label>
+<label>Product<select name="product_id" required>${choices.products.map((product) => html`<option value="${product.id}">${product.name}</option>`)}</select></label>
+<label>Name<input name="name" maxlength="200" placeholder="Goodwill credit"></label>
+<label>Usable until<input name="ending_before" type="date" required value="${until ? until.toISOString().slice(0, 10) : ''}"></label>
+<button type="submit">Add credit</button>
+</form>
+</section>`;
+}
+
+/** A customer at a glance, then in detail, with the actions an operator takes. */
+export function customerPage({ view, csrf, choices, flash }: { view: AccountView; csrf: string; choices: FormChoices; flash: Html }): Html {
+  const seats = view.seats.reduce((total, seat) => total + seat.quantity, 0);
+  return html`<p><a href="/ui/customers">← Customers</a></p>
+<h1>${view.customer.name}</h1>
+<p class="muted">Customer <code>${view.customer.id}</code> · as of ${formatInstant(view.now)}</p>
+${flash}
+<div class="stats">
+<div class="stat"><div class="label">Seats</div><div class="value" data-testid="seats-total">${seats}</div></div>
+${view.drafts.map(
+  (draft) => html`<div class="stat"><div class="label">Spend this period</div><div class="value">${formatAmount(draft.total, view.units.get(draft.creditTypeId) ?? { id: draft.creditTypeId, name: draft.creditTypeId })}</div><div class="note">draft invoice, ${formatDay(draft.issuedAt)}</div></div>`,
+)}
+<div class="stat"><div class="label">Alerts in alarm</div><div class="value">${view.alerts.filter((alert) => alert.status === 'in_alarm').length} of ${view.alerts.length}</div></div>
+</div>
+${view.pools.map(
+  (pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${pool.unit.name === 'USD (cents)' ? 'USD' : pool.unit.name} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`,
+)}
+<div class="grid">
+${seatsCard(view)}
+${contractsCard(view)}
+</div>
+<div class="grid">
+${view.groups.map((group) => usageSection(group, view.units))}
+</div>
+${alertsCard(view, csrf, choices)}
+${invoicesSection(view.drafts, view.invoices, view.units)}
+${ledgerSection(view.balances, view.units, view.now)}
+${creditCard(view, csrf, choices)}`;
+}

@@ -1,0 +1,56 @@
+import type { EmbedGrant } from '../../modules/dashboards/service.js';
+import type { Invoice } from '../../modules/invoices/service.js';
+import type { AccountView } from '../accountView.js';
+import { formatAmount, formatInstant, formatQuantity } from '../format.js';
+import { html, type Html } from '../html.js';
+import { invoicesSection } from './invoiceSection.js';
+import { ledgerSection } from './ledgerSection.js';
+import { poolChart, poolStats } from './poolSection.js';
+import { usageSection } from './usageSection.js';
+
+const TITLES = { invoices: 'Invoices', usage: 'Usage', credits: 'Credits' } as const;
+
+function invoiceFilter(grant: EmbedGrant): (invoice: Invoice) => boolean {
+  const { contract_id: contractId, invoice_type: type, invoice_status_filter: status, hide_voided_invoices: hideVoided } = grant.options;
+  const statuses = status === 'FINALIZED_AND_DRAFT' ? ['FINALIZED', 'DRAFT'] : status === 'ALL' || !status ? ['FINALIZED', 'DRAFT', 'VOID'] : [status];
+  return (invoice) =>
+    (!contractId || invoice.contractId === contractId) &&
+    (!type || invoice.type === type) &&
+    statuses.includes(invoice.status) &&
+    !(hideVoided === 'true' && invoice.status === 'VOID');
+}
+
+function usageTotals(view: AccountView): Html {
+  const lines = view.drafts.flatMap((draft) => draft.lines.filter((line) => line.type === 'usage'));
+  if (lines.length === 0) return html``;
+  return html`<section class="card" aria-labelledby="usage-total-title"><h2 id="usage-total-title">This period</h2>
+<div class="table-wrap"><table><thead><tr><th scope="col">Product</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Amount</th></tr></thead><tbody>
+${lines.map(
+  (line) =>
+    html`<tr><td>${line.name}</td><td class="num">${line.quantity ? formatQuantity(line.quantity) : ''}</td><td class="num">${formatAmount(line.total, view.units.get(line.creditTypeId) ?? { id: line.creditTypeId, name: line.creditTypeId })}</td></tr>`,
+)}
+</tbody></table></div></section>`;
+}
+
+/**
+ * The embeddable view's content: what one customer sees of itself, read-only. `credits`: the pool
+ * (its chart and run-out date) and the ledgers; `usage`: this period's usage, by user and by team;
+ * `invoices`: the live draft and past invoices, filtered by the URL's options.
+ */
+export function embedContent(view: AccountView, grant: EmbedGrant): Html {
+  const heading = html`<h1>${TITLES[grant.dashboard]} · ${view.customer.name}</h1><p class="live" aria-live="polite">Live · as of ${formatInstant(view.now)}</p>`;
+  if (grant.dashboard === 'invoices') {
+    const keep = invoiceFilter(grant);
+    return html`${heading}${invoicesSection(view.drafts.filter(keep), view.invoices.filter(keep), view.units, { showZero: grant.options.show_zero_usage_line_items === 'true' })}`;
+  }
+  if (grant.dashboard === 'usage') {
+    return html`${heading}${usageTotals(view)}<div class="grid">${view.groups.map((group) => usageSection(group, view.units, grant.groupKeyNames))}</div>`;
+  }
+  const creditTypeId = grant.options.credit_ledger_credit_type_id;
+  const pools = view.pools.filter((pool) => !creditTypeId || pool.unit.id === creditTypeId);
+  const balances = view.balances.filter((balance) => !creditTypeId || balance.creditTypeId === creditTypeId);
+  return html`${heading}
+${pools.length === 0 ? html`<p class="muted">No credits this period.</p>` : ''}
+${pools.map((pool, index) => html`<section class="card">${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`)}
+${ledgerSection(balances, view.units, view.now, { hideNames: grant.options.hide_grant_name === 'true' })}`;
+}

@@ -1,0 +1,53 @@
+import type { Pool } from '../accountView.js';
+import { chartValue, formatAmount, formatDay } from '../format.js';
+import { html, jsonScript, type Html } from '../html.js';
+import type { Decimal } from '../../lib/money.js';
+
+const KIND_NAMES: Record<string, string> = {
+  SEGMENT_START: 'Granted',
+  SEAT_BASED_ADJUSTMENT: 'Seat adjustment',
+  MANUAL: 'Manual entry',
+  ROLLOVER: 'Rolled over',
+};
+
+/** The pool's headline numbers: balance, what was granted, burn per day and the run-out date. */
+export function poolStats(pool: Pool, { id }: { id: string }): Html {
+  const used = pool.granted.sub(pool.balance);
+  const share = pool.granted.gt(0) ? Math.max(0, Math.min(100, pool.balance.div(pool.granted).mul(100).round().toNumber())) : 0;
+  return html`<div class="stats">
+  <div class="stat"><div class="label">Pool balance</div><div class="value" data-testid="${id}-balance">${formatAmount(pool.balance, pool.unit)}</div>
+    <meter min="0" max="100" value="${share}" aria-label="${share}% of the pool left" title="${share}% left"></meter></div>
+  <div class="stat"><div class="label">Granted this period</div><div class="value">${formatAmount(pool.granted, pool.unit)}</div><div class="note">${formatAmount(used, pool.unit)} used</div></div>
+  <div class="stat"><div class="label">Burn rate</div><div class="value">${formatAmount(pool.burnPerDay, pool.unit)}</div><div class="note">per day, last 7 days</div></div>
+  <div class="stat"><div class="label">Runs out</div><div class="value" data-testid="${id}-runout">${pool.runOutAt ? formatDay(pool.runOutAt) : pool.burnPerDay.gt(0) ? 'Not this period' : 'No burn yet'}</div>
+    <div class="note">period ends ${formatDay(pool.window.endingBefore)}</div></div>
+</div>`;
+}
+
+/** The pool over its current segments: the balance day by day, what was added, and the projection at the current burn. */
+export function poolChart(pool: Pool, { id }: { id: string }): Html {
+  const point = (at: Date, amount: Decimal) => ({ x: at.getTime(), y: chartValue(amount, pool.unit), label: formatAmount(amount, pool.unit) });
+  const spec = {
+    kind: 'line',
+    from: pool.window.startingAt.getTime(),
+    to: pool.window.endingBefore.getTime(),
+    unit: pool.unit.name === 'USD (cents)' ? 'USD' : pool.unit.name,
+    series: [
+      { name: 'Balance', points: pool.points.map((p) => point(p.at, p.available)) },
+      ...(pool.projection.length ? [{ name: 'Projected at current burn', dashed: true, points: pool.projection.map((p) => point(p.at, p.available)) }] : []),
+      {
+        name: 'Grants and seat adjustments',
+        markers: true,
+        points: pool.movements.map((m) => ({ ...point(m.at, m.amount), y: chartValue(pool.points.find((p) => p.at >= m.at)?.available ?? pool.balance, pool.unit), label: `${KIND_NAMES[m.kind] ?? m.kind} ${formatAmount(m.amount, pool.unit)}` })),
+      },
+    ],
+  };
+  const chartId = `${id}-chart`;
+  return html`<figure class="chart" aria-label="${pool.unit.name} pool from ${formatDay(pool.window.startingAt)} to ${formatDay(pool.window.endingBefore)}">
+  <canvas data-chart="${chartId}" data-testid="${chartId}" role="img" aria-label="Pool balance over the period"></canvas>
+</figure>${jsonScript(chartId, spec)}
+<details><summary>Pool movements (${pool.movements.length})</summary>
+<div class="table-wrap"><table><thead><tr><th>When</th><th>What</th><th class="num">Amount</th></tr></thead><tbody>
+${pool.movements.map((m) => html`<tr><td>${formatDay(m.at)}</td><td>${KIND_NAMES[m.kind] ?? m.kind}</td><td class="num">${formatAmount(m.amount, pool.unit)}</td></tr>`)}
+</tbody></table></div></details>`;
+}

@@ -1,0 +1,33 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifyFormbody from '@fastify/formbody';
+import type { FastifyError } from 'fastify';
+import { describeError } from '../http/errors.js';
+import type { App } from '../http/types.js';
+import { registerAssets } from './assets.js';
+import { registerEmbedRoutes } from './embedRoutes.js';
+import { sendPage } from './layout.js';
+import { errorBody } from './pages/chrome.js';
+import { registerOperatorRoutes } from './operatorRoutes.js';
+
+/**
+ * The dashboard: operator pages under `/ui` (an API key signs in; a session cookie follows) and
+ * the embeddable customer view under `/embed`. Registered in a plugin of its own, so its cookie
+ * and form parsing, its HTML error pages and its freedom from API keys stay out of the API.
+ */
+export async function registerDashboard(app: App, { bodyLimit }: { bodyLimit: number }): Promise<void> {
+  await app.register(async (ui) => {
+    ui.addHook('onRoute', (route) => {
+      route.config = { ...route.config, public: true };
+      route.schema = { ...route.schema, hide: true };
+    });
+    await ui.register(fastifyCookie);
+    await ui.register(fastifyFormbody, { bodyLimit: 64 * 1024 });
+    const assetUrl = registerAssets(ui as App);
+    ui.setErrorHandler((error: FastifyError, request, reply) => {
+      const { status, body } = describeError(error, request, { bodyLimit });
+      return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed/') }, status);
+    });
+    registerOperatorRoutes(ui as App, assetUrl);
+    registerEmbedRoutes(ui as App, assetUrl);
+  });
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import type { CookieSerializeOptions } from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import * as dashboards from '../modules/dashboards/service.js';
+
+export const SESSION_COOKIE = 'allot_session';
+/** The sign-in form's double-submit token: a login form cannot be posted from another site. */
+export const SIGN_IN_COOKIE = 'allot_sign_in';
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
+
+/**
+ * Cookies are `Secure` whenever the browser will keep a Secure cookie: over HTTPS (behind a
+ * proxy, with Fastify's `trustProxy`), and on a loopback address, which browsers treat as a
+ * secure origin. Over plain HTTP to another host they could not be set at all, so they go without.
+ */
+function secure(request: FastifyRequest): boolean {
+  return request.protocol === 'https' || LOOPBACK.has(request.hostname.toLowerCase());
+}
+
+export function cookieOptions(request: FastifyRequest, path: string, maxAgeSeconds?: number): CookieSerializeOptions {
+  return { path, httpOnly: true, sameSite: 'strict', secure: secure(request), ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }) };
+}
+
+export function newSignInToken(reply: FastifyReply, request: FastifyRequest): string {
+  const token = randomBytes(24).toString('base64url');
+  reply.setCookie(SIGN_IN_COOKIE, token, cookieOptions(request, '/ui/sign-in', 3600));
+  return token;
+}
+
+/** The signed-in operator's session, or undefined. */
+export async function currentSession(request: FastifyRequest): Promise<dashboards.Session | undefined> {
+  const token = request.cookies[SESSION_COOKIE];
+  return token ? dashboards.findSession(request.context, token) : undefined;
+}
+
+/**
+ * A form post belongs to the session: it echoes the session's CSRF token, and, when the browser
+ * says where it comes from, it comes from this server. (The session cookie is also SameSite=Strict.)
+ */
+export function formIsGenuine(request: FastifyRequest, session: dashboards.Session, token: unknown): boolean {
+  const origin = request.headers.origin;
+  if (origin && origin !== 'null') {
+    let host: string;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      return false;
+    }
+    if (host !== request.host) return false;
+  }
+  return typeof token === 'string' && dashboards.sameSecret(token, session.csrfToken);
+}
