@@ -24,8 +24,8 @@ async function render(ctx: ServiceContext, grant: dashboards.EmbedGrant): Promis
 }
 
 /**
- * The embeddable view at `/embed/<token>`: one customer's dashboard, read-only, following usage as
- * it arrives over server-sent events at `/embed/<token>/events`. A token that fails its signature
+ * The embeddable view at `/embed?token=…`: one customer's dashboard, read-only, following usage as
+ * it arrives over server-sent events at `/embed/events?token=…`. A token that fails its signature
  * or has expired gets a 403 page (and its event stream a 403).
  */
 export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
@@ -47,8 +47,8 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
       403,
     );
 
-  app.get('/embed/:token', async (request, reply) => {
-    const { token } = request.params as { token: string };
+  app.get('/embed', async (request, reply) => {
+    const token = tokenOf(request);
     const check = await dashboards.verifyEmbedToken(request.context, token);
     if (!check.ok) return refuse(reply, check.reason);
     const content = await render(request.context, check.grant);
@@ -57,17 +57,23 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
       bodyClass: 'embed',
       embeddable: true,
       colors: check.grant.colors,
-      live: `/embed/${token}/events?v=${digest(content)}`,
+      live: `/embed/events?${new URLSearchParams({ token, v: digest(content) }).toString()}`,
       body: new Html(content),
     });
   });
 
-  app.get('/embed/:token/events', async (request, reply) => {
-    const { token } = request.params as { token: string };
+  app.get('/embed/events', async (request, reply) => {
+    const token = tokenOf(request);
     const check = await dashboards.verifyEmbedToken(request.context, token);
     if (!check.ok) return reply.code(403).type('text/plain').send(check.reason === 'expired' ? 'expired' : 'invalid');
     followLive(request, reply, check.grant, streams);
   });
+}
+
+// The token rides in the query string: it is longer than a path segment may be.
+function tokenOf(request: FastifyRequest): string {
+  const { token } = request.query as { token?: unknown };
+  return typeof token === 'string' ? token : '';
 }
 
 /** Streams the view's content whenever it changes, until the viewer leaves or the token expires. */

@@ -25,7 +25,7 @@ export async function registerDashboard(app: App, { bodyLimit }: { bodyLimit: nu
     const assetUrl = registerAssets(ui as App);
     ui.setErrorHandler((error: FastifyError, request, reply) => {
       const { status, body } = describeError(error, request, { bodyLimit });
-      return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed/') }, status);
+      return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed') }, status);
     });
     registerOperatorRoutes(ui as App, assetUrl);
     registerEmbedRoutes(ui as App, assetUrl);

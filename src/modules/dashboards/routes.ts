@@ -25,7 +25,7 @@ export function registerDashboardRoutes(app: App, { publicUrl }: { publicUrl?: s
         ),
       });
       const base = (publicUrl ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
-      return { data: { url: `${base}/embed/${token}` } };
+      return { data: { url: `${base}/embed?token=${token}` } };
     },
   );
 }
