@@ -1,0 +1,168 @@
+import type Metronome from '@metronome/sdk';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpApi } from '../../src/demo/api.js';
+import { IMAGE_EVENT } from '../../src/demo/company.js';
+import { loadDemo, type DemoSummary } from '../../src/demo/loadDemo.js';
+import { formatAmount } from '../../src/dashboard/format.js';
+import { Decimal } from '../../src/lib/money.js';
+import { launchBrowser, screenshot } from '../helpers/browser.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/**
+ * The dashboard in headless Chromium (Debian's package, driven by playwright-core), on the demo
+ * company: an operator signs in, reads the pool, changes seats; the end customer's embeddable view
+ * follows usage live. Screenshots land in test-output/screenshots/.
+ */
+
+declare global {
+  interface Window {
+    Chart: { getChart(canvas: Element): { data: { datasets: { data: { y: number }[] }[] } } | undefined };
+    stayedOnPage?: boolean;
+  }
+}
+
+const NOW = '2026-04-11T00:00:00Z';
+
+describe('dashboard in a browser', () => {
+  let server: TestServer;
+  let client: Metronome;
+  let demo: DemoSummary;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine: 'postgres', clockStart: NOW });
+    client = server.client();
+    [demo, browser] = await Promise.all([
+      loadDemo(httpApi(server.baseURL, server.key), { company: 'Acme AI', users: 40, events: 3000, seats: 100, creditsPerSeat: 50, now: new Date(NOW) }),
+      launchBrowser(),
+    ]);
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  /** The pool in AI credits as `listBalances` reports it, formatted as the page formats it. */
+  async function poolFromApi(): Promise<string> {
+    const balances = (await client.v1.contracts.listBalances({ customer_id: demo.customerId, include_balance: true })).data;
+    const total = balances.filter((b) => b.access_schedule?.credit_type?.id === demo.aiCreditsId).reduce((sum, b) => sum.add(String(b.balance)), new Decimal(0));
+    return formatAmount(total, { id: demo.aiCreditsId, name: 'AI credits' });
+  }
+
+  /** The pool chart's balance line as Chart.js drew it: its last point, and how many grant markers it shows. */
+  async function poolChart(on: Page): Promise<{ last: number; markers: number }> {
+    return on.evaluate(() => {
+      const chart = window.Chart.getChart(document.querySelector('[data-testid="pool-0-chart"]')!)!;
+      return { last: chart.data.datasets[0]!.data.at(-1)!.y, markers: chart.data.datasets.at(-1)!.data.length };
+    });
+  }
+
+  it('signs an operator in with an API key, and refuses a wrong one', async () => {
+    await page.goto(`${server.baseURL}/ui`);
+    expect(page.url()).toBe(`${server.baseURL}/ui/sign-in`);
+    await page.fill('#api_key', 'allot_wrong');
+    await page.click('button[type=submit]');
+    await expect.poll(() => page.textContent('[role=alert]')).toContain('unknown or revoked');
+    await page.fill('#api_key', server.key);
+    await page.click('button[type=submit]');
+    await page.waitForURL('**/ui/customers');
+    const cookie = (await context.cookies()).find((c) => c.name === 'allot_session')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui' });
+    expect(await page.textContent('[data-testid=customers-table]')).toContain('Acme AI');
+    await screenshot(page, 'customers');
+  });
+
+  it("opens the demo customer: the pool matches listBalances, with charts drawn and usage by user and team", async () => {
+    await page.click('text=Acme AI');
+    await page.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
+    expect(await page.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
+    expect(await page.textContent('[data-testid=seats-total]')).toBe('100');
+    const users = page.locator('[data-testid=usage-user_id-table] tbody tr');
+    expect(await users.count()).toBeGreaterThan(10);
+    expect(await page.locator('[data-testid=usage-team-table] tbody tr').count()).toBe(4);
+    // Sorting by keyboard: the team column's header button, ascending on a second press.
+    const teamHeader = page.locator('[data-testid=usage-team-table] thead th').first();
+    await teamHeader.locator('button').focus();
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Enter');
+    expect(await teamHeader.getAttribute('aria-sort')).toBe('ascending');
+    expect(await page.locator('[data-testid=usage-team-table] tbody tr td:first-child').allTextContents()).toEqual(['engineering', 'research', 'sales', 'support']);
+    await screenshot(page, 'customer');
+  });
+
+  it('changes seats after a preview of the prorated grant, and the pool chart moves', async () => {
+    const before = await poolChart(page);
+    await page.fill(`[data-testid^=seat-quantity-]`, '120');
+    await page.click('text=Preview change');
+    await page.waitForURL('**/seats/preview?**');
+    // 20 seats × 50 credits for the 20 of April's 30 days left.
+    expect(await page.textContent('[data-testid=preview-granted]')).toBe('666.67 AI credits');
+    await screenshot(page, 'seat-preview');
+    await page.click('text=Confirm: 120 seats');
+    await expect.poll(() => page.textContent('[role=status]')).toBe('Seats changed to 120.');
+    await page.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
+    const after = await poolChart(page);
+    expect(after.last - before.last).toBeCloseTo(666.67, 1);
+    expect(after.markers).toBe(before.markers + 1);
+    expect(await page.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
+    expect(await page.textContent('[data-testid=seats-total]')).toBe('120');
+  });
+
+  it('shows the end customer the same pool in an embeddable view that updates live, without a reload', async () => {
+    const { data } = await client.v1.dashboards.getEmbeddableURL({ customer_id: demo.customerId, dashboard: 'credits', color_overrides: [{ name: 'Primary_medium', value: '#7c3aed' }] });
+    const embed = await context.newPage();
+    await embed.goto(data.url!);
+    const before = await embed.textContent('[data-testid=pool-0-balance]');
+    expect(before).toBe(await poolFromApi());
+    await embed.evaluate(() => {
+      window.stayedOnPage = true;
+    });
+    // Let the page's event stream connect before the usage arrives.
+    await embed.waitForTimeout(300);
+    await client.v1.usage.ingest({
+      usage: Array.from({ length: 8 }, (_, i) => ({
+        transaction_id: `live-${i}`,
+        customer_id: demo.customerId,
+        event_type: IMAGE_EVENT,
+        timestamp: '2026-04-10T23:30:00Z',
+        properties: { user_id: 'ada@acme-ai.example', team: 'research', size: '1024x1024' },
+      })),
+    });
+    // 8 images at 0.25 credits: 2 credits less.
+    const expected = formatAmount(new Decimal(before!.replace(/[^0-9.]/g, '')).sub(2), { id: demo.aiCreditsId, name: 'AI credits' });
+    await embed.waitForFunction((text) => document.querySelector('[data-testid=pool-0-balance]')?.textContent === text, expected, { timeout: 20_000 });
+    expect(await embed.evaluate(() => window.stayedOnPage)).toBe(true);
+    expect(await poolFromApi()).toBe(expected);
+    await screenshot(embed, 'embed-credits-live');
+    await embed.close();
+  });
+
+  it('refuses a tampered embeddable URL with a 403 page', async () => {
+    const { data } = await client.v1.dashboards.getEmbeddableURL({ customer_id: demo.customerId, dashboard: 'usage' });
+    const url = new URL(data.url!);
+    const token = url.searchParams.get('token')!;
+    url.searchParams.set('token', `${token.slice(0, -3)}${token.endsWith('AAA') ? 'BBB' : 'AAA'}`);
+    const embed = await context.newPage();
+    const response = await embed.goto(url.toString());
+    expect(response?.status()).toBe(403);
+    expect(await embed.textContent('main')).toContain('not valid');
+    await screenshot(embed, 'embed-tampered');
+    await embed.close();
+  });
+
+  it('reads on a phone: nothing wider than the screen', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+    await phone.addCookies(await context.cookies());
+    const small = await phone.newPage();
+    await small.goto(`${server.baseURL}/ui/customers/${demo.customerId}`);
+    await small.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
+    expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await screenshot(small, 'customer-phone');
+    await phone.close();
+  });
+});
