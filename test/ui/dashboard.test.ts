@@ -15,11 +15,15 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  * follows usage live. Screenshots land in test-output/screenshots/.
  */
 
-declare global {
-  interface Window {
-    Chart: { getChart(canvas: Element): { data: { datasets: { data: { y: number }[] }[] } } | undefined };
-    stayedOnPage?: boolean;
-  }
+/**
+ * What the page's scripts see, typed loosely (this program has no DOM library). Functions run in
+ * the browser reach it as `(globalThis as unknown as PageGlobals)`: they are sent as source, so
+ * they may not call anything of this module.
+ */
+interface PageGlobals {
+  document: { querySelector(selector: string): object | null; documentElement: { scrollWidth: number } };
+  Chart?: { getChart(canvas: object | null): { data: { datasets: { data: { y: number }[] }[] } } | undefined };
+  stayedOnPage?: boolean;
 }
 
 const NOW = '2026-04-11T00:00:00Z';
@@ -30,7 +34,7 @@ describe('dashboard in a browser', () => {
   let demo: DemoSummary;
   let browser: Browser;
   let context: BrowserContext;
-  let page: Page;
+  let tab: Page;
 
   beforeAll(async () => {
     server = await startTestServer({ engine: 'postgres', clockStart: NOW });
@@ -40,7 +44,7 @@ describe('dashboard in a browser', () => {
       launchBrowser(),
     ]);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
+    tab = await context.newPage();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
@@ -57,60 +61,61 @@ describe('dashboard in a browser', () => {
   /** The pool chart's balance line as Chart.js drew it: its last point, and how many grant markers it shows. */
   async function poolChart(on: Page): Promise<{ last: number; markers: number }> {
     return on.evaluate(() => {
-      const chart = window.Chart.getChart(document.querySelector('[data-testid="pool-0-chart"]')!)!;
+      const { Chart, document } = (globalThis as unknown as PageGlobals);
+      const chart = Chart!.getChart(document.querySelector('[data-testid="pool-0-chart"]'))!;
       return { last: chart.data.datasets[0]!.data.at(-1)!.y, markers: chart.data.datasets.at(-1)!.data.length };
     });
   }
 
   it('signs an operator in with an API key, and refuses a wrong one', async () => {
-    await page.goto(`${server.baseURL}/ui`);
-    expect(page.url()).toBe(`${server.baseURL}/ui/sign-in`);
-    await page.fill('#api_key', 'allot_wrong');
-    await page.click('button[type=submit]');
-    await expect.poll(() => page.textContent('[role=alert]')).toContain('unknown or revoked');
-    await page.fill('#api_key', server.key);
-    await page.click('button[type=submit]');
-    await page.waitForURL('**/ui/customers');
+    await tab.goto(`${server.baseURL}/ui`);
+    expect(tab.url()).toBe(`${server.baseURL}/ui/sign-in`);
+    await tab.fill('#api_key', 'allot_wrong');
+    await tab.click('button[type=submit]');
+    await expect.poll(() => tab.textContent('[role=alert]')).toContain('unknown or revoked');
+    await tab.fill('#api_key', server.key);
+    await tab.click('button[type=submit]');
+    await tab.waitForURL('**/ui/customers');
     const cookie = (await context.cookies()).find((c) => c.name === 'allot_session')!;
     expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict', path: '/ui' });
-    expect(await page.textContent('[data-testid=customers-table]')).toContain('Acme AI');
-    await screenshot(page, 'customers');
+    expect(await tab.textContent('[data-testid=customers-table]')).toContain('Acme AI');
+    await screenshot(tab, 'customers');
   });
 
   it("opens the demo customer: the pool matches listBalances, with charts drawn and usage by user and team", async () => {
-    await page.click('text=Acme AI');
-    await page.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
-    expect(await page.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
-    expect(await page.textContent('[data-testid=seats-total]')).toBe('100');
-    const users = page.locator('[data-testid=usage-user_id-table] tbody tr');
+    await tab.click('text=Acme AI');
+    await tab.waitForFunction(() => !!(globalThis as unknown as PageGlobals).Chart?.getChart((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="pool-0-chart"]')));
+    expect(await tab.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
+    expect(await tab.textContent('[data-testid=seats-total]')).toBe('100');
+    const users = tab.locator('[data-testid=usage-user_id-table] tbody tr');
     expect(await users.count()).toBeGreaterThan(10);
-    expect(await page.locator('[data-testid=usage-team-table] tbody tr').count()).toBe(4);
+    expect(await tab.locator('[data-testid=usage-team-table] tbody tr').count()).toBe(4);
     // Sorting by keyboard: the team column's header button, ascending on a second press.
-    const teamHeader = page.locator('[data-testid=usage-team-table] thead th').first();
+    const teamHeader = tab.locator('[data-testid=usage-team-table] thead th').first();
     await teamHeader.locator('button').focus();
-    await page.keyboard.press('Enter');
-    await page.keyboard.press('Enter');
+    await tab.keyboard.press('Enter');
+    await tab.keyboard.press('Enter');
     expect(await teamHeader.getAttribute('aria-sort')).toBe('ascending');
-    expect(await page.locator('[data-testid=usage-team-table] tbody tr td:first-child').allTextContents()).toEqual(['engineering', 'research', 'sales', 'support']);
-    await screenshot(page, 'customer');
+    expect(await tab.locator('[data-testid=usage-team-table] tbody tr td:first-child').allTextContents()).toEqual(['engineering', 'research', 'sales', 'support']);
+    await screenshot(tab, 'customer');
   });
 
   it('changes seats after a preview of the prorated grant, and the pool chart moves', async () => {
-    const before = await poolChart(page);
-    await page.fill(`[data-testid^=seat-quantity-]`, '120');
-    await page.click('text=Preview change');
-    await page.waitForURL('**/seats/preview?**');
+    const before = await poolChart(tab);
+    await tab.fill(`[data-testid^=seat-quantity-]`, '120');
+    await tab.click('text=Preview change');
+    await tab.waitForURL('**/seats/preview?**');
     // 20 seats × 50 credits for the 20 of April's 30 days left.
-    expect(await page.textContent('[data-testid=preview-granted]')).toBe('666.67 AI credits');
-    await screenshot(page, 'seat-preview');
-    await page.click('text=Confirm: 120 seats');
-    await expect.poll(() => page.textContent('[role=status]')).toBe('Seats changed to 120.');
-    await page.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
-    const after = await poolChart(page);
+    expect(await tab.textContent('[data-testid=preview-granted]')).toBe('666.67 AI credits');
+    await screenshot(tab, 'seat-preview');
+    await tab.click('text=Confirm: 120 seats');
+    await expect.poll(() => tab.textContent('[role=status]')).toBe('Seats changed to 120.');
+    await tab.waitForFunction(() => !!(globalThis as unknown as PageGlobals).Chart?.getChart((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="pool-0-chart"]')));
+    const after = await poolChart(tab);
     expect(after.last - before.last).toBeCloseTo(666.67, 1);
     expect(after.markers).toBe(before.markers + 1);
-    expect(await page.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
-    expect(await page.textContent('[data-testid=seats-total]')).toBe('120');
+    expect(await tab.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
+    expect(await tab.textContent('[data-testid=seats-total]')).toBe('120');
   });
 
   it('shows the end customer the same pool in an embeddable view that updates live, without a reload', async () => {
@@ -120,7 +125,7 @@ describe('dashboard in a browser', () => {
     const before = await embed.textContent('[data-testid=pool-0-balance]');
     expect(before).toBe(await poolFromApi());
     await embed.evaluate(() => {
-      window.stayedOnPage = true;
+      (globalThis as unknown as PageGlobals).stayedOnPage = true;
     });
     // Let the page's event stream connect before the usage arrives.
     await embed.waitForTimeout(300);
@@ -135,8 +140,8 @@ describe('dashboard in a browser', () => {
     });
     // 8 images at 0.25 credits: 2 credits less.
     const expected = formatAmount(new Decimal(before!.replace(/[^0-9.]/g, '')).sub(2), { id: demo.aiCreditsId, name: 'AI credits' });
-    await embed.waitForFunction((text) => document.querySelector('[data-testid=pool-0-balance]')?.textContent === text, expected, { timeout: 20_000 });
-    expect(await embed.evaluate(() => window.stayedOnPage)).toBe(true);
+    await embed.waitForFunction((text) => ((globalThis as unknown as PageGlobals).document.querySelector('[data-testid=pool-0-balance]') as { textContent?: string } | null)?.textContent === text, expected, { timeout: 20_000 });
+    expect(await embed.evaluate(() => (globalThis as unknown as PageGlobals).stayedOnPage)).toBe(true);
     expect(await poolFromApi()).toBe(expected);
     await screenshot(embed, 'embed-credits-live');
     await embed.close();
@@ -160,8 +165,8 @@ describe('dashboard in a browser', () => {
     await phone.addCookies(await context.cookies());
     const small = await phone.newPage();
     await small.goto(`${server.baseURL}/ui/customers/${demo.customerId}`);
-    await small.waitForFunction(() => !!window.Chart?.getChart(document.querySelector('[data-testid="pool-0-chart"]')!));
-    expect(await small.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await small.waitForFunction(() => !!(globalThis as unknown as PageGlobals).Chart?.getChart((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="pool-0-chart"]')));
+    expect(await small.evaluate(() => (globalThis as unknown as PageGlobals).document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(small, 'customer-phone');
     await phone.close();
   });

@@ -12,8 +12,15 @@
   function lineColor(index) {
     return cssColor('--line-' + (index % 10), '#3356d6');
   }
+  // Only midnights are labelled: a bound that falls mid-day would repeat its day's label.
   function dayLabel(ms) {
+    if (ms % 86400000 !== 0) return '';
     return new Date(ms).toLocaleDateString('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric' });
+  }
+  // Ticks a whole number of days apart, about eight of them, so no day is labelled twice.
+  function dayStep(span) {
+    var day = 24 * 60 * 60 * 1000;
+    return Math.max(1, Math.ceil(span / day / 8)) * day;
   }
   function points(series) {
     return series.points.map(function (p) { return { x: p.x, y: Number(p.y), label: p.label }; });
@@ -46,7 +53,7 @@
         parsing: false,
         interaction: { mode: 'nearest', intersect: false },
         scales: {
-          x: { type: 'linear', min: spec.from, max: spec.to, ticks: { callback: dayLabel, maxTicksLimit: 8 } },
+          x: { type: 'linear', min: spec.from, max: spec.to, ticks: { callback: dayLabel, stepSize: dayStep(spec.to - spec.from), autoSkip: false } },
           y: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } },
         },
         plugins: {
@@ -73,7 +80,7 @@
         animation: false,
         maintainAspectRatio: false,
         indexAxis: 'y',
-        scales: { x: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } } },
+        scales: { x: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } }, y: { ticks: { autoSkip: false } } },
         plugins: {
           legend: { display: false },
           tooltip: { callbacks: { label: function (item) { return spec.formatted[item.dataIndex]; } } },

@@ -10,6 +10,11 @@ const KIND_NAMES: Record<string, string> = {
   ROLLOVER: 'Rolled over',
 };
 
+function recentDays(pool: Pool): string {
+  const days = Math.min(7, (pool.points.at(-1)!.at.getTime() - pool.window.startingAt.getTime()) / (24 * 60 * 60 * 1000));
+  return days >= 1.95 ? `${Math.round(days)} days` : `${Math.max(1, Math.round(days * 24))} hours`;
+}
+
 /** The pool's headline numbers: balance, what was granted, burn per day and the run-out date. */
 export function poolStats(pool: Pool, { id }: { id: string }): Html {
   const used = pool.granted.sub(pool.balance);
@@ -18,7 +23,7 @@ export function poolStats(pool: Pool, { id }: { id: string }): Html {
   <div class="stat"><div class="label">Pool balance</div><div class="value" data-testid="${id}-balance">${formatAmount(pool.balance, pool.unit)}</div>
     <meter min="0" max="100" value="${share}" aria-label="${share}% of the pool left" title="${share}% left"></meter></div>
   <div class="stat"><div class="label">Granted this period</div><div class="value">${formatAmount(pool.granted, pool.unit)}</div><div class="note">${formatAmount(used, pool.unit)} used</div></div>
-  <div class="stat"><div class="label">Burn rate</div><div class="value">${formatAmount(pool.burnPerDay, pool.unit)}</div><div class="note">per day, last 7 days</div></div>
+  <div class="stat"><div class="label">Burn rate</div><div class="value">${formatAmount(pool.burnPerDay, pool.unit)}</div><div class="note">a day, averaged over the last ${recentDays(pool)}</div></div>
   <div class="stat"><div class="label">Runs out</div><div class="value" data-testid="${id}-runout">${pool.runOutAt ? formatDay(pool.runOutAt) : pool.burnPerDay.gt(0) ? 'Not this period' : 'No burn yet'}</div>
     <div class="note">period ends ${formatDay(pool.window.endingBefore)}</div></div>
 </div>`;
@@ -33,10 +38,11 @@ export function poolChart(pool: Pool, { id }: { id: string }): Html {
     to: pool.window.endingBefore.getTime(),
     unit: pool.unit.name === 'USD (cents)' ? 'USD' : pool.unit.name,
     series: [
-      { name: 'Balance', points: pool.points.map((p) => point(p.at, p.available)) },
-      ...(pool.projection.length ? [{ name: 'Projected at current burn', dashed: true, points: pool.projection.map((p) => point(p.at, p.available)) }] : []),
+      { name: 'Balance', color: '--primary', points: pool.points.map((p) => point(p.at, p.available)) },
+      ...(pool.projection.length ? [{ name: 'Projected at current burn', color: '--line-1', dashed: true, points: pool.projection.map((p) => point(p.at, p.available)) }] : []),
       {
         name: 'Grants and seat adjustments',
+        color: '--green',
         markers: true,
         points: pool.movements.map((m) => ({ ...point(m.at, m.amount), y: chartValue(pool.points.find((p) => p.at >= m.at)?.available ?? pool.balance, pool.unit), label: `${KIND_NAMES[m.kind] ?? m.kind} ${formatAmount(m.amount, pool.unit)}` })),
       },

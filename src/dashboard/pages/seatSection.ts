@@ -5,9 +5,11 @@ import { html, jsonScript, type Html } from '../html.js';
 /** Seats over time: each live subscription's quantity schedule as a stepped line, up to now or its last scheduled change. */
 export function seatChart(seats: SeatHistory[], now: Date): Html {
   if (seats.length === 0) return html`<p class="muted">No seat subscriptions.</p>`;
-  const from = Math.min(...seats.map((seat) => seat.startingAt.getTime()));
+  const DAY = 24 * 60 * 60 * 1000;
+  const from = Math.floor(Math.min(...seats.map((seat) => seat.startingAt.getTime())) / DAY) * DAY;
   const lastChange = Math.max(...seats.flatMap((seat) => seat.steps.map((step) => step.startingAt.getTime())));
-  const to = Math.max(now.getTime(), lastChange) + 24 * 60 * 60 * 1000;
+  // A day past now (or the last scheduled change), to the next midnight.
+  const to = Math.ceil((Math.max(now.getTime(), lastChange) + DAY) / DAY) * DAY;
   const spec = {
     kind: 'steps',
     from,

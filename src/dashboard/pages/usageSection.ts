@@ -6,7 +6,7 @@ import { html, jsonScript, type Html } from '../html.js';
 /** Display names for group keys and their values (an embeddable URL's `bm_group_key_overrides`). */
 export type GroupNames = Record<string, { name?: string | undefined; values?: Record<string, string> | undefined }>;
 
-const TOP = 15;
+const TOP = 10;
 
 /**
  * This period's usage by each value of a group property: a bar chart of the heaviest (by spend in
@@ -29,7 +29,7 @@ export function usageSection(group: GroupUsage, units: Map<string, Unit>, names:
   };
   return html`<section class="card" aria-labelledby="${chartId}-title">
 <h2 id="${chartId}-title">Usage by ${title}</h2>
-${spec ? html`<figure class="chart small"><canvas data-chart="${chartId}" role="img" aria-label="Spend by ${title}, heaviest ${top.length}"></canvas></figure>${jsonScript(chartId, spec)}` : ''}
+${spec ? html`<figure class="chart bars"><canvas data-chart="${chartId}" role="img" aria-label="Spend by ${title}, heaviest ${top.length}"></canvas></figure>${jsonScript(chartId, spec)}` : ''}
 <div class="table-wrap tall" tabindex="0" role="region" aria-label="Usage by ${title}, every value"><table data-sortable data-testid="${chartId}-table">
 <thead><tr><th scope="col">${title}</th>${group.products.map((product) => html`<th scope="col" class="num" data-numeric>${product}</th>`)}${group.creditTypeIds.map((id) => html`<th scope="col" class="num" data-numeric>Spend (${unitOf(id).name === 'USD (cents)' ? 'USD' : unitOf(id).name})</th>`)}</tr></thead>
 <tbody>
