@@ -114,6 +114,20 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect((await operator.request('/ui/customers')).status).toBe(303);
     });
 
+    it('finds customers by name, id or ingest alias, with LIKE wildcards taken literally', async () => {
+      const visitor = new Visitor(server.baseURL);
+      await visitor.signIn(server.key);
+      await client.v1.customers.create({ name: 'Initrode', ingest_aliases: ['initrode-100%'] });
+      const search = async (q: string) => (await (await visitor.request(`/ui/customers?q=${encodeURIComponent(q)}`)).text()).match(/<a href="\/ui\/customers\/[^"]+">([^<]+)<\/a>/g)?.length ?? 0;
+      expect(await search('team OF')).toBe(1);
+      expect(await search(team.customer.slice(-12))).toBe(1);
+      expect(await search('100%')).toBe(1);
+      expect(await search('%')).toBe(1);
+      expect(await search('_')).toBe(0);
+      expect(await search('nobody')).toBe(0);
+      expect(await search('')).toBe(2);
+    });
+
     it("shows only the tenant's own customers; another tenant's customer is a 404 page", async () => {
       const other = new Visitor(server.baseURL);
       await other.signIn(await server.keyFor('globex'));
