@@ -35,7 +35,7 @@ export const alertForm = z.strictObject({
   group_key: z.string().optional(),
 });
 
-export const signInForm = z.strictObject({ token: z.string().min(1), api_key: z.string().trim().min(1, 'is required') });
+export const signInForm = z.strictObject({ token: z.string().min(1), api_key: z.string().trim().min(1, 'is required'), next: z.string().optional() });
 
 export const csrfForm = z.object({ csrf });
 

@@ -38,7 +38,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     (handler: Handler) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
       const session = await currentSession(request);
-      if (!session) return reply.redirect('/ui/sign-in', 303);
+      if (!session) return reply.redirect(request.method === 'GET' ? `/ui/sign-in?${new URLSearchParams({ next: request.url }).toString()}` : '/ui/sign-in', 303);
       return handler(request, reply, session);
     };
   // A form post: from this session (CSRF token, origin), and its refusal shown on the customer page.
@@ -61,24 +61,26 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/customers', 303));
 
   app.get('/ui/sign-in', async (request, reply) => {
-    if (await currentSession(request)) return reply.redirect('/ui/customers', 303);
-    return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request) }) });
+    const next = afterSignIn((request.query as { next?: unknown }).next);
+    if (await currentSession(request)) return reply.redirect(next, 303);
+    return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next }) });
   });
 
   app.post('/ui/sign-in', async (request, reply) => {
     const form = parseForm(signInForm, request.body);
+    const next = afterSignIn(form.next);
     const expected = request.cookies[SIGN_IN_COOKIE];
     if (!expected || !dashboards.sameSecret(form.token, expected)) {
-      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), error: 'The sign-in form expired. Try again.' }) }, 403);
+      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next, error: 'The sign-in form expired. Try again.' }) }, 403);
     }
     const auth = await tenants.authenticate(request.context, form.api_key);
     if (!auth) {
-      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), error: 'That API key is unknown or revoked.' }) }, 401);
+      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next, error: 'That API key is unknown or revoked.' }) }, 401);
     }
     const session = await dashboards.openSession(request.context, { tenantId: auth.tenantId, apiKeyId: auth.apiKeyId });
     reply.clearCookie(SIGN_IN_COOKIE, cookieOptions(request, '/ui/sign-in'));
     reply.setCookie(SESSION_COOKIE, session.token, cookieOptions(request, '/ui', Math.floor(dashboards.SESSION_TTL_MS / 1000)));
-    return reply.redirect('/ui/customers', 303);
+    return reply.redirect(next, 303);
   });
 
   app.post(
@@ -211,6 +213,11 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
       return `Alert “${form.name}” created.`;
     }),
   );
+}
+
+/** Where to go once signed in: the operator page asked for (only a path under /ui/), else the customers. */
+function afterSignIn(next: unknown): string {
+  return typeof next === 'string' && next.length <= 1000 && /^\/ui\/[^/\\]/.test(next) && !next.includes('//') ? next : '/ui/customers';
 }
 
 function seatEdit(customerId: string, form: { contract_id: string; subscription_id: string; quantity: number }, startingAt: Date) {

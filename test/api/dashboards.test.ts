@@ -59,7 +59,7 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
   describe('signing in', () => {
     it('opens a session with an API key: an HttpOnly, SameSite=Strict, Secure cookie scoped to /ui', async () => {
       const visitor = new Visitor(server.baseURL);
-      expect((await visitor.request('/ui/customers')).headers.get('location')).toBe('/ui/sign-in');
+      expect((await visitor.request('/ui/customers')).headers.get('location')).toBe('/ui/sign-in?next=%2Fui%2Fcustomers');
       const response = await visitor.signIn(server.key);
       expect(response.status).toBe(303);
       expect(response.headers.get('location')).toBe('/ui/customers');
@@ -126,6 +126,24 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect(await search('_')).toBe(0);
       expect(await search('nobody')).toBe(0);
       expect(await search('')).toBe(2);
+    });
+
+    it('returns to the page asked for after signing in, and only to an operator page', async () => {
+      const visitor = new Visitor(server.baseURL);
+      const asked = await visitor.request(`/ui/customers/${team.customer}`);
+      const signInUrl = asked.headers.get('location')!;
+      expect(signInUrl).toBe(`/ui/sign-in?next=${encodeURIComponent(`/ui/customers/${team.customer}`)}`);
+      const form = await (await visitor.request(signInUrl)).text();
+      const field = (name: string) => new RegExp(`name="${name}" value="([^"]*)"`).exec(form)![1]!;
+      const done = await visitor.post('/ui/sign-in', { token: field('token'), next: field('next'), api_key: server.key });
+      expect(done.headers.get('location')).toBe(`/ui/customers/${team.customer}`);
+
+      for (const next of ['https://evil.example/ui/x', '//evil.example/ui/', '/ui//evil.example', '/v1/customers', '/ui/\\evil.example']) {
+        const other = new Visitor(server.baseURL);
+        const page = await (await other.request(`/ui/sign-in?${new URLSearchParams({ next })}`)).text();
+        const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+        expect((await other.post('/ui/sign-in', { token, next, api_key: server.key })).headers.get('location')).toBe('/ui/customers');
+      }
     });
 
     it("shows only the tenant's own customers; another tenant's customer is a 404 page", async () => {

@@ -69,7 +69,7 @@ describe('dashboard in a browser', () => {
 
   it('signs an operator in with an API key, and refuses a wrong one', async () => {
     await tab.goto(`${server.baseURL}/ui`);
-    expect(tab.url()).toBe(`${server.baseURL}/ui/sign-in`);
+    expect(tab.url()).toBe(`${server.baseURL}/ui/sign-in?next=%2Fui%2Fcustomers`);
     await tab.fill('#api_key', 'allot_wrong');
     await tab.click('button[type=submit]');
     await expect.poll(() => tab.textContent('[role=alert]')).toContain('unknown or revoked');
