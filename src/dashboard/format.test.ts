@@ -15,8 +15,10 @@ describe('amount formatting', () => {
   });
 
   it('shows custom units by name, to two decimals', () => {
-    expect(formatAmount(new Decimal('5000'), credits)).toBe('5,000 AI credits');
+    expect(formatAmount(new Decimal('5000'), credits)).toBe('5,000.00 AI credits');
     expect(formatAmount(new Decimal('1234.567'), credits)).toBe('1,234.57 AI credits');
+    expect(formatAmount(new Decimal('-0.005'), credits, { bare: true })).toBe('-0.01');
+    expect(formatAmount(new Decimal('123456'), usd, { bare: true })).toBe('$1,234.56');
   });
 
   it('plots cents in dollars and custom units as they are', () => {

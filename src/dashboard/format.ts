@@ -9,16 +9,28 @@ export interface Unit {
 
 // Intl formats a decimal string exactly (no float in between): amounts stay Decimals until they are text.
 const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
-const plain = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+const plain = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
 const count = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
 
 /**
- * An amount as people read it: USD cents as dollars (`123456` → `$1,234.56`), a custom unit with
- * its name (`1234.5` AI credits → `1,234.5 AI credits`).
+ * An amount as people read it, to the cent or hundredth: USD cents as dollars (`123456` →
+ * `$1,234.56`), a custom unit with its name (`1234.5` AI credits → `1,234.50 AI credits`), or
+ * without it when a column heading names the unit (`bare`: `1,234.50`).
  */
-export function formatAmount(amount: Decimal, unit: Unit): string {
+export function formatAmount(amount: Decimal, unit: Unit, { bare = false }: { bare?: boolean } = {}): string {
   if (unit.id === USD_CREDIT_TYPE_ID) return dollars.format(amount.div(100).toFixed(2, Decimal.ROUND_HALF_UP) as `${number}`);
-  return `${plain.format(amount.toDecimalPlaces(2, Decimal.ROUND_HALF_UP).toFixed() as `${number}`)} ${unit.name}`;
+  const number = plain.format(amount.toFixed(2, Decimal.ROUND_HALF_UP) as `${number}`);
+  return bare ? number : `${number} ${unit.name}`;
+}
+
+/** A credit type's name where a heading names the unit: `USD` for cents, else the name. */
+export function unitHeading(unit: Unit): string {
+  return unit.id === USD_CREDIT_TYPE_ID ? 'USD' : unit.name;
+}
+
+/** A group property as a heading reads it: `user_id` → `user`, `cost_center` → `cost center`. */
+export function propertyName(property: string): string {
+  return property.replace(/_id$/, '').replace(/_/g, ' ');
 }
 
 /** A usage quantity: up to four decimals, grouped (`1234567.5` → `1,234,567.5`). */

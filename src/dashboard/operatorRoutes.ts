@@ -11,17 +11,18 @@ import * as dashboards from '../modules/dashboards/service.js';
 import * as pricing from '../modules/pricing/service.js';
 import * as tenants from '../modules/tenants/service.js';
 import * as usage from '../modules/usage/service.js';
+import { formatAmount } from './format.js';
 import { accountView, customerSummaries, groupProperties, seatHistories, unitsOf } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { alertForm, creditForm, csrfForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
 import { html } from './html.js';
 import { sendPage } from './layout.js';
-import { errorBody, flash, operatorHeader } from './pages/chrome.js';
+import { errorBody, operatorHeader } from './pages/chrome.js';
 import { customerPage, type FormChoices } from './pages/customerPage.js';
 import { customersPage } from './pages/customersPage.js';
 import { seatPreviewPage } from './pages/previewPage.js';
 import { signInPage } from './pages/signInPage.js';
-import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, SIGN_IN_COOKIE } from './session.js';
+import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, type FormName } from './session.js';
 
 const PAGE_SIZE = 25;
 const HOUR_MS = 60 * 60 * 1000;
@@ -29,8 +30,7 @@ const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
 
-const customerUrl = (customerId: string, message?: { notice?: string; error?: string }) =>
-  `/ui/customers/${encodeURIComponent(customerId)}${message ? `?${new URLSearchParams(message as Record<string, string>).toString()}` : ''}`;
+const customerUrl = (customerId: string, form?: FormName) => `/ui/customers/${encodeURIComponent(customerId)}${form ? `#${form}-form` : ''}`;
 
 /** The operator pages: sign-in, the customers, one customer, and the forms that act on it. */
 export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
@@ -43,7 +43,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     };
   // A form post: from this session (CSRF token, origin), and its refusal shown on the customer page.
   const action =
-    (handler: (request: FastifyRequest, session: dashboards.Session, customerId: string) => Promise<string>) =>
+    (form: FormName, handler: (request: FastifyRequest, session: dashboards.Session, customerId: string) => Promise<string>) =>
     signedIn(async (request, reply, session) => {
       const customerId = (request.params as { id: string }).id;
       const body = request.body as Record<string, unknown> | undefined;
@@ -51,11 +51,12 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
         return sendPage(reply, assetUrl, { title: 'Access denied', header: operatorHeader(session), body: errorBody(403, 'This form did not come from your session. Reload the page and try again.') }, 403);
       }
       try {
-        return reply.redirect(customerUrl(customerId, { notice: await handler(request, session, customerId) }), 303);
+        setFlash(reply, request, { notice: await handler(request, session, customerId), form });
       } catch (error) {
-        if (error instanceof AppError && error.status < 500) return reply.redirect(customerUrl(customerId, { error: error.message }), 303);
-        throw error;
+        if (!(error instanceof AppError && error.status < 500)) throw error;
+        setFlash(reply, request, { error: error.message, form });
       }
+      return reply.redirect(customerUrl(customerId, form), 303);
     });
 
   app.get('/ui', async (_request, reply) => reply.redirect('/ui/customers', 303));
@@ -114,12 +115,11 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     '/ui/customers/:id',
     signedIn(async (request, reply, session) => {
       const customerId = (request.params as { id: string }).id;
-      const query = request.query as { notice?: string; error?: string };
       const [view, choices] = await Promise.all([accountView(request.context, { tenantId: session.tenantId, customerId }), formChoices(request, session.tenantId)]);
       return sendPage(reply, assetUrl, {
         title: view.customer.name,
         header: operatorHeader(session),
-        body: customerPage({ view, csrf: session.csrfToken, choices, flash: flash({ notice: stringOrUndefined(query.notice), error: stringOrUndefined(query.error) }) }),
+        body: customerPage({ view, csrf: session.csrfToken, choices, flash: takeFlash(request, reply) }),
       });
     }),
   );
@@ -157,15 +157,16 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
           }),
         });
       } catch (error) {
-        if (error instanceof AppError && error.status < 500) return reply.redirect(customerUrl(customerId, { error: error.message }), 303);
-        throw error;
+        if (!(error instanceof AppError && error.status < 500)) throw error;
+        setFlash(reply, request, { error: error.message, form: 'seats' });
+        return reply.redirect(customerUrl(customerId, 'seats'), 303);
       }
     }),
   );
 
   app.post(
     '/ui/customers/:id/seats',
-    action(async (request, session, customerId) => {
+    action('seats', async (request, session, customerId) => {
       const form = parseForm(seatChangeForm, request.body);
       await contracts.editContract(request.context, { tenantId: session.tenantId, body: seatEdit(customerId, form, new Date(form.starting_at)) });
       return `Seats changed to ${form.quantity}.`;
@@ -174,7 +175,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
 
   app.post(
     '/ui/customers/:id/credits',
-    action(async (request, session, customerId) => {
+    action('credit', async (request, session, customerId) => {
       const form = parseForm(creditForm, request.body);
       const now = request.context.clock.now();
       const input = parseForm(creditInput, {
@@ -192,13 +193,14 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
         ...(form.name && { name: form.name }),
       });
       await createCustomerGrant(request.context, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
-      return `Credit of ${form.amount} added.`;
+      const [unit] = (await unitsOf(request.context, session.tenantId, [form.credit_type_id])).values();
+      return `Credit of ${formatAmount(storedAmount(form.amount, form.credit_type_id), unit ?? { id: form.credit_type_id, name: '' })} added.`;
     }),
   );
 
   app.post(
     '/ui/customers/:id/alerts',
-    action(async (request, session, customerId) => {
+    action('alert', async (request, session, customerId) => {
       const form = parseForm(alertForm, request.body);
       const usageAlert = form.alert_type === 'usage_threshold_reached';
       const body = parseForm(createAlertBody, {
@@ -237,13 +239,10 @@ async function formChoices(request: FastifyRequest, tenantId: string): Promise<F
   ]);
   return {
     creditTypes: creditTypes.creditTypes.map((type) => ({ id: type.id, name: type.name })),
-    products: products.products.map((product) => ({ id: product.row.id, name: product.current.name })),
+    products: products.products.filter((product) => product.row.type === 'FIXED').map((product) => ({ id: product.row.id, name: product.current.name })),
     metrics: metrics.map((metric) => ({ id: metric.id, name: metric.name })),
     groupProperties: groupProperties(metrics),
   };
 }
 
-function stringOrUndefined(value: unknown): string | undefined {
-  return typeof value === 'string' && value ? value.slice(0, 500) : undefined;
-}
 

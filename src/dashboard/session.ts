@@ -6,6 +6,8 @@ import * as dashboards from '../modules/dashboards/service.js';
 export const SESSION_COOKIE = 'allot_session';
 /** The sign-in form's double-submit token: a login form cannot be posted from another site. */
 export const SIGN_IN_COOKIE = 'allot_sign_in';
+/** What a form's post has to say on the page it redirects to, for one minute (never in the URL, where any link could forge it). */
+export const FLASH_COOKIE = 'allot_flash';
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
@@ -50,4 +52,31 @@ export function formIsGenuine(request: FastifyRequest, session: dashboards.Sessi
     if (host !== request.host) return false;
   }
   return typeof token === 'string' && dashboards.sameSecret(token, session.csrfToken);
+}
+
+/** Where a form's outcome is shown: beside the form it came from. */
+export type FormName = 'seats' | 'credit' | 'alert';
+
+export interface Flash {
+  notice?: string | undefined;
+  error?: string | undefined;
+  form?: FormName | undefined;
+}
+
+export function setFlash(reply: FastifyReply, request: FastifyRequest, flash: Flash): void {
+  reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), cookieOptions(request, '/ui', 60));
+}
+
+/** The flash a redirect left, once: it is cleared as it is read. */
+export function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash {
+  const value = request.cookies[FLASH_COOKIE];
+  if (!value) return {};
+  reply.clearCookie(FLASH_COOKIE, cookieOptions(request, '/ui'));
+  try {
+    const flash = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Flash;
+    const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 500) : undefined);
+    return { notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form) };
+  } catch {
+    return {};
+  }
 }

@@ -41,6 +41,18 @@ class Visitor {
 }
 
 const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+
+/** What a form's post says on the page it redirects to (a notice or an error), read once: a reload no longer shows it. */
+async function outcomeOf(visitor: Visitor, response: Response): Promise<{ at: string; notice?: string; error?: string }> {
+  expect(response.status).toBe(303);
+  const at = response.headers.get('location')!;
+  const page = await (await visitor.request(at)).text();
+  const notice = /<div class="notice" role="status">([^<]*)<\/div>/.exec(page)?.[1];
+  const error = /<div class="error" role="alert">([^<]*)<\/div>/.exec(page)?.[1];
+  expect(await (await visitor.request(at)).text()).not.toMatch(/role="(status|alert)"/);
+  return { at, ...(notice !== undefined && { notice: unescape(notice) }), ...(error !== undefined && { error: unescape(error) }) };
+}
 
 describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
   let server: TestServer;
@@ -187,20 +199,22 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect(await seats()).toBe(100);
 
       const confirm = Object.fromEntries([...preview.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
-      const done = await visitor.post(`/ui/customers/${team.customer}/seats`, confirm);
-      expect(done.status).toBe(303);
-      expect(new URL(done.headers.get('location')!, server.baseURL).searchParams.get('notice')).toBe('Seats changed to 110.');
+      const done = await outcomeOf(visitor, await visitor.post(`/ui/customers/${team.customer}/seats`, confirm));
+      expect(done).toEqual({ at: `/ui/customers/${team.customer}#seats-form`, notice: 'Seats changed to 110.' });
       expect(await seats()).toBe(110);
     });
 
     it('sends a bad value back to the page with the field named, and never a 500', async () => {
       const bad = await visitor.post(`/ui/customers/${team.customer}/seats`, { csrf, contract_id: team.contract, subscription_id: team.subscription, quantity: 'lots', starting_at: '2024-04-11T00:00:00Z' });
-      expect(bad.status).toBe(303);
-      expect(new URL(bad.headers.get('location')!, server.baseURL).searchParams.get('error')).toMatch(/^quantity: must be a whole number/);
+      expect((await outcomeOf(visitor, bad)).error).toMatch(/^quantity: must be a whole number/);
       const credit = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '-5', credit_type_id: catalog.aiCredits, product_id: catalog.poolProduct, ending_before: '2024-05-01' });
-      expect(new URL(credit.headers.get('location')!, server.baseURL).searchParams.get('error')).toMatch(/^amount:/);
+      expect((await outcomeOf(visitor, credit)).error).toMatch(/^amount:/);
+      const onSeats = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '5', credit_type_id: catalog.aiCredits, product_id: catalog.seatsProduct, ending_before: '2024-05-01' });
+      expect((await outcomeOf(visitor, onSeats)).error).toMatch(/^product_id: .*FIXED/);
       const alert = await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, name: 'x', alert_type: 'low_credit_balance_reached', threshold: '5' });
-      expect(new URL(alert.headers.get('location')!, server.baseURL).searchParams.get('error')).toMatch(/^alert_type: .*not supported/);
+      expect((await outcomeOf(visitor, alert)).error).toMatch(/^alert_type: .*not supported/);
+      // A message cannot be put on the page through its address.
+      expect(await (await visitor.request(`/ui/customers/${team.customer}?error=Your+card+was+declined`)).text()).not.toContain('Your card was declined');
       expect(await seats()).toBe(110);
     });
 
@@ -214,7 +228,7 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
         name: 'Goodwill',
         ending_before: '2024-05-01',
       });
-      expect(new URL(added.headers.get('location')!, server.baseURL).searchParams.get('notice')).toContain('Credit of 25.50 added');
+      expect((await outcomeOf(visitor, added)).notice).toBe('Credit of $25.50 added.');
       const balances = (await client.v1.contracts.listBalances({ customer_id: team.customer, include_ledgers: true })).data;
       expect(balances).toHaveLength(before + 1);
       // $25.50 granted now; it pays toward the seat charges of the period at once.

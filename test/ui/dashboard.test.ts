@@ -90,13 +90,14 @@ describe('dashboard in a browser', () => {
     const users = tab.locator('[data-testid=usage-user_id-table] tbody tr');
     expect(await users.count()).toBeGreaterThan(10);
     expect(await tab.locator('[data-testid=usage-team-table] tbody tr').count()).toBe(4);
-    // Sorting by keyboard: the team column's header button, ascending on a second press.
+    // Sorting by keyboard: the team column's header button, A to Z, then Z to A.
     const teamHeader = tab.locator('[data-testid=usage-team-table] thead th').first();
     await teamHeader.locator('button').focus();
     await tab.keyboard.press('Enter');
-    await tab.keyboard.press('Enter');
     expect(await teamHeader.getAttribute('aria-sort')).toBe('ascending');
     expect(await tab.locator('[data-testid=usage-team-table] tbody tr td:first-child').allTextContents()).toEqual(['engineering', 'research', 'sales', 'support']);
+    await tab.keyboard.press('Enter');
+    expect(await tab.locator('[data-testid=usage-team-table] tbody tr td:first-child').allTextContents()).toEqual(['support', 'sales', 'research', 'engineering']);
     await screenshot(tab, 'customer');
   });
 
@@ -123,6 +124,15 @@ describe('dashboard in a browser', () => {
     const embed = await context.newPage();
     await embed.goto(data.url!);
     const before = await embed.textContent('[data-testid=pool-0-balance]');
+    // The usage view, sorted by the viewer (spend, smallest first), keeps its order through updates.
+    const usageView = await context.newPage();
+    await usageView.goto((await client.v1.dashboards.getEmbeddableURL({ customer_id: demo.customerId, dashboard: 'usage' })).data.url!);
+    const spendHeader = usageView.locator('[data-testid=usage-team-table] thead th').last();
+    await spendHeader.locator('button').click();
+    await spendHeader.locator('button').click();
+    expect(await spendHeader.getAttribute('aria-sort')).toBe('ascending');
+    const researchImages = () => usageView.locator('[data-testid=usage-team-table] tbody tr', { hasText: 'research' }).locator('td').nth(2).textContent();
+    const imagesBefore = await researchImages();
     expect(before).toBe(await poolFromApi());
     await embed.evaluate(() => {
       (globalThis as unknown as PageGlobals).stayedOnPage = true;
@@ -142,6 +152,12 @@ describe('dashboard in a browser', () => {
     const expected = formatAmount(new Decimal(before!.replace(/[^0-9.]/g, '')).sub(2), { id: demo.aiCreditsId, name: 'AI credits' });
     await embed.waitForFunction((text) => ((globalThis as unknown as PageGlobals).document.querySelector('[data-testid=pool-0-balance]') as { textContent?: string } | null)?.textContent === text, expected, { timeout: 20_000 });
     expect(await embed.evaluate(() => (globalThis as unknown as PageGlobals).stayedOnPage)).toBe(true);
+    await expect.poll(researchImages, { timeout: 20_000 }).toBe(String(Number(imagesBefore) + 8));
+    expect(await spendHeader.getAttribute('aria-sort')).toBe('ascending');
+    const spends = await usageView.locator('[data-testid=usage-team-table] tbody tr td:last-child').allTextContents();
+    expect(spends.map((text) => Number(text.replace(/,/g, '')))).toEqual([...spends.map((text) => Number(text.replace(/,/g, '')))].sort((a, b) => a - b));
+    await screenshot(usageView, 'embed-usage-live');
+    await usageView.close();
     expect(await poolFromApi()).toBe(expected);
     await screenshot(embed, 'embed-credits-live');
     await embed.close();

@@ -69,6 +69,12 @@
     };
   }
 
+  // Long labels (emails) are cut on narrow screens; the tooltip shows them whole.
+  function shorten(label) {
+    var room = window.innerWidth < 600 ? 14 : 28;
+    return label.length > room ? label.slice(0, room - 1) + '…' : label;
+  }
+
   function barChart(spec) {
     return {
       type: 'bar',
@@ -80,10 +86,13 @@
         animation: false,
         maintainAspectRatio: false,
         indexAxis: 'y',
-        scales: { x: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } }, y: { ticks: { autoSkip: false } } },
+        scales: {
+          x: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } },
+          y: { ticks: { autoSkip: false, callback: function (value) { return shorten(this.getLabelForValue(value)); } } },
+        },
         plugins: {
           legend: { display: false },
-          tooltip: { callbacks: { label: function (item) { return spec.formatted[item.dataIndex]; } } },
+          tooltip: { callbacks: { title: function (items) { return items.length ? spec.labels[items[0].dataIndex] : ''; }, label: function (item) { return spec.formatted[item.dataIndex]; } } },
         },
       },
     };
@@ -114,6 +123,25 @@
     return sign * (da < db ? -1 : da > db ? 1 : 0);
   }
 
+  // Sorts a table's body by one column: decimal text compared exactly, other text by locale.
+  function sortTable(table, column, descending) {
+    var headers = table.querySelectorAll('thead th');
+    headers.forEach(function (other) { other.removeAttribute('aria-sort'); });
+    var th = headers[column];
+    th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+    var numeric = th.hasAttribute('data-numeric');
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (r1, r2) {
+      var c1 = r1.cells[column], c2 = r2.cells[column];
+      var v1 = c1.getAttribute('data-sort') || c1.textContent.trim();
+      var v2 = c2.getAttribute('data-sort') || c2.textContent.trim();
+      var order = numeric ? compareDecimal(v1, v2) : v1.localeCompare(v2);
+      return descending ? -order : order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+
   function makeSortable(root) {
     root.querySelectorAll('table[data-sortable]').forEach(function (table) {
       var headers = table.querySelectorAll('thead th');
@@ -125,20 +153,10 @@
         th.textContent = '';
         th.appendChild(button);
         button.addEventListener('click', function () {
-          var descending = th.getAttribute('aria-sort') !== 'descending';
-          headers.forEach(function (other) { other.removeAttribute('aria-sort'); });
-          th.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
-          var numeric = th.hasAttribute('data-numeric');
-          var body = table.tBodies[0];
-          var rows = Array.prototype.slice.call(body.rows);
-          rows.sort(function (r1, r2) {
-            var c1 = r1.cells[column], c2 = r2.cells[column];
-            var v1 = c1.getAttribute('data-sort') || c1.textContent.trim();
-            var v2 = c2.getAttribute('data-sort') || c2.textContent.trim();
-            var order = numeric ? compareDecimal(v1, v2) : v1.localeCompare(v2);
-            return descending ? -order : order;
-          });
-          rows.forEach(function (row) { body.appendChild(row); });
+          var current = th.getAttribute('aria-sort');
+          // Numbers start with the largest, text from A; a second press reverses.
+          var descending = current ? current === 'ascending' : th.hasAttribute('data-numeric');
+          sortTable(table, column, descending);
         });
       });
     });
@@ -149,6 +167,50 @@
     makeSortable(root);
   }
 
+  // What a viewer did to the page that a new version of it should keep: sorted columns, the
+  // focused control, scrolled tables, open details.
+  function viewerState(main) {
+    var sorted = [];
+    main.querySelectorAll('table[data-sortable][data-testid]').forEach(function (table) {
+      table.querySelectorAll('thead th').forEach(function (th, column) {
+        var order = th.getAttribute('aria-sort');
+        if (order) sorted.push({ table: table.getAttribute('data-testid'), column: column, descending: order === 'descending' });
+      });
+    });
+    var scrolled = [];
+    main.querySelectorAll('.table-wrap').forEach(function (wrap, index) {
+      if (wrap.scrollTop || wrap.scrollLeft) scrolled.push({ index: index, top: wrap.scrollTop, left: wrap.scrollLeft });
+    });
+    var open = [];
+    main.querySelectorAll('details').forEach(function (details, index) { if (details.open) open.push(index); });
+    var focus = null;
+    var active = document.activeElement;
+    if (active && main.contains(active)) {
+      var table = active.closest('table[data-testid]');
+      var th = active.closest('th');
+      if (table && th) focus = { table: table.getAttribute('data-testid'), column: Array.prototype.indexOf.call(th.parentNode.children, th) };
+    }
+    return { sorted: sorted, scrolled: scrolled, open: open, focus: focus };
+  }
+
+  function restoreState(main, state) {
+    state.sorted.forEach(function (s) {
+      var table = main.querySelector('table[data-testid="' + s.table + '"]');
+      if (table && table.querySelectorAll('thead th')[s.column]) sortTable(table, s.column, s.descending);
+    });
+    var wraps = main.querySelectorAll('.table-wrap');
+    state.scrolled.forEach(function (s) {
+      if (wraps[s.index]) { wraps[s.index].scrollTop = s.top; wraps[s.index].scrollLeft = s.left; }
+    });
+    var details = main.querySelectorAll('details');
+    state.open.forEach(function (index) { if (details[index]) details[index].open = true; });
+    if (state.focus) {
+      var header = main.querySelectorAll('table[data-testid="' + state.focus.table + '"] thead th')[state.focus.column];
+      var button = header && header.querySelector('button');
+      if (button) button.focus({ preventScroll: true });
+    }
+  }
+
   // Live view: the server sends the page's main content again whenever it changed.
   function followLive() {
     var url = document.body.getAttribute('data-live');
@@ -156,10 +218,12 @@
     var source = new EventSource(url);
     source.addEventListener('update', function (event) {
       var main = document.getElementById('main');
+      var state = viewerState(main);
       charts.forEach(function (chart) { chart.destroy(); });
       charts = [];
       main.innerHTML = JSON.parse(event.data).html;
       enhance(main);
+      restoreState(main, state);
     });
     source.addEventListener('expired', function () {
       source.close();

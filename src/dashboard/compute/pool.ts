@@ -11,7 +11,7 @@ export interface Pool {
   /** Everything put in so far: segment starts, seat adjustments, manual entries, rollovers. */
   granted: Decimal;
   window: { startingAt: Date; endingBefore: Date };
-  /** The balance at each midnight of the window up to now, and now. */
+  /** The balance at each midnight of the window up to now, just before and at each movement, and now. */
   points: { at: Date; available: Decimal }[];
   /** What was put in or taken out by hand, and when. */
   movements: { at: Date; kind: string; amount: Decimal }[];
@@ -55,8 +55,14 @@ export function poolOf({ unit, balances, charges, now }: { unit: Unit; balances:
   const liveBy = (at: Date) => (burned.isZero() ? live : live.mul(usedBy(at)).div(burned));
   const availableAt = (at: Date) => sumUntil(added, at).add(sumUntil(recorded, at)).add(liveBy(at));
 
-  const points: Pool['points'] = [];
-  for (let at = from.getTime(); at < now.getTime(); at += DAY_MS) points.push({ at: new Date(at), available: availableAt(new Date(at)) });
+  // Each midnight, and both sides of every movement after the start, so a grant is a step, not a slope.
+  const instants = new Set<number>();
+  for (let at = from.getTime(); at < now.getTime(); at += DAY_MS) instants.add(at);
+  for (const entry of added) {
+    const at = entry.timestamp.getTime();
+    if (at > from.getTime() && at < now.getTime()) instants.add(at - 1).add(at);
+  }
+  const points: Pool['points'] = [...instants].sort((a, b) => a - b).map((at) => ({ at: new Date(at), available: availableAt(new Date(at)) }));
   const balance = balances.reduce((total, grant) => total.add(grant.balance), zero);
   points.push({ at: now, available: balance });
 

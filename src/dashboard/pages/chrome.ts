@@ -11,8 +11,8 @@ export function operatorHeader(session: Session): Html {
 </header>`;
 }
 
-/** A message carried over a redirect (`?notice=` / `?error=`). */
-export function flash({ notice, error }: { notice?: string | undefined; error?: string | undefined }): Html {
+/** A form's outcome, shown after its redirect. */
+export function flashMessage({ notice, error }: { notice?: string | undefined; error?: string | undefined }): Html {
   return html`${error ? html`<div class="error" role="alert">${error}</div>` : ''}${notice ? html`<div class="notice" role="status">${notice}</div>` : ''}`;
 }
 

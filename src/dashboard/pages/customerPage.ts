@@ -1,8 +1,10 @@
 import { Decimal } from '../../lib/money.js';
 import type { CustomerAlertView } from '../../modules/alerts/service.js';
 import type { AccountView } from '../accountView.js';
-import { formatAmount, formatDay, formatInstant, formatQuantity, type Unit } from '../format.js';
+import { formatAmount, formatDay, formatInstant, formatQuantity, unitHeading, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
+import type { Flash, FormName } from '../session.js';
+import { flashMessage } from './chrome.js';
 import { invoicesSection } from './invoiceSection.js';
 import { ledgerSection } from './ledgerSection.js';
 import { poolChart, poolStats } from './poolSection.js';
@@ -20,6 +22,7 @@ export const ALERT_TYPE_NAMES: Record<string, string> = {
 /** What the page's forms offer to choose from. */
 export interface FormChoices {
   creditTypes: Unit[];
+  /** FIXED products: what a one-off credit is recorded against. */
   products: { id: string; name: string }[];
   metrics: { id: string; name: string }[];
   groupProperties: string[];
@@ -39,29 +42,42 @@ function statusBadge(status: CustomerAlertView['status']): Html {
   return html`<span class="badge">${status ?? 'archived'}</span>`;
 }
 
-function alertsCard(view: AccountView, csrf: string, choices: FormChoices): Html {
+/** A form's outcome beside it, and the form opened when it was refused. */
+const outcome = (flash: Flash, form: FormName) => (flash.form === form ? flashMessage(flash) : html``);
+
+/** Credit types with the customer's pools first: what its forms default to. */
+function creditTypeOptions(view: AccountView, choices: FormChoices): Html {
+  const pooled = new Set(view.pools.map((pool) => pool.unit.id));
+  const ordered = [...choices.creditTypes.filter((unit) => pooled.has(unit.id)), ...choices.creditTypes.filter((unit) => !pooled.has(unit.id))];
+  return html`${ordered.map((unit) => html`<option value="${unit.id}">${unitLabel(unit)}</option>`)}`;
+}
+
+const unitLabel = (unit: Unit) => (unit.name === 'USD (cents)' ? 'USD (in dollars)' : unit.name);
+
+function alertsCard(view: AccountView, csrf: string, choices: FormChoices, flash: Flash): Html {
   const base = `/ui/customers/${view.customer.id}`;
   return html`<section class="card" aria-labelledby="alerts-title">
 <h2 id="alerts-title">Alerts</h2>
 <div class="table-wrap"><table data-testid="alerts-table">
-<thead><tr><th scope="col">Name</th><th scope="col">Condition</th><th scope="col" class="num">Threshold</th><th scope="col">Watches</th><th scope="col">State</th></tr></thead>
+<thead><tr><th scope="col">Name</th><th scope="col" class="optional">Condition</th><th scope="col" class="num">Threshold</th><th scope="col" class="optional">Watches</th><th scope="col">State</th></tr></thead>
 <tbody>
 ${view.alerts.length === 0 ? html`<tr><td colspan="5" class="muted">No alerts apply to this customer.</td></tr>` : ''}
 ${view.alerts.map(
   (alert) => html`<tr><td>${alert.alert.name}${alert.alert.customer_id ? '' : html` <span class="muted">(every customer)</span>`}</td>
-<td>${ALERT_TYPE_NAMES[alert.alert.alert_type] ?? alert.alert.alert_type}</td>
+<td class="optional">${ALERT_TYPE_NAMES[alert.alert.alert_type] ?? alert.alert.alert_type}</td>
 <td class="num">${threshold(alert, view.units)}</td>
-<td>${alert.alert.group_values?.length ? alert.alert.group_values.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer'}</td>
-<td>${statusBadge(alert.status)}${alert.triggeredBy ? html` <span class="muted">${alert.triggeredBy}</span>` : ''}</td></tr>`,
+<td class="optional">${alert.alert.group_values?.length ? alert.alert.group_values.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer'}</td>
+<td>${statusBadge(alert.status)}</td></tr>`,
 )}
 </tbody></table></div>
-<details><summary>Create an alert</summary>
+<details id="alert-form"${flash.form === 'alert' && flash.error ? ' open' : ''}><summary>Create an alert</summary>
+${outcome(flash, 'alert')}
 <form class="inline" method="post" action="${base}/alerts">
 <input type="hidden" name="csrf" value="${csrf}">
 <label>Name<input name="name" required maxlength="1024"></label>
 <label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => html`<option value="${value}">${name}</option>`)}</select></label>
-<label>Threshold<input name="threshold" required inputmode="decimal" placeholder="in dollars for USD"></label>
-<label>Credit type<select name="credit_type_id">${choices.creditTypes.map((unit) => html`<option value="${unit.id}">${unit.name === 'USD (cents)' ? 'USD' : unit.name}</option>`)}</select></label>
+<label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500"></label>
+<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices)}</select></label>
 <label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => html`<option value="${metric.id}">${metric.name}</option>`)}</select></label>
 <label>Per group key<select name="group_key"><option value="">Whole customer</option>${choices.groupProperties.map((key) => html`<option value="${key}">each ${key}</option>`)}</select></label>
 <button type="submit">Create alert</button>
@@ -69,11 +85,12 @@ ${view.alerts.map(
 </section>`;
 }
 
-function seatsCard(view: AccountView): Html {
+function seatsCard(view: AccountView, flash: Flash): Html {
   const base = `/ui/customers/${view.customer.id}`;
-  return html`<section class="card" aria-labelledby="seats-title">
+  return html`<section class="card" aria-labelledby="seats-title" id="seats-form">
 <h2 id="seats-title">Seats</h2>
-${seatChart(view.seats, view.now)}
+${seatChart(view.seats, view.now, view.pools[0]?.window.endingBefore)}
+${outcome(flash, 'seats')}
 ${view.seats.map(
   (seat) => html`<form class="inline" method="get" action="${base}/seats/preview">
 <input type="hidden" name="contract_id" value="${seat.contractId}"><input type="hidden" name="subscription_id" value="${seat.subscriptionId}">
@@ -99,15 +116,20 @@ ${view.contracts.map(
 </section>`;
 }
 
-function creditCard(view: AccountView, csrf: string, choices: FormChoices): Html {
+function creditCard(view: AccountView, csrf: string, choices: FormChoices, flash: Flash): Html {
   const until = view.pools[0]?.window.endingBefore;
-  return html`<section class="card" aria-labelledby="credit-title">
+  // The pool's own product first: a one-off credit is usually more of the same.
+  const poolProduct = view.balances.find((balance) => balance.creditTypeId === view.pools[0]?.unit.id)?.productId;
+  const products = [...choices.products.filter((product) => product.id === poolProduct), ...choices.products.filter((product) => product.id !== poolProduct)];
+  return html`<section class="card" aria-labelledby="credit-title" id="credit-form">
 <h2 id="credit-title">Add a one-off credit</h2>
+${outcome(flash, 'credit')}
+${products.length === 0 ? html`<p class="muted">A credit is recorded against a FIXED product; create one first (<code>v1.contracts.products.create</code>).</p>` : ''}
 <form class="inline" method="post" action="/ui/customers/${view.customer.id}/credits">
 <input type="hidden" name="csrf" value="${csrf}">
-<label>Amount<input name="amount" required inputmode="decimal" placeholder="in dollars for USD"></label>
-<label>Credit type<select name="credit_type_id">${choices.creditTypes.map((unit) => html`<option value="${unit.id}">${unit.name === 'USD (cents)' ? 'USD' : unit.name}</option>`)}</select></label>
-<label>Product<select name="product_id" required>${choices.products.map((product) => html`<option value="${product.id}">${product.name}</option>`)}</select></label>
+<label>Amount<input name="amount" required inputmode="decimal" placeholder="e.g. 250"></label>
+<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices)}</select></label>
+<label>Product<select name="product_id" required>${products.map((product) => html`<option value="${product.id}">${product.name}</option>`)}</select></label>
 <label>Name<input name="name" maxlength="200" placeholder="Goodwill credit"></label>
 <label>Usable until<input name="ending_before" type="date" required value="${until ? until.toISOString().slice(0, 10) : ''}"></label>
 <button type="submit">Add credit</button>
@@ -116,31 +138,31 @@ function creditCard(view: AccountView, csrf: string, choices: FormChoices): Html
 }
 
 /** A customer at a glance, then in detail, with the actions an operator takes. */
-export function customerPage({ view, csrf, choices, flash }: { view: AccountView; csrf: string; choices: FormChoices; flash: Html }): Html {
+export function customerPage({ view, csrf, choices, flash }: { view: AccountView; csrf: string; choices: FormChoices; flash: Flash }): Html {
   const seats = view.seats.reduce((total, seat) => total + seat.quantity, 0);
   return html`<p><a href="/ui/customers">← Customers</a></p>
 <h1>${view.customer.name}</h1>
 <p class="muted">Customer <code>${view.customer.id}</code> · as of ${formatInstant(view.now)}</p>
-${flash}
+${flash.form ? '' : flashMessage(flash)}
 <div class="stats">
 <div class="stat"><div class="label">Seats</div><div class="value" data-testid="seats-total">${seats}</div></div>
 ${view.drafts.map(
-  (draft) => html`<div class="stat"><div class="label">Spend this period</div><div class="value">${formatAmount(draft.total, view.units.get(draft.creditTypeId) ?? { id: draft.creditTypeId, name: draft.creditTypeId })}</div><div class="note">draft invoice, ${formatDay(draft.issuedAt)}</div></div>`,
+  (draft) => html`<div class="stat"><div class="label">Invoice so far</div><div class="value">${formatAmount(draft.total, view.units.get(draft.creditTypeId) ?? { id: draft.creditTypeId, name: draft.creditTypeId })}</div><div class="note">what credits did not cover; issued ${formatDay(draft.issuedAt)}</div></div>`,
 )}
 <div class="stat"><div class="label">Alerts in alarm</div><div class="value">${view.alerts.filter((alert) => alert.status === 'in_alarm').length} of ${view.alerts.length}</div></div>
 </div>
 ${view.pools.map(
-  (pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${pool.unit.name === 'USD (cents)' ? 'USD' : pool.unit.name} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`,
+  (pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${unitHeading(pool.unit)} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`,
 )}
 <div class="grid">
-${seatsCard(view)}
+${seatsCard(view, flash)}
 ${contractsCard(view)}
 </div>
 <div class="grid">
 ${view.groups.map((group) => usageSection(group, view.units))}
 </div>
-${alertsCard(view, csrf, choices)}
+${alertsCard(view, csrf, choices, flash)}
 ${invoicesSection(view.drafts, view.invoices, view.units)}
 ${ledgerSection(view.balances, view.units, view.now)}
-${creditCard(view, csrf, choices)}`;
+${creditCard(view, csrf, choices, flash)}`;
 }

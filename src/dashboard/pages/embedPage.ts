@@ -1,7 +1,7 @@
 import type { EmbedGrant } from '../../modules/dashboards/service.js';
 import type { Invoice } from '../../modules/invoices/service.js';
 import type { AccountView } from '../accountView.js';
-import { formatAmount, formatInstant, formatQuantity } from '../format.js';
+import { formatAmount, formatInstant, formatQuantity, unitHeading } from '../format.js';
 import { html, type Html } from '../html.js';
 import { invoicesSection } from './invoiceSection.js';
 import { ledgerSection } from './ledgerSection.js';
@@ -38,7 +38,7 @@ ${lines.map(
  * `invoices`: the live draft and past invoices, filtered by the URL's options.
  */
 export function embedContent(view: AccountView, grant: EmbedGrant): Html {
-  const heading = html`<h1>${TITLES[grant.dashboard]} · ${view.customer.name}</h1><p class="live" aria-live="polite">Live · as of ${formatInstant(view.now)}</p>`;
+  const heading = html`<h1>${view.customer.name}</h1><p class="live" aria-live="polite">${TITLES[grant.dashboard]} · live · as of ${formatInstant(view.now)}</p>`;
   if (grant.dashboard === 'invoices') {
     const keep = invoiceFilter(grant);
     return html`${heading}${invoicesSection(view.drafts.filter(keep), view.invoices.filter(keep), view.units, { showZero: grant.options.show_zero_usage_line_items === 'true' })}`;
@@ -49,8 +49,10 @@ export function embedContent(view: AccountView, grant: EmbedGrant): Html {
   const creditTypeId = grant.options.credit_ledger_credit_type_id;
   const pools = view.pools.filter((pool) => !creditTypeId || pool.unit.id === creditTypeId);
   const balances = view.balances.filter((balance) => !creditTypeId || balance.creditTypeId === creditTypeId);
+  const seats = view.seats.reduce((total, seat) => total + seat.quantity, 0);
   return html`${heading}
 ${pools.length === 0 ? html`<p class="muted">No credits this period.</p>` : ''}
-${pools.map((pool, index) => html`<section class="card">${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`)}
+${seats ? html`<p>Seats: <strong data-testid="seats-total">${seats}</strong> · every seat adds to the shared pool.</p>` : ''}
+${pools.map((pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${unitHeading(pool.unit)} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`)}
 ${ledgerSection(balances, view.units, view.now, { hideNames: grant.options.hide_grant_name === 'true' })}`;
 }

@@ -14,12 +14,12 @@ export function invoiceTable(invoice: Invoice, units: Map<string, Unit>, { showZ
   const unitOf = (id: string) => units.get(id) ?? { id, name: id };
   const lines = invoice.lines.filter((line) => showZero || line.quantity === null || !line.quantity.isZero() || !line.total.isZero());
   return html`<div class="table-wrap"><table>
-<thead><tr><th scope="col">Line</th><th scope="col">Kind</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Amount</th></tr></thead>
+<thead><tr><th scope="col">Line</th><th scope="col" class="optional">Kind</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Amount</th></tr></thead>
 <tbody>
 ${lines.map(
-  (line) => html`<tr><td>${line.name}</td><td>${LINE_NAMES[line.type] ?? line.type}</td><td class="num">${line.quantity === null ? '' : formatQuantity(line.quantity)}</td><td class="num">${formatAmount(line.total, unitOf(line.creditTypeId))}</td></tr>`,
+  (line) => html`<tr><td>${line.name}</td><td class="optional">${LINE_NAMES[line.type] ?? line.type}</td><td class="num">${line.quantity === null ? '' : formatQuantity(line.quantity)}</td><td class="num">${formatAmount(line.total, unitOf(line.creditTypeId))}</td></tr>`,
 )}
-<tr class="total"><td colspan="3">Total</td><td class="num" data-testid="invoice-total-${invoice.id}">${formatAmount(invoice.total, unitOf(invoice.creditTypeId))}</td></tr>
+<tr class="total"><td>Total</td><td class="optional"></td><td></td><td class="num" data-testid="invoice-total-${invoice.id}">${formatAmount(invoice.total, unitOf(invoice.creditTypeId))}</td></tr>
 </tbody></table></div>`;
 }
 

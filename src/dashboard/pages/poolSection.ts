@@ -1,5 +1,5 @@
 import type { Pool } from '../accountView.js';
-import { chartValue, formatAmount, formatDay } from '../format.js';
+import { chartValue, formatAmount, formatDay, unitHeading } from '../format.js';
 import { html, jsonScript, type Html } from '../html.js';
 import type { Decimal } from '../../lib/money.js';
 
@@ -25,7 +25,7 @@ export function poolStats(pool: Pool, { id }: { id: string }): Html {
   <div class="stat"><div class="label">Granted this period</div><div class="value">${formatAmount(pool.granted, pool.unit)}</div><div class="note">${formatAmount(used, pool.unit)} used</div></div>
   <div class="stat"><div class="label">Burn rate</div><div class="value">${formatAmount(pool.burnPerDay, pool.unit)}</div><div class="note">a day, averaged over the last ${recentDays(pool)}</div></div>
   <div class="stat"><div class="label">Runs out</div><div class="value" data-testid="${id}-runout">${pool.runOutAt ? formatDay(pool.runOutAt) : pool.burnPerDay.gt(0) ? 'Not this period' : 'No burn yet'}</div>
-    <div class="note">period ends ${formatDay(pool.window.endingBefore)}</div></div>
+    <div class="note">period ends ${formatDay(new Date(pool.window.endingBefore.getTime() - 1))}</div></div>
 </div>`;
 }
 
@@ -36,7 +36,7 @@ export function poolChart(pool: Pool, { id }: { id: string }): Html {
     kind: 'line',
     from: pool.window.startingAt.getTime(),
     to: pool.window.endingBefore.getTime(),
-    unit: pool.unit.name === 'USD (cents)' ? 'USD' : pool.unit.name,
+    unit: unitHeading(pool.unit),
     series: [
       { name: 'Balance', color: '--primary', points: pool.points.map((p) => point(p.at, p.available)) },
       ...(pool.projection.length ? [{ name: 'Projected at current burn', color: '--line-1', dashed: true, points: pool.projection.map((p) => point(p.at, p.available)) }] : []),

@@ -30,14 +30,14 @@ export function seatPreviewPage({
   const list = (amounts: Map<string, Decimal>, none: string) =>
     amounts.size === 0 ? html`<span class="muted">${none}</span>` : [...amounts].map(([id, amount], i) => html`${i ? html`<br>` : ''}<span data-testid="preview-${id}">${formatAmount(amount, unitOf(id))}</span>`);
   return html`<p><a href="/ui/customers/${customerId}">← ${customerName}</a></p>
-<h1>Change seats: ${seatName}</h1>
+<h1>Change seats${seatName === 'Seats' ? '' : html`: ${seatName}`}</h1>
 <section class="card" aria-labelledby="preview-title">
 <h2 id="preview-title">${from} → ${to} seats from ${formatInstant(startingAt)}</h2>
 <dl class="facts">
 <dt>Pool change (prorated)</dt><dd data-testid="preview-granted">${list(granted, 'none')}</dd>
 <dt>Seat charge change</dt><dd data-testid="preview-charged">${list(charged, 'none')}</dd>
 </dl>
-<p class="muted">Nothing has changed yet. Figures are for the current period, prorated to the time left in it.</p>
+<p class="muted">Nothing has changed yet. Seat changes take effect on the hour, so this one counts from ${formatInstant(startingAt)}. Figures are for the current period, prorated to the time left in it.</p>
 <form class="inline" method="post" action="/ui/customers/${customerId}/seats">
 <input type="hidden" name="csrf" value="${confirm.csrf}">
 <input type="hidden" name="contract_id" value="${confirm.contractId}">

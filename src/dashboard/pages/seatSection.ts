@@ -2,14 +2,18 @@ import type { SeatHistory } from '../accountView.js';
 import { formatDay } from '../format.js';
 import { html, jsonScript, type Html } from '../html.js';
 
-/** Seats over time: each live subscription's quantity schedule as a stepped line, up to now or its last scheduled change. */
-export function seatChart(seats: SeatHistory[], now: Date): Html {
+/**
+ * Seats over time: each live subscription's quantity schedule as a stepped line, up to now (or its
+ * last scheduled change), on an axis that ends where the pool's period does, when given.
+ */
+export function seatChart(seats: SeatHistory[], now: Date, periodEnd?: Date): Html {
   if (seats.length === 0) return html`<p class="muted">No seat subscriptions.</p>`;
   const DAY = 24 * 60 * 60 * 1000;
   const from = Math.floor(Math.min(...seats.map((seat) => seat.startingAt.getTime())) / DAY) * DAY;
   const lastChange = Math.max(...seats.flatMap((seat) => seat.steps.map((step) => step.startingAt.getTime())));
-  // A day past now (or the last scheduled change), to the next midnight.
-  const to = Math.ceil((Math.max(now.getTime(), lastChange) + DAY) / DAY) * DAY;
+  const drawnUntil = Math.max(now.getTime(), lastChange);
+  // The period's end, or a day past what is drawn, to the next midnight.
+  const to = Math.max(periodEnd?.getTime() ?? 0, Math.ceil((drawnUntil + DAY) / DAY) * DAY);
   const spec = {
     kind: 'steps',
     from,
@@ -18,7 +22,7 @@ export function seatChart(seats: SeatHistory[], now: Date): Html {
     series: seats.map((seat) => {
       const points = seat.steps.map((step) => ({ x: step.startingAt.getTime(), y: String(step.quantity), label: `${step.quantity} seats from ${formatDay(step.startingAt)}` }));
       const last = seat.steps[seat.steps.length - 1];
-      if (last) points.push({ x: to, y: String(last.quantity), label: `${last.quantity} seats` });
+      if (last) points.push({ x: drawnUntil, y: String(last.quantity), label: `${last.quantity} seats now` });
       return { name: seat.name, points };
     }),
   };

@@ -1,6 +1,6 @@
 import { Decimal } from '../../lib/money.js';
 import type { GroupUsage } from '../accountView.js';
-import { chartValue, formatAmount, formatQuantity, type Unit } from '../format.js';
+import { chartValue, formatAmount, formatQuantity, propertyName, unitHeading, type Unit } from '../format.js';
 import { html, jsonScript, type Html } from '../html.js';
 
 /** Display names for group keys and their values (an embeddable URL's `bm_group_key_overrides`). */
@@ -13,7 +13,7 @@ const TOP = 10;
  * the first pricing unit), and a table of every value, sortable by any column.
  */
 export function usageSection(group: GroupUsage, units: Map<string, Unit>, names: GroupNames = {}): Html {
-  const title = names[group.property]?.name ?? group.property;
+  const title = names[group.property]?.name ?? propertyName(group.property);
   const valueName = (value: string) => names[group.property]?.values?.[value] ?? (value === '' ? '(none)' : value);
   const unitOf = (id: string) => units.get(id) ?? { id, name: id };
   const firstUnit = group.creditTypeIds[0] ? unitOf(group.creditTypeIds[0]) : undefined;
@@ -22,7 +22,7 @@ export function usageSection(group: GroupUsage, units: Map<string, Unit>, names:
   const spec = firstUnit && {
     kind: 'bars',
     name: `Spend by ${title}`,
-    unit: firstUnit.name === 'USD (cents)' ? 'USD' : firstUnit.name,
+    unit: unitHeading(firstUnit),
     labels: top.map((row) => valueName(row.value)),
     values: top.map((row) => chartValue(row.spend[0] ?? new Decimal(0), firstUnit)),
     formatted: top.map((row) => formatAmount(row.spend[0] ?? new Decimal(0), firstUnit)),
@@ -31,11 +31,11 @@ export function usageSection(group: GroupUsage, units: Map<string, Unit>, names:
 <h2 id="${chartId}-title">Usage by ${title}</h2>
 ${spec ? html`<figure class="chart bars"><canvas data-chart="${chartId}" role="img" aria-label="Spend by ${title}, heaviest ${top.length}"></canvas></figure>${jsonScript(chartId, spec)}` : ''}
 <div class="table-wrap tall" tabindex="0" role="region" aria-label="Usage by ${title}, every value"><table data-sortable data-testid="${chartId}-table">
-<thead><tr><th scope="col">${title}</th>${group.products.map((product) => html`<th scope="col" class="num" data-numeric>${product}</th>`)}${group.creditTypeIds.map((id) => html`<th scope="col" class="num" data-numeric>Spend (${unitOf(id).name === 'USD (cents)' ? 'USD' : unitOf(id).name})</th>`)}</tr></thead>
+<thead><tr><th scope="col">${title}</th>${group.products.map((product) => html`<th scope="col" class="num optional" data-numeric>${product}</th>`)}${group.creditTypeIds.map((id) => html`<th scope="col" class="num" data-numeric>Spend (${unitHeading(unitOf(id))})</th>`)}</tr></thead>
 <tbody>
 ${group.rows.map(
-  (row) => html`<tr><td>${valueName(row.value)}</td>${row.quantities.map((quantity) => html`<td class="num" data-sort="${quantity.toFixed()}">${formatQuantity(quantity)}</td>`)}${row.spend.map(
-    (amount, index) => html`<td class="num" data-sort="${amount.toFixed()}">${formatAmount(amount, unitOf(group.creditTypeIds[index]!))}</td>`,
+  (row) => html`<tr><td>${valueName(row.value)}</td>${row.quantities.map((quantity) => html`<td class="num optional" data-sort="${quantity.toFixed()}">${formatQuantity(quantity)}</td>`)}${row.spend.map(
+    (amount, index) => html`<td class="num" data-sort="${amount.toFixed()}">${formatAmount(amount, unitOf(group.creditTypeIds[index]!), { bare: true })}</td>`,
   )}</tr>`,
 )}
 </tbody></table></div>
