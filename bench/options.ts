@@ -44,6 +44,10 @@ export interface BenchOptions {
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
   keepDatabase: boolean;
+  /** Events of the dashboard phase's one customer, in its open period. */
+  dashboardEvents: number;
+  /** Sequential reads of the customer page, and of the embeddable view, in the dashboard phase. */
+  dashboardReads: number;
   /** Contracts whose period the close phase closes. */
   closeContracts: number;
   /** Phases to skip, by name. */
@@ -59,6 +63,8 @@ const USAGE = `usage: npm run bench -- [options]
   --users N               users per customer (50)
   --events-in-period N    events in the open period before balances are read (1000000)
   --balance-reads N       sequential reads of each balance endpoint (2000)
+  --dashboard-events N    events of the dashboard phase's one customer, in its open period (1000000)
+  --dashboard-reads N     sequential reads of its customer page, and of its embeddable view (20)
   --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
   --alert-kind usage|balance
                           the alert the probes cross: a usage alert on a metric the load never
@@ -73,7 +79,8 @@ const USAGE = `usage: npm run bench -- [options]
   --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
-  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances, close
+  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
+                          dashboard, close
   --keep-database         do not drop the database at the end
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
@@ -101,6 +108,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       users: { type: 'string' },
       'events-in-period': { type: 'string' },
       'balance-reads': { type: 'string' },
+      'dashboard-events': { type: 'string' },
+      'dashboard-reads': { type: 'string' },
       'alert-samples': { type: 'string' },
       'alert-kind': { type: 'string' },
       timestamps: { type: 'string' },
@@ -126,7 +135,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'close'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'dashboard', 'close'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -143,6 +152,8 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     creditsPerSeat: 50,
     eventsInPeriod: positiveNumber('events-in-period', values['events-in-period'], 1_000_000),
     balanceReads: positiveNumber('balance-reads', values['balance-reads'], 2000),
+    dashboardEvents: positiveNumber('dashboard-events', values['dashboard-events'], 1_000_000),
+    dashboardReads: positiveNumber('dashboard-reads', values['dashboard-reads'], 20),
     timestamps,
     latencyLoadFraction: 0.8,
     alertSamples: positiveNumber('alert-samples', values['alert-samples'], 50),

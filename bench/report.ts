@@ -49,6 +49,8 @@ export function parameters(options: BenchOptions) {
     event_timestamps: options.timestamps === 'spread' ? 'uniform from the period start to now' : 'uniform over the last five minutes',
     events_in_period_before_reads: options.eventsInPeriod,
     balance_reads: options.balanceReads,
+    dashboard_events: options.dashboardEvents,
+    dashboard_reads: options.dashboardReads,
     latency_load_fraction: options.latencyLoadFraction,
     alert_samples: options.alertSamples,
     alert_kind: options.alertKind,

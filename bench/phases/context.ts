@@ -23,6 +23,8 @@ export interface BenchContext {
   tenantId: string;
   runId: string;
   figures: Record<string, Figure>;
+  /** Figures a phase could not measure on this machine, with the reason (the report's `not_measured`). */
+  notMeasured: Record<string, string>;
   diagnostics: Record<string, unknown>;
   /** The event space for a load process; `label` keeps transaction ids unique across phases. */
   eventSpace(label: string): EventSpace;
