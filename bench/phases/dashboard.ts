@@ -91,7 +91,8 @@ async function setUpHeavyCustomer(context: BenchContext) {
       name: 'Bench dashboard customer',
       ingestAlias: HEAVY_ALIAS,
       seats: options.seats,
-      creditsPerSeat: options.creditsPerSeat,
+      // A pool the events do not exhaust (one costs at most 0.21 AI credits), so the page shows a real balance to check.
+      creditsPerSeat: Math.max(options.creditsPerSeat, Math.ceil((options.dashboardEvents * 0.25) / options.seats)),
       startingAt: tenant.periodStart.toISOString(),
     });
     customer = { id: customerId, alias: HEAVY_ALIAS };

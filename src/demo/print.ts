@@ -71,7 +71,7 @@ export function formatDemo(summary: DemoSummary, { baseUrl, key, keyCreated }: {
   lines.push(`Open the dashboard and sign in with ${keyCreated ? 'that' : 'your'} API key:`, `  ${baseUrl}/ui/customers/${summary.customerId}`, '');
   lines.push(
     'Or ask the API:',
-    ...(keyCreated ? [`  export ALLOT_KEY=${key}`] : []),
+    `  export ALLOT_KEY=${key}`,
     `  curl -s ${baseUrl}/v1/contracts/customerBalances/getNetBalance -H "Authorization: Bearer $ALLOT_KEY" \\`,
     `    -H 'content-type: application/json' -d '{"customer_id": "${summary.customerId}", "credit_type_id": "${summary.aiCreditsId}"}'`,
   );

@@ -106,6 +106,10 @@ describe('allot demo, against a running server on PostgreSQL', () => {
     expect(heavy.alert).toMatchObject({ type: 'spend_threshold_reached', credit_type: { id: shown.aiCredits }, group_values: [{ key: 'user_id' }] });
     expect(heavy.alert.threshold).toBeGreaterThan(0);
     expect(first.stdout).toMatch(/curl -s \S+\/v1\/customer-alerts\/list /);
+    // The customer's page in the dashboard, which answers (a sign-in first).
+    const page = new RegExp(`^  (${server.baseURL}/ui/customers/${shown.customerId})$`, 'm').exec(first.stdout)?.[1];
+    expect(page).toBeDefined();
+    expect((await fetch(page!, { redirect: 'manual' })).headers.get('location')).toBe(`/ui/sign-in?next=${encodeURIComponent(`/ui/customers/${shown.customerId}`)}`);
     const printedStatuses = (output: string) => Object.fromEntries((printed(output).alerts ?? []).map((alert) => [alert.name, alert.status]));
     expect(printedStatuses(first.stdout)).toEqual({ 'Pool below 20%': pool.customer_status, 'Heavy user': heavy.customer_status });
     // The pool of 5,000 holds more than 1,000 after 2,000 events (about 270 credits).

@@ -87,6 +87,12 @@ describe('dashboard in a browser', () => {
     await tab.waitForFunction(() => !!(globalThis as unknown as PageGlobals).Chart?.getChart((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="pool-0-chart"]')));
     expect(await tab.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
     expect(await tab.textContent('[data-testid=seats-total]')).toBe('100');
+    // The per-user alert names the heavy users it has in alarm, as the API reports them one by one.
+    const heavy = demo.alerts!.find((alert) => alert.name === 'Heavy user')!;
+    const inAlarm = heavy.users!.filter((user) => user.status === 'in_alarm').map((user) => user.name);
+    expect(inAlarm.length).toBeGreaterThan(0);
+    const shown = await tab.textContent('[data-testid=alarm-values]');
+    for (const name of inAlarm) expect(shown).toContain(name);
     const users = tab.locator('[data-testid=usage-user_id-table] tbody tr');
     expect(await users.count()).toBeGreaterThan(10);
     expect(await tab.locator('[data-testid=usage-team-table] tbody tr').count()).toBe(4);

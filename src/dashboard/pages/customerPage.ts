@@ -36,6 +36,12 @@ function threshold(view: CustomerAlertView, units: Map<string, Unit>): string {
   return unit ? formatAmount(value, unit) : formatQuantity(value);
 }
 
+/** Which values of a group key are in alarm: the first few by name, then how many more. */
+function inAlarm(values: string[]): string {
+  const SHOWN = 5;
+  return `${values.slice(0, SHOWN).join(', ')}${values.length > SHOWN ? ` and ${values.length - SHOWN} more` : ''}`;
+}
+
 function statusBadge(status: CustomerAlertView['status']): Html {
   if (status === 'in_alarm') return html`<span class="badge alarm">In alarm</span>`;
   if (status === 'ok') return html`<span class="badge ok">OK</span>`;
@@ -67,7 +73,7 @@ ${view.alerts.map(
 <td class="optional">${ALERT_TYPE_NAMES[alert.alert.alert_type] ?? alert.alert.alert_type}</td>
 <td class="num">${threshold(alert, view.units)}</td>
 <td class="optional">${alert.alert.group_values?.length ? alert.alert.group_values.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer'}</td>
-<td>${statusBadge(alert.status)}</td></tr>`,
+<td>${statusBadge(alert.status)}${alert.valuesInAlarm.length ? html`<div class="muted" data-testid="alarm-values">${inAlarm(alert.valuesInAlarm)}</div>` : ''}</td></tr>`,
 )}
 </tbody></table></div>
 <details id="alert-form"${flash.form === 'alert' && flash.error ? ' open' : ''}><summary>Create an alert</summary>

@@ -111,6 +111,8 @@ export interface CustomerAlertView {
   status: 'ok' | 'in_alarm' | 'evaluating' | null;
   triggeredBy: string | null;
   updatedAt: Date;
+  /** For an alert on a group key (each value on its own): the values in alarm, sorted. */
+  valuesInAlarm: string[];
 }
 
 async function views(ctx: ServiceContext, tenantId: string, customerId: string, alerts: Alert[], groupValue?: string): Promise<CustomerAlertView[]> {
@@ -131,6 +133,10 @@ async function views(ctx: ServiceContext, tenantId: string, customerId: string, 
       status,
       triggeredBy: state?.triggered_by ?? null,
       updatedAt: state?.updated_at ?? alert.created_at,
+      valuesInAlarm: states
+        .filter((each) => each.alert_id === alert.id && each.grouped && each.status === 'in_alarm')
+        .map((each) => each.group_value)
+        .sort(),
     };
   });
 }
