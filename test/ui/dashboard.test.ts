@@ -22,7 +22,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
  */
 interface PageGlobals {
   document: { querySelector(selector: string): object | null; documentElement: { scrollWidth: number } };
-  Chart?: { getChart(canvas: object | null): { data: { datasets: { data: { y: number }[] }[] } } | undefined };
+  Chart?: { getChart(canvas: object | null): { data: { datasets: { data: { y: number }[] }[] }; scales: { x: { ticks: { label: string }[] } } } | undefined };
   stayedOnPage?: boolean;
 }
 
@@ -87,6 +87,15 @@ describe('dashboard in a browser', () => {
     await tab.waitForFunction(() => !!(globalThis as unknown as PageGlobals).Chart?.getChart((globalThis as unknown as PageGlobals).document.querySelector('[data-testid="pool-0-chart"]')));
     expect(await tab.textContent('[data-testid=pool-0-balance]')).toBe(await poolFromApi());
     expect(await tab.textContent('[data-testid=seats-total]')).toBe('100');
+    // The period's axis: April 1 to May 1, one label a few days apart, each a different day.
+    const axis = await tab.evaluate(() => {
+      const { Chart, document } = globalThis as unknown as PageGlobals;
+      return Chart!.getChart(document.querySelector('[data-testid="pool-0-chart"]'))!.scales.x.ticks.map((tick) => tick.label);
+    });
+    expect(axis[0]).toBe('Apr 1');
+    expect(axis.at(-1)).toBe('May 1');
+    expect(axis.length).toBeGreaterThan(5);
+    expect(new Set(axis).size).toBe(axis.length);
     // The per-user alert names the heavy users it has in alarm, as the API reports them one by one.
     const heavy = demo.alerts!.find((alert) => alert.name === 'Heavy user')!;
     const inAlarm = heavy.users!.filter((user) => user.status === 'in_alarm').map((user) => user.name);

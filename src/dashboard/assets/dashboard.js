@@ -12,15 +12,23 @@
   function lineColor(index) {
     return cssColor('--line-' + (index % 10), '#3356d6');
   }
-  // Only midnights are labelled: a bound that falls mid-day would repeat its day's label.
   function dayLabel(ms) {
-    if (ms % 86400000 !== 0) return '';
     return new Date(ms).toLocaleDateString('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric' });
   }
-  // Ticks a whole number of days apart, about eight of them, so no day is labelled twice.
-  function dayStep(span) {
+  // Ticks at midnights (UTC) a whole number of days apart, about eight of them: Chart.js would
+  // otherwise divide the range evenly, between days.
+  function dayTicks(scale) {
     var day = 24 * 60 * 60 * 1000;
-    return Math.max(1, Math.ceil(span / day / 8)) * day;
+    var step = Math.max(1, Math.ceil((scale.max - scale.min) / day / 8)) * day;
+    var ticks = [];
+    for (var at = Math.ceil(scale.min / day) * day; at <= scale.max; at += step) ticks.push({ value: at });
+    // The end of the period is labelled too: beside the last tick, or instead of one too close to it.
+    var last = ticks[ticks.length - 1];
+    if (scale.max % day === 0 && last && last.value < scale.max) {
+      if (scale.max - last.value < step / 2 && ticks.length > 1) ticks.pop();
+      ticks.push({ value: scale.max });
+    }
+    scale.ticks = ticks;
   }
   function points(series) {
     return series.points.map(function (p) { return { x: p.x, y: Number(p.y), label: p.label }; });
@@ -53,7 +61,7 @@
         parsing: false,
         interaction: { mode: 'nearest', intersect: false },
         scales: {
-          x: { type: 'linear', min: spec.from, max: spec.to, ticks: { callback: dayLabel, stepSize: dayStep(spec.to - spec.from), autoSkip: false } },
+          x: { type: 'linear', min: spec.from, max: spec.to, afterBuildTicks: dayTicks, ticks: { callback: dayLabel, autoSkip: false } },
           y: { beginAtZero: true, title: { display: !!spec.unit, text: spec.unit } },
         },
         plugins: {
