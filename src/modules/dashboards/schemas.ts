@@ -80,4 +80,3 @@ export const getEmbeddableUrlBody = z
       if (!parsed.success) context.addIssue({ code: 'custom', path: ['dashboard_options', index, 'value'], message: parsed.error.issues[0]!.message });
     });
   });
-export type GetEmbeddableUrlBody = z.infer<typeof getEmbeddableUrlBody>;
