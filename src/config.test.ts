@@ -27,4 +27,10 @@ describe('loadConfig', () => {
     expect(config.stripe).toEqual({ secretKey: 'sk_test_1', webhookSecret: 'whsec_1', apiBase: 'http://127.0.0.1:12111' });
     expect(() => loadConfig({ ALLOT_STRIPE_API_BASE: 'api.stripe.com' })).toThrow(/ALLOT_STRIPE_API_BASE: /);
   });
+
+  it('reads where browsers reach the server, refusing what is not an http(s) URL', () => {
+    expect(loadConfig({}).publicUrl).toBeUndefined();
+    expect(loadConfig({ ALLOT_PUBLIC_URL: 'https://billing.example.com' }).publicUrl).toBe('https://billing.example.com');
+    expect(() => loadConfig({ ALLOT_PUBLIC_URL: 'billing.example.com' })).toThrow(/ALLOT_PUBLIC_URL: must be an http or https URL/);
+  });
 });

@@ -1,3 +1,6 @@
+import { formatAmount } from '../dashboard/format.js';
+import { Decimal } from '../lib/money.js';
+import { USD_CREDIT_TYPE_ID, USD_CREDIT_TYPE_NAME } from '../modules/pricing/service.js';
 import type { DemoAlert } from './alerts.js';
 import { TOP_USERS_SHOWN, type DemoSummary } from './loadDemo.js';
 
@@ -13,7 +16,11 @@ function table(rows: Array<{ name: string; value: number }>, unit: string): stri
 
 /** What an alert watches, in a few words: "pool balance ≤ 1,000 AI credits". */
 function watches(alert: DemoAlert): string {
-  const amount = `${number(alert.threshold)}${alert.unit ? ` ${alert.unit}` : ''}`;
+  // An alert in USD has its threshold in cents: shown in dollars, as the dashboard shows it.
+  const amount =
+    alert.unit === USD_CREDIT_TYPE_NAME
+      ? formatAmount(new Decimal(String(alert.threshold)), { id: USD_CREDIT_TYPE_ID, name: USD_CREDIT_TYPE_NAME })
+      : `${number(alert.threshold)}${alert.unit ? ` ${alert.unit}` : ''}`;
   const per = alert.groupKey ? ` per ${alert.groupKey}` : '';
   switch (alert.type) {
     case 'low_remaining_contract_credit_and_commit_balance_reached':

@@ -280,6 +280,18 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect((await rejection(stranger.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'usage' }))).status).toBe(404);
     });
 
+    it('starts the URL with ALLOT_PUBLIC_URL when set', async () => {
+      const behindProxy = await startTestServer({ engine, publicUrl: 'https://billing.example.com/' });
+      try {
+        const other = behindProxy.client();
+        const customer = (await other.v1.customers.create({ name: 'Proxied' })).data.id;
+        const { data } = await other.v1.dashboards.getEmbeddableURL({ customer_id: customer, dashboard: 'usage' });
+        expect(data.url).toMatch(/^https:\/\/billing\.example\.com\/embed\?token=/);
+      } finally {
+        await behindProxy.stop();
+      }
+    });
+
     it('filters invoices by the URL’s options', async () => {
       const url = async (options: { key: 'invoice_status_filter'; value: string }[]) =>
         (await client.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'invoices', dashboard_options: options })).data.url!;

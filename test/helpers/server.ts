@@ -37,6 +37,7 @@ export async function startTestServer({
   stripe,
   dataDir,
   periodClose,
+  publicUrl,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -46,6 +47,8 @@ export async function startTestServer({
   periodClose?: ServerOptions['periodClose'];
   /** Stripe keys, API base (a local fake in tests) and push settings. */
   stripe?: ServerOptions['stripe'];
+  /** Where browsers reach the server (`ALLOT_PUBLIC_URL`). */
+  publicUrl?: string;
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -57,7 +60,7 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe, publicUrl });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
