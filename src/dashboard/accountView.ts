@@ -84,14 +84,16 @@ export function groupProperties(metrics: readonly pricing.BillableMetric[]): str
 export async function accountView(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<AccountView> {
   const now = ctx.clock.now();
   const customer = await customers.getCustomer(ctx, { tenantId, customerId });
-  const [account, daily, properties, alertPage, finalized] = await Promise.all([
+  // Every read at once (the split ratings as soon as the group properties are known).
+  const [account, daily, groups, alertPage, finalized] = await Promise.all([
     contracts.customerAccount(ctx, { tenantId, customerId }),
     contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, cutsOf: dailyCuts }),
-    usage.liveMetrics(ctx, tenantId).then(groupProperties),
+    usage.liveMetrics(ctx, tenantId).then((metrics) =>
+      Promise.all(groupProperties(metrics).map(async (property) => usageByGroup({ property, periods: await contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: property }) }))),
+    ),
     alerts.listCustomerAlerts(ctx, { tenantId, customerId, statuses: undefined, nextPage: undefined }),
     invoices.finalizedInvoices(ctx, { tenantId, customerId }),
   ]);
-  const splits = await Promise.all(properties.map((splitBy) => contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy })));
   const stored = new Set(finalized.map((invoice) => invoice.id));
   const drafts = account.drafts.map(invoices.draftInvoice).filter((draft) => !stored.has(draft.id));
   const balances = account.balances.filter((balance) => !balance.archivedAt);
@@ -119,7 +121,7 @@ export async function accountView(ctx: ServiceContext, { tenantId, customerId }:
     seats: seatHistories(account, now),
     pools,
     balances,
-    groups: properties.map((property, index) => usageByGroup({ property, periods: splits[index]! })).filter((group) => group.rows.length > 0),
+    groups: groups.filter((group) => group.rows.length > 0),
     alerts: alertPage.alerts,
     drafts,
     invoices: finalized,
