@@ -22,7 +22,7 @@ import { customerPage, type FormChoices } from './pages/customerPage.js';
 import { customersPage } from './pages/customersPage.js';
 import { seatPreviewPage } from './pages/previewPage.js';
 import { signInPage } from './pages/signInPage.js';
-import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, type FormName } from './session.js';
+import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, typedValues, type FormName } from './session.js';
 
 const PAGE_SIZE = 25;
 const HOUR_MS = 60 * 60 * 1000;
@@ -54,7 +54,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
         setFlash(reply, request, { notice: await handler(request, session, customerId), form });
       } catch (error) {
         if (!(error instanceof AppError && error.status < 500)) throw error;
-        setFlash(reply, request, { error: error.message, form });
+        setFlash(reply, request, { error: error.message, form, values: typedValues(body) });
       }
       return reply.redirect(customerUrl(customerId, form), 303);
     });
@@ -158,7 +158,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
         });
       } catch (error) {
         if (!(error instanceof AppError && error.status < 500)) throw error;
-        setFlash(reply, request, { error: error.message, form: 'seats' });
+        setFlash(reply, request, { error: error.message, form: 'seats', values: typedValues(request.query) });
         return reply.redirect(customerUrl(customerId, 'seats'), 303);
       }
     }),

@@ -61,6 +61,19 @@ export interface Flash {
   notice?: string | undefined;
   error?: string | undefined;
   form?: FormName | undefined;
+  /** What a refused form held, to fill it in again (its CSRF token left out). */
+  values?: Record<string, string> | undefined;
+}
+
+/** A form's fields to fill it in again: short text values only, never its CSRF token (the cookie stays well under 4 KB). */
+export function typedValues(body: unknown): Record<string, string> {
+  if (!body || typeof body !== 'object') return {};
+  return Object.fromEntries(
+    Object.entries(body as Record<string, unknown>)
+      .filter(([key, value]) => key !== 'csrf' && typeof value === 'string')
+      .slice(0, 12)
+      .map(([key, value]) => [key.slice(0, 40), (value as string).slice(0, 200)]),
+  );
 }
 
 export function setFlash(reply: FastifyReply, request: FastifyRequest, flash: Flash): void {
@@ -75,7 +88,8 @@ export function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash {
   try {
     const flash = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Flash;
     const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 500) : undefined);
-    return { notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form) };
+    const values = flash.values && typeof flash.values === 'object' ? Object.fromEntries(Object.entries(flash.values).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value.slice(0, 200)]] : []))) : undefined;
+    return { notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form), values };
   } catch {
     return {};
   }

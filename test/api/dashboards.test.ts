@@ -44,14 +44,14 @@ const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
 const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** What a form's post says on the page it redirects to (a notice or an error), read once: a reload no longer shows it. */
-async function outcomeOf(visitor: Visitor, response: Response): Promise<{ at: string; notice?: string; error?: string }> {
+async function outcomeOf(visitor: Visitor, response: Response): Promise<{ at: string; notice?: string; error?: string; page: string }> {
   expect(response.status).toBe(303);
   const at = response.headers.get('location')!;
   const page = await (await visitor.request(at)).text();
   const notice = /<div class="notice" role="status">([^<]*)<\/div>/.exec(page)?.[1];
   const error = /<div class="error" role="alert">([^<]*)<\/div>/.exec(page)?.[1];
   expect(await (await visitor.request(at)).text()).not.toMatch(/role="(status|alert)"/);
-  return { at, ...(notice !== undefined && { notice: unescape(notice) }), ...(error !== undefined && { error: unescape(error) }) };
+  return { at, page, ...(notice !== undefined && { notice: unescape(notice) }), ...(error !== undefined && { error: unescape(error) }) };
 }
 
 describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
@@ -200,7 +200,8 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
 
       const confirm = Object.fromEntries([...preview.matchAll(/<input type="hidden" name="([a-z_]+)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
       const done = await outcomeOf(visitor, await visitor.post(`/ui/customers/${team.customer}/seats`, confirm));
-      expect(done).toEqual({ at: `/ui/customers/${team.customer}#seats-form`, notice: 'Seats changed to 110.' });
+      expect(done).toMatchObject({ at: `/ui/customers/${team.customer}#seats-form`, notice: 'Seats changed to 110.' });
+      expect(done.error).toBeUndefined();
       expect(await seats()).toBe(110);
     });
 
@@ -208,7 +209,12 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       const bad = await visitor.post(`/ui/customers/${team.customer}/seats`, { csrf, contract_id: team.contract, subscription_id: team.subscription, quantity: 'lots', starting_at: '2024-04-11T00:00:00Z' });
       expect((await outcomeOf(visitor, bad)).error).toMatch(/^quantity: must be a whole number/);
       const credit = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '-5', credit_type_id: catalog.aiCredits, product_id: catalog.poolProduct, ending_before: '2024-05-01' });
-      expect((await outcomeOf(visitor, credit)).error).toMatch(/^amount:/);
+      const refused = await outcomeOf(visitor, credit);
+      expect(refused.error).toMatch(/^amount:/);
+      // The form comes back as it was typed.
+      expect(refused.page).toContain('name="amount" required inputmode="decimal" placeholder="e.g. 250" value="-5"');
+      expect(refused.page).toContain(`<option value="${catalog.poolProduct}" selected>`);
+      expect(refused.page).not.toContain('value="guess"');
       const onSeats = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '5', credit_type_id: catalog.aiCredits, product_id: catalog.seatsProduct, ending_before: '2024-05-01' });
       expect((await outcomeOf(visitor, onSeats)).error).toMatch(/^product_id: .*FIXED/);
       const alert = await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, name: 'x', alert_type: 'low_credit_balance_reached', threshold: '5' });

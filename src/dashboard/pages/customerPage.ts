@@ -51,17 +51,24 @@ function statusBadge(status: CustomerAlertView['status']): Html {
 /** A form's outcome beside it, and the form opened when it was refused. */
 const outcome = (flash: Flash, form: FormName) => (flash.form === form ? flashMessage(flash) : html``);
 
+/** An option of a select, chosen when it is what the refused form held. */
+const option = (value: string, label: string, typed: string | undefined) => html`<option value="${value}"${typed === value ? ' selected' : ''}>${label}</option>`;
+
+/** What a refused form held, by field, to fill it in again; nothing for another form. */
+const typedIn = (flash: Flash, form: FormName): Record<string, string> => (flash.form === form && flash.error ? (flash.values ?? {}) : {});
+
 /** Credit types with the customer's pools first: what its forms default to. */
-function creditTypeOptions(view: AccountView, choices: FormChoices): Html {
+function creditTypeOptions(view: AccountView, choices: FormChoices, typed: string | undefined): Html {
   const pooled = new Set(view.pools.map((pool) => pool.unit.id));
   const ordered = [...choices.creditTypes.filter((unit) => pooled.has(unit.id)), ...choices.creditTypes.filter((unit) => !pooled.has(unit.id))];
-  return html`${ordered.map((unit) => html`<option value="${unit.id}">${unitLabel(unit)}</option>`)}`;
+  return html`${ordered.map((unit) => option(unit.id, unitLabel(unit), typed))}`;
 }
 
 const unitLabel = (unit: Unit) => (unit.name === 'USD (cents)' ? 'USD (in dollars)' : unit.name);
 
 function alertsCard(view: AccountView, csrf: string, choices: FormChoices, flash: Flash): Html {
   const base = `/ui/customers/${view.customer.id}`;
+  const typed = typedIn(flash, 'alert');
   return html`<section class="card" aria-labelledby="alerts-title">
 <h2 id="alerts-title">Alerts</h2>
 <div class="table-wrap"><table data-testid="alerts-table">
@@ -80,12 +87,12 @@ ${view.alerts.map(
 ${outcome(flash, 'alert')}
 <form class="inline" method="post" action="${base}/alerts">
 <input type="hidden" name="csrf" value="${csrf}">
-<label>Name<input name="name" required maxlength="1024"></label>
-<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => html`<option value="${value}">${name}</option>`)}</select></label>
-<label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500"></label>
-<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices)}</select></label>
-<label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => html`<option value="${metric.id}">${metric.name}</option>`)}</select></label>
-<label>Per group key<select name="group_key"><option value="">Whole customer</option>${choices.groupProperties.map((key) => html`<option value="${key}">each ${key}</option>`)}</select></label>
+<label>Name<input name="name" required maxlength="1024" value="${typed.name ?? ''}"></label>
+<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
+<label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500" value="${typed.threshold ?? ''}"></label>
+<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
+<label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => option(metric.id, metric.name, typed.billable_metric_id))}</select></label>
+<label>Per group key<select name="group_key"><option value="">Whole customer</option>${choices.groupProperties.map((key) => option(key, `each ${key}`, typed.group_key))}</select></label>
 <button type="submit">Create alert</button>
 </form></details>
 </section>`;
@@ -93,6 +100,7 @@ ${outcome(flash, 'alert')}
 
 function seatsCard(view: AccountView, flash: Flash): Html {
   const base = `/ui/customers/${view.customer.id}`;
+  const typed = typedIn(flash, 'seats');
   return html`<section class="card" aria-labelledby="seats-title" id="seats-form">
 <h2 id="seats-title">Seats</h2>
 ${seatChart(view.seats, view.now, view.pools[0]?.window.endingBefore)}
@@ -100,7 +108,7 @@ ${outcome(flash, 'seats')}
 ${view.seats.map(
   (seat) => html`<form class="inline" method="get" action="${base}/seats/preview">
 <input type="hidden" name="contract_id" value="${seat.contractId}"><input type="hidden" name="subscription_id" value="${seat.subscriptionId}">
-<label>${seat.name}: ${seat.quantity} seats now; change to<input name="quantity" type="number" min="0" step="1" required value="${seat.quantity}" data-testid="seat-quantity-${seat.subscriptionId}"></label>
+<label>${seat.name}: ${seat.quantity} seats now; change to<input name="quantity" type="number" min="0" step="1" required value="${typed.subscription_id === seat.subscriptionId && typed.quantity !== undefined ? typed.quantity : seat.quantity}" data-testid="seat-quantity-${seat.subscriptionId}"></label>
 <button type="submit">Preview change</button>
 </form>`,
 )}
@@ -127,17 +135,18 @@ function creditCard(view: AccountView, csrf: string, choices: FormChoices, flash
   // The pool's own product first: a one-off credit is usually more of the same.
   const poolProduct = view.balances.find((balance) => balance.creditTypeId === view.pools[0]?.unit.id)?.productId;
   const products = [...choices.products.filter((product) => product.id === poolProduct), ...choices.products.filter((product) => product.id !== poolProduct)];
+  const typed = typedIn(flash, 'credit');
   return html`<section class="card" aria-labelledby="credit-title" id="credit-form">
 <h2 id="credit-title">Add a one-off credit</h2>
 ${outcome(flash, 'credit')}
 ${products.length === 0 ? html`<p class="muted">A credit is recorded against a FIXED product; create one first (<code>v1.contracts.products.create</code>).</p>` : ''}
 <form class="inline" method="post" action="/ui/customers/${view.customer.id}/credits">
 <input type="hidden" name="csrf" value="${csrf}">
-<label>Amount<input name="amount" required inputmode="decimal" placeholder="e.g. 250"></label>
-<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices)}</select></label>
-<label>Product<select name="product_id" required>${products.map((product) => html`<option value="${product.id}">${product.name}</option>`)}</select></label>
-<label>Name<input name="name" maxlength="200" placeholder="Goodwill credit"></label>
-<label>Usable until<input name="ending_before" type="date" required value="${until ? until.toISOString().slice(0, 10) : ''}"></label>
+<label>Amount<input name="amount" required inputmode="decimal" placeholder="e.g. 250" value="${typed.amount ?? ''}"></label>
+<label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
+<label>Product<select name="product_id" required>${products.map((product) => option(product.id, product.name, typed.product_id))}</select></label>
+<label>Name<input name="name" maxlength="200" placeholder="Goodwill credit" value="${typed.name ?? ''}"></label>
+<label>Usable until<input name="ending_before" type="date" required value="${typed.ending_before ?? (until ? until.toISOString().slice(0, 10) : '')}"></label>
 <button type="submit">Add credit</button>
 </form>
 </section>`;
