@@ -28,9 +28,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ALLOT_STRIPE_API_BASE: 'api.stripe.com' })).toThrow(/ALLOT_STRIPE_API_BASE: /);
   });
 
-  it('reads where browsers reach the server, refusing what is not an http(s) URL', () => {
+  it('reads where browsers reach the server and which proxies to trust, refusing what does not parse', () => {
     expect(loadConfig({}).publicUrl).toBeUndefined();
     expect(loadConfig({ ALLOT_PUBLIC_URL: 'https://billing.example.com' }).publicUrl).toBe('https://billing.example.com');
     expect(() => loadConfig({ ALLOT_PUBLIC_URL: 'billing.example.com' })).toThrow(/ALLOT_PUBLIC_URL: must be an http or https URL/);
+    expect(loadConfig({}).trustProxy).toBeUndefined();
+    expect(loadConfig({ ALLOT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
+    expect(loadConfig({ ALLOT_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8,127.0.0.1');
+    expect(() => loadConfig({ ALLOT_TRUST_PROXY: 'yes please' })).toThrow(/ALLOT_TRUST_PROXY: /);
   });
 });

@@ -20,6 +20,10 @@ const environment = z.object({
   ALLOT_STRIPE_API_BASE: z
     .url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://api.stripe.com or http://127.0.0.1:12111' })
     .optional(),
+  ALLOT_TRUST_PROXY: z
+    .string()
+    .regex(/^(true|false|[0-9a-fA-F:.,/ ]+)$/, 'must be true, false, or the proxies\' addresses (e.g. 10.0.0.0/8,127.0.0.1)')
+    .optional(),
   ALLOT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://billing.example.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -39,6 +43,8 @@ export interface Config {
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiBase: string | undefined };
   /** Where browsers reach this server: embeddable dashboard URLs start with it (default: the request's scheme and host). */
   publicUrl: string | undefined;
+  /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-* headers say the request's scheme and host. */
+  trustProxy: boolean | string | undefined;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
 }
 
@@ -79,6 +85,12 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
       apiBase: values.ALLOT_STRIPE_API_BASE,
     },
     publicUrl: values.ALLOT_PUBLIC_URL,
+    trustProxy: trustProxyOf(values.ALLOT_TRUST_PROXY),
     logLevel: values.LOG_LEVEL,
   };
+}
+
+function trustProxyOf(value: string | undefined): boolean | string | undefined {
+  if (value === undefined) return undefined;
+  return value === 'true' || value === 'false' ? value === 'true' : value.replace(/\s+/g, '');
 }

@@ -34,6 +34,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       webhooks: config.webhooks,
       stripe: config.stripe,
       publicUrl: config.publicUrl,
+      trustProxy: config.trustProxy,
       logger: { level: config.logLevel },
       version: packageJson.version,
     });

@@ -154,7 +154,13 @@ function followLive(request: FastifyRequest, reply: FastifyReply, grant: dashboa
   });
   const refresh = setInterval(schedule, REFRESH_MS);
   streams.add(stop);
+  // The viewer may have left while the token was being checked: its close event has then passed.
+  if (request.raw.destroyed || out.destroyed || out.writableEnded) {
+    stop();
+    return;
+  }
   request.raw.on('close', stop);
+  out.on('close', stop);
   // The page may have been rendered before a change this stream would otherwise miss.
   void update();
 }

@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../lib/errors.js';
+import { AppError, Invalid } from '../lib/errors.js';
 import type { App } from '../http/types.js';
 import * as alerts from '../modules/alerts/service.js';
 import { createAlertBody } from '../modules/alerts/schemas.js';
-import { createCustomerGrant } from '../modules/contracts/balances.js';
 import * as contracts from '../modules/contracts/service.js';
 import { creditInput, editContractBody } from '../modules/contracts/schemas.js';
 import * as customers from '../modules/customers/service.js';
 import * as dashboards from '../modules/dashboards/service.js';
 import * as pricing from '../modules/pricing/service.js';
+import { USD_CREDIT_TYPE_ID } from '../modules/pricing/service.js';
 import * as tenants from '../modules/tenants/service.js';
 import * as usage from '../modules/usage/service.js';
 import { formatAmount } from './format.js';
@@ -33,7 +33,7 @@ type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboard
 const customerUrl = (customerId: string, form?: FormName) => `/ui/customers/${encodeURIComponent(customerId)}${form ? `#${form}-form` : ''}`;
 
 /** The operator pages: sign-in, the customers, one customer, and the forms that act on it. */
-export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
+export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHost }: { publicHost?: string | undefined } = {}): void {
   const signedIn =
     (handler: Handler) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
@@ -47,14 +47,14 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     signedIn(async (request, reply, session) => {
       const customerId = (request.params as { id: string }).id;
       const body = request.body as Record<string, unknown> | undefined;
-      if (!formIsGenuine(request, session, body?.csrf)) {
+      if (!formIsGenuine(request, session, body?.csrf, publicHost)) {
         return sendPage(reply, assetUrl, { title: 'Access denied', header: operatorHeader(session), body: errorBody(403, 'This form did not come from your session. Reload the page and try again.') }, 403);
       }
       try {
-        setFlash(reply, request, { notice: await handler(request, session, customerId), form });
+        setFlash(reply, request, { notice: await handler(request, session, customerId), form, customerId });
       } catch (error) {
         if (!(error instanceof AppError && error.status < 500)) throw error;
-        setFlash(reply, request, { error: error.message, form, values: typedValues(body) });
+        setFlash(reply, request, { error: error.message, form, customerId, values: typedValues(body) });
       }
       return reply.redirect(customerUrl(customerId, form), 303);
     });
@@ -88,7 +88,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     '/ui/sign-out',
     signedIn(async (request, reply, session) => {
       const form = csrfForm.safeParse(request.body ?? {});
-      if (!form.success || !formIsGenuine(request, session, form.data.csrf)) {
+      if (!form.success || !formIsGenuine(request, session, form.data.csrf, publicHost)) {
         return sendPage(reply, assetUrl, { title: 'Access denied', body: errorBody(403, 'This form did not come from your session.') }, 403);
       }
       await dashboards.endSession(request.context, request.cookies[SESSION_COOKIE]!);
@@ -102,6 +102,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
     signedIn(async (request, reply, session) => {
       const query = request.query as { q?: string; after?: string };
       const search = typeof query.q === 'string' ? query.q.trim().slice(0, 200) : '';
+      if (/[\u0000-\u001f\u007f]/.test(search)) throw new Invalid('q', 'must not hold control characters');
       const page = await customers.listCustomers(request.context, {
         tenantId: session.tenantId,
         query: { limit: PAGE_SIZE, nextPage: typeof query.after === 'string' && query.after ? query.after : undefined, search: search || undefined },
@@ -119,7 +120,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
       return sendPage(reply, assetUrl, {
         title: view.customer.name,
         header: operatorHeader(session),
-        body: customerPage({ view, csrf: session.csrfToken, choices, flash: takeFlash(request, reply) }),
+        body: customerPage({ view, csrf: session.csrfToken, choices, flash: takeFlash(request, reply, customerId) }),
       });
     }),
   );
@@ -158,7 +159,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
         });
       } catch (error) {
         if (!(error instanceof AppError && error.status < 500)) throw error;
-        setFlash(reply, request, { error: error.message, form: 'seats', values: typedValues(request.query) });
+        setFlash(reply, request, { error: error.message, form: 'seats', customerId, values: typedValues(request.query) });
         return reply.redirect(customerUrl(customerId, 'seats'), 303);
       }
     }),
@@ -185,14 +186,15 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
             {
               amount: storedAmount(form.amount, form.credit_type_id).toFixed(),
               starting_at: new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS).toISOString(),
-              ending_before: `${form.ending_before}T00:00:00Z`,
+              // "Usable until" a date includes that day.
+              ending_before: new Date(Date.parse(`${form.ending_before}T00:00:00Z`) + 24 * HOUR_MS).toISOString(),
             },
           ],
         },
         product_id: form.product_id,
         ...(form.name && { name: form.name }),
       });
-      await createCustomerGrant(request.context, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
+      await contracts.createCustomerGrant(request.context, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
       const [unit] = (await unitsOf(request.context, session.tenantId, [form.credit_type_id])).values();
       return `Credit of ${formatAmount(storedAmount(form.amount, form.credit_type_id), unit ?? { id: form.credit_type_id, name: '' })} added.`;
     }),
@@ -206,7 +208,8 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
       const body = parseForm(createAlertBody, {
         alert_type: form.alert_type,
         name: form.name,
-        threshold: (MONEY_ALERTS.has(form.alert_type) ? storedAmount(form.threshold, form.credit_type_id) : storedAmount(form.threshold, undefined)).toFixed(),
+        // A money alert without a credit type is in USD, as the API defaults it: typed in dollars.
+        threshold: storedAmount(form.threshold, MONEY_ALERTS.has(form.alert_type) ? form.credit_type_id || USD_CREDIT_TYPE_ID : undefined).toFixed(),
         customer_id: customerId,
         ...(usageAlert ? { billable_metric_id: form.billable_metric_id || undefined } : { credit_type_id: form.credit_type_id || undefined }),
         ...(form.group_key && { group_values: [{ key: form.group_key }] }),
@@ -219,7 +222,10 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl): void {
 
 /** Where to go once signed in: the operator page asked for (only a path under /ui/), else the customers. */
 function afterSignIn(next: unknown): string {
-  return typeof next === 'string' && next.length <= 1000 && /^\/ui\/[^/\\]/.test(next) && !next.includes('//') ? next : '/ui/customers';
+  // Printable ASCII only: anything else could not go in a Location header as it is.
+  return typeof next === 'string' && next.length <= 1000 && /^\/ui\/[\x21-\x7e]*$/.test(next) && !next.includes('//') && !next.includes('\\')
+    ? next
+    : '/ui/customers';
 }
 
 function seatEdit(customerId: string, form: { contract_id: string; subscription_id: string; quantity: number }, startingAt: Date) {

@@ -14,7 +14,7 @@ import { registerOperatorRoutes } from './operatorRoutes.js';
  * the embeddable customer view under `/embed`. Registered in a plugin of its own, so its cookie
  * and form parsing, its HTML error pages and its freedom from API keys stay out of the API.
  */
-export async function registerDashboard(app: App, { bodyLimit }: { bodyLimit: number }): Promise<void> {
+export async function registerDashboard(app: App, { bodyLimit, publicUrl }: { bodyLimit: number; publicUrl?: string | undefined }): Promise<void> {
   await app.register(async (ui) => {
     ui.addHook('onRoute', (route) => {
       route.config = { ...route.config, public: true };
@@ -27,7 +27,7 @@ export async function registerDashboard(app: App, { bodyLimit }: { bodyLimit: nu
       const { status, body } = describeError(error, request, { bodyLimit });
       return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed') }, status);
     });
-    registerOperatorRoutes(ui as App, assetUrl);
+    registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
     registerEmbedRoutes(ui as App, assetUrl);
   });
 }

@@ -38,9 +38,10 @@ export async function currentSession(request: FastifyRequest): Promise<dashboard
 
 /**
  * A form post belongs to the session: it echoes the session's CSRF token, and, when the browser
- * says where it comes from, it comes from this server. (The session cookie is also SameSite=Strict.)
+ * says where it comes from, it comes from this server (the host it was asked for, or the public
+ * URL's, for a proxy that rewrites the host). The session cookie is also SameSite=Strict.
  */
-export function formIsGenuine(request: FastifyRequest, session: dashboards.Session, token: unknown): boolean {
+export function formIsGenuine(request: FastifyRequest, session: dashboards.Session, token: unknown, publicHost?: string): boolean {
   const origin = request.headers.origin;
   if (origin && origin !== 'null') {
     let host: string;
@@ -49,7 +50,7 @@ export function formIsGenuine(request: FastifyRequest, session: dashboards.Sessi
     } catch {
       return false;
     }
-    if (host !== request.host) return false;
+    if (host !== request.host && host !== publicHost) return false;
   }
   return typeof token === 'string' && dashboards.sameSecret(token, session.csrfToken);
 }
@@ -61,6 +62,8 @@ export interface Flash {
   notice?: string | undefined;
   error?: string | undefined;
   form?: FormName | undefined;
+  /** The customer whose page shows it (a flash never shows on another customer's page). */
+  customerId?: string | undefined;
   /** What a refused form held, to fill it in again (its CSRF token left out). */
   values?: Record<string, string> | undefined;
 }
@@ -71,8 +74,8 @@ export function typedValues(body: unknown): Record<string, string> {
   return Object.fromEntries(
     Object.entries(body as Record<string, unknown>)
       .filter(([key, value]) => key !== 'csrf' && typeof value === 'string')
-      .slice(0, 12)
-      .map(([key, value]) => [key.slice(0, 40), (value as string).slice(0, 200)]),
+      .slice(0, 10)
+      .map(([key, value]) => [key.slice(0, 40), (value as string).slice(0, 100)]),
   );
 }
 
@@ -80,16 +83,17 @@ export function setFlash(reply: FastifyReply, request: FastifyRequest, flash: Fl
   reply.setCookie(FLASH_COOKIE, Buffer.from(JSON.stringify(flash)).toString('base64url'), cookieOptions(request, '/ui', 60));
 }
 
-/** The flash a redirect left, once: it is cleared as it is read. */
-export function takeFlash(request: FastifyRequest, reply: FastifyReply): Flash {
+/** The flash a redirect left for `customerId`'s page, once: it is cleared as it is read. */
+export function takeFlash(request: FastifyRequest, reply: FastifyReply, customerId: string): Flash {
   const value = request.cookies[FLASH_COOKIE];
   if (!value) return {};
   reply.clearCookie(FLASH_COOKIE, cookieOptions(request, '/ui'));
   try {
     const flash = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Flash;
+    if (flash.customerId !== customerId) return {};
     const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 500) : undefined);
-    const values = flash.values && typeof flash.values === 'object' ? Object.fromEntries(Object.entries(flash.values).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value.slice(0, 200)]] : []))) : undefined;
-    return { notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form), values };
+    const values = flash.values && typeof flash.values === 'object' ? Object.fromEntries(Object.entries(flash.values).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value.slice(0, 100)]] : []))) : undefined;
+    return { customerId, notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form), values };
   } catch {
     return {};
   }

@@ -57,6 +57,8 @@ export interface ServerOptions {
   stripe?: ({ push?: boolean | undefined } & { [Key in keyof StripeSettings]?: StripeSettings[Key] | undefined }) | undefined;
   /** Where browsers reach this server (embeddable dashboard URLs start with it); default: the request's own scheme and host. */
   publicUrl?: string | undefined;
+  /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
+  trustProxy?: boolean | string | undefined;
 }
 
 /** Assembles the HTTP API: conventions first (errors, auth, idempotency, metrics, OpenAPI), then each module's routes. */
@@ -65,6 +67,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit,
+    ...(options.trustProxy !== undefined && { trustProxy: options.trustProxy }),
     // One log line per request would drown the ingest path; errors are logged where they are handled.
     logController: new LogController({ disableRequestLogging: true }),
     // `/v1/customers/` is the same route as `/v1/customers`.
@@ -112,7 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   const stripe: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(stripeOptions) };
   registerStripeRoutes(app, stripe);
   registerDashboardRoutes(app, { publicUrl: options.publicUrl });
-  await registerDashboard(app, { bodyLimit });
+  await registerDashboard(app, { bodyLimit, publicUrl: options.publicUrl });
   let evaluation: AlertEvaluation | undefined;
   let periodClose: PeriodClose | undefined;
   // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and

@@ -293,6 +293,15 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
         const customer = (await other.v1.customers.create({ name: 'Proxied' })).data.id;
         const { data } = await other.v1.dashboards.getEmbeddableURL({ customer_id: customer, dashboard: 'usage' });
         expect(data.url).toMatch(/^https:\/\/billing\.example\.com\/embed\?token=/);
+        // A form posted from the public address is this server's own, though the host differs.
+        const visitor = new Visitor(behindProxy.baseURL);
+        await visitor.signIn(behindProxy.key);
+        const csrf = csrfOf(await (await visitor.request(`/ui/customers/${customer}`)).text());
+        const form = { csrf, name: 'Low', alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: '5' };
+        expect((await visitor.post(`/ui/customers/${customer}/alerts`, form, { origin: 'https://billing.example.com' })).status).toBe(303);
+        expect((await visitor.post(`/ui/customers/${customer}/alerts`, form, { origin: 'https://elsewhere.example.com' })).status).toBe(403);
+        // No credit type: USD, typed in dollars.
+        expect((await other.v1.customers.alerts.list({ customer_id: customer })).data.map((a) => a.alert.threshold)).toEqual([500]);
       } finally {
         await behindProxy.stop();
       }

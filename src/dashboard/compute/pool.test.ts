@@ -98,12 +98,42 @@ describe('the pool over its period', () => {
     expect(pool.points.at(-1)!.available.toFixed()).toBe('0');
     // After 10 of 20 days of equal burn, half the draw (2,666.5) is gone; the adjustment is a step then.
     const around = pool.points.filter((p) => Math.abs(p.at.getTime() - at('2026-04-11T00:00:00Z').getTime()) <= 1);
-    expect(around.map((p) => p.available.toFixed())).toEqual(['2333.5', '2666.5']);
+    expect(around.map((p) => p.available.toFixed(2))).toEqual(['2333.50', '2666.50']);
     expect(pool.points.every((p) => p.available.gte(0))).toBe(true);
+  });
+
+  it('measures the burn over whole days of usage, however far into a day now is', () => {
+    // 100 a day; at noon on April 11 the day's slice holds the 50 used so far.
+    const now = at('2026-04-11T12:00:00Z');
+    const charges = [...dailyCharges(10), ...dailyCharges(11, '50').slice(10)];
+    const grant = balance([
+      { kind: 'SEGMENT_START', amount: new Decimal(5000), timestamp: at('2026-04-01T00:00:00Z') },
+      { kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: new Decimal(-1050), timestamp: at('2026-05-01T00:00:00Z'), live: true },
+    ]);
+    expect(poolOf({ unit, balances: [grant], charges, now })!.burnPerDay.toFixed()).toBe('100');
+  });
+
+  it('measures the burn from the period start when the credit was usable before it', () => {
+    // A credit usable since March 20; April's usage (100 a day) is rated from April 1.
+    const now = at('2026-04-03T00:00:00Z');
+    const grant = balance(
+      [
+        { kind: 'SEGMENT_START', amount: new Decimal(5000), timestamp: at('2026-03-20T00:00:00Z') },
+        { kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: new Decimal(-200), timestamp: at('2026-05-01T00:00:00Z'), live: true },
+      ],
+      { startingAt: at('2026-03-20T00:00:00Z'), endingBefore: at('2026-12-31T00:00:00Z') },
+    );
+    expect(poolOf({ unit, balances: [grant], charges: dailyCharges(2), now })!.burnPerDay.toFixed()).toBe('100');
   });
 
   it('has no pool without a segment covering now', () => {
     const grant = balance([{ kind: 'SEGMENT_START', amount: new Decimal(5000), timestamp: at('2026-04-01T00:00:00Z') }]);
     expect(poolOf({ unit, balances: [grant], charges: [], now: at('2026-05-02T00:00:00Z') })).toBeUndefined();
+  });
+
+  it('has no burn and no run-out date without usage', () => {
+    const grant = balance([{ kind: 'SEGMENT_START', amount: new Decimal(5000), timestamp: at('2026-04-01T00:00:00Z') }]);
+    const pool = poolOf({ unit, balances: [grant], charges: [], now: at('2026-04-11T00:00:00Z') })!;
+    expect([pool.burnPerDay.toFixed(), pool.runOutAt, pool.projection, pool.points.at(-1)!.available.toFixed()]).toEqual(['0', null, [], '5000']);
   });
 });

@@ -15,7 +15,7 @@ export interface Pool {
   points: { at: Date; available: Decimal }[];
   /** What was put in or taken out by hand, and when. */
   movements: { at: Date; kind: string; amount: Decimal }[];
-  /** The usage burn per day over the last seven days (or since the window started). */
+  /** The usage burn per day over the last seven days (or since the period or the window started, when later). */
   burnPerDay: Decimal;
   /** When the balance reaches 0 at that burn; null when it lasts past the window (or nothing burns). */
   runOutAt: Date | null;
@@ -47,8 +47,16 @@ export function poolOf({ unit, balances, charges, now }: { unit: Unit; balances:
   const added = entries.filter((entry) => entry.kind !== 'AUTOMATED_INVOICE_DEDUCTION' && entry.kind !== 'EXPIRATION' && entry.timestamp <= now);
   const recorded = entries.filter((entry) => entry.kind === 'AUTOMATED_INVOICE_DEDUCTION' && !entry.live && entry.timestamp <= now);
   const live = entries.filter((entry) => entry.live).reduce((total, entry) => total.add(entry.amount), zero);
-  const usedBy = (at: Date) =>
-    charges.filter((charge) => charge.slice.startingAt >= from && charge.slice.startingAt < at).reduce((total, charge) => total.add(charge.amount), zero);
+  // Usage charges between `a` and `b`: a slice counts in proportion to its part inside, and runs to
+  // now at most (its usage after now has not happened).
+  const usedBetween = (a: Date, b: Date) =>
+    charges.reduce((total, charge) => {
+      const start = charge.slice.startingAt.getTime();
+      const end = Math.min(charge.slice.endingBefore.getTime(), now.getTime());
+      const inside = Math.min(end, b.getTime()) - Math.max(start, a.getTime());
+      return end > start && inside > 0 ? total.add(charge.amount.mul(inside).div(end - start)) : total;
+    }, zero);
+  const usedBy = (at: Date) => usedBetween(from, at);
   const burned = usedBy(now);
   const sumUntil = (list: typeof entries, at: Date) => list.filter((entry) => entry.timestamp <= at).reduce((total, entry) => total.add(entry.amount), zero);
   // The live drawdown follows usage; with no usage charge at all (seat charges alone) it counts from the start.
@@ -66,9 +74,12 @@ export function poolOf({ unit, balances, charges, now }: { unit: Unit; balances:
   const balance = balances.reduce((total, grant) => total.add(grant.balance), zero);
   points.push({ at: now, available: balance });
 
-  const recentFrom = new Date(Math.max(from.getTime(), now.getTime() - RECENT_MS));
-  const recentDays = new Decimal(now.getTime() - recentFrom.getTime()).div(DAY_MS);
-  const burnPerDay = recentDays.isZero() ? zero : burned.sub(usedBy(recentFrom)).div(recentDays);
+  // The last seven days, but not before the pool's window or the rated period began (a credit usable
+  // since before the period has no charges from before it).
+  const ratedFrom = charges.length ? Math.min(...charges.map((charge) => charge.slice.startingAt.getTime())) : now.getTime();
+  const recentFrom = new Date(Math.max(from.getTime(), ratedFrom, now.getTime() - RECENT_MS));
+  const recentDays = new Decimal(Math.max(0, now.getTime() - recentFrom.getTime())).div(DAY_MS);
+  const burnPerDay = recentDays.isZero() ? zero : usedBetween(recentFrom, now).div(recentDays);
   let runOutAt: Date | null = null;
   let projection: Pool['projection'] = [];
   if (burnPerDay.gt(0)) {

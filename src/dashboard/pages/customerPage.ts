@@ -146,7 +146,7 @@ ${products.length === 0 ? html`<p class="muted">A credit is recorded against a F
 <label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
 <label>Product<select name="product_id" required>${products.map((product) => option(product.id, product.name, typed.product_id))}</select></label>
 <label>Name<input name="name" maxlength="200" placeholder="Goodwill credit" value="${typed.name ?? ''}"></label>
-<label>Usable until<input name="ending_before" type="date" required value="${typed.ending_before ?? (until ? until.toISOString().slice(0, 10) : '')}"></label>
+<label>Usable until (that day included)<input name="ending_before" type="date" required value="${typed.ending_before ?? (until ? new Date(until.getTime() - 1).toISOString().slice(0, 10) : '')}"></label>
 <button type="submit">Add credit</button>
 </form>
 </section>`;

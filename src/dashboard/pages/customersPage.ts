@@ -17,15 +17,15 @@ export function customersPage({ rows, search, nextPage }: { rows: CustomerSummar
 </form>
 <div class="card table-wrap">
 <table data-sortable data-testid="customers-table">
-<thead><tr><th scope="col">Customer</th><th scope="col" class="num">Pool balance</th><th scope="col" class="num optional" data-numeric>Seats</th><th scope="col" class="num">Invoice so far</th><th scope="col">Alerts</th></tr></thead>
+<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Pool balance</th><th scope="col" class="num optional" data-numeric>Seats</th><th scope="col" class="num" data-numeric>Invoice so far</th><th scope="col">Alerts</th></tr></thead>
 <tbody>
 ${rows.length === 0 ? html`<tr><td colspan="5" class="muted">${search ? 'No customer matches.' : 'No customers yet.'}</td></tr>` : ''}
 ${rows.map(
   (row) => html`<tr>
 <td><a href="/ui/customers/${row.customer.id}">${row.customer.name}</a><div class="muted optional">${row.customer.ingest_aliases.join(', ')}</div></td>
-<td class="num">${row.pools.length ? row.pools.map((pool, i) => html`${i ? html`<br>` : ''}${formatAmount(pool.balance, pool.unit)}`) : html`<span class="muted">—</span>`}</td>
+<td class="num" data-sort="${row.pools[0]?.balance.toFixed() ?? '0'}">${row.pools.length ? row.pools.map((pool, i) => html`${i ? html`<br>` : ''}${formatAmount(pool.balance, pool.unit)}`) : html`<span class="muted">—</span>`}</td>
 <td class="num optional" data-sort="${row.seats}">${row.seats}</td>
-<td class="num">${row.spend.length ? row.spend.map((spend, i) => html`${i ? html`<br>` : ''}${formatAmount(spend.amount, spend.unit)}`) : html`<span class="muted">—</span>`}</td>
+<td class="num" data-sort="${row.spend[0]?.amount.toFixed() ?? '0'}">${row.spend.length ? row.spend.map((spend, i) => html`${i ? html`<br>` : ''}${formatAmount(spend.amount, spend.unit)}`) : html`<span class="muted">—</span>`}</td>
 <td>${alertBadge(row.alertState)}</td>
 </tr>`,
 )}

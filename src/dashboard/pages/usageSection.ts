@@ -13,8 +13,11 @@ const TOP = 10;
  * the first pricing unit), and a table of every value, sortable by any column.
  */
 export function usageSection(group: GroupUsage, units: Map<string, Unit>, names: GroupNames = {}): Html {
-  const title = names[group.property]?.name ?? propertyName(group.property);
-  const valueName = (value: string) => names[group.property]?.values?.[value] ?? (value === '' ? '(none)' : value);
+  // Own properties only: a group value may be any text, `constructor` included.
+  const own = <T>(record: Record<string, T> | undefined, key: string): T | undefined => (record && Object.hasOwn(record, key) ? record[key] : undefined);
+  const named = own(names, group.property);
+  const title = named?.name ?? propertyName(group.property);
+  const valueName = (value: string) => own(named?.values, value) ?? (value === '' ? '(none)' : value);
   const unitOf = (id: string) => units.get(id) ?? { id, name: id };
   const firstUnit = group.creditTypeIds[0] ? unitOf(group.creditTypeIds[0]) : undefined;
   const top = group.rows.slice(0, TOP);

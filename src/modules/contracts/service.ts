@@ -28,6 +28,7 @@ export { openStatementPeriod, rateOpenPeriodsFor } from './spend.js';
 export { statementPeriodAt } from './plan.js';
 export { announceCreditSegments } from './segmentAnnouncements.js';
 export { previewEdit, type EditPreview } from './preview.js';
+export { createCustomerGrant } from './balances.js';
 import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
 
 export type { Contract, RecurringGrant, Subscription } from './load.js';

@@ -71,7 +71,7 @@ export const getEmbeddableUrlBody = z
   })
   .superRefine((body, context) => {
     body.dashboard_options?.forEach((option, index) => {
-      const schema = DASHBOARD_OPTIONS[option.key as keyof typeof DASHBOARD_OPTIONS];
+      const schema = Object.hasOwn(DASHBOARD_OPTIONS, option.key) ? DASHBOARD_OPTIONS[option.key as keyof typeof DASHBOARD_OPTIONS] : undefined;
       if (!schema) {
         context.addIssue({ code: 'custom', path: ['dashboard_options', index, 'key'], message: `must be one of ${Object.keys(DASHBOARD_OPTIONS).join(', ')}` });
         return;

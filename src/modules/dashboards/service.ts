@@ -1,5 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServiceContext } from '../../lib/context.js';
+import { Invalid } from '../../lib/errors.js';
+import { isUuid } from '../../lib/ids.js';
 import * as customers from '../customers/service.js';
 import * as repo from './repo.js';
 
@@ -7,6 +9,8 @@ import * as repo from './repo.js';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** How long an embeddable URL works after it is made. */
 export const EMBED_TTL_MS = 60 * 60 * 1000;
+/** The longest an embeddable URL's grant may be, encoded: the URL stays well under what servers accept. */
+const MAX_PAYLOAD_CHARACTERS = 8000;
 
 export interface Session {
   tenantId: string;
@@ -85,6 +89,10 @@ export async function signEmbedToken(ctx: ServiceContext, grant: Omit<EmbedGrant
   const secret = await repo.signingKey(ctx.db, grant.tenantId, randomToken(), now);
   const payload: TokenPayload = { t: grant.tenantId, c: grant.customerId, d: grant.dashboard, k: grant.colors, o: grant.options, g: grant.groupKeyNames, e: expiresAt.getTime() };
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
+  // Browsers and servers refuse URLs much longer than this (Node's limit on a request's head is 16 KB).
+  if (encoded.length > MAX_PAYLOAD_CHARACTERS) {
+    throw new Invalid('bm_group_key_overrides', `too many display names: the URL would be ${encoded.length} characters long, and it may be at most ${MAX_PAYLOAD_CHARACTERS}`);
+  }
   return { token: `${encoded}.${sign(secret, encoded)}`, expiresAt };
 }
 
@@ -100,7 +108,7 @@ export async function verifyEmbedToken(ctx: ServiceContext, token: string): Prom
   } catch {
     return { ok: false, reason: 'invalid' };
   }
-  if (typeof payload?.t !== 'string' || !/^[0-9a-f-]{36}$/.test(payload.t)) return { ok: false, reason: 'invalid' };
+  if (typeof payload?.t !== 'string' || !isUuid(payload.t)) return { ok: false, reason: 'invalid' };
   const secret = await repo.findSigningKey(ctx.db, payload.t);
   if (!secret || !sameSecret(sign(secret, encoded), signature)) return { ok: false, reason: 'invalid' };
   if (!(payload.e > ctx.clock.now().getTime())) return { ok: false, reason: 'expired' };
