@@ -10,14 +10,17 @@ import { USD_CREDIT_TYPE_ID } from '../modules/pricing/service.js';
  */
 
 const csrf = z.string().min(1, 'is missing: reload the page and try again');
+/** A form's one-time token: a form sent twice (a double click, a resubmitted page) acts once. */
+const once = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is missing or malformed: reload the page and try again');
 const wholeNumber = z.string().trim().regex(/^\d{1,10}$/, 'must be a whole number of 0 or more').transform(Number);
 const decimalText = z.string().trim().regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a number of 0 or more, e.g. 250 or 12.5');
 
 export const seatPreviewQuery = z.strictObject({ contract_id: z.string().min(1), subscription_id: z.string().min(1), quantity: wholeNumber });
-export const seatChangeForm = seatPreviewQuery.extend({ csrf, starting_at: z.iso.datetime({ offset: true }) });
+export const seatChangeForm = seatPreviewQuery.extend({ csrf, once, starting_at: z.iso.datetime({ offset: true }) });
 
 export const creditForm = z.strictObject({
   csrf,
+  once,
   amount: decimalText,
   credit_type_id: z.string().min(1),
   product_id: z.string().min(1, 'is required: choose a product'),
@@ -27,6 +30,7 @@ export const creditForm = z.strictObject({
 
 export const alertForm = z.strictObject({
   csrf,
+  once,
   name: z.string().trim().min(1, 'is required').max(1024),
   alert_type: z.string().min(1),
   threshold: decimalText,
@@ -38,6 +42,7 @@ export const alertForm = z.strictObject({
 export const signInForm = z.strictObject({ token: z.string().min(1), api_key: z.string().trim().min(1, 'is required'), next: z.string().optional() });
 
 export const csrfForm = z.object({ csrf });
+export const onceForm = z.object({ once });
 
 /** Parses a form; the first problem becomes an `Invalid` naming its field. */
 export function parseForm<T extends z.ZodType>(schema: T, input: unknown): z.infer<T> {

@@ -1,5 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { inTransaction, type ServiceContext } from '../lib/context.js';
 import { AppError, Invalid } from '../lib/errors.js';
+import { IDEMPOTENCY_RETENTION_MS } from '../http/idempotency.js';
+import { claimKey } from '../http/idempotencyRepo.js';
 import type { App } from '../http/types.js';
 import * as alerts from '../modules/alerts/service.js';
 import { createAlertBody } from '../modules/alerts/schemas.js';
@@ -14,7 +17,7 @@ import * as usage from '../modules/usage/service.js';
 import { formatAmount } from './format.js';
 import { accountView, customerSummaries, groupProperties, seatHistories, unitsOf } from './accountView.js';
 import type { AssetUrl } from './assets.js';
-import { alertForm, creditForm, csrfForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
+import { alertForm, creditForm, csrfForm, onceForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
 import { html } from './html.js';
 import { sendPage } from './layout.js';
 import { errorBody, operatorHeader } from './pages/chrome.js';
@@ -42,8 +45,9 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
       return handler(request, reply, session);
     };
   // A form post: from this session (CSRF token, origin), and its refusal shown on the customer page.
+  // It runs in one transaction with the claim of the form's one-time token: sent twice, it acts once.
   const action =
-    (form: FormName, handler: (request: FastifyRequest, session: dashboards.Session, customerId: string) => Promise<string>) =>
+    (form: FormName, handler: (request: FastifyRequest, ctx: ServiceContext, session: dashboards.Session, customerId: string) => Promise<string>) =>
     signedIn(async (request, reply, session) => {
       const customerId = (request.params as { id: string }).id;
       const body = request.body as Record<string, unknown> | undefined;
@@ -51,7 +55,14 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         return sendPage(reply, assetUrl, { title: 'Access denied', header: operatorHeader(session), body: errorBody(403, 'This form did not come from your session. Reload the page and try again.') }, 403);
       }
       try {
-        setFlash(reply, request, { notice: await handler(request, session, customerId), form, customerId });
+        const { once } = parseForm(onceForm, body);
+        const notice = await inTransaction(request.context, async (ctx) => {
+          const now = ctx.clock.now();
+          const key = `dashboard-form:${once}`;
+          const claimed = await claimKey(ctx.db, { tenantId: session.tenantId, key, fingerprint: form, now, expiredBefore: new Date(now.getTime() - IDEMPOTENCY_RETENTION_MS) });
+          return claimed ? handler(request, ctx, session, customerId) : 'This form was already sent; it was applied once.';
+        });
+        setFlash(reply, request, { notice, form, customerId });
       } catch (error) {
         if (!(error instanceof AppError && error.status < 500)) throw error;
         setFlash(reply, request, { error: error.message, form, customerId, values: typedValues(body) });
@@ -167,18 +178,18 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
 
   app.post(
     '/ui/customers/:id/seats',
-    action('seats', async (request, session, customerId) => {
+    action('seats', async (request, ctx, session, customerId) => {
       const form = parseForm(seatChangeForm, request.body);
-      await contracts.editContract(request.context, { tenantId: session.tenantId, body: seatEdit(customerId, form, new Date(form.starting_at)) });
+      await contracts.editContract(ctx, { tenantId: session.tenantId, body: seatEdit(customerId, form, new Date(form.starting_at)) });
       return `Seats changed to ${form.quantity}.`;
     }),
   );
 
   app.post(
     '/ui/customers/:id/credits',
-    action('credit', async (request, session, customerId) => {
+    action('credit', async (request, ctx, session, customerId) => {
       const form = parseForm(creditForm, request.body);
-      const now = request.context.clock.now();
+      const now = ctx.clock.now();
       const input = parseForm(creditInput, {
         access_schedule: {
           credit_type_id: form.credit_type_id,
@@ -194,15 +205,15 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         product_id: form.product_id,
         ...(form.name && { name: form.name }),
       });
-      await contracts.createCustomerGrant(request.context, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
-      const [unit] = (await unitsOf(request.context, session.tenantId, [form.credit_type_id])).values();
+      await contracts.createCustomerGrant(ctx, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
+      const [unit] = (await unitsOf(ctx, session.tenantId, [form.credit_type_id])).values();
       return `Credit of ${formatAmount(storedAmount(form.amount, form.credit_type_id), unit ?? { id: form.credit_type_id, name: '' })} added.`;
     }),
   );
 
   app.post(
     '/ui/customers/:id/alerts',
-    action('alert', async (request, session, customerId) => {
+    action('alert', async (request, ctx, session, customerId) => {
       const form = parseForm(alertForm, request.body);
       const usageAlert = form.alert_type === 'usage_threshold_reached';
       const body = parseForm(createAlertBody, {
@@ -214,7 +225,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         ...(usageAlert ? { billable_metric_id: form.billable_metric_id || undefined } : { credit_type_id: form.credit_type_id || undefined }),
         ...(form.group_key && { group_values: [{ key: form.group_key }] }),
       });
-      await alerts.createAlert(request.context, { tenantId: session.tenantId, body });
+      await alerts.createAlert(ctx, { tenantId: session.tenantId, body });
       return `Alert “${form.name}” created.`;
     }),
   );

@@ -24,6 +24,11 @@ export function cookieOptions(request: FastifyRequest, path: string, maxAgeSecon
   return { path, httpOnly: true, sameSite: 'strict', secure: secure(request), ...(maxAgeSeconds !== undefined && { maxAge: maxAgeSeconds }) };
 }
 
+/** A new one-time token for a form (see `forms.ts`). */
+export function formNonce(): string {
+  return randomBytes(16).toString('base64url');
+}
+
 export function newSignInToken(reply: FastifyReply, request: FastifyRequest): string {
   const token = randomBytes(24).toString('base64url');
   reply.setCookie(SIGN_IN_COOKIE, token, cookieOptions(request, '/ui/sign-in', 3600));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
@@ -41,6 +42,8 @@ class Visitor {
 }
 
 const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+/** A form's one-time token, as a rendered form carries a new one. */
+const once = () => randomBytes(16).toString('base64url');
 const unescape = (text: string) => text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 /** What a form's post says on the page it redirects to (a notice or an error), read once: a reload no longer shows it. */
@@ -138,6 +141,9 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect(await search('_')).toBe(0);
       expect(await search('nobody')).toBe(0);
       expect(await search('')).toBe(2);
+      const control = await visitor.request(`/ui/customers?q=${encodeURIComponent('a\u0000b')}`);
+      expect(control.status).toBe(400);
+      expect(await control.text()).toContain('q: must not hold control characters');
     });
 
     it('returns to the page asked for after signing in, and only to an operator page', async () => {
@@ -150,7 +156,7 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       const done = await visitor.post('/ui/sign-in', { token: field('token'), next: field('next'), api_key: server.key });
       expect(done.headers.get('location')).toBe(`/ui/customers/${team.customer}`);
 
-      for (const next of ['https://evil.example/ui/x', '//evil.example/ui/', '/ui//evil.example', '/v1/customers', '/ui/\\evil.example']) {
+      for (const next of ['https://evil.example/ui/x', '//evil.example/ui/', '/ui//evil.example', '/v1/customers', '/ui/\\evil.example', '/ui/a\r\nX: 1', '/ui/中', '/ui/\u0000']) {
         const other = new Visitor(server.baseURL);
         const page = await (await other.request(`/ui/sign-in?${new URLSearchParams({ next })}`)).text();
         const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
@@ -206,28 +212,43 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
     });
 
     it('sends a bad value back to the page with the field named, and never a 500', async () => {
-      const bad = await visitor.post(`/ui/customers/${team.customer}/seats`, { csrf, contract_id: team.contract, subscription_id: team.subscription, quantity: 'lots', starting_at: '2024-04-11T00:00:00Z' });
+      const bad = await visitor.post(`/ui/customers/${team.customer}/seats`, { csrf, once: once(), contract_id: team.contract, subscription_id: team.subscription, quantity: 'lots', starting_at: '2024-04-11T00:00:00Z' });
       expect((await outcomeOf(visitor, bad)).error).toMatch(/^quantity: must be a whole number/);
-      const credit = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '-5', credit_type_id: catalog.aiCredits, product_id: catalog.poolProduct, ending_before: '2024-05-01' });
+      const credit = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, once: once(), amount: '-5', credit_type_id: catalog.aiCredits, product_id: catalog.poolProduct, ending_before: '2024-05-01' });
       const refused = await outcomeOf(visitor, credit);
       expect(refused.error).toMatch(/^amount:/);
       // The form comes back as it was typed.
       expect(refused.page).toContain('name="amount" required inputmode="decimal" placeholder="e.g. 250" value="-5"');
       expect(refused.page).toContain(`<option value="${catalog.poolProduct}" selected>`);
       expect(refused.page).not.toContain('value="guess"');
-      const onSeats = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, amount: '5', credit_type_id: catalog.aiCredits, product_id: catalog.seatsProduct, ending_before: '2024-05-01' });
+      const onSeats = await visitor.post(`/ui/customers/${team.customer}/credits`, { csrf, once: once(), amount: '5', credit_type_id: catalog.aiCredits, product_id: catalog.seatsProduct, ending_before: '2024-05-01' });
       expect((await outcomeOf(visitor, onSeats)).error).toMatch(/^product_id: .*FIXED/);
-      const alert = await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, name: 'x', alert_type: 'low_credit_balance_reached', threshold: '5' });
+      const alert = await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, once: once(), name: 'x', alert_type: 'low_credit_balance_reached', threshold: '5' });
       expect((await outcomeOf(visitor, alert)).error).toMatch(/^alert_type: .*not supported/);
       // A message cannot be put on the page through its address.
       expect(await (await visitor.request(`/ui/customers/${team.customer}?error=Your+card+was+declined`)).text()).not.toContain('Your card was declined');
       expect(await seats()).toBe(110);
     });
 
+    it('acts once on a form sent twice, even at the same moment, and refuses one without its one-time token', async () => {
+      const count = async () => (await client.v1.contracts.listBalances({ customer_id: team.customer })).data.filter((b) => b.name === 'Twice').length;
+      const form = { csrf, once: once(), amount: '3', credit_type_id: catalog.aiCredits, product_id: catalog.poolProduct, name: 'Twice', ending_before: '2024-04-30' };
+      const [first, second] = await Promise.all([visitor.post(`/ui/customers/${team.customer}/credits`, form), visitor.post(`/ui/customers/${team.customer}/credits`, form)]);
+      expect([first.status, second.status]).toEqual([303, 303]);
+      expect(await count()).toBe(1);
+      const again = await outcomeOf(visitor, await visitor.post(`/ui/customers/${team.customer}/credits`, form));
+      expect(again.notice).toBe('This form was already sent; it was applied once.');
+      expect(await count()).toBe(1);
+      const { once: _dropped, ...without } = form;
+      expect((await outcomeOf(visitor, await visitor.post(`/ui/customers/${team.customer}/credits`, without))).error).toMatch(/^once: /);
+      expect(await count()).toBe(1);
+    });
+
     it('adds a one-off credit (typed in dollars, stored in cents) and an alert', async () => {
       const before = (await client.v1.contracts.listBalances({ customer_id: team.customer })).data.length;
       const added = await visitor.post(`/ui/customers/${team.customer}/credits`, {
         csrf,
+        once: once(),
         amount: '25.50',
         credit_type_id: '2714e483-4ff1-48e4-9e25-ac732e8f24f2',
         product_id: catalog.poolProduct,
@@ -240,7 +261,7 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       // $25.50 granted now; it pays toward the seat charges of the period at once.
       expect(balances.find((b) => b.name === 'Goodwill')?.ledger?.[0]).toMatchObject({ type: 'CREDIT_SEGMENT_START', amount: 2550 });
 
-      await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, name: 'Pool low', alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: '500', credit_type_id: catalog.aiCredits });
+      await visitor.post(`/ui/customers/${team.customer}/alerts`, { csrf, once: once(), name: 'Pool low', alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: '500', credit_type_id: catalog.aiCredits });
       const alerts = (await client.v1.customers.alerts.list({ customer_id: team.customer })).data;
       expect(alerts.map((a) => [a.alert.name, a.alert.threshold])).toContainEqual(['Pool low', 500]);
     });
@@ -268,8 +289,20 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
       expect(tampered.status).toBe(403);
       expect(await tampered.text()).toContain('not valid');
       expect((await fetch(`${server.baseURL}/embed/events?token=${flipped}`)).status).toBe(403);
-      // A token of one tenant signed again by hand with a made-up key.
-      const [payload] = token.split('.');
+      // The same signature on a grant for another customer; a grant for this tenant signed with another tenant's key.
+      const [payload, signature] = token.split('.') as [string, string];
+      const grant = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { t: string; c: string };
+      const reencode = (changed: object) => Buffer.from(JSON.stringify(changed)).toString('base64url');
+      const otherCustomer = (await client.v1.customers.create({ name: 'Someone else' })).data.id;
+      expect((await fetch(`${server.baseURL}/embed?token=${reencode({ ...grant, c: otherCustomer })}.${signature}`)).status).toBe(403);
+      const stranger = server.client(await server.keyFor('umbrella'));
+      const theirs = (await stranger.v1.customers.create({ name: 'Umbrella' })).data.id;
+      const theirUrl = (await stranger.v1.dashboards.getEmbeddableURL({ customer_id: theirs, dashboard: 'credits' })).data.url!;
+      const [theirPayload, theirSignature] = new URL(theirUrl).searchParams.get('token')!.split('.') as [string, string];
+      const theirGrant = JSON.parse(Buffer.from(theirPayload, 'base64url').toString()) as object;
+      expect((await fetch(`${server.baseURL}/embed?token=${reencode({ ...theirGrant, t: grant.t, c: team.customer })}.${theirSignature}`)).status).toBe(403);
+      // A tenant id that is not a uuid, and a made-up signature.
+      expect((await fetch(`${server.baseURL}/embed?token=${reencode({ ...grant, t: '-'.repeat(36) })}.${signature}`)).status).toBe(403);
       expect((await fetch(`${server.baseURL}/embed?token=${payload}.AAAA`)).status).toBe(403);
       expect((await fetch(`${server.baseURL}/embed`)).status).toBe(403);
     });
@@ -281,6 +314,9 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
         'dashboard_options.0.value',
       );
       await expect400(client.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'graphs' as never }), 'dashboard');
+      await expect400(client.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'invoices', dashboard_options: [{ key: 'constructor' as never, value: 'x' }] }), 'dashboard_options.0.key');
+      const names = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`user-${i}@example.com`, `A person with a rather long display name number ${i}`]));
+      await expect400(client.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'usage', bm_group_key_overrides: [{ group_key_name: 'user_id', value_display_names: names }] }), 'bm_group_key_overrides');
       expect((await rejection(client.v1.dashboards.getEmbeddableURL({ customer_id: '00000000-0000-4000-8000-000000000000', dashboard: 'usage' }))).status).toBe(404);
       const stranger = server.client(await server.keyFor('initech'));
       expect((await rejection(stranger.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'usage' }))).status).toBe(404);
@@ -297,9 +333,9 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
         const visitor = new Visitor(behindProxy.baseURL);
         await visitor.signIn(behindProxy.key);
         const csrf = csrfOf(await (await visitor.request(`/ui/customers/${customer}`)).text());
-        const form = { csrf, name: 'Low', alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: '5' };
+        const form = { csrf, once: once(), name: 'Low', alert_type: 'low_remaining_contract_credit_and_commit_balance_reached', threshold: '5' };
         expect((await visitor.post(`/ui/customers/${customer}/alerts`, form, { origin: 'https://billing.example.com' })).status).toBe(303);
-        expect((await visitor.post(`/ui/customers/${customer}/alerts`, form, { origin: 'https://elsewhere.example.com' })).status).toBe(403);
+        expect((await visitor.post(`/ui/customers/${customer}/alerts`, { ...form, once: once() }, { origin: 'https://elsewhere.example.com' })).status).toBe(403);
         // No credit type: USD, typed in dollars.
         expect((await other.v1.customers.alerts.list({ customer_id: customer })).data.map((a) => a.alert.threshold)).toEqual([500]);
       } finally {
@@ -310,8 +346,14 @@ describe.each(ENGINES)('dashboard over HTTP on %s', (engine) => {
     it('filters invoices by the URL’s options', async () => {
       const url = async (options: { key: 'invoice_status_filter'; value: string }[]) =>
         (await client.v1.dashboards.getEmbeddableURL({ customer_id: team.customer, dashboard: 'invoices', dashboard_options: options })).data.url!;
-      expect(await (await fetch(await url([{ key: 'invoice_status_filter', value: 'DRAFT' }]))).text()).toContain('Current period (draft)');
-      expect(await (await fetch(await url([{ key: 'invoice_status_filter', value: 'FINALIZED' }]))).text()).not.toContain('Current period (draft)');
+      const drafts = await fetch(await url([{ key: 'invoice_status_filter', value: 'DRAFT' }]));
+      expect(drafts.status).toBe(200);
+      expect(await drafts.text()).toContain('Current period (draft)');
+      const finalized = await fetch(await url([{ key: 'invoice_status_filter', value: 'FINALIZED' }]));
+      expect(finalized.status).toBe(200);
+      const text = await finalized.text();
+      expect(text).toContain('Invoices');
+      expect(text).not.toContain('Current period (draft)');
     });
 
     it('stops working an hour after it was made', async () => {

@@ -3,7 +3,7 @@ import type { CustomerAlertView } from '../../modules/alerts/service.js';
 import type { AccountView } from '../accountView.js';
 import { formatAmount, formatDay, formatInstant, formatQuantity, unitHeading, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
-import type { Flash, FormName } from '../session.js';
+import { formNonce, type Flash, type FormName } from '../session.js';
 import { flashMessage } from './chrome.js';
 import { invoicesSection } from './invoiceSection.js';
 import { ledgerSection } from './ledgerSection.js';
@@ -86,7 +86,7 @@ ${view.alerts.map(
 <details id="alert-form"${flash.form === 'alert' && flash.error ? ' open' : ''}><summary>Create an alert</summary>
 ${outcome(flash, 'alert')}
 <form class="inline" method="post" action="${base}/alerts">
-<input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="once" value="${formNonce()}">
 <label>Name<input name="name" required maxlength="1024" value="${typed.name ?? ''}"></label>
 <label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
 <label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500" value="${typed.threshold ?? ''}"></label>
@@ -141,7 +141,7 @@ function creditCard(view: AccountView, csrf: string, choices: FormChoices, flash
 ${outcome(flash, 'credit')}
 ${products.length === 0 ? html`<p class="muted">A credit is recorded against a FIXED product; create one first (<code>v1.contracts.products.create</code>).</p>` : ''}
 <form class="inline" method="post" action="/ui/customers/${view.customer.id}/credits">
-<input type="hidden" name="csrf" value="${csrf}">
+<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="once" value="${formNonce()}">
 <label>Amount<input name="amount" required inputmode="decimal" placeholder="e.g. 250" value="${typed.amount ?? ''}"></label>
 <label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
 <label>Product<select name="product_id" required>${products.map((product) => option(product.id, product.name, typed.product_id))}</select></label>

@@ -1,6 +1,7 @@
 import type { Decimal } from '../../lib/money.js';
 import { formatAmount, formatInstant, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
+import { formNonce } from '../session.js';
 
 /** A seat change before it is made: what it grants and charges, and the form that makes it. */
 export function seatPreviewPage({
@@ -40,6 +41,7 @@ export function seatPreviewPage({
 <p class="muted">Nothing has changed yet. Seat changes take effect on the hour, so this one counts from ${formatInstant(startingAt)}. Figures are for the current period, prorated to the time left in it.</p>
 <form class="inline" method="post" action="/ui/customers/${customerId}/seats">
 <input type="hidden" name="csrf" value="${confirm.csrf}">
+<input type="hidden" name="once" value="${formNonce()}">
 <input type="hidden" name="contract_id" value="${confirm.contractId}">
 <input type="hidden" name="subscription_id" value="${confirm.subscriptionId}">
 <input type="hidden" name="quantity" value="${to}">
