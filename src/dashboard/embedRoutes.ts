@@ -4,7 +4,7 @@ import type { ServiceContext } from '../lib/context.js';
 import type { App } from '../http/types.js';
 import * as dashboards from '../modules/dashboards/service.js';
 import * as usage from '../modules/usage/service.js';
-import { accountView } from './accountView.js';
+import { accountView, type AccountView } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { Html } from './html.js';
 import { sendPage } from './layout.js';
@@ -18,9 +18,32 @@ const MIN_INTERVAL_MS = 1_000;
 
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
-async function render(ctx: ServiceContext, grant: dashboards.EmbedGrant): Promise<string> {
-  const view = await accountView(ctx, { tenantId: grant.tenantId, customerId: grant.customerId });
-  return embedContent(view, grant).value;
+/**
+ * The customer's view, shared by everyone watching that customer: one computed less than a second
+ * ago is used again, so many viewers of one customer cost one computation a second, not one each.
+ * A view is forgotten as soon as the customer's usage or account changes, so no viewer is shown
+ * one from before the change it was told about.
+ */
+function sharedViews(context: ServiceContext): { viewOf: (ctx: ServiceContext, grant: dashboards.EmbedGrant) => Promise<AccountView>; stop: () => void } {
+  const recent = new Map<string, { at: number; view: Promise<AccountView> }>();
+  const forget = ({ tenantId, customerIds }: { tenantId: string; customerIds: readonly string[] }) => {
+    for (const customerId of customerIds) recent.delete(`${tenantId}/${customerId}`);
+  };
+  const unsubscribe = [usage.onUsageCommitted(context, forget), context.signals?.on('accountChanged', forget)];
+  return {
+    viewOf(ctx, grant) {
+      const key = `${grant.tenantId}/${grant.customerId}`;
+      const now = Date.now();
+      const hit = recent.get(key);
+      if (hit && now - hit.at < MIN_INTERVAL_MS) return hit.view;
+      for (const [other, entry] of recent) if (now - entry.at >= MIN_INTERVAL_MS) recent.delete(other);
+      const view = accountView(ctx, { tenantId: grant.tenantId, customerId: grant.customerId });
+      recent.set(key, { at: now, view });
+      view.catch(() => recent.delete(key));
+      return view;
+    },
+    stop: () => unsubscribe.forEach((off) => off?.()),
+  };
 }
 
 /**
@@ -28,11 +51,14 @@ async function render(ctx: ServiceContext, grant: dashboards.EmbedGrant): Promis
  * it arrives over server-sent events at `/embed/events?token=…`. A token that fails its signature
  * or has expired gets a 403 page (and its event stream a 403).
  */
-export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
+export function registerEmbedRoutes(app: App, assetUrl: AssetUrl, context: ServiceContext): void {
   // Open event streams end before the server closes (it would otherwise wait for every viewer to leave).
   const streams = new Set<() => void>();
+  const views = sharedViews(context);
+  const render = async (ctx: ServiceContext, grant: dashboards.EmbedGrant) => embedContent(await views.viewOf(ctx, grant), grant).value;
   app.addHook('preClose', async () => {
     for (const stop of [...streams]) stop();
+    views.stop();
   });
   const refuse = (reply: FastifyReply, reason: 'invalid' | 'expired') =>
     sendPage(
@@ -66,7 +92,7 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl): void {
     const token = tokenOf(request);
     const check = await dashboards.verifyEmbedToken(request.context, token);
     if (!check.ok) return reply.code(403).type('text/plain').send(check.reason === 'expired' ? 'expired' : 'invalid');
-    followLive(request, reply, check.grant, streams);
+    followLive(request, reply, check.grant, { streams, render });
   });
 }
 
@@ -77,7 +103,12 @@ function tokenOf(request: FastifyRequest): string {
 }
 
 /** Streams the view's content whenever it changes, until the viewer leaves or the token expires. */
-function followLive(request: FastifyRequest, reply: FastifyReply, grant: dashboards.EmbedGrant, streams: Set<() => void>): void {
+function followLive(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  grant: dashboards.EmbedGrant,
+  { streams, render }: { streams: Set<() => void>; render: (ctx: ServiceContext, grant: dashboards.EmbedGrant) => Promise<string> },
+): void {
   const ctx = request.context;
   let shown = typeof (request.query as { v?: unknown }).v === 'string' ? (request.query as { v: string }).v : '';
   let closed = false;

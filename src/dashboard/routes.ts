@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyFormbody from '@fastify/formbody';
 import type { FastifyError } from 'fastify';
 import { describeError } from '../http/errors.js';
+import type { ServiceContext } from '../lib/context.js';
 import type { App } from '../http/types.js';
 import { registerAssets } from './assets.js';
 import { registerEmbedRoutes } from './embedRoutes.js';
@@ -14,7 +15,10 @@ import { registerOperatorRoutes } from './operatorRoutes.js';
  * the embeddable customer view under `/embed`. Registered in a plugin of its own, so its cookie
  * and form parsing, its HTML error pages and its freedom from API keys stay out of the API.
  */
-export async function registerDashboard(app: App, { bodyLimit, publicUrl }: { bodyLimit: number; publicUrl?: string | undefined }): Promise<void> {
+export async function registerDashboard(
+  app: App,
+  { bodyLimit, publicUrl, context }: { bodyLimit: number; publicUrl?: string | undefined; context: ServiceContext },
+): Promise<void> {
   await app.register(async (ui) => {
     ui.addHook('onRoute', (route) => {
       route.config = { ...route.config, public: true };
@@ -28,6 +32,6 @@ export async function registerDashboard(app: App, { bodyLimit, publicUrl }: { bo
       return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed') }, status);
     });
     registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
-    registerEmbedRoutes(ui as App, assetUrl);
+    registerEmbedRoutes(ui as App, assetUrl, context);
   });
 }

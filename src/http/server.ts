@@ -115,7 +115,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   const stripe: StripeSettings = { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(stripeOptions) };
   registerStripeRoutes(app, stripe);
   registerDashboardRoutes(app, { publicUrl: options.publicUrl });
-  await registerDashboard(app, { bodyLimit, publicUrl: options.publicUrl });
+  await registerDashboard(app, { bodyLimit, publicUrl: options.publicUrl, context });
   let evaluation: AlertEvaluation | undefined;
   let periodClose: PeriodClose | undefined;
   // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and
