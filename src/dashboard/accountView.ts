@@ -7,7 +7,7 @@ import * as customers from '../modules/customers/service.js';
 import * as invoices from '../modules/invoices/service.js';
 import * as pricing from '../modules/pricing/service.js';
 import * as usage from '../modules/usage/service.js';
-import type { Unit } from './format.js';
+import { unitIn, type Unit } from './format.js';
 import { poolOf, type Pool } from './compute/pool.js';
 import { usageByGroup, type GroupUsage } from './compute/usageByGroup.js';
 
@@ -106,7 +106,7 @@ export async function accountView(ctx: ServiceContext, { tenantId, customerId }:
   const charges = daily.flatMap((period) => period.lines).flatMap((line) => line.charges.map((charge) => ({ creditTypeId: line.creditTypeId, charge })));
   const pools = [...new Set(balances.map((balance) => balance.creditTypeId))].flatMap((creditTypeId) => {
     const pool = poolOf({
-      unit: units.get(creditTypeId) ?? { id: creditTypeId, name: creditTypeId },
+      unit: unitIn(units, creditTypeId),
       balances: balances.filter((balance) => balance.creditTypeId === creditTypeId),
       charges: charges.filter((entry) => entry.creditTypeId === creditTypeId).map((entry) => entry.charge),
       now,
@@ -155,11 +155,10 @@ export async function customerSummaries(ctx: ServiceContext, { tenantId, page }:
           const drafts = account.drafts.map(invoices.draftInvoice);
           const balances = account.balances.filter((balance) => !balance.archivedAt);
           const units = await unitsOf(ctx, tenantId, [...balances.map((balance) => balance.creditTypeId), ...drafts.map((draft) => draft.creditTypeId)]);
-          const unit = (id: string) => units.get(id) ?? { id, name: id };
           const sumBy = <T>(items: T[], key: (item: T) => string, amount: (item: T) => Decimal) => {
             const totals = new Map<string, Decimal>();
             for (const item of items) totals.set(key(item), (totals.get(key(item)) ?? new Decimal(0)).add(amount(item)));
-            return [...totals].map(([id, total]) => ({ unit: unit(id), total }));
+            return [...totals].map(([id, total]) => ({ unit: unitIn(units, id), total }));
           };
           const states = alertPage.alerts.map((view) => view.status);
           return {

@@ -7,6 +7,11 @@ export interface Unit {
   name: string;
 }
 
+/** The credit type `id` among `units`; one not found shows as its id. */
+export function unitIn(units: ReadonlyMap<string, Unit>, id: string): Unit {
+  return units.get(id) ?? { id, name: id };
+}
+
 // Intl formats a decimal string exactly (no float in between): amounts stay Decimals until they are text.
 const dollars = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
 const plain = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { inTransaction, type ServiceContext } from '../lib/context.js';
 import { AppError, Invalid } from '../lib/errors.js';
+import { floorToHour } from '../lib/time.js';
 import { IDEMPOTENCY_RETENTION_MS } from '../http/idempotency.js';
 import { claimKey } from '../http/idempotencyRepo.js';
 import type { App } from '../http/types.js';
@@ -11,14 +12,12 @@ import { creditInput, editContractBody } from '../modules/contracts/schemas.js';
 import * as customers from '../modules/customers/service.js';
 import * as dashboards from '../modules/dashboards/service.js';
 import * as pricing from '../modules/pricing/service.js';
-import { USD_CREDIT_TYPE_ID } from '../modules/pricing/service.js';
 import * as tenants from '../modules/tenants/service.js';
 import * as usage from '../modules/usage/service.js';
-import { formatAmount } from './format.js';
+import { formatAmount, unitIn } from './format.js';
 import { accountView, customerSummaries, groupProperties, seatHistories, unitsOf } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { alertForm, creditForm, csrfForm, onceForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
-import { html } from './html.js';
 import { sendPage } from './layout.js';
 import { errorBody, operatorHeader } from './pages/chrome.js';
 import { customerPage, type FormChoices } from './pages/customerPage.js';
@@ -28,7 +27,7 @@ import { signInPage } from './pages/signInPage.js';
 import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, typedValues, type FormName } from './session.js';
 
 const PAGE_SIZE = 25;
-const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * 60 * 60 * 1000;
 const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_reached', 'spend_threshold_reached', 'monthly_invoice_total_spend_threshold_reached']);
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
@@ -143,7 +142,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
       try {
         const form = parseForm(seatPreviewQuery, request.query);
         const ctx = request.context;
-        const startingAt = new Date(Math.floor(ctx.clock.now().getTime() / HOUR_MS) * HOUR_MS);
+        const startingAt = floorToHour(ctx.clock.now());
         const body = seatEdit(customerId, form, startingAt);
         const [preview, account, customer] = await Promise.all([
           contracts.previewEdit(ctx, { tenantId: session.tenantId, body }),
@@ -196,9 +195,9 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
           schedule_items: [
             {
               amount: storedAmount(form.amount, form.credit_type_id).toFixed(),
-              starting_at: new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS).toISOString(),
+              starting_at: floorToHour(now).toISOString(),
               // "Usable until" a date includes that day.
-              ending_before: new Date(Date.parse(`${form.ending_before}T00:00:00Z`) + 24 * HOUR_MS).toISOString(),
+              ending_before: new Date(Date.parse(`${form.ending_before}T00:00:00Z`) + DAY_MS).toISOString(),
             },
           ],
         },
@@ -206,8 +205,8 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         ...(form.name && { name: form.name }),
       });
       await contracts.createCustomerGrant(ctx, { tenantId: session.tenantId, customerId, kind: 'CREDIT', input, applicableContractIds: null });
-      const [unit] = (await unitsOf(ctx, session.tenantId, [form.credit_type_id])).values();
-      return `Credit of ${formatAmount(storedAmount(form.amount, form.credit_type_id), unit ?? { id: form.credit_type_id, name: '' })} added.`;
+      const units = await unitsOf(ctx, session.tenantId, [form.credit_type_id]);
+      return `Credit of ${formatAmount(storedAmount(form.amount, form.credit_type_id), unitIn(units, form.credit_type_id))} added.`;
     }),
   );
 
@@ -220,7 +219,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         alert_type: form.alert_type,
         name: form.name,
         // A money alert without a credit type is in USD, as the API defaults it: typed in dollars.
-        threshold: storedAmount(form.threshold, MONEY_ALERTS.has(form.alert_type) ? form.credit_type_id || USD_CREDIT_TYPE_ID : undefined).toFixed(),
+        threshold: storedAmount(form.threshold, MONEY_ALERTS.has(form.alert_type) ? form.credit_type_id || pricing.USD_CREDIT_TYPE_ID : undefined).toFixed(),
         customer_id: customerId,
         ...(usageAlert ? { billable_metric_id: form.billable_metric_id || undefined } : { credit_type_id: form.credit_type_id || undefined }),
         ...(form.group_key && { group_values: [{ key: form.group_key }] }),

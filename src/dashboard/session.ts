@@ -73,12 +73,12 @@ export interface Flash {
   values?: Record<string, string> | undefined;
 }
 
-/** A form's fields to fill it in again: short text values only, never its CSRF token (the cookie stays well under 4 KB). */
+/** A form's fields to fill it in again: short text values only, never its CSRF or one-time token (the cookie stays well under 4 KB). */
 export function typedValues(body: unknown): Record<string, string> {
   if (!body || typeof body !== 'object') return {};
   return Object.fromEntries(
     Object.entries(body as Record<string, unknown>)
-      .filter(([key, value]) => key !== 'csrf' && typeof value === 'string')
+      .filter(([key, value]) => key !== 'csrf' && key !== 'once' && typeof value === 'string')
       .slice(0, 10)
       .map(([key, value]) => [key.slice(0, 40), (value as string).slice(0, 100)]),
   );
@@ -97,8 +97,7 @@ export function takeFlash(request: FastifyRequest, reply: FastifyReply, customer
     const flash = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as Flash;
     if (flash.customerId !== customerId) return {};
     const text = (field: unknown) => (typeof field === 'string' ? field.slice(0, 500) : undefined);
-    const values = flash.values && typeof flash.values === 'object' ? Object.fromEntries(Object.entries(flash.values).flatMap(([key, value]) => (typeof value === 'string' ? [[key, value.slice(0, 100)]] : []))) : undefined;
-    return { customerId, notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form), values };
+    return { customerId, notice: text(flash.notice), error: text(flash.error), form: (['seats', 'credit', 'alert'] as const).find((name) => name === flash.form), values: typedValues(flash.values) };
   } catch {
     return {};
   }

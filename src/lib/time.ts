@@ -17,6 +17,11 @@ export function toRfc3339(value: Date): string {
 
 const HOUR_MS = 3_600_000;
 
+/** The instant on the hour at or before `instant` (schedule instants fall on the hour). */
+export function floorToHour(instant: Date): Date {
+  return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
+}
+
 /**
  * A schedule instant (contract, subscription, credit and rate boundaries, quantity changes): an
  * RFC 3339 instant on an hour boundary, as Metronome requires. `2024-01-01T10:30:00Z` is a 400

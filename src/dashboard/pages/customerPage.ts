@@ -1,13 +1,13 @@
 import { Decimal } from '../../lib/money.js';
 import type { CustomerAlertView } from '../../modules/alerts/service.js';
 import type { AccountView } from '../accountView.js';
-import { formatAmount, formatDay, formatInstant, formatQuantity, unitHeading, type Unit } from '../format.js';
+import { formatAmount, formatDay, formatInstant, formatQuantity, unitIn, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
 import { formNonce, type Flash, type FormName } from '../session.js';
 import { flashMessage } from './chrome.js';
 import { invoicesSection } from './invoiceSection.js';
 import { ledgerSection } from './ledgerSection.js';
-import { poolChart, poolStats } from './poolSection.js';
+import { poolSection } from './poolSection.js';
 import { seatChart } from './seatSection.js';
 import { usageSection } from './usageSection.js';
 
@@ -162,12 +162,12 @@ ${flash.form ? '' : flashMessage(flash)}
 <div class="stats">
 <div class="stat"><div class="label">Seats</div><div class="value" data-testid="seats-total">${seats}</div></div>
 ${view.drafts.map(
-  (draft) => html`<div class="stat"><div class="label">Invoice so far</div><div class="value">${formatAmount(draft.total, view.units.get(draft.creditTypeId) ?? { id: draft.creditTypeId, name: draft.creditTypeId })}</div><div class="note">what credits did not cover; issued ${formatDay(draft.issuedAt)}</div></div>`,
+  (draft) => html`<div class="stat"><div class="label">Invoice so far</div><div class="value">${formatAmount(draft.total, unitIn(view.units, draft.creditTypeId))}</div><div class="note">what credits did not cover; issued ${formatDay(draft.issuedAt)}</div></div>`,
 )}
 <div class="stat"><div class="label">Alerts in alarm</div><div class="value">${view.alerts.filter((alert) => alert.status === 'in_alarm').length} of ${view.alerts.length}</div></div>
 </div>
 ${view.pools.map(
-  (pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${unitHeading(pool.unit)} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`,
+  (pool, index) => poolSection(pool, index),
 )}
 <div class="grid">
 ${seatsCard(view, flash)}

@@ -1,11 +1,11 @@
 import type { EmbedGrant } from '../../modules/dashboards/service.js';
 import type { Invoice } from '../../modules/invoices/service.js';
 import type { AccountView } from '../accountView.js';
-import { formatAmount, formatInstant, formatQuantity, unitHeading } from '../format.js';
+import { formatAmount, formatInstant, formatQuantity, unitIn } from '../format.js';
 import { html, type Html } from '../html.js';
 import { invoicesSection } from './invoiceSection.js';
 import { ledgerSection } from './ledgerSection.js';
-import { poolChart, poolStats } from './poolSection.js';
+import { poolSection } from './poolSection.js';
 import { usageSection } from './usageSection.js';
 
 const TITLES = { invoices: 'Invoices', usage: 'Usage', credits: 'Credits' } as const;
@@ -27,7 +27,7 @@ function usageTotals(view: AccountView): Html {
 <div class="table-wrap"><table><thead><tr><th scope="col">Product</th><th scope="col" class="num">Quantity</th><th scope="col" class="num">Amount</th></tr></thead><tbody>
 ${lines.map(
   (line) =>
-    html`<tr><td>${line.name}</td><td class="num">${line.quantity ? formatQuantity(line.quantity) : ''}</td><td class="num">${formatAmount(line.total, view.units.get(line.creditTypeId) ?? { id: line.creditTypeId, name: line.creditTypeId })}</td></tr>`,
+    html`<tr><td>${line.name}</td><td class="num">${line.quantity ? formatQuantity(line.quantity) : ''}</td><td class="num">${formatAmount(line.total, unitIn(view.units, line.creditTypeId))}</td></tr>`,
 )}
 </tbody></table></div></section>`;
 }
@@ -53,6 +53,6 @@ export function embedContent(view: AccountView, grant: EmbedGrant): Html {
   return html`${heading}
 ${pools.length === 0 ? html`<p class="muted">No credits this period.</p>` : ''}
 ${seats ? html`<p>Seats: <strong data-testid="seats-total">${seats}</strong> · every seat adds to the shared pool.</p>` : ''}
-${pools.map((pool, index) => html`<section class="card" aria-labelledby="pool-${index}-title"><h2 id="pool-${index}-title">${unitHeading(pool.unit)} pool</h2>${poolStats(pool, { id: `pool-${index}` })}${poolChart(pool, { id: `pool-${index}` })}</section>`)}
+${pools.map(poolSection)}
 ${ledgerSection(balances, view.units, view.now, { hideNames: grant.options.hide_grant_name === 'true' })}`;
 }

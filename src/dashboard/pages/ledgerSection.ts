@@ -1,5 +1,5 @@
 import type { Balance } from '../../modules/credits/service.js';
-import { formatAmount, formatDay, type Unit } from '../format.js';
+import { formatAmount, formatDay, unitIn, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
 
 const ENTRY_NAMES: Record<string, string> = {
@@ -16,12 +16,11 @@ const ENTRY_NAMES: Record<string, string> = {
  * folded. Live deductions (the draft's) are marked as such. `hideNames` shows kinds, not names.
  */
 export function ledgerSection(balances: Balance[], units: Map<string, Unit>, now: Date, { hideNames = false }: { hideNames?: boolean } = {}): Html {
-  const unitOf = (id: string) => units.get(id) ?? { id, name: id };
   return html`<section class="card" aria-labelledby="ledger-title">
 <h2 id="ledger-title">Credits and ledgers</h2>
 ${balances.length === 0 ? html`<p class="muted">No credits or commits.</p>` : ''}
 ${balances.map((balance) => {
-  const unit = unitOf(balance.creditTypeId);
+  const unit = unitIn(units, balance.creditTypeId);
   const title = hideNames ? (balance.kind === 'CREDIT' ? 'Credit' : 'Commit') : (balance.name ?? (balance.kind === 'CREDIT' ? 'Credit' : 'Commit'));
   return html`<h3>${title} · <span data-testid="grant-balance-${balance.id}">${formatAmount(balance.balance, unit)}</span> left</h3>
 ${balance.segments

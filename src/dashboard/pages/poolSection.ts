@@ -57,3 +57,9 @@ export function poolChart(pool: Pool, { id }: { id: string }): Html {
 ${pool.movements.map((m) => html`<tr><td>${formatDay(m.at)}</td><td>${KIND_NAMES[m.kind] ?? m.kind}</td><td class="num">${formatAmount(m.amount, pool.unit)}</td></tr>`)}
 </tbody></table></div></details>`;
 }
+
+/** One pool as a card: its numbers, then its chart; `index` numbers the page's pools (`pool-0`, …). */
+export function poolSection(pool: Pool, index: number): Html {
+  const id = `pool-${index}`;
+  return html`<section class="card" aria-labelledby="${id}-title"><h2 id="${id}-title">${unitHeading(pool.unit)} pool</h2>${poolStats(pool, { id })}${poolChart(pool, { id })}</section>`;
+}

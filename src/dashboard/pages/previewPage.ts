@@ -1,5 +1,5 @@
 import type { Decimal } from '../../lib/money.js';
-import { formatAmount, formatInstant, type Unit } from '../format.js';
+import { formatAmount, formatInstant, unitIn, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
 import { formNonce } from '../session.js';
 
@@ -27,9 +27,8 @@ export function seatPreviewPage({
   units: Map<string, Unit>;
   confirm: { csrf: string; contractId: string; subscriptionId: string };
 }): Html {
-  const unitOf = (id: string) => units.get(id) ?? { id, name: id };
   const list = (amounts: Map<string, Decimal>, none: string) =>
-    amounts.size === 0 ? html`<span class="muted">${none}</span>` : [...amounts].map(([id, amount], i) => html`${i ? html`<br>` : ''}<span data-testid="preview-${id}">${formatAmount(amount, unitOf(id))}</span>`);
+    amounts.size === 0 ? html`<span class="muted">${none}</span>` : [...amounts].map(([id, amount], i) => html`${i ? html`<br>` : ''}<span data-testid="preview-${id}">${formatAmount(amount, unitIn(units, id))}</span>`);
   return html`<p><a href="/ui/customers/${customerId}">← ${customerName}</a></p>
 <h1>Change seats${seatName === 'Seats' ? '' : html`: ${seatName}`}</h1>
 <section class="card" aria-labelledby="preview-title">

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideSeatChange, floorToHour, openPeriodStart, type SubscriptionEventFacts } from './seatChange.js';
+import { floorToHour } from '../../../lib/time.js';
+import { decideSeatChange, openPeriodStart, type SubscriptionEventFacts } from './seatChange.js';
 
 const steps = [
   { startingAt: new Date('2024-04-01T00:00:00Z'), quantity: 100 },

@@ -1,7 +1,6 @@
 import { periodAt, type PeriodSchedule } from '../../../lib/periods.js';
 import { quantityAt, type QuantityStep } from '../../../lib/quantitySchedule.js';
-
-const HOUR_MS = 3_600_000;
+import { floorToHour } from '../../../lib/time.js';
 
 /** What a Stripe subscription event says about the linked price. */
 export interface SubscriptionEventFacts {
@@ -18,11 +17,6 @@ export type SeatDecision =
   | { kind: 'ignore'; reason: string }
   | { kind: 'unchanged'; quantity: number; startingAt: Date }
   | { kind: 'change'; quantity: number; startingAt: Date };
-
-/** The instant on the hour at or before `instant` (Allot rule 1: schedule instants fall on the hour). */
-export function floorToHour(instant: Date): Date {
-  return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
-}
 
 /**
  * The start of the subscription's open period at `now`, before which no quantity change may start
