@@ -48,17 +48,18 @@ describe.each(ENGINES)('invoices and period close on %s', (engine) => {
     units = (await client.v1.contracts.products.create({ name: 'API calls', type: 'USAGE', billable_metric_id: await metric('units') })).data.id;
     tokens = (await client.v1.contracts.products.create({ name: 'Chat tokens', type: 'USAGE', billable_metric_id: await metric('tokens') })).data.id;
     // Three rate cards: USD usage at 1 cent a unit; seats at 1,000 and at 2,500 cents (the latter with AI credit usage).
-    const card = async (name: string, seatPrice: number | null) => {
+    // The $10 seat is a FLAT rate with a billing frequency, as Metronome's subscription guide adds it; the $25 one a SUBSCRIPTION rate.
+    const card = async (name: string, seatPrice: number | null, seatRateType: 'FLAT' | 'SUBSCRIPTION' = 'SUBSCRIPTION') => {
       const id = (await client.v1.contracts.rateCards.create({ name, credit_type_conversions: [{ custom_credit_type_id: aiCredits, fiat_per_custom_credit: 100 }] })).data.id;
       await client.v1.contracts.rateCards.rates.add({ rate_card_id: id, product_id: units, entitled: true, rate_type: 'FLAT', price: 1, starting_at: '2024-01-01T00:00:00Z' });
       await client.v1.contracts.rateCards.rates.add({ rate_card_id: id, product_id: tokens, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
       if (seatPrice !== null) {
-        await client.v1.contracts.rateCards.rates.add({ rate_card_id: id, product_id: seatsProduct, entitled: true, rate_type: 'SUBSCRIPTION', price: seatPrice, billing_frequency: 'MONTHLY', starting_at: '2024-01-01T00:00:00Z' });
+        await client.v1.contracts.rateCards.rates.add({ rate_card_id: id, product_id: seatsProduct, entitled: true, rate_type: seatRateType, price: seatPrice, billing_frequency: 'MONTHLY', starting_at: '2024-01-01T00:00:00Z' });
       }
       return id;
     };
     rateCard = await card('Usage plan', null);
-    seats1000 = await card('Seats at $10', 1000);
+    seats1000 = await card('Seats at $10', 1000, 'FLAT');
     seats2500 = await card('Seats at $25', 2500);
   });
   afterAll(() => server.stop());

@@ -335,6 +335,8 @@ describe.each(ENGINES)('the pricing catalog through the SDK on %s', (engine) => 
             pricing_group_values: { model: 'large' },
           },
           { product_id: seatProductId, entitled: true, rate_type: 'SUBSCRIPTION', price: 2500, billing_frequency: 'MONTHLY', starting_at: '2024-01-01T00:00:00Z' },
+          // Metronome's subscription guide adds a seat price as a FLAT rate with a billing frequency: the same meaning.
+          { product_id: seatProductId, entitled: true, rate_type: 'FLAT', price: 24000, billing_frequency: 'ANNUAL', starting_at: '2024-01-01T00:00:00Z' },
           // From April, small costs more; the March listing must not see it yet.
           { product_id: usageProductId, entitled: true, rate_type: 'FLAT', price: '0.02' as unknown as number, starting_at: '2024-04-01T00:00:00Z', pricing_group_values: { model: 'small' } },
         ],
@@ -352,6 +354,7 @@ describe.each(ENGINES)('the pricing catalog through the SDK on %s', (engine) => 
           pricing_group_values: { model: 'large' },
         },
         'Seats/MONTHLY': { rate_type: 'SUBSCRIPTION', credit_type: { id: USD, name: 'USD (cents)' }, price: 2500, is_prorated: true },
+        'Seats/ANNUAL': { rate_type: 'FLAT', credit_type: { id: USD, name: 'USD (cents)' }, price: 24000, is_prorated: true },
       });
       expect(march.data.find((row) => row.product_id === usageProductId)).toMatchObject({ product_tags: ['ai'], entitled: true, starting_at: '2024-01-01T00:00:00.000Z' });
 
@@ -375,7 +378,7 @@ describe.each(ENGINES)('the pricing catalog through the SDK on %s', (engine) => 
       // Pages of one rate each, walked by the SDK.
       const walked: string[] = [];
       for await (const row of client.v1.contracts.rateCards.rates.list({ rate_card_id: rateCardId, at: '2024-03-15T00:00:00Z', limit: 1 })) walked.push(row.product_name);
-      expect(walked).toHaveLength(3);
+      expect(walked).toHaveLength(4);
       // Before any rate starts there is nothing in force.
       expect((await client.v1.contracts.rateCards.rates.list({ rate_card_id: rateCardId, at: '2023-12-31T23:00:00Z' })).data).toEqual([]);
     });
@@ -394,7 +397,8 @@ describe.each(ENGINES)('the pricing catalog through the SDK on %s', (engine) => 
       await expect400(add({ ...base, rate_type: 'PERCENTAGE', price: 0.1 }), 'rate_type');
       await expect400(add({ ...base, rate_type: 'SUBSCRIPTION', price: 1, billing_frequency: 'MONTHLY' }), 'rate_type');
       await expect400(add({ ...base, rate_type: 'FLAT', price: 1, billing_frequency: 'MONTHLY' }), 'billing_frequency');
-      await expect400(add({ ...base, product_id: seatProductId, rate_type: 'FLAT', price: 1 }), 'rate_type');
+      await expect400(add({ ...base, product_id: seatProductId, rate_type: 'FLAT', price: 1 }), 'billing_frequency');
+      await expect400(add({ ...base, product_id: seatProductId, rate_type: 'TIERED', tiers: [{ price: 1 }], billing_frequency: 'MONTHLY' }), 'rate_type');
       await expect400(add({ ...base, product_id: seatProductId, rate_type: 'SUBSCRIPTION', price: 1 }), 'billing_frequency');
       await expect400(add({ ...base, product_id: seatProductId, rate_type: 'SUBSCRIPTION', price: 1, billing_frequency: 'MONTHLY', is_prorated: false }), 'is_prorated');
       await expect400(add({ ...base, product_id: '0190f1e2-0000-7000-8000-000000000003', rate_type: 'FLAT', price: 1 }), 'product_id');

@@ -133,10 +133,10 @@ export async function planAdditions(
     if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: startingAt });
     if (!contract.rate_card_id) throw new Invalid(`${field}.subscription_rate`, 'a subscription needs the contract to have a rate_card_id');
     const rates = await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: startingAt, productIds: [rate.product_id] });
-    if (!rates.some((r) => r.rateType === 'SUBSCRIPTION' && r.billingFrequency === rate.billing_frequency)) {
+    if (!rates.some((r) => pricing.isSeatRate(r) && r.billingFrequency === rate.billing_frequency)) {
       throw new Invalid(
         `${field}.subscription_rate.billing_frequency`,
-        `the rate card has no ${rate.billing_frequency} SUBSCRIPTION rate for product ${rate.product_id} at ${startingAt.toISOString()}`,
+        `the rate card has no ${rate.billing_frequency} rate for subscription product ${rate.product_id} at ${startingAt.toISOString()}`,
       );
     }
     if (input.temporary_id && byReference.has(input.temporary_id)) throw new Invalid(`${field}.temporary_id`, 'is used twice');

@@ -1,5 +1,5 @@
 import { seatCharges, type SeatCharge, type SeatPrice } from '../invoices/compute/seatCharges.js';
-import type * as pricing from '../pricing/service.js';
+import * as pricing from '../pricing/service.js';
 import type { Subscription } from './load.js';
 
 /** A seat charge on a contract's invoice, with what it is called there. */
@@ -14,7 +14,7 @@ export interface SeatLine extends SeatCharge {
 /** The subscription rates of `rates` that price `subscription`'s seats, as prices over time. */
 export function seatPrices(rates: readonly pricing.Rate[], subscription: Subscription): SeatPrice[] {
   return rates
-    .filter((rate) => rate.rateType === 'SUBSCRIPTION' && rate.productId === subscription.product_id && rate.billingFrequency === subscription.billing_frequency && rate.price)
+    .filter((rate) => pricing.isSeatRate(rate) && rate.productId === subscription.product_id && rate.billingFrequency === subscription.billing_frequency && rate.price)
     .map((rate) => ({ startingAt: rate.startingAt, endingBefore: rate.endingBefore, price: rate.price!, creditTypeId: rate.creditTypeId }));
 }
 

@@ -343,7 +343,7 @@ export async function subscriptionQuantityHistory(
     const rates = contract.rate_card_id
       ? await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: step.startingAt, productIds: [subscription.product_id] })
       : [];
-    const rate = rates.find((r) => r.rateType === 'SUBSCRIPTION' && r.billingFrequency === subscription.billing_frequency);
+    const rate = rates.find((r) => pricing.isSeatRate(r) && r.billingFrequency === subscription.billing_frequency);
     const unitPrice = rate?.price ?? new Decimal(0);
     history.push({ startingAt: step.startingAt, quantity: step.quantity, unitPrice, total: unitPrice.mul(step.quantity) });
   }

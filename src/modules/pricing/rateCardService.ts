@@ -10,6 +10,7 @@ import * as repo from './repo.js';
 import { findCreditTypesById, throwFirst, USD_CREDIT_TYPE_ID, type CreditType } from './creditTypeService.js';
 
 export type { BillingFrequency, RateType, Tier } from './compute/rateRules.js';
+export { isSeatRate } from './compute/rateRules.js';
 
 export interface CreditTypeConversion {
   customCreditTypeId: string;
@@ -45,11 +46,11 @@ export interface Rate {
   /** Set for TIERED rates: graduated tiers, the last without size. */
   tiers: Tier[] | null;
   creditTypeId: string;
-  /** Set for SUBSCRIPTION rates only. */
+  /** Set for seat rates only (`isSeatRate`: the rates of SUBSCRIPTION products). */
   billingFrequency: BillingFrequency | null;
-  /** True for SUBSCRIPTION rates (Metronome requires it); false for others. */
+  /** True for seat rates (Metronome requires it); false for others. */
   isProrated: boolean;
-  /** The default quantity of a SUBSCRIPTION rate, when given. */
+  /** The default quantity of a seat rate, when given. */
   quantity: Decimal | null;
   pricingGroupValues: Record<string, string> | null;
 }
@@ -322,7 +323,7 @@ export async function addRates(
           prefix,
         ),
       );
-      const subscription = rate.rate_type === 'SUBSCRIPTION';
+      const subscription = product!.type === 'SUBSCRIPTION';
       const row: repo.RateRow = {
         id: newId(),
         rate_card_id: rateCardId,

@@ -89,7 +89,7 @@ function toRateOut(rate: service.Rate, creditTypeName: string): z.infer<typeof s
   return {
     rate_type: rate.rateType,
     credit_type: { id: rate.creditTypeId, name: creditTypeName },
-    ...(rate.rateType === 'SUBSCRIPTION' && { is_prorated: rate.isProrated }),
+    ...(service.isSeatRate(rate) && { is_prorated: rate.isProrated }),
     ...(rate.price && { price: wireNumber(rate.price) }),
     ...(rate.pricingGroupValues && { pricing_group_values: rate.pricingGroupValues }),
     ...(rate.quantity && { quantity: wireNumber(rate.quantity) }),

@@ -103,6 +103,7 @@ export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contrac
   if (!rateCard) return undefined;
   const versions = new Map<string, RateVersion[]>();
   for (const rate of rates) {
+    if (pricing.isSeatRate(rate)) continue;
     const price = usagePrice(rate);
     if (!price) continue;
     const list = versions.get(rate.productId) ?? [];
@@ -110,7 +111,7 @@ export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contrac
     versions.set(rate.productId, list);
   }
   // The products the card prices by subscription come along, for the names of seat lines.
-  const seatProductIds = rates.filter((rate) => rate.rateType === 'SUBSCRIPTION').map((rate) => rate.productId);
+  const seatProductIds = rates.filter(pricing.isSeatRate).map((rate) => rate.productId);
   const priced = versions.size + seatProductIds.length === 0 ? new Map<string, pricing.Product>() : await pricing.findProductsAt(ctx, { tenantId, productIds: [...new Set([...versions.keys(), ...seatProductIds])], at: now });
   const products = [...priced.values()].filter((product) => versions.has(product.id) && product.type === 'USAGE' && product.billableMetricId);
   const seatProducts = new Map([...priced].filter(([id]) => seatProductIds.includes(id)));

@@ -44,12 +44,22 @@ export function tierProblems(tiers: Tier[], field = 'tiers'): Problem[] {
 }
 
 /**
+ * Whether a rate prices a subscription's seats. A `SUBSCRIPTION` product takes a `FLAT` rate with
+ * a `billing_frequency` (as Metronome's subscription guide writes it) or a `SUBSCRIPTION` rate,
+ * with the same meaning; only a seat rate has a `billing_frequency` (`rateProblems` refuses it
+ * elsewhere), so it tells them apart from the rates of usage and fixed products.
+ */
+export function isSeatRate(rate: { rateType: RateType; billingFrequency: BillingFrequency | null }): boolean {
+  return rate.rateType === 'SUBSCRIPTION' || (rate.rateType === 'FLAT' && rate.billingFrequency !== null);
+}
+
+/**
  * What is wrong with a rate, empty when nothing is. The rules:
- * - `SUBSCRIPTION` rates are for `SUBSCRIPTION` products and only those; `USAGE` and `FIXED`
- *   products take `FLAT` or `TIERED` rates.
+ * - `SUBSCRIPTION` products take `FLAT` or `SUBSCRIPTION` rates (a seat rate: same meaning);
+ *   `USAGE` and `FIXED` products take `FLAT` or `TIERED` rates.
  * - `FLAT` and `SUBSCRIPTION` rates need `price` (≥ 0) and no `tiers`; `TIERED` rates need `tiers`
  *   and no `price`.
- * - `billing_frequency`, `quantity` (≥ 0) and `is_prorated` belong to `SUBSCRIPTION` rates;
+ * - `billing_frequency`, `quantity` (≥ 0) and `is_prorated` belong to seat rates;
  *   `billing_frequency` is required there, and `is_prorated`, as in Metronome, must be true.
  * - `ending_before` is after `starting_at`.
  * - `pricing_group_values` is for products with a `pricing_group_key` and names exactly its
@@ -59,13 +69,11 @@ export function rateProblems(rate: RateRequest, prefix = ''): Problem[] {
   const at = (name: string) => `${prefix}${name}`;
   const problems: Problem[] = [];
   const subscriptionProduct = rate.productType === 'SUBSCRIPTION';
-  if (subscriptionProduct !== (rate.rateType === 'SUBSCRIPTION')) {
-    problems.push({
-      field: at('rate_type'),
-      problem: subscriptionProduct
-        ? `a SUBSCRIPTION product takes SUBSCRIPTION rates, not ${rate.rateType}`
-        : `a ${rate.productType} product takes FLAT or TIERED rates, not SUBSCRIPTION`,
-    });
+  if (subscriptionProduct && rate.rateType === 'TIERED') {
+    problems.push({ field: at('rate_type'), problem: 'a SUBSCRIPTION product takes FLAT or SUBSCRIPTION rates, not TIERED' });
+  }
+  if (!subscriptionProduct && rate.rateType === 'SUBSCRIPTION') {
+    problems.push({ field: at('rate_type'), problem: `a ${rate.productType} product takes FLAT or TIERED rates, not SUBSCRIPTION` });
   }
   if (rate.rateType === 'TIERED') {
     if (rate.tiers === null) problems.push({ field: at('tiers'), problem: 'is required for a TIERED rate' });
@@ -76,14 +84,14 @@ export function rateProblems(rate: RateRequest, prefix = ''): Problem[] {
     else if (rate.price.lt(0)) problems.push({ field: at('price'), problem: 'must be at least 0' });
     if (rate.tiers !== null) problems.push({ field: at('tiers'), problem: `must be omitted for a ${rate.rateType} rate` });
   }
-  if (rate.rateType === 'SUBSCRIPTION') {
-    if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), problem: 'is required for a SUBSCRIPTION rate' });
+  if (subscriptionProduct) {
+    if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), problem: 'is required for a rate of a SUBSCRIPTION product' });
     if (rate.isProrated === false) problems.push({ field: at('is_prorated'), problem: 'must be true (as in Metronome); set proration on the contract subscription' });
     if (rate.quantity?.lt(0)) problems.push({ field: at('quantity'), problem: 'must be at least 0' });
   } else {
-    if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), problem: 'is only for SUBSCRIPTION rates' });
-    if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), problem: 'is only for SUBSCRIPTION rates' });
-    if (rate.quantity !== null) problems.push({ field: at('quantity'), problem: 'is only for SUBSCRIPTION rates' });
+    if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), problem: 'is only for rates of SUBSCRIPTION products' });
+    if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), problem: 'is only for rates of SUBSCRIPTION products' });
+    if (rate.quantity !== null) problems.push({ field: at('quantity'), problem: 'is only for rates of SUBSCRIPTION products' });
   }
   if (rate.endingBefore && rate.endingBefore.getTime() <= rate.startingAt.getTime()) {
     problems.push({ field: at('ending_before'), problem: 'must be after starting_at' });

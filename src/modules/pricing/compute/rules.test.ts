@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import { groupKeysFitMetric, metricProblems, type MetricDefinition } from './metricRules.js';
 import { productFieldsAt, type ProductFields } from './productState.js';
-import { rateProblems, tierProblems, type RateRequest } from './rateRules.js';
+import { isSeatRate, rateProblems, tierProblems, type RateRequest } from './rateRules.js';
 
 const d = (value: string | number) => new Decimal(value);
 const fields = (problems: Array<{ field: string }>) => problems.map((problem) => problem.field);
@@ -110,8 +110,19 @@ describe('rateProblems', () => {
   });
 
   it('matches rate types to product types, naming rate_type', () => {
-    expect(fields(rateProblems({ ...flat, productType: 'SUBSCRIPTION' }))).toEqual(['rate_type']);
-    expect(fields(rateProblems({ ...subscription, productType: 'USAGE' }))).toEqual(['rate_type']);
+    expect(fields(rateProblems({ ...flat, productType: 'SUBSCRIPTION', rateType: 'TIERED', price: null, tiers: [{ size: null, price: d(2) }], billingFrequency: 'MONTHLY' }))).toEqual([
+      'rate_type',
+    ]);
+    expect(fields(rateProblems({ ...subscription, productType: 'USAGE' }))).toEqual(['rate_type', 'billing_frequency']);
+  });
+
+  it('takes a FLAT rate with a billing frequency on a SUBSCRIPTION product as a seat rate (Metronome subscription guide)', () => {
+    const flatSeat: RateRequest = { ...subscription, rateType: 'FLAT' };
+    expect(rateProblems(flatSeat)).toEqual([]);
+    expect(fields(rateProblems({ ...flatSeat, billingFrequency: null }))).toEqual(['billing_frequency']);
+    expect(isSeatRate(flatSeat)).toBe(true);
+    expect(isSeatRate(subscription)).toBe(true);
+    expect(isSeatRate(flat)).toBe(false);
   });
 
   it('keeps subscription-only fields on subscription rates', () => {
