@@ -2,7 +2,7 @@ import type { ServiceContext } from '../lib/context.js';
 import { Decimal } from '../lib/money.js';
 import * as alerts from '../modules/alerts/service.js';
 import * as contracts from '../modules/contracts/service.js';
-import type * as credits from '../modules/credits/service.js';
+import * as accounts from '../modules/account/service.js';
 import * as customers from '../modules/customers/service.js';
 import * as invoices from '../modules/invoices/service.js';
 import * as pricing from '../modules/pricing/service.js';
@@ -32,7 +32,7 @@ export interface AccountView {
   contracts: contracts.Contract[];
   seats: SeatHistory[];
   pools: Pool[];
-  balances: credits.Balance[];
+  balances: accounts.Balance[];
   groups: GroupUsage[];
   alerts: alerts.CustomerAlertView[];
   drafts: invoices.Invoice[];
@@ -49,7 +49,7 @@ export function dailyCuts(period: { startingAt: Date; endingBefore: Date }): Dat
   return cuts;
 }
 
-export function seatHistories(account: contracts.CustomerAccount, now: Date): SeatHistory[] {
+export function seatHistories(account: accounts.CustomerAccount, now: Date): SeatHistory[] {
   const live = new Set(account.loaded.contracts.filter((contract) => !contract.archived_at).map((contract) => contract.id));
   return account.loaded.subscriptions
     .filter((subscription) => live.has(subscription.contract_id) && (!subscription.ending_before || subscription.ending_before > now))
@@ -86,10 +86,10 @@ export async function accountView(ctx: ServiceContext, { tenantId, customerId }:
   const customer = await customers.getCustomer(ctx, { tenantId, customerId });
   // Every read at once (the split ratings as soon as the group properties are known).
   const [account, daily, groups, alertPage, finalized] = await Promise.all([
-    contracts.customerAccount(ctx, { tenantId, customerId }),
-    contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, cutsOf: dailyCuts }),
+    accounts.customerAccount(ctx, { tenantId, customerId }),
+    accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, cutsOf: dailyCuts }),
     usage.liveMetrics(ctx, tenantId).then((metrics) =>
-      Promise.all(groupProperties(metrics).map(async (property) => usageByGroup({ property, periods: await contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: property }) }))),
+      Promise.all(groupProperties(metrics).map(async (property) => usageByGroup({ property, periods: await accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: property }) }))),
     ),
     alerts.listCustomerAlerts(ctx, { tenantId, customerId, statuses: undefined, nextPage: undefined }),
     invoices.finalizedInvoices(ctx, { tenantId, customerId }),
@@ -149,7 +149,7 @@ export async function customerSummaries(ctx: ServiceContext, { tenantId, page }:
       ...(await Promise.all(
         slice.map(async (customer) => {
           const [account, alertPage] = await Promise.all([
-            contracts.customerAccount(ctx, { tenantId, customerId: customer.id }),
+            accounts.customerAccount(ctx, { tenantId, customerId: customer.id }),
             alerts.listCustomerAlerts(ctx, { tenantId, customerId: customer.id, statuses: undefined, nextPage: undefined }),
           ]);
           const drafts = account.drafts.map(invoices.draftInvoice);

@@ -7,6 +7,7 @@ import { claimKey } from '../http/idempotencyRepo.js';
 import type { App } from '../http/types.js';
 import * as alerts from '../modules/alerts/service.js';
 import { createAlertBody } from '../modules/alerts/schemas.js';
+import * as accounts from '../modules/account/service.js';
 import * as contracts from '../modules/contracts/service.js';
 import { creditInput, editContractBody } from '../modules/contracts/schemas.js';
 import * as customers from '../modules/customers/service.js';
@@ -146,7 +147,7 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
         const body = seatEdit(customerId, form, startingAt);
         const [preview, account, customer] = await Promise.all([
           contracts.previewEdit(ctx, { tenantId: session.tenantId, body }),
-          contracts.customerAccount(ctx, { tenantId: session.tenantId, customerId }),
+          accounts.customerAccount(ctx, { tenantId: session.tenantId, customerId }),
           customers.getCustomer(ctx, { tenantId: session.tenantId, customerId }),
         ]);
         const seat = seatHistories(account, ctx.clock.now()).find((s) => s.subscriptionId === form.subscription_id);

@@ -16,6 +16,8 @@ import { registerApiKeyRoutes } from '../modules/tenants/routes.js';
 import { registerUsageQueryRoutes } from '../modules/usage/queryRoutes.js';
 import { registerAlertRoutes } from '../modules/alerts/routes.js';
 import { startAlertEvaluation, type AlertEvaluation } from '../modules/alerts/evaluator.js';
+import { startAccountEngine } from '../modules/account/service.js';
+import { onUsageCommitted } from '../modules/usage/service.js';
 import { startStripeInvoicePush, type StripePush } from '../modules/stripe/pushWorker.js';
 import { registerStripeRoutes } from '../modules/stripe/routes.js';
 import { DEFAULT_STRIPE_SETTINGS, type StripeSettings } from '../modules/stripe/settings.js';
@@ -133,15 +135,19 @@ export async function buildServer(options: ServerOptions): Promise<App> {
   // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
   let delivery: WebhookDelivery | undefined;
   let stripePush: StripePush | undefined;
+  let stopAccountEngine: (() => Promise<void>) | undefined;
   app.addHook('onClose', async () => {
     await periodClose?.stop();
     await evaluation?.stop();
     // Before webhook delivery: a push that fails on the way out still writes its webhook to the outbox.
     await stripePush?.stop();
     await delivery?.stop();
+    await stopAccountEngine?.();
   });
 
   await app.ready();
+  // Before anything reads an account: from here on computed accounts are kept, and dropped as they change.
+  stopAccountEngine = await startAccountEngine(context, { onUsageCommitted: (listener) => onUsageCommitted(context, listener) });
   if (deliver) delivery = startWebhookDelivery(context, { ...webhooks, logger: app.log });
   if (push && stripe.secretKey) stripePush = startStripeInvoicePush(context, { ...stripe, logger: app.log });
   periodClose = startPeriodClose(context, {

@@ -1,11 +1,18 @@
+import { publishChanges } from './changeFeed.js';
 import type { Clock } from './clock.js';
 import { databaseWithin, type Database } from './db/database.js';
 import { TypedEmitter } from './emitter.js';
 
 /** Changes other parts of the process react to once they are committed. */
 export interface Signals {
-  /** What a customer holds or owes may have moved: contracts, seats, credits, commits or manual entries changed. */
-  accountChanged: { tenantId: string; customerIds: readonly string[]; cause: 'contract' | 'balance' };
+  /**
+   * What a customer holds or owes may have moved: contracts, seats, credits, commits or manual
+   * entries changed, or period close recorded a finalised invoice's deductions (`invoice`: the
+   * balances stay as they were, only their ledgers' entries move from live to recorded).
+   */
+  accountChanged: { tenantId: string; customerIds: readonly string[]; cause: 'contract' | 'balance' | 'invoice' };
+  /** The tenant's pricing catalog changed (rates, products, billable metrics, pricing units): any of its customers' accounts may have moved. */
+  catalogChanged: { tenantId: string };
   /** An alert was created or archived: evaluators reload the tenant's alerts (and evaluate a new all-customer alert). */
   alertsChanged: { tenantId: string; evaluateEveryCustomer: boolean };
   /** Webhook events were committed to the outbox: the delivery worker need not wait for its next poll. */
@@ -77,4 +84,21 @@ export function createSignals(): TypedEmitter<Signals> {
 export function signalAfterCommit<Name extends keyof Signals>(ctx: ServiceContext, name: Name, payload: Signals[Name]): void {
   const signals = ctx.signals;
   if (signals) whenCommitted(ctx, () => signals.emit(name, payload));
+}
+
+/**
+ * Announces that what `customerIds` hold or owe changed: to this process once the change is
+ * committed (`accountChanged`), and to other processes on the same PostgreSQL through a
+ * notification sent in the change's transaction (or at once, when it has already committed).
+ * Awaited before the change is acknowledged, so a read that starts after that reflects it anywhere.
+ */
+export async function announceAccountChange(ctx: ServiceContext, payload: Signals['accountChanged']): Promise<void> {
+  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'account', tenantId: payload.tenantId, customerIds: payload.customerIds }]);
+  signalAfterCommit(ctx, 'accountChanged', payload);
+}
+
+/** Announces a change to the tenant's pricing catalog, as `announceAccountChange` does for a customer's account. */
+export async function announceCatalogChange(ctx: ServiceContext, payload: Signals['catalogChanged']): Promise<void> {
+  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'catalog', tenantId: payload.tenantId }]);
+  signalAfterCommit(ctx, 'catalogChanged', payload);
 }

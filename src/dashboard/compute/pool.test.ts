@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../lib/money.js';
-import type { Balance } from '../../modules/credits/service.js';
-import type { LedgerEntry } from '../../modules/credits/compute/segmentLedger.js';
-import type { SliceCharge } from '../../modules/rating/compute/charges.js';
+import type { Balance } from '../../modules/account/service.js';
+import type { LedgerEntry } from '../../modules/account/service.js';
+import type { SliceCharge } from '../../modules/account/service.js';
 import { poolOf } from './pool.js';
 
 const at = (iso: string) => new Date(iso);

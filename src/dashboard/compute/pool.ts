@@ -1,6 +1,6 @@
 import { Decimal } from '../../lib/money.js';
-import type { Balance } from '../../modules/credits/service.js';
-import type { SliceCharge } from '../../modules/rating/compute/charges.js';
+import type { Balance } from '../../modules/account/service.js';
+import type { SliceCharge } from '../../modules/account/service.js';
 import type { Unit } from '../format.js';
 
 /** A customer's credits and commits of one credit type over their current segments: the pool chart. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../lib/money.js';
-import type { RatedLine, RatedPeriod } from '../../modules/rating/service.js';
+import type { RatedLine, RatedPeriod } from '../../modules/account/service.js';
 import { usageByGroup } from './usageByGroup.js';
 
 const AI = 'ai-credits';

@@ -1,5 +1,5 @@
 import { Decimal } from '../../lib/money.js';
-import type { RatedPeriod } from '../../modules/rating/service.js';
+import type { RatedPeriod } from '../../modules/account/service.js';
 
 /** This period's usage of each value of one group property (each user, each team). */
 export interface GroupUsage {

@@ -1,4 +1,4 @@
-import type { Balance } from '../../modules/credits/service.js';
+import type { Balance } from '../../modules/account/service.js';
 import { formatAmount, formatDay, unitIn, type Unit } from '../format.js';
 import { html, type Html } from '../html.js';
 

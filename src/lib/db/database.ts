@@ -18,9 +18,25 @@ export type Engine = 'postgres' | 'pglite';
 
 export interface Database extends Queryable {
   readonly engine: Engine;
+  /** True for a `Database` that is a transaction its caller owns (`databaseWithin`): what it reads may not be committed. */
+  readonly transactional?: boolean;
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL only: LISTENs on `channels` over a connection of its own and calls `onNotification`
+   * with each payload, in commit order. `onConnection` is called each time the connection is
+   * (re)established with LISTEN in place, and `onLost` when it drops (notifications may have been
+   * missed until the next `onConnection`). Resolves to the function that stops listening.
+   */
+  listen?(listener: NotificationListener): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface NotificationListener {
+  channels: readonly string[];
+  onNotification(channel: string, payload: string): void;
+  onConnection(): void;
+  onLost(error: unknown): void;
 }
 
 /** The SQLSTATE of a unique-constraint violation, and a way to tell it apart from other errors. */
@@ -97,6 +113,7 @@ export function databaseWithin(tx: Transaction, engine: Engine): Database {
   let savepoints = 0;
   return {
     engine,
+    transactional: true,
     query: (text, params) => tx.query(text, params),
     async transaction(work) {
       const name = `nested_${++savepoints}`;

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, Transaction } from './database.js';
+import type { Database, NotificationListener, Transaction } from './database.js';
 
 export interface PostgresOptions {
   url: string;
@@ -73,9 +73,54 @@ export function openPostgres(options: PostgresOptions): Database {
         client.release(broken);
       }
     },
+    listen: (listener) => listenOn(options.url, listener),
     async close() {
       await pool.end();
     },
+  };
+}
+
+/** How long a lost LISTEN connection waits before connecting again. */
+const RELISTEN_DELAY_MS = 500;
+
+/** LISTENs over a connection of its own, reconnecting after it drops, until stopped. */
+async function listenOn(url: string, listener: NotificationListener): Promise<() => Promise<void>> {
+  let client: pg.Client | undefined;
+  let stopped = false;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString: url, application_name: 'allot-listen' });
+    next.on('notification', (message) => listener.onNotification(message.channel, message.payload ?? ''));
+    let lost = false;
+    const onLost = (error: unknown) => {
+      if (lost || stopped) return;
+      lost = true;
+      listener.onLost(error);
+      next.end().catch(() => undefined);
+      retry = setTimeout(() => connect().catch(() => undefined), RELISTEN_DELAY_MS);
+      retry.unref();
+    };
+    next.on('error', onLost);
+    next.on('end', () => onLost(new Error('LISTEN connection ended')));
+    try {
+      await next.connect();
+      for (const channel of listener.channels) await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    } catch (error) {
+      onLost(error);
+      throw error;
+    }
+    if (stopped) {
+      await next.end();
+      return;
+    }
+    client = next;
+    listener.onConnection();
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    await client?.end().catch(() => undefined);
   };
 }
 

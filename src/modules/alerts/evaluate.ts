@@ -75,8 +75,12 @@ export async function evaluateCustomer(
     await repo.lockCustomerEvaluation(tx, tenantId, customerId);
     if (reset) for (const alert of alerts) await repo.deleteStates(tx, tenantId, customerId, alert.id);
     const now = ctx.clock.now();
+    // On PostgreSQL the measures read committed state outside this transaction, through the account
+    // engine's kept accounts; under the lock taken above, that is at least what any earlier
+    // evaluation saw. PGlite runs one transaction at a time: there they read inside this one.
+    const measureContext = ctx.db.engine === 'postgres' && !ctx.db.transactional ? ctx : txContext;
     const [measurements, storedRows] = await Promise.all([
-      measureAlerts(txContext, { tenantId, customerId, alerts }),
+      measureAlerts(measureContext, { tenantId, customerId, alerts }),
       repo.statesOf(tx, tenantId, customerId, alerts.map((alert) => alert.id)),
     ]);
     const firstLooks = alerts.filter((alert) => !storedRows.some((row) => row.alert_id === alert.id && !row.grouped));

@@ -143,6 +143,8 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage', metricIds.get(customerId) ?? new Set());
     }),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
+      // Recording a finalised invoice's deductions moves no balance: the sweep at the period's turn looks.
+      if (cause === 'invoice') return;
       for (const customerId of customerIds) void enqueue(tenantId, customerId, cause);
     }),
     ctx.signals?.on('alertsChanged', ({ tenantId, evaluateEveryCustomer: everyone }) => {

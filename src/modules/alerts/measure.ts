@@ -1,7 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
-import * as contracts from '../contracts/service.js';
-import * as credits from '../credits/service.js';
+import * as accounts from '../account/service.js';
 import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
@@ -26,7 +25,7 @@ const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => 
  * down) for balance, percentage, spend and invoice alerts; the open periods rated per value of a
  * group key for spend alerts on one; the billing period's usage of a metric for usage alerts.
  *
- * - balance: what can be spent now in the alert's pricing unit (`credits.spendableBalance`);
+ * - balance: what can be spent now in the alert's pricing unit (`accounts.spendableBalance`);
  *   nothing to measure when the customer holds no credit or commit of that unit.
  * - credit percentage: the credits (not commits) of the unit with a segment running now: what
  *   remains of those segments over what they granted, × 100.
@@ -39,15 +38,15 @@ export async function measureAlerts(
   ctx: ServiceContext,
   { tenantId, customerId, alerts }: { tenantId: string; customerId: string; alerts: readonly AlertRow[] },
 ): Promise<Map<string, Measurement>> {
-  let account: Promise<contracts.CustomerAccount> | undefined;
-  const accountOf = () => (account ??= contracts.customerAccount(ctx, { tenantId, customerId }));
-  const splits = new Map<string, Promise<Awaited<ReturnType<typeof contracts.rateOpenPeriodsFor>>>>();
+  let account: Promise<accounts.CustomerAccount> | undefined;
+  const accountOf = () => (account ??= accounts.customerAccount(ctx, { tenantId, customerId }));
+  const splits = new Map<string, Promise<Awaited<ReturnType<typeof accounts.rateOpenPeriodsFor>>>>();
   const splitBy = (key: string) => {
     let rated = splits.get(key);
-    if (!rated) splits.set(key, (rated = contracts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key })));
+    if (!rated) splits.set(key, (rated = accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key })));
     return rated;
   };
-  let period: ReturnType<typeof contracts.openStatementPeriod> | undefined;
+  let period: ReturnType<typeof accounts.openStatementPeriod> | undefined;
   const metricIds = [...new Set(alerts.flatMap((alert) => (alert.billable_metric_id ? [alert.billable_metric_id] : [])))];
   const metrics = metricIds.length ? pricing.findBillableMetrics(ctx, { tenantId, ids: metricIds }) : Promise.resolve(new Map<string, pricing.BillableMetric>());
   // Loaded alongside; a failure surfaces where it is awaited, or not at all when an earlier measure failed first.
@@ -62,7 +61,7 @@ export async function measureAlerts(
       case 'balance': {
         const { balances } = await accountOf();
         const held = balances.some((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt);
-        measurements.set(alert.id, whole(held ? credits.spendableBalance(balances, creditTypeId) : null));
+        measurements.set(alert.id, whole(held ? accounts.spendableBalance(balances, creditTypeId) : null));
         break;
       }
       case 'credit_percentage': {
@@ -96,7 +95,7 @@ export async function measureAlerts(
       }
       case 'usage': {
         const metric = (await metrics).get(alert.billable_metric_id ?? '');
-        const open = await (period ??= contracts.openStatementPeriod(ctx, { tenantId, customerId }));
+        const open = await (period ??= accounts.openStatementPeriod(ctx, { tenantId, customerId }));
         const value = metric && open ? await usage.metricUsageDuring(ctx, { tenantId, customerId, metric, from: open.startingAt, to: open.endingBefore }) : null;
         measurements.set(alert.id, whole(value));
         break;

@@ -1,12 +1,13 @@
-import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { announceAccountChange, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
+import * as account from '../account/service.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { planOneOffGrant } from './plan.js';
 import type { CreditInput } from './schemas.js';
-import { customerBalances, listContractIds } from './service.js';
+import { listContractIds } from './service.js';
 
 /**
  * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
@@ -14,9 +15,9 @@ import { customerBalances, listContractIds } from './service.js';
  * recurring grants) and the credits module (which stores one-off grants and recorded entries).
  */
 
-async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<credits.Balance[]> {
+async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<account.Balance[]> {
   // The customer check and the reads run at once; an unknown customer has no rows, and its 404 wins.
-  const [, balances] = await Promise.all([customers.getCustomer(ctx, { tenantId, customerId }), customerBalances(ctx, { tenantId, customerId })]);
+  const [, balances] = await Promise.all([customers.getCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId }).then((held) => held.balances)]);
   return balances;
 }
 
@@ -35,7 +36,7 @@ export interface BalanceQuery {
 }
 
 /** The credits and commits of a customer matching `query`, ordered by id. */
-export async function listBalances(ctx: ServiceContext, { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery }): Promise<credits.Balance[]> {
+export async function listBalances(ctx: ServiceContext, { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery }): Promise<account.Balance[]> {
   const balances = await allBalances(ctx, tenantId, customerId);
   return balances.filter((balance) => {
     if (query.id && balance.id !== query.id) return false;
@@ -72,7 +73,7 @@ export async function netBalance(
 ): Promise<Decimal> {
   const [creditType, balances] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId }), allBalances(ctx, tenantId, customerId)]);
   if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
-  const matches = (balance: credits.Balance) =>
+  const matches = (balance: account.Balance) =>
     !filters?.length ||
     filters.some(
       (filter) =>
@@ -80,7 +81,7 @@ export async function netBalance(
         (!filter.balance_types || filter.balance_types.includes(balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT')) &&
         (!filter.custom_fields || Object.entries(filter.custom_fields).every(([key, value]) => balance.customFields[key] === value)),
     );
-  return credits.spendableBalance(balances.filter(matches), creditTypeId);
+  return account.spendableBalance(balances.filter(matches), creditTypeId);
 }
 
 /** Adds a manual ledger entry to a segment of one of the customer's credits or commits. */
@@ -104,7 +105,7 @@ export async function addManualBalanceEntry(
     throw new NotFound(`${entry.grantId} is not on contract ${contractId}`);
   }
   await credits.addManualEntry(ctx, { tenantId, customerId, balances, entry });
-  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'balance' });
+  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'balance' });
 }
 
 /** Creates a credit or commit on the customer itself (not on a contract). */
@@ -127,6 +128,6 @@ export async function createCustomerGrant(
   }
   const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
   const grantId = await credits.createGrant(ctx, { tenantId, grant });
-  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'balance' });
+  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'balance' });
   return grantId;
 }

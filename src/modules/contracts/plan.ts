@@ -5,8 +5,8 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
-import { openPeriodStart, statementAnchor } from './compute/contractSchedules.js';
-import { periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
+import { openPeriodStart, statementAnchor } from '../../lib/contractSchedules.js';
+import { toQuantityChange, type Subscription } from '../account/service.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 
@@ -29,15 +29,6 @@ export interface AdditionPlan {
 
 export function contractStatementAnchor(contract: Pick<ContractRow, 'starting_at' | 'statement_day' | 'statement_frequency'>, billingAnchorDate: Date | null): Date {
   return statementAnchor({ startingAt: contract.starting_at, day: contract.statement_day, frequency: contract.statement_frequency, billingAnchorDate });
-}
-
-export function statementScheduleOf(contract: ContractRow): PeriodSchedule {
-  return { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
-}
-
-/** The contract's usage statement period containing `at` (its billing period), if any. */
-export function statementPeriodAt(contract: ContractRow, at: Date): Period | undefined {
-  return periodAt(statementScheduleOf(contract), at);
 }
 
 function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {
@@ -298,11 +289,6 @@ export async function planOneOffGrant(
   };
 }
 
-/** A stored quantity change as the schedule math reads it. */
-export function toQuantityChange(row: QuantityChangeRow): QuantityChange & { row: QuantityChangeRow } {
-  return { startingAt: row.starting_at, sequence: row.sequence, quantity: row.quantity, quantityDelta: row.quantity_delta, recordedAt: row.created_at, row };
-}
-
 /** How an edit's quantity updates are recorded in the edit history: as sent. */
 export interface SubscriptionUpdateRecord {
   id: string;
@@ -324,7 +310,7 @@ export function planQuantityUpdates({
   now,
 }: {
   contractId: string;
-  subscriptions: readonly (SubscriptionRow & { schedule: PeriodSchedule })[];
+  subscriptions: readonly Subscription[];
   changes: readonly QuantityChangeRow[];
   updates: NonNullable<EditContractBody['update_subscriptions']>;
   now: Date;

@@ -2,9 +2,9 @@ import type * as Shared from '@metronome/sdk/resources/shared';
 import type { ServiceContext } from '../../lib/context.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
-import type * as credits from '../credits/service.js';
+import type * as account from '../account/service.js';
 import * as pricing from '../pricing/service.js';
-import { billingPeriodsAround } from './compute/contractSchedules.js';
+import { billingPeriodsAround } from '../../lib/contractSchedules.js';
 import type { Period } from '../../lib/periods.js';
 import type { ContractView, RecurringGrant, Subscription } from './service.js';
 
@@ -30,7 +30,7 @@ export async function namesFor(ctx: ServiceContext, tenantId: string, { productI
   };
 }
 
-export function namesForViews(ctx: ServiceContext, tenantId: string, views: ContractView[], extra: credits.Balance[] = []): Promise<Names> {
+export function namesForViews(ctx: ServiceContext, tenantId: string, views: ContractView[], extra: account.Balance[] = []): Promise<Names> {
   const balances = [...views.flatMap((v) => v.balances), ...extra];
   const recurring = views.flatMap((v) => [...v.recurringCredits, ...v.recurringCommits]);
   return namesFor(ctx, tenantId, {
@@ -109,7 +109,7 @@ export function toRecurringGrant(grant: RecurringGrant, names: Names): Shared.Co
 
 type LedgerEntry = NonNullable<Shared.Credit['ledger']>[number] | NonNullable<Shared.Commit['ledger']>[number];
 
-function toLedgerEntry(balance: credits.Balance, segmentId: string, entry: credits.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
+function toLedgerEntry(balance: account.Balance, segmentId: string, entry: account.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
   const prefix = balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT';
   const base = { amount: wireNumber(entry.amount), segment_id: segmentId, timestamp: toRfc3339(entry.timestamp) };
   switch (entry.kind) {
@@ -125,7 +125,7 @@ function toLedgerEntry(balance: credits.Balance, segmentId: string, entry: credi
 }
 
 /** A credit or commit as `listBalances`, contracts and the customer credit and commit lists show it. */
-export function toBalance(balance: credits.Balance, names: Names, { includeBalance, includeLedgers }: { includeBalance: boolean; includeLedgers: boolean }): Shared.Credit & Shared.Commit {
+export function toBalance(balance: account.Balance, names: Names, { includeBalance, includeLedgers }: { includeBalance: boolean; includeLedgers: boolean }): Shared.Credit & Shared.Commit {
   const isCredit = balance.kind === 'CREDIT';
   return {
     id: balance.id,

@@ -1,12 +1,10 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { inTransaction } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
-import { customerAccount } from './account.js';
+import { customerAccount } from '../account/service.js';
 import * as repo from './repo.js';
 import type { EditContractBody } from './schemas.js';
-import { seatLinesOf } from './seatLines.js';
 import { editContract } from './service.js';
-import { prepareOpenPeriods } from './spend.js';
 
 /** What an edit would change, per pricing unit: credits and commits granted, and seat charges of the open periods. */
 export interface EditPreview {
@@ -27,16 +25,11 @@ function add(totals: Map<string, Decimal>, key: string, amount: Decimal): void {
 
 async function totalsNow(ctx: ServiceContext, tenantId: string, customerId: string): Promise<Totals> {
   const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
-  const [account, prepared] = await Promise.all([customerAccount(ctx, { tenantId, customerId, contracts }), prepareOpenPeriods(ctx, tenantId, contracts)]);
+  const account = await customerAccount(ctx, { tenantId, customerId, contracts });
   const balances = new Map<string, Decimal>();
   for (const balance of account.balances) if (!balance.archivedAt) add(balances, balance.creditTypeId, balance.balance);
   const charges = new Map<string, Decimal>();
-  const now = ctx.clock.now();
-  for (const period of prepared) {
-    if (!period) continue;
-    const lines = seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.rates, products: period.seatProducts, subscriptions: account.loaded.subscriptions, now });
-    for (const line of lines) add(charges, line.creditTypeId, line.amount);
-  }
+  for (const line of account.seatCharges) add(charges, line.creditTypeId, line.amount);
   return { balances, charges };
 }
 

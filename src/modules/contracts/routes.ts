@@ -6,7 +6,7 @@ import { wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
 import * as pricing from '../pricing/service.js';
-import type * as credits from '../credits/service.js';
+import type * as account from '../account/service.js';
 import * as balances from './balances.js';
 import { namesFor, namesForViews, toBalance, toContractV1, toContractV2, toRecurringGrant, toSubscription } from './present.js';
 import * as schemas from './schemas.js';
@@ -127,7 +127,7 @@ export function registerContractRoutes(app: App): void {
     },
   );
 
-  const presentBalances = async (request: FastifyRequest, rows: credits.Balance[], body: { include_balance?: boolean | undefined; include_ledgers?: boolean | undefined }) => {
+  const presentBalances = async (request: FastifyRequest, rows: account.Balance[], body: { include_balance?: boolean | undefined; include_ledgers?: boolean | undefined }) => {
     const names = await namesFor(request.context, tenant(request), { productIds: rows.map((b) => b.productId), creditTypeIds: rows.map((b) => b.creditTypeId) });
     return rows.map((b) => toBalance(b, names, { includeBalance: body.include_balance ?? false, includeLedgers: body.include_ledgers ?? false }));
   };

@@ -1,22 +1,21 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { toRfc3339 } from '../../lib/time.js';
-import * as credits from '../credits/service.js';
+import * as account from '../account/service.js';
 import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
-import { customerAccount } from './account.js';
 import * as repo from './repo.js';
 
 /**
  * Writes `credit.segment.start` and `credit.segment.end` webhooks for the customer's credit
- * segments that started or ended by now (`credits.segmentEventsDue`), shaped like Metronome's
+ * segments that started or ended by now (`account.segmentEventsDue`), shaped like Metronome's
  * system notifications. Each event is written once however often this runs (its dedupe key is
  * its type and segment). Returns how many were new.
  */
 export async function announceCreditSegments(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<number> {
   const now = ctx.clock.now();
-  const { balances } = await customerAccount(ctx, { tenantId, customerId });
-  const dedupeKey = (event: credits.SegmentEvent) => `${event.type}:${event.segmentId}`;
-  const candidates = credits.segmentEventsDue(balances, now);
+  const { balances } = await account.customerAccount(ctx, { tenantId, customerId });
+  const dedupeKey = (event: account.SegmentEvent) => `${event.type}:${event.segmentId}`;
+  const candidates = account.segmentEventsDue(balances, now);
   // Most looks find everything already announced: then nothing is written.
   const written = await webhooks.writtenDedupeKeys(ctx.db, tenantId, candidates.map(dedupeKey));
   const due = candidates.filter((event) => !written.has(dedupeKey(event)));

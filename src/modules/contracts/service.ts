@@ -1,4 +1,4 @@
-import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -8,30 +8,27 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { toRfc3339 } from '../../lib/time.js';
-import { openPeriodStart } from './compute/contractSchedules.js';
+import { openPeriodStart } from '../../lib/contractSchedules.js';
+import { statementScheduleOf } from '../account/service.js';
 import {
   additionsFrom,
   contractStatementAnchor,
   planAdditions,
   planQuantityUpdates,
-  statementScheduleOf,
   type AdditionPlan,
   type SubscriptionUpdateRecord,
 } from './plan.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
-import { customerAccount } from './account.js';
+import * as account from '../account/service.js';
+import { customerAccount, loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
 
-export { customerAccount, type CustomerAccount, type Draft } from './account.js';
-export { openStatementPeriod, rateOpenPeriodsFor } from './spend.js';
-export { statementPeriodAt } from './plan.js';
 export { announceCreditSegments } from './segmentAnnouncements.js';
 export { previewEdit, type EditPreview } from './preview.js';
 export { createCustomerGrant } from './balances.js';
-import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
-
-export type { Contract, RecurringGrant, Subscription } from './load.js';
+export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
+export { statementPeriodAt } from '../account/service.js';
 
 /** A contract with everything it defines, and its credits and commits as of now. */
 export interface ContractView {
@@ -39,7 +36,7 @@ export interface ContractView {
   subscriptions: Subscription[];
   recurringCredits: RecurringGrant[];
   recurringCommits: RecurringGrant[];
-  balances: credits.Balance[];
+  balances: account.Balance[];
 }
 
 
@@ -79,9 +76,9 @@ async function announceContract(
 }
 
 /** Once the change is committed: its webhook can go, and the customer's alerts are evaluated again. */
-function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): void {
+async function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
   webhooks.signalOutboxWritten(ctx, tenantId);
-  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'contract' });
+  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'contract' });
 }
 
 async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPlan): Promise<string[]> {
@@ -141,7 +138,7 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     if (isUniqueViolation(error, 'contracts_uniqueness_key')) throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
     throw error;
   }
-  signalContractChange(ctx, tenantId, contract.customer_id);
+  await signalContractChange(ctx, tenantId, contract.customer_id);
   return contract.id;
 }
 
@@ -152,11 +149,11 @@ async function findCustomerContract(ctx: ServiceContext, tenantId: string, custo
 }
 
 /** Every credit and commit of a customer, on its contracts and on itself, derived as of now. */
-export async function customerBalances(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<credits.Balance[]> {
+export async function customerBalances(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<account.Balance[]> {
   return (await customerAccount(ctx, { tenantId, customerId })).balances;
 }
 
-function views(loaded: LoadedContracts, balances: credits.Balance[]): ContractView[] {
+function views(loaded: LoadedContracts, balances: account.Balance[]): ContractView[] {
   return loaded.contracts.map((contract) => ({
     contract,
     subscriptions: loaded.subscriptions.filter((s) => s.contract_id === contract.id),
@@ -221,7 +218,7 @@ export async function listContractRows(
 export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {
   await findCustomerContract(ctx, tenantId, customerId, contractId);
   await repo.archiveContract(ctx.db, tenantId, contractId, ctx.clock.now());
-  signalAfterCommit(ctx, 'accountChanged', { tenantId, customerIds: [customerId], cause: 'contract' });
+  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'contract' });
 }
 
 export interface EditRecord {
@@ -311,7 +308,7 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
     return record.id;
   });
-  signalContractChange(ctx, tenantId, body.customer_id);
+  await signalContractChange(ctx, tenantId, body.customer_id);
   return editId;
 }
 

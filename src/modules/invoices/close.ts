@@ -1,13 +1,20 @@
-import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
+import { announceAccountChange, inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
-import { customerAccount, invoiceIdFor, type Draft } from '../contracts/account.js';
-import { loadContracts, type Subscription } from '../contracts/load.js';
-import { statementPeriodAt, statementScheduleOf } from '../contracts/plan.js';
-import * as contractsRepo from '../contracts/repo.js';
-import { seatLinesOf } from '../contracts/seatLines.js';
+import {
+  customerAccount,
+  customerContracts,
+  generatedId,
+  invoiceIdFor,
+  loadContracts,
+  seatLinesOf,
+  statementPeriodAt,
+  statementScheduleOf,
+  type Contract,
+  type Draft,
+  type Subscription,
+} from '../account/service.js';
 import * as credits from '../credits/service.js';
-import { generatedId } from '../credits/compute/derivedGrants.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { finalizedLines, invoiceLines, type FundedLine, type Invoice } from './compute/buildInvoice.js';
@@ -61,7 +68,7 @@ export async function closeCustomer(
     // the WAL flush, which is most of its cost when thousands of contracts close at once.
     await repo.lockCustomerClose(tx.db, tenantId, customerId);
     const now = tx.clock.now();
-    const all = await contractsRepo.listContracts(tx.db, tenantId, customerId);
+    const all = await customerContracts(tx, { tenantId, customerId });
     const contracts = all.filter((contract) => !contract.archived_at && contract.rate_card_id);
     if (contracts.length === 0) return;
     const hinted = closedUntil && contracts.every((contract) => closedUntil.has(contract.id));
@@ -90,6 +97,8 @@ export async function closeCustomer(
     }
     subscriptions ??= (await loadContracts(tx, tenantId, all)).subscriptions;
     finalized.push(...(await billImmediateIncreases(tx, { tenantId, contracts, subscriptions, now })));
+    // The recorded deductions now stand in the ledgers instead of the drafts' live ones.
+    if (finalized.length > 0) await announceAccountChange(tx, { tenantId, customerIds: [customerId], cause: 'invoice' });
   });
   return { finalized };
 }
@@ -185,7 +194,7 @@ const sum = (values: readonly Decimal[]) => values.reduce((total, value) => tota
 
 async function billImmediateIncreases(
   tx: ServiceContext,
-  { tenantId, contracts, subscriptions, now }: { tenantId: string; contracts: contractsRepo.ContractRow[]; subscriptions: readonly Subscription[]; now: Date },
+  { tenantId, contracts, subscriptions, now }: { tenantId: string; contracts: Contract[]; subscriptions: readonly Subscription[]; now: Date },
 ): Promise<string[]> {
   const immediate = subscriptions.filter(
     (s) => s.invoice_behavior === 'BILL_IMMEDIATELY' && s.collection_schedule === 'ADVANCE' && contracts.some((contract) => contract.id === s.contract_id),
@@ -202,7 +211,7 @@ async function billImmediateIncreases(
       pricing.findProductsAt(tx, { tenantId, productIds: [subscription.product_id], at: now }),
     ]);
     const fiat = rateCard?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID;
-    const increases = seatLinesOf({ contractId: contract.id, period: window, rates, products, subscriptions: [subscription], now }).filter((line) => line.immediate);
+    const increases = seatLinesOf({ contractId: contract.id, period: window, rates: rates.filter(pricing.isSeatRate), products, subscriptions: [subscription], now }).filter((line) => line.immediate);
     // One billing period at a time: its increases all end with it.
     const periods = new Map<number, typeof increases>();
     for (const increase of increases) periods.set(increase.endingBefore.getTime(), [...(periods.get(increase.endingBefore.getTime()) ?? []), increase]);

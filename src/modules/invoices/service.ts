@@ -4,7 +4,7 @@ import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
-import { customerAccount, type Draft } from '../contracts/account.js';
+import { customerAccount, type Draft } from '../account/service.js';
 import * as customers from '../customers/service.js';
 import { invoiceLines, type FundedLine, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
 import * as repo from './repo.js';

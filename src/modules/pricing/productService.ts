@@ -1,4 +1,4 @@
-import { memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -218,12 +218,13 @@ export async function listProducts(
  * at `startingAt`, with the change applied, must be valid together.
  */
 export async function updateProduct(
-  { db, clock }: ServiceContext,
+  ctx: ServiceContext,
   { tenantId, createdBy, productId, startingAt, changes }: { tenantId: string; createdBy: string; productId: string; startingAt: Date; changes: ProductChanges },
 ): Promise<void> {
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new Invalid('body', 'send at least one field to change: name, billable_metric_id, pricing_group_key, presentation_group_key or tags');
   }
+  const { db, clock } = ctx;
   await db.transaction(async (tx) => {
     const [product] = isUuid(productId) ? await loadProducts(tx, tenantId, [productId], startingAt, { forUpdate: true }) : [];
     if (!product) throw new NotFound(`No product with id ${productId}`);
@@ -252,13 +253,15 @@ export async function updateProduct(
       tags: changes.tags ? distinct(changes.tags) : null,
     });
   });
+  await announceCatalogChange(ctx, { tenantId });
 }
 
 /** Archives a product: no new rates may use it; existing rates keep working. Archiving twice changes nothing. */
-export async function archiveProduct({ db, clock }: ServiceContext, { tenantId, productId }: { tenantId: string; productId: string }): Promise<void> {
-  const [found] = isUuid(productId) ? await repo.findProducts(db, tenantId, [productId]) : [];
+export async function archiveProduct(ctx: ServiceContext, { tenantId, productId }: { tenantId: string; productId: string }): Promise<void> {
+  const [found] = isUuid(productId) ? await repo.findProducts(ctx.db, tenantId, [productId]) : [];
   if (!found) throw new NotFound(`No product with id ${productId}`);
-  await repo.archiveProduct(db, tenantId, productId, clock.now());
+  await repo.archiveProduct(ctx.db, tenantId, productId, ctx.clock.now());
+  await announceCatalogChange(ctx, { tenantId });
 }
 
 function distinct(values: string[]): string[] {

@@ -1,4 +1,4 @@
-import { memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -247,13 +247,14 @@ export async function listRateCards(
 
 /** Renames or re-describes a card, and adds conversions for units it does not convert yet. */
 export async function updateRateCard(
-  { db, clock }: ServiceContext,
+  ctx: ServiceContext,
   {
     tenantId,
     rateCardId,
     changes,
   }: { tenantId: string; rateCardId: string; changes: { name?: string | undefined; description?: string | undefined; add_credit_type_conversions?: ConversionInput[] | undefined } },
 ): Promise<void> {
+  const { db, clock } = ctx;
   try {
     await db.transaction(async (tx) => {
       const [card] = isUuid(rateCardId) ? await loadRateCards(tx, tenantId, [rateCardId], { forUpdate: true }) : [];
@@ -273,6 +274,7 @@ export async function updateRateCard(
     if (isUniqueViolation(error)) throw new Invalid('add_credit_type_conversions', 'a conversion for this pricing unit was added at the same moment');
     throw error;
   }
+  await announceCatalogChange(ctx, { tenantId });
 }
 
 function conversionText(conversion: ConversionInput) {
@@ -287,10 +289,11 @@ function conversionText(conversion: ConversionInput) {
  * against the product's fields in force now (type, archived, pricing group key).
  */
 export async function addRates(
-  { db, clock }: ServiceContext,
+  ctx: ServiceContext,
   { tenantId, rateCardId, rates, fieldPrefix }: { tenantId: string; rateCardId: string; rates: RateInput[]; fieldPrefix: (index: number) => string },
 ): Promise<Rate[]> {
-  return db.transaction(async (tx) => {
+  const { db, clock } = ctx;
+  const added = await db.transaction(async (tx) => {
     const [card] = isUuid(rateCardId) ? await loadRateCards(tx, tenantId, [rateCardId]) : [];
     if (!card) throw new NotFound(`No rate card with id ${rateCardId}`);
     const now = clock.now();
@@ -346,6 +349,8 @@ export async function addRates(
     for (const row of rows) await repo.insertRate(tx, tenantId, row);
     return rows.map(toRate);
   });
+  await announceCatalogChange(ctx, { tenantId });
+  return added;
 }
 
 function checkProduct(product: Product | undefined, productId: string, field: string): void {

@@ -1,4 +1,4 @@
-import { memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
@@ -30,9 +30,10 @@ export interface NewBillableMetric {
  * up the events the tenant already ingested that it matches.
  */
 export async function createBillableMetric(
-  { db, clock }: ServiceContext,
+  ctx: ServiceContext,
   { tenantId, metric }: { tenantId: string; metric: NewBillableMetric },
 ): Promise<BillableMetric> {
+  const { db, clock } = ctx;
   if (!metric.aggregation_type) throw new Invalid('aggregation_type', 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)');
   const row: BillableMetric = {
     id: newId(),
@@ -60,6 +61,8 @@ export async function createBillableMetric(
     await repo.insertMetric(tx, tenantId, row);
     await rollUpStoredEvents(tx, { tenantId, metric: row });
   });
+  // Products may name it only after it exists; announced all the same, as its rollups just appeared.
+  await announceCatalogChange(ctx, { tenantId });
   return row;
 }
 
@@ -96,6 +99,7 @@ export async function listBillableMetrics(
 export async function archiveBillableMetric(ctx: ServiceContext, { tenantId, billableMetricId }: { tenantId: string; billableMetricId: string }): Promise<void> {
   await getBillableMetric(ctx, { tenantId, billableMetricId });
   await repo.archiveMetric(ctx.db, tenantId, billableMetricId, ctx.clock.now());
+  await announceCatalogChange(ctx, { tenantId });
 }
 
 function withoutUndefined<T extends object>(value: T): T {

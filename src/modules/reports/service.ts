@@ -1,7 +1,7 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { Invalid } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
-import { customerAccount } from '../contracts/account.js';
+import { customerAccount } from '../account/service.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as invoices from '../invoices/service.js';

@@ -5,6 +5,7 @@ import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
 import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
 import { ingestNotifications } from './notifications.js';
+import { publishChanges, type Change } from '../../lib/changeFeed.js';
 import * as repo from './repo.js';
 
 /** One event of an ingest call, validated. */
@@ -159,6 +160,13 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       const folded = foldRollups(matched);
       await repo.upsertRollups(tx, folded.rollups);
       await repo.insertDistinctValues(tx, folded.distinctValues);
+      // Other processes keep computed accounts too: they learn of the new usage when this commits.
+      const changes: Change[] = [];
+      for (const [tenantId, customers] of touched) {
+        const customerIds = [...customers].filter(([, metricIds]) => metricIds.size > 0).map(([customerId]) => customerId);
+        if (customerIds.length > 0) changes.push({ kind: 'usage', tenantId, customerIds });
+      }
+      await publishChanges(tx, db.engine, changes);
     });
   } catch (error) {
     for (const request of requests) request.reject(error);

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import type { LedgerEntry } from '../../credits/compute/segmentLedger.js';
+import type { LedgerEntry } from '../../account/service.js';
 import { segmentSummary } from './segmentSummary.js';
 
 const at = (iso: string) => new Date(iso);

@@ -1,5 +1,5 @@
 import { Decimal } from '../../../lib/money.js';
-import type { LedgerEntry, LedgerEntryKind } from '../../credits/compute/segmentLedger.js';
+import type { LedgerEntry, LedgerEntryKind } from '../../account/service.js';
 
 /** What a segment did during a reporting window, by kind of movement. */
 export interface SegmentSummary {

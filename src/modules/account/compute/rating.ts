@@ -1,10 +1,9 @@
-import type { ServiceContext } from '../../lib/context.js';
-import { Decimal } from '../../lib/money.js';
-import { periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
-import * as pricing from '../pricing/service.js';
-import { sliceCharges, slicesOf, type RateVersion, type SliceCharge } from './compute/charges.js';
-import { combine, cumulativeQuantities, emptyAggregate, type SliceAggregate } from './compute/cumulative.js';
-import * as repo from './repo.js';
+import { Decimal } from '../../../lib/money.js';
+import type { Period } from '../../../lib/periods.js';
+import type * as pricing from '../../pricing/service.js';
+import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
+import { sliceCharges, slicesOf, type RateVersion, type Slice, type SliceCharge } from './charges.js';
+import { combine, cumulativeQuantities, emptyAggregate, type SliceAggregate } from './cumulative.js';
 
 /** The usage of one product (and pricing group) on a contract over its open period, in one pricing unit. */
 export interface RatedLine {
@@ -32,14 +31,7 @@ export interface RatedPeriod {
   lines: RatedLine[];
 }
 
-export interface ContractToRate {
-  id: string;
-  rateCardId: string | null;
-  /** The contract's usage statement periods. */
-  schedule: PeriodSchedule;
-}
-
-function usagePrice(rate: pricing.Rate): RateVersion['price'] | undefined {
+export function usagePrice(rate: pricing.Rate): RateVersion['price'] | undefined {
   if (rate.rateType === 'FLAT' && rate.price) return { rateType: 'FLAT', price: rate.price };
   if (rate.rateType === 'TIERED' && rate.tiers) return { rateType: 'TIERED', tiers: rate.tiers };
   return undefined;
@@ -50,7 +42,7 @@ function usagePrice(rate: pricing.Rate): RateVersion['price'] | undefined {
  * pricing group. Split by a property, the smallest of the metric's group keys that holds both the
  * pricing group and the property; undefined when the metric has none.
  */
-function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | undefined, splitBy: string | undefined): repo.RollupSelection | undefined {
+function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | undefined, splitBy: string | undefined): RollupSelection | undefined {
   const pricingKey = product.pricingGroupKey ?? [];
   if (splitBy !== undefined) {
     const needed = [...pricingKey, splitBy];
@@ -70,7 +62,7 @@ function project(groupKey: readonly string[], groupValues: readonly string[], pr
   return Object.fromEntries(pricingKey.map((property) => [property, groupValues[groupKey.indexOf(property)] ?? '']));
 }
 
-const sameSelection = (a: repo.RollupSelection, metricId: string, groupKey: readonly string[]) =>
+const sameSelection = (a: RollupSelection, metricId: string, groupKey: readonly string[]) =>
   a.metricId === metricId && a.groupKey.length === groupKey.length && a.groupKey.every((property, i) => property === groupKey[i]);
 
 /** What rating a contract's open period needs from the catalog: independent of usage and balances, so it can load alongside them. */
@@ -81,42 +73,44 @@ export interface PreparedPeriod {
   rates: pricing.Rate[];
   versions: Map<string, RateVersion[]>;
   products: pricing.Product[];
+  /** The card's seat rates (those of SUBSCRIPTION products) in force during the period. */
+  seatRates: pricing.Rate[];
   /** The SUBSCRIPTION products the card prices, by id. */
   seatProducts: Map<string, pricing.Product>;
   metrics: Map<string, pricing.BillableMetric>;
 }
 
 /**
- * Loads what rating `contract`'s open period needs: the period of its usage statements covering
- * the clock's now, its rate card, the FLAT and TIERED rates in force at some point of the period,
- * and the USAGE products they price with their billable metrics. Undefined when the contract has
- * no rate card or no period covering now.
+ * What rating a prepared period reads from the usage rollups: the period cut into slices at
+ * `cuts` (where segments start or end) and wherever a rate starts or ends, and the (metric, group
+ * key) pairs its products read (per `splitBy` value when given); `uniqueSelections` are those of
+ * UNIQUE metrics, whose first-seen values are read too.
  */
-export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract }: { tenantId: string; contract: ContractToRate }): Promise<PreparedPeriod | undefined> {
-  const now = ctx.clock.now();
-  const period = contract.rateCardId ? periodAt(contract.schedule, now) : undefined;
-  if (!period || !contract.rateCardId) return undefined;
-  const [rateCard, rates] = await Promise.all([
-    pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rateCardId }),
-    pricing.ratesDuring(ctx, { tenantId, rateCardId: contract.rateCardId, from: period.startingAt, to: period.endingBefore }),
-  ]);
-  if (!rateCard) return undefined;
-  const versions = new Map<string, RateVersion[]>();
-  for (const rate of rates) {
-    if (pricing.isSeatRate(rate)) continue;
-    const price = usagePrice(rate);
-    if (!price) continue;
-    const list = versions.get(rate.productId) ?? [];
-    list.push({ id: rate.id, startingAt: rate.startingAt, endingBefore: rate.endingBefore, entitled: rate.entitled, price, creditTypeId: rate.creditTypeId, pricingGroupValues: rate.pricingGroupValues });
-    versions.set(rate.productId, list);
+export interface UsageWindow {
+  from: Date;
+  to: Date;
+  slices: Slice[];
+  selections: RollupSelection[];
+  uniqueSelections: RollupSelection[];
+  splitBy: string | undefined;
+}
+
+/** What the rollups hold for a usage window (`usage` module's `sliceRollups` and `firstSeenValues`). */
+export interface PeriodUsage {
+  rows: readonly SliceRollupRow[];
+  firstSeen: readonly FirstSeenRow[];
+}
+
+export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined }): UsageWindow {
+  const { period, rates, products, metrics } = prepared;
+  const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);
+  const selections: RollupSelection[] = [];
+  for (const product of products) {
+    const selection = selectionOf(product, metrics.get(product.billableMetricId!), splitBy);
+    if (selection && !selections.some((s) => sameSelection(s, selection.metricId, selection.groupKey))) selections.push(selection);
   }
-  // The products the card prices by subscription come along, for the names of seat lines.
-  const seatProductIds = rates.filter(pricing.isSeatRate).map((rate) => rate.productId);
-  const priced = versions.size + seatProductIds.length === 0 ? new Map<string, pricing.Product>() : await pricing.findProductsAt(ctx, { tenantId, productIds: [...new Set([...versions.keys(), ...seatProductIds])], at: now });
-  const products = [...priced.values()].filter((product) => versions.has(product.id) && product.type === 'USAGE' && product.billableMetricId);
-  const seatProducts = new Map([...priced].filter(([id]) => seatProductIds.includes(id)));
-  const metrics = products.length ? await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] }) : new Map();
-  return { contractId: contract.id, period, rateCard, rates, versions, products, seatProducts, metrics };
+  const uniqueSelections = selections.filter((s) => metrics.get(s.metricId)?.aggregation_type === 'UNIQUE');
+  return { from: period.startingAt, to: period.endingBefore, slices, selections, uniqueSelections, splitBy };
 }
 
 /**
@@ -130,25 +124,11 @@ export async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contrac
  * group: what each user spent. Products whose metric has no group key holding the property are
  * left out.
  */
-export async function rateOpenPeriod(
-  ctx: ServiceContext,
-  { tenantId, customerId, prepared, cuts, splitBy }: { tenantId: string; customerId: string; prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined },
-): Promise<RatedPeriod> {
-  const { contractId, period, rateCard, rates, versions, products, metrics } = prepared;
-  if (products.length === 0) return { contractId, period, rateCard, lines: [] };
-  const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);
-  const selections: repo.RollupSelection[] = [];
-  for (const product of products) {
-    const selection = selectionOf(product, metrics.get(product.billableMetricId!), splitBy);
-    if (selection && !selections.some((s) => sameSelection(s, selection.metricId, selection.groupKey))) selections.push(selection);
-  }
-  if (selections.length === 0) return { contractId, period, rateCard, lines: [] };
-  const window = { customerId, selections, from: period.startingAt, to: period.endingBefore, sliceStarts: slices.map((s) => s.startingAt) };
-  const uniqueSelections = selections.filter((s) => metrics.get(s.metricId)?.aggregation_type === 'UNIQUE');
-  const [rows, firstSeen] = await Promise.all([
-    repo.sliceRollups(ctx.db, tenantId, window),
-    repo.firstSeenValues(ctx.db, tenantId, { ...window, selections: uniqueSelections }),
-  ]);
+export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeriod; window: UsageWindow; usage: PeriodUsage }): RatedPeriod {
+  const { contractId, period, rateCard, versions, products, metrics } = prepared;
+  const { slices, splitBy } = window;
+  if (window.selections.length === 0) return { contractId, period, rateCard, lines: [] };
+  const { rows, firstSeen } = usage;
 
   const lines: RatedLine[] = [];
   for (const product of products) {

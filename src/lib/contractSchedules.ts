@@ -1,4 +1,4 @@
-import { periodAt, type Frequency, type Period, type PeriodSchedule } from '../../../lib/periods.js';
+import { periodAt, type Frequency, type Period, type PeriodSchedule } from './periods.js';
 
 export type StatementDay = 'FIRST_OF_MONTH' | 'CONTRACT_START' | 'CUSTOM_DATE';
 

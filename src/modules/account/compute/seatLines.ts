@@ -1,6 +1,6 @@
-import { seatCharges, type SeatCharge, type SeatPrice } from '../invoices/compute/seatCharges.js';
-import * as pricing from '../pricing/service.js';
-import type { Subscription } from './load.js';
+import type * as pricing from '../../pricing/service.js';
+import { seatCharges, type SeatCharge, type SeatPrice } from './seatCharges.js';
+import type { Subscription } from './terms.js';
 
 /** A seat charge on a contract's invoice, with what it is called there. */
 export interface SeatLine extends SeatCharge {
@@ -11,17 +11,17 @@ export interface SeatLine extends SeatCharge {
   name: string;
 }
 
-/** The subscription rates of `rates` that price `subscription`'s seats, as prices over time. */
+/** The seat rates of `rates` (rates of SUBSCRIPTION products) that price `subscription`'s seats, as prices over time. */
 export function seatPrices(rates: readonly pricing.Rate[], subscription: Subscription): SeatPrice[] {
   return rates
-    .filter((rate) => pricing.isSeatRate(rate) && rate.productId === subscription.product_id && rate.billingFrequency === subscription.billing_frequency && rate.price)
+    .filter((rate) => rate.productId === subscription.product_id && rate.billingFrequency === subscription.billing_frequency && rate.price)
     .map((rate) => ({ startingAt: rate.startingAt, endingBefore: rate.endingBefore, price: rate.price!, creditTypeId: rate.creditTypeId }));
 }
 
 /**
  * The seat charges of a contract's subscriptions placed in `period` as of `now`
- * (`invoices/compute/seatCharges.ts`), named after the subscription (or its product). `rates`
- * are the rate card's rates in force during the period, `products` its subscription products.
+ * (`seatCharges.ts`), named after the subscription (or its product). `rates`
+ * are the rate card's seat rates in force during the period, `products` its subscription products.
  */
 export function seatLinesOf({
   contractId,

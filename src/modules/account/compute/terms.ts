@@ -1,11 +1,9 @@
-import type { ServiceContext } from '../../lib/context.js';
-import { Decimal } from '../../lib/money.js';
-import type { PeriodSchedule } from '../../lib/periods.js';
-import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../lib/quantitySchedule.js';
-import * as credits from '../credits/service.js';
-import { recurringGrantSchedule, subscriptionSchedule } from './compute/contractSchedules.js';
-import { statementScheduleOf, toQuantityChange } from './plan.js';
-import * as repo from './repo.js';
+import { Decimal } from '../../../lib/money.js';
+import { periodAt, type Period, type PeriodSchedule } from '../../../lib/periods.js';
+import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
+import type * as repo from '../../contracts/repo.js';
+import type { RecurringSource } from './balances.js';
+import { recurringGrantSchedule, subscriptionSchedule } from '../../../lib/contractSchedules.js';
 
 /** Contracts as stored, with their subscriptions' quantity schedules and the recurring grant sources they define. */
 
@@ -25,15 +23,29 @@ export interface LoadedContracts {
   subscriptions: Subscription[];
   recurring: RecurringGrant[];
   changes: repo.QuantityChangeRow[];
-  sources: credits.RecurringSource[];
+  sources: RecurringSource[];
 }
 
-export async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: Contract[]): Promise<LoadedContracts> {
-  const terms = await repo.loadContractTerms(
-    ctx.db,
-    tenantId,
-    contracts.map((c) => c.id),
-  );
+/** The usage statement periods of a contract. */
+export function statementScheduleOf(contract: Contract): PeriodSchedule {
+  return { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
+}
+
+/** The contract's usage statement period containing `at` (its billing period), if any. */
+export function statementPeriodAt(contract: Contract, at: Date): Period | undefined {
+  return periodAt(statementScheduleOf(contract), at);
+}
+
+/** A stored quantity change as the schedule math reads it. */
+export function toQuantityChange(row: repo.QuantityChangeRow): QuantityChange & { row: repo.QuantityChangeRow } {
+  return { startingAt: row.starting_at, sequence: row.sequence, quantity: row.quantity, quantityDelta: row.quantity_delta, recordedAt: row.created_at, row };
+}
+
+/** The terms of `contracts` as the account reads them: each subscription's quantity schedule, and the recurring grant sources. */
+export function contractTerms(
+  contracts: Contract[],
+  terms: { subscriptions: repo.SubscriptionRow[]; changes: repo.QuantityChangeRow[]; recurring: repo.RecurringGrantRow[] },
+): LoadedContracts {
   const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
     const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
     return {
@@ -44,7 +56,7 @@ export async function loadContracts(ctx: ServiceContext, tenantId: string, contr
     };
   });
   const contractsById = new Map(contracts.map((c) => [c.id, c]));
-  const sources = terms.recurring.map((grant): credits.RecurringSource => {
+  const sources = terms.recurring.map((grant): RecurringSource => {
     const contract = contractsById.get(grant.contract_id)!;
     const subscription = grant.subscription_id ? subscriptions.find((s) => s.id === grant.subscription_id) : undefined;
     return {

@@ -1,0 +1,168 @@
+import { randomUUID } from 'node:crypto';
+import type { Database, Engine, Queryable } from './db/database.js';
+
+/**
+ * Changes that move what a customer holds or owes, announced across processes on one PostgreSQL
+ * through NOTIFY on `allot_changes`, sent in the transaction that makes the change (or right after
+ * it commits, before the change is acknowledged). PostgreSQL delivers notifications in commit
+ * order, so a process that LISTENs and then sees its own barrier notification (`barrier()`) has
+ * seen every change committed before the barrier was sent: a read that waits for a barrier sent
+ * after it began reflects every write acknowledged before that. PGlite runs in one process, where
+ * in-process signals suffice: nothing is sent there.
+ */
+
+export type Change =
+  /** Contracts, seats, grants, manual entries or recorded deductions of these customers changed. */
+  | { kind: 'account'; tenantId: string; customerIds: readonly string[] }
+  /** New usage of these customers was committed. */
+  | { kind: 'usage'; tenantId: string; customerIds: readonly string[] }
+  /** The tenant's catalog changed (rates, products, billable metrics, pricing units): any of its customers. */
+  | { kind: 'catalog'; tenantId: string };
+
+export const CHANGES_CHANNEL = 'allot_changes';
+/** NOTIFY payloads must stay under 8,000 bytes. */
+const MAX_PAYLOAD_BYTES = 7_000;
+const KIND_CODES = { account: 'a', usage: 'u', catalog: 'c' } as const;
+const KINDS = { a: 'account', u: 'usage', c: 'catalog' } as const;
+
+/** The payloads announcing `change`: `kind|tenant|customer,customer,…`, split so each fits. */
+export function encodeChange(change: Change): string[] {
+  const head = `${KIND_CODES[change.kind]}|${change.tenantId}|`;
+  if (change.kind === 'catalog') return [head];
+  const payloads: string[] = [];
+  let ids: string[] = [];
+  let length = head.length;
+  for (const id of change.customerIds) {
+    if (ids.length > 0 && length + id.length + 1 > MAX_PAYLOAD_BYTES) {
+      payloads.push(head + ids.join(','));
+      ids = [];
+      length = head.length;
+    }
+    ids.push(id);
+    length += id.length + 1;
+  }
+  if (ids.length > 0) payloads.push(head + ids.join(','));
+  return payloads;
+}
+
+export function decodeChange(payload: string): Change | undefined {
+  const [code, tenantId, customers] = payload.split('|');
+  const kind = KINDS[code as keyof typeof KINDS];
+  if (!kind || !tenantId) return undefined;
+  if (kind === 'catalog') return { kind, tenantId };
+  return { kind, tenantId, customerIds: customers ? customers.split(',') : [] };
+}
+
+/**
+ * Announces `changes` to other processes: in `db`'s transaction when it is one (delivered when it
+ * commits, never when it rolls back), else at once. Nothing on PGlite.
+ */
+export async function publishChanges(db: Queryable, engine: Engine, changes: readonly Change[]): Promise<void> {
+  if (engine !== 'postgres') return;
+  const payloads = changes.flatMap(encodeChange);
+  if (payloads.length === 0) return;
+  await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANGES_CHANNEL, payloads]);
+}
+
+export interface ChangeFeed {
+  /**
+   * Resolves true once every change committed before this call has been handed to `onChange`;
+   * false when that cannot be known now (the LISTEN connection is down or slow): the caller reads
+   * from the database instead of anything it kept.
+   */
+  barrier(): Promise<boolean>;
+  stop(): Promise<void>;
+}
+
+/** How long a barrier may take before the caller stops waiting for it. */
+const BARRIER_TIMEOUT_MS = 1_000;
+
+/**
+ * Follows the changes other processes announce on `db` (PostgreSQL): `onChange` for each, and
+ * `onGap` whenever some may have been missed (the LISTEN connection dropped), after which nothing
+ * kept can be trusted. Undefined on an engine without LISTEN (PGlite).
+ */
+export async function followChanges(
+  db: Database,
+  { onChange, onGap }: { onChange: (change: Change) => void; onGap: () => void },
+): Promise<ChangeFeed | undefined> {
+  if (!db.listen) return undefined;
+  const barrierChannel = `allot_barrier_${randomUUID().replaceAll('-', '')}`;
+  let connected = false;
+  let sent = 0;
+  const waiting = new Map<number, (seen: boolean) => void>();
+  const failAll = () => {
+    for (const resolve of waiting.values()) resolve(false);
+    waiting.clear();
+  };
+  const stopListening = await db.listen({
+    channels: [CHANGES_CHANNEL, barrierChannel],
+    onNotification(channel, payload) {
+      if (channel === barrierChannel) {
+        // Barriers arrive in the order sent: this one and every earlier one are through.
+        const seen = Number(payload);
+        for (const [number, resolve] of waiting) {
+          if (number > seen) continue;
+          resolve(true);
+          waiting.delete(number);
+        }
+        return;
+      }
+      const change = decodeChange(payload);
+      if (change) onChange(change);
+    },
+    onConnection() {
+      connected = true;
+      // Whatever was committed while no connection listened is unknown.
+      onGap();
+    },
+    onLost() {
+      connected = false;
+      onGap();
+      failAll();
+    },
+  });
+
+  // One barrier in flight at a time; reads that begin meanwhile share the next one, which is sent after they began.
+  let inFlight: Promise<boolean> | undefined;
+  let next: Promise<boolean> | undefined;
+  const send = (): Promise<boolean> => {
+    if (!connected) return Promise.resolve(false);
+    const number = ++sent;
+    const seen = new Promise<boolean>((resolve) => {
+      waiting.set(number, resolve);
+      const timer = setTimeout(() => {
+        if (waiting.delete(number)) resolve(false);
+      }, BARRIER_TIMEOUT_MS);
+      timer.unref();
+    });
+    db.query('SELECT pg_notify($1, $2)', [barrierChannel, String(number)]).catch(() => {
+      waiting.get(number)?.(false);
+      waiting.delete(number);
+    });
+    return seen;
+  };
+  return {
+    barrier() {
+      if (next) return next;
+      if (!inFlight) {
+        const current = (inFlight = send().finally(() => {
+          if (inFlight === current) inFlight = undefined;
+        }));
+        return current;
+      }
+      const following = (next = inFlight.then(() => {
+        next = undefined;
+        const current = (inFlight = send().finally(() => {
+          if (inFlight === current) inFlight = undefined;
+        }));
+        return current;
+      }));
+      return following;
+    },
+    async stop() {
+      failAll();
+      await stopListening();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+/**
+ * The computed-account cache of one process. An entry holds a customer's terms (contracts,
+ * grants, entries, the catalog its open periods are rated with) and the account computed from
+ * them, each stamped with the change counter read when its load began. A change to the
+ * customer's terms, to its usage, or to its tenant's catalog is stamped with the next count, so a
+ * load that raced a change is never kept. Terms also hold only until the instant the account
+ * could change by time alone (`validUntil`: the next hour, or an earlier instant the terms name).
+ */
+
+interface Kept<T> {
+  since: number;
+  value: Promise<T>;
+}
+
+interface Entry<Terms, Account> {
+  terms?: Kept<Terms> & { loadedAt: number; validUntil: number };
+  account?: Kept<Account>;
+}
+
+/** How many customers' accounts one process keeps; the least recently read go first. */
+const MAX_ENTRIES = 10_000;
+/** How many changes are remembered before the cache starts over. */
+const MAX_CHANGES = 200_000;
+
+export class AccountCache<Terms, Account> {
+  readonly #entries = new Map<string, Entry<Terms, Account>>();
+  /** Per customer, the count of its last terms change and of its last usage change. */
+  readonly #changes = new Map<string, { terms: number; usage: number }>();
+  readonly #tenantChanges = new Map<string, number>();
+  #counter = 0;
+
+  /**
+   * The customer's terms as of `now`: the kept ones while valid, else `load()`'s, kept until the
+   * next hour or `validUntil(terms)`, whichever is first.
+   */
+  terms(tenantId: string, customerId: string, now: Date, load: () => Promise<Terms>, validUntil: (terms: Terms) => Date | null): Promise<Terms> {
+    const key = keyOf(tenantId, customerId);
+    const entry = this.#touch(key);
+    const at = now.getTime();
+    const kept = entry.terms;
+    if (kept && this.#termsFresh(key, kept.since) && kept.loadedAt <= at && at < kept.validUntil) return kept.value;
+    const value = load();
+    const stored = { since: ++this.#counter, loadedAt: at, validUntil: nextHour(at), value };
+    entry.terms = stored;
+    entry.account = undefined;
+    value.then(
+      (terms) => {
+        const until = validUntil(terms);
+        if (until) stored.validUntil = Math.min(stored.validUntil, until.getTime());
+      },
+      () => {
+        if (entry.terms === stored) entry.terms = undefined;
+      },
+    );
+    return value;
+  }
+
+  /** The account computed from `terms` (as `terms()` returned them): the kept one while its usage did not change, else `compute()`'s. */
+  account(tenantId: string, customerId: string, terms: Promise<Terms>, compute: () => Promise<Account>): Promise<Account> {
+    const key = keyOf(tenantId, customerId);
+    const entry = this.#touch(key);
+    const kept = entry.account;
+    const current = entry.terms?.value === terms;
+    if (kept && current && (this.#changes.get(key)?.usage ?? 0) < kept.since) return kept.value;
+    const stored = { since: ++this.#counter, value: compute() };
+    if (current) entry.account = stored;
+    stored.value.catch(() => {
+      if (entry.account === stored) entry.account = undefined;
+    });
+    return stored.value;
+  }
+
+  /** The customer's contracts, grants or entries changed: terms and account load again. */
+  termsChanged(tenantId: string, customerId: string): void {
+    const key = keyOf(tenantId, customerId);
+    this.#changed(key).terms = ++this.#counter;
+    this.#entries.delete(key);
+  }
+
+  /** The customer has new usage: its account is computed again from its kept terms. */
+  usageChanged(tenantId: string, customerId: string): void {
+    const key = keyOf(tenantId, customerId);
+    this.#changed(key).usage = ++this.#counter;
+    const entry = this.#entries.get(key);
+    if (entry) entry.account = undefined;
+  }
+
+  /** The tenant's catalog (rates, products, metrics, pricing units) changed: each of its customers loads again. */
+  tenantChanged(tenantId: string): void {
+    const tenant = tenantId.toLowerCase();
+    this.#tenantChanges.set(tenant, ++this.#counter);
+    for (const key of [...this.#entries.keys()]) if (key.startsWith(`${tenant} `)) this.#entries.delete(key);
+  }
+
+  /** Anything may have changed (notifications may have been missed): everything loads again. */
+  clear(): void {
+    this.#entries.clear();
+    this.#changes.clear();
+    this.#tenantChanges.clear();
+    // Loads under way began before now: none of them is kept.
+    this.#everythingChangedAt = ++this.#counter;
+  }
+
+  #everythingChangedAt = 0;
+
+  #termsFresh(key: string, since: number): boolean {
+    const tenant = key.slice(0, key.indexOf(' '));
+    return (this.#changes.get(key)?.terms ?? 0) < since && (this.#tenantChanges.get(tenant) ?? 0) < since && this.#everythingChangedAt < since;
+  }
+
+  #changed(key: string): { terms: number; usage: number } {
+    if (this.#changes.size >= MAX_CHANGES) this.clear();
+    let changes = this.#changes.get(key);
+    if (!changes) this.#changes.set(key, (changes = { terms: 0, usage: 0 }));
+    return changes;
+  }
+
+  #touch(key: string): Entry<Terms, Account> {
+    let entry = this.#entries.get(key);
+    if (entry) this.#entries.delete(key);
+    else entry = {};
+    this.#entries.set(key, entry);
+    if (this.#entries.size > MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
+    return entry;
+  }
+}
+
+/** Ids arrive as requests spelled them: one spelling per customer. */
+function keyOf(tenantId: string, customerId: string): string {
+  return `${tenantId.toLowerCase()} ${customerId.toLowerCase()}`;
+}
+
+const HOUR_MS = 3_600_000;
+
+function nextHour(at: number): number {
+  return Math.floor(at / HOUR_MS) * HOUR_MS + HOUR_MS;
+}

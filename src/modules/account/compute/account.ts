@@ -1,0 +1,206 @@
+import { Decimal } from '../../../lib/money.js';
+import type { Period } from '../../../lib/periods.js';
+import { deriveBalances, recordedMovements, type Balance, type StoredGrants } from './balances.js';
+import { generatedId } from './derivedGrants.js';
+import { drawDown, type FundingCharge, type FundingSegment } from './drawdown.js';
+import { ratePeriod, usageWindowOf, type PeriodUsage, type PreparedPeriod, type RatedLine, type RatedPeriod, type UsageWindow } from './rating.js';
+import { seatLinesOf, type SeatLine } from './seatLines.js';
+import type { LedgerEntry } from './segmentLedger.js';
+import { archivedContracts, type LoadedContracts } from './terms.js';
+
+/** What a credit or commit paid toward a line of a draft. */
+export interface Application {
+  grantId: string;
+  segmentId: string;
+  kind: 'CREDIT' | 'COMMIT';
+  name: string | null;
+  amount: Decimal;
+}
+
+export interface DraftLine extends RatedLine {
+  applied: Application[];
+  /** What no credit or commit covered, in the line's pricing unit. */
+  overage: Decimal;
+}
+
+/** A seat charge of the period (rule 8), with what funded it. Immediately billed increases are not on the draft: they are invoices of their own. */
+export interface DraftSeatLine extends SeatLine {
+  applied: Application[];
+  overage: Decimal;
+}
+
+/** A contract's open period as its draft invoice will bill it: usage lines, what funded them, what is left over. */
+export interface Draft {
+  invoiceId: string;
+  contractId: string;
+  customerId: string;
+  period: Period;
+  rateCard: RatedPeriod['rateCard'];
+  lines: DraftLine[];
+  seatLines: DraftSeatLine[];
+}
+
+/** Everything a customer holds and owes as of now. */
+export interface CustomerAccount {
+  loaded: LoadedContracts;
+  /** Every credit and commit, with the open periods' live deductions in their ledgers. */
+  balances: Balance[];
+  /** One per live contract with a rate card and a period covering now. */
+  drafts: Draft[];
+  /** Every seat charge of those open periods, immediately billed increases included (what a seat change would charge: the edit preview). */
+  seatCharges: SeatLine[];
+}
+
+/**
+ * The id of a contract's invoice for a period: derived from what it is, so the draft has the
+ * same id on every read (and keeps it when the period closes).
+ */
+export function invoiceIdFor(contractId: string, period: Period): string {
+  return generatedId(period.startingAt, contractId, period.index, 'invoice');
+}
+
+/** How many of `products` a grant applies to; Infinity when it applies to all products. */
+function productScope(grant: Balance, products: ReadonlyMap<string, readonly string[]>): number {
+  if (grant.applicableProductIds === null && grant.applicableProductTags === null) return Infinity;
+  const ids = new Set(grant.applicableProductIds ?? []);
+  for (const [productId, tags] of products) if (grant.applicableProductTags?.some((tag) => tags.includes(tag))) ids.add(productId);
+  return ids.size;
+}
+
+
+/** What the account is computed from: the customer's contract terms, stored grants and entries, and each live contract's open period prepared for rating. */
+export interface AccountInputs {
+  customerId: string;
+  loaded: LoadedContracts;
+  stored: StoredGrants;
+  /** One per live contract, in order; undefined where there is nothing to rate. */
+  prepared: readonly (PreparedPeriod | undefined)[];
+  now: Date;
+  /**
+   * Invoices among the open periods' that are already finalised (period close, looking at the
+   * account as of a period's last instant): their periods are neither drafted nor drawn again,
+   * and the deductions they recorded count instead, whatever their date.
+   */
+  finalized?: ReadonlySet<string> | undefined;
+}
+
+/** The first step of the computation: balances before the open periods' charges, and what each open period reads from the usage rollups. */
+export interface AccountPlan {
+  before: Balance[];
+  recorded: Map<string, LedgerEntry[]>;
+  open: PreparedPeriod[];
+  windows: UsageWindow[];
+}
+
+/** Balances as they stand before the open periods' charges, and the usage windows the charges need (cut where segments start or end). */
+export function planAccount({ loaded, stored, prepared, now, finalized }: AccountInputs): AccountPlan {
+  const recorded = recordedMovements(stored.entries, finalized);
+  const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now });
+  const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
+  const open = prepared.filter((period): period is PreparedPeriod => period !== undefined && !finalized?.has(invoiceIdFor(period.contractId, period.period)));
+  return { before, recorded, open, windows: open.map((period) => usageWindowOf({ prepared: period, cuts })) };
+}
+
+/**
+ * A customer's account as of `now` (DESIGN rules 9–11), from its plan and the usage each open
+ * period's window holds: each live contract's open period is rated, the charges draw the credits
+ * and commits down in drawdown order, and the draws appear in the ledgers as live deductions of
+ * each contract's draft invoice, dated at the invoice's date (the period's end, or the segment's
+ * end when it comes first). Pure: the same inputs give the same account.
+ */
+export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[]): CustomerAccount {
+  const { customerId, loaded, stored, now } = inputs;
+  const { before, recorded, open } = plan;
+  const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
+  if (rated.length === 0) return { loaded, balances: before, drafts: [], seatCharges: [] };
+  const allSeats = open.map((period) =>
+    seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
+  );
+  // Immediately billed increases are invoices of their own, not lines of the draft.
+  const seats = allSeats.map((lines) => lines.filter((line) => !line.immediate));
+  const live = new Map<string, LedgerEntry[]>();
+  // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
+  const productTags = new Map(open.flatMap((period) => period.products.map((product) => [product.id, product.tags] as const)));
+  const grants = new Map(before.map((grant) => [grant.id, grant]));
+  const segments: FundingSegment[] = before
+    .filter((grant) => !grant.archivedAt)
+    .flatMap((grant) =>
+      grant.segments.map((segment) => ({
+        grantId: grant.id,
+        segmentId: segment.id,
+        kind: grant.kind,
+        priority: grant.priority,
+        creditTypeId: grant.creditTypeId,
+        applicableProductIds: grant.applicableProductIds,
+        applicableProductTags: grant.applicableProductTags,
+        productScope: productScope(grant, productTags),
+        contractId: grant.contractId,
+        applicableContractIds: grant.applicableContractIds,
+        startingAt: segment.startingAt,
+        endingBefore: segment.endingBefore,
+        available: segment.ledger.held,
+        rolloverOf: segment.rolloverOf,
+      })),
+    );
+  const segmentGrant = new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!]));
+  const segmentEnd = new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore]));
+  const charges: FundingCharge[] = rated.flatMap((period, i) => [
+    ...period.lines.flatMap((line) =>
+      line.charges.map((charge) => ({
+        lineId: line.id,
+        contractId: period.contractId,
+        productId: line.productId,
+        productTags: line.productTags,
+        creditTypeId: line.creditTypeId,
+        startingAt: charge.slice.startingAt,
+        endingBefore: charge.slice.endingBefore,
+        amount: charge.amount,
+      })),
+    ),
+    ...seats[i]!.map((line) => ({
+      lineId: line.id,
+      contractId: period.contractId,
+      productId: line.productId,
+      productTags: line.productTags,
+      creditTypeId: line.creditTypeId,
+      // A seat charge is funded by segments active at the instant it is billed.
+      startingAt: line.billedAt,
+      endingBefore: new Date(line.billedAt.getTime() + 1),
+      amount: line.amount,
+      seat: true,
+    })),
+  ]);
+  const funded = drawDown({ segments, charges });
+
+  const drafts = rated.map((period, i) => {
+    const invoiceId = invoiceIdFor(period.contractId, period.period);
+    const perSegment = new Map<string, Decimal>();
+    const fundingOf = (lineId: string) => {
+      const applied: Application[] = [];
+      for (const [segmentId, amount] of funded.applied.get(lineId) ?? []) {
+        if (amount.isZero()) continue;
+        const grant = segmentGrant.get(segmentId)!;
+        applied.push({ grantId: grant.id, segmentId, kind: grant.kind, name: grant.name, amount });
+        perSegment.set(segmentId, (perSegment.get(segmentId) ?? new Decimal(0)).add(amount));
+      }
+      return { applied, overage: funded.overage.get(lineId) ?? new Decimal(0) };
+    };
+    const lines = period.lines.map((line): DraftLine => ({ ...line, ...fundingOf(line.id) }));
+    const seatLines = seats[i]!.map((line): DraftSeatLine => ({ ...line, ...fundingOf(line.id) }));
+    for (const [segmentId, amount] of perSegment) {
+      if (amount.isZero()) continue;
+      const end = segmentEnd.get(segmentId)!;
+      const timestamp = end < period.period.endingBefore ? end : period.period.endingBefore;
+      const entries = live.get(segmentId) ?? [];
+      entries.push({ kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: amount.neg(), timestamp, invoiceId, live: true });
+      live.set(segmentId, entries);
+    }
+    return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
+  });
+  const seatCharges = allSeats.flat();
+  if (live.size === 0) return { loaded, balances: before, drafts, seatCharges };
+  const withLive = new Map(recorded);
+  for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
+  const balances = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded: withLive, now });
+  return { loaded, balances, drafts, seatCharges };
+}

@@ -1,0 +1,112 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { periodAt, type PeriodSchedule } from '../../lib/periods.js';
+import * as contractsRepo from '../contracts/repo.js';
+import * as creditsRepo from '../credits/repo.js';
+import * as pricing from '../pricing/service.js';
+import * as usageRepo from '../usage/sliceRepo.js';
+import type { StoredGrants } from './compute/balances.js';
+import { usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
+import type { RateVersion } from './compute/charges.js';
+import { contractTerms, statementScheduleOf, type Contract, type LoadedContracts } from './compute/terms.js';
+
+/**
+ * The account's one reader. Everything the computation needs comes through here, from the repos
+ * of `contracts`, `credits` and `usage` and from the pricing catalog; nothing in `compute/` reads.
+ */
+
+/** What an account is computed from, apart from usage: it changes only when a contract, a grant, an entry or the catalog does, or when a period turns. */
+export interface AccountTerms {
+  loaded: LoadedContracts;
+  stored: StoredGrants;
+  /** One per live contract; undefined where there is nothing to rate now. */
+  prepared: (PreparedPeriod | undefined)[];
+}
+
+/**
+ * Reads a customer's contracts and their terms, its stored grants and ledger entries, and the
+ * catalog its live contracts' open periods (as of the clock's now) are rated with: three round
+ * trips at most (contracts; then terms, grants, entries and the rate cards together; then the
+ * products and metrics the rates name).
+ */
+export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, contracts: given }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined }): Promise<AccountTerms> {
+  // The grants and entries do not depend on the contracts: they load alongside them.
+  const stored = loadStoredGrants(ctx, tenantId, customerId);
+  stored.catch(() => undefined);
+  const contracts = given ?? (await contractsRepo.listContracts(ctx.db, tenantId, customerId));
+  const prepared = Promise.all(contracts.filter((contract) => !contract.archived_at).map((contract) => prepareOpenPeriod(ctx, { tenantId, contract })));
+  prepared.catch(() => undefined);
+  const rows = await contractsRepo.loadContractTerms(
+    ctx.db,
+    tenantId,
+    contracts.map((c) => c.id),
+  );
+  return { loaded: contractTerms(contracts, rows), stored: await stored, prepared: await prepared };
+}
+
+/** A customer's contracts as stored, archived ones included, by id. */
+export function customerContracts(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Contract[]> {
+  return contractsRepo.listContracts(ctx.db, tenantId, customerId);
+}
+
+/** A customer's contracts as stored, with their subscriptions' quantity schedules and recurring grant sources. */
+export async function loadContracts(ctx: ServiceContext, tenantId: string, contracts: Contract[]): Promise<LoadedContracts> {
+  return contractTerms(contracts, await contractsRepo.loadContractTerms(ctx.db, tenantId, contracts.map((c) => c.id)));
+}
+
+async function loadStoredGrants({ db }: ServiceContext, tenantId: string, customerId: string): Promise<StoredGrants> {
+  const [grants, entries] = await Promise.all([creditsRepo.listGrants(db, tenantId, customerId), creditsRepo.listEntries(db, tenantId, customerId)]);
+  return { grants, entries };
+}
+
+/**
+ * What rating `contract`'s open period needs: the period of its usage statements covering the
+ * clock's now, its rate card, the FLAT and TIERED rates in force at some point of the period,
+ * and the USAGE products they price with their billable metrics; its seat rates and
+ * SUBSCRIPTION products, for the seat lines. Undefined when the contract has no rate card or no
+ * period covering now.
+ */
+async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract }: { tenantId: string; contract: Contract }): Promise<PreparedPeriod | undefined> {
+  const now = ctx.clock.now();
+  const schedule: PeriodSchedule = statementScheduleOf(contract);
+  const period = contract.rate_card_id ? periodAt(schedule, now) : undefined;
+  if (!period || !contract.rate_card_id) return undefined;
+  const [rateCard, rates] = await Promise.all([
+    pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }),
+    pricing.ratesDuring(ctx, { tenantId, rateCardId: contract.rate_card_id, from: period.startingAt, to: period.endingBefore }),
+  ]);
+  if (!rateCard) return undefined;
+  const seatRates = rates.filter(pricing.isSeatRate);
+  const versions = new Map<string, RateVersion[]>();
+  for (const rate of rates) {
+    const price = pricing.isSeatRate(rate) ? undefined : usagePrice(rate);
+    if (!price) continue;
+    const list = versions.get(rate.productId) ?? [];
+    list.push({ id: rate.id, startingAt: rate.startingAt, endingBefore: rate.endingBefore, entitled: rate.entitled, price, creditTypeId: rate.creditTypeId, pricingGroupValues: rate.pricingGroupValues });
+    versions.set(rate.productId, list);
+  }
+  // The products the card prices by subscription come along, for the names of seat lines.
+  const seatProductIds = seatRates.map((rate) => rate.productId);
+  const priced =
+    versions.size + seatProductIds.length === 0
+      ? new Map<string, pricing.Product>()
+      : await pricing.findProductsAt(ctx, { tenantId, productIds: [...new Set([...versions.keys(), ...seatProductIds])], at: now });
+  const products = [...priced.values()].filter((product) => versions.has(product.id) && product.type === 'USAGE' && product.billableMetricId);
+  const seatProducts = new Map([...priced].filter(([id]) => seatProductIds.includes(id)));
+  const metrics = products.length ? await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] }) : new Map();
+  return { contractId: contract.id, period, rateCard, rates, seatRates, versions, products, seatProducts, metrics };
+}
+
+/** What the usage rollups hold for each window: one round trip, the windows' reads running together. */
+export function loadUsage(ctx: ServiceContext, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: readonly UsageWindow[] }): Promise<PeriodUsage[]> {
+  return Promise.all(
+    windows.map(async (window) => {
+      if (window.selections.length === 0) return { rows: [], firstSeen: [] };
+      const read = { customerId, selections: window.selections, from: window.from, to: window.to, sliceStarts: window.slices.map((slice) => slice.startingAt) };
+      const [rows, firstSeen] = await Promise.all([
+        usageRepo.sliceRollups(ctx.db, tenantId, read),
+        usageRepo.firstSeenValues(ctx.db, tenantId, { ...read, selections: window.uniqueSelections }),
+      ]);
+      return { rows, firstSeen };
+    }),
+  );
+}

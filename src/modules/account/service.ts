@@ -1,0 +1,160 @@
+import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
+import type { ServiceContext } from '../../lib/context.js';
+import type { Database } from '../../lib/db/database.js';
+import type { Period } from '../../lib/periods.js';
+import { AccountCache } from './cache.js';
+import { completeAccount, planAccount, type AccountInputs, type CustomerAccount } from './compute/account.js';
+import { ratePeriod, usageWindowOf, type RatedPeriod } from './compute/rating.js';
+import { statementPeriodAt, type Contract } from './compute/terms.js';
+import { loadTerms, loadUsage, type AccountTerms } from './load.js';
+
+export type { Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
+export { invoiceIdFor } from './compute/account.js';
+export type { Balance, GrantTerms, RecurringSource, StoredGrants } from './compute/balances.js';
+export { spendableBalance } from './compute/balances.js';
+export type { DerivedSegment } from './compute/derivedGrants.js';
+export { generatedId } from './compute/derivedGrants.js';
+export type { LedgerEntry, LedgerEntryKind } from './compute/segmentLedger.js';
+export type { RatedLine, RatedPeriod } from './compute/rating.js';
+export type { SliceCharge } from './compute/charges.js';
+export { seatLinesOf, type SeatLine } from './compute/seatLines.js';
+export { SEGMENT_EVENT_LOOKBACK_MS, segmentEventsDue, type SegmentEvent } from './compute/segmentEvents.js';
+export { statementPeriodAt, statementScheduleOf, toQuantityChange, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './compute/terms.js';
+export { customerContracts, loadContracts } from './load.js';
+
+/**
+ * The account engine: what a customer holds and owes as of now, computed in one place for every
+ * reader (balances, contracts, draft invoices, period close, reports, alerts, the dashboard, the
+ * Stripe seat sync). Shaped load → compute: `load.ts` reads, `compute/` derives the grants, rates
+ * the open periods, draws down and builds the drafts without I/O or a clock.
+ *
+ * Once `startAccountEngine` runs for a database, the computed accounts are kept per customer (see
+ * `cache.ts`) and dropped when what they derive from changes: in this process on the signals of
+ * committed changes, in others through PostgreSQL notifications (`lib/changeFeed.ts`). On
+ * PostgreSQL a read first waits for a barrier notification, so it reflects every change
+ * acknowledged (by any process) before it began.
+ */
+
+interface Engine {
+  cache: AccountCache<AccountTerms, CustomerAccount>;
+  /** Absent on PGlite, where every change is made in this process. */
+  feed: ChangeFeed | undefined;
+}
+
+const engines = new WeakMap<Database, Engine>();
+
+/**
+ * Keeps computed accounts for `ctx.db` from now on, and follows what changes them: this process's
+ * committed changes (`ctx.signals`, and the usage commits `onUsageCommitted` reports) and other
+ * processes' (LISTEN). Returns the function that stops it; until then every read computes the
+ * account anew.
+ */
+export async function startAccountEngine(
+  ctx: ServiceContext,
+  { onUsageCommitted }: { onUsageCommitted: (listener: (committed: { tenantId: string; customerIds: readonly string[] }) => void) => () => void },
+): Promise<() => Promise<void>> {
+  const cache = new AccountCache<AccountTerms, CustomerAccount>();
+  const feed = await followChanges(ctx.db, {
+    onChange(change) {
+      if (change.kind === 'catalog') cache.tenantChanged(change.tenantId);
+      else for (const customerId of change.customerIds) change.kind === 'usage' ? cache.usageChanged(change.tenantId, customerId) : cache.termsChanged(change.tenantId, customerId);
+    },
+    onGap: () => cache.clear(),
+  });
+  const unsubscribe = [
+    onUsageCommitted(({ tenantId, customerIds }) => {
+      for (const customerId of customerIds) cache.usageChanged(tenantId, customerId);
+    }),
+    ctx.signals?.on('accountChanged', ({ tenantId, customerIds }) => {
+      for (const customerId of customerIds) cache.termsChanged(tenantId, customerId);
+    }),
+    ctx.signals?.on('catalogChanged', ({ tenantId }) => cache.tenantChanged(tenantId)),
+  ];
+  engines.set(ctx.db, { cache, feed });
+  return async () => {
+    engines.delete(ctx.db);
+    for (const off of unsubscribe) off?.();
+    await feed?.stop();
+  };
+}
+
+/** The engine whose kept accounts a read may use: none inside a caller's transaction (it may hold uncommitted changes), nor while the feed cannot vouch for them. */
+async function engineFor(ctx: ServiceContext): Promise<Engine | undefined> {
+  const engine = ctx.db.transactional ? undefined : engines.get(ctx.db);
+  if (!engine) return undefined;
+  if (engine.feed && !(await engine.feed.barrier())) return undefined;
+  return engine;
+}
+
+/**
+ * The first instant after `now` at which the account could change with no write: a manual entry
+ * or a quantity change dated ahead. (Everything else that moves with time — periods, segments,
+ * rates — turns on an hour, and kept terms hold until the next hour at most.)
+ */
+function termsValidUntil(terms: AccountTerms, now: Date): Date | null {
+  let until: Date | null = null;
+  const consider = (at: Date) => {
+    if (at > now && (!until || at < until)) until = at;
+  };
+  for (const entry of terms.stored.entries) consider(entry.timestamp);
+  for (const change of terms.loaded.changes) consider(change.starting_at);
+  return until;
+}
+
+async function termsOf(ctx: ServiceContext, engine: Engine | undefined, tenantId: string, customerId: string): Promise<{ terms: Promise<AccountTerms>; engine: Engine | undefined }> {
+  if (!engine) return { terms: loadTerms(ctx, { tenantId, customerId }), engine };
+  const now = ctx.clock.now();
+  return { terms: engine.cache.terms(tenantId, customerId, now, () => loadTerms(ctx, { tenantId, customerId }), (terms) => termsValidUntil(terms, now)), engine };
+}
+
+async function computeAccount(ctx: ServiceContext, terms: AccountTerms, { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined }): Promise<CustomerAccount> {
+  const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
+  const plan = planAccount(inputs);
+  return completeAccount(inputs, plan, await loadUsage(ctx, { tenantId, customerId, windows: plan.windows }));
+}
+
+/**
+ * A customer's account as of the clock's now (DESIGN rules 9–11): its credits and commits with
+ * their ledgers, including the open periods' live deductions, and each live contract's draft.
+ * Two reads at the same instant agree.
+ *
+ * `contracts`: the customer's contracts, when the caller has just read them (in its transaction).
+ * `finalized`: invoices among the open periods' that are already finalised (period close, looking
+ * at the account as of a period's last instant): their periods are neither drafted nor drawn
+ * again, and the deductions they recorded count instead, whatever their date. Either computes
+ * the account anew.
+ */
+export async function customerAccount(
+  ctx: ServiceContext,
+  { tenantId, customerId, contracts, finalized }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined; finalized?: ReadonlySet<string> | undefined },
+): Promise<CustomerAccount> {
+  if (contracts || finalized) return computeAccount(ctx, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
+  const { terms, engine } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
+  const compute = async () => computeAccount(ctx, await terms, { tenantId, customerId });
+  return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
+}
+
+/**
+ * The open period of each live contract of the customer, rated as the draft is, with options: every
+ * line split per value of the group property `splitBy` (what each user or team spent: alerts on a
+ * group key read it), and the period cut at `cutsOf(period)` (the dashboard's daily burn reads a
+ * charge per day).
+ */
+export async function rateOpenPeriodsFor(
+  ctx: ServiceContext,
+  { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: string | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
+): Promise<RatedPeriod[]> {
+  const { terms } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
+  const open = (await terms).prepared.filter((period) => period !== undefined);
+  const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
+  const read = await loadUsage(ctx, { tenantId, customerId, windows });
+  return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
+}
+
+/** The customer's current billing period: the usage statement period covering now of its earliest live contract, if any. */
+export async function openStatementPeriod(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period | undefined> {
+  const { terms } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
+  const now = ctx.clock.now();
+  const periods = (await terms).loaded.contracts.filter((contract) => !contract.archived_at).flatMap((contract) => statementPeriodAt(contract, now) ?? []);
+  return periods.sort((a, b) => a.startingAt.getTime() - b.startingAt.getTime())[0];
+}
