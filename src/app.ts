@@ -17,6 +17,7 @@ import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from './modules/tenants/routes.js';
 import { authenticate } from './modules/tenants/service.js';
 import { registerUsageQueryRoutes } from './modules/usage/queryRoutes.js';
+import { rollUpStoredEvents } from './modules/usage/service.js';
 import { registerAlertRoutes } from './modules/alerts/routes.js';
 import { startAlertEvaluation, type AlertEvaluation } from './modules/alerts/evaluator.js';
 import { startStripeInvoicePush, type StripePush } from './modules/stripe/pushWorker.js';
@@ -105,7 +106,7 @@ export async function registerRoutes(
 ): Promise<void> {
   registerApiKeyRoutes(app);
   registerCustomerRoutes(app);
-  registerPricingRoutes(app);
+  registerPricingRoutes(app, { rollUpStoredEvents });
   registerContractRoutes(app);
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
