@@ -27,7 +27,8 @@ export { customerAccount, type CustomerAccount, type Draft } from './account.js'
 export { openStatementPeriod, rateOpenPeriodsFor } from './spend.js';
 export { statementPeriodAt } from './plan.js';
 export { announceCreditSegments } from './segmentAnnouncements.js';
-export { previewEdit, type EditPreview } from './preview.js';
+import { previewChange, type EditPreview } from './preview.js';
+export type { EditPreview };
 export { createCustomerGrant } from './balances.js';
 import { loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './load.js';
 
@@ -235,6 +236,11 @@ export interface EditRecord {
   addCommitIds: string[];
   updateSubscriptions: SubscriptionUpdateRecord[];
   updateContractName?: string | null;
+}
+
+/** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
+export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
+  return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body }) });
 }
 
 /**
