@@ -5,8 +5,8 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
-import { openPeriodStart, statementAnchor } from './compute/contractSchedules.js';
-import { periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
+import { statementAnchor } from './compute/contractSchedules.js';
+import { openPeriodStart, periodAt, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 

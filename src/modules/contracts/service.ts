@@ -8,7 +8,7 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { toRfc3339 } from '../../lib/time.js';
-import { openPeriodStart } from './compute/contractSchedules.js';
+import { openPeriodStart } from '../../lib/periods.js';
 import {
   additionsFrom,
   contractStatementAnchor,
