@@ -4,7 +4,7 @@ import { migrate } from './lib/db/migrate.js';
 import { openDatabase, redactUrl } from './lib/db/open.js';
 import type { Config } from './config.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
-import { buildServer } from './http/server.js';
+import { buildServer } from './app.js';
 import type { App } from './http/types.js';
 import { bootstrapDefaultTenant, type CreatedApiKey } from './modules/tenants/service.js';
 import packageJson from '../package.json' with { type: 'json' };

@@ -1,7 +1,7 @@
 import { TestClock } from '../../src/lib/clock.js';
 import { migrate } from '../../src/lib/db/migrate.js';
 import { openPostgres } from '../../src/lib/db/postgres.js';
-import { buildServer } from '../../src/http/server.js';
+import { buildServer } from '../../src/app.js';
 import { closeDue } from '../../src/modules/invoices/worker.js';
 import { createApiKey, ensureTenant } from '../../src/modules/tenants/service.js';
 import { createAiPlan, createPooledSeatCustomer } from '../../src/demo/aiPlan.js';

@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ServiceContext } from '../lib/context.js';
 import { Unauthorized } from '../lib/errors.js';
-import { authenticate, type Auth } from '../modules/tenants/service.js';
-import type { App } from './types.js';
+import type { App, Auth } from './types.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -18,6 +17,9 @@ declare module 'fastify' {
 export const AUTH_CACHE_TTL_MS = 5_000;
 const AUTH_CACHE_ENTRIES = 10_000;
 
+/** Who an API key acts for, or undefined for an unknown or revoked key (the tenants module's `authenticate`). */
+export type Authenticate = (context: ServiceContext, key: string) => Promise<Auth | undefined>;
+
 /**
  * Every route that is not marked public needs `Authorization: Bearer <api key>`. The key picks
  * the tenant; services are handed `request.auth.tenantId` and filter every query by it, so a key
@@ -27,7 +29,7 @@ const AUTH_CACHE_ENTRIES = 10_000;
  * monotonic clock, not the injected one), keyed by the key's hash; every other route looks the key
  * up on every request, so a revocation takes effect there at once.
  */
-export function registerAuth(app: App, context: ServiceContext): void {
+export function registerAuth(app: App, context: ServiceContext, authenticate: Authenticate): void {
   const cache = new Map<string, { auth: Auth; until: number }>();
   const lookUp = async (key: string, cached: boolean): Promise<Auth | undefined> => {
     if (!cached) return authenticate(context, key);

@@ -1,7 +1,13 @@
 import type { FastifyBaseLogger, FastifyInstance, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServiceContext } from '../lib/context.js';
-import type { Auth } from '../modules/tenants/service.js';
+
+/** Who a request acts for, from its API key (the tenants module looks the key up). */
+export interface Auth {
+  tenantId: string;
+  tenantName: string;
+  apiKeyId: string;
+}
 
 /** The Fastify instance with zod schemas as its type provider: handlers see parsed, typed input. */
 export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;

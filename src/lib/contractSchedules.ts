@@ -90,12 +90,3 @@ export function billingPeriodsAround(schedule: PeriodSchedule, now: Date): { pre
   return last ? { previous: last } : {};
 }
 
-/**
- * The start of the open period at `now`: quantity changes may not start before it (rule 7).
- * Before the schedule starts, that is its start; after it ends, there is none.
- */
-export function openPeriodStart(schedule: PeriodSchedule, now: Date): Date | null {
-  if (now < schedule.startingAt) return schedule.startingAt;
-  return periodAt(schedule, now)?.startingAt ?? null;
-}
-

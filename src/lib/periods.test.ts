@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addMonthsClamped, periodAt, periodsBetween, type Frequency, type PeriodSchedule } from './periods.js';
+import { addMonthsClamped, openPeriodStart, periodAt, periodsBetween, type Frequency, type PeriodSchedule } from './periods.js';
 
 const at = (iso: string) => new Date(iso);
 const iso = (date: Date) => date.toISOString();
@@ -82,5 +82,15 @@ describe('billing periods', () => {
         },
       ),
     );
+  });
+});
+
+describe('openPeriodStart', () => {
+  it('is the current period’s start, the schedule’s start before it begins, and null after it ends', () => {
+    const april = at('2024-04-01T00:00:00Z');
+    const schedule: PeriodSchedule = { anchor: april, frequency: 'MONTHLY', startingAt: april, endingBefore: at('2024-07-01T00:00:00Z') };
+    expect(openPeriodStart(schedule, at('2024-05-10T00:00:00Z'))).toEqual(at('2024-05-01T00:00:00Z'));
+    expect(openPeriodStart(schedule, at('2024-03-10T00:00:00Z'))).toEqual(april);
+    expect(openPeriodStart(schedule, at('2024-07-01T00:00:00Z'))).toBeNull();
   });
 });

@@ -84,6 +84,16 @@ export function periodAt(schedule: PeriodSchedule, at: Date): Period | undefined
 }
 
 /**
+ * The start of the open period at `now`, before which no quantity change may start (DESIGN rule 7):
+ * the start of the period containing `now`; before the schedule starts, that start; after it
+ * ends, null. Monthly from April 1 to July 1: May 10 → May 1, March 10 → April 1, July 1 → null.
+ */
+export function openPeriodStart(schedule: PeriodSchedule, now: Date): Date | null {
+  if (now < schedule.startingAt) return schedule.startingAt;
+  return periodAt(schedule, now)?.startingAt ?? null;
+}
+
+/**
  * The periods of `schedule` that overlap `[from, to)`, in order, each clipped to the schedule's
  * window. A schedule starting mid-period has a short first period (FIRST_OF_MONTH statements for
  * a contract starting Jan 15: Jan 15 → Feb 1, then whole months).

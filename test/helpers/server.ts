@@ -2,7 +2,7 @@ import Metronome from '@metronome/sdk';
 import { TestClock, systemClock, type Clock } from '../../src/lib/clock.js';
 import type { Engine } from '../../src/lib/db/database.js';
 import { migrate } from '../../src/lib/db/migrate.js';
-import { buildServer, type ServerOptions } from '../../src/http/server.js';
+import { buildServer, type ServerOptions } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
 import { createApiKey, ensureTenant } from '../../src/modules/tenants/service.js';
 import { createTestDatabase, type TestDatabase } from './database.js';

@@ -3,8 +3,6 @@ import { inTransaction } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
 import { customerAccount } from '../account/service.js';
 import * as repo from './repo.js';
-import type { EditContractBody } from './schemas.js';
-import { editContract } from './service.js';
 
 /** What an edit would change, per pricing unit: credits and commits granted, and seat charges of the open periods. */
 export interface EditPreview {
@@ -49,19 +47,23 @@ class Discard extends Error {
 }
 
 /**
- * What `editContract(body)` would do to the customer's balances and seat charges, without doing
- * it: the edit runs, by the same code, in a transaction that is rolled back once the account has
- * been read before and after it (nothing is written, no webhook is sent). Refused as the edit would be.
+ * What `change` (an edit of the customer's contracts, `previewEdit` in service.ts) would do to the
+ * customer's balances and seat charges, without doing it: the change runs, by the same code, in a
+ * transaction that is rolled back once the account has been read before and after it (nothing is
+ * written, no webhook is sent). Refused as the change would be.
  *
  * Example: 100 seats at $10 with 50 pooled credits each, +10 seats at half of April → granted
  * +250 credits, charged +$50 (5,000 cents).
  */
-export async function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
+export async function previewChange(
+  ctx: ServiceContext,
+  { tenantId, customerId, change }: { tenantId: string; customerId: string; change: (txContext: ServiceContext) => Promise<unknown> },
+): Promise<EditPreview> {
   try {
     await inTransaction(ctx, async (txContext) => {
-      const before = await totalsNow(txContext, tenantId, body.customer_id);
-      await editContract(txContext, { tenantId, body });
-      const after = await totalsNow(txContext, tenantId, body.customer_id);
+      const before = await totalsNow(txContext, tenantId, customerId);
+      await change(txContext);
+      const after = await totalsNow(txContext, tenantId, customerId);
       throw new Discard({ granted: difference(after.balances, before.balances), charged: difference(after.charges, before.charges) });
     });
   } catch (error) {

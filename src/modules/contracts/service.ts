@@ -8,7 +8,7 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { toRfc3339 } from '../../lib/time.js';
-import { openPeriodStart } from '../../lib/contractSchedules.js';
+import { openPeriodStart } from '../../lib/periods.js';
 import { statementScheduleOf } from '../account/service.js';
 import {
   additionsFrom,
@@ -25,7 +25,8 @@ import * as account from '../account/service.js';
 import { customerAccount, loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
 
 export { announceCreditSegments } from './segmentAnnouncements.js';
-export { previewEdit, type EditPreview } from './preview.js';
+import { previewChange, type EditPreview } from './preview.js';
+export type { EditPreview };
 export { createCustomerGrant } from './balances.js';
 export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
 export { statementPeriodAt } from '../account/service.js';
@@ -232,6 +233,11 @@ export interface EditRecord {
   addCommitIds: string[];
   updateSubscriptions: SubscriptionUpdateRecord[];
   updateContractName?: string | null;
+}
+
+/** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
+export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
+  return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body }) });
 }
 
 /**

@@ -98,7 +98,7 @@ function toRateOut(rate: service.Rate, creditTypeName: string): z.infer<typeof s
 }
 
 /** The pricing catalog, at the Metronome paths, plus Allot's endpoint for custom pricing units. */
-export function registerPricingRoutes(app: App): void {
+export function registerPricingRoutes(app: App, { rollUpStoredEvents }: { rollUpStoredEvents: service.RollUpStoredEvents }): void {
   const dataId = { 200: schemas.idData };
 
   // ---- pricing units
@@ -131,7 +131,7 @@ export function registerPricingRoutes(app: App): void {
   // ---- billable metrics
   const metricTags = ['billable metrics'];
   app.post('/v1/billable-metrics/create', { schema: { tags: metricTags, body: schemas.createBillableMetricBody, response: dataId } }, async (request) => {
-    const created = await service.createBillableMetric(request.context, { tenantId: request.auth.tenantId, metric: request.body });
+    const created = await service.createBillableMetric(request.context, { tenantId: request.auth.tenantId, metric: request.body, rollUpStoredEvents });
     return { data: { id: created.id } };
   });
   app.get(

@@ -2,7 +2,7 @@ import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
-import { rollUpStoredEvents } from '../usage/service.js';
+import type { Queryable } from '../../lib/db/database.js';
 import { metricProblems } from './compute/metricRules.js';
 import { throwFirst } from './creditTypeService.js';
 import * as repo from './repo.js';
@@ -26,12 +26,18 @@ export interface NewBillableMetric {
 }
 
 /**
+ * Rolls up, in the transaction `tx`, the events the tenant stored before `metric` existed (the
+ * usage module's `rollUpStoredEvents`, handed in by the caller: usage reads metrics from pricing).
+ */
+export type RollUpStoredEvents = (tx: Queryable, { tenantId, metric }: { tenantId: string; metric: BillableMetric }) => Promise<void>;
+
+/**
  * Creates a billable metric after checking its definition (see `compute/metricRules.ts`), and rolls
- * up the events the tenant already ingested that it matches.
+ * up the events the tenant already ingested that it matches (`rollUpStoredEvents`).
  */
 export async function createBillableMetric(
   ctx: ServiceContext,
-  { tenantId, metric }: { tenantId: string; metric: NewBillableMetric },
+  { tenantId, metric, rollUpStoredEvents }: { tenantId: string; metric: NewBillableMetric; rollUpStoredEvents: RollUpStoredEvents },
 ): Promise<BillableMetric> {
   const { db, clock } = ctx;
   if (!metric.aggregation_type) throw new Invalid('aggregation_type', 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)');

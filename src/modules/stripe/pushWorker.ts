@@ -1,9 +1,9 @@
 import type Stripe from 'stripe';
+import { retryDelayMs } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import * as webhooks from '../webhooks/service.js';
 import { stripeClient } from './client.js';
-import { retryDelayMs } from './compute/backoff.js';
 import { pushInvoice, type PushOutcome } from './pushInvoice.js';
 import * as repo from './repo.js';
 import { DEFAULT_STRIPE_SETTINGS, type StripeSettings } from './settings.js';

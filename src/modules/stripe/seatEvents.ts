@@ -1,7 +1,8 @@
 import { inTransaction, type ServiceContext } from '../../lib/context.js';
 import { AppError } from '../../lib/errors.js';
+import { openPeriodStart } from '../../lib/periods.js';
 import * as contracts from '../contracts/service.js';
-import { decideSeatChange, openPeriodStart, type SubscriptionEventFacts } from './compute/seatChange.js';
+import { decideSeatChange, type SubscriptionEventFacts } from './compute/seatChange.js';
 import * as repo from './repo.js';
 
 /** The Stripe event types that move seats; every other type is acknowledged and ignored. */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ServiceContext } from '../../lib/context.js';
+import type { Auth } from '../../http/types.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -10,13 +11,6 @@ export const DEFAULT_TENANT = 'default';
 
 /** Tenant names: 1–100 letters, digits, `.`, `_` or `-`, starting with a letter or digit (`acme`, `acme-staging`). */
 export const TENANT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
-
-/** Who a request acts for, from its API key. */
-export interface Auth {
-  tenantId: string;
-  tenantName: string;
-  apiKeyId: string;
-}
 
 export interface CreatedApiKey {
   id: string;

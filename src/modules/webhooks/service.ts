@@ -7,7 +7,7 @@ import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
-export { reachedEventType, resolvedEventType } from './compute/eventTypes.js';
+export { isKnownEventType, reachedEventType, resolvedEventType, WEBHOOK_EVENT_TYPES } from './compute/eventTypes.js';
 
 export type Endpoint = repo.EndpointRow;
 export type DeliveryStatus = repo.DeliveryStatus;

@@ -1,7 +1,7 @@
+import { retryDelayMs } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { deliveryAfterAttempt, type AttemptResult } from './compute/attemptOutcome.js';
-import { retryDelayMs } from './compute/backoff.js';
 import { webhookHeaders } from './compute/signature.js';
 import * as repo from './repo.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './settings.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { floorToHour } from '../../../lib/time.js';
-import { decideSeatChange, openPeriodStart, type SubscriptionEventFacts } from './seatChange.js';
+import { decideSeatChange, type SubscriptionEventFacts } from './seatChange.js';
 
 const steps = [
   { startingAt: new Date('2024-04-01T00:00:00Z'), quantity: 100 },
@@ -50,7 +50,7 @@ describe('decideSeatChange', () => {
   });
 });
 
-describe('floorToHour and openPeriodStart', () => {
+describe('incomplete items and floorToHour', () => {
   it('ignores an event whose incomplete items miss the price, rather than reading 0 seats', () => {
     const partial: SubscriptionEventFacts = { ...updated('2024-04-20T10:00:00Z', 1, 'price_other'), itemsIncomplete: true };
     expect(decideSeatChange({ event: partial, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
@@ -60,12 +60,5 @@ describe('floorToHour and openPeriodStart', () => {
   it('floors to the hour', () => {
     expect(floorToHour(new Date('2024-04-16T00:20:00.123Z'))).toEqual(new Date('2024-04-16T00:00:00Z'));
     expect(floorToHour(new Date('2024-04-16T05:00:00Z'))).toEqual(new Date('2024-04-16T05:00:00Z'));
-  });
-
-  it('is the current period’s start, the schedule’s start before it begins, and null after it ends', () => {
-    const schedule = { anchor: april, frequency: 'MONTHLY' as const, startingAt: april, endingBefore: new Date('2024-07-01T00:00:00Z') };
-    expect(openPeriodStart(schedule, new Date('2024-05-10T00:00:00Z'))).toEqual(new Date('2024-05-01T00:00:00Z'));
-    expect(openPeriodStart(schedule, new Date('2024-03-10T00:00:00Z'))).toEqual(april);
-    expect(openPeriodStart(schedule, new Date('2024-07-01T00:00:00Z'))).toBeNull();
   });
 });

@@ -1,4 +1,3 @@
-import { periodAt, type PeriodSchedule } from '../../../lib/periods.js';
 import { quantityAt, type QuantityStep } from '../../../lib/quantitySchedule.js';
 import { floorToHour } from '../../../lib/time.js';
 
@@ -19,20 +18,11 @@ export type SeatDecision =
   | { kind: 'change'; quantity: number; startingAt: Date };
 
 /**
- * The start of the subscription's open period at `now`, before which no quantity change may start
- * (DESIGN rule 7): its first period's start before it begins, null once it has ended.
- */
-export function openPeriodStart(schedule: PeriodSchedule, now: Date): Date | null {
-  if (now < schedule.startingAt) return schedule.startingAt;
-  return periodAt(schedule, now)?.startingAt ?? null;
-}
-
-/**
  * What a Stripe subscription event does to the linked Allot subscription. The quantity is that of
  * the item with the linked price (0 when the subscription was deleted or no longer has the price;
  * an event whose embedded items are incomplete and miss the price is ignored).
  * It takes effect at the event's `created` time floored to the hour, but never before the start of
- * the subscription's open period (`openPeriodStart`, null when the subscription has ended).
+ * the subscription's open period (`openPeriodStart` of `lib/periods.ts`, null when the subscription has ended).
  * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
  * state wins. If the quantity in force at that instant already matches, nothing changes.
  *

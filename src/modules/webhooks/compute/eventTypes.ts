@@ -1,5 +1,3 @@
-import { SUPPORTED_ALERT_TYPES } from '../../alerts/compute/alertTypes.js';
-
 const REACHED = /_reached$/;
 
 /** `spend_threshold_reached` → `alerts.spend_threshold_reached`. */
@@ -11,6 +9,19 @@ export function reachedEventType(alertType: string): string {
 export function resolvedEventType(alertType: string): string {
   return REACHED.test(alertType) ? `alerts.${alertType.replace(REACHED, '_resolved')}` : `alerts.${alertType}_resolved`;
 }
+
+/**
+ * The alert types whose crossings are announced: those the alerts module evaluates (its
+ * `SUPPORTED_ALERT_TYPES`; a test there checks the two lists agree). Written out here because the
+ * alerts module sends through this one, not the other way round.
+ */
+const ALERT_TYPES = [
+  'low_remaining_contract_credit_and_commit_balance_reached',
+  'low_remaining_credit_percentage_reached',
+  'spend_threshold_reached',
+  'usage_threshold_reached',
+  'monthly_invoice_total_spend_threshold_reached',
+];
 
 /**
  * The webhook event types an endpoint may subscribe to, named as Metronome names them. Every
@@ -26,8 +37,7 @@ export const WEBHOOK_EVENT_TYPES: readonly string[] = [
   // In scope by the API document; subscribing ahead of the invoice events existing is harmless.
   'invoice.finalized',
   'invoice.billing_provider_error',
-  // The alert types whose crossings are announced: those the alerts module evaluates.
-  ...SUPPORTED_ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
+  ...ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
 ];
 
 const KNOWN = new Set(WEBHOOK_EVENT_TYPES);

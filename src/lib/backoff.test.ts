@@ -15,6 +15,13 @@ describe('retry backoff', () => {
     expect(caps).toEqual([2_000, 4_000, 8_000, 16_000, 32_000, 64_000, 128_000, 256_000, 512_000, 900_000, 900_000, 900_000]);
   });
 
+  it('doubles from 30 s up to 1 h, jittered down to at most half (the Stripe push defaults)', () => {
+    const longest = [1, 2, 3, 8, 9].map((attempt) => retryDelayMs({ attempt, baseMs: 30_000, maxMs: 3_600_000, random: 1 - Number.EPSILON }));
+    expect(longest).toEqual([30_000, 60_000, 120_000, 3_600_000, 3_600_000]);
+    const shortest = [1, 2, 3, 8, 9].map((attempt) => retryDelayMs({ attempt, baseMs: 30_000, maxMs: 3_600_000, random: 0 }));
+    expect(shortest).toEqual([15_000, 30_000, 60_000, 1_800_000, 1_800_000]);
+  });
+
   it('jitters between half the un-jittered delay and all of it', () => {
     expect(retryDelayMs({ attempt: 3, baseMs: 2_000, maxMs: 900_000, random: 0 })).toBe(4_000);
     expect(retryDelayMs({ attempt: 3, baseMs: 2_000, maxMs: 900_000, random: 0.5 })).toBe(6_000);

@@ -1,0 +1,183 @@
+import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
+import type { Clock, TestClock } from './lib/clock.js';
+import { createSignals, type ServiceContext } from './lib/context.js';
+import type { Database } from './lib/db/database.js';
+import { registerDashboard } from './dashboard/routes.js';
+import { createHttpServer, DEFAULT_BODY_LIMIT } from './http/server.js';
+import { registerTestClockRoutes } from './http/testClockRoutes.js';
+import type { App } from './http/types.js';
+import { registerCustomerRoutes } from './modules/customers/routes.js';
+import { registerDashboardRoutes } from './modules/dashboards/routes.js';
+import { registerContractRoutes } from './modules/contracts/routes.js';
+import { registerInvoiceRoutes } from './modules/invoices/routes.js';
+import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js';
+import { registerPricingRoutes } from './modules/pricing/routes.js';
+import { registerReportRoutes } from './modules/reports/routes.js';
+import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
+import { registerApiKeyRoutes } from './modules/tenants/routes.js';
+import { authenticate } from './modules/tenants/service.js';
+import { registerUsageQueryRoutes } from './modules/usage/queryRoutes.js';
+import { onUsageCommitted, rollUpStoredEvents } from './modules/usage/service.js';
+import { registerAlertRoutes } from './modules/alerts/routes.js';
+import { startAccountEngine } from './modules/account/service.js';
+import { startAlertEvaluation, type AlertEvaluation } from './modules/alerts/evaluator.js';
+import { startStripeInvoicePush, type StripePush } from './modules/stripe/pushWorker.js';
+import { registerStripeRoutes } from './modules/stripe/routes.js';
+import { DEFAULT_STRIPE_SETTINGS, type StripeSettings } from './modules/stripe/settings.js';
+import { registerWebhookRoutes } from './modules/webhooks/routes.js';
+import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './modules/webhooks/settings.js';
+import { startWebhookDelivery, type WebhookDelivery } from './modules/webhooks/worker.js';
+
+/** What the background workers need: the settings of each one. */
+export interface WorkerOptions {
+  /** Webhook delivery; `deliver: false` leaves the outbox unsent (the worker is not started). */
+  webhooks?: ({ deliver?: boolean | undefined } & Partial<WebhookSettings>) | undefined;
+  /** Alert evaluation: how often every watched customer is evaluated again (default 60 s). */
+  alerts?: { sweepIntervalMs?: number | undefined } | undefined;
+  /** Period close: how often ended periods are looked for (default 60 s). */
+  periodClose?: { intervalMs?: number | undefined } | undefined;
+  /**
+   * Stripe: keys, API base and push settings. Without `secretKey` (or with `push: false`) no
+   * invoice is pushed; without `webhookSecret` the Stripe webhook route refuses every request.
+   */
+  stripe?: ({ push?: boolean | undefined } & { [Key in keyof StripeSettings]?: StripeSettings[Key] | undefined }) | undefined;
+}
+
+export interface ServerOptions extends WorkerOptions {
+  db: Database;
+  clock: Clock;
+  /** Present only in test-clock mode: then `POST /v1/allot/test-clock/advance` exists. */
+  testClock?: TestClock | undefined;
+  bodyLimit?: number | undefined;
+  logger?: FastifyServerOptions['logger'];
+  version?: string;
+  /** Registers extra routes after the built-in ones, under the same conventions (tests use it to reach edge cases). */
+  register?: ((app: App) => void) | undefined;
+  /** Where browsers reach this server (embeddable dashboard URLs start with it); default: the request's own scheme and host. */
+  publicUrl?: string | undefined;
+  /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
+  trustProxy?: boolean | string | undefined;
+}
+
+/**
+ * The whole of Allot in one process: the HTTP server (`http/`) with every module's routes and the
+ * dashboard, and the background workers, started once the routes are ready and stopped when the
+ * app closes.
+ */
+export async function buildServer(options: ServerOptions): Promise<App> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const context: ServiceContext = { db: options.db, clock: options.clock, signals: createSignals() };
+  const app = await createHttpServer({
+    context,
+    authenticate,
+    bodyLimit,
+    logger: options.logger,
+    version: options.version,
+    trustProxy: options.trustProxy,
+  });
+  await registerRoutes(app, context, { bodyLimit, publicUrl: options.publicUrl, webhooks: webhookSettings(options), stripe: stripeSettings(options) });
+  let workers: Workers | undefined;
+  // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and
+  // segments looked at again, before it answers.
+  if (options.testClock) {
+    registerTestClockRoutes(app, options.testClock, {
+      afterAdvance: async () => {
+        await workers?.periodClose.run();
+        await workers?.evaluation.sweep();
+      },
+    });
+  }
+  options.register?.(app);
+
+  // Stopped on close, before the caller closes the database: interrupted attempts are recorded first.
+  let stopAccountEngine: (() => Promise<void>) | undefined;
+  app.addHook('onClose', async () => {
+    await workers?.stop();
+    await stopAccountEngine?.();
+  });
+
+  await app.ready();
+  // Before anything reads an account: from here on computed accounts are kept, and dropped as they change.
+  stopAccountEngine = await startAccountEngine(context, { onUsageCommitted: (listener) => onUsageCommitted(context, listener) });
+  workers = startWorkers(context, options, app.log);
+  return app;
+}
+
+/** Registers every module's routes and the dashboard on `app`. */
+export async function registerRoutes(
+  app: App,
+  context: ServiceContext,
+  { bodyLimit, publicUrl, webhooks, stripe }: { bodyLimit: number; publicUrl: string | undefined; webhooks: WebhookSettings; stripe: StripeSettings },
+): Promise<void> {
+  registerApiKeyRoutes(app);
+  registerCustomerRoutes(app);
+  registerPricingRoutes(app, { rollUpStoredEvents });
+  registerContractRoutes(app);
+  registerIngestRoutes(app, context);
+  registerInvoiceRoutes(app);
+  registerReportRoutes(app);
+  registerUsageQueryRoutes(app);
+  registerWebhookRoutes(app, webhooks);
+  registerAlertRoutes(app);
+  registerStripeRoutes(app, stripe);
+  registerDashboardRoutes(app, { publicUrl });
+  await registerDashboard(app, { bodyLimit, publicUrl, context });
+}
+
+/** The background workers of one process. */
+export interface Workers {
+  periodClose: PeriodClose;
+  evaluation: AlertEvaluation;
+  delivery: WebhookDelivery | undefined;
+  stripePush: StripePush | undefined;
+  /** Stops every worker, in the order that records interrupted work. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the background workers on `context`: webhook delivery (unless `webhooks.deliver` is false),
+ * Stripe invoice push (with a secret key, unless `stripe.push` is false), period close and alert
+ * evaluation. They need no HTTP server: a process may run them alone. The signals of `context`
+ * wake them, so give them the context the routes run against when both share a process.
+ */
+export function startWorkers(context: ServiceContext, options: WorkerOptions, logger: FastifyBaseLogger): Workers {
+  const webhooks = webhookSettings(options);
+  const stripe = stripeSettings(options);
+  const delivery = options.webhooks?.deliver === false ? undefined : startWebhookDelivery(context, { ...webhooks, logger });
+  const stripePush = options.stripe?.push !== false && stripe.secretKey ? startStripeInvoicePush(context, { ...stripe, logger }) : undefined;
+  const periodClose = startPeriodClose(context, {
+    intervalMs: options.periodClose?.intervalMs,
+    onError: (error) => logger.error({ err: error }, 'period close failed'),
+  });
+  const evaluation = startAlertEvaluation(context, {
+    sweepIntervalMs: options.alerts?.sweepIntervalMs,
+    onError: (error) => logger.error({ err: error }, 'alert evaluation failed'),
+  });
+  return {
+    periodClose,
+    evaluation,
+    delivery,
+    stripePush,
+    async stop() {
+      await periodClose.stop();
+      await evaluation.stop();
+      // Before webhook delivery: a push that fails on the way out still writes its webhook to the outbox.
+      await stripePush?.stop();
+      await delivery?.stop();
+    },
+  };
+}
+
+function webhookSettings(options: WorkerOptions): WebhookSettings {
+  const { deliver: _deliver, ...webhookOptions } = options.webhooks ?? {};
+  return { ...DEFAULT_WEBHOOK_SETTINGS, ...definedValues(webhookOptions) };
+}
+
+function stripeSettings(options: WorkerOptions): StripeSettings {
+  const { push: _push, ...stripeOptions } = options.stripe ?? {};
+  return { ...DEFAULT_STRIPE_SETTINGS, ...definedValues(stripeOptions) };
+}
+
+function definedValues<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
+}
