@@ -116,7 +116,8 @@ async function listenOn(url: string, listener: NotificationListener): Promise<()
     client = next;
     listener.onConnection();
   };
-  await connect();
+  // A database unreachable now is tried again in the background (`onLost` was told): starting never fails for it.
+  await connect().catch(() => undefined);
   return async () => {
     stopped = true;
     clearTimeout(retry);
