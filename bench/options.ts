@@ -2,6 +2,12 @@ import { parseArgs } from 'node:util';
 
 /** What the alert phase times: a usage alert on a metric only the probe feeds, or a balance alert the load keeps evaluating. */
 export type AlertKind = 'usage' | 'balance';
+/**
+ * The open period of the million-event customer: `month-end`, a monthly period that began about 29
+ * days ago (a custom billing anchor), so its events spread over nearly a whole month; `calendar`,
+ * the calendar month so far (from the 1st, as the other customers).
+ */
+export type HeavyPeriod = 'month-end' | 'calendar';
 
 export interface BenchOptions {
   /** The PostgreSQL server to use; the bench creates its own database on it. */
@@ -22,8 +28,12 @@ export interface BenchOptions {
   creditsPerSeat: number;
   /** Events the open period holds before balances are read (topped up through the API). */
   eventsInPeriod: number;
-  /** Sequential reads of each balance endpoint. */
+  /** Warm reads in a row of each balance endpoint, for the million-event customer. */
   balanceReads: number;
+  /** Cold reads of each balance endpoint: each right after an ingest call for that customer has been answered. */
+  balanceColdReads: number;
+  /** Timed reads of each balance endpoint for the customer with a weekly credit since 2000 (after one untimed read). */
+  weeklyReads: number;
   /** `spread`: timestamps anywhere from the period start to now; `recent`: within the last five minutes. */
   timestamps: 'spread' | 'recent';
   /** The fraction of the measured peak the latency phase offers. */
@@ -44,8 +54,10 @@ export interface BenchOptions {
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
   keepDatabase: boolean;
-  /** Events of the dashboard phase's one customer, in its open period. */
-  dashboardEvents: number;
+  /** Events of the million-event customer (the balance reads' and the dashboard's), in its open period. */
+  heavyEvents: number;
+  /** Where the million-event customer's open period starts, and so how many hours its events spread over. */
+  heavyPeriod: HeavyPeriod;
   /** Sequential reads of the customer page, and of the embeddable view, in the dashboard phase. */
   dashboardReads: number;
   /** Contracts whose period the close phase closes. */
@@ -61,9 +73,18 @@ const USAGE = `usage: npm run bench -- [options]
   --connections N         keep-alive HTTP connections / baseline PostgreSQL connections (16)
   --customers N           customers, each on a 100-seat contract (1000)
   --users N               users per customer (50)
-  --events-in-period N    events in the open period before balances are read (1000000)
-  --balance-reads N       sequential reads of each balance endpoint (2000)
-  --dashboard-events N    events of the dashboard phase's one customer, in its open period (1000000)
+  --events-in-period N    events the top-up brings the tenant's open period to (1000000)
+  --balance-reads N       warm reads in a row of getNetBalance, and of customerBalances/list, for
+                          the million-event customer (2000)
+  --balance-cold-reads N  cold reads of each: one ingest call for the customer answered, then the
+                          read timed (a tenth of --balance-reads)
+  --weekly-reads N        timed reads of each for the customer with a weekly credit since
+                          2000-01-03, after one untimed read (20)
+  --heavy-events N        events of the million-event customer, which the balances and dashboard
+                          phases share, sent once (1000000; --dashboard-events is the same)
+  --heavy-period month-end|calendar
+                          its open period: a monthly period begun about 29 days ago, events spread
+                          over it (month-end, the default), or the calendar month so far (calendar)
   --dashboard-reads N     sequential reads of its customer page, and of its embeddable view (20)
   --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
   --alert-kind usage|balance
@@ -80,7 +101,7 @@ const USAGE = `usage: npm run bench -- [options]
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
   --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
-                          dashboard, close
+                          weekly, dashboard, close
   --keep-database         do not drop the database at the end
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
@@ -108,6 +129,10 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       users: { type: 'string' },
       'events-in-period': { type: 'string' },
       'balance-reads': { type: 'string' },
+      'balance-cold-reads': { type: 'string' },
+      'weekly-reads': { type: 'string' },
+      'heavy-events': { type: 'string' },
+      'heavy-period': { type: 'string' },
       'dashboard-events': { type: 'string' },
       'dashboard-reads': { type: 'string' },
       'alert-samples': { type: 'string' },
@@ -132,10 +157,16 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   if (timestamps !== 'spread' && timestamps !== 'recent') throw new Error(`--timestamps must be spread or recent, got "${timestamps}"`);
   const alertKind = values['alert-kind'] ?? 'usage';
   if (alertKind !== 'usage' && alertKind !== 'balance') throw new Error(`--alert-kind must be usage or balance, got "${alertKind}"`);
+  const heavyPeriod = values['heavy-period'] ?? 'month-end';
+  if (heavyPeriod !== 'month-end' && heavyPeriod !== 'calendar') throw new Error(`--heavy-period must be month-end or calendar, got "${heavyPeriod}"`);
+  if (values['heavy-events'] !== undefined && values['dashboard-events'] !== undefined && values['heavy-events'] !== values['dashboard-events']) {
+    throw new Error('--heavy-events and --dashboard-events name the same number: give one of them');
+  }
+  const balanceReads = positiveNumber('balance-reads', values['balance-reads'], 2000);
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'dashboard', 'close'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'weekly', 'dashboard', 'close'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -151,8 +182,11 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     seats: 100,
     creditsPerSeat: 50,
     eventsInPeriod: positiveNumber('events-in-period', values['events-in-period'], 1_000_000),
-    balanceReads: positiveNumber('balance-reads', values['balance-reads'], 2000),
-    dashboardEvents: positiveNumber('dashboard-events', values['dashboard-events'], 1_000_000),
+    balanceReads,
+    balanceColdReads: positiveNumber('balance-cold-reads', values['balance-cold-reads'], Math.max(1, Math.round(balanceReads / 10))),
+    weeklyReads: positiveNumber('weekly-reads', values['weekly-reads'], 20),
+    heavyEvents: positiveNumber('heavy-events', values['heavy-events'] ?? values['dashboard-events'], 1_000_000),
+    heavyPeriod,
     dashboardReads: positiveNumber('dashboard-reads', values['dashboard-reads'], 20),
     timestamps,
     latencyLoadFraction: 0.8,

@@ -49,7 +49,10 @@ export function parameters(options: BenchOptions) {
     event_timestamps: options.timestamps === 'spread' ? 'uniform from the period start to now' : 'uniform over the last five minutes',
     events_in_period_before_reads: options.eventsInPeriod,
     balance_reads: options.balanceReads,
-    dashboard_events: options.dashboardEvents,
+    balance_cold_reads: options.balanceColdReads,
+    weekly_reads: options.weeklyReads,
+    heavy_customer_events: options.heavyEvents,
+    heavy_customer_period: options.heavyPeriod === 'month-end' ? 'month-end: a monthly period begun about 29 days ago (custom billing anchor)' : 'calendar: from the 1st of the current UTC month',
     dashboard_reads: options.dashboardReads,
     latency_load_fraction: options.latencyLoadFraction,
     alert_samples: options.alertSamples,
@@ -81,5 +84,5 @@ export function header() {
   return { benchmark: 'allot', version: packageJson.version, commit: gitCommit(), started_at: new Date().toISOString() };
 }
 
-/** DESIGN §6 targets that no phase measures yet. */
+/** the targets (docs/rules.md) targets that no phase measures yet. */
 export const NOT_MEASURED = {};

@@ -145,7 +145,7 @@ async function serverSideSplit(context: BenchContext, webhookType: string, probe
 }
 
 /**
- * Event → alert webhook received (DESIGN §6: p99 ≤ 1 s), while ingest runs in the background at
+ * Event → alert webhook received (the targets (docs/rules.md): p99 ≤ 100 ms for usage alerts, ≤ 300 ms for balance alerts), while ingest runs in the background at
  * half the measured peak, for 50 sample customers (`--alert-samples`).
  *
  * - `usage` (`--alert-kind`, the default): each sample has a `usage_threshold_reached` alert at 1
@@ -334,11 +334,12 @@ export const alertLatency: Phase = {
         `alerts (${kind}): event → webhook p50 ${summary.p50_ms} ms, p99 ${summary.p99_ms} ms, max ${summary.max_ms} ms; ${latencies.length} of ${probes.length} arrived within ${STRAGGLER_WAIT_MS / 1000} s` +
           `${crossedWithoutProbe.length > 0 ? ` (${crossedWithoutProbe.length} more crossed without the probe)` : ''}; background ${load.events_per_s} events/s`,
       );
-      const met = latencies.length > 0 && missing === 0 && failedProbes === 0 && summary.p99_ms <= TARGETS.alertWebhookP99Ms.value;
+      const target = TARGETS.alertWebhookP99Ms[kind];
+      const met = latencies.length > 0 && missing === 0 && failedProbes === 0 && summary.p99_ms <= target.value;
       context.figures.alert_webhook_latency = {
         value: latencies.length > 0 ? summary.p99_ms : null,
         unit: 'ms (p99)',
-        target: TARGETS.alertWebhookP99Ms.text,
+        target: target.text,
         met,
         alert_kind: kind,
         alert_type: alertType,

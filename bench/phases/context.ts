@@ -5,7 +5,7 @@ import type { EventSpace } from '../load/events.js';
 import type { LoadSpec } from '../load/protocol.js';
 import type { BenchOptions } from '../options.js';
 
-/** One measured figure: its value, and the DESIGN §6 target it is held to (when there is one). */
+/** One measured figure: its value, and the the targets (docs/rules.md) target it is held to (when there is one). */
 export interface Figure {
   value: number | null;
   unit: string;

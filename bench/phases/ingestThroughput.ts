@@ -2,7 +2,6 @@ import { sampleDatabaseActivity } from '../diagnostics/databaseActivity.js';
 import { checkpoint } from '../environment/database.js';
 import { progress } from '../lib/progress.js';
 import { runLoadInChild } from '../load/runLoad.js';
-import { TARGETS } from '../targets.js';
 import type { Phase } from './context.js';
 import { loadFigures } from './loadFigures.js';
 import { measuredWindow } from './phaseWindow.js';
@@ -25,8 +24,8 @@ export const ingestThroughput: Phase = {
     context.figures.ingest_throughput = {
       value: measured ? figures.events_per_s : null,
       unit: 'events/s',
-      target: TARGETS.ingestEventsPerSecond.text,
-      met: measured && figures.events_per_s >= TARGETS.ingestEventsPerSecond.value,
+      // For information: the targets (docs/rules.md) holds ingest to the raw insert of the same run (ingest_vs_raw_insert), not to an absolute rate.
+      note: 'no target of its own: the targets (docs/rules.md) holds ingest to ≥ 0.8 × the raw insert of the same run, see ingest_vs_raw_insert',
       ...figures,
       cores_used: cores,
     };

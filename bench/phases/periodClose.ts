@@ -17,7 +17,7 @@ const PERIOD_END = new Date('2024-05-01T00:00:00Z');
 const EVENTS_PER_CONTRACT = 5;
 
 /**
- * Period close for `contracts` contracts (DESIGN §6: ≤ 60 s for 10,000 on PostgreSQL). In its own
+ * Period close for `contracts` contracts (the targets (docs/rules.md): ≤ 60 s for 10,000 on PostgreSQL). In its own
  * database and with an in-process server on a test clock at 2024-04-15: an AI plan, one customer
  * per contract on 100 seats with 50 pooled AI credits per seat, and a few usage events each
  * through `POST /v1/ingest` (untimed). Then the clock moves to May 1 and the bench times one run
