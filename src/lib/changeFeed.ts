@@ -14,8 +14,8 @@ import type { Database, Engine, Queryable } from './db/database.js';
 export type Change =
   /** Contracts, seats, grants, manual entries or recorded deductions of these customers changed. */
   | { kind: 'account'; tenantId: string; customerIds: readonly string[] }
-  /** New usage of these customers was committed. */
-  | { kind: 'usage'; tenantId: string; customerIds: readonly string[] }
+  /** New usage of these customers was committed; `since`, per customer, the hour its rollups changed from (when known). */
+  | { kind: 'usage'; tenantId: string; customerIds: readonly string[]; since?: ReadonlyMap<string, Date> | undefined }
   /** The tenant's catalog changed (rates, products, billable metrics, pricing units): any of its customers. */
   | { kind: 'catalog'; tenantId: string };
 
@@ -23,16 +23,20 @@ export const CHANGES_CHANNEL = 'allot_changes';
 /** NOTIFY payloads must stay under 8,000 bytes. */
 const MAX_PAYLOAD_BYTES = 7_000;
 const KIND_CODES = { account: 'a', usage: 'u', catalog: 'c' } as const;
+const HOUR_MS = 3_600_000;
 const KINDS = { a: 'account', u: 'usage', c: 'catalog' } as const;
 
-/** The payloads announcing `change`: `kind|tenant|customer,customer,…`, split so each fits. */
+/** The payloads announcing `change`: `kind|tenant|customer,customer,…` (a usage change's customer as `customer@hour`, hours since 1970), split so each fits. */
 export function encodeChange(change: Change): string[] {
   const head = `${KIND_CODES[change.kind]}|${change.tenantId}|`;
   if (change.kind === 'catalog') return [head];
   const payloads: string[] = [];
   let ids: string[] = [];
   let length = head.length;
-  for (const id of change.customerIds) {
+  const since = change.kind === 'usage' ? change.since : undefined;
+  for (const customerId of change.customerIds) {
+    const hour = since?.get(customerId);
+    const id = hour ? `${customerId}@${hour.getTime() / HOUR_MS}` : customerId;
     if (ids.length > 0 && length + id.length + 1 > MAX_PAYLOAD_BYTES) {
       payloads.push(head + ids.join(','));
       ids = [];
@@ -50,7 +54,14 @@ export function decodeChange(payload: string): Change | undefined {
   const kind = KINDS[code as keyof typeof KINDS];
   if (!kind || !tenantId) return undefined;
   if (kind === 'catalog') return { kind, tenantId };
-  return { kind, tenantId, customerIds: customers ? customers.split(',') : [] };
+  const customerIds: string[] = [];
+  const since = new Map<string, Date>();
+  for (const entry of customers ? customers.split(',') : []) {
+    const [customerId, hour] = entry.split('@');
+    customerIds.push(customerId!);
+    if (hour !== undefined && /^\d+$/.test(hour)) since.set(customerId!, new Date(Number(hour) * HOUR_MS));
+  }
+  return kind === 'usage' ? { kind, tenantId, customerIds, since } : { kind, tenantId, customerIds };
 }
 
 /**

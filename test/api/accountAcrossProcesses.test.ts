@@ -76,8 +76,8 @@ describe('accounts kept by two processes on PostgreSQL', () => {
   });
 
   const balanceOn = async (client: Metronome) => (await client.v1.contracts.getNetBalance({ customer_id: customer, credit_type_id: aiCredits })).data.balance;
-  const ingestOn = (client: Metronome, amount: number) =>
-    client.v1.usage.ingest({ usage: [{ transaction_id: `two-${++sequence}`, customer_id: 'two-processes', event_type: 'tokens', timestamp: NOW, properties: { tokens: amount } }] });
+  const ingestOn = (client: Metronome, amount: number, timestamp = NOW) =>
+    client.v1.usage.ingest({ usage: [{ transaction_id: `two-${++sequence}`, customer_id: 'two-processes', event_type: 'tokens', timestamp, properties: { tokens: amount } }] });
 
   it('starts from the same pool on both: 10 seats × 1,000', async () => {
     expect(await balanceOn(a)).toBe(10_000);
@@ -90,7 +90,8 @@ describe('accounts kept by two processes on PostgreSQL', () => {
       const [writer, reader] = round % 2 === 0 ? [a, b] : [b, a];
       // Warm: the reader has just computed the account it would keep.
       expect(await balanceOn(reader)).toBe(expected);
-      await ingestOn(writer, round + 1);
+      // Every third event is dated days back: a process that keeps usage per day reads that day again.
+      await ingestOn(writer, round + 1, round % 3 === 2 ? `2024-04-0${(round % 9) + 1}T05:00:00Z` : NOW);
       expected -= round + 1;
       expect(await balanceOn(reader)).toBe(expected);
     }

@@ -5,6 +5,10 @@
  * customer's terms, to its usage, or to its tenant's catalog is stamped with the next count, so a
  * load that raced a change is never kept. Terms also hold only until the instant the account
  * could change by time alone (`validUntil`: the next hour, or an earlier instant the terms name).
+ *
+ * Usage is kept apart, per customer and set of usage windows, as read per day: new usage marks it
+ * stale from the UTC day of the earliest hour it changed, and the next read reads only the days
+ * from there on (usually today's hours), keeping the rest.
  */
 
 interface Kept<T> {
@@ -17,13 +21,24 @@ interface Entry<Terms, Account> {
   account?: Kept<Account>;
 }
 
+interface KeptUsage<Usage> {
+  /** Which windows it reads (the same windows read the same rows). */
+  windows: string;
+  value: Promise<Usage>;
+  /** Usage changed from this instant on since `value` was read (or while it was being read); null when it is up to date. */
+  staleFrom: number | null;
+}
+
+const DAY_MS = 86_400_000;
+
 /** How many customers' accounts one process keeps; the least recently read go first. */
 const MAX_ENTRIES = 10_000;
 /** How many changes are remembered before the cache starts over. */
 const MAX_CHANGES = 200_000;
 
-export class AccountCache<Terms, Account> {
+export class AccountCache<Terms, Account, Usage> {
   readonly #entries = new Map<string, Entry<Terms, Account>>();
+  readonly #usage = new Map<string, KeptUsage<Usage>>();
   /** Per customer, the count of its last terms change and of its last usage change. */
   readonly #changes = new Map<string, { terms: number; usage: number }>();
   readonly #tenantChanges = new Map<string, number>();
@@ -70,6 +85,38 @@ export class AccountCache<Terms, Account> {
     return stored.value;
   }
 
+  /**
+   * The customer's usage over `windows`: the kept read when up to date; brought up to date by
+   * `load(readFrom)` of the days it is stale from and `merge` when the windows are the same; else
+   * `load(undefined)` whole.
+   */
+  usage(
+    tenantId: string,
+    customerId: string,
+    windows: string,
+    load: (readFrom: Date | undefined) => Promise<Usage>,
+    merge: (previous: Usage, fresh: Usage, readFrom: Date) => Usage,
+  ): Promise<Usage> {
+    const key = keyOf(tenantId, customerId);
+    const kept = this.#usage.get(key);
+    if (kept && kept.windows === windows && kept.staleFrom === null) return kept.value;
+    let value: Promise<Usage>;
+    if (kept && kept.windows === windows) {
+      const readFrom = new Date(Math.floor(kept.staleFrom! / DAY_MS) * DAY_MS);
+      const previous = kept.value;
+      value = Promise.all([previous, load(readFrom)]).then(([before, fresh]) => merge(before, fresh, readFrom));
+    } else {
+      value = load(undefined);
+    }
+    const stored: KeptUsage<Usage> = { windows, value, staleFrom: null };
+    this.#usage.set(key, stored);
+    if (this.#usage.size > MAX_ENTRIES) this.#usage.delete(this.#usage.keys().next().value!);
+    value.catch(() => {
+      if (this.#usage.get(key) === stored) this.#usage.delete(key);
+    });
+    return value;
+  }
+
   /** The customer's contracts, grants or entries changed: terms and account load again. */
   termsChanged(tenantId: string, customerId: string): void {
     const key = keyOf(tenantId, customerId);
@@ -77,12 +124,19 @@ export class AccountCache<Terms, Account> {
     this.#entries.delete(key);
   }
 
-  /** The customer has new usage: its account is computed again from its kept terms. */
-  usageChanged(tenantId: string, customerId: string): void {
+  /**
+   * The customer has new usage, in the hours from `since` on (when known): its account is computed
+   * again from its kept terms, and its usage read again from `since`'s day (whole when unknown).
+   */
+  usageChanged(tenantId: string, customerId: string, since?: Date): void {
     const key = keyOf(tenantId, customerId);
     this.#changed(key).usage = ++this.#counter;
     const entry = this.#entries.get(key);
     if (entry) entry.account = undefined;
+    const usage = this.#usage.get(key);
+    if (!usage) return;
+    if (since === undefined) this.#usage.delete(key);
+    else usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, since.getTime());
   }
 
   /** The tenant's catalog (rates, products, metrics, pricing units) changed: each of its customers loads again. */
@@ -90,11 +144,13 @@ export class AccountCache<Terms, Account> {
     const tenant = tenantId.toLowerCase();
     this.#tenantChanges.set(tenant, ++this.#counter);
     for (const key of [...this.#entries.keys()]) if (key.startsWith(`${tenant} `)) this.#entries.delete(key);
+    for (const key of [...this.#usage.keys()]) if (key.startsWith(`${tenant} `)) this.#usage.delete(key);
   }
 
   /** Anything may have changed (notifications may have been missed): everything loads again. */
   clear(): void {
     this.#entries.clear();
+    this.#usage.clear();
     this.#changes.clear();
     this.#tenantChanges.clear();
     // Loads under way began before now: none of them is kept.

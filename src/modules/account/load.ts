@@ -96,12 +96,18 @@ async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract }: { 
   return { contractId: contract.id, period, rateCard, rates, seatRates, versions, products, seatProducts, metrics };
 }
 
-/** What the usage rollups hold for each window: one round trip, the windows' reads running together. */
-export function loadUsage(ctx: ServiceContext, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: readonly UsageWindow[] }): Promise<PeriodUsage[]> {
+/**
+ * What the usage rollups hold for each window: one round trip, the windows' reads running
+ * together. With `byDay`, summed per slice and UTC day; with `readFrom`, only from then on.
+ */
+export function loadUsage(
+  ctx: ServiceContext,
+  { tenantId, customerId, windows, byDay, readFrom }: { tenantId: string; customerId: string; windows: readonly UsageWindow[]; byDay?: boolean; readFrom?: Date | undefined },
+): Promise<PeriodUsage[]> {
   return Promise.all(
     windows.map(async (window) => {
       if (window.selections.length === 0) return { rows: [], firstSeen: [] };
-      const read = { customerId, selections: window.selections, from: window.from, to: window.to, sliceStarts: window.slices.map((slice) => slice.startingAt) };
+      const read = { customerId, selections: window.selections, from: window.from, to: window.to, sliceStarts: window.slices.map((slice) => slice.startingAt), byDay, readFrom };
       const [rows, firstSeen] = await Promise.all([
         usageRepo.sliceRollups(ctx.db, tenantId, read),
         usageRepo.firstSeenValues(ctx.db, tenantId, { ...read, selections: window.uniqueSelections }),

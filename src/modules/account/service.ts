@@ -4,7 +4,7 @@ import type { Database } from '../../lib/db/database.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type CustomerAccount } from './compute/account.js';
-import { ratePeriod, usageWindowOf, type RatedPeriod } from './compute/rating.js';
+import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract } from './compute/terms.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
@@ -36,7 +36,7 @@ export { customerContracts, loadContracts } from './load.js';
  */
 
 interface Engine {
-  cache: AccountCache<AccountTerms, CustomerAccount>;
+  cache: AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>;
   /** Absent on PGlite, where every change is made in this process. */
   feed: ChangeFeed | undefined;
 }
@@ -51,19 +51,22 @@ const engines = new WeakMap<Database, Engine>();
  */
 export async function startAccountEngine(
   ctx: ServiceContext,
-  { onUsageCommitted }: { onUsageCommitted: (listener: (committed: { tenantId: string; customerIds: readonly string[] }) => void) => () => void },
+  {
+    onUsageCommitted,
+  }: { onUsageCommitted: (listener: (committed: { tenantId: string; customerIds: readonly string[]; since?: ReadonlyMap<string, Date> | undefined }) => void) => () => void },
 ): Promise<() => Promise<void>> {
-  const cache = new AccountCache<AccountTerms, CustomerAccount>();
+  const cache = new AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>();
   const feed = await followChanges(ctx.db, {
     onChange(change) {
       if (change.kind === 'catalog') cache.tenantChanged(change.tenantId);
-      else for (const customerId of change.customerIds) change.kind === 'usage' ? cache.usageChanged(change.tenantId, customerId) : cache.termsChanged(change.tenantId, customerId);
+      else if (change.kind === 'usage') for (const customerId of change.customerIds) cache.usageChanged(change.tenantId, customerId, change.since?.get(customerId));
+      else for (const customerId of change.customerIds) cache.termsChanged(change.tenantId, customerId);
     },
     onGap: () => cache.clear(),
   });
   const unsubscribe = [
-    onUsageCommitted(({ tenantId, customerIds }) => {
-      for (const customerId of customerIds) cache.usageChanged(tenantId, customerId);
+    onUsageCommitted(({ tenantId, customerIds, since }) => {
+      for (const customerId of customerIds) cache.usageChanged(tenantId, customerId, since?.get(customerId));
     }),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds }) => {
       for (const customerId of customerIds) cache.termsChanged(tenantId, customerId);
@@ -107,10 +110,25 @@ async function termsOf(ctx: ServiceContext, engine: Engine | undefined, tenantId
   return { terms: engine.cache.terms(tenantId, customerId, now, () => loadTerms(ctx, { tenantId, customerId }), (terms) => termsValidUntil(terms, now)), engine };
 }
 
-async function computeAccount(ctx: ServiceContext, terms: AccountTerms, { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined }): Promise<CustomerAccount> {
+async function computeAccount(
+  ctx: ServiceContext,
+  engine: Engine | undefined,
+  terms: AccountTerms,
+  { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined },
+): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
   const plan = planAccount(inputs);
-  return completeAccount(inputs, plan, await loadUsage(ctx, { tenantId, customerId, windows: plan.windows }));
+  const { windows } = plan;
+  // Kept usage is read per day, so that new usage costs a read of the days it changed only.
+  const usage = engine
+    ? await engine.cache.usage(tenantId, customerId, windowsKey(windows), (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }), mergeUsage)
+    : await loadUsage(ctx, { tenantId, customerId, windows });
+  return completeAccount(inputs, plan, usage);
+}
+
+/** What a set of usage windows reads: the same key, the same rows. */
+function windowsKey(windows: readonly UsageWindow[]): string {
+  return JSON.stringify(windows.map((window) => [window.from, window.to, window.slices.map((slice) => slice.startingAt), window.selections, window.uniqueSelections]));
 }
 
 /**
@@ -128,9 +146,9 @@ export async function customerAccount(
   ctx: ServiceContext,
   { tenantId, customerId, contracts, finalized }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined; finalized?: ReadonlySet<string> | undefined },
 ): Promise<CustomerAccount> {
-  if (contracts || finalized) return computeAccount(ctx, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
+  if (contracts || finalized) return computeAccount(ctx, undefined, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
   const { terms, engine } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
-  const compute = async () => computeAccount(ctx, await terms, { tenantId, customerId });
+  const compute = async () => computeAccount(ctx, engine, await terms, { tenantId, customerId });
   return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
 }
 

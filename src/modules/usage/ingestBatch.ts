@@ -42,6 +42,9 @@ interface Candidate {
 }
 
 const NO_METRICS: readonly CompiledMetric[] = [];
+const HOUR_MS = 3_600_000;
+
+const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customers].map(([customerId, hour]) => [customerId, new Date(hour)]));
 
 /**
  * Ingests the events of several calls in one transaction (DESIGN §5), then settles every call:
@@ -66,6 +69,8 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
   const outcomes = requests.map(() => ({ accepted: 0, duplicates: 0 }));
   // Per tenant, per customer with new events, the metrics they matched.
   const touched = new Map<string, Map<string, Set<string>>>();
+  // Per tenant, per customer whose new events a metric matched, the earliest of their hours: its rollups changed from there on.
+  const since = new Map<string, Map<string, number>>();
   let received = 0;
   try {
     await db.transaction(async (tx) => {
@@ -149,6 +154,10 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
         if (!metricIds) customers.set(row.customer_id, (metricIds = new Set()));
         for (const match of candidate.matches) metricIds.add(match.metric.id);
         if (candidate.matches.length === 0) continue;
+        let earliest = since.get(row.tenant_id);
+        if (!earliest) since.set(row.tenant_id, (earliest = new Map()));
+        const hour = Math.floor(candidate.event.timestamp.getTime() / HOUR_MS) * HOUR_MS;
+        if (hour < (earliest.get(row.customer_id) ?? Infinity)) earliest.set(row.customer_id, hour);
         matched.push({
           tenantId: row.tenant_id,
           customerId: row.customer_id,
@@ -161,11 +170,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       await repo.upsertRollups(tx, folded.rollups);
       await repo.insertDistinctValues(tx, folded.distinctValues);
       // Other processes keep computed accounts too: they learn of the new usage when this commits.
-      const changes: Change[] = [];
-      for (const [tenantId, customers] of touched) {
-        const customerIds = [...customers].filter(([, metricIds]) => metricIds.size > 0).map(([customerId]) => customerId);
-        if (customerIds.length > 0) changes.push({ kind: 'usage', tenantId, customerIds });
-      }
+      const changes: Change[] = [...since].map(([tenantId, customers]) => ({ kind: 'usage', tenantId, customerIds: [...customers.keys()], since: hoursOf(customers) }));
       await publishChanges(tx, db.engine, changes);
     });
   } catch (error) {
@@ -183,7 +188,10 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
     request.resolve(outcome);
   });
   const notifications = ingestNotifications(db);
-  for (const [tenantId, customers] of touched) notifications.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers });
+  for (const [tenantId, customers] of touched) {
+    const earliest = since.get(tenantId);
+    notifications.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers, ...(earliest && { since: hoursOf(earliest) }) });
+  }
   notifications.emit('batchCommitted', {
     requests: requests.length - refused.size,
     events: received,

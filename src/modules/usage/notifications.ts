@@ -7,6 +7,8 @@ export interface UsageCommitted {
   customerIds: readonly string[];
   /** Per customer, the billable metrics its new events matched (empty when they matched none). */
   metricIds: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per customer whose new events a metric matched, the hour of the earliest of them: its rollups changed from that hour on (absent when none matched). */
+  since?: ReadonlyMap<string, Date>;
 }
 
 /** One ingest transaction committed: how many requests and events it held, and what became of the events. */

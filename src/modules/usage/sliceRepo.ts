@@ -13,6 +13,8 @@ export interface SliceRollupRow {
   latest_value: string | null;
   latest_at: Date | null;
   latest_transaction_id: string | null;
+  /** With `byDay`: the UTC day of the hours summed. */
+  day?: Date;
 }
 
 /**
@@ -23,18 +25,25 @@ export interface SliceRollupRow {
 const SELECTED = `SELECT u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
                     FROM unnest($3::uuid[], $4::text[]) AS u (metric_id, group_key) OFFSET 0`;
 
-/** Which of a customer's rollups to read: the selections, over `[from, to)`, cut into slices starting at `sliceStarts`. */
+/**
+ * Which of a customer's rollups to read: the selections, over `[from, to)`, cut into slices
+ * starting at `sliceStarts`; with `readFrom`, only the hours from then on (slices keep their
+ * numbers); with `byDay`, summed per slice and UTC day rather than per slice.
+ */
 export interface RollupWindow {
   customerId: string;
   selections: RollupSelection[];
   from: Date;
   to: Date;
   sliceStarts: Date[];
+  readFrom?: Date | undefined;
+  byDay?: boolean | undefined;
 }
 
 /** The parameters `$1`–`$7` both reads take. */
-function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts }: RollupWindow): unknown[] {
-  return [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), from, sliceStarts, to];
+function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts, readFrom }: RollupWindow): unknown[] {
+  const start = readFrom && readFrom > from ? readFrom : from;
+  return [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), start, sliceStarts, to];
 }
 
 export interface RollupSelection {
@@ -55,7 +64,7 @@ export async function sliceRollups(
 ): Promise<SliceRollupRow[]> {
   if (window.selections.length === 0) return [];
   return db.query<SliceRollupRow>(
-    `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
+    `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? ", date_trunc('day', r.hour, 'UTC') AS day" : ''},
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
             (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_value,
             (array_agg(r.latest_at ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_at,
@@ -64,7 +73,7 @@ export async function sliceRollups(
       CROSS JOIN LATERAL (
              SELECT * FROM usage_rollups
               WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r
-      GROUP BY r.metric_id, r.group_key, r.group_values, slice`,
+      GROUP BY r.metric_id, r.group_key, r.group_values, slice${window.byDay ? ', day' : ''}`,
     windowParams(tenantId, window),
   );
 }
@@ -76,6 +85,8 @@ export interface FirstSeenRow {
   value: string;
   /** The slice in which the value was first seen in `[from, to)`. */
   slice: number;
+  /** With `byDay`: the UTC day it was first seen in. */
+  day?: Date;
 }
 
 /** For UNIQUE metrics: each distinct value of `[from, to)` per group, with the slice it was first seen in. */
@@ -86,7 +97,7 @@ export async function firstSeenValues(
 ): Promise<FirstSeenRow[]> {
   if (window.selections.length === 0) return [];
   return db.query<FirstSeenRow>(
-    `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice
+    `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice${window.byDay ? ", date_trunc('day', min(d.hour), 'UTC') AS day" : ''}
        FROM (${SELECTED}) k
       CROSS JOIN LATERAL (
              SELECT * FROM usage_distinct_values

@@ -101,6 +101,18 @@ export interface PeriodUsage {
   firstSeen: readonly FirstSeenRow[];
 }
 
+/**
+ * Usage read per slice and UTC day (`byDay`) before, brought up to date by a read of the days from
+ * `readFrom` on: what was read of earlier days stands, the rest is replaced. Window by window.
+ */
+export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly PeriodUsage[], readFrom: Date): PeriodUsage[] {
+  const before = (row: { day?: Date | undefined }) => row.day !== undefined && row.day < readFrom;
+  return fresh.map((usage, i) => ({
+    rows: [...(previous[i]?.rows ?? []).filter(before), ...usage.rows],
+    firstSeen: [...(previous[i]?.firstSeen ?? []).filter(before), ...usage.firstSeen],
+  }));
+}
+
 export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined }): UsageWindow {
   const { period, rates, products, metrics } = prepared;
   const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);

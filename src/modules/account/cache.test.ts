@@ -1,0 +1,109 @@
+import { describe, expect, it } from 'vitest';
+import { AccountCache } from './cache.js';
+
+const T = 'Tenant';
+const C = 'Customer';
+const at = (iso: string) => new Date(iso);
+
+/** A load that counts its calls and resolves when told to. */
+function deferredLoads<T>() {
+  const calls: { resolve: (value: T) => void; args: unknown[] }[] = [];
+  const load = (...args: unknown[]) => new Promise<T>((resolve) => calls.push({ resolve, args }));
+  return { calls, load };
+}
+
+describe('AccountCache', () => {
+  it('keeps terms until the next hour, or an earlier instant they name, whatever the spelling of the ids', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    let loads = 0;
+    const load = async () => `terms ${++loads}`;
+    const noEarlier = () => null;
+    expect(await cache.terms(T, C, at('2024-04-10T10:15:00Z'), load, noEarlier)).toBe('terms 1');
+    expect(await cache.terms(T.toLowerCase(), C.toUpperCase(), at('2024-04-10T10:59:59Z'), load, noEarlier)).toBe('terms 1');
+    expect(await cache.terms(T, C, at('2024-04-10T11:00:00Z'), load, noEarlier)).toBe('terms 2');
+    // A manual entry dated 11:30 ends the terms' validity there.
+    const entryAt = () => at('2024-04-10T11:30:00Z');
+    expect(await cache.terms(T, C, at('2024-04-10T11:00:00Z'), async () => 'terms 3', entryAt)).toBe('terms 2');
+    cache.termsChanged(T, C);
+    expect(await cache.terms(T, C, at('2024-04-10T11:00:00Z'), async () => 'terms 3', entryAt)).toBe('terms 3');
+    expect(await cache.terms(T, C, at('2024-04-10T11:29:00Z'), async () => 'terms 4', entryAt)).toBe('terms 3');
+    expect(await cache.terms(T, C, at('2024-04-10T11:30:00Z'), async () => 'terms 4', entryAt)).toBe('terms 4');
+  });
+
+  it('never keeps a load that raced a change: the next read loads again', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const { calls, load } = deferredLoads<string>();
+    const now = at('2024-04-10T10:00:00Z');
+    const first = cache.terms(T, C, now, load, () => null);
+    cache.termsChanged(T, C);
+    calls[0]!.resolve('before the change');
+    expect(await first).toBe('before the change');
+    const second = cache.terms(T, C, now, load, () => null);
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve('after the change');
+    expect(await second).toBe('after the change');
+
+    // The same for an account computed while usage changed.
+    const terms = cache.terms(T, C, now, load, () => null);
+    let computed = 0;
+    const racing = cache.account(T, C, terms, async () => {
+      cache.usageChanged(T, C);
+      return `account ${++computed}`;
+    });
+    expect(await racing).toBe('account 1');
+    expect(await cache.account(T, C, terms, async () => `account ${++computed}`)).toBe('account 2');
+    expect(await cache.account(T, C, terms, async () => `account ${++computed}`)).toBe('account 2');
+  });
+
+  it('drops every customer of a tenant on a catalog change, and everything on clear', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const now = at('2024-04-10T10:00:00Z');
+    let loads = 0;
+    const load = async () => `terms ${++loads}`;
+    await cache.terms(T, 'a', now, load, () => null);
+    await cache.terms('other', 'b', now, load, () => null);
+    cache.tenantChanged(T.toLowerCase());
+    expect(await cache.terms(T, 'a', now, load, () => null)).toBe('terms 3');
+    expect(await cache.terms('other', 'b', now, load, () => null)).toBe('terms 2');
+    cache.clear();
+    expect(await cache.terms('other', 'b', now, load, () => null)).toBe('terms 4');
+  });
+
+  it('reads usage again only from the UTC day it changed from, and whole when that is unknown or the windows differ', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const reads: (string | undefined)[] = [];
+    const load = async (readFrom: Date | undefined) => {
+      reads.push(readFrom?.toISOString());
+      return [`read from ${readFrom?.toISOString() ?? 'the start'}`];
+    };
+    const merge = (previous: string[], fresh: string[], readFrom: Date) => [...previous, `kept before ${readFrom.toISOString()}`, ...fresh];
+    expect(await cache.usage(T, C, 'w1', load, merge)).toEqual(['read from the start']);
+    expect(await cache.usage(T, C, 'w1', load, merge)).toEqual(['read from the start']);
+    cache.usageChanged(T, C, at('2024-04-10T15:00:00Z'));
+    cache.usageChanged(T, C, at('2024-04-09T23:00:00Z'));
+    expect(await cache.usage(T, C, 'w1', load, merge)).toEqual([
+      'read from the start',
+      'kept before 2024-04-09T00:00:00.000Z',
+      'read from 2024-04-09T00:00:00.000Z',
+    ]);
+    expect(reads).toEqual([undefined, '2024-04-09T00:00:00.000Z']);
+    cache.usageChanged(T, C);
+    expect(await cache.usage(T, C, 'w1', load, merge)).toEqual(['read from the start']);
+    expect(await cache.usage(T, C, 'w2', load, merge)).toEqual(['read from the start']);
+    expect(reads).toEqual([undefined, '2024-04-09T00:00:00.000Z', undefined, undefined]);
+  });
+
+  it('marks usage read while it changed as stale from the change', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const { calls, load } = deferredLoads<string[]>();
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const first = cache.usage(T, C, 'w', load, merge);
+    cache.usageChanged(T, C, at('2024-04-10T09:00:00Z'));
+    calls[0]!.resolve(['whole']);
+    expect(await first).toEqual(['whole']);
+    const second = cache.usage(T, C, 'w', load, merge);
+    expect(calls[1]!.args).toEqual([at('2024-04-10T00:00:00Z')]);
+    calls[1]!.resolve(['today']);
+    expect(await second).toEqual(['whole', 'today']);
+  });
+});
