@@ -7,7 +7,6 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import { planOneOffGrant } from './plan.js';
 import type { CreditInput } from './schemas.js';
-import { listContractIds } from './service.js';
 
 /**
  * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
@@ -121,7 +120,7 @@ export async function createCustomerGrant(
 ): Promise<string> {
   await customers.getCustomer(ctx, { tenantId, customerId });
   if (applicableContractIds?.length) {
-    const contracts = new Set(await listContractIds(ctx, { tenantId, customerId }));
+    const contracts = new Set((await account.customerContracts(ctx, { tenantId, customerId })).map((contract) => contract.id));
     applicableContractIds.forEach((id, i) => {
       if (!contracts.has(id)) throw new Invalid(`applicable_contract_ids.${i}`, `no contract ${id} for customer ${customerId}`);
     });
