@@ -6,7 +6,7 @@ import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { directionOf, measureOf } from './compute/alertTypes.js';
 import { planStates, type State, type Transition } from './compute/planStates.js';
-import { creditTypeOf, measureAlerts } from './measure.js';
+import { creditTypeOf, measureAlerts, type Measurement } from './measure.js';
 import * as repo from './repo.js';
 
 /** Why an evaluation ran: named in `triggered_by` of the states it changes and of their webhooks. */
@@ -47,12 +47,58 @@ function transitionEvent(alert: repo.AlertRow, customerId: string, transition: T
   return { type, fields: { properties } };
 }
 
+/** What an evaluation would write: changed or new states, and the transitions to announce, per alert. */
+function planEvaluation(
+  alerts: readonly repo.AlertRow[],
+  measurements: ReadonlyMap<string, Measurement>,
+  storedRows: readonly repo.StateRow[],
+  silent: ReadonlySet<string>,
+  trigger: Trigger,
+): { rows: repo.NewState[]; transitions: { alert: repo.AlertRow; transition: Transition }[] } {
+  const rows: repo.NewState[] = [];
+  const transitions: { alert: repo.AlertRow; transition: Transition }[] = [];
+  for (const alert of alerts) {
+    const own = storedRows.filter((row) => row.alert_id === alert.id);
+    const stored: State[] = own.map((row) => ({
+      groupValue: row.grouped ? row.group_value : null,
+      status: row.status,
+      value: row.value === null ? null : new Decimal(row.value),
+    }));
+    const measurement = measurements.get(alert.id) ?? { value: null, perValue: null };
+    const plan = planStates({
+      direction: directionOf(alert.alert_type),
+      threshold: new Decimal(alert.threshold),
+      measured: measurement.value,
+      perValue: measurement.perValue,
+      stored,
+      announce: !silent.has(alert.id),
+    });
+    // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
+    const before = new Map(stored.map((state) => [state.groupValue, state.status]));
+    for (const state of plan.states) {
+      if (before.get(state.groupValue) === state.status) continue;
+      rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
+    }
+    for (const transition of plan.transitions) transitions.push({ alert, transition });
+  }
+  return { rows, transitions };
+}
+
+/** The alerts never looked at for this customer (no state of their own stored yet). */
+const firstLooksOf = (alerts: readonly repo.AlertRow[], storedRows: readonly repo.StateRow[]) =>
+  alerts.filter((alert) => !storedRows.some((row) => row.alert_id === alert.id && !row.grouped));
+
 /**
- * Evaluates `alerts` for one customer as of the clock's now (DESIGN rule 13) and records where
- * each stands; every crossing (ok → in_alarm, or back) writes its webhook to the outbox in the
- * same transaction. Evaluations of one customer are serialised across processes by a lock taken
- * before measuring, so each one sees what the previous wrote, and a crossing is announced once
- * however many ingest commits race to report it.
+ * Evaluates `alerts` for one customer as of the clock's now ([rule 13](../../../docs/rules.md#13-alerts))
+ * and records where each stands; every crossing (ok → in_alarm, or back) writes its webhook to
+ * the outbox in the same transaction. Evaluations of one customer are serialised across processes
+ * by a lock taken before measuring, so each one sees what the previous wrote, and a crossing is
+ * announced once however many ingest commits race to report it.
+ *
+ * Most evaluations change nothing (usage moved, no threshold was crossed): those are found without
+ * the lock or a transaction, by measuring (through the account engine's kept accounts) and
+ * comparing with the stored states; only when something would change is the customer evaluated
+ * again under the lock. Whatever this look misses, the locked look of the next evaluation sees.
  *
  * The first look of an alert created with `evaluate_on_create: false` at a customer that existed
  * before it is recorded without announcing anything; whichever process takes that look, the rule
@@ -70,6 +116,12 @@ export async function evaluateCustomer(
   }: { tenantId: string; customerId: string; alerts: readonly repo.AlertRow[]; trigger: Trigger; reset?: boolean },
 ): Promise<number> {
   if (alerts.length === 0) return 0;
+  const alertIds = alerts.map((alert) => alert.id);
+  if (!reset && !ctx.db.transactional) {
+    const [measurements, storedRows] = await Promise.all([measureAlerts(ctx, { tenantId, customerId, alerts }), repo.statesOf(ctx.db, tenantId, customerId, alertIds)]);
+    const unchanged = planEvaluation(alerts, measurements, storedRows, new Set(), trigger);
+    if (firstLooksOf(alerts, storedRows).length === 0 && unchanged.rows.length === 0 && unchanged.transitions.length === 0) return 0;
+  }
   const written = await ctx.db.transaction(async (tx) => {
     const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };
     await repo.lockCustomerEvaluation(tx, tenantId, customerId);
@@ -79,49 +131,21 @@ export async function evaluateCustomer(
     // engine's kept accounts; under the lock taken above, that is at least what any earlier
     // evaluation saw. PGlite runs one transaction at a time: there they read inside this one.
     const measureContext = ctx.db.engine === 'postgres' && !ctx.db.transactional ? ctx : txContext;
-    const [measurements, storedRows] = await Promise.all([
-      measureAlerts(measureContext, { tenantId, customerId, alerts }),
-      repo.statesOf(tx, tenantId, customerId, alerts.map((alert) => alert.id)),
-    ]);
-    const firstLooks = alerts.filter((alert) => !storedRows.some((row) => row.alert_id === alert.id && !row.grouped));
+    const [measurements, storedRows] = await Promise.all([measureAlerts(measureContext, { tenantId, customerId, alerts }), repo.statesOf(tx, tenantId, customerId, alertIds)]);
+    const firstLooks = firstLooksOf(alerts, storedRows);
     const silent = new Set<string>();
     if (!reset && firstLooks.some((alert) => !alert.evaluate_on_create)) {
       const customer = await customers.getCustomer(txContext, { tenantId, customerId });
       // Both ids are UUIDv7 from the wall clock: the customer existed first when its id sorts first.
       for (const alert of firstLooks) if (!alert.evaluate_on_create && customer.id < alert.id) silent.add(alert.id);
     }
-    const rows: repo.NewState[] = [];
-    let events = 0;
-    for (const alert of alerts) {
-      const own = storedRows.filter((row) => row.alert_id === alert.id);
-      const stored: State[] = own.map((row) => ({
-        groupValue: row.grouped ? row.group_value : null,
-        status: row.status,
-        value: row.value === null ? null : new Decimal(row.value),
-      }));
-      const measurement = measurements.get(alert.id) ?? { value: null, perValue: null };
-      const plan = planStates({
-        direction: directionOf(alert.alert_type),
-        threshold: new Decimal(alert.threshold),
-        measured: measurement.value,
-        perValue: measurement.perValue,
-        stored,
-        announce: !silent.has(alert.id),
-      });
-      // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
-      const before = new Map(stored.map((state) => [state.groupValue, state.status]));
-      for (const state of plan.states) {
-        if (before.get(state.groupValue) === state.status) continue;
-        rows.push({ alertId: alert.id, groupValue: state.groupValue, status: state.status, value: state.value, triggeredBy: trigger });
-      }
-      for (const transition of plan.transitions) {
-        const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
-        await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });
-        events += 1;
-      }
+    const { rows, transitions } = planEvaluation(alerts, measurements, storedRows, silent, trigger);
+    for (const { alert, transition } of transitions) {
+      const event = transitionEvent(alert, customerId, transition, { at: now, trigger });
+      await webhooks.enqueueWebhookEvent(tx, { tenantId, type: event.type, fields: event.fields, at: now });
     }
     await repo.writeStates(tx, tenantId, customerId, rows, now);
-    return events;
+    return transitions.length;
   });
   if (written > 0) webhooks.signalOutboxWritten(ctx, tenantId);
   return written;
