@@ -3,7 +3,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
-import { completeAccount, planAccount, type AccountInputs, type CustomerAccount } from './compute/account.js';
+import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
 import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract } from './compute/terms.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
@@ -117,7 +117,12 @@ async function computeAccount(
   { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined },
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
-  const plan = planAccount(inputs);
+  // Kept terms are valid only as long as what they derive to stays the same: so does their plan.
+  let plan = finalized ? undefined : plans.get(terms);
+  if (!plan) {
+    plan = planAccount(inputs);
+    if (!finalized) plans.set(terms, plan);
+  }
   const { windows } = plan;
   // Kept usage is read per day, so that new usage costs a read of the days it changed only.
   const usage = engine
@@ -125,6 +130,8 @@ async function computeAccount(
     : await loadUsage(ctx, { tenantId, customerId, windows });
   return completeAccount(inputs, plan, usage);
 }
+
+const plans = new WeakMap<AccountTerms, AccountPlan>();
 
 /** What a set of usage windows reads: the same key, the same rows. */
 function windowsKey(windows: readonly UsageWindow[]): string {

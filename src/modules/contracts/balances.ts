@@ -80,7 +80,7 @@ export async function netBalance(
         (!filter.balance_types || filter.balance_types.includes(balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT')) &&
         (!filter.custom_fields || Object.entries(filter.custom_fields).every(([key, value]) => balance.customFields[key] === value)),
     );
-  return account.spendableBalance(balances.filter(matches), creditTypeId);
+  return account.spendableBalance(filters?.length ? balances.filter(matches) : balances, creditTypeId);
 }
 
 /** Adds a manual ledger entry to a segment of one of the customer's credits or commits. */

@@ -122,10 +122,14 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
   const productTags = new Map(open.flatMap((period) => period.products.map((product) => [product.id, product.tags] as const)));
   const grants = new Map(before.map((grant) => [grant.id, grant]));
+  // Only segments that overlap an open period can fund its charges: a long history's ended ones are left out.
+  const from = Math.min(...open.map((period) => period.period.startingAt.getTime()));
+  const to = Math.max(...open.map((period) => period.period.endingBefore.getTime()));
+  const overlaps = (segment: { startingAt: Date; endingBefore: Date }) => segment.endingBefore.getTime() > from && segment.startingAt.getTime() < to;
   const segments: FundingSegment[] = before
-    .filter((grant) => !grant.archivedAt)
+    .filter((grant) => !grant.archivedAt && grant.segments.some(overlaps))
     .flatMap((grant) =>
-      grant.segments.map((segment) => ({
+      grant.segments.filter(overlaps).map((segment) => ({
         grantId: grant.id,
         segmentId: segment.id,
         kind: grant.kind,
@@ -201,6 +205,14 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   if (live.size === 0) return { loaded, balances: before, drafts, seatCharges };
   const withLive = new Map(recorded);
   for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
-  const balances = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded: withLive, now });
+  // Only the grants the live deductions touch change: the rest stand as derived before them.
+  const balances = deriveBalances({
+    grants: stored.grants,
+    recurring: loaded.sources,
+    archivedContracts: archivedContracts(loaded.contracts),
+    recorded: withLive,
+    now,
+    reuse: { before, changed: new Set(live.keys()) },
+  });
   return { loaded, balances, drafts, seatCharges };
 }

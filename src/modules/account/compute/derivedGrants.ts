@@ -54,8 +54,10 @@ export interface DerivedSegment {
 
 export interface DerivedGrant {
   id: string;
-  /** For grants a recurring grant generated: which one, and for which period. */
-  recurring: { id: string; periodIndex: number } | null;
+  /** For grants a recurring grant generated: which one, and for which period (its index, and its position in the grant's schedule). */
+  recurring: { id: string; periodIndex: number; position: number } | null;
+  /** For the credit a rollover created: the recurring grant and period that generated it (with the period's own grant). */
+  generatedBy?: { id: string; periodIndex: number; position: number };
   /** For the credit a rollover created: the grant whose remainder it holds. */
   rolledOverFrom: string | null;
   segments: DerivedSegment[];
@@ -101,50 +103,70 @@ function segmentOf({
  * for the period that follows (it expires at that period's end; rollover happens once).
  */
 export function deriveRecurringGrants({ source, recorded, now }: { source: RecurringGrantSource; recorded: RecordedMovements; now: Date }): DerivedGrant[] {
-  const grants: DerivedGrant[] = [];
   const started = periodsBetween(source.schedule, { from: source.schedule.startingAt, to: new Date(now.getTime() + 1) });
-  started.forEach((period: Period, position) => {
-    const lastOfWindow = nthPeriod(source.schedule, position + source.durationPeriods - 1);
-    const window = { startingAt: period.startingAt, endingBefore: (lastOfWindow ?? lastPeriod(source.schedule, period)).endingBefore };
-    const following = nthPeriod(source.schedule, position + source.durationPeriods);
-    // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
-    const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
-    const granted: LedgerEntry[] = [
-      grantForPeriod({ terms: source.terms, period, quantity: startQuantity === null ? (source.fixedQuantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
-      ...(source.seats && startQuantity !== null ? seatAdjustments({ terms: source.terms, period, steps: source.seats.steps, startQuantity, now }) : []),
-    ];
-    const segment = segmentOf({
-      id: generatedId(period.startingAt, source.id, period.index, 'segment'),
-      window,
-      granted,
-      recorded,
-      rolloverFraction: source.rolloverFraction,
-      canRollOver: following !== undefined && following.startingAt.getTime() === window.endingBefore.getTime(),
-      now,
-    });
-    const grantId = generatedId(period.startingAt, source.id, period.index);
-    grants.push({ id: grantId, recurring: { id: source.id, periodIndex: period.index }, rolledOverFrom: null, segments: [segment] });
-    if (segment.ledger.rolledOver.gt(0) && following) {
-      const rolloverId = generatedId(following.startingAt, source.id, period.index, 'rollover');
-      grants.push({
-        id: rolloverId,
-        recurring: null,
-        rolledOverFrom: grantId,
-        segments: [
-          segmentOf({
-            id: generatedId(following.startingAt, source.id, period.index, 'rollover', 'segment'),
-            window: { startingAt: following.startingAt, endingBefore: following.endingBefore },
-            granted: [{ kind: 'SEGMENT_START', amount: segment.ledger.rolledOver, timestamp: following.startingAt }],
-            recorded,
-            rolloverFraction: null,
-            canRollOver: false,
-            now,
-            rolloverOf: { segmentId: segment.id, fraction: source.rolloverFraction! },
-          }),
-        ],
-      });
-    }
+  return started.flatMap((period, position) => deriveRecurringPeriod({ source, period, position, recorded, now }));
+}
+
+/**
+ * What a recurring grant generated for one period, the `position`-th of its schedule (`period`,
+ * when the caller has it): the period's grant, and the grant holding its rolled-over remainder
+ * when there is one. It depends on nothing another period generated, so one period can be
+ * derived again alone.
+ */
+export function deriveRecurringPeriod({
+  source,
+  position,
+  period = nthPeriod(source.schedule, position)!,
+  recorded,
+  now,
+}: {
+  source: RecurringGrantSource;
+  position: number;
+  period?: Period;
+  recorded: RecordedMovements;
+  now: Date;
+}): DerivedGrant[] {
+  const lastOfWindow = nthPeriod(source.schedule, position + source.durationPeriods - 1);
+  const window = { startingAt: period.startingAt, endingBefore: (lastOfWindow ?? lastPeriod(source.schedule, period)).endingBefore };
+  const following = nthPeriod(source.schedule, position + source.durationPeriods);
+  // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
+  const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
+  const granted: LedgerEntry[] = [
+    grantForPeriod({ terms: source.terms, period, quantity: startQuantity === null ? (source.fixedQuantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
+    ...(source.seats && startQuantity !== null ? seatAdjustments({ terms: source.terms, period, steps: source.seats.steps, startQuantity, now }) : []),
+  ];
+  const segment = segmentOf({
+    id: generatedId(period.startingAt, source.id, period.index, 'segment'),
+    window,
+    granted,
+    recorded,
+    rolloverFraction: source.rolloverFraction,
+    canRollOver: following !== undefined && following.startingAt.getTime() === window.endingBefore.getTime(),
+    now,
   });
+  const grantId = generatedId(period.startingAt, source.id, period.index);
+  const recurring = { id: source.id, periodIndex: period.index, position };
+  const grants: DerivedGrant[] = [{ id: grantId, recurring, rolledOverFrom: null, segments: [segment] }];
+  if (segment.ledger.rolledOver.gt(0) && following) {
+    grants.push({
+      id: generatedId(following.startingAt, source.id, period.index, 'rollover'),
+      recurring: null,
+      rolledOverFrom: grantId,
+      generatedBy: recurring,
+      segments: [
+        segmentOf({
+          id: generatedId(following.startingAt, source.id, period.index, 'rollover', 'segment'),
+          window: { startingAt: following.startingAt, endingBefore: following.endingBefore },
+          granted: [{ kind: 'SEGMENT_START', amount: segment.ledger.rolledOver, timestamp: following.startingAt }],
+          recorded,
+          rolloverFraction: null,
+          canRollOver: false,
+          now,
+          rolloverOf: { segmentId: segment.id, fraction: source.rolloverFraction! },
+        }),
+      ],
+    });
+  }
   return grants;
 }
 
