@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyServerOptions } from 'fastify';
 import type { Clock, TestClock } from './lib/clock.js';
-import { createSignals, type ServiceContext } from './lib/context.js';
+import { signalsOf, type ServiceContext } from './lib/context.js';
 import type { Database } from './lib/db/database.js';
 import { registerDashboard } from './dashboard/routes.js';
 import { createHttpServer, DEFAULT_BODY_LIMIT } from './http/server.js';
@@ -17,7 +17,7 @@ import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes } from './modules/tenants/routes.js';
 import { authenticate } from './modules/tenants/service.js';
 import { registerUsageQueryRoutes } from './modules/usage/queryRoutes.js';
-import { onUsageCommitted, rollUpStoredEvents } from './modules/usage/service.js';
+import { rollUpStoredEvents } from './modules/usage/service.js';
 import { registerAlertRoutes } from './modules/alerts/routes.js';
 import { startAccountEngine } from './modules/account/service.js';
 import { startAlertEvaluation, type AlertEvaluation } from './modules/alerts/evaluator.js';
@@ -66,7 +66,7 @@ export interface ServerOptions extends WorkerOptions {
  */
 export async function buildServer(options: ServerOptions): Promise<App> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const context: ServiceContext = { db: options.db, clock: options.clock, signals: createSignals() };
+  const context: ServiceContext = { db: options.db, clock: options.clock, signals: signalsOf(options.db) };
   const app = await createHttpServer({
     context,
     authenticate,
@@ -98,7 +98,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
 
   await app.ready();
   // Before anything reads an account: from here on computed accounts are kept, and dropped as they change.
-  stopAccountEngine = await startAccountEngine(context, { onUsageCommitted: (listener) => onUsageCommitted(context, listener) });
+  stopAccountEngine = await startAccountEngine(context);
   workers = startWorkers(context, options, app.log);
   return app;
 }

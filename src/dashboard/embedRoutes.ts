@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../lib/context.js';
 import type { App } from '../http/types.js';
 import * as dashboards from '../modules/dashboards/service.js';
-import * as usage from '../modules/usage/service.js';
 import { accountView, type AccountView } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { Html } from './html.js';
@@ -29,7 +28,7 @@ function sharedViews(context: ServiceContext): { viewOf: (ctx: ServiceContext, g
   const forget = ({ tenantId, customerIds }: { tenantId: string; customerIds: readonly string[] }) => {
     for (const customerId of customerIds) recent.delete(`${tenantId}/${customerId}`);
   };
-  const unsubscribe = [usage.onUsageCommitted(context, forget), context.signals?.on('accountChanged', forget)];
+  const unsubscribe = [context.signals?.on('usageCommitted', forget), context.signals?.on('accountChanged', forget)];
   return {
     viewOf(ctx, grant) {
       const key = `${grant.tenantId}/${grant.customerId}`;
@@ -128,7 +127,7 @@ function followLive(
     streams.delete(stop);
     clearTimeout(timer);
     clearInterval(refresh);
-    unsubscribeUsage();
+    unsubscribeUsage?.();
     unsubscribeAccount?.();
     out.end();
   };
@@ -177,7 +176,7 @@ function followLive(
     );
   };
 
-  const unsubscribeUsage = usage.onUsageCommitted(ctx, ({ tenantId, customerIds }) => {
+  const unsubscribeUsage = ctx.signals?.on('usageCommitted', ({ tenantId, customerIds }) => {
     if (tenantId === grant.tenantId && customerIds.includes(grant.customerId)) schedule();
   });
   const unsubscribeAccount = ctx.signals?.on('accountChanged', ({ tenantId, customerIds }) => {

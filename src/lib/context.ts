@@ -3,8 +3,35 @@ import type { Clock } from './clock.js';
 import { databaseWithin, type Database } from './db/database.js';
 import { TypedEmitter } from './emitter.js';
 
+/** New usage of a tenant is committed: `customerIds` are the customers with new events (no unknown ones), each once. */
+export interface UsageCommitted {
+  tenantId: string;
+  customerIds: readonly string[];
+  /** Per customer, the billable metrics its new events matched (empty when they matched none). */
+  metricIds: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Per customer whose new events a metric matched, the hour of the earliest of them: its rollups changed from that hour on (absent when none matched). */
+  since?: ReadonlyMap<string, Date>;
+}
+
+/** One ingest transaction committed: how many requests and events it held, and what became of the events. */
+export interface IngestBatchCommitted {
+  requests: number;
+  /** Events received (after validation), duplicates included. */
+  events: number;
+  /** New events stored. */
+  accepted: number;
+  /** Events ignored because their transaction_id was already stored or repeated within the batch. */
+  duplicates: number;
+  /** From the start of the transaction to the end of its commit. */
+  seconds: number;
+}
+
 /** Changes other parts of the process react to once they are committed. */
 export interface Signals {
+  /** An ingest transaction committed new usage of a tenant (one per tenant with new events). */
+  usageCommitted: UsageCommitted;
+  /** An ingest transaction committed (for metrics). */
+  ingestBatchCommitted: IngestBatchCommitted;
   /**
    * What a customer holds or owes may have moved: contracts, seats, credits, commits or manual
    * entries changed, or period close recorded a finalised invoice's deductions (`invoice`: the
@@ -73,8 +100,17 @@ function whenCommitted(ctx: ServiceContext, callback: () => void): void {
   else callback();
 }
 
-export function createSignals(): TypedEmitter<Signals> {
-  return new TypedEmitter<Signals>();
+const signalsByDatabase = new WeakMap<Database, TypedEmitter<Signals>>();
+
+/**
+ * The in-process signals of committed changes on `db`: one emitter per database handle, so that
+ * work that has the database but no request context (the ingest batcher) signals to the same
+ * listeners as the services do through `ctx.signals`.
+ */
+export function signalsOf(db: Database): TypedEmitter<Signals> {
+  let signals = signalsByDatabase.get(db);
+  if (!signals) signalsByDatabase.set(db, (signals = new TypedEmitter<Signals>()));
+  return signals;
 }
 
 /**

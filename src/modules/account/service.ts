@@ -1,5 +1,5 @@
 import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
-import type { ServiceContext } from '../../lib/context.js';
+import { signalsOf, type ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
@@ -45,16 +45,11 @@ const engines = new WeakMap<Database, Engine>();
 
 /**
  * Keeps computed accounts for `ctx.db` from now on, and follows what changes them: this process's
- * committed changes (`ctx.signals`, and the usage commits `onUsageCommitted` reports) and other
- * processes' (LISTEN). Returns the function that stops it; until then every read computes the
- * account anew.
+ * committed changes (the database's signals: usage, accounts, the catalog) and other processes'
+ * (LISTEN). Returns the function that stops it; until then every read computes the account anew.
  */
-export async function startAccountEngine(
-  ctx: ServiceContext,
-  {
-    onUsageCommitted,
-  }: { onUsageCommitted: (listener: (committed: { tenantId: string; customerIds: readonly string[]; since?: ReadonlyMap<string, Date> | undefined }) => void) => () => void },
-): Promise<() => Promise<void>> {
+export async function startAccountEngine(ctx: ServiceContext): Promise<() => Promise<void>> {
+  const signals = signalsOf(ctx.db);
   const cache = new AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>();
   const feed = await followChanges(ctx.db, {
     onChange(change) {
@@ -65,13 +60,13 @@ export async function startAccountEngine(
     onGap: () => cache.clear(),
   });
   const unsubscribe = [
-    onUsageCommitted(({ tenantId, customerIds, since }) => {
+    signals.on('usageCommitted', ({ tenantId, customerIds, since }) => {
       for (const customerId of customerIds) cache.usageChanged(tenantId, customerId, since?.get(customerId));
     }),
-    ctx.signals?.on('accountChanged', ({ tenantId, customerIds }) => {
+    signals.on('accountChanged', ({ tenantId, customerIds }) => {
       for (const customerId of customerIds) cache.termsChanged(tenantId, customerId);
     }),
-    ctx.signals?.on('catalogChanged', ({ tenantId }) => cache.tenantChanged(tenantId)),
+    signals.on('catalogChanged', ({ tenantId }) => cache.tenantChanged(tenantId)),
   ];
   engines.set(ctx.db, { cache, feed });
   return async () => {

@@ -2,7 +2,6 @@ import { coalesced } from '../../lib/coalesce.js';
 import type { ServiceContext } from '../../lib/context.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
-import * as usage from '../usage/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { evaluateCustomer, type Trigger } from './evaluate.js';
 import * as repo from './repo.js';
@@ -139,7 +138,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   const sweep = coalesced(sweepOnce);
 
   const unsubscribe = [
-    usage.onUsageCommitted(ctx, ({ tenantId, customerIds, metricIds }) => {
+    ctx.signals?.on('usageCommitted', ({ tenantId, customerIds, metricIds }) => {
       for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage', metricIds.get(customerId) ?? new Set());
     }),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {

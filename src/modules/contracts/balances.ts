@@ -16,7 +16,7 @@ import type { CreditInput } from './schemas.js';
 
 async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<account.Balance[]> {
   // The customer check and the reads run at once; an unknown customer has no rows, and its 404 wins.
-  const [, balances] = await Promise.all([customers.getCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId }).then((held) => held.balances)]);
+  const [, balances] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId }).then((held) => held.balances)]);
   return balances;
 }
 

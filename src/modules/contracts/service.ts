@@ -176,6 +176,15 @@ export async function getContract(ctx: ServiceContext, { tenantId, customerId, c
   return views(account.loaded, account.balances).find((view) => view.contract.id === contractId)!;
 }
 
+/** One subscription of a customer's contract, with its quantity schedule, as stored: nothing is rated. Undefined when the contract no longer has it. */
+export async function findSubscription(
+  ctx: ServiceContext,
+  { tenantId, customerId, contractId, subscriptionId }: { tenantId: string; customerId: string; contractId: string; subscriptionId: string },
+): Promise<Subscription | undefined> {
+  const contract = await findCustomerContract(ctx, tenantId, customerId, contractId);
+  return (await loadContracts(ctx, tenantId, [contract])).subscriptions.find((subscription) => subscription.id === subscriptionId);
+}
+
 /**
  * A customer's contracts, oldest first: live ones, or archived ones too with `includeArchived`;
  * `coveringDate` keeps those in force at that instant, `startingAt` those in force at or after it.

@@ -44,6 +44,21 @@ export async function createCustomer(
 }
 
 /** The customer, archived or not; another tenant's customer, or an id that is no customer's, is a 404. */
+/** Customers seen to exist, per tenant and id: a customer is never deleted (only archived), so it exists for good. */
+const knownCustomers = new Set<string>();
+const MAX_KNOWN_CUSTOMERS = 100_000;
+
+/** Throws NotFound unless the tenant has the customer (archived or not): what a read that only names the customer checks, once per process. */
+export async function requireCustomer(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<void> {
+  const key = `${tenantId.toLowerCase()} ${customerId.toLowerCase()}`;
+  if (knownCustomers.has(key)) return;
+  await getCustomer(ctx, { tenantId, customerId });
+  // Only from committed state: a customer created in a caller's transaction may yet roll back.
+  if (ctx.db.transactional) return;
+  if (knownCustomers.size >= MAX_KNOWN_CUSTOMERS) knownCustomers.clear();
+  knownCustomers.add(key);
+}
+
 export async function getCustomer({ db }: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Customer> {
   const customer = isUuid(customerId) ? await repo.findCustomer(db, tenantId, customerId) : undefined;
   if (!customer) throw new NotFound(`No customer with id ${customerId}`);

@@ -26,9 +26,22 @@ export function throwFirst(problems: Problem[]): void {
 
 // ---- pricing units
 
+/** Pricing units found, per tenant and id: a pricing unit never changes once created, so every balance read need not look it up again. */
+const knownCreditTypes = new Map<string, CreditType>();
+const MAX_KNOWN_CREDIT_TYPES = 10_000;
+
 /** A pricing unit of the tenant: USD (cents), or one of its custom units; undefined for anything else. */
 export async function findCreditType({ db }: ServiceContext, { tenantId, creditTypeId }: { tenantId: string; creditTypeId: string }): Promise<CreditType | undefined> {
-  return (await findCreditTypesById(db, tenantId, [creditTypeId])).get(creditTypeId);
+  const key = `${tenantId.toLowerCase()} ${creditTypeId.toLowerCase()}`;
+  const known = knownCreditTypes.get(key);
+  if (known) return known;
+  const found = (await findCreditTypesById(db, tenantId, [creditTypeId])).get(creditTypeId);
+  // Only from committed state: a unit created in a caller's transaction may yet roll back.
+  if (found && !db.transactional) {
+    if (knownCreditTypes.size >= MAX_KNOWN_CREDIT_TYPES) knownCreditTypes.clear();
+    knownCreditTypes.set(key, found);
+  }
+  return found;
 }
 
 /** Several pricing units at once, by id; ids that are no pricing unit of the tenant are absent. */

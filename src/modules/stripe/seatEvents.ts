@@ -60,8 +60,12 @@ async function applyToLink(
   { link, event, facts, now }: { link: repo.LinkRow; event: SubscriptionEvent; facts: SubscriptionEventFacts; now: Date },
 ): Promise<string> {
   try {
-    const view = await contracts.getContract(ctx, { tenantId: link.tenant_id, customerId: link.customer_id, contractId: link.contract_id });
-    const subscription = view.subscriptions.find((candidate) => candidate.id === link.subscription_id);
+    const subscription = await contracts.findSubscription(ctx, {
+      tenantId: link.tenant_id,
+      customerId: link.customer_id,
+      contractId: link.contract_id,
+      subscriptionId: link.subscription_id,
+    });
     if (!subscription) return 'ignored: the subscription is no longer on its contract';
     const decision = decideSeatChange({
       event: facts,

@@ -4,7 +4,7 @@ import { isUuid } from '../../lib/ids.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
 import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
-import { ingestNotifications } from './notifications.js';
+import { signalsOf } from '../../lib/context.js';
 import { publishChanges, type Change } from '../../lib/changeFeed.js';
 import * as repo from './repo.js';
 
@@ -187,12 +187,12 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
     accepted += outcome.accepted;
     request.resolve(outcome);
   });
-  const notifications = ingestNotifications(db);
+  const signals = signalsOf(db);
   for (const [tenantId, customers] of touched) {
     const earliest = since.get(tenantId);
-    notifications.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers, ...(earliest && { since: hoursOf(earliest) }) });
+    signals.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers, ...(earliest && { since: hoursOf(earliest) }) });
   }
-  notifications.emit('batchCommitted', {
+  signals.emit('ingestBatchCommitted', {
     requests: requests.length - refused.size,
     events: received,
     accepted,

@@ -1,4 +1,4 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { signalsOf, type IngestBatchCommitted, type ServiceContext, type UsageCommitted } from '../../lib/context.js';
 import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { Batcher } from './batcher.js';
@@ -6,14 +6,14 @@ import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
 import { GROUP_BYTES_LIMIT, oversizedProperty } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type MetricDefinition } from './compute/matchMetric.js';
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
-import { ingestNotifications, type IngestNotifications, type UsageCommitted } from './notifications.js';
 import * as repo from './repo.js';
 import * as queryRepo from './queryRepo.js';
 import { emptyValue } from './queries.js';
 import type { Aggregation } from './queryRepo.js';
 import { Decimal } from '../../lib/money.js';
 
-export type { IngestEvent, IngestOutcome, IngestNotifications, UsageCommitted };
+export type { IngestEvent, IngestOutcome };
+export type { IngestBatchCommitted, UsageCommitted } from '../../lib/context.js';
 export { liveMetrics } from './queries.js';
 
 /**
@@ -54,12 +54,12 @@ export function ingestUsage(
 }
 
 /**
- * Subscribes to the usage this process commits on the context's database: after each ingest
- * transaction, once per tenant, with the customers that have new events. Returns the function
- * that unsubscribes. (For the alert evaluator.)
+ * Subscribes to the usage this process commits on the context's database (`usageCommitted` of its
+ * signals): after each ingest transaction, once per tenant, with the customers that have new
+ * events. Returns the function that unsubscribes.
  */
 export function onUsageCommitted({ db }: ServiceContext, listener: (committed: UsageCommitted) => void): () => void {
-  return ingestNotifications(db).on('usageCommitted', listener);
+  return signalsOf(db).on('usageCommitted', listener);
 }
 
 /**
@@ -82,8 +82,8 @@ export async function metricUsageDuring(
 }
 
 /** Subscribes to every ingest transaction this process commits on the context's database (for metrics). */
-export function onIngestBatchCommitted({ db }: ServiceContext, listener: (batch: IngestNotifications['batchCommitted']) => void): () => void {
-  return ingestNotifications(db).on('batchCommitted', listener);
+export function onIngestBatchCommitted({ db }: ServiceContext, listener: (batch: IngestBatchCommitted) => void): () => void {
+  return signalsOf(db).on('ingestBatchCommitted', listener);
 }
 
 const BACKFILL_PAGE = 5000;
