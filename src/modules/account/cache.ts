@@ -22,14 +22,14 @@ interface Entry<Terms, Account> {
 }
 
 interface KeptUsage<Usage> {
-  /** Which windows it reads (the same windows read the same rows). */
-  windows: string;
   value: Promise<Usage>;
   /** Usage changed from this instant on since `value` was read (or while it was being read); null when it is up to date. */
   staleFrom: number | null;
 }
 
 const DAY_MS = 86_400_000;
+/** How many sets of usage windows are kept per customer (the account's, and the dashboard's per day, per user, per team). */
+const MAX_WINDOWS_PER_CUSTOMER = 8;
 
 /** How many customers' accounts one process keeps; the least recently read go first. */
 const MAX_ENTRIES = 10_000;
@@ -38,7 +38,8 @@ const MAX_CHANGES = 200_000;
 
 export class AccountCache<Terms, Account, Usage> {
   readonly #entries = new Map<string, Entry<Terms, Account>>();
-  readonly #usage = new Map<string, KeptUsage<Usage>>();
+  /** Per customer, per set of windows read (the same windows read the same rows). */
+  readonly #usage = new Map<string, Map<string, KeptUsage<Usage>>>();
   /** Per customer, the count of its last terms change and of its last usage change. */
   readonly #changes = new Map<string, { terms: number; usage: number }>();
   readonly #tenantChanges = new Map<string, number>();
@@ -98,21 +99,30 @@ export class AccountCache<Terms, Account, Usage> {
     merge: (previous: Usage, fresh: Usage, readFrom: Date) => Usage,
   ): Promise<Usage> {
     const key = keyOf(tenantId, customerId);
-    const kept = this.#usage.get(key);
-    if (kept && kept.windows === windows && kept.staleFrom === null) return kept.value;
+    let customer = this.#usage.get(key);
+    if (customer) this.#usage.delete(key);
+    else customer = new Map();
+    this.#usage.set(key, customer);
+    if (this.#usage.size > MAX_ENTRIES) this.#usage.delete(this.#usage.keys().next().value!);
+    const kept = customer.get(windows);
+    if (kept) customer.delete(windows);
+    if (kept && kept.staleFrom === null) {
+      customer.set(windows, kept);
+      return kept.value;
+    }
     let value: Promise<Usage>;
-    if (kept && kept.windows === windows) {
+    if (kept) {
       const readFrom = new Date(Math.floor(kept.staleFrom! / DAY_MS) * DAY_MS);
-      const previous = kept.value;
-      value = Promise.all([previous, load(readFrom)]).then(([before, fresh]) => merge(before, fresh, readFrom));
+      value = Promise.all([kept.value, load(readFrom)]).then(([before, fresh]) => merge(before, fresh, readFrom));
     } else {
       value = load(undefined);
     }
-    const stored: KeptUsage<Usage> = { windows, value, staleFrom: null };
-    this.#usage.set(key, stored);
-    if (this.#usage.size > MAX_ENTRIES) this.#usage.delete(this.#usage.keys().next().value!);
+    const stored: KeptUsage<Usage> = { value, staleFrom: null };
+    customer.set(windows, stored);
+    if (customer.size > MAX_WINDOWS_PER_CUSTOMER) customer.delete(customer.keys().next().value!);
+    const kin = customer;
     value.catch(() => {
-      if (this.#usage.get(key) === stored) this.#usage.delete(key);
+      if (kin.get(windows) === stored) kin.delete(windows);
     });
     return value;
   }
@@ -133,10 +143,10 @@ export class AccountCache<Terms, Account, Usage> {
     this.#changed(key).usage = ++this.#counter;
     const entry = this.#entries.get(key);
     if (entry) entry.account = undefined;
-    const usage = this.#usage.get(key);
-    if (!usage) return;
+    const customer = this.#usage.get(key);
+    if (!customer) return;
     if (since === undefined) this.#usage.delete(key);
-    else usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, since.getTime());
+    else for (const usage of customer.values()) usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, since.getTime());
   }
 
   /** The tenant's catalog (rates, products, metrics, pricing units) changed: each of its customers loads again. */

@@ -4,6 +4,7 @@ import * as contractsRepo from '../contracts/repo.js';
 import * as creditsRepo from '../credits/repo.js';
 import * as pricing from '../pricing/service.js';
 import * as usageRepo from '../usage/sliceRepo.js';
+import type { AccountNames } from './compute/account.js';
 import type { StoredGrants } from './compute/balances.js';
 import { usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
 import type { RateVersion } from './compute/charges.js';
@@ -20,6 +21,8 @@ export interface AccountTerms {
   stored: StoredGrants;
   /** One per live contract; undefined where there is nothing to rate now. */
   prepared: (PreparedPeriod | undefined)[];
+  /** The names of the products and pricing units its grants and contracts name. */
+  names: AccountNames;
 }
 
 /**
@@ -40,7 +43,16 @@ export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, con
     tenantId,
     contracts.map((c) => c.id),
   );
-  return { loaded: contractTerms(contracts, rows), stored: await stored, prepared: await prepared };
+  const grants = (await stored).grants;
+  const [products, creditTypes] = await Promise.all([
+    pricing.findProducts(ctx, { tenantId, productIds: [...new Set([...grants, ...rows.recurring, ...rows.subscriptions].map((row) => row.product_id))] }),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set([...grants, ...rows.recurring].map((row) => row.credit_type_id))] }),
+  ]);
+  const names: AccountNames = {
+    products: new Map([...products].map(([id, product]) => [id, product.name])),
+    creditTypes: new Map([...creditTypes].map(([id, creditType]) => [id, creditType.name])),
+  };
+  return { loaded: contractTerms(contracts, rows), stored: await stored, prepared: await prepared, names };
 }
 
 /** A customer's contracts as stored, archived ones included, by id. */

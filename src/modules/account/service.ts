@@ -8,7 +8,7 @@ import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeri
 import { statementPeriodAt, type Contract } from './compute/terms.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
-export type { Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
+export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
 export type { Balance, GrantTerms, RecurringSource, StoredGrants } from './compute/balances.js';
 export { spendableBalance } from './compute/balances.js';
@@ -118,19 +118,20 @@ async function computeAccount(
     plan = planAccount(inputs);
     if (!finalized) plans.set(terms, plan);
   }
-  const { windows } = plan;
-  // Kept usage is read per day, so that new usage costs a read of the days it changed only.
-  const usage = engine
-    ? await engine.cache.usage(tenantId, customerId, windowsKey(windows), (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }), mergeUsage)
-    : await loadUsage(ctx, { tenantId, customerId, windows });
-  return completeAccount(inputs, plan, usage);
+  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }));
+}
+
+/** What the rollups hold for `windows`: kept per day when the engine runs, so that new usage costs a read of the days it changed only. */
+function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: UsageWindow[] }): Promise<PeriodUsage[]> {
+  if (!engine) return loadUsage(ctx, { tenantId, customerId, windows });
+  return engine.cache.usage(tenantId, customerId, windowsKey(windows), (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }), mergeUsage);
 }
 
 const plans = new WeakMap<AccountTerms, AccountPlan>();
 
 /** What a set of usage windows reads: the same key, the same rows. */
 function windowsKey(windows: readonly UsageWindow[]): string {
-  return JSON.stringify(windows.map((window) => [window.from, window.to, window.slices.map((slice) => slice.startingAt), window.selections, window.uniqueSelections]));
+  return JSON.stringify(windows.map((window) => [window.from, window.to, window.slices.map((slice) => slice.startingAt), window.selections, window.uniqueSelections, window.splitBy ?? null]));
 }
 
 /**
@@ -164,10 +165,10 @@ export async function rateOpenPeriodsFor(
   ctx: ServiceContext,
   { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: string | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
 ): Promise<RatedPeriod[]> {
-  const { terms } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
+  const { terms, engine } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
   const open = (await terms).prepared.filter((period) => period !== undefined);
   const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
-  const read = await loadUsage(ctx, { tenantId, customerId, windows });
+  const read = await usageOf(ctx, engine, { tenantId, customerId, windows });
   return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
 }
 

@@ -34,10 +34,13 @@ export interface BalanceQuery {
   excludeZeroBalances?: boolean | undefined;
 }
 
-/** The credits and commits of a customer matching `query`, ordered by id. */
-export async function listBalances(ctx: ServiceContext, { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery }): Promise<account.Balance[]> {
-  const balances = await allBalances(ctx, tenantId, customerId);
-  return balances.filter((balance) => {
+/** The credits and commits of a customer matching `query`, ordered by id, with the names of the products and pricing units they name. */
+export async function listBalances(
+  ctx: ServiceContext,
+  { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery },
+): Promise<{ rows: account.Balance[]; names: account.AccountNames }> {
+  const [, held] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId })]);
+  const rows = held.balances.filter((balance) => {
     if (query.id && balance.id !== query.id) return false;
     if (query.kinds && !query.kinds.includes(balance.kind)) return false;
     if (!query.includeArchived && balance.archivedAt) return false;
@@ -49,6 +52,7 @@ export async function listBalances(ctx: ServiceContext, { tenantId, customerId, 
     if (query.excludeZeroBalances && balance.balance.isZero()) return false;
     return true;
   });
+  return { rows, names: held.names };
 }
 
 /**

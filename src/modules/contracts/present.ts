@@ -15,8 +15,8 @@ import type { ContractView, RecurringGrant, Subscription } from './service.js';
 
 /** Names of the products and pricing units a response mentions, looked up once per response. */
 export interface Names {
-  products: Map<string, string>;
-  creditTypes: Map<string, string>;
+  products: ReadonlyMap<string, string>;
+  creditTypes: ReadonlyMap<string, string>;
 }
 
 export async function namesFor(ctx: ServiceContext, tenantId: string, { productIds, creditTypeIds }: { productIds: Iterable<string>; creditTypeIds: Iterable<string> }): Promise<Names> {

@@ -8,7 +8,7 @@ import type { App } from '../../http/types.js';
 import * as pricing from '../pricing/service.js';
 import type * as account from '../account/service.js';
 import * as balances from './balances.js';
-import { namesFor, namesForViews, toBalance, toContractV1, toContractV2, toRecurringGrant, toSubscription } from './present.js';
+import { namesForViews, toBalance, toContractV1, toContractV2, toRecurringGrant, toSubscription, type Names } from './present.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 
@@ -127,10 +127,8 @@ export function registerContractRoutes(app: App): void {
     },
   );
 
-  const presentBalances = async (request: FastifyRequest, rows: account.Balance[], body: { include_balance?: boolean | undefined; include_ledgers?: boolean | undefined }) => {
-    const names = await namesFor(request.context, tenant(request), { productIds: rows.map((b) => b.productId), creditTypeIds: rows.map((b) => b.creditTypeId) });
-    return rows.map((b) => toBalance(b, names, { includeBalance: body.include_balance ?? false, includeLedgers: body.include_ledgers ?? false }));
-  };
+  const presentBalances = (rows: account.Balance[], names: Names, body: { include_balance?: boolean | undefined; include_ledgers?: boolean | undefined }) =>
+    rows.map((b) => toBalance(b, names, { includeBalance: body.include_balance ?? false, includeLedgers: body.include_ledgers ?? false }));
   const windowOf = (body: { covering_date?: Date | undefined; starting_at?: Date | undefined; effective_before?: Date | undefined; include_archived?: boolean | undefined }) => ({
     coveringDate: body.covering_date,
     startingAt: body.starting_at,
@@ -141,7 +139,7 @@ export function registerContractRoutes(app: App): void {
   // Balance reads are the hot read path: they reuse an API key's lookup for a few seconds (see http/auth.ts).
   app.post('/v1/contracts/customerBalances/list', { config: { cachedAuth: true }, schema: { tags, body: schemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
     const body = request.body;
-    const rows = await balances.listBalances(request.context, {
+    const { rows, names } = await balances.listBalances(request.context, {
       tenantId: tenant(request),
       customerId: body.customer_id,
       query: {
@@ -153,7 +151,7 @@ export function registerContractRoutes(app: App): void {
       },
     });
     const page = await balancePage(rows, body);
-    return { data: await presentBalances(request, page.rows, body), next_page: page.nextPage };
+    return { data: presentBalances(page.rows, names, body), next_page: page.nextPage };
   });
 
   app.post(
@@ -199,7 +197,7 @@ export function registerContractRoutes(app: App): void {
     });
     app.post(`/v1/contracts/${path}/list`, { schema: { tags, body: listBody, response: { 200: pageOf(kind === 'CREDIT' ? 'Credit' : 'Commit') } } }, async (request) => {
       const body = request.body as z.infer<typeof schemas.listCustomerCreditsBody> & z.infer<typeof schemas.listCustomerCommitsBody>;
-      const rows = await balances.listBalances(request.context, {
+      const { rows, names } = await balances.listBalances(request.context, {
         tenantId: tenant(request),
         customerId: body.customer_id,
         query: {
@@ -210,7 +208,7 @@ export function registerContractRoutes(app: App): void {
         },
       });
       const page = await balancePage(rows, body);
-      return { data: await presentBalances(request, page.rows, body), next_page: page.nextPage };
+      return { data: presentBalances(page.rows, names, body), next_page: page.nextPage };
     });
   }
 }

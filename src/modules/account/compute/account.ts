@@ -49,6 +49,13 @@ export interface CustomerAccount {
   drafts: Draft[];
   /** Every seat charge of those open periods, immediately billed increases included (what a seat change would charge: the edit preview). */
   seatCharges: SeatLine[];
+  /** The names of the products and pricing units the customer's grants and contracts name (for responses). */
+  names: AccountNames;
+}
+
+export interface AccountNames {
+  products: ReadonlyMap<string, string>;
+  creditTypes: ReadonlyMap<string, string>;
 }
 
 /**
@@ -75,6 +82,7 @@ export interface AccountInputs {
   stored: StoredGrants;
   /** One per live contract, in order; undefined where there is nothing to rate. */
   prepared: readonly (PreparedPeriod | undefined)[];
+  names: AccountNames;
   now: Date;
   /**
    * Invoices among the open periods' that are already finalised (period close, looking at the
@@ -109,10 +117,10 @@ export function planAccount({ loaded, stored, prepared, now, finalized }: Accoun
  * end when it comes first). Pure: the same inputs give the same account.
  */
 export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[]): CustomerAccount {
-  const { customerId, loaded, stored, now } = inputs;
+  const { customerId, loaded, stored, names, now } = inputs;
   const { before, recorded, open } = plan;
   const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
-  if (rated.length === 0) return { loaded, balances: before, drafts: [], seatCharges: [] };
+  if (rated.length === 0) return { loaded, balances: before, drafts: [], seatCharges: [], names };
   const allSeats = open.map((period) =>
     seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
   );
@@ -202,7 +210,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
   });
   const seatCharges = allSeats.flat();
-  if (live.size === 0) return { loaded, balances: before, drafts, seatCharges };
+  if (live.size === 0) return { loaded, balances: before, drafts, seatCharges, names };
   const withLive = new Map(recorded);
   for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
   // Only the grants the live deductions touch change: the rest stand as derived before them.
@@ -214,5 +222,5 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     now,
     reuse: { before, changed: new Set(live.keys()) },
   });
-  return { loaded, balances, drafts, seatCharges };
+  return { loaded, balances, drafts, seatCharges, names };
 }
