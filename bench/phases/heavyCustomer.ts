@@ -1,4 +1,4 @@
-import type { AiPlan } from '../../src/demo/aiPlan.js';
+import { pooledSeatContract, type AiPlan } from '../../src/demo/aiPlan.js';
 import type { BenchCustomer } from '../environment/tenant.js';
 import { ApiClient } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
@@ -57,32 +57,13 @@ export function heavyPeriodOf(period: HeavyPeriod, calendarStart: Date, now = ne
  */
 function contractBody(plan: AiPlan, customerId: string, { start, period, seats, creditsPerSeat }: { start: Date; period: HeavyPeriod; seats: number; creditsPerSeat: number }) {
   const startingAt = start.toISOString();
-  return {
-    customer_id: customerId,
-    rate_card_id: plan.rateCard,
-    starting_at: startingAt,
-    ...(period === 'month-end' && { usage_statement_schedule: { frequency: 'MONTHLY', day: 'CUSTOM_DATE', billing_anchor_date: startingAt } }),
-    subscriptions: [
-      {
-        temporary_id: 'seats',
-        collection_schedule: 'ADVANCE',
-        initial_quantity: seats,
-        proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
-        subscription_rate: { product_id: plan.seatsProduct, billing_frequency: 'MONTHLY' },
-      },
-    ],
-    recurring_credits: [
-      {
-        product_id: plan.poolProduct,
-        name: 'Pooled AI credits',
-        access_amount: { credit_type_id: plan.aiCredits, unit_price: creditsPerSeat },
-        commit_duration: { value: 1, unit: 'PERIODS' },
-        priority: 1,
-        starting_at: startingAt,
-        subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: true } },
-      },
-    ],
-  };
+  return pooledSeatContract(plan, {
+    customerId,
+    startingAt,
+    seats,
+    creditsPerSeat,
+    ...(period === 'month-end' && { usageStatementSchedule: { frequency: 'MONTHLY', day: 'CUSTOM_DATE', billing_anchor_date: startingAt } }),
+  });
 }
 
 async function setUp(context: BenchContext): Promise<HeavyCustomer> {

@@ -96,6 +96,49 @@ export async function createAiPlan(
 }
 
 /**
+ * The body of a contract on the AI plan: `seats` monthly seats, each bringing `creditsPerSeat` AI
+ * credits into one pooled recurring credit, from `startingAt` (statements from the 1st of the
+ * month unless `usageStatementSchedule` says otherwise).
+ */
+export function pooledSeatContract(
+  plan: AiPlan,
+  {
+    customerId,
+    startingAt,
+    seats,
+    creditsPerSeat,
+    usageStatementSchedule,
+  }: { customerId: string; startingAt: string; seats: number; creditsPerSeat: number; usageStatementSchedule?: Record<string, unknown> | undefined },
+) {
+  return {
+    customer_id: customerId,
+    rate_card_id: plan.rateCard,
+    starting_at: startingAt,
+    ...(usageStatementSchedule && { usage_statement_schedule: usageStatementSchedule }),
+    subscriptions: [
+      {
+        temporary_id: 'seats',
+        collection_schedule: 'ADVANCE',
+        initial_quantity: seats,
+        proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
+        subscription_rate: { product_id: plan.seatsProduct, billing_frequency: 'MONTHLY' },
+      },
+    ],
+    recurring_credits: [
+      {
+        product_id: plan.poolProduct,
+        name: 'Pooled AI credits',
+        access_amount: { credit_type_id: plan.aiCredits, unit_price: creditsPerSeat },
+        commit_duration: { value: 1, unit: 'PERIODS' },
+        priority: 1,
+        starting_at: startingAt,
+        subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: true } },
+      },
+    ],
+  };
+}
+
+/**
  * A customer (found by `ingestAlias` in events) on a contract from `startingAt` with `seats` monthly
  * seats, each bringing `creditsPerSeat` AI credits into one pooled recurring credit.
  */
@@ -105,33 +148,7 @@ export async function createPooledSeatCustomer(
   { name, ingestAlias, seats, creditsPerSeat, startingAt }: { name: string; ingestAlias: string; seats: number; creditsPerSeat: number; startingAt: string },
 ): Promise<{ customerId: string; contractId: string }> {
   const customerId = (await api.post<{ data: { id: string } }>('/v1/customers', { name, ingest_aliases: [ingestAlias] })).data.id;
-  const contractId = (
-    await api.post<{ data: { id: string } }>('/v1/contracts/create', {
-      customer_id: customerId,
-      rate_card_id: plan.rateCard,
-      starting_at: startingAt,
-      subscriptions: [
-        {
-          temporary_id: 'seats',
-          collection_schedule: 'ADVANCE',
-          initial_quantity: seats,
-          proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
-          subscription_rate: { product_id: plan.seatsProduct, billing_frequency: 'MONTHLY' },
-        },
-      ],
-      recurring_credits: [
-        {
-          product_id: plan.poolProduct,
-          name: 'Pooled AI credits',
-          access_amount: { credit_type_id: plan.aiCredits, unit_price: creditsPerSeat },
-          commit_duration: { value: 1, unit: 'PERIODS' },
-          priority: 1,
-          starting_at: startingAt,
-          subscription_config: { subscription_id: 'seats', allocation: 'POOLED', apply_seat_increase_config: { is_prorated: true } },
-        },
-      ],
-    })
-  ).data.id;
+  const contractId = (await api.post<{ data: { id: string } }>('/v1/contracts/create', pooledSeatContract(plan, { customerId, startingAt, seats, creditsPerSeat }))).data.id;
   return { customerId, contractId };
 }
 
