@@ -157,6 +157,13 @@ export class AccountCache<Terms, Account, Usage> {
     for (const key of [...this.#usage.keys()]) if (key.startsWith(`${tenant} `)) this.#usage.delete(key);
   }
 
+  /** A number that moves whenever something the customer's account derives from changes (its terms, its usage, its tenant's catalog, or anything). */
+  version(tenantId: string, customerId: string): number {
+    const key = keyOf(tenantId, customerId);
+    const changes = this.#changes.get(key);
+    return Math.max(changes?.terms ?? 0, changes?.usage ?? 0, this.#tenantChanges.get(key.slice(0, key.indexOf(' '))) ?? 0, this.#everythingChangedAt);
+  }
+
   /** Anything may have changed (notifications may have been missed): everything loads again. */
   clear(): void {
     this.#entries.clear();

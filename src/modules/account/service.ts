@@ -76,12 +76,25 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
   };
 }
 
-/** The engine whose kept accounts a read may use: none inside a caller's transaction (it may hold uncommitted changes), nor while the feed cannot vouch for them. */
-async function engineFor(ctx: ServiceContext): Promise<Engine | undefined> {
+/**
+ * Runs `read` with the engine whose kept accounts it may use (undefined: read from the database):
+ * none inside a caller's transaction (it may hold uncommitted changes). On PostgreSQL the read
+ * must reflect every change acknowledged before it began, by any process: it runs while the
+ * barrier notification travels, and stands if no change to the customer arrived meanwhile (every
+ * change acknowledged before the read began had then been applied before it); otherwise it runs
+ * again once the barrier is through, and without kept accounts when the feed cannot vouch for
+ * them.
+ */
+async function withEngine<T>(ctx: ServiceContext, tenantId: string, customerId: string, read: (engine: Engine | undefined) => Promise<T>): Promise<T> {
   const engine = ctx.db.transactional ? undefined : engines.get(ctx.db);
-  if (!engine) return undefined;
-  if (engine.feed && !(await engine.feed.barrier())) return undefined;
-  return engine;
+  if (!engine?.feed) return read(engine);
+  const version = engine.cache.version(tenantId, customerId);
+  const optimistic = read(engine);
+  // Awaited below in every case but a failed barrier; never left unobserved.
+  optimistic.catch(() => undefined);
+  if (!(await engine.feed.barrier())) return read(undefined);
+  if (engine.cache.version(tenantId, customerId) === version) return optimistic;
+  return read(engine);
 }
 
 /**
@@ -99,10 +112,10 @@ function termsValidUntil(terms: AccountTerms, now: Date): Date | null {
   return until;
 }
 
-async function termsOf(ctx: ServiceContext, engine: Engine | undefined, tenantId: string, customerId: string): Promise<{ terms: Promise<AccountTerms>; engine: Engine | undefined }> {
-  if (!engine) return { terms: loadTerms(ctx, { tenantId, customerId }), engine };
+function termsOf(ctx: ServiceContext, engine: Engine | undefined, tenantId: string, customerId: string): Promise<AccountTerms> {
+  if (!engine) return loadTerms(ctx, { tenantId, customerId });
   const now = ctx.clock.now();
-  return { terms: engine.cache.terms(tenantId, customerId, now, () => loadTerms(ctx, { tenantId, customerId }), (terms) => termsValidUntil(terms, now)), engine };
+  return engine.cache.terms(tenantId, customerId, now, () => loadTerms(ctx, { tenantId, customerId }), (terms) => termsValidUntil(terms, now));
 }
 
 async function computeAccount(
@@ -150,9 +163,11 @@ export async function customerAccount(
   { tenantId, customerId, contracts, finalized }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined; finalized?: ReadonlySet<string> | undefined },
 ): Promise<CustomerAccount> {
   if (contracts || finalized) return computeAccount(ctx, undefined, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
-  const { terms, engine } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
-  const compute = async () => computeAccount(ctx, engine, await terms, { tenantId, customerId });
-  return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
+  return withEngine(ctx, tenantId, customerId, async (engine) => {
+    const terms = termsOf(ctx, engine, tenantId, customerId);
+    const compute = async () => computeAccount(ctx, engine, await terms, { tenantId, customerId });
+    return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
+  });
 }
 
 /**
@@ -165,17 +180,18 @@ export async function rateOpenPeriodsFor(
   ctx: ServiceContext,
   { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: string | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
 ): Promise<RatedPeriod[]> {
-  const { terms, engine } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
-  const open = (await terms).prepared.filter((period) => period !== undefined);
-  const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
-  const read = await usageOf(ctx, engine, { tenantId, customerId, windows });
-  return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
+  return withEngine(ctx, tenantId, customerId, async (engine) => {
+    const open = (await termsOf(ctx, engine, tenantId, customerId)).prepared.filter((period) => period !== undefined);
+    const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
+    const read = await usageOf(ctx, engine, { tenantId, customerId, windows });
+    return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
+  });
 }
 
 /** The customer's current billing period: the usage statement period covering now of its earliest live contract, if any. */
 export async function openStatementPeriod(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period | undefined> {
-  const { terms } = await termsOf(ctx, await engineFor(ctx), tenantId, customerId);
+  const terms = await withEngine(ctx, tenantId, customerId, (engine) => termsOf(ctx, engine, tenantId, customerId));
   const now = ctx.clock.now();
-  const periods = (await terms).loaded.contracts.filter((contract) => !contract.archived_at).flatMap((contract) => statementPeriodAt(contract, now) ?? []);
+  const periods = terms.loaded.contracts.filter((contract) => !contract.archived_at).flatMap((contract) => statementPeriodAt(contract, now) ?? []);
   return periods.sort((a, b) => a.startingAt.getTime() - b.startingAt.getTime())[0];
 }

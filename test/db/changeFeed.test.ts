@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { followChanges, publishChanges, type Change, type ChangeFeed } from '../../src/lib/changeFeed.js';
+import { openPostgres } from '../../src/lib/db/postgres.js';
+import type { Database } from '../../src/lib/db/database.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/database.js';
+
+/**
+ * The change feed on PostgreSQL: a change committed by another connection (as another process
+ * would) has been handed to the follower once a barrier asked for after the commit is through.
+ * PostgreSQL delivers notifications in commit order; the barrier is what makes a read wait for them.
+ */
+describe('the change feed on PostgreSQL', () => {
+  let database: TestDatabase;
+  let writer: Database;
+  let feed: ChangeFeed;
+  const seen: Change[] = [];
+  let gaps = 0;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgres');
+    // Another pool on the same database: the other process.
+    writer = openPostgres({ url: database.url!, poolSize: 2 });
+    feed = (await followChanges(database.db, { onChange: (change) => seen.push(change), onGap: () => gaps++ }))!;
+  });
+  afterAll(async () => {
+    await feed?.stop();
+    await writer?.close();
+    await database?.destroy();
+  });
+
+  it('has every change committed before a barrier once the barrier is through, every time', async () => {
+    for (let round = 0; round < 50; round++) {
+      const customerId = `0190f1e2-0000-7000-8000-${String(round).padStart(12, '0')}`;
+      await publishChanges(writer, 'postgres', [{ kind: 'usage', tenantId: 't', customerIds: [customerId], since: new Map([[customerId, new Date('2024-04-10T05:00:00Z')]]) }]);
+      expect(await feed.barrier()).toBe(true);
+      expect(seen.at(-1)).toEqual({ kind: 'usage', tenantId: 't', customerIds: [customerId], since: new Map([[customerId, new Date('2024-04-10T05:00:00Z')]]) });
+    }
+    expect(seen).toHaveLength(50);
+  });
+
+  it('announces nothing from a transaction that rolls back', async () => {
+    const before = seen.length;
+    await expect(
+      writer.transaction(async (tx) => {
+        await publishChanges(tx, 'postgres', [{ kind: 'catalog', tenantId: 'rolled-back' }]);
+        throw new Error('roll back');
+      }),
+    ).rejects.toThrow('roll back');
+    await publishChanges(writer, 'postgres', [{ kind: 'catalog', tenantId: 'committed' }]);
+    expect(await feed.barrier()).toBe(true);
+    expect(seen.slice(before)).toEqual([{ kind: 'catalog', tenantId: 'committed' }]);
+    // Connecting is the only gap: nothing was missed since.
+    expect(gaps).toBe(1);
+  });
+});
