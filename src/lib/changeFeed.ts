@@ -26,9 +26,13 @@ const KIND_CODES = { account: 'a', usage: 'u', catalog: 'c' } as const;
 const HOUR_MS = 3_600_000;
 const KINDS = { a: 'account', u: 'usage', c: 'catalog' } as const;
 
-/** The payloads announcing `change`: `kind|tenant|customer,customer,…` (a usage change's customer as `customer@hour`, hours since 1970), split so each fits. */
-export function encodeChange(change: Change): string[] {
-  const head = `${KIND_CODES[change.kind]}|${change.tenantId}|`;
+/**
+ * The payloads announcing `change`: `origin|kind|tenant|customer,customer,…` (a usage change's
+ * customer as `customer@hour`, hours since 1970), split so each fits. `origin` names who made the
+ * change, so that a process can skip what it has already applied itself.
+ */
+export function encodeChange(change: Change, origin = ''): string[] {
+  const head = `${origin}|${KIND_CODES[change.kind]}|${change.tenantId}|`;
   if (change.kind === 'catalog') return [head];
   const payloads: string[] = [];
   let ids: string[] = [];
@@ -49,11 +53,12 @@ export function encodeChange(change: Change): string[] {
   return payloads;
 }
 
-export function decodeChange(payload: string): Change | undefined {
-  const [code, tenantId, customers] = payload.split('|');
+export function decodeChange(payload: string): (Change & { origin?: string }) | undefined {
+  const [origin, code, tenantId, customers] = payload.split('|');
   const kind = KINDS[code as keyof typeof KINDS];
   if (!kind || !tenantId) return undefined;
-  if (kind === 'catalog') return { kind, tenantId };
+  const from = origin ? { origin } : {};
+  if (kind === 'catalog') return { kind, tenantId, ...from };
   const customerIds: string[] = [];
   const since = new Map<string, Date>();
   for (const entry of customers ? customers.split(',') : []) {
@@ -61,16 +66,17 @@ export function decodeChange(payload: string): Change | undefined {
     customerIds.push(customerId!);
     if (hour !== undefined && /^\d+$/.test(hour)) since.set(customerId!, new Date(Number(hour) * HOUR_MS));
   }
-  return kind === 'usage' ? { kind, tenantId, customerIds, since } : { kind, tenantId, customerIds };
+  return kind === 'usage' ? { kind, tenantId, customerIds, since, ...from } : { kind, tenantId, customerIds, ...from };
 }
 
 /**
  * Announces `changes` to other processes: in `db`'s transaction when it is one (delivered when it
- * commits, never when it rolls back), else at once. Nothing on PGlite.
+ * commits, never when it rolls back), else at once. Nothing on PGlite. `origin`: who makes them
+ * (a follower with the same origin skips them).
  */
-export async function publishChanges(db: Queryable, engine: Engine, changes: readonly Change[]): Promise<void> {
+export async function publishChanges(db: Queryable, engine: Engine, changes: readonly Change[], origin?: string): Promise<void> {
   if (engine !== 'postgres') return;
-  const payloads = changes.flatMap(encodeChange);
+  const payloads = changes.flatMap((change) => encodeChange(change, origin));
   if (payloads.length === 0) return;
   await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANGES_CHANNEL, payloads]);
 }
@@ -95,7 +101,7 @@ const BARRIER_TIMEOUT_MS = 1_000;
  */
 export async function followChanges(
   db: Database,
-  { onChange, onGap }: { onChange: (change: Change) => void; onGap: () => void },
+  { origin, onChange, onGap }: { origin?: string | undefined; onChange: (change: Change) => void; onGap: () => void },
 ): Promise<ChangeFeed | undefined> {
   if (!db.listen) return undefined;
   const barrierChannel = `allot_barrier_${randomUUID().replaceAll('-', '')}`;
@@ -120,7 +126,10 @@ export async function followChanges(
         return;
       }
       const change = decodeChange(payload);
-      if (change) onChange(change);
+      // What this origin changed it has applied already, when it committed.
+      if (!change || (origin && change.origin === origin)) return;
+      const { origin: _from, ...announced } = change;
+      onChange(announced);
     },
     onConnection() {
       connected = true;

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { publishChanges } from './changeFeed.js';
 import type { Clock } from './clock.js';
 import { databaseWithin, type Database } from './db/database.js';
@@ -101,6 +102,17 @@ function whenCommitted(ctx: ServiceContext, callback: () => void): void {
 }
 
 const signalsByDatabase = new WeakMap<Database, TypedEmitter<Signals>>();
+const origins = new WeakMap<TypedEmitter<Signals>, string>();
+
+/**
+ * Names the holder of `signals` in the changes it announces to other processes (`lib/changeFeed.ts`),
+ * so that it can skip its own when they come back: it has applied them through `signals` already.
+ */
+export function originOf(signals: TypedEmitter<Signals>): string {
+  let origin = origins.get(signals);
+  if (!origin) origins.set(signals, (origin = randomUUID()));
+  return origin;
+}
 
 /**
  * The in-process signals of committed changes on `db`: one emitter per database handle, so that
@@ -129,12 +141,12 @@ export function signalAfterCommit<Name extends keyof Signals>(ctx: ServiceContex
  * Awaited before the change is acknowledged, so a read that starts after that reflects it anywhere.
  */
 export async function announceAccountChange(ctx: ServiceContext, payload: Signals['accountChanged']): Promise<void> {
-  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'account', tenantId: payload.tenantId, customerIds: payload.customerIds }]);
+  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'account', tenantId: payload.tenantId, customerIds: payload.customerIds }], ctx.signals && originOf(ctx.signals));
   signalAfterCommit(ctx, 'accountChanged', payload);
 }
 
 /** Announces a change to the tenant's pricing catalog, as `announceAccountChange` does for a customer's account. */
 export async function announceCatalogChange(ctx: ServiceContext, payload: Signals['catalogChanged']): Promise<void> {
-  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'catalog', tenantId: payload.tenantId }]);
+  await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'catalog', tenantId: payload.tenantId }], ctx.signals && originOf(ctx.signals));
   signalAfterCommit(ctx, 'catalogChanged', payload);
 }

@@ -52,4 +52,17 @@ describe('the change feed on PostgreSQL', () => {
     // Connecting is the only gap: nothing was missed since.
     expect(gaps).toBe(1);
   });
+
+  it('skips the changes of its own origin, which its process applied when it made them', async () => {
+    const mine: Change[] = [];
+    const own = (await followChanges(database.db, { origin: 'this-process', onChange: (change) => mine.push(change), onGap: () => {} }))!;
+    try {
+      await publishChanges(writer, 'postgres', [{ kind: 'account', tenantId: 't', customerIds: ['a'] }], 'this-process');
+      await publishChanges(writer, 'postgres', [{ kind: 'account', tenantId: 't', customerIds: ['b'] }], 'another-process');
+      expect(await own.barrier()).toBe(true);
+      expect(mine).toEqual([{ kind: 'account', tenantId: 't', customerIds: ['b'] }]);
+    } finally {
+      await own.stop();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
-import { signalsOf, type ServiceContext } from '../../lib/context.js';
+import { originOf, signalsOf, type ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
@@ -52,6 +52,7 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
   const signals = signalsOf(ctx.db);
   const cache = new AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>();
   const feed = await followChanges(ctx.db, {
+    origin: originOf(signals),
     onChange(change) {
       if (change.kind === 'catalog') cache.tenantChanged(change.tenantId);
       else if (change.kind === 'usage') for (const customerId of change.customerIds) cache.usageChanged(change.tenantId, customerId, change.since?.get(customerId));

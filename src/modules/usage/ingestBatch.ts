@@ -4,7 +4,7 @@ import { isUuid } from '../../lib/ids.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
 import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
-import { signalsOf } from '../../lib/context.js';
+import { originOf, signalsOf } from '../../lib/context.js';
 import { publishChanges, type Change } from '../../lib/changeFeed.js';
 import * as repo from './repo.js';
 
@@ -171,7 +171,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       await repo.insertDistinctValues(tx, folded.distinctValues);
       // Other processes keep computed accounts too: they learn of the new usage when this commits.
       const changes: Change[] = [...since].map(([tenantId, customers]) => ({ kind: 'usage', tenantId, customerIds: [...customers.keys()], since: hoursOf(customers) }));
-      await publishChanges(tx, db.engine, changes);
+      await publishChanges(tx, db.engine, changes, originOf(signalsOf(db)));
     });
   } catch (error) {
     for (const request of requests) request.reject(error);
