@@ -1,5 +1,5 @@
 /**
- * Billing periods (DESIGN rule 2). Periods are half-open `[startingAt, endingBefore)` and are
+ * Billing periods (docs/rules.md rule 2). Periods are half-open `[startingAt, endingBefore)` and are
  * counted from an anchor instant: boundary `k` is the anchor plus `k` periods, computed from the
  * anchor each time (never chained), so a day missing from a month clamps to that month's last
  * day without drifting: anchor Jan 31 → Feb 28 → Mar 31 → Apr 30.
@@ -84,7 +84,7 @@ export function periodAt(schedule: PeriodSchedule, at: Date): Period | undefined
 }
 
 /**
- * The start of the open period at `now`, before which no quantity change may start (DESIGN rule 7):
+ * The start of the open period at `now`, before which no quantity change may start (docs/rules.md rule 7):
  * the start of the period containing `now`; before the schedule starts, that start; after it
  * ends, null. Monthly from April 1 to July 1: May 10 → May 1, March 10 → April 1, July 1 → null.
  */

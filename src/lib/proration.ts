@@ -2,7 +2,7 @@ import { Decimal } from './money.js';
 import type { Period } from './periods.js';
 
 /**
- * An exact fraction of a period (DESIGN rule 3), as a ratio of durations. It is never rounded:
+ * An exact fraction of a period (docs/rules.md rule 3), as a ratio of durations. It is never rounded:
  * an amount is multiplied by the numerator and divided by the denominator once, in 40-digit
  * decimal arithmetic.
  */

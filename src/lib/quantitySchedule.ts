@@ -1,5 +1,5 @@
 /**
- * A subscription's quantity as a schedule of changes (DESIGN rule 7). Each change sets a
+ * A subscription's quantity as a schedule of changes (docs/rules.md rule 7). Each change sets a
  * `quantity` (≥ 0) or adds a `quantityDelta` (≠ 0) at an instant; changes apply in time order,
  * and changes at the same instant in the order they were made (`sequence`): 12, then −1 → 11.
  */

@@ -55,7 +55,7 @@ const requests = (alias: string, count: number, prefix: string) =>
 
 /**
  * Alerts through the SDK on a real server with a real webhook receiver, on a clock fixed at
- * 2024-04-10 (DESIGN rules 13–14): a pooled seat plan whose usage is priced in AI credits, one
+ * 2024-04-10 (docs/rules.md rules 13–14): a pooled seat plan whose usage is priced in AI credits, one
  * credit per unit.
  */
 describe.each(ENGINES)('alerts on %s', (engine) => {

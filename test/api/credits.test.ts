@@ -6,7 +6,7 @@ import { createCreditType } from '../helpers/catalog.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Customer-level credits and commits, balances and net balances through the SDK (DESIGN rule 11).
+ * Customer-level credits and commits, balances and net balances through the SDK (docs/rules.md rule 11).
  * The clock starts on 2024-04-10 and only moves forward, in the last tests: every grant is made
  * first and checked again as the clock passes the ends of its segments.
  */

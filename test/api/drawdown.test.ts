@@ -9,7 +9,7 @@ const APRIL = { starting_at: '2024-04-01T00:00:00Z', ending_before: '2024-05-01T
 let sequence = 0;
 
 /**
- * Usage drawing down credits through the SDK (DESIGN rules 9–11), on a clock fixed at
+ * Usage drawing down credits through the SDK (docs/rules.md rules 9–11), on a clock fixed at
  * 2024-04-10: an "AI credits" unit worth 100 cents, usage products priced in it, and credits and
  * commits that fund the open April period.
  */

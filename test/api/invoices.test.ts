@@ -13,7 +13,7 @@ type Entry = { type: string; amount: number };
 type Line = { type: string; name: string; total: number; quantity?: number; credit_type: { id: string } };
 
 /**
- * Invoices and period close through the SDK on a real server (DESIGN rules 8, 10, 11), on a test
+ * Invoices and period close through the SDK on a real server (docs/rules.md rules 8, 10, 11), on a test
  * clock that starts at 2024-04-10: usage and seats billed on April's invoice, finalised when the
  * clock passes May 1, with the ledger deductions and expirations that follow.
  */

@@ -7,7 +7,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Stripe owns the seats: a signed `customer.subscription.updated` moves the quantity of the linked
- * $0 Allot subscription, which drives the pooled credit (DESIGN rule 5). The clock stands at
+ * $0 Allot subscription, which drives the pooled credit (docs/rules.md rule 5). The clock stands at
  * 2024-04-16T00:00:00Z, exactly half of April.
  */
 

@@ -6,7 +6,7 @@ import { createSeatContract, seatCatalog, type SeatContractOptions } from '../he
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
- * Pooled seat credits, whole stories on a fixed clock (DESIGN rules 2–7 and 11): 100 seats × 50
+ * Pooled seat credits, whole stories on a fixed clock (docs/rules.md rules 2–7 and 11): 100 seats × 50
  * AI credits pooled, seats added and removed, periods rolling over. The clock starts on
  * 2024-04-01 and only moves forward, so every story is set up first and checked as the clock
  * reaches each instant.

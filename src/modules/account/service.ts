@@ -31,7 +31,7 @@ export { customerContracts, loadContracts } from './load.js';
  * Once `startAccountEngine` runs for a database, the computed accounts are kept per customer (see
  * `cache.ts`) and dropped when what they derive from changes: in this process on the signals of
  * committed changes, in others through PostgreSQL notifications (`lib/changeFeed.ts`). On
- * PostgreSQL a read first waits for a barrier notification, so it reflects every change
+ * PostgreSQL a read is held to a barrier notification (`withEngine`), so it reflects every change
  * acknowledged (by any process) before it began.
  */
 
@@ -149,7 +149,7 @@ function windowsKey(windows: readonly UsageWindow[]): string {
 }
 
 /**
- * A customer's account as of the clock's now (DESIGN rules 9–11): its credits and commits with
+ * A customer's account as of the clock's now (docs/rules.md rules 9–11): its credits and commits with
  * their ledgers, including the open periods' live deductions, and each live contract's draft.
  * Two reads at the same instant agree.
  *

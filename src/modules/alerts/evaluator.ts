@@ -36,7 +36,7 @@ interface Job {
 }
 
 /**
- * Starts evaluating alerts in the background (DESIGN rule 13): after every ingest commit of this
+ * Starts evaluating alerts in the background (docs/rules.md rule 13): after every ingest commit of this
  * process, for the customers it touched; after contract, balance and alert changes; and in a
  * sweep of every watched customer when it starts and every `sweepIntervalMs`, which is how period
  * boundaries (a new grant, a segment expiring) reach the alerts, and how `credit.segment.*`

@@ -10,7 +10,7 @@ import type { CreditInput } from './schemas.js';
 
 /**
  * Balances: every credit and commit of a customer, on its contracts and on the customer itself,
- * derived as of now (DESIGN rule 11). These use cases join the contracts (which define the
+ * derived as of now (docs/rules.md rule 11). These use cases join the contracts (which define the
  * recurring grants) and the credits module (which stores one-off grants and recorded entries).
  */
 

@@ -297,7 +297,7 @@ export interface SubscriptionUpdateRecord {
 }
 
 /**
- * Validates an edit's `update_subscriptions` (DESIGN rule 7) against the subscriptions' stored
+ * Validates an edit's `update_subscriptions` (docs/rules.md rule 7) against the subscriptions' stored
  * changes and builds the new change rows. Each change starts in the subscription's open period or
  * later and before its end; folded with every change already made (and those earlier in the same
  * edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes at one instant apply

@@ -47,7 +47,7 @@ const HOUR_MS = 3_600_000;
 const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customers].map(([customerId, hour]) => [customerId, new Date(hour)]));
 
 /**
- * Ingests the events of several calls in one transaction (DESIGN §5), then settles every call:
+ * Ingests the events of several calls in one transaction (docs/rules.md, "The ingest path"), then settles every call:
  *
  * 1. takes each tenant's metric lock shared, so that a billable metric being created (and
  *    backfilled) is either fully before this batch or fully after it; then reads the tenants'

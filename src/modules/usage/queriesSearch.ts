@@ -19,7 +19,7 @@ export interface SearchedEvent {
 /**
  * `v1.usage.search`: the stored events with these transaction ids, in the order asked (an id
  * asked twice is shown once, an unknown one not at all). A repeat of a transaction id is never
- * stored (DESIGN rule 12), so the event shown is always the first one accepted and
+ * stored (docs/rules.md rule 12), so the event shown is always the first one accepted and
  * `is_duplicate` is false. The customer is the one the event resolved to when ingested; the
  * metrics are the tenant's live metrics the event matches now, by the ingest's own matching
  * rules, whether or not it named a known customer.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import { textProblem } from '../../lib/text.js';
 
-/** A batch is 1–100 events (DESIGN rule 12). */
+/** A batch is 1–100 events (docs/rules.md rule 12). */
 export const MAX_EVENTS_PER_CALL = 100;
 /** Timestamps may be at most this far ahead of the clock (rule 12). */
 export const MAX_FUTURE_MS = 24 * 60 * 60 * 1000;

@@ -40,7 +40,7 @@ function batcherFor(db: Database): Batcher<PendingIngest> {
 }
 
 /**
- * Ingests one call's events (DESIGN rule 12): resolves once they are committed, with how many
+ * Ingests one call's events (docs/rules.md rule 12): resolves once they are committed, with how many
  * were new and how many repeated a transaction id already stored (or earlier in the same call).
  * Concurrent calls share a transaction (`runIngestBatch`).
  */

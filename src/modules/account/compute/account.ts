@@ -110,7 +110,7 @@ export function planAccount({ loaded, stored, prepared, now, finalized }: Accoun
 }
 
 /**
- * A customer's account as of `now` (DESIGN rules 9–11), from its plan and the usage each open
+ * A customer's account as of `now` (docs/rules.md rules 9–11), from its plan and the usage each open
  * period's window holds: each live contract's open period is rated, the charges draw the credits
  * and commits down in drawdown order, and the draws appear in the ledgers as live deductions of
  * each contract's draft invoice, dated at the invoice's date (the period's end, or the segment's

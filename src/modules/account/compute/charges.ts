@@ -74,7 +74,7 @@ export interface SliceCharge {
 
 /**
  * The charges of one product (and pricing group) over a period, one per slice with a rate in
- * force (DESIGN rules 9 and 10): each slice is priced by the difference of the rate's price of
+ * force (docs/rules.md rules 9 and 10): each slice is priced by the difference of the rate's price of
  * the period's cumulative usage after and before it. Slices without an entitled rate are not
  * charged, but their usage still counts as already used for the slices after them.
  */

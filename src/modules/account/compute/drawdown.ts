@@ -39,7 +39,7 @@ export interface FundingCharge {
   endingBefore: Date;
   /** Negative when the line's usage went down (LATEST): then earlier draws of the line are given back, last first. */
   amount: Decimal;
-  /** A seat charge: funded after every usage charge (DESIGN rule 10: usage lines first). */
+  /** A seat charge: funded after every usage charge (docs/rules.md rule 10: usage lines first). */
   seat?: boolean | undefined;
 }
 
@@ -52,7 +52,7 @@ export interface Drawdown {
   overage: Map<string, Decimal>;
 }
 
-/** Drawdown order (DESIGN rule 10): priority, credits before commits, fewer products, earlier end, earlier start, id. */
+/** Drawdown order (docs/rules.md rule 10): priority, credits before commits, fewer products, earlier end, earlier start, id. */
 function fundingOrder(a: FundingSegment, b: FundingSegment): number {
   return (
     a.priority.comparedTo(b.priority) ||
@@ -79,7 +79,7 @@ function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
 const OVERAGE = Symbol('overage');
 
 /**
- * Funds the open period's charges from segments (DESIGN rule 10), sweeping the slices in time
+ * Funds the open period's charges from segments (docs/rules.md rule 10), sweeping the slices in time
  * order, usage charges before seat charges: each charge draws from the segments that can fund it, in `fundingOrder`, as much as
  * each still holds; what none covers is overage. A negative charge gives back the line's
  * latest draws first. A rolled-over credit holds `fraction` of what its source segment had left

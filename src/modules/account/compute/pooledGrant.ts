@@ -21,7 +21,7 @@ export interface GrantMovement {
 }
 
 /**
- * The fraction of a full period's grant that a period gets (DESIGN rule 4): a period cut short
+ * The fraction of a full period's grant that a period gets (docs/rules.md rule 4): a period cut short
  * by the grant's start is prorated when `proration` is FIRST or FIRST_AND_LAST, one cut short by
  * its end when LAST or FIRST_AND_LAST; whole periods get it all.
  */
@@ -50,7 +50,7 @@ export function grantForPeriod({ terms, period, quantity }: { terms: RecurringGr
 }
 
 /**
- * The seat-based adjustments of one period up to `now` (DESIGN rules 5 and 6). The grant follows
+ * The seat-based adjustments of one period up to `now` (docs/rules.md rules 5 and 6). The grant follows
  * the period's high-water mark `H` of the quantity, starting at `startQuantity`, the quantity
  * its start was granted for: raising the quantity to `q > H` at `t` adds `(q − H) × unit_price`,
  * times the fraction of the period left at `t` when the increase is prorated, and sets `H = q`.

@@ -4,7 +4,7 @@ import { Decimal } from '../../../lib/money.js';
 export type UsagePrice = { rateType: 'FLAT'; price: Decimal } | { rateType: 'TIERED'; tiers: ReadonlyArray<{ size: Decimal | null; price: Decimal }> };
 
 /**
- * The price of `quantity` units (DESIGN rule 9). FLAT: price × quantity. TIERED, graduated over
+ * The price of `quantity` units (docs/rules.md rule 9). FLAT: price × quantity. TIERED, graduated over
  * the whole quantity: each tier prices the units that fall in it, so tiers of 5, 5 and 5 units at
  * 20, 10 and 5, then 1 per unit, price 22 units at 5×20 + 5×10 + 5×5 + 7×1 = 182. Tiers price
  * what is used, so a quantity at or below 0 costs 0 under tiers.

@@ -126,7 +126,7 @@ export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedP
 }
 
 /**
- * Rates a contract's open period from the usage rollups (DESIGN rule 9): for every USAGE product
+ * Rates a contract's open period from the usage rollups (docs/rules.md rule 9): for every USAGE product
  * its rate card prices, the metric's usage per slice of the period (split per pricing group value
  * where the product has a pricing group key), priced slice by slice by the rate in force. The
  * period is cut at `cuts` (where segments start or end) and wherever a rate starts or ends.

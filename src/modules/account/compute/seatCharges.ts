@@ -52,7 +52,7 @@ function priceAt(prices: readonly SeatPrice[], at: Date): SeatPrice | undefined 
 const LAST_INSTANT_MS = 1;
 
 /**
- * The seat charges of `subscription` placed in `[from, to)` (DESIGN rule 8), as of `now` (an
+ * The seat charges of `subscription` placed in `[from, to)` (docs/rules.md rule 8), as of `now` (an
  * increase is charged once the clock reaches it):
  *
  * - `ADVANCE`: at each billing period's start, the quantity at that start × the price (times the

@@ -48,7 +48,7 @@ const KIND_ORDER: Record<LedgerEntryKind, number> = {
 };
 
 /**
- * A segment's ledger as of `now` (DESIGN rule 11). Balances are derived: the ledger is the
+ * A segment's ledger as of `now` (docs/rules.md rule 11). Balances are derived: the ledger is the
  * movements recorded or generated for the segment up to `now`, and, once the segment has ended,
  * its positive remainder leaves it at `endingBefore`: `rolloverFraction` of it rolls over into
  * the next period (when there is one) and the rest expires. A $100 credit with $63 used:

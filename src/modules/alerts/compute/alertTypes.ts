@@ -1,5 +1,5 @@
 /**
- * The alert types Allot evaluates (DESIGN rule 13), and which way each one crosses: a balance or
+ * The alert types Allot evaluates (docs/rules.md rule 13), and which way each one crosses: a balance or
  * a percentage alarms when it reaches or drops below the threshold; spend, usage and an invoice
  * total alarm when they reach or exceed it.
  */

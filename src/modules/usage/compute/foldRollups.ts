@@ -134,7 +134,7 @@ export function compareRollupKeys(a: Pick<Rollup, 'tenantId' | 'customerId' | 'm
 type MetricRows = Array<Map<number, Map<string, Rollup>>>;
 
 /**
- * Folds events into hourly rollups (DESIGN §5): for every metric an event matches, one row for the
+ * Folds events into hourly rollups (docs/rules.md, "The ingest path"): for every metric an event matches, one row for the
  * metric's total (group key `[]`) and one per group key of the metric, in the hour the event's
  * timestamp falls in; for UNIQUE metrics, also the distinct value per row. Rows come back in the
  * order of `compareRollupKeys`, the order every writer upserts in, so that concurrent writers

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 
 /**
- * Metronome's webhook signature (DESIGN rule 14): the hex HMAC-SHA256, under the endpoint's
+ * Metronome's webhook signature (docs/rules.md rule 14): the hex HMAC-SHA256, under the endpoint's
  * secret, of the send date, a newline, and the raw body. The date is the exact text of the
  * `X-Metronome-Date` header, so a receiver signs what it was sent:
  * `signWebhook({ secret: 'k', date: 'Tue, 05 Mar 2024 10:00:00 GMT', body: '{"id":"e"}' })`
