@@ -137,8 +137,8 @@ export function signalAfterCommit<Name extends keyof Signals>(ctx: ServiceContex
 /**
  * Announces that what `customerIds` hold or owe changed: to this process once the change is
  * committed (`accountChanged`), and to other processes on the same PostgreSQL through a
- * notification sent in the change's transaction (or at once, when it has already committed).
- * Awaited before the change is acknowledged, so a read that starts after that reflects it anywhere.
+ * notification sent in the change's transaction, so that it is delivered when the change commits
+ * and never without it. Every caller announces inside the transaction that makes the change.
  */
 export async function announceAccountChange(ctx: ServiceContext, payload: Signals['accountChanged']): Promise<void> {
   await publishChanges(ctx.db, ctx.db.engine, [{ kind: 'account', tenantId: payload.tenantId, customerIds: payload.customerIds }], ctx.signals && originOf(ctx.signals));

@@ -97,8 +97,9 @@ const firstLooksOf = (alerts: readonly repo.AlertRow[], storedRows: readonly rep
  *
  * Most evaluations change nothing (usage moved, no threshold was crossed): those are found without
  * the lock or a transaction, by measuring (through the account engine's kept accounts) and
- * comparing with the stored states; only when something would change is the customer evaluated
- * again under the lock. Whatever this look misses, the locked look of the next evaluation sees.
+ * comparing with the stored states read after checking that no locked evaluation of the customer
+ * is under way (one that takes the lock afterwards measures after this look did). Only when
+ * something would change, or one is under way, is the customer evaluated again under the lock.
  *
  * The first look of an alert created with `evaluate_on_create: false` at a customer that existed
  * before it is recorded without announcing anything; whichever process takes that look, the rule
@@ -118,9 +119,14 @@ export async function evaluateCustomer(
   if (alerts.length === 0) return 0;
   const alertIds = alerts.map((alert) => alert.id);
   if (!reset && !ctx.db.transactional) {
-    const [measurements, storedRows] = await Promise.all([measureAlerts(ctx, { tenantId, customerId, alerts }), repo.statesOf(ctx.db, tenantId, customerId, alertIds)]);
-    const unchanged = planEvaluation(alerts, measurements, storedRows, new Set(), trigger);
-    if (firstLooksOf(alerts, storedRows).length === 0 && unchanged.rows.length === 0 && unchanged.transitions.length === 0) return 0;
+    // Measured first; then, in this order, whether a locked evaluation is under way (one that took
+    // the lock later measures after this did), and the states as they stand after that check.
+    const measurements = await measureAlerts(ctx, { tenantId, customerId, alerts });
+    if (!(await repo.evaluationUnderWay(ctx.db, tenantId, customerId))) {
+      const storedRows = await repo.statesOf(ctx.db, tenantId, customerId, alertIds);
+      const unchanged = planEvaluation(alerts, measurements, storedRows, new Set(), trigger);
+      if (firstLooksOf(alerts, storedRows).length === 0 && unchanged.rows.length === 0 && unchanged.transitions.length === 0) return 0;
+    }
   }
   const written = await ctx.db.transaction(async (tx) => {
     const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };

@@ -151,5 +151,16 @@ export async function deleteStates(tx: Queryable, tenantId: string, customerId: 
  */
 export async function lockCustomerEvaluation(tx: Queryable, tenantId: string, customerId: string): Promise<void> {
   // Keyed on the ids as uuids, so that every spelling of an id takes the same lock.
-  await tx.query(`SELECT pg_advisory_xact_lock(hashtextextended('allot.alerts.customer:' || $1::uuid::text || ':' || $2::uuid::text, 0))`, [tenantId, customerId]);
+  await tx.query(`SELECT pg_advisory_xact_lock(${EVALUATION_LOCK})`, [tenantId, customerId]);
+}
+
+const EVALUATION_LOCK = `hashtextextended('allot.alerts.customer:' || $1::uuid::text || ':' || $2::uuid::text, 0)`;
+
+/**
+ * Whether an evaluation of the customer holds its lock now (in any process). Outside a
+ * transaction: the lock, when free, is taken and let go within the statement.
+ */
+export async function evaluationUnderWay(db: Queryable, tenantId: string, customerId: string): Promise<boolean> {
+  const [row] = await db.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${EVALUATION_LOCK}) AS free`, [tenantId, customerId]);
+  return !row!.free;
 }

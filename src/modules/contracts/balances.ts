@@ -1,4 +1,4 @@
-import { announceAccountChange, type ServiceContext } from '../../lib/context.js';
+import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
 import * as account from '../account/service.js';
@@ -107,8 +107,11 @@ export async function addManualBalanceEntry(
   if (grant && contractId !== undefined && grant.contractId !== contractId) {
     throw new NotFound(`${entry.grantId} is not on contract ${contractId}`);
   }
-  await credits.addManualEntry(ctx, { tenantId, customerId, balances, entry });
-  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'balance' });
+  // Announced in the entry's transaction: other processes learn of it when it commits, or never.
+  await inTransaction(ctx, async (txContext) => {
+    await credits.addManualEntry(txContext, { tenantId, customerId, balances, entry });
+    await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'balance' });
+  });
 }
 
 /** Creates a credit or commit on the customer itself (not on a contract). */
@@ -130,7 +133,9 @@ export async function createCustomerGrant(
     });
   }
   const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
-  const grantId = await credits.createGrant(ctx, { tenantId, grant });
-  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'balance' });
-  return grantId;
+  return inTransaction(ctx, async (txContext) => {
+    const grantId = await credits.createGrant(txContext, { tenantId, grant });
+    await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'balance' });
+    return grantId;
+  });
 }

@@ -76,7 +76,10 @@ async function announceContract(
   });
 }
 
-/** Once the change is committed: its webhook can go, and the customer's alerts are evaluated again. */
+/**
+ * In the change's transaction: once it is committed, its webhook can go and the customer's alerts
+ * are evaluated again; other processes learn of it when it commits.
+ */
 async function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
   webhooks.signalOutboxWritten(ctx, tenantId);
   await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'contract' });
@@ -134,12 +137,12 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
       await repo.insertContract(txContext.db, tenantId, contract);
       await writePlan(txContext, tenantId, plan);
       await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer, at: contract.created_at });
+      await signalContractChange(txContext, tenantId, contract.customer_id);
     });
   } catch (error) {
     if (isUniqueViolation(error, 'contracts_uniqueness_key')) throw new Conflict(`A contract with uniqueness_key ${body.uniqueness_key} already exists`);
     throw error;
   }
-  await signalContractChange(ctx, tenantId, contract.customer_id);
   return contract.id;
 }
 
@@ -227,8 +230,10 @@ export async function listContractRows(
 /** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */
 export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {
   await findCustomerContract(ctx, tenantId, customerId, contractId);
-  await repo.archiveContract(ctx.db, tenantId, contractId, ctx.clock.now());
-  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'contract' });
+  await inTransaction(ctx, async (txContext) => {
+    await repo.archiveContract(txContext.db, tenantId, contractId, ctx.clock.now());
+    await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'contract' });
+  });
 }
 
 export interface EditRecord {
@@ -321,9 +326,9 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     }
     const customer = await customers.getCustomer(txContext, { tenantId, customerId: contract.customer_id });
     await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
+    await signalContractChange(txContext, tenantId, body.customer_id);
     return record.id;
   });
-  await signalContractChange(ctx, tenantId, body.customer_id);
   return editId;
 }
 

@@ -1,4 +1,4 @@
-import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -224,8 +224,10 @@ export async function updateProduct(
   if (Object.values(changes).every((value) => value === undefined)) {
     throw new Invalid('body', 'send at least one field to change: name, billable_metric_id, pricing_group_key, presentation_group_key or tags');
   }
-  const { db, clock } = ctx;
-  await db.transaction(async (tx) => {
+  const { clock } = ctx;
+  // The catalog change is announced in the same transaction: other processes learn of it when it commits.
+  await inTransaction(ctx, async (txContext) => {
+    const tx = txContext.db;
     const [product] = isUuid(productId) ? await loadProducts(tx, tenantId, [productId], startingAt, { forUpdate: true }) : [];
     if (!product) throw new NotFound(`No product with id ${productId}`);
     if (product.row.archived_at) throw new Invalid('product_id', `product ${productId} is archived`);
@@ -252,16 +254,18 @@ export async function updateProduct(
       presentation_group_key: changes.presentation_group_key ?? null,
       tags: changes.tags ? distinct(changes.tags) : null,
     });
+    await announceCatalogChange(txContext, { tenantId });
   });
-  await announceCatalogChange(ctx, { tenantId });
 }
 
 /** Archives a product: no new rates may use it; existing rates keep working. Archiving twice changes nothing. */
 export async function archiveProduct(ctx: ServiceContext, { tenantId, productId }: { tenantId: string; productId: string }): Promise<void> {
   const [found] = isUuid(productId) ? await repo.findProducts(ctx.db, tenantId, [productId]) : [];
   if (!found) throw new NotFound(`No product with id ${productId}`);
-  await repo.archiveProduct(ctx.db, tenantId, productId, ctx.clock.now());
-  await announceCatalogChange(ctx, { tenantId });
+  await inTransaction(ctx, async (txContext) => {
+    await repo.archiveProduct(txContext.db, tenantId, productId, ctx.clock.now());
+    await announceCatalogChange(txContext, { tenantId });
+  });
 }
 
 function distinct(values: string[]): string[] {

@@ -1,4 +1,4 @@
-import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
@@ -254,9 +254,11 @@ export async function updateRateCard(
     changes,
   }: { tenantId: string; rateCardId: string; changes: { name?: string | undefined; description?: string | undefined; add_credit_type_conversions?: ConversionInput[] | undefined } },
 ): Promise<void> {
-  const { db, clock } = ctx;
+  const { clock } = ctx;
   try {
-    await db.transaction(async (tx) => {
+    // The catalog change is announced in the same transaction: other processes learn of it when it commits.
+    await inTransaction(ctx, async (txContext) => {
+      const tx = txContext.db;
       const [card] = isUuid(rateCardId) ? await loadRateCards(tx, tenantId, [rateCardId], { forUpdate: true }) : [];
       if (!card) throw new NotFound(`No rate card with id ${rateCardId}`);
       const added = changes.add_credit_type_conversions ?? [];
@@ -269,12 +271,12 @@ export async function updateRateCard(
       );
       await repo.updateRateCard(tx, tenantId, rateCardId, changes);
       await repo.insertConversions(tx, tenantId, rateCardId, added.map(conversionText), clock.now());
+      await announceCatalogChange(txContext, { tenantId });
     });
   } catch (error) {
     if (isUniqueViolation(error)) throw new Invalid('add_credit_type_conversions', 'a conversion for this pricing unit was added at the same moment');
     throw error;
   }
-  await announceCatalogChange(ctx, { tenantId });
 }
 
 function conversionText(conversion: ConversionInput) {
@@ -292,8 +294,9 @@ export async function addRates(
   ctx: ServiceContext,
   { tenantId, rateCardId, rates, fieldPrefix }: { tenantId: string; rateCardId: string; rates: RateInput[]; fieldPrefix: (index: number) => string },
 ): Promise<Rate[]> {
-  const { db, clock } = ctx;
-  const added = await db.transaction(async (tx) => {
+  const { clock } = ctx;
+  return inTransaction(ctx, async (txContext) => {
+    const tx = txContext.db;
     const [card] = isUuid(rateCardId) ? await loadRateCards(tx, tenantId, [rateCardId]) : [];
     if (!card) throw new NotFound(`No rate card with id ${rateCardId}`);
     const now = clock.now();
@@ -347,10 +350,10 @@ export async function addRates(
       return row;
     });
     for (const row of rows) await repo.insertRate(tx, tenantId, row);
+    // Announced in the same transaction: other processes learn of the new rates when they commit.
+    await announceCatalogChange(txContext, { tenantId });
     return rows.map(toRate);
   });
-  await announceCatalogChange(ctx, { tenantId });
-  return added;
 }
 
 function checkProduct(product: Product | undefined, productId: string, field: string): void {

@@ -1,4 +1,4 @@
-import { announceCatalogChange, memoized, type ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
@@ -39,7 +39,7 @@ export async function createBillableMetric(
   ctx: ServiceContext,
   { tenantId, metric, rollUpStoredEvents }: { tenantId: string; metric: NewBillableMetric; rollUpStoredEvents: RollUpStoredEvents },
 ): Promise<BillableMetric> {
-  const { db, clock } = ctx;
+  const { clock } = ctx;
   if (!metric.aggregation_type) throw new Invalid('aggregation_type', 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)');
   const row: BillableMetric = {
     id: newId(),
@@ -63,12 +63,12 @@ export async function createBillableMetric(
   );
   // The metric counts the events stored before it too: they are rolled up in the same transaction,
   // which no ingest batch of the tenant overlaps (see usage's rollUpStoredEvents).
-  await db.transaction(async (tx) => {
-    await repo.insertMetric(tx, tenantId, row);
-    await rollUpStoredEvents(tx, { tenantId, metric: row });
+  await inTransaction(ctx, async (txContext) => {
+    await repo.insertMetric(txContext.db, tenantId, row);
+    await rollUpStoredEvents(txContext.db, { tenantId, metric: row });
+    // Products may name it only after it exists; announced all the same, as its rollups just appeared.
+    await announceCatalogChange(txContext, { tenantId });
   });
-  // Products may name it only after it exists; announced all the same, as its rollups just appeared.
-  await announceCatalogChange(ctx, { tenantId });
   return row;
 }
 
@@ -104,8 +104,10 @@ export async function listBillableMetrics(
  */
 export async function archiveBillableMetric(ctx: ServiceContext, { tenantId, billableMetricId }: { tenantId: string; billableMetricId: string }): Promise<void> {
   await getBillableMetric(ctx, { tenantId, billableMetricId });
-  await repo.archiveMetric(ctx.db, tenantId, billableMetricId, ctx.clock.now());
-  await announceCatalogChange(ctx, { tenantId });
+  await inTransaction(ctx, async (txContext) => {
+    await repo.archiveMetric(txContext.db, tenantId, billableMetricId, ctx.clock.now());
+    await announceCatalogChange(txContext, { tenantId });
+  });
 }
 
 function withoutUndefined<T extends object>(value: T): T {
