@@ -119,11 +119,11 @@ export async function evaluateCustomer(
   if (alerts.length === 0) return 0;
   const alertIds = alerts.map((alert) => alert.id);
   if (!reset && !ctx.db.transactional) {
-    // Measured first; then, in this order, whether a locked evaluation is under way (one that took
-    // the lock later measures after this did), and the states as they stand after that check.
+    // Measured first; then, in one statement, whether a locked evaluation is under way (one that
+    // takes the lock later measures after this did) and, when none is, the stored states.
     const measurements = await measureAlerts(ctx, { tenantId, customerId, alerts });
-    if (!(await repo.evaluationUnderWay(ctx.db, tenantId, customerId))) {
-      const storedRows = await repo.statesOf(ctx.db, tenantId, customerId, alertIds);
+    const storedRows = await repo.statesUnlessEvaluating(ctx.db, tenantId, customerId, alertIds);
+    if (storedRows) {
       const unchanged = planEvaluation(alerts, measurements, storedRows, new Set(), trigger);
       if (firstLooksOf(alerts, storedRows).length === 0 && unchanged.rows.length === 0 && unchanged.transitions.length === 0) return 0;
     }

@@ -157,10 +157,18 @@ export async function lockCustomerEvaluation(tx: Queryable, tenantId: string, cu
 const EVALUATION_LOCK = `hashtextextended('allot.alerts.customer:' || $1::uuid::text || ':' || $2::uuid::text, 0)`;
 
 /**
- * Whether an evaluation of the customer holds its lock now (in any process). Outside a
- * transaction: the lock, when free, is taken and let go within the statement.
+ * The customer's states of `alertIds`, unless an evaluation of the customer holds its lock now
+ * (in any process): undefined then. One statement outside a transaction: the lock, when free, is
+ * taken first and let go when the statement ends.
  */
-export async function evaluationUnderWay(db: Queryable, tenantId: string, customerId: string): Promise<boolean> {
-  const [row] = await db.query<{ free: boolean }>(`SELECT pg_try_advisory_xact_lock(${EVALUATION_LOCK}) AS free`, [tenantId, customerId]);
-  return !row!.free;
+export async function statesUnlessEvaluating(db: Queryable, tenantId: string, customerId: string, alertIds: readonly string[]): Promise<StateRow[] | undefined> {
+  const rows = await db.query<StateRow & { free: boolean }>(
+    `WITH lock AS MATERIALIZED (SELECT pg_try_advisory_xact_lock(${EVALUATION_LOCK}) AS free)
+     SELECT lock.free, s.alert_id, s.grouped, s.group_value, s.status, s.value, s.triggered_by, s.updated_at
+       FROM lock LEFT JOIN alert_states s
+         ON lock.free AND s.tenant_id = $1 AND s.customer_id = $2 AND s.alert_id = ANY($3::uuid[])`,
+    [tenantId, customerId, alertIds],
+  );
+  if (!rows[0]?.free) return undefined;
+  return rows.filter((row) => row.alert_id !== null).map(({ free: _free, ...state }) => state);
 }
