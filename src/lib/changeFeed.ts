@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Database, Engine, Queryable } from './db/database.js';
+import { HOUR_MS } from './time.js';
 
 /**
  * Changes that move what a customer holds or owes, announced across processes on one PostgreSQL
- * through NOTIFY on `allot_changes`, sent in the transaction that makes the change (or right after
- * it commits, before the change is acknowledged). PostgreSQL delivers notifications in commit
+ * through NOTIFY on `allot_changes`, sent in the transaction that makes the change, so that it is
+ * delivered when the change commits and never without it. PostgreSQL delivers notifications in commit
  * order, so a process that LISTENs and then sees its own barrier notification (`barrier()`) has
  * seen every change committed before the barrier was sent: a read that waits for a barrier sent
  * after it began reflects every write acknowledged before that. PGlite runs in one process, where
@@ -23,7 +24,6 @@ export const CHANGES_CHANNEL = 'allot_changes';
 /** NOTIFY payloads must stay under 8,000 bytes. */
 const MAX_PAYLOAD_BYTES = 7_000;
 const KIND_CODES = { account: 'a', usage: 'u', catalog: 'c' } as const;
-const HOUR_MS = 3_600_000;
 const KINDS = { a: 'account', u: 'usage', c: 'catalog' } as const;
 
 /**

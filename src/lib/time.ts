@@ -15,7 +15,8 @@ export function toRfc3339(value: Date): string {
   return value.toISOString();
 }
 
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 24 * HOUR_MS;
 
 /** The instant on the hour at or before `instant` (schedule instants fall on the hour). */
 export function floorToHour(instant: Date): Date {

@@ -1,3 +1,5 @@
+import { DAY_MS, floorToHour, HOUR_MS } from '../../lib/time.js';
+
 /**
  * The computed-account cache of one process. An entry holds a customer's terms (contracts,
  * grants, entries, the catalog its open periods are rated with) and the account computed from
@@ -27,7 +29,6 @@ interface KeptUsage<Usage> {
   staleFrom: number | null;
 }
 
-const DAY_MS = 86_400_000;
 /** How many sets of usage windows are kept per customer (the account's, and the dashboard's per day, per user, per team). */
 const MAX_WINDOWS_PER_CUSTOMER = 8;
 
@@ -203,8 +204,7 @@ function keyOf(tenantId: string, customerId: string): string {
   return `${tenantId.toLowerCase()} ${customerId.toLowerCase()}`;
 }
 
-const HOUR_MS = 3_600_000;
 
 function nextHour(at: number): number {
-  return Math.floor(at / HOUR_MS) * HOUR_MS + HOUR_MS;
+  return floorToHour(new Date(at)).getTime() + HOUR_MS;
 }

@@ -97,8 +97,8 @@ const firstLooksOf = (alerts: readonly repo.AlertRow[], storedRows: readonly rep
  *
  * Most evaluations change nothing (usage moved, no threshold was crossed): those are found without
  * the lock or a transaction, by measuring (through the account engine's kept accounts) and
- * comparing with the stored states read after checking that no locked evaluation of the customer
- * is under way (one that takes the lock afterwards measures after this look did). Only when
+ * comparing with the stored states, read in one statement with a check that no locked evaluation
+ * of the customer is under way (one that takes the lock afterwards measures after this look did). Only when
  * something would change, or one is under way, is the customer evaluated again under the lock.
  *
  * The first look of an alert created with `evaluate_on_create: false` at a customer that existed

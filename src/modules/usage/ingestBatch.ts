@@ -6,6 +6,7 @@ import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
 import { originOf, signalsOf } from '../../lib/context.js';
 import { publishChanges, type Change } from '../../lib/changeFeed.js';
+import { floorToHour } from '../../lib/time.js';
 import * as repo from './repo.js';
 
 /** One event of an ingest call, validated. */
@@ -42,8 +43,6 @@ interface Candidate {
 }
 
 const NO_METRICS: readonly CompiledMetric[] = [];
-const HOUR_MS = 3_600_000;
-
 const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customers].map(([customerId, hour]) => [customerId, new Date(hour)]));
 
 /**
@@ -156,7 +155,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
         if (candidate.matches.length === 0) continue;
         let earliest = since.get(row.tenant_id);
         if (!earliest) since.set(row.tenant_id, (earliest = new Map()));
-        const hour = Math.floor(candidate.event.timestamp.getTime() / HOUR_MS) * HOUR_MS;
+        const hour = floorToHour(candidate.event.timestamp).getTime();
         if (hour < (earliest.get(row.customer_id) ?? Infinity)) earliest.set(row.customer_id, hour);
         matched.push({
           tenantId: row.tenant_id,
