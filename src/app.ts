@@ -14,7 +14,7 @@ import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js
 import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerReportRoutes } from './modules/reports/routes.js';
 import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
-import { registerApiKeyRoutes } from './modules/tenants/routes.js';
+import { registerApiKeyRoutes, registerSettingsRoutes } from './modules/tenants/routes.js';
 import { authenticate } from './modules/tenants/service.js';
 import { registerUsageQueryRoutes } from './modules/usage/queryRoutes.js';
 import { rollUpStoredEvents } from './modules/usage/service.js';
@@ -53,6 +53,8 @@ export interface ServerOptions extends WorkerOptions {
   version?: string;
   /** Registers extra routes after the built-in ones, under the same conventions (tests use it to reach edge cases). */
   register?: ((app: App) => void) | undefined;
+  /** The invoice grace period, in hours, of tenants that set none (default 24). */
+  invoiceGracePeriodHours?: number | undefined;
   /** Where browsers reach this server (embeddable dashboard URLs start with it); default: the request's own scheme and host. */
   publicUrl?: string | undefined;
   /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
@@ -66,7 +68,7 @@ export interface ServerOptions extends WorkerOptions {
  */
 export async function buildServer(options: ServerOptions): Promise<App> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const context: ServiceContext = { db: options.db, clock: options.clock, signals: signalsOf(options.db) };
+  const context: ServiceContext = { db: options.db, clock: options.clock, signals: signalsOf(options.db), invoiceGracePeriodHours: options.invoiceGracePeriodHours };
   const app = await createHttpServer({
     context,
     authenticate,
@@ -110,6 +112,7 @@ export async function registerRoutes(
   { bodyLimit, publicUrl, webhooks, stripe }: { bodyLimit: number; publicUrl: string | undefined; webhooks: WebhookSettings; stripe: StripeSettings },
 ): Promise<void> {
   registerApiKeyRoutes(app);
+  registerSettingsRoutes(app);
   registerCustomerRoutes(app);
   registerPricingRoutes(app, { rollUpStoredEvents });
   registerContractRoutes(app);

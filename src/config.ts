@@ -10,6 +10,7 @@ const environment = z.object({
     .optional(),
   ALLOT_DATA_DIR: z.string().min(1).default('./.allot'),
   ALLOT_TEST_CLOCK: z.iso.datetime({ offset: true }).optional(),
+  ALLOT_INVOICE_GRACE_HOURS: z.coerce.number().int().min(0).max(744).default(24),
   ALLOT_BODY_LIMIT: z.coerce.number().int().positive().default(DEFAULT_BODY_LIMIT),
   ALLOT_DB_POOL_SIZE: z.coerce.number().int().positive().optional(),
   ALLOT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
@@ -36,6 +37,8 @@ export interface Config {
   /** Set in test-clock mode: the instant the clock is frozen at. */
   testClockStart: Date | undefined;
   bodyLimit: number;
+  /** The invoice grace period, in hours, of tenants that set none. */
+  invoiceGracePeriodHours: number;
   poolSize: number | undefined;
   /** Webhook delivery overrides; unset values keep the defaults of `modules/webhooks/settings.ts`. */
   webhooks: { maxAttempts: number | undefined; timeoutMs: number | undefined; retryBaseMs: number | undefined };
@@ -73,6 +76,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
     dataDir: values.ALLOT_DATA_DIR,
     testClockStart: values.ALLOT_TEST_CLOCK ? new Date(values.ALLOT_TEST_CLOCK) : undefined,
     bodyLimit: values.ALLOT_BODY_LIMIT,
+    invoiceGracePeriodHours: values.ALLOT_INVOICE_GRACE_HOURS,
     poolSize: values.ALLOT_DB_POOL_SIZE,
     webhooks: {
       maxAttempts: values.ALLOT_WEBHOOK_MAX_ATTEMPTS,

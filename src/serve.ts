@@ -25,12 +25,13 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
   const db = await openDatabase(config);
   try {
     const testClock = config.testClockStart ? new TestClock(config.testClockStart) : undefined;
-    const context: ServiceContext = { db, clock: testClock ?? systemClock };
+    const context: ServiceContext = { db, clock: testClock ?? systemClock, invoiceGracePeriodHours: config.invoiceGracePeriodHours };
     const migrationsApplied = await migrate(db);
     const app = await buildServer({
       ...context,
       testClock,
       bodyLimit: config.bodyLimit,
+      invoiceGracePeriodHours: config.invoiceGracePeriodHours,
       webhooks: config.webhooks,
       stripe: config.stripe,
       publicUrl: config.publicUrl,

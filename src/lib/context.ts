@@ -67,6 +67,8 @@ export interface ServiceContext {
    * batch. Absent for requests, which always read the catalog as it is.
    */
   memo?: Map<string, Promise<unknown>> | undefined;
+  /** The invoice grace period, in hours, of tenants that set none (`ALLOT_INVOICE_GRACE_HOURS`; 24 when absent). */
+  invoiceGracePeriodHours?: number | undefined;
 }
 
 /** `load()` once per key within the context's memo (a batch), or every time without one. A failed load is not kept. */

@@ -289,7 +289,7 @@ describe('period close run twice at once on postgres', () => {
     // Moved directly, so that no close runs before the two below.
     (server.clock as TestClock).advanceTo(new Date('2024-05-01T00:00:00Z'));
     const tenantId = (await server.database.db.query<{ id: string }>(`SELECT id FROM tenants WHERE name = 'acme'`))[0]!.id;
-    const context = { db: server.database.db, clock: server.clock };
+    const context = { db: server.database.db, clock: server.clock, invoiceGracePeriodHours: 0 };
     const runs = await Promise.all([closeCustomer(context, { tenantId, customerId: customer }), closeCustomer(context, { tenantId, customerId: customer }), closeCustomer(context, { tenantId, customerId: customer })]);
     expect(runs.map((run) => run.finalized.length).sort()).toEqual([0, 0, 1]);
     const invoices = await server.database.db.query(`SELECT id FROM invoices WHERE customer_id = $1`, [customer]);

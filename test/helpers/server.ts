@@ -38,6 +38,7 @@ export async function startTestServer({
   dataDir,
   periodClose,
   publicUrl,
+  invoiceGracePeriodHours = 0,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -49,6 +50,8 @@ export async function startTestServer({
   stripe?: ServerOptions['stripe'];
   /** Where browsers reach the server (`ALLOT_PUBLIC_URL`). */
   publicUrl?: string;
+  /** The server's default invoice grace period (`ALLOT_INVOICE_GRACE_HOURS`); 0 here, so that a period is finalised as soon as it ends unless a test says otherwise. */
+  invoiceGracePeriodHours?: number;
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -60,7 +63,7 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe, publicUrl });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe, publicUrl, invoiceGracePeriodHours });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();

@@ -1,10 +1,13 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { periodAt, type PeriodSchedule } from '../../lib/periods.js';
+import { periodAt, periodsBetween, type Period } from '../../lib/periods.js';
+import { HOUR_MS } from '../../lib/time.js';
 import * as contractsRepo from '../contracts/repo.js';
 import * as creditsRepo from '../credits/repo.js';
+import * as invoicesRepo from '../invoices/repo.js';
 import * as pricing from '../pricing/service.js';
+import * as tenants from '../tenants/service.js';
 import * as usageRepo from '../usage/sliceRepo.js';
-import type { AccountNames } from './compute/account.js';
+import { invoiceIdFor, type AccountNames } from './compute/account.js';
 import type { StoredGrants } from './compute/balances.js';
 import { usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
 import type { RateVersion } from './compute/charges.js';
@@ -19,8 +22,11 @@ import { contractTerms, statementScheduleOf, type Contract, type LoadedContracts
 export interface AccountTerms {
   loaded: LoadedContracts;
   stored: StoredGrants;
-  /** One per live contract; undefined where there is nothing to rate now. */
-  prepared: (PreparedPeriod | undefined)[];
+  /**
+   * The periods to rate, prepared: per live contract with a rate card, its open period (covering
+   * now) and the ended periods still in their grace period and not finalised, oldest first.
+   */
+  prepared: PreparedPeriod[];
   /** The names of the products and pricing units its grants and contracts name. */
   names: AccountNames;
 }
@@ -35,8 +41,13 @@ export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, con
   // The grants and entries do not depend on the contracts: they load alongside them.
   const stored = loadStoredGrants(ctx, tenantId, customerId);
   stored.catch(() => undefined);
+  const settings = tenants.settingsOfTenant(ctx, tenantId);
+  settings.catch(() => undefined);
   const contracts = given ?? (await contractsRepo.listContracts(ctx.db, tenantId, customerId));
-  const prepared = Promise.all(contracts.filter((contract) => !contract.archived_at).map((contract) => prepareOpenPeriod(ctx, { tenantId, contract })));
+  const prepared = settings
+    .then(({ invoiceGracePeriodHours }) => periodsToRate(ctx, { tenantId, contracts, graceHours: invoiceGracePeriodHours }))
+    .then((periods) => Promise.all(periods.map(({ contract, period }) => prepareOpenPeriod(ctx, { tenantId, contract, period }))))
+    .then((periods) => periods.filter((period) => period !== undefined));
   prepared.catch(() => undefined);
   const rows = await contractsRepo.loadContractTerms(
     ctx.db,
@@ -71,17 +82,42 @@ async function loadStoredGrants({ db }: ServiceContext, tenantId: string, custom
 }
 
 /**
- * What rating `contract`'s open period needs: the period of its usage statements covering the
- * clock's now, its rate card, the FLAT and TIERED rates in force at some point of the period,
- * and the USAGE products they price with their billable metrics; its seat rates and
- * SUBSCRIPTION products, for the seat lines. Undefined when the contract has no rate card or no
- * period covering now.
+ * The periods of the live contracts with a rate card to rate as of the clock's now: each one's
+ * usage statement period covering now, and those that ended less than `graceHours` ago and have
+ * no finalised invoice (late usage still counts in them), oldest first.
  */
-async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract }: { tenantId: string; contract: Contract }): Promise<PreparedPeriod | undefined> {
+async function periodsToRate(
+  ctx: ServiceContext,
+  { tenantId, contracts, graceHours }: { tenantId: string; contracts: readonly Contract[]; graceHours: number },
+): Promise<{ contract: Contract; period: Period }[]> {
   const now = ctx.clock.now();
-  const schedule: PeriodSchedule = statementScheduleOf(contract);
-  const period = contract.rate_card_id ? periodAt(schedule, now) : undefined;
-  if (!period || !contract.rate_card_id) return undefined;
+  const graceStart = new Date(now.getTime() - graceHours * HOUR_MS);
+  const live = contracts.filter((contract) => !contract.archived_at && contract.rate_card_id);
+  const ended = live.flatMap((contract) =>
+    graceHours === 0
+      ? []
+      : periodsBetween(statementScheduleOf(contract), { from: graceStart, to: now })
+          .filter((period) => period.endingBefore > graceStart && period.endingBefore <= now)
+          .map((period) => ({ contract, period })),
+  );
+  const finalized = ended.length ? await invoicesRepo.existingInvoiceIds(ctx.db, tenantId, ended.map(({ contract, period }) => invoiceIdFor(contract.id, period))) : new Set<string>();
+  const open = live.flatMap((contract) => {
+    const period = periodAt(statementScheduleOf(contract), now);
+    return period ? [{ contract, period }] : [];
+  });
+  return [...ended.filter(({ contract, period }) => !finalized.has(invoiceIdFor(contract.id, period))), ...open];
+}
+
+/**
+ * What rating `period` of `contract`'s usage statements needs: its rate card, the FLAT and
+ * TIERED rates in force at some point of the period, and the USAGE products they price (as they
+ * stand now, or at the period's last instant when it has ended) with their billable metrics; its
+ * seat rates and SUBSCRIPTION products, for the seat lines. Undefined when the rate card is gone.
+ */
+async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract, period }: { tenantId: string; contract: Contract; period: Period }): Promise<PreparedPeriod | undefined> {
+  const lastInstant = new Date(period.endingBefore.getTime() - 1);
+  const now = ctx.clock.now() < lastInstant ? ctx.clock.now() : lastInstant;
+  if (!contract.rate_card_id) return undefined;
   const [rateCard, rates] = await Promise.all([
     pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }),
     pricing.ratesDuring(ctx, { tenantId, rateCardId: contract.rate_card_id, from: period.startingAt, to: period.endingBefore }),

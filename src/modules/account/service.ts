@@ -191,8 +191,29 @@ export async function rateOpenPeriodsFor(
 
 /** The customer's current billing period: the usage statement period covering now of its earliest live contract, if any. */
 export async function openStatementPeriod(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period | undefined> {
+  return (await billingPeriodsOf(ctx, { tenantId, customerId })).open;
+}
+
+/**
+ * The customer's billing periods in play: the current one (`openStatementPeriod`) and, before it,
+ * the same contract's ended periods still in their grace period (drafts that late usage counts in).
+ */
+export async function billingPeriodsInPlay(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period[]> {
+  const { open, ended } = await billingPeriodsOf(ctx, { tenantId, customerId });
+  return [...ended, ...(open ? [open] : [])];
+}
+
+async function billingPeriodsOf(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<{ open: Period | undefined; ended: Period[] }> {
   const terms = await withEngine(ctx, tenantId, customerId, (engine) => termsOf(ctx, engine, tenantId, customerId));
   const now = ctx.clock.now();
-  const periods = terms.loaded.contracts.filter((contract) => !contract.archived_at).flatMap((contract) => statementPeriodAt(contract, now) ?? []);
-  return periods.sort((a, b) => a.startingAt.getTime() - b.startingAt.getTime())[0];
+  const current = terms.loaded.contracts
+    .filter((contract) => !contract.archived_at)
+    .flatMap((contract) => {
+      const period = statementPeriodAt(contract, now);
+      return period ? [{ contract, period }] : [];
+    })
+    .sort((a, b) => a.period.startingAt.getTime() - b.period.startingAt.getTime())[0];
+  if (!current) return { open: undefined, ended: [] };
+  const ended = terms.prepared.filter((prepared) => prepared.contractId === current.contract.id && prepared.period.endingBefore <= now).map((prepared) => prepared.period);
+  return { open: current.period, ended };
 }

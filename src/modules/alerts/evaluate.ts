@@ -129,7 +129,7 @@ export async function evaluateCustomer(
     }
   }
   const written = await ctx.db.transaction(async (tx) => {
-    const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock };
+    const txContext: ServiceContext = { db: databaseWithin(tx, ctx.db.engine), clock: ctx.clock, invoiceGracePeriodHours: ctx.invoiceGracePeriodHours };
     await repo.lockCustomerEvaluation(tx, tenantId, customerId);
     if (reset) for (const alert of alerts) await repo.deleteStates(tx, tenantId, customerId, alert.id);
     const now = ctx.clock.now();

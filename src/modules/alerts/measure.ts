@@ -19,6 +19,20 @@ export function creditTypeOf(alert: Pick<AlertRow, 'credit_type_id'>): string {
 
 const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => total.add(value), new Decimal(0));
 
+/** Splits what is measured per period in two: the ended periods still in their grace period, and the open ones (empty parts left out). */
+function partitionByEnded<T extends { period: { endingBefore: Date } }>(items: readonly T[], now: Date): T[][] {
+  const ended = items.filter((item) => item.period.endingBefore <= now);
+  const open = items.filter((item) => item.period.endingBefore > now);
+  return [ended, open].filter((part) => part.length > 0);
+}
+
+/** The greater of what the ended periods in their grace period and the open periods measure. */
+function greatestOfPeriods<T extends { period: { endingBefore: Date } }>(items: readonly T[], now: Date, measure: (part: readonly T[]) => Decimal): Decimal {
+  return partitionByEnded(items, now)
+    .map(measure)
+    .reduce((greatest, value) => Decimal.max(greatest, value));
+}
+
 /**
  * Measures each of `alerts` for one customer as of the clock's now, loading only what they need
  * and each thing once: the customer's account (balances, and the open periods rated and drawn
@@ -33,6 +47,10 @@ const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => 
  *   each value's usage rated on its own.
  * - usage: the metric's aggregate over the customer's current billing period.
  * - invoice total: the open periods' draft invoices' totals in the unit (after credits).
+ *
+ * While an ended period is in its grace period (its invoice still a draft, late usage counting in
+ * it), spend, usage and invoice-total alerts measure the greater of that period's figure and the
+ * open one's: late usage can cross a threshold of the period it belongs to.
  */
 export async function measureAlerts(
   ctx: ServiceContext,
@@ -46,7 +64,7 @@ export async function measureAlerts(
     if (!rated) splits.set(key, (rated = accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key })));
     return rated;
   };
-  let period: ReturnType<typeof accounts.openStatementPeriod> | undefined;
+  let billingPeriods: ReturnType<typeof accounts.billingPeriodsInPlay> | undefined;
   const metricIds = [...new Set(alerts.flatMap((alert) => (alert.billable_metric_id ? [alert.billable_metric_id] : [])))];
   const metrics = metricIds.length ? pricing.findBillableMetrics(ctx, { tenantId, ids: metricIds }) : Promise.resolve(new Map<string, pricing.BillableMetric>());
   // Loaded alongside; a failure surfaces where it is awaited, or not at all when an earlier measure failed first.
@@ -78,15 +96,23 @@ export async function measureAlerts(
         const group = alert.group_values?.[0];
         if (!group) {
           const { drafts } = await accountOf();
-          const lines = drafts.flatMap((draft) => draft.lines).filter((line) => line.creditTypeId === creditTypeId);
-          measurements.set(alert.id, whole(drafts.length ? sum(lines.map((line) => line.total)) : null));
+          const spent = (list: readonly accounts.Draft[]) => sum(list.flatMap((draft) => draft.lines).filter((line) => line.creditTypeId === creditTypeId).map((line) => line.total));
+          measurements.set(alert.id, whole(drafts.length ? greatestOfPeriods(drafts, now, spent) : null));
           break;
         }
         const rated = await splitBy(group.key);
+        const spentPerValue = (periods: typeof rated) => {
+          const perValue = new Map<string, Decimal>();
+          for (const line of periods.flatMap((periodRated) => periodRated.lines)) {
+            if (line.creditTypeId !== creditTypeId || line.splitValue === undefined) continue;
+            perValue.set(line.splitValue, (perValue.get(line.splitValue) ?? new Decimal(0)).add(line.total));
+          }
+          return perValue;
+        };
+        // Each value's spend in its greatest period: an ended period in its grace period, or the open one.
         const perValue = new Map<string, Decimal>();
-        for (const line of rated.flatMap((periodRated) => periodRated.lines)) {
-          if (line.creditTypeId !== creditTypeId || line.splitValue === undefined) continue;
-          perValue.set(line.splitValue, (perValue.get(line.splitValue) ?? new Decimal(0)).add(line.total));
+        for (const periodValues of partitionByEnded(rated, now).map(spentPerValue)) {
+          for (const [value, spent] of periodValues) perValue.set(value, Decimal.max(perValue.get(value) ?? spent, spent));
         }
         if (rated.length === 0) measurements.set(alert.id, whole(null));
         else if (group.value !== undefined) measurements.set(alert.id, whole(perValue.get(group.value) ?? new Decimal(0)));
@@ -95,14 +121,15 @@ export async function measureAlerts(
       }
       case 'usage': {
         const metric = (await metrics).get(alert.billable_metric_id ?? '');
-        const open = await (period ??= accounts.openStatementPeriod(ctx, { tenantId, customerId }));
-        const value = metric && open ? await usage.metricUsageDuring(ctx, { tenantId, customerId, metric, from: open.startingAt, to: open.endingBefore }) : null;
-        measurements.set(alert.id, whole(value));
+        const periods = await (billingPeriods ??= accounts.billingPeriodsInPlay(ctx, { tenantId, customerId }));
+        const values = metric ? await Promise.all(periods.map((open) => usage.metricUsageDuring(ctx, { tenantId, customerId, metric, from: open.startingAt, to: open.endingBefore }))) : [];
+        const present = values.filter((value) => value !== null);
+        measurements.set(alert.id, whole(present.length ? present.reduce((greatest, value) => Decimal.max(greatest, value)) : null));
         break;
       }
       case 'invoice_total': {
-        const owned = (await accountOf()).drafts.map(invoices.draftInvoice).filter((invoice) => invoice.creditTypeId === creditTypeId);
-        measurements.set(alert.id, whole(owned.length ? sum(owned.map((invoice) => invoice.total)) : null));
+        const owned = (await accountOf()).drafts.filter((draft) => invoices.draftInvoice(draft).creditTypeId === creditTypeId);
+        measurements.set(alert.id, whole(owned.length ? greatestOfPeriods(owned, now, (list) => sum(list.map((draft) => invoices.draftInvoice(draft).total))) : null));
         break;
       }
     }

@@ -1,6 +1,7 @@
 import { announceAccountChange, inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
+import { HOUR_MS } from '../../lib/time.js';
 import {
   customerAccount,
   customerContracts,
@@ -16,6 +17,7 @@ import {
 } from '../account/service.js';
 import * as credits from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
+import * as tenants from '../tenants/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { finalizedLines, invoiceLines, type FundedLine, type Invoice } from './compute/buildInvoice.js';
 import * as repo from './repo.js';
@@ -26,15 +28,20 @@ export interface CloseResult {
   finalized: string[];
 }
 
-/** The statement periods of a contract that have ended by `now` and have no invoice yet, oldest first. */
-export function periodsToClose(schedule: PeriodSchedule, closedUntil: Date | null, now: Date): Period[] {
+/** The statement periods of a contract that have ended by `cutoff` and have no invoice yet, oldest first. */
+export function periodsToClose(schedule: PeriodSchedule, closedUntil: Date | null, cutoff: Date): Period[] {
   const from = closedUntil ?? schedule.startingAt;
-  return periodsBetween(schedule, { from, to: now }).filter((period) => period.startingAt >= from && period.endingBefore <= now);
+  return periodsBetween(schedule, { from, to: cutoff }).filter((period) => period.startingAt >= from && period.endingBefore <= cutoff);
+}
+
+/** The latest end a period may have to be finalised at `now`: its grace period must have passed. */
+export function graceCutoff(now: Date, graceHours: number): Date {
+  return new Date(now.getTime() - graceHours * HOUR_MS);
 }
 
 /**
- * Closes every period of the customer's live contracts that has ended by the clock's now
- * (oldest first, so each sees the deductions of the ones before), and writes the invoices of
+ * Closes every period of the customer's live contracts whose grace period (the tenant's
+ * `invoice_grace_period_hours`) has passed by the clock's now (oldest first, so each sees the deductions of the ones before), and writes the invoices of
  * seat increases billed immediately that the clock has reached. One transaction under a lock on
  * the customer: a second run, in this process or another, waits and then finds the invoices
  * written (their ids are derived from the contract and period), so nothing is written twice.
@@ -68,13 +75,14 @@ export async function closeCustomer(
     // the WAL flush, which is most of its cost when thousands of contracts close at once.
     await repo.lockCustomerClose(tx.db, tenantId, customerId);
     const now = tx.clock.now();
-    const all = await customerContracts(tx, { tenantId, customerId });
+    const [all, settings] = await Promise.all([customerContracts(tx, { tenantId, customerId }), tenants.settingsOfTenant(tx, tenantId)]);
+    const cutoff = graceCutoff(now, settings.invoiceGracePeriodHours);
     const contracts = all.filter((contract) => !contract.archived_at && contract.rate_card_id);
     if (contracts.length === 0) return;
     const hinted = closedUntil && contracts.every((contract) => closedUntil.has(contract.id));
     const closed = hinted ? closedUntil : await repo.closedUntil(tx.db, tenantId, contracts.map((contract) => contract.id));
     const due = contracts
-      .flatMap((contract) => periodsToClose(statementScheduleOf(contract), closed.get(contract.id) ?? null, now).map((period) => ({ contract, period })))
+      .flatMap((contract) => periodsToClose(statementScheduleOf(contract), closed.get(contract.id) ?? null, cutoff).map((period) => ({ contract, period })))
       .sort((a, b) => a.period.endingBefore.getTime() - b.period.endingBefore.getTime());
     let subscriptions: Subscription[] | undefined;
     for (const { contract, period } of due) {

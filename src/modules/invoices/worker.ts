@@ -1,6 +1,7 @@
 import { coalesced } from '../../lib/coalesce.js';
 import type { ServiceContext } from '../../lib/context.js';
-import { closeCustomer, periodsToClose } from './close.js';
+import * as tenants from '../tenants/service.js';
+import { closeCustomer, graceCutoff, periodsToClose } from './close.js';
 import * as repo from './repo.js';
 
 export interface PeriodCloseOptions {
@@ -17,17 +18,23 @@ export interface PeriodClose {
   stop(): Promise<void>;
 }
 
-/** The customers with a period ended and not closed, or a subscription billing increases immediately, with where each of their contracts' close stands. */
+/**
+ * The customers with a period whose grace period has passed and that is not closed, or a
+ * subscription billing increases immediately, with where each of their contracts' close stands.
+ */
 export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: string; customerId: string; closedUntil: Map<string, Date | null> }[]> {
   const now = ctx.clock.now();
   const customers = new Map<string, { tenantId: string; customerId: string; closedUntil: Map<string, Date | null>; due: boolean }>();
-  for (const contract of await repo.closableContracts(ctx.db, now)) {
+  const contracts = await repo.closableContracts(ctx.db, now);
+  const settings = await tenants.tenantSettings(ctx, [...new Set(contracts.map((contract) => contract.tenant_id))]);
+  for (const contract of contracts) {
     const key = `${contract.tenant_id} ${contract.customer_id}`;
     let customer = customers.get(key);
     if (!customer) customers.set(key, (customer = { tenantId: contract.tenant_id, customerId: contract.customer_id, closedUntil: new Map(), due: false }));
     customer.closedUntil.set(contract.id, contract.closed_until);
     const schedule = { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
-    if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, now).length > 0) customer.due = true;
+    const cutoff = graceCutoff(now, settings.get(contract.tenant_id)!.invoiceGracePeriodHours);
+    if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, cutoff).length > 0) customer.due = true;
   }
   return [...customers.values()].filter((customer) => customer.due).map(({ due: _due, ...customer }) => customer);
 }

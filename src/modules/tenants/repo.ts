@@ -82,3 +82,21 @@ export async function revokeApiKey(tx: Queryable, tenantId: string, id: string, 
   );
   return rows[0];
 }
+
+export interface TenantSettingsRow {
+  tenant_id: string;
+  invoice_grace_period_hours: number | null;
+}
+
+/** The stored settings of `tenantIds` (tenants that stored none are absent). */
+export async function settingsOf(tx: Queryable, tenantIds: readonly string[]): Promise<TenantSettingsRow[]> {
+  return tx.query<TenantSettingsRow>('SELECT tenant_id, invoice_grace_period_hours FROM tenant_settings WHERE tenant_id = ANY($1::uuid[])', [tenantIds]);
+}
+
+export async function upsertSettings(tx: Queryable, row: TenantSettingsRow & { updated_at: Date }): Promise<void> {
+  await tx.query(
+    `INSERT INTO tenant_settings (tenant_id, invoice_grace_period_hours, updated_at) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id) DO UPDATE SET invoice_grace_period_hours = EXCLUDED.invoice_grace_period_hours, updated_at = EXCLUDED.updated_at`,
+    [row.tenant_id, row.invoice_grace_period_hours, row.updated_at],
+  );
+}

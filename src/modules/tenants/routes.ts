@@ -23,6 +23,38 @@ function toApiKey(row: { id: string; name: string; key_prefix: string; created_a
   };
 }
 
+const settings = z.object({
+  invoice_grace_period_hours: z.number().int().describe('How long an ended period\'s invoice stays a draft, counting late usage, before it is finalised'),
+  invoice_grace_period_source: z.enum(['tenant', 'server_default']).describe('Whether the tenant set it, or the server\'s default (ALLOT_INVOICE_GRACE_HOURS) applies'),
+});
+
+function toSettings(value: service.TenantSettings) {
+  return { invoice_grace_period_hours: value.invoiceGracePeriodHours, invoice_grace_period_source: value.invoiceGracePeriodSet ? ('tenant' as const) : ('server_default' as const) };
+}
+
+/** Allot's own tenant settings (Metronome sets these in its UI): the invoice grace period. */
+export function registerSettingsRoutes(app: App): void {
+  app.get('/v1/allot/settings', { schema: { tags: ['allot'], response: { 200: z.object({ data: settings }) } } }, async (request) => ({
+    data: toSettings(await service.settingsOfTenant(request.context, request.auth.tenantId)),
+  }));
+  app.post(
+    '/v1/allot/settings',
+    {
+      schema: {
+        tags: ['allot'],
+        description: 'Sets the caller\'s tenant settings. `invoice_grace_period_hours`: 0 to 744 (31 days); null returns to the server\'s default.',
+        body: z.strictObject({
+          invoice_grace_period_hours: z.number().int().min(0).max(service.MAX_INVOICE_GRACE_PERIOD_HOURS).nullable(),
+        }),
+        response: { 200: z.object({ data: settings }) },
+      },
+    },
+    async (request) => ({
+      data: toSettings(await service.updateSettings(request.context, { tenantId: request.auth.tenantId, invoiceGracePeriodHours: request.body.invoice_grace_period_hours })),
+    }),
+  );
+}
+
 /** Allot's own API-key management (Metronome has no such endpoint): keys of the caller's tenant. */
 export function registerApiKeyRoutes(app: App): void {
   app.post(

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { ServiceContext } from '../../lib/context.js';
+import { announceCatalogChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import type { Auth } from '../../http/types.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
@@ -98,4 +98,46 @@ export async function revokeApiKey({ db, clock }: ServiceContext, { tenantId, id
     if (liveKeys <= 1) throw new Conflict(`API key ${id} is the tenant's last live key; create another before revoking it`);
     return revoked;
   });
+}
+
+/** The grace period of a tenant that set none and of a server started without `ALLOT_INVOICE_GRACE_HOURS`. */
+export const DEFAULT_INVOICE_GRACE_PERIOD_HOURS = 24;
+/** The longest grace period a tenant may set: 31 days. */
+export const MAX_INVOICE_GRACE_PERIOD_HOURS = 744;
+
+export interface TenantSettings {
+  /** How long an ended period's invoice stays a draft, counting late usage, before period close finalises it. */
+  invoiceGracePeriodHours: number;
+  /** Whether the tenant set the grace period itself (false: the server's default applies). */
+  invoiceGracePeriodSet: boolean;
+}
+
+/** The settings of each of `tenantIds`: what the tenant stored, else the server's defaults (`ctx.invoiceGracePeriodHours`). */
+export async function tenantSettings(ctx: ServiceContext, tenantIds: readonly string[]): Promise<Map<string, TenantSettings>> {
+  const fallback = ctx.invoiceGracePeriodHours ?? DEFAULT_INVOICE_GRACE_PERIOD_HOURS;
+  const stored = new Map((await repo.settingsOf(ctx.db, [...new Set(tenantIds)])).map((row) => [row.tenant_id, row]));
+  return new Map(
+    tenantIds.map((tenantId) => {
+      const hours = stored.get(tenantId)?.invoice_grace_period_hours ?? null;
+      return [tenantId, { invoiceGracePeriodHours: hours ?? fallback, invoiceGracePeriodSet: hours !== null }];
+    }),
+  );
+}
+
+/** One tenant's settings (`tenantSettings`). */
+export async function settingsOfTenant(ctx: ServiceContext, tenantId: string): Promise<TenantSettings> {
+  return (await tenantSettings(ctx, [tenantId])).get(tenantId)!;
+}
+
+/**
+ * Sets the tenant's settings; `null` returns a setting to the server's default. A changed grace
+ * period moves which ended periods are still drafts: every account of the tenant is computed
+ * again, and period close finalises what a shorter one leaves due on its next run.
+ */
+export async function updateSettings(ctx: ServiceContext, { tenantId, invoiceGracePeriodHours }: { tenantId: string; invoiceGracePeriodHours: number | null }): Promise<TenantSettings> {
+  await inTransaction(ctx, async (tx) => {
+    await repo.upsertSettings(tx.db, { tenant_id: tenantId, invoice_grace_period_hours: invoiceGracePeriodHours, updated_at: tx.clock.now() });
+    await announceCatalogChange(tx, { tenantId });
+  });
+  return settingsOfTenant(ctx, tenantId);
 }

@@ -80,8 +80,8 @@ export interface AccountInputs {
   customerId: string;
   loaded: LoadedContracts;
   stored: StoredGrants;
-  /** One per live contract, in order; undefined where there is nothing to rate. */
-  prepared: readonly (PreparedPeriod | undefined)[];
+  /** The periods to rate: each live contract's open period, and its ended periods still in their grace period. */
+  prepared: readonly PreparedPeriod[];
   names: AccountNames;
   now: Date;
   /**
@@ -105,7 +105,7 @@ export function planAccount({ loaded, stored, prepared, now, finalized }: Accoun
   const recorded = recordedMovements(stored.entries, finalized);
   const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now });
   const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
-  const open = prepared.filter((period): period is PreparedPeriod => period !== undefined && !finalized?.has(invoiceIdFor(period.contractId, period.period)));
+  const open = prepared.filter((period) => !finalized?.has(invoiceIdFor(period.contractId, period.period)));
   return { before, recorded, open, windows: open.map((period) => usageWindowOf({ prepared: period, cuts })) };
 }
 
@@ -156,9 +156,11 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     );
   const segmentGrant = new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!]));
   const segmentEnd = new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore]));
+  const endedAt = (period: Period) => (period.endingBefore <= now ? period.endingBefore : undefined);
   const charges: FundingCharge[] = rated.flatMap((period, i) => [
     ...period.lines.flatMap((line) =>
       line.charges.map((charge) => ({
+        periodEnded: endedAt(period.period),
         lineId: line.id,
         contractId: period.contractId,
         productId: line.productId,
@@ -170,6 +172,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
       })),
     ),
     ...seats[i]!.map((line) => ({
+      periodEnded: endedAt(period.period),
       lineId: line.id,
       contractId: period.contractId,
       productId: line.productId,

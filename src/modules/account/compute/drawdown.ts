@@ -41,6 +41,12 @@ export interface FundingCharge {
   amount: Decimal;
   /** A seat charge: funded after every usage charge (docs/rules.md rule 10: usage lines first). */
   seat?: boolean | undefined;
+  /**
+   * The end of the charge's period when that period has ended and is still a draft (in its grace
+   * period): its charges are funded before the open periods', oldest period first, as period close
+   * will record them.
+   */
+  periodEnded?: Date | undefined;
 }
 
 export interface Drawdown {
@@ -79,7 +85,8 @@ function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
 const OVERAGE = Symbol('overage');
 
 /**
- * Funds the open period's charges from segments (docs/rules.md rule 10), sweeping the slices in time
+ * Funds the open periods' charges from segments (docs/rules.md rule 10): the charges of ended periods
+ * still in their grace period first, oldest period first; then, sweeping the slices in time
  * order, usage charges before seat charges: each charge draws from the segments that can fund it, in `fundingOrder`, as much as
  * each still holds; what none covers is overage. A negative charge gives back the line's
  * latest draws first. A rolled-over credit holds `fraction` of what its source segment had left
@@ -114,8 +121,10 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
     return line;
   };
 
+  const endedRank = (charge: FundingCharge) => charge.periodEnded?.getTime() ?? Infinity;
   const sorted = [...charges].sort(
     (a, b) =>
+      (endedRank(a) === endedRank(b) ? 0 : endedRank(a) < endedRank(b) ? -1 : 1) ||
       Number(a.seat ?? false) - Number(b.seat ?? false) ||
       a.startingAt.getTime() - b.startingAt.getTime() ||
       (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
