@@ -41,9 +41,13 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
   const baseUrl = flags.url.replace(/\/+$/, '');
   const api = httpApi(baseUrl, key);
   const query = new URLSearchParams({ starting_on: instantOf('from', flags.from), ending_before: instantOf('to', flags.to), ...(flags.customer && { customer_id: flags.customer }) });
-  const [ledger, invoices] = await Promise.all([api.get<Report>(`/v1/allot/reports/ledger?${query}`), api.get<Report>(`/v1/allot/reports/invoices?${query}`)]);
-  const ok = ledger.checks.failing === 0 && invoices.checks.failing === 0;
-  if (flags.format === 'json') return { text: JSON.stringify({ ledger, invoices }, null, 2), ok };
+  const [ledger, invoices, unbilled] = await Promise.all([
+    api.get<Report>(`/v1/allot/reports/ledger?${query}`),
+    api.get<Report>(`/v1/allot/reports/invoices?${query}`),
+    api.get<Report>(`/v1/allot/reports/unbilled-usage?${query}`),
+  ]);
+  const ok = ledger.checks.failing === 0 && invoices.checks.failing === 0 && unbilled.checks.failing === 0;
+  if (flags.format === 'json') return { text: JSON.stringify({ ledger, invoices, unbilled_usage: unbilled }, null, 2), ok };
   if (flags.format === 'csv') {
     const csv = async (kind: string) => {
       const response = await fetch(`${baseUrl}/v1/allot/reports/${kind}?${query}&format=csv`, { headers: { authorization: `Bearer ${key}` } });
@@ -51,7 +55,7 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
       if (!response.ok) throw new ApiError(response.status, `/v1/allot/reports/${kind}`, text);
       return text;
     };
-    return { text: `${await csv('ledger')}\n${await csv('invoices')}`, ok };
+    return { text: `${await csv('ledger')}\n${await csv('invoices')}\n${await csv('unbilled-usage')}`, ok };
   }
   const ledgerRows = ledger.data.map((row) => ({ ...row, customer: short(row.customer_id), grant: `${row.grant_name ?? short(row.grant_id)} ${short(row.segment_id)}`, check: row.adds_up ? 'adds up' : 'DOES NOT ADD UP' }));
   const invoiceRows = invoices.data.map((row) => ({
@@ -93,7 +97,25 @@ export async function reportCommand(flags: ReportFlags, env: NodeJS.ProcessEnv):
       ['check', 'check'],
     ]),
     '',
-    `Checks: ${ledger.checks.rows - ledger.checks.failing} of ${ledger.checks.rows} segments add up; ${invoices.checks.rows - invoices.checks.failing} of ${invoices.checks.rows} invoices add up and agree with the ledger.${ok ? '' : ' SOME CHECKS FAILED.'}`,
+    ...(unbilled.data.length === 0
+      ? ['No usage arrived after its period\'s invoice was finalised.']
+      : [
+          'USAGE THAT REACHED NO INVOICE (events dated in a period and received after its invoice was finalised):',
+          '',
+          table(
+            unbilled.data.map((row) => ({ ...row, invoice: short(row.invoice_id), customer: short(row.customer_id) })),
+            [
+              ['customer', 'customer'],
+              ['invoice', 'invoice'],
+              ['start_timestamp', 'period start'],
+              ['finalized_at', 'finalised'],
+              ['late_events', 'late events'],
+              ['last_received_at', 'last received'],
+            ],
+          ),
+        ]),
+    '',
+    `Checks: ${ledger.checks.rows - ledger.checks.failing} of ${ledger.checks.rows} segments add up; ${invoices.checks.rows - invoices.checks.failing} of ${invoices.checks.rows} invoices add up and agree with the ledger; ${unbilled.checks.failing} periods with unbilled usage.${ok ? '' : ' SOME CHECKS FAILED.'}`,
   ].join('\n');
   return { text, ok };
 }

@@ -127,7 +127,7 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
 
     const printed = await runCli(['report', '--from', '2024-04-01', '--to', '2024-05-01', '--customer', customer, '--url', server.baseURL], { ALLOT_KEY: server.key });
     expect(printed.code).toBe(0);
-    expect(printed.stdout).toContain('Checks: 1 of 1 segments add up; 1 of 1 invoices add up and agree with the ledger.');
+    expect(printed.stdout).toContain('Checks: 1 of 1 segments add up; 1 of 1 invoices add up and agree with the ledger; 0 periods with unbilled usage.');
     expect(printed.stdout).toMatch(/5000\s+250\s+-5250/);
   });
 

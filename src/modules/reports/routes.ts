@@ -61,6 +61,20 @@ function invoiceRow(row: service.InvoiceReportRow): Row {
   };
 }
 
+function unbilledRow(row: service.UnbilledUsageRow): Row {
+  return {
+    customer_id: row.customerId,
+    contract_id: row.contractId,
+    invoice_id: row.invoiceId,
+    start_timestamp: toRfc3339(row.startingAt),
+    end_timestamp: toRfc3339(row.endingBefore),
+    finalized_at: toRfc3339(row.finalizedAt),
+    late_events: String(row.lateEvents),
+    first_received_at: toRfc3339(row.firstReceivedAt),
+    last_received_at: toRfc3339(row.lastReceivedAt),
+  };
+}
+
 /** JSON (`data`, and `checks`: how many rows, and how many fail a check) or CSV with a header row. Amounts are exact decimal text. */
 function send(reply: FastifyReply, format: 'json' | 'csv', rows: Row[], failing: number) {
   if (format === 'csv') {
@@ -82,5 +96,11 @@ export function registerReportRoutes(app: App): void {
     const { starting_on, ending_before, customer_id, format } = request.query;
     const rows = await service.invoiceReport(request.context, { tenantId: request.auth.tenantId, window: { from: starting_on, to: ending_before }, customerId: customer_id });
     return send(reply, format, rows.map(invoiceRow), rows.filter((row) => !row.linesAddUp || !row.ledgerAgrees).length);
+  });
+  app.get('/v1/allot/reports/unbilled-usage', { schema: { tags, querystring: reportQuery } }, async (request, reply) => {
+    const { starting_on, ending_before, customer_id, format } = request.query;
+    const rows = await service.unbilledUsageReport(request.context, { tenantId: request.auth.tenantId, window: { from: starting_on, to: ending_before }, customerId: customer_id });
+    // Every row is usage no invoice billed: each one fails.
+    return send(reply, format, rows.map(unbilledRow), rows.length);
   });
 }

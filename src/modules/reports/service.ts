@@ -6,11 +6,10 @@ import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as invoices from '../invoices/service.js';
 import { segmentSummary, type SegmentSummary } from './compute/segmentSummary.js';
+import { checkWindow, type Window } from './window.js';
 
-export interface Window {
-  from: Date;
-  to: Date;
-}
+export type { Window } from './window.js';
+export { unbilledUsageReport, type UnbilledUsageRow } from './unbilled.js';
 
 export interface LedgerReportRow extends SegmentSummary {
   customerId: string;
@@ -49,9 +48,6 @@ export interface InvoiceReportRow {
   ledgerAgrees: boolean;
 }
 
-function checkWindow({ from, to }: Window): void {
-  if (from >= to) throw new Invalid('ending_before', 'must be after starting_on');
-}
 
 async function customerIds(ctx: ServiceContext, tenantId: string, customerId: string | undefined): Promise<string[]> {
   if (customerId) return [(await customers.getCustomer(ctx, { tenantId, customerId })).id];

@@ -96,3 +96,31 @@ export async function findEvents(db: Queryable, tenantId: string, transactionIds
     [tenantId, transactionIds],
   );
 }
+
+/** For one window: how many of the customer's events dated in it were received after `after`, and when the first and last came. */
+export interface LateEventsRow {
+  window_index: number;
+  events: string;
+  first_received_at: Date;
+  last_received_at: Date;
+}
+
+/**
+ * Per window (a customer, `[from, to)` of event time, and an instant), the customer's events dated
+ * in the window and received after the instant; windows with none are absent. One range scan of
+ * `events_customer_time` per window.
+ */
+export async function eventsReceivedAfter(
+  db: Queryable,
+  tenantId: string,
+  windows: readonly { customerId: string; from: Date; to: Date; after: Date }[],
+): Promise<LateEventsRow[]> {
+  if (windows.length === 0) return [];
+  return db.query<LateEventsRow>(
+    `SELECT (w.ordinal - 1)::int AS window_index, count(*)::text AS events, min(e.received_at) AS first_received_at, max(e.received_at) AS last_received_at
+       FROM unnest($2::uuid[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[]) WITH ORDINALITY AS w (customer_id, from_at, to_at, after_at, ordinal)
+       JOIN events e ON e.tenant_id = $1 AND e.customer_id = w.customer_id AND e."timestamp" >= w.from_at AND e."timestamp" < w.to_at AND e.received_at > w.after_at
+      GROUP BY w.ordinal`,
+    [tenantId, windows.map((w) => w.customerId), windows.map((w) => w.from), windows.map((w) => w.to), windows.map((w) => w.after)],
+  );
+}

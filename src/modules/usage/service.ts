@@ -81,6 +81,20 @@ export async function metricUsageDuring(
   return emptyValue(metric.aggregation_type);
 }
 
+/**
+ * Usage that arrived too late for an invoice: per window (a customer, a period `[from, to)` of
+ * event time, and the instant its invoice was finalised), how many of the customer's events dated
+ * in the period were received after that instant, and when the first and last came. Windows with
+ * none are left out; `index` is the window's position in `windows`.
+ */
+export async function eventsReceivedAfter(
+  { db }: ServiceContext,
+  { tenantId, windows }: { tenantId: string; windows: readonly { customerId: string; from: Date; to: Date; after: Date }[] },
+): Promise<{ index: number; events: number; firstReceivedAt: Date; lastReceivedAt: Date }[]> {
+  const rows = await queryRepo.eventsReceivedAfter(db, tenantId, windows);
+  return rows.map((row) => ({ index: Number(row.window_index), events: Number(row.events), firstReceivedAt: row.first_received_at, lastReceivedAt: row.last_received_at }));
+}
+
 /** Subscribes to every ingest transaction this process commits on the context's database (for metrics). */
 export function onIngestBatchCommitted({ db }: ServiceContext, listener: (batch: IngestBatchCommitted) => void): () => void {
   return signalsOf(db).on('ingestBatchCommitted', listener);
