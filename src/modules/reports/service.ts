@@ -1,5 +1,4 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { Invalid } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
 import { customerAccount } from '../account/service.js';
 import * as credits from '../credits/service.js';

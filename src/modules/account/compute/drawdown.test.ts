@@ -44,6 +44,20 @@ describe('drawDown (rule 10)', () => {
     expect(result.overage.get('line')?.toFixed()).toBe('50');
   });
 
+  it('funds an ended period in its grace period before the open one, seat charges included: a year commit of 500, April (ended) 300 of seats and 150 of usage, May 200 of usage', () => {
+    const year = { startingAt: new Date('2024-01-01T00:00:00Z'), endingBefore: new Date('2025-01-01T00:00:00Z') };
+    const periodEnded = APRIL.endingBefore;
+    const aprilSeats = charge(300, { lineId: 'april-seats', startingAt: APRIL.startingAt, endingBefore: new Date(APRIL.startingAt.getTime() + 1), seat: true, periodEnded });
+    const aprilUsage = charge(150, { lineId: 'april-usage', startingAt: new Date('2024-04-30T23:00:00Z'), endingBefore: periodEnded, periodEnded });
+    const mayUsage = charge(200, { lineId: 'may-usage', startingAt: new Date('2024-05-01T00:00:00Z'), endingBefore: new Date('2024-05-01T01:00:00Z') });
+    const result = drawDown({ segments: [segment('commit', 500, year)], charges: [mayUsage, aprilSeats, aprilUsage] });
+    // April's usage, then April's seats, then May: May gets what April left (50), 150 over.
+    expect(result.applied.get('april-usage')?.get('commit')?.toFixed()).toBe('150');
+    expect(result.applied.get('april-seats')?.get('commit')?.toFixed()).toBe('300');
+    expect(result.applied.get('may-usage')?.get('commit')?.toFixed()).toBe('50');
+    expect(result.overage.get('may-usage')?.toFixed()).toBe('150');
+  });
+
   it('funds usage before seat charges, whatever their dates: a seat charge on April 1 gets what usage left', () => {
     const seat = charge(300, { lineId: 'seats', productId: 'seats', startingAt: APRIL.startingAt, endingBefore: new Date(APRIL.startingAt.getTime() + 1), seat: true });
     const result = drawDown({ segments: [segment('pool', 400)], charges: [seat, charge(250, { startingAt: new Date('2024-04-10T00:00:00Z') })] });
