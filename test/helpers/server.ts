@@ -38,6 +38,7 @@ export async function startTestServer({
   dataDir,
   periodClose,
   publicUrl,
+  signInLimit,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -49,6 +50,8 @@ export async function startTestServer({
   stripe?: ServerOptions['stripe'];
   /** Where browsers reach the server (`ALLOT_PUBLIC_URL`). */
   publicUrl?: string;
+  /** Dashboard sign-ins with a wrong key allowed per address and window. */
+  signInLimit?: ServerOptions['signInLimit'];
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -60,7 +63,8 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe, publicUrl });
+    // The receivers of the tests listen on 127.0.0.1: the server may send webhooks there unless a test says otherwise.
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
