@@ -3,6 +3,7 @@ import type { Clock, TestClock } from './lib/clock.js';
 import { signalsOf, type ServiceContext } from './lib/context.js';
 import type { Database } from './lib/db/database.js';
 import { registerDashboard } from './dashboard/routes.js';
+import { DEFAULT_SIGN_IN_LIMIT, type SignInLimit } from './dashboard/signInLimit.js';
 import { createHttpServer, DEFAULT_BODY_LIMIT } from './http/server.js';
 import { registerTestClockRoutes } from './http/testClockRoutes.js';
 import type { App } from './http/types.js';
@@ -59,6 +60,8 @@ export interface ServerOptions extends WorkerOptions {
   publicUrl?: string | undefined;
   /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
   trustProxy?: boolean | string | undefined;
+  /** Dashboard sign-ins with a wrong key allowed per client address and window (default 10 a minute); the next are a 429. */
+  signInLimit?: { maxFailures?: number | undefined; windowMs?: number | undefined } | undefined;
 }
 
 /**
@@ -77,7 +80,13 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     version: options.version,
     trustProxy: options.trustProxy,
   });
-  await registerRoutes(app, context, { bodyLimit, publicUrl: options.publicUrl, webhooks: webhookSettings(options), stripe: stripeSettings(options) });
+  await registerRoutes(app, context, {
+    bodyLimit,
+    publicUrl: options.publicUrl,
+    webhooks: webhookSettings(options),
+    stripe: stripeSettings(options),
+    signInLimit: { ...DEFAULT_SIGN_IN_LIMIT, ...definedValues(options.signInLimit ?? {}) },
+  });
   let workers: Workers | undefined;
   // Moving the test clock crosses period and segment boundaries: periods are closed, and alerts and
   // segments looked at again, before it answers.
@@ -109,7 +118,13 @@ export async function buildServer(options: ServerOptions): Promise<App> {
 export async function registerRoutes(
   app: App,
   context: ServiceContext,
-  { bodyLimit, publicUrl, webhooks, stripe }: { bodyLimit: number; publicUrl: string | undefined; webhooks: WebhookSettings; stripe: StripeSettings },
+  {
+    bodyLimit,
+    publicUrl,
+    webhooks,
+    stripe,
+    signInLimit,
+  }: { bodyLimit: number; publicUrl: string | undefined; webhooks: WebhookSettings; stripe: StripeSettings; signInLimit?: SignInLimit | undefined },
 ): Promise<void> {
   registerApiKeyRoutes(app);
   registerSettingsRoutes(app);
@@ -124,7 +139,7 @@ export async function registerRoutes(
   registerAlertRoutes(app);
   registerStripeRoutes(app, stripe);
   registerDashboardRoutes(app, { publicUrl });
-  await registerDashboard(app, { bodyLimit, publicUrl, context });
+  await registerDashboard(app, { bodyLimit, publicUrl, context, signInLimit });
 }
 
 /** The background workers of one process. */

@@ -28,6 +28,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ALLOT_STRIPE_API_BASE: 'api.stripe.com' })).toThrow(/ALLOT_STRIPE_API_BASE: /);
   });
 
+  it('refuses private webhook destinations unless told, and reads the sign-in limit', () => {
+    expect(loadConfig({}).webhooks.allowPrivateAddresses).toBeUndefined();
+    expect(loadConfig({ ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'true' }).webhooks.allowPrivateAddresses).toBe(true);
+    expect(loadConfig({ ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'false' }).webhooks.allowPrivateAddresses).toBe(false);
+    expect(() => loadConfig({ ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'yes' })).toThrow(/ALLOT_WEBHOOKS_ALLOW_PRIVATE: must be true or false/);
+    expect(loadConfig({}).signInMaxFailures).toBeUndefined();
+    expect(loadConfig({ ALLOT_SIGN_IN_MAX_FAILURES: '5' }).signInMaxFailures).toBe(5);
+    expect(() => loadConfig({ ALLOT_SIGN_IN_MAX_FAILURES: '0' })).toThrow(/ALLOT_SIGN_IN_MAX_FAILURES: /);
+  });
+
   it('reads where browsers reach the server and which proxies to trust, refusing what does not parse', () => {
     expect(loadConfig({}).publicUrl).toBeUndefined();
     expect(loadConfig({ ALLOT_PUBLIC_URL: 'https://billing.example.com' }).publicUrl).toBe('https://billing.example.com');

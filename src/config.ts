@@ -16,6 +16,7 @@ const environment = z.object({
   ALLOT_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).optional(),
   ALLOT_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).optional(),
   ALLOT_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).optional(),
+  ALLOT_WEBHOOKS_ALLOW_PRIVATE: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   ALLOT_STRIPE_SECRET_KEY: z.string().min(1).optional(),
   ALLOT_STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
   ALLOT_STRIPE_API_BASE: z
@@ -25,6 +26,7 @@ const environment = z.object({
     .string()
     .regex(/^(true|false|[0-9a-fA-F:.,/ ]+)$/, 'must be true, false, or the proxies\' addresses (e.g. 10.0.0.0/8,127.0.0.1)')
     .optional(),
+  ALLOT_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).optional(),
   ALLOT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://billing.example.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -41,11 +43,19 @@ export interface Config {
   invoiceGracePeriodHours: number;
   poolSize: number | undefined;
   /** Webhook delivery overrides; unset values keep the defaults of `modules/webhooks/settings.ts`. */
-  webhooks: { maxAttempts: number | undefined; timeoutMs: number | undefined; retryBaseMs: number | undefined };
+  webhooks: {
+    maxAttempts: number | undefined;
+    timeoutMs: number | undefined;
+    retryBaseMs: number | undefined;
+    /** Endpoints may be loopback, private, link-local or metadata addresses (local development); unset: refused. */
+    allowPrivateAddresses: boolean | undefined;
+  };
   /** Stripe: the push worker runs only with a secret key; the webhook route needs the webhook secret. */
   stripe: { secretKey: string | undefined; webhookSecret: string | undefined; apiBase: string | undefined };
   /** Where browsers reach this server: embeddable dashboard URLs start with it (default: the request's scheme and host). */
   publicUrl: string | undefined;
+  /** Dashboard sign-ins with a wrong key one client address may make in a minute (default 10). */
+  signInMaxFailures: number | undefined;
   /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-* headers say the request's scheme and host. */
   trustProxy: boolean | string | undefined;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
@@ -82,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
       maxAttempts: values.ALLOT_WEBHOOK_MAX_ATTEMPTS,
       timeoutMs: values.ALLOT_WEBHOOK_TIMEOUT_MS,
       retryBaseMs: values.ALLOT_WEBHOOK_RETRY_BASE_MS,
+      allowPrivateAddresses: values.ALLOT_WEBHOOKS_ALLOW_PRIVATE === undefined ? undefined : values.ALLOT_WEBHOOKS_ALLOW_PRIVATE === 'true',
     },
     stripe: {
       secretKey: values.ALLOT_STRIPE_SECRET_KEY,
@@ -89,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
       apiBase: values.ALLOT_STRIPE_API_BASE,
     },
     publicUrl: values.ALLOT_PUBLIC_URL,
+    signInMaxFailures: values.ALLOT_SIGN_IN_MAX_FAILURES,
     trustProxy: trustProxyOf(values.ALLOT_TRUST_PROXY),
     logLevel: values.LOG_LEVEL,
   };

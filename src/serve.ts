@@ -36,6 +36,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       stripe: config.stripe,
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
+      signInLimit: { maxFailures: config.signInMaxFailures },
       logger: { level: config.logLevel },
       version: packageJson.version,
     });

@@ -37,6 +37,8 @@ export function startServer({ databaseUrl, logLevel, poolSize, profileDir }: Ser
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: logLevel,
+      // The alert-latency phase's webhook receiver listens on 127.0.0.1.
+      ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'true',
       ...(poolSize !== undefined ? { ALLOT_DB_POOL_SIZE: String(poolSize) } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],

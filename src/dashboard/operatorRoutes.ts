@@ -25,6 +25,7 @@ import { customerPage, type FormChoices } from './pages/customerPage.js';
 import { customersPage } from './pages/customersPage.js';
 import { seatPreviewPage } from './pages/previewPage.js';
 import { signInPage } from './pages/signInPage.js';
+import type { SignInGuard } from './signInLimit.js';
 import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, typedValues, type FormName } from './session.js';
 
 const PAGE_SIZE = 25;
@@ -36,7 +37,11 @@ type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboard
 const customerUrl = (customerId: string, form?: FormName) => `/ui/customers/${encodeURIComponent(customerId)}${form ? `#${form}-form` : ''}`;
 
 /** The operator pages: sign-in, the customers, one customer, and the forms that act on it. */
-export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHost }: { publicHost?: string | undefined } = {}): void {
+export function registerOperatorRoutes(
+  app: App,
+  assetUrl: AssetUrl,
+  { publicHost, signInGuard }: { publicHost?: string | undefined; signInGuard: SignInGuard },
+): void {
   const signedIn =
     (handler: Handler) =>
     async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
@@ -81,12 +86,19 @@ export function registerOperatorRoutes(app: App, assetUrl: AssetUrl, { publicHos
   app.post('/ui/sign-in', async (request, reply) => {
     const form = parseForm(signInForm, request.body);
     const next = afterSignIn(form.next);
+    const waitSeconds = signInGuard.refusedFor(request);
+    if (waitSeconds !== undefined) {
+      reply.header('retry-after', String(waitSeconds));
+      const error = `Too many sign-ins with a wrong key from your address. Try again in ${waitSeconds} s.`;
+      return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next, error }) }, 429);
+    }
     const expected = request.cookies[SIGN_IN_COOKIE];
     if (!expected || !dashboards.sameSecret(form.token, expected)) {
       return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next, error: 'The sign-in form expired. Try again.' }) }, 403);
     }
     const auth = await tenants.authenticate(request.context, form.api_key);
     if (!auth) {
+      await signInGuard.failed(request);
       return sendPage(reply, assetUrl, { title: 'Sign in', body: signInPage({ token: newSignInToken(reply, request), next, error: 'That API key is unknown or revoked.' }) }, 401);
     }
     const session = await dashboards.openSession(request.context, { tenantId: auth.tenantId, apiKeyId: auth.apiKeyId });

@@ -9,6 +9,7 @@ import { registerEmbedRoutes } from './embedRoutes.js';
 import { sendPage } from './layout.js';
 import { errorBody } from './pages/chrome.js';
 import { registerOperatorRoutes } from './operatorRoutes.js';
+import { DEFAULT_SIGN_IN_LIMIT, signInGuard, type SignInLimit } from './signInLimit.js';
 
 /**
  * The dashboard: operator pages under `/ui` (an API key signs in; a session cookie follows) and
@@ -17,7 +18,12 @@ import { registerOperatorRoutes } from './operatorRoutes.js';
  */
 export async function registerDashboard(
   app: App,
-  { bodyLimit, publicUrl, context }: { bodyLimit: number; publicUrl?: string | undefined; context: ServiceContext },
+  {
+    bodyLimit,
+    publicUrl,
+    context,
+    signInLimit = DEFAULT_SIGN_IN_LIMIT,
+  }: { bodyLimit: number; publicUrl?: string | undefined; context: ServiceContext; signInLimit?: SignInLimit | undefined },
 ): Promise<void> {
   await app.register(async (ui) => {
     ui.addHook('onRoute', (route) => {
@@ -31,7 +37,8 @@ export async function registerDashboard(
       const { status, body } = describeError(error, request, { bodyLimit });
       return sendPage(reply, assetUrl, { title: 'Error', body: errorBody(status, body.message), embeddable: request.url.startsWith('/embed') }, status);
     });
-    registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
+    const signInGuarded = await signInGuard(ui, signInLimit);
+    registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined, signInGuard: signInGuarded });
     registerEmbedRoutes(ui as App, assetUrl, context);
   });
 }

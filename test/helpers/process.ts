@@ -2,6 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/allot.js', import.meta.url));
+/**
+ * Unless `env` says otherwise: the receivers of the tests listen on 127.0.0.1, so processes may send
+ * webhooks there; and a period is finalised as soon as it ends (no invoice grace period).
+ */
+const TEST_ENV = { ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'true', ALLOT_INVOICE_GRACE_HOURS: '0' };
 
 export interface CliResult {
   code: number | null;
@@ -12,7 +17,7 @@ export interface CliResult {
 /** Runs `allot <args>` to completion, as `npx allot` would. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ALLOT_INVOICE_GRACE_HOURS: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, ...TEST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -32,7 +37,7 @@ export interface RunningCli {
 /** Starts `allot serve …` and resolves once it prints that it is listening (or rejects when it exits first). */
 export function startServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<RunningCli> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ALLOT_INVOICE_GRACE_HOURS: '0', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'serve', ...args], { env: { ...process.env, ...TEST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     const exited = new Promise<number | null>((done) => child.on('close', done));

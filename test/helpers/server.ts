@@ -39,6 +39,7 @@ export async function startTestServer({
   periodClose,
   publicUrl,
   invoiceGracePeriodHours = 0,
+  signInLimit,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -52,6 +53,8 @@ export async function startTestServer({
   publicUrl?: string;
   /** The server's default invoice grace period (`ALLOT_INVOICE_GRACE_HOURS`); 0 here, so that a period is finalised as soon as it ends unless a test says otherwise. */
   invoiceGracePeriodHours?: number;
+  /** Dashboard sign-ins with a wrong key allowed per address and window. */
+  signInLimit?: ServerOptions['signInLimit'];
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -63,7 +66,8 @@ export async function startTestServer({
   let baseURL = '';
   const listen = async () => {
     await migrate(database.db);
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks, periodClose, stripe, publicUrl, invoiceGracePeriodHours });
+    // The receivers of the tests listen on 127.0.0.1: the server may send webhooks there unless a test says otherwise.
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();

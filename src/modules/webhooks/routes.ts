@@ -44,7 +44,7 @@ function toDelivery(row: service.Delivery, configuredMaxAttempts: number): z.inf
 }
 
 /** Webhook endpoints and their deliveries: Allot's own extension (Metronome configures webhooks in its UI). */
-export function registerWebhookRoutes(app: App, settings: Pick<WebhookSettings, 'maxAttempts'>): void {
+export function registerWebhookRoutes(app: App, settings: Pick<WebhookSettings, 'maxAttempts' | 'allowPrivateAddresses'>): void {
   app.post(
     '/v1/allot/webhooks',
     {
@@ -56,7 +56,11 @@ export function registerWebhookRoutes(app: App, settings: Pick<WebhookSettings, 
       },
     },
     async (request) => {
-      const created = await service.createEndpoint(request.context, { tenantId: request.auth.tenantId, endpoint: request.body });
+      const created = await service.createEndpoint(request.context, {
+        tenantId: request.auth.tenantId,
+        endpoint: request.body,
+        allowPrivateAddresses: settings.allowPrivateAddresses,
+      });
       return { data: toEndpoint(created) };
     },
   );

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { systemClock } from '../../lib/clock.js';
 import { signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
-import { Conflict, NotFound } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
+import { refusedDestination, type Resolve } from './destination.js';
 import * as repo from './repo.js';
 
 export { isKnownEventType, reachedEventType, resolvedEventType, WEBHOOK_EVENT_TYPES } from './compute/eventTypes.js';
@@ -99,8 +100,20 @@ export async function tenantsSubscribedTo(db: Queryable, types: readonly string[
   return repo.tenantsSubscribedTo(db, types);
 }
 
-/** Registers an endpoint. Without a secret, one of 32 random bytes (64 hex characters) is made. */
-export async function createEndpoint({ db, clock }: ServiceContext, { tenantId, endpoint }: { tenantId: string; endpoint: NewEndpoint }): Promise<Endpoint> {
+/**
+ * Registers an endpoint. Without a secret, one of 32 random bytes (64 hex characters) is made.
+ * Unless `allowPrivateAddresses`, a URL whose host is, or resolves to, a loopback, private,
+ * link-local or cloud metadata address is a 400 naming `url` (`http://10.0.0.5/hooks`,
+ * `http://localhost:8080`); deliveries check again when they connect.
+ */
+export async function createEndpoint(
+  { db, clock }: ServiceContext,
+  { tenantId, endpoint, allowPrivateAddresses, resolve }: { tenantId: string; endpoint: NewEndpoint; allowPrivateAddresses: boolean; resolve?: Resolve | undefined },
+): Promise<Endpoint> {
+  if (!allowPrivateAddresses) {
+    const refused = await refusedDestination(endpoint.url, resolve ? { resolve } : {});
+    if (refused) throw new Invalid('url', refused);
+  }
   const row: Endpoint = {
     tenant_id: tenantId,
     id: newId(),

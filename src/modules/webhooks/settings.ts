@@ -10,6 +10,11 @@ export interface WebhookSettings {
   retryMaxMs: number;
   /** How often the worker looks for due deliveries when nothing told it of new ones. */
   pollIntervalMs: number;
+  /**
+   * Whether endpoints may be loopback, private, link-local or cloud metadata addresses (local
+   * development and tests); otherwise they are refused at creation and again at every attempt.
+   */
+  allowPrivateAddresses: boolean;
 }
 
 export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
@@ -18,5 +23,6 @@ export const DEFAULT_WEBHOOK_SETTINGS: WebhookSettings = {
   retryBaseMs: 2_000,
   retryMaxMs: 15 * 60_000,
   pollIntervalMs: 500,
+  allowPrivateAddresses: false,
 };
 

@@ -3,6 +3,8 @@ import { systemClock, type Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
 import { deliveryAfterAttempt, type AttemptResult } from './compute/attemptOutcome.js';
 import { webhookHeaders } from './compute/signature.js';
+import type { Resolve } from './destination.js';
+import { postWebhook } from './post.js';
 import * as repo from './repo.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './settings.js';
 
@@ -16,6 +18,8 @@ export interface WebhookDeliveryOptions extends Partial<WebhookSettings> {
   /** A number in [0, 1) for the backoff's jitter (default `Math.random`). */
   random?: () => number;
   logger?: { error(object: object, message: string): void };
+  /** How endpoint host names are resolved and checked before connecting (default `dns.lookup`). */
+  resolve?: Resolve;
 }
 
 export interface WebhookDelivery {
@@ -45,6 +49,7 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
   const retryMaxMs = options.retryMaxMs ?? DEFAULT_WEBHOOK_SETTINGS.retryMaxMs;
   const maxAttempts = options.maxAttempts ?? DEFAULT_WEBHOOK_SETTINGS.maxAttempts;
   const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_WEBHOOK_SETTINGS.pollIntervalMs;
+  const allowPrivateAddresses = options.allowPrivateAddresses ?? DEFAULT_WEBHOOK_SETTINGS.allowPrivateAddresses;
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   const leaseMs = options.leaseMs ?? timeoutMs + 30_000;
   const wallClock = options.wallClock ?? systemClock;
@@ -115,16 +120,15 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
     const started = performance.now();
     let result: AttemptResult;
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
+      const statusCode = await postWebhook({
+        url: delivery.url,
         headers: webhookHeaders({ secret: delivery.secret, body: delivery.body, sentAt: startedAt }),
         body: delivery.body,
-        redirect: 'manual',
         signal: AbortSignal.any([stopping, AbortSignal.timeout(timeoutMs)]),
+        allowPrivateAddresses,
+        resolve: options.resolve,
       });
-      // Only the status counts; the body is not read, and the connection is freed.
-      await response.body?.cancel().catch(() => {});
-      result = { kind: 'answered', statusCode: response.status };
+      result = { kind: 'answered', statusCode };
     } catch (error) {
       result = stopping.aborted ? { kind: 'interrupted' } : { kind: 'failed', error: describeFailure(error, timeoutMs) };
     }
