@@ -30,7 +30,7 @@ export function describeError(error: FastifyError, request: FastifyRequest, { bo
     return { status: 400, body: { message: errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors } };
   }
   if (error instanceof Invalid) {
-    return { status: 400, body: { message: error.message, errors: [{ field: error.field, message: error.message.slice(error.field.length + 2) }] } };
+    return { status: 400, body: { message: error.message, errors: [...error.problems] } };
   }
   if (error instanceof AppError) {
     return { status: error.status, body: { message: error.message }, ...(error instanceof Conflict && !error.retryable && { retryable: false as const }) };

@@ -12,12 +12,13 @@ class MalformedBody extends Error {
  * integer fields refuse by name. `__proto__` keys become plain keys (refused as unknown fields),
  * never prototypes; a key repeated with different values is malformed. An empty body is no body,
  * so a route whose body is optional (the SDK sends an empty JSON body for some lists) accepts it
- * and one whose body is required says so.
+ * and one whose body is required says so. `unsafeNumber` decides what the other numbers become
+ * (their digits by default).
  */
-export function parseJsonBody(text: string): unknown {
+export function parseJsonBody(text: string, unsafeNumber: (digits: string) => unknown = (digits) => digits): unknown {
   if (text.trim() === '') return undefined;
   try {
-    return parse(text, null, (digits) => (isSafeNumber(digits) ? Number(digits) : digits));
+    return parse(text, null, (digits) => (isSafeNumber(digits) ? Number(digits) : unsafeNumber(digits)));
   } catch (error) {
     throw new MalformedBody(`Body is not valid JSON but content-type is set to 'application/json': ${(error as Error).message}`);
   }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decimal, decimalInput, toNumericText } from './money.js';
+import { Unrepresentable } from './errors.js';
+import { Decimal, decimalInput, toNumericText, wireNumber } from './money.js';
 
 describe('decimalInput', () => {
   it('takes JSON numbers at their shortest text and decimal strings exactly', () => {
@@ -28,5 +29,15 @@ describe('decimalInput', () => {
         expect(toNumericText(decimalInput.parse(text))).toBe(text);
       }),
     );
+  });
+});
+
+describe('wireNumber', () => {
+  it('sends a decimal as a JSON number, and refuses one no double holds rather than sending Infinity or null', () => {
+    expect([wireNumber(new Decimal('1e15')), wireNumber(new Decimal('0.1')), wireNumber(new Decimal('-1.7e308'))]).toEqual([1e15, 0.1, -1.7e308]);
+    for (const value of ['1e400', '-1e400', '1.8e308', 'Infinity', 'NaN']) {
+      expect(() => wireNumber(new Decimal(value)), value).toThrow(Unrepresentable);
+    }
+    expect(() => wireNumber(new Decimal('1e400'))).toThrow('An amount of this answer (1e+400) is beyond what a JSON number holds (about 1.8e308), so it cannot be sent');
   });
 });

@@ -1,5 +1,6 @@
 import { Decimal as DecimalBase } from 'decimal.js';
 import { z } from 'zod';
+import { Unrepresentable } from './errors.js';
 
 /**
  * The one decimal type for money and quantities. 40 significant digits is far beyond any amount
@@ -51,8 +52,13 @@ export function toNumericText(value: Decimal): string {
  * A decimal as the wire's JSON number. The Metronome API types amounts as numbers, so responses
  * carry them as numbers; this is the one place a decimal becomes a `number`, at the edge, after
  * all arithmetic is done. Amounts that need more than 15 significant digits lose the excess
- * digits on the wire only.
+ * digits on the wire only. An amount no double holds (beyond about 1.8 × 10^308, which JSON would
+ * send as `null` or fail to send) is refused with `Unrepresentable` (422), never sent.
  */
 export function wireNumber(value: Decimal): number {
-  return Number(value.toFixed());
+  const number = value.isFinite() ? Number(value.toFixed()) : Number.NaN;
+  if (!Number.isFinite(number)) {
+    throw new Unrepresentable(`An amount of this answer (${value.toSignificantDigits(6).toExponential()}) is beyond what a JSON number holds (about 1.8e308), so it cannot be sent`);
+  }
+  return number;
 }

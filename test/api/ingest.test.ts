@@ -138,7 +138,7 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
       event(type, customer, `${type}-d`, { timestamp: at('10:30:00'), properties: properties('n/a', 'u1') }),
       event(type, customer, `${type}-e`, { timestamp: at('10:30:00'), properties: properties(1, 'u1', 'red', 'blocked') }),
       event(type, customer, `${type}-f`, { timestamp: at('10:59:59.999'), properties: properties('BIG', 'u2') }),
-    ]).replace('"BIG"', '12345678901234567890.000000000000000001');
+    ]).replace('"BIG"', '123456789012345.000000000000001');
     expect((await send(raw)).status).toBe(200);
 
     const rows = (await rollups(metric)).map((row) => ({
@@ -149,13 +149,13 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
       latest: `${row.latest_value} (${row.latest_transaction_id})`,
     }));
     expect(rows).toEqual([
-      { key: 'total  10h', count: '3', sum: '12345678901234568543.000000000000000001', max: '12345678901234567890.000000000000000001', latest: `12345678901234567890.000000000000000001 (${type}-f)` },
+      { key: 'total  10h', count: '3', sum: '123456789012998.000000000000001', max: '123456789012345.000000000000001', latest: `123456789012345.000000000000001 (${type}-f)` },
       { key: 'total  11h', count: '1', sum: '0.1', max: '0.1', latest: `0.1 (${type}-c)` },
       { key: 'team+user_id red+u1 10h', count: '1', sum: '5', max: '5', latest: `5 (${type}-a)` },
-      { key: 'team+user_id red+u2 10h', count: '2', sum: '12345678901234568538.000000000000000001', max: '12345678901234567890.000000000000000001', latest: `12345678901234567890.000000000000000001 (${type}-f)` },
+      { key: 'team+user_id red+u2 10h', count: '2', sum: '123456789012993.000000000000001', max: '123456789012345.000000000000001', latest: `123456789012345.000000000000001 (${type}-f)` },
       { key: 'team+user_id blue+u1 11h', count: '1', sum: '0.1', max: '0.1', latest: `0.1 (${type}-c)` },
       { key: 'user_id u1 10h', count: '1', sum: '5', max: '5', latest: `5 (${type}-a)` },
-      { key: 'user_id u2 10h', count: '2', sum: '12345678901234568538.000000000000000001', max: '12345678901234567890.000000000000000001', latest: `12345678901234567890.000000000000000001 (${type}-f)` },
+      { key: 'user_id u2 10h', count: '2', sum: '123456789012993.000000000000001', max: '123456789012345.000000000000001', latest: `123456789012345.000000000000001 (${type}-f)` },
       { key: 'user_id u1 11h', count: '1', sum: '0.1', max: '0.1', latest: `0.1 (${type}-c)` },
     ]);
   });

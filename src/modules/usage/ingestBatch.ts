@@ -4,6 +4,7 @@ import { isUuid } from '../../lib/ids.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
 import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
+import { NUMBER_BOUND_RULE } from './compute/propertyValues.js';
 import { originOf, signalsOf } from '../../lib/context.js';
 import { publishChanges, type Change } from '../../lib/changeFeed.js';
 import { floorToHour } from '../../lib/time.js';
@@ -52,7 +53,9 @@ const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customer
  *    backfilled) is either fully before this batch or fully after it; then reads the tenants'
  *    live metrics, inside the transaction and after the lock, so a metric committed before is seen;
  * 2. matches every event to its tenant's metrics; a call with an event whose group values could
- *    not be indexed is refused alone (400 naming the event and property), the others go on;
+ *    not be indexed, or with a string a metric reads as a number beyond the number bound
+ *    (`"tokens": "1e400"`), is refused alone (400 naming every such event and property), the
+ *    others go on;
  * 3. keeps the first event of each (tenant, transaction id) and inserts the events in that order
  *    with `ON CONFLICT DO NOTHING RETURNING`, resolving customers in the same statement, so only
  *    events never stored before come back;
@@ -87,23 +90,31 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       requests.forEach((request, requestIndex) => {
         const tenantMetrics = metrics.get(request.tenantId) ?? NO_METRICS;
         const mine: Candidate[] = [];
+        // Every problem of the call, each field once (two metrics may read the same property).
+        const problems = new Map<string, string>();
         for (let index = 0; index < request.events.length; index++) {
           const event = request.events[index]!;
           const matches: Match[] = [];
           for (const metric of tenantMetrics) {
-            const match = matchMetric(metric, event);
+            const match = matchMetric(metric, event, (property) => {
+              const field = `${index}.properties.${property}`;
+              if (!problems.has(field)) problems.set(field, `is read as a number by billable metric ${metric.id} (${metric.aggregation}), and ${NUMBER_BOUND_RULE}`);
+            });
             if (!match) continue;
             const property = oversizedProperty(match);
             if (property !== undefined) {
-              refused.set(
-                requestIndex,
-                new Invalid(`${index}.properties.${property}`, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`),
-              );
-              return;
+              const field = `${index}.properties.${property}`;
+              if (!problems.has(field)) problems.set(field, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`);
+              continue;
             }
             matches.push(match);
           }
           mine.push({ request: requestIndex, tenantId: request.tenantId, event, matches });
+        }
+        const [first, ...others] = [...problems].map(([field, message]) => ({ field, message }));
+        if (first) {
+          refused.set(requestIndex, Invalid.all([first, ...others]));
+          return;
         }
         received += request.events.length;
         let tenantCandidates = candidates.get(request.tenantId);

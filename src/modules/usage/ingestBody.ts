@@ -61,6 +61,18 @@ function scan(text: string): Scan {
   return { nativeIsExact: true, keys };
 }
 
+/**
+ * A JSON number literal that a double does not hold exactly (`1e400`, `0.1000000000000000055`),
+ * as the ingest parser hands it over: its digits, marked as a number so that the body's schema
+ * applies the number bound to it (a string of the same digits is only text) before storing it as
+ * its digits.
+ */
+export class NumberLiteral {
+  constructor(readonly digits: string) {}
+}
+
+const numberLiteral = (digits: string) => new NumberLiteral(digits);
+
 function countKeys(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
   let keys = 0;
@@ -75,8 +87,9 @@ function countKeys(value: unknown): number {
 }
 
 /**
- * Parses an ingest body to exactly what `parseJsonBody` (the lossless parser every route uses)
- * returns, but with the native `JSON.parse` whenever that is sure to give the same value, which is
+ * Parses an ingest body to what `parseJsonBody` (the lossless parser every route uses) returns,
+ * except that a number a double does not hold exactly is a `NumberLiteral` rather than a string;
+ * with the native `JSON.parse` whenever that is sure to give the same value, which is
  * several times faster. That holds when every number literal has at most 15 digits and no exponent
  * (a double then holds it exactly, so the lossless parser would hand over the same number), arrays
  * and objects nest at most 64 deep, and no
@@ -92,11 +105,11 @@ export function parseIngestJson(text: string): unknown {
     try {
       value = JSON.parse(text);
     } catch {
-      return parseJsonBody(text);
+      return parseJsonBody(text, numberLiteral);
     }
     if (countKeys(value) === found.keys) return value;
   }
-  return parseJsonBody(text);
+  return parseJsonBody(text, numberLiteral);
 }
 
 /** The body decompressed is over the limit: a 413, so that a small gzip bomb cannot exhaust memory. */

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { Clock } from '../../lib/clock.js';
 import { textProblem } from '../../lib/text.js';
+import { isBoundedDecimal, isBoundedNumber, numericReading, NUMBER_BOUND_RULE } from './compute/propertyValues.js';
+import { NumberLiteral } from './ingestBody.js';
 
 /** A batch is 1–100 events (docs/rules.md rule 12). */
 export const MAX_EVENTS_PER_CALL = 100;
@@ -10,7 +12,11 @@ const EARLIEST_MS = Date.UTC(1970, 0, 1);
 /** How deep objects and arrays may nest inside `properties`. */
 export const MAX_PROPERTY_DEPTH = 32;
 
-const identifier = z.string().min(1, 'must not be empty').max(256, 'must be at most 256 characters');
+// A number literal the parser kept as its digits is still a number here, not the string an identifier must be.
+const identifier = z
+  .string({ error: (issue) => (issue.input instanceof NumberLiteral ? 'Invalid input: expected string, received number' : undefined) })
+  .min(1, 'must not be empty')
+  .max(256, 'must be at most 256 characters');
 const RFC3339 = z.iso.datetime({ offset: true, error: 'must be an RFC 3339 instant with a time zone, e.g. 2024-01-01T00:00:00Z' });
 
 type Properties = Record<string, unknown>;
@@ -18,37 +24,53 @@ type Issue = { path: Array<string | number>; message: string };
 
 /**
  * The problems of `properties` that its shape does not show: every key and string (at any depth)
- * must be storable by PostgreSQL's `jsonb` as given, and nesting is at most 32 deep.
+ * must be storable by PostgreSQL's `jsonb` as given, nesting is at most 32 deep, and every JSON
+ * number (at any depth) is within the number bound (`NUMBER_BOUND`: `1e400`, `1e16` and 31
+ * significant digits are refused). A number the parser kept as its digits (`NumberLiteral`) is
+ * replaced by them, as it is stored.
  */
 function propertyProblems(properties: Properties, issues: Issue[]): void {
   // One path, extended and restored on the way down; copied only for a problem.
   const path: Array<string | number> = [];
-  const walk = (node: unknown, depth: number): void => {
+  const walk = (node: unknown, depth: number): unknown => {
     if (typeof node === 'string') {
       const problem = storableTextProblem(node);
       if (problem) issues.push({ path: [...path], message: problem });
-      return;
+      return node;
     }
-    if (typeof node !== 'object' || node === null) return;
+    if (typeof node === 'number') {
+      if (!isBoundedNumber(node)) issues.push({ path: [...path], message: NUMBER_BOUND_RULE });
+      return node;
+    }
+    if (node instanceof NumberLiteral) {
+      if (!isBoundedDecimal(numericReading(node.digits)!)) issues.push({ path: [...path], message: NUMBER_BOUND_RULE });
+      return node.digits;
+    }
+    if (typeof node !== 'object' || node === null) return node;
     if (depth > MAX_PROPERTY_DEPTH) {
       issues.push({ path: [...path], message: `nests deeper than ${MAX_PROPERTY_DEPTH} levels` });
-      return;
+      return node;
     }
     if (Array.isArray(node)) {
       for (let index = 0; index < node.length; index++) {
         path.push(index);
-        walk(node[index], depth + 1);
+        const item: unknown = node[index];
+        const stored = walk(item, depth + 1);
+        if (stored !== item) node[index] = stored;
         path.pop();
       }
-      return;
+      return node;
     }
     for (const key of Object.keys(node)) {
       path.push(key);
       const problem = storableTextProblem(key);
       if (problem) issues.push({ path: [...path], message: `the key ${problem}` });
-      walk((node as Properties)[key], depth + 1);
+      const value = (node as Properties)[key];
+      const stored = walk(value, depth + 1);
+      if (stored !== value) (node as Properties)[key] = stored;
       path.pop();
     }
+    return node;
   };
   walk(properties, 1);
 }

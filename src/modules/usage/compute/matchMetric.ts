@@ -1,5 +1,5 @@
 import type { Decimal } from '../../../lib/money.js';
-import { propertyNumber, propertyText, propertyValue } from './propertyValues.js';
+import { isBoundedDecimal, numericReading, propertyText, propertyValue } from './propertyValues.js';
 
 export type Aggregation = 'COUNT' | 'SUM' | 'MAX' | 'UNIQUE' | 'LATEST';
 
@@ -87,11 +87,16 @@ export function groupValuesOf(match: Match, index: number): string[] {
  *   the property with a string, number or boolean value, `exists: false` its absence (null,
  *   objects and arrays count as absent); `in_values` needs the value in the list, `not_in_values`
  *   a value outside it or none;
- * - for SUM, MAX and LATEST, the aggregation key holds a number (`propertyNumber`): `{"bytes": "648"}`
- *   counts 648, `{"bytes": "n/a"}` does not match; for UNIQUE, it holds a value with a text;
+ * - for SUM, MAX and LATEST, the aggregation key holds a number within the bound (`propertyNumber`):
+ *   `{"bytes": "648"}` counts 648, `{"bytes": "n/a"}` does not match; for UNIQUE, it holds a value
+ *   with a text;
  * - every property of every group key has a text (the metric's filters require them anyway).
+ *
+ * An event that would match but for its number being beyond the bound (`{"bytes": "1e400"}`)
+ * does not match; `onUnbounded`, when given, is told the aggregation key, so that ingest can
+ * refuse the event rather than leave it uncounted.
  */
-export function matchMetric(metric: CompiledMetric, event: MatchableEvent): Match | undefined {
+export function matchMetric(metric: CompiledMetric, event: MatchableEvent, onUnbounded?: (property: string) => void): Match | undefined {
   if (metric.eventTypeIn && !metric.eventTypeIn.has(event.eventType)) return undefined;
   if (metric.eventTypeNotIn?.has(event.eventType)) return undefined;
   const { properties } = event;
@@ -105,24 +110,33 @@ export function matchMetric(metric: CompiledMetric, event: MatchableEvent): Matc
 
   let value: Decimal | null = null;
   let distinct: string | null = null;
+  let unbounded = false;
   if (metric.aggregation !== 'COUNT') {
     const raw = propertyValue(properties, metric.aggregationKey ?? '');
     if (metric.aggregation === 'UNIQUE') {
       distinct = propertyText(raw) ?? null;
       if (distinct === null) return undefined;
     } else {
-      value = propertyNumber(raw) ?? null;
+      value = numericReading(raw) ?? null;
       if (value === null) return undefined;
+      if (!isBoundedDecimal(value)) {
+        if (!onUnbounded) return undefined;
+        // Whether the rest of the event matches decides whether the metric would have read it.
+        unbounded = true;
+      }
     }
   }
 
   const names = metric.groupNames;
-  if (names.length === 0) return { metric, value, distinct, groupTexts: NO_TEXTS };
-  const groupTexts = new Array<string>(names.length);
+  const groupTexts = names.length === 0 ? NO_TEXTS : new Array<string>(names.length);
   for (let i = 0; i < names.length; i++) {
     const text = propertyText(propertyValue(properties, names[i]!));
     if (text === undefined) return undefined;
-    groupTexts[i] = text;
+    (groupTexts as string[])[i] = text;
+  }
+  if (unbounded) {
+    onUnbounded!(metric.aggregationKey ?? '');
+    return undefined;
   }
   return { metric, value, distinct, groupTexts };
 }

@@ -27,13 +27,13 @@ describe('property values', () => {
     expect([propertyText(null), propertyText({}), propertyText([1]), propertyText(undefined)]).toEqual([undefined, undefined, undefined, undefined]);
   });
 
-  it('reads numbers from JSON numbers and decimal strings, exactly, within 10^±1000', () => {
+  it('reads numbers from JSON numbers and decimal strings, exactly, within the number bound', () => {
     expect(propertyNumber(12)?.toFixed()).toBe('12');
     expect(propertyNumber('648')?.toFixed()).toBe('648');
-    expect(propertyNumber('12345678901234567890.000000000000000001')?.toFixed()).toBe('12345678901234567890.000000000000000001');
+    expect(propertyNumber('123456789012345.123456789012345')?.toFixed()).toBe('123456789012345.123456789012345');
     expect(propertyNumber('1e3')?.toFixed()).toBe('1000');
-    expect(propertyNumber(`1e1000`)?.toFixed()).toBe(`1${'0'.repeat(1000)}`);
-    for (const value of ['n/a', '', ' 5', '+5', '0x10', 'Infinity', 'NaN', '1e1001', '1e-1001', `0.${'1'.repeat(1001)}`, '1e99999999999999999999', true, null, {}, Number.NaN]) {
+    expect(propertyNumber('1e15')?.toFixed()).toBe('1000000000000000');
+    for (const value of ['n/a', '', ' 5', '+5', '0x10', 'Infinity', 'NaN', '1e16', '1e400', '1e-31', '12345678901234567890.000000000000000001', '1e99999999999999999999', true, null, {}, Number.NaN]) {
       expect(propertyNumber(value), String(value)).toBeUndefined();
     }
   });
@@ -159,7 +159,7 @@ describe('foldRollups', () => {
     const hour = Date.UTC(2024, 4, 10, 10);
     const property = fc.record(
       {
-        tokens: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom('0.1', '0.2', '12345678901234567890.000000000000000001', '1e-30', 'n/a')),
+        tokens: fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom('0.1', '0.2', '123456789012345.123456789012345', '-1e15', '1e-30', 'n/a')),
         user_id: fc.constantFrom('u1', 'u2', 'u3', 7),
         team: fc.constantFrom('red', 'blue'),
       },
