@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Unrepresentable } from './errors.js';
-import { Decimal, decimalInput, toNumericText, wireNumber } from './money.js';
+import { Decimal, decimalInput, productExactly, sumExactly, toNumericText, wireNumber } from './money.js';
 
 describe('decimalInput', () => {
   it('takes JSON numbers at their shortest text and decimal strings exactly', () => {
@@ -39,5 +39,19 @@ describe('wireNumber', () => {
       expect(() => wireNumber(new Decimal(value)), value).toThrow(Unrepresentable);
     }
     expect(() => wireNumber(new Decimal('1e400'))).toThrow('An amount of this answer (1e+400) is beyond what a JSON number holds (about 1.8e308), so it cannot be sent');
+  });
+});
+
+describe('exact sums and products', () => {
+  it('adds every digit, where 40-digit arithmetic rounds and depends on the order', () => {
+    const adjustments = ['347.1774193548387096774193548387096774194', '295.1612903225806451612903225806451612903', '195.1612903225806451612903225806451612903'].map((text) => new Decimal(text));
+    const inTimeOrder = adjustments.reduce((sum, amount) => sum.add(amount), new Decimal(5000));
+    const columnFirst = new Decimal(5000).add(adjustments.reduce((sum, amount) => sum.add(amount), new Decimal(0)));
+    expect(inTimeOrder.eq(columnFirst)).toBe(false);
+    expect(sumExactly([new Decimal(5000), ...adjustments]).toFixed()).toBe('5837.5');
+    expect(inTimeOrder.toFixed()).toBe('5837.499999999999999999999999999999999999');
+    expect(sumExactly([...adjustments].reverse()).add(5000).toFixed()).toBe('5837.5');
+    expect(sumExactly([]).toFixed()).toBe('0');
+    expect(productExactly(new Decimal('1234567890.123456789012345678901234567891'), 10n ** 12n).toFixed()).toBe('1234567890123456789012.345678901234567891');
   });
 });

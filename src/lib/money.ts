@@ -3,10 +3,13 @@ import { z } from 'zod';
 import { Unrepresentable } from './errors.js';
 
 /**
- * The one decimal type for money and quantities. 40 significant digits is far beyond any amount
- * Allot stores (`numeric` columns), so arithmetic is exact for sums and products; division
- * (proration) rounds half-even at the 40th digit, and money is rounded to its credit type's
- * precision once, when an invoice line is finalised.
+ * The one decimal type for money and quantities. Its operations round to 40 significant digits,
+ * half-even, so a sum of amounts that needs more digits (5000 + a 40-digit prorated amount) is
+ * rounded, and the same amounts added in two orders may differ in the last place. Ledgers and
+ * the reports that check them therefore add with `sumExactly`, and what a grant derives by a
+ * fraction is kept exact and rounded once to 20 decimals (`roundShare` in `lib/proration.ts`,
+ * `roundDerivedAmount`). Money is rounded to its credit type's precision once, when an invoice
+ * line is finalised.
  */
 export const Decimal = DecimalBase.clone({
   precision: 40,
@@ -15,6 +18,38 @@ export const Decimal = DecimalBase.clone({
   toExpPos: 40,
 });
 export type Decimal = InstanceType<typeof Decimal>;
+
+/** The same arithmetic without a limit on digits, for sums and products, whose exact result is always a decimal. */
+const Unlimited = DecimalBase.clone({ precision: 1e9, rounding: DecimalBase.ROUND_HALF_EVEN });
+
+/**
+ * The exact sum of `amounts`. `Decimal` rounds every result to 40 significant digits, so
+ * 5000 + 347.1774193548387096774193548387096774194 (41 digits) would lose its last digit, and the
+ * same amounts added in another order could differ in the last place. Ledger balances, and the
+ * reports that check them, add with this.
+ */
+export function sumExactly(amounts: Iterable<Decimal>): Decimal {
+  let sum = new Unlimited(0);
+  for (const amount of amounts) sum = sum.add(amount);
+  return new Decimal(sum);
+}
+
+/** The exact product `a × b`, however many digits it needs. */
+export function productExactly(a: Decimal, b: Decimal | bigint | number): Decimal {
+  return new Decimal(new Unlimited(a).mul(typeof b === 'bigint' ? b.toString() : b));
+}
+
+/**
+ * The decimal places an amount a grant derives by a fraction (a prorated grant, a seat
+ * adjustment, a rollover) is rounded to, once (docs/rules.md rule 11): 8500/31 =
+ * 274.193548387096774193548387… becomes 274.19354838709677419355.
+ */
+export const DERIVED_AMOUNT_DECIMAL_PLACES = 20;
+
+/** `value` rounded to `DERIVED_AMOUNT_DECIMAL_PLACES`: half to even, or `down` (toward zero) for a share that must never exceed its whole. */
+export function roundDerivedAmount(value: Decimal, mode: 'halfEven' | 'down' = 'halfEven'): Decimal {
+  return value.toDecimalPlaces(DERIVED_AMOUNT_DECIMAL_PLACES, mode === 'down' ? DecimalBase.ROUND_DOWN : DecimalBase.ROUND_HALF_EVEN);
+}
 
 const DECIMAL_TEXT = /^-?(?:\d+)(?:\.\d+)?$/;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from './money.js';
 import type { Period } from './periods.js';
-import { coveredFraction, prorate, remainingFraction } from './proration.js';
+import { addShares, coveredFraction, prorate, remainingFraction, roundShare, shareOf } from './proration.js';
 
 const at = (iso: string) => new Date(iso);
 const whole = (start: string, end: string): Period => ({
@@ -35,5 +35,26 @@ describe('proration fraction (rule 3)', () => {
   it('leaves nothing at or after the end of the period', () => {
     const march = whole('2024-03-01T00:00:00Z', '2024-04-01T00:00:00Z');
     expect(remainingFraction(march, at('2024-04-01T00:00:00Z')).numerator).toBe(0n);
+  });
+
+  it('keeps shares exact and rounds them once, half to even, to 20 decimals: 8500/31 → 274.19354838709677419355', () => {
+    expect(roundShare(shareOf(new Decimal(500), { numerator: 17n, denominator: 31n })).toFixed()).toBe('274.19354838709677419355');
+    // 7 × 50 × 738/744 + 6 × 50 × 732/744 + 4 × 50 × 726/744 = 623100/744, exactly 837.5.
+    const parts = [
+      shareOf(new Decimal(350), { numerator: 738n, denominator: 744n }),
+      shareOf(new Decimal(300), { numerator: 732n, denominator: 744n }),
+      shareOf(new Decimal(200), { numerator: 726n, denominator: 744n }),
+    ];
+    expect(roundShare(parts.reduce(addShares)).toFixed()).toBe('837.5');
+    expect(roundShare(addShares(shareOf(new Decimal(1), { numerator: 1n, denominator: 3n }), shareOf(new Decimal(1), { numerator: 1n, denominator: 6n }))).toFixed()).toBe('0.5');
+    // Ties go to the even digit; the rest to the nearest; the sign is kept.
+    const tiny = (numerator: string, denominator: bigint) => roundShare({ numerator: new Decimal(numerator), denominator }).toFixed();
+    expect(tiny('5', 10n ** 21n)).toBe('0');
+    expect(tiny('15', 10n ** 21n)).toBe('0.00000000000000000002');
+    expect(tiny('-15', 10n ** 21n)).toBe('-0.00000000000000000002');
+    expect(tiny('1.6', 3n)).toBe('0.53333333333333333333');
+    expect(tiny('-2', 3n)).toBe('-0.66666666666666666667');
+    // However large the amount: 10^30 / 3.
+    expect(tiny('1000000000000000000000000000000', 3n)).toBe('333333333333333333333333333333.33333333333333333333');
   });
 });

@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { Decimal } from '../../lib/money.js';
+import { Decimal, sumExactly } from '../../lib/money.js';
 import { customerAccount } from '../account/service.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
@@ -108,7 +108,7 @@ export async function invoiceReport(ctx: ServiceContext, { tenantId, window, cus
   const deductions = await credits.invoiceDeductionTotals(ctx.db, { tenantId, invoiceIds: issued.map((invoice) => invoice.id) });
   return issued.map((invoice) => {
     const fiat = invoice.lines.filter((line) => line.creditTypeId === invoice.creditTypeId);
-    const sumOf = (lines: typeof fiat) => lines.reduce((sum, line) => sum.add(line.total), new Decimal(0));
+    const sumOf = (lines: typeof fiat) => sumExactly(lines.map((line) => line.total));
     const byType = (type: string) => sumOf(fiat.filter((line) => line.type === type));
     const appliedAllUnits = sumOf(invoice.lines.filter((line) => line.applied !== null));
     const ledgerDeductions = deductions.get(invoice.id) ?? new Decimal(0);

@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { Decimal } from '../../../lib/money.js';
+import { Decimal, sumExactly } from '../../../lib/money.js';
 import { nthPeriod, periodsBetween, type Period, type PeriodSchedule } from '../../../lib/periods.js';
 import { quantityKnownAt, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
 import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
@@ -91,7 +91,7 @@ function segmentOf({
     rolloverOf,
     // What the segment grants, as scheduled: a one-off segment's amount even before it starts;
     // a recurring one's start and the seat adjustments made so far.
-    amount: granted.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0)),
+    amount: sumExactly(granted.map((entry) => entry.amount)),
     ledger: segmentLedger({ window, movements: [...granted, ...(recorded.get(id) ?? [])], rolloverFraction, canRollOver, now }),
   };
 }
@@ -200,5 +200,5 @@ export function deriveOneOffGrant({ source, recorded, now }: { source: OneOffGra
  * has overdrawn it (as Metronome shows them; the segment's ledger still shows the entries).
  */
 export function grantBalance(grant: DerivedGrant): Decimal {
-  return grant.segments.reduce((sum, segment) => sum.add(Decimal.max(segment.ledger.balance, 0)), new Decimal(0));
+  return sumExactly(grant.segments.map((segment) => Decimal.max(segment.ledger.balance, 0)));
 }

@@ -1,4 +1,5 @@
-import { Decimal } from '../../../lib/money.js';
+import { Decimal, sumExactly } from '../../../lib/money.js';
+import { rolloverAmount } from './segmentLedger.js';
 
 /** A segment of a credit or commit as drawdown sees it. */
 export interface FundingSegment {
@@ -107,14 +108,15 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
       const source = bySegmentId.get(segment.rolloverOf.segmentId);
       if (source) {
         // `available` assumed the source's whole remainder rolled over; only what the charges left does.
-        const assumed = Decimal.max(source.available, 0).mul(segment.rolloverOf.fraction);
-        const actual = Decimal.max(source.available.sub(drawnFrom(source.segmentId)), 0).mul(segment.rolloverOf.fraction);
-        available = available.sub(assumed).add(actual);
+        const assumed = rolloverAmount(Decimal.max(source.available, 0), segment.rolloverOf.fraction);
+        const actual = rolloverAmount(Decimal.max(sumExactly([source.available, drawnFrom(source.segmentId).neg()]), 0), segment.rolloverOf.fraction);
+        available = sumExactly([available, assumed.neg(), actual]);
       }
     }
-    return available.sub(drawnFrom(segment.segmentId));
+    return sumExactly([available, drawnFrom(segment.segmentId).neg()]);
   };
-  const add = (map: Map<string, Decimal>, key: string, amount: Decimal) => map.set(key, (map.get(key) ?? new Decimal(0)).add(amount));
+  // Exact, so that a segment's draws never add up to more than it held.
+  const add = (map: Map<string, Decimal>, key: string, amount: Decimal) => map.set(key, sumExactly([map.get(key) ?? new Decimal(0), amount]));
   const appliedTo = (lineId: string) => {
     let line = applied.get(lineId);
     if (!line) applied.set(lineId, (line = new Map()));
@@ -142,7 +144,7 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
         add(drawn, segment.segmentId, take);
         add(appliedTo(charge.lineId), segment.segmentId, take);
         stack.push({ from: segment.segmentId, amount: take });
-        left = left.sub(take);
+        left = sumExactly([left, take.neg()]);
       }
       if (left.gt(0)) {
         add(overage, charge.lineId, left);
@@ -158,9 +160,9 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
           add(drawn, last.from, amount.neg());
           add(appliedTo(charge.lineId), last.from, amount.neg());
         }
-        last.amount = last.amount.sub(amount);
+        last.amount = sumExactly([last.amount, amount.neg()]);
         if (last.amount.isZero()) stack.pop();
-        giveBack = giveBack.sub(amount);
+        giveBack = sumExactly([giveBack, amount.neg()]);
       }
     }
   }

@@ -104,4 +104,51 @@ describe('pooled grants (rules 4–6)', () => {
       ),
     );
   });
+
+  it('rounds the period grant once: +7, +6 and +4 of 100 seats at 06:00, 12:00 and 18:00 on May 1 add exactly 837.5', () => {
+    const may: Period = { index: 0, startingAt: at('2024-05-01T00:00:00Z'), endingBefore: at('2024-06-01T00:00:00Z'), fullStartingAt: at('2024-05-01T00:00:00Z'), fullEndingBefore: at('2024-06-01T00:00:00Z') };
+    const schedule = steps([
+      { startingAt: may.startingAt, quantity: 100 },
+      ...[[6, 4], [6, 3], [12, 3], [12, 1], [12, 2], [18, 2], [18, 4], [18, -2], [24, 3], [24, -1], [24, -2]].map(([hours, delta]) => ({ startingAt: new Date(may.startingAt.getTime() + hours! * 3_600_000), quantityDelta: delta! })),
+    ]);
+    const adjustments = seatAdjustments({ terms: terms(true), period: may, steps: schedule, startQuantity: 100, now: may.endingBefore });
+    expect(adjustments.map((m) => m.amount.toFixed())).toEqual(['347.17741935483870967742', '295.16129032258064516129', '195.16129032258064516129']);
+    expect(total(adjustments)).toBe('837.5');
+    // From May 15 (17 of 31 days), the start is 5,000 × 17/31 and +10 seats then add 8500/31, each rounded once.
+    const fromMay15: Period = { ...may, startingAt: at('2024-05-15T00:00:00Z') };
+    expect(grantForPeriod({ terms: terms(true), period: fromMay15, quantity: new Decimal(100) }).amount.toFixed()).toBe('2741.93548387096774193548');
+    const tenMore = steps([{ startingAt: fromMay15.startingAt, quantity: 100 }, { startingAt: at('2024-05-15T00:00:00Z'), quantityDelta: 10 }]);
+    expect(total(seatAdjustments({ terms: terms(true), period: fromMay15, steps: tenMore, startQuantity: 100, now: may.endingBefore }))).toBe('274.19354838709677419355');
+  });
+
+  it("property: a period's start and seat adjustments add up to its exact grant, rounded once to 20 decimals", () => {
+    const Exact = Decimal.clone({ precision: 200 });
+    fc.assert(
+      fc.property(
+        fc.constantFrom('50', '0.37', '333.333333', '0.0000000000000000000001', '12345678.9'),
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(fc.record({ hours: fc.integer({ min: 0, max: 30 * 24 - 1 }), quantity: fc.integer({ min: 0, max: 400 }) }), { maxLength: 12 }),
+        fc.integer({ min: 0, max: 20 * 24 }),
+        (unitPrice, start, changes, startHours) => {
+          const period: Period = { ...april, startingAt: new Date(april.startingAt.getTime() + startHours * 3_600_000) };
+          const schedule = steps([{ startingAt: period.startingAt, quantity: start }, ...changes.map((c) => ({ startingAt: new Date(april.startingAt.getTime() + c.hours * 3_600_000), quantity: c.quantity }))]);
+          const grantTerms: RecurringGrantTerms = { ...terms(true), unitPrice: new Decimal(unitPrice) };
+          const movements = [grantForPeriod({ terms: grantTerms, period, quantity: new Decimal(start) }), ...seatAdjustments({ terms: grantTerms, period, steps: schedule, startQuantity: start, now: april.endingBefore })];
+          // The exact grant, in seat-hours: the start covers the hours left from it; each increase over the high-water mark, the hours left from its instant.
+          const full = 30 * 24;
+          let seatHours = start * (full - startHours);
+          let highWaterMark = start;
+          for (const step of stepsDuring(schedule, period)) {
+            if (step.quantity <= highWaterMark) continue;
+            seatHours += (step.quantity - highWaterMark) * ((april.endingBefore.getTime() - step.startingAt.getTime()) / 3_600_000);
+            highWaterMark = step.quantity;
+          }
+          const exact = new Exact(unitPrice).mul(seatHours).div(full).toDecimalPlaces(20, Decimal.ROUND_HALF_EVEN);
+          expect(total(movements)).toBe(exact.toFixed());
+          for (const movement of movements) expect(movement.amount.decimalPlaces()).toBeLessThanOrEqual(20);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -1,6 +1,6 @@
-import { Decimal } from '../../../lib/money.js';
+import { Decimal, productExactly, sumExactly } from '../../../lib/money.js';
 import type { Period } from '../../../lib/periods.js';
-import { coveredFraction, prorate, remainingFraction, WHOLE, type Fraction } from '../../../lib/proration.js';
+import { addShares, coveredFraction, remainingFraction, roundShare, shareOf, WHOLE, type Fraction, type Share } from '../../../lib/proration.js';
 import { stepsDuring, type QuantityStep } from '../../../lib/quantitySchedule.js';
 
 export type ProrationMode = 'NONE' | 'FIRST' | 'LAST' | 'FIRST_AND_LAST';
@@ -37,16 +37,18 @@ export function grantFraction(period: Period, proration: ProrationMode): Fractio
   return fraction.numerator === fraction.denominator ? WHOLE : fraction;
 }
 
+/** A period's start grant, exact: `unit_price × quantity × grantFraction`. */
+function startShare(terms: RecurringGrantTerms, period: Period, quantity: Decimal): Share {
+  return shareOf(productExactly(terms.unitPrice, quantity), grantFraction(period, terms.proration));
+}
+
 /**
  * The grant at a period's start: `unit_price × quantity at period start`, prorated per
- * `grantFraction`. 100 seats × 50 credits = 5,000.
+ * `grantFraction` and rounded once to 20 decimals (`roundShare`). 100 seats × 50 credits = 5,000;
+ * from May 15, 5,000 × 17/31 = 2741.93548387096774193548.
  */
 export function grantForPeriod({ terms, period, quantity }: { terms: RecurringGrantTerms; period: Period; quantity: Decimal }): GrantMovement {
-  return {
-    kind: 'SEGMENT_START',
-    amount: prorate(terms.unitPrice.mul(quantity), grantFraction(period, terms.proration)),
-    timestamp: period.startingAt,
-  };
+  return { kind: 'SEGMENT_START', amount: roundShare(startShare(terms, period, quantity)), timestamp: period.startingAt };
 }
 
 /**
@@ -57,6 +59,12 @@ export function grantForPeriod({ terms, period, quantity }: { terms: RecurringGr
  * Decreases add nothing and take nothing back, so 100 → 90 → 100 adds nothing, and 100 → 110 at
  * half a monthly period adds 250 at 50 per seat (500 unprorated). A change backdated to the
  * period's start after it began is such a change, at the start.
+ *
+ * The period's grant so far (its start and every increase) is kept as an exact fraction and
+ * rounded once to 20 decimals; each adjustment is what that rounded total grew by. So the start
+ * and the adjustments always add up to the exact grant, rounded once: 100 seats at 50, +7 at
+ * 06:00, +6 at 12:00 and +4 at 18:00 on May 1 add 347.17741935483870967742, 295.16129032258064516129
+ * and 195.16129032258064516129 — exactly 837.5, as 623100/744 is.
  */
 export function seatAdjustments({
   terms,
@@ -74,15 +82,16 @@ export function seatAdjustments({
   if (!terms.seatIncrease) return [];
   const movements: GrantMovement[] = [];
   let highWaterMark = startQuantity;
+  let granted = startShare(terms, period, new Decimal(startQuantity));
+  let grantedRounded = roundShare(granted);
   for (const step of stepsDuring(steps, period)) {
     if (step.startingAt > now) break;
     if (step.quantity <= highWaterMark) continue;
     const fraction = terms.seatIncrease.isProrated ? remainingFraction(period, step.startingAt) : WHOLE;
-    movements.push({
-      kind: 'SEAT_BASED_ADJUSTMENT',
-      amount: prorate(terms.unitPrice.mul(step.quantity - highWaterMark), fraction),
-      timestamp: step.startingAt,
-    });
+    granted = addShares(granted, shareOf(productExactly(terms.unitPrice, step.quantity - highWaterMark), fraction));
+    const rounded = roundShare(granted);
+    movements.push({ kind: 'SEAT_BASED_ADJUSTMENT', amount: sumExactly([rounded, grantedRounded.neg()]), timestamp: step.startingAt });
+    grantedRounded = rounded;
     highWaterMark = step.quantity;
   }
   return movements;

@@ -68,4 +68,20 @@ describe('segment ledger (rule 11)', () => {
       ),
     );
   });
+
+  it('rolls over the fraction rounded down to 20 decimals, never more than is left, and expires exactly the rest', () => {
+    const end = at('2024-03-01T00:00:00Z');
+    const odd: LedgerEntry = { kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: new Decimal('-0.001344086021505376344086021505376344086022'), timestamp: at('2024-01-20T00:00:00Z') };
+    const whole = segmentLedger({ window, movements: [{ ...start, amount: new Decimal(50) }, odd], rolloverFraction: new Decimal(1), canRollOver: true, now: end });
+    expect(summary(whole.entries).slice(2)).toEqual([
+      ['ROLLOVER', '-49.99865591397849462365'],
+      ['EXPIRATION', '-0.000000000000000000005913978494623655913978'],
+    ]);
+    expect(whole.balance.toFixed()).toBe('0');
+    const third = segmentLedger({ window, movements: [{ ...start, amount: new Decimal('5837.5') }], rolloverFraction: new Decimal('0.333'), canRollOver: true, now: end });
+    expect(summary(third.entries).slice(1)).toEqual([
+      ['ROLLOVER', '-1943.8875'],
+      ['EXPIRATION', '-3893.6125'],
+    ]);
+  });
 });

@@ -1,4 +1,4 @@
-import { Decimal } from '../../../lib/money.js';
+import { Decimal, productExactly, roundDerivedAmount, sumExactly } from '../../../lib/money.js';
 
 export type LedgerEntryKind =
   | 'SEGMENT_START'
@@ -38,6 +38,16 @@ export interface SegmentLedger {
   rolledOver: Decimal;
 }
 
+/**
+ * What rolls over from a segment that ended holding `remainder`: `fraction` of it, rounded once,
+ * down, to 20 decimals (`roundDerivedAmount`), so that it never exceeds the remainder; the rest
+ * expires. 4,000 × 0.5 = 2,000; 5837.5 × 0.333 = 1943.8875; 0.00000000000000000003 × 0.5 rolls
+ * over 0.00000000000000000001 and 0.00000000000000000002 expires.
+ */
+export function rolloverAmount(remainder: Decimal, fraction: Decimal): Decimal {
+  return roundDerivedAmount(productExactly(remainder, fraction), 'down');
+}
+
 const KIND_ORDER: Record<LedgerEntryKind, number> = {
   SEGMENT_START: 0,
   SEAT_BASED_ADJUSTMENT: 1,
@@ -51,7 +61,8 @@ const KIND_ORDER: Record<LedgerEntryKind, number> = {
  * A segment's ledger as of `now` (docs/rules.md rule 11). Balances are derived: the ledger is the
  * movements recorded or generated for the segment up to `now`, and, once the segment has ended,
  * its positive remainder leaves it at `endingBefore`: `rolloverFraction` of it rolls over into
- * the next period (when there is one) and the rest expires. A $100 credit with $63 used:
+ * the next period (when there is one; `rolloverAmount`) and the rest, exactly, expires. The
+ * balance is the exact sum of the entries (`sumExactly`). A $100 credit with $63 used:
  * +10000, −6300, then −3700 expiration at the end. A segment that has not started has no
  * entries and a balance of 0. Only a manual entry can overdraw a segment; an overdrawn segment
  * keeps its negative sum when it ends, and nothing expires.
@@ -78,15 +89,16 @@ export function segmentLedger({
           (entry.timestamp < window.endingBefore || (entry.kind === 'AUTOMATED_INVOICE_DEDUCTION' && entry.timestamp.getTime() === window.endingBefore.getTime()))),
     )
     .sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime() || KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
-  let balance = entries.reduce((sum, entry) => sum.add(entry.amount), new Decimal(0));
+  let balance = sumExactly(entries.map((entry) => entry.amount));
   const held = balance;
   let rolledOver = new Decimal(0);
   if (window.endingBefore <= now && window.startingAt <= now && balance.gt(0)) {
     if (canRollOver && rolloverFraction && rolloverFraction.gt(0)) {
-      rolledOver = balance.mul(rolloverFraction);
+      rolledOver = rolloverAmount(balance, rolloverFraction);
       entries.push({ kind: 'ROLLOVER', amount: rolledOver.neg(), timestamp: window.endingBefore });
     }
-    const expired = balance.sub(rolledOver);
+    // Exactly what is left, so the ledger sums to 0.
+    const expired = sumExactly([balance, rolledOver.neg()]);
     if (expired.gt(0)) entries.push({ kind: 'EXPIRATION', amount: expired.neg(), timestamp: window.endingBefore });
     balance = new Decimal(0);
   }

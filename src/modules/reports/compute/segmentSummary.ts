@@ -1,4 +1,4 @@
-import { Decimal } from '../../../lib/money.js';
+import { Decimal, sumExactly } from '../../../lib/money.js';
 import type { LedgerEntry, LedgerEntryKind } from '../../account/service.js';
 
 /** What a segment did during a reporting window, by kind of movement. */
@@ -15,7 +15,9 @@ export interface SegmentSummary {
   addsUp: boolean;
 }
 
-const COLUMN: Record<LedgerEntryKind, keyof Omit<SegmentSummary, 'opening' | 'closing' | 'addsUp'>> = {
+type Column = keyof Omit<SegmentSummary, 'opening' | 'closing' | 'addsUp'>;
+
+const COLUMN: Record<LedgerEntryKind, Column> = {
   SEGMENT_START: 'grants',
   SEAT_BASED_ADJUSTMENT: 'seatAdjustments',
   AUTOMATED_INVOICE_DEDUCTION: 'deductions',
@@ -68,15 +70,24 @@ export function segmentSummary({
 }): SegmentSummary {
   const zero = new Decimal(0);
   const summary: SegmentSummary = { opening: zero, grants: zero, seatAdjustments: zero, deductions: zero, manual: zero, rollovers: zero, expirations: zero, closing: zero, addsUp: true };
-  let before = zero;
+  // Every sum is exact (`sumExactly`), so the check fails only when the amounts do not add up.
+  const before: Decimal[] = [];
+  const opening: Decimal[] = [];
+  const columns = new Map<Column, Decimal[]>();
   for (const entry of entries) {
     const at = reportedAt(entry, segmentEnd, now);
-    if (at < to.getTime()) before = before.add(entry.amount);
-    if (at < from.getTime()) summary.opening = summary.opening.add(entry.amount);
-    else if (at < to.getTime()) summary[COLUMN[entry.kind]] = summary[COLUMN[entry.kind]].add(entry.amount);
+    if (at < to.getTime()) before.push(entry.amount);
+    if (at < from.getTime()) opening.push(entry.amount);
+    else if (at < to.getTime()) {
+      const column = columns.get(COLUMN[entry.kind]) ?? [];
+      columns.set(COLUMN[entry.kind], column);
+      column.push(entry.amount);
+    }
   }
-  summary.closing = closing ?? before;
+  summary.opening = sumExactly(opening);
+  for (const [column, amounts] of columns) summary[column] = sumExactly(amounts);
+  summary.closing = closing ?? sumExactly(before);
   const movements = [summary.grants, summary.seatAdjustments, summary.deductions, summary.manual, summary.rollovers, summary.expirations];
-  summary.addsUp = movements.reduce((sum, amount) => sum.add(amount), summary.opening).eq(summary.closing);
+  summary.addsUp = sumExactly([summary.opening, ...movements]).eq(summary.closing);
   return summary;
 }
