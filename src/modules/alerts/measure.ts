@@ -77,13 +77,15 @@ export async function measureAlerts(
     const whole = (value: Decimal | null): Measurement => ({ value, perValue: null });
     switch (measureOf(alert.alert_type)) {
       case 'balance': {
-        const { balances } = await accountOf();
-        const held = balances.some((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt);
-        measurements.set(alert.id, whole(held ? accounts.spendableBalance(balances, creditTypeId) : null));
+        const held = await accountOf();
+        const ofUnit = (balance: accounts.Balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt;
+        // Only a customer whose grants of the unit have all long ended needs its settled history looked at.
+        const holds = held.current.some(ofUnit) || held.balances.some(ofUnit);
+        measurements.set(alert.id, whole(holds ? accounts.spendableBalance(held.current, creditTypeId) : null));
         break;
       }
       case 'credit_percentage': {
-        const running = (await accountOf()).balances
+        const running = (await accountOf()).current
           .filter((balance) => balance.kind === 'CREDIT' && balance.creditTypeId === creditTypeId && !balance.archivedAt)
           .flatMap((balance) => balance.segments)
           .filter((segment) => segment.startingAt <= now && now < segment.endingBefore);

@@ -14,10 +14,11 @@ import type { CreditInput } from './schemas.js';
  * recurring grants) and the credits module (which stores one-off grants and recorded entries).
  */
 
-async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<account.Balance[]> {
+/** Every credit and commit of the customer (`current`: without the settled periods of recurring grants, which hold nothing to spend). */
+async function allBalances(ctx: ServiceContext, tenantId: string, customerId: string, { current = false } = {}): Promise<account.Balance[]> {
   // The customer check and the reads run at once; an unknown customer has no rows, and its 404 wins.
-  const [, balances] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId }).then((held) => held.balances)]);
-  return balances;
+  const [, held] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId })]);
+  return current ? held.current : held.balances;
 }
 
 export interface BalanceQuery {
@@ -74,7 +75,8 @@ export async function netBalance(
     filters?: { balance_types?: ('PREPAID_COMMIT' | 'POSTPAID_COMMIT' | 'CREDIT')[] | undefined; custom_fields?: Record<string, string> | undefined; ids?: string[] | undefined }[] | undefined;
   },
 ): Promise<Decimal> {
-  const [creditType, balances] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId }), allBalances(ctx, tenantId, customerId)]);
+  // Ended segments hold nothing: a long history's settled periods need not be derived.
+  const [creditType, balances] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId }), allBalances(ctx, tenantId, customerId, { current: true })]);
   if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
   const matches = (balance: account.Balance) =>
     !filters?.length ||

@@ -25,7 +25,8 @@ async function totalsNow(ctx: ServiceContext, tenantId: string, customerId: stri
   const contracts = await repo.listContracts(ctx.db, tenantId, customerId);
   const account = await customerAccount(ctx, { tenantId, customerId, contracts });
   const balances = new Map<string, Decimal>();
-  for (const balance of account.balances) if (!balance.archivedAt) add(balances, balance.creditTypeId, balance.balance);
+  // Settled periods of recurring grants have ended with nothing left: `current` has every balance that moves.
+  for (const balance of account.current) if (!balance.archivedAt) add(balances, balance.creditTypeId, balance.balance);
   const charges = new Map<string, Decimal>();
   for (const line of account.seatCharges) add(charges, line.creditTypeId, line.amount);
   return { balances, charges };

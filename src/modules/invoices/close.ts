@@ -99,7 +99,7 @@ export async function closeCustomer(
       subscriptions = account.loaded.subscriptions;
       const draft = account.drafts.find((d) => d.contractId === contract.id && d.period.startingAt.getTime() === period.startingAt.getTime());
       if (!draft) continue;
-      const segments = new Map(account.balances.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment] as const)));
+      const segments = new Map(account.current.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment] as const)));
       const invoice = await finalizeDraft(tx, { tenantId, draft, segments, now });
       if (invoice) finalized.push(invoice);
     }

@@ -1,6 +1,6 @@
 import { Decimal } from '../../../lib/money.js';
 import type { Period } from '../../../lib/periods.js';
-import { deriveBalances, recordedMovements, type Balance, type StoredGrants } from './balances.js';
+import { deriveBalances, deriveSettledHistory, mergeById, recordedMovements, type Balance, type StoredGrants } from './balances.js';
 import { generatedId } from './derivedGrants.js';
 import { drawDown, type FundingCharge, type FundingSegment } from './drawdown.js';
 import { ratePeriod, usageWindowOf, type PeriodUsage, type PreparedPeriod, type RatedLine, type RatedPeriod, type UsageWindow } from './rating.js';
@@ -43,8 +43,14 @@ export interface Draft {
 /** Everything a customer holds and owes as of now. */
 export interface CustomerAccount {
   loaded: LoadedContracts;
-  /** Every credit and commit, with the open periods' live deductions in their ledgers. */
-  balances: Balance[];
+  /**
+   * Every credit and commit, with the open periods' live deductions in their ledgers, ordered by
+   * id. The settled periods of recurring grants (ended before the earliest open period) are
+   * derived on first use: a read that needs only `current` never derives a long history.
+   */
+  readonly balances: Balance[];
+  /** The same without the settled periods of recurring grants: everything that can be spent now or drawn by an open period. */
+  current: Balance[];
   /** One per live contract with a rate card and a period covering now. */
   drafts: Draft[];
   /** Every seat charge of those open periods, immediately billed increases included (what a seat change would charge: the edit preview). */
@@ -94,7 +100,10 @@ export interface AccountInputs {
 
 /** The first step of the computation: balances before the open periods' charges, and what each open period reads from the usage rollups. */
 export interface AccountPlan {
+  /** Balances before the open periods' charges, the settled periods of recurring grants left out. */
   before: Balance[];
+  /** The balances of the settled periods of recurring grants (none of which an open period draws), derived on first use. */
+  history: () => Balance[];
   recorded: Map<string, LedgerEntry[]>;
   open: PreparedPeriod[];
   windows: UsageWindow[];
@@ -103,10 +112,28 @@ export interface AccountPlan {
 /** Balances as they stand before the open periods' charges, and the usage windows the charges need (cut where segments start or end). */
 export function planAccount({ loaded, stored, prepared, now, finalized }: AccountInputs): AccountPlan {
   const recorded = recordedMovements(stored.entries, finalized);
-  const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now });
-  const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
   const open = prepared.filter((period) => !finalized?.has(invoiceIdFor(period.contractId, period.period)));
-  return { before, recorded, open, windows: open.map((period) => usageWindowOf({ prepared: period, cuts })) };
+  // Segments ended by the earliest open period's start (or now) hold nothing and fund nothing: settled.
+  const settledBefore = new Date(Math.min(now.getTime(), ...open.map((period) => period.period.startingAt.getTime())));
+  const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now, settledBefore });
+  const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
+  let history: Balance[] | undefined;
+  return {
+    before,
+    history: () => (history ??= deriveSettledHistory({ recurring: loaded.sources, recorded, now, settledBefore })),
+    recorded,
+    open,
+    windows: open.map((period) => usageWindowOf({ prepared: period, cuts })),
+  };
+}
+
+/** The account with `current` balances, its full `balances` joining the settled history on first use. */
+function accountOf(plan: AccountPlan, rest: Omit<CustomerAccount, 'balances' | 'current'>, current: Balance[]): CustomerAccount {
+  let all: Balance[] | undefined;
+  return Object.defineProperty({ ...rest, current } as CustomerAccount, 'balances', {
+    get: () => (all ??= mergeById(current, plan.history())),
+    enumerable: true,
+  });
 }
 
 /**
@@ -120,7 +147,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   const { customerId, loaded, stored, names, now } = inputs;
   const { before, recorded, open } = plan;
   const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
-  if (rated.length === 0) return { loaded, balances: before, drafts: [], seatCharges: [], names };
+  if (rated.length === 0) return accountOf(plan, { loaded, drafts: [], seatCharges: [], names }, before);
   const allSeats = open.map((period) =>
     seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
   );
@@ -213,7 +240,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
   });
   const seatCharges = allSeats.flat();
-  if (live.size === 0) return { loaded, balances: before, drafts, seatCharges, names };
+  if (live.size === 0) return accountOf(plan, { loaded, drafts, seatCharges, names }, before);
   const withLive = new Map(recorded);
   for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
   // Only the grants the live deductions touch change: the rest stand as derived before them.
@@ -225,5 +252,5 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     now,
     reuse: { before, changed: new Set(live.keys()) },
   });
-  return { loaded, balances, drafts, seatCharges, names };
+  return accountOf(plan, { loaded, drafts, seatCharges, names }, balances);
 }

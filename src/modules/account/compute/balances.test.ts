@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import type { Frequency } from '../../../lib/periods.js';
 import { quantitySchedule, type QuantityChange } from '../../../lib/quantitySchedule.js';
-import { deriveBalances, spendableBalance, type GrantTerms, type RecurringSource, type StoredGrants } from './balances.js';
+import { deriveBalances, deriveSettledHistory, mergeById, spendableBalance, type GrantTerms, type RecurringSource, type StoredGrants } from './balances.js';
 import type { LedgerEntry } from './segmentLedger.js';
 
 const HOUR = 3_600_000;
@@ -122,6 +122,42 @@ describe('deriving balances again from the ones derived before', () => {
         },
       ),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('leaving settled periods of recurring grants out, and deriving them on their own', () => {
+  it('gives the same balances as deriving everything, and the same amount to spend without them, for any settling instant up to now', () => {
+    fc.assert(
+      fc.property(
+        fc.array(recurringSource('r'), { minLength: 1, maxLength: 3 }),
+        fc.array(oneOffGrant('o'), { maxLength: 2 }),
+        fc.integer({ min: 24 * 30, max: 24 * 500 }),
+        fc.integer({ min: 0, max: 24 * 500 }),
+        fc.array(fc.record({ pick: fc.nat(), amount: fc.integer({ min: 1, max: 3000 }), atHours: fc.integer({ min: 0, max: 24 * 500 }) }), { maxLength: 5 }),
+        (recurringDrafts, oneOffDrafts, nowHours, settledHours, manual) => {
+          const recurring = recurringDrafts.map((each, i) => ({ ...each, source: { ...each.source, id: `00000000-0000-7000-8000-00000000000${i}` } }));
+          const grants = oneOffDrafts.map((grant, i) => ({ ...grant, id: `one-off-${i}`, segments: grant.segments.map((s) => ({ ...s, id: `one-off-${i}-s`, grant_id: `one-off-${i}` })) }));
+          const now = new Date(START + nowHours * HOUR);
+          const settledBefore = new Date(Math.min(now.getTime(), START + settledHours * HOUR));
+          const archivedContracts = new Map<string, Date>();
+          const segments = deriveBalances({ grants, recurring, archivedContracts, recorded: new Map(), now }).flatMap((balance) => balance.segments);
+          const recorded = new Map<string, LedgerEntry[]>();
+          for (const entry of segments.length ? manual : []) {
+            const segment = segments[entry.pick % segments.length]!;
+            const timestamp = new Date(Math.min(Math.max(START + entry.atHours * HOUR, segment.startingAt.getTime()), segment.endingBefore.getTime() - 1));
+            recorded.set(segment.id, [...(recorded.get(segment.id) ?? []), { kind: 'MANUAL', amount: new Decimal(-entry.amount), timestamp }]);
+          }
+          const everything = deriveBalances({ grants, recurring, archivedContracts, recorded, now });
+          const current = deriveBalances({ grants, recurring, archivedContracts, recorded, now, settledBefore });
+          const history = deriveSettledHistory({ recurring, recorded, now, settledBefore });
+          expect(mergeById(current, history)).toEqual(everything);
+          // Every settled segment ended by the settling instant, so none has anything left to spend.
+          for (const segment of history.flatMap((balance) => balance.segments)) expect(segment.endingBefore.getTime()).toBeLessThanOrEqual(settledBefore.getTime());
+          expect(spendableBalance(current, 'ai').toFixed()).toBe(spendableBalance(everything, 'ai').toFixed());
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 });

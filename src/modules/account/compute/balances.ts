@@ -1,6 +1,6 @@
 import { Decimal } from '../../../lib/money.js';
 import type { GrantRow, GrantSegmentRow, LedgerEntryRow } from '../../credits/repo.js';
-import { deriveOneOffGrant, deriveRecurringGrants, deriveRecurringPeriod, grantBalance, type DerivedGrant, type DerivedSegment, type RecurringGrantSource } from './derivedGrants.js';
+import { deriveOneOffGrant, deriveRecurringGrants, deriveRecurringPeriod, grantBalance, settledPeriods, type DerivedGrant, type DerivedSegment, type RecurringGrantSource } from './derivedGrants.js';
 import type { LedgerEntry } from './segmentLedger.js';
 
 /** What every credit or commit carries besides its segments. */
@@ -87,6 +87,7 @@ export function deriveBalances({
   recorded,
   now,
   reuse,
+  settledBefore,
 }: {
   grants: StoredGrants['grants'];
   recurring: readonly RecurringSource[];
@@ -94,6 +95,8 @@ export function deriveBalances({
   recorded: ReadonlyMap<string, readonly LedgerEntry[]>;
   now: Date;
   reuse?: { before: readonly Balance[]; changed: ReadonlySet<string> } | undefined;
+  /** Leave out the settled periods of recurring grants (`settledPeriods`): `deriveSettledHistory` derives them. */
+  settledBefore?: Date | undefined;
 }): Balance[] {
   const touched = reuse && ((balance: Balance) => balance.segments.some((segment) => reuse.changed.has(segment.id)));
   // The periods of recurring grants to derive again: those that generated a grant with a changed segment.
@@ -139,22 +142,13 @@ export function deriveBalances({
       balance: grantBalance(derived),
     };
   };
-  const generated = (terms: GrantTerms, derived: DerivedGrant): Balance => {
-    const by = derived.recurring ?? derived.generatedBy!;
-    return {
-      ...terms,
-      id: derived.id,
-      recurringId: derived.recurring?.id ?? null,
-      rolledOverFrom: derived.rolledOverFrom ? { contractId: terms.contractId, grantId: derived.rolledOverFrom } : null,
-      segments: derived.segments,
-      balance: grantBalance(derived),
-      generatedBy: { id: by.id, position: by.position },
-    };
-  };
-
+  const generated = generatedBalance;
   if (!reuse) {
     const balances = grants.map(oneOff);
-    for (const { terms, source } of recurring) for (const derived of deriveRecurringGrants({ source, recorded, now })) balances.push(generated(terms, derived));
+    for (const { terms, source } of recurring) {
+      const positions = settledBefore && { from: settledPeriods(source, settledBefore) };
+      for (const derived of deriveRecurringGrants({ source, recorded, now, positions })) balances.push(generated(terms, derived));
+    }
     return balances.sort(byId);
   }
   const rows = new Map(grants.map((row) => [row.id, row]));
@@ -170,6 +164,50 @@ export function deriveBalances({
     for (const position of positions) for (const derived of deriveRecurringPeriod({ source, position, recorded, now })) balances.push(generated(terms, derived));
   }
   return again.size === 0 ? balances : balances.sort(byId);
+}
+
+/**
+ * What `deriveBalances` with `settledBefore` leaves out: the grants the settled periods of
+ * recurring grants generated, ended by then (they hold nothing to spend, and no charge from then
+ * on draws them). With the rest, it makes every balance; ordered by id.
+ */
+export function deriveSettledHistory({
+  recurring,
+  recorded,
+  now,
+  settledBefore,
+}: {
+  recurring: readonly RecurringSource[];
+  recorded: ReadonlyMap<string, readonly LedgerEntry[]>;
+  now: Date;
+  settledBefore: Date;
+}): Balance[] {
+  const balances: Balance[] = [];
+  for (const { terms, source } of recurring) {
+    const positions = { from: 0, to: settledPeriods(source, settledBefore) };
+    if (positions.to > 0) for (const derived of deriveRecurringGrants({ source, recorded, now, positions })) balances.push(generatedBalance(terms, derived));
+  }
+  return balances.sort(byId);
+}
+
+/** Merges two lists ordered by id into one. */
+export function mergeById(a: readonly Balance[], b: readonly Balance[]): Balance[] {
+  if (b.length === 0) return a as Balance[];
+  if (a.length === 0) return b as Balance[];
+  return [...a, ...b].sort(byId);
+}
+
+function generatedBalance(terms: GrantTerms, derived: DerivedGrant): Balance {
+  const by = derived.recurring ?? derived.generatedBy!;
+  return {
+    ...terms,
+    id: derived.id,
+    recurringId: derived.recurring?.id ?? null,
+    rolledOverFrom: derived.rolledOverFrom ? { contractId: terms.contractId, grantId: derived.rolledOverFrom } : null,
+    segments: derived.segments,
+    balance: grantBalance(derived),
+    generatedBy: { id: by.id, position: by.position },
+  };
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

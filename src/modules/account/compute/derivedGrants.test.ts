@@ -1,7 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import type { PeriodSchedule } from '../../../lib/periods.js';
-import { deriveOneOffGrant, deriveRecurringGrants, generatedId, grantBalance, type RecurringGrantSource } from './derivedGrants.js';
+import { periodsBetween, type Frequency, type PeriodSchedule } from '../../../lib/periods.js';
+import { deriveOneOffGrant, deriveRecurringGrants, generatedId, grantBalance, settledPeriods, type RecurringGrantSource } from './derivedGrants.js';
 
 const at = (iso: string) => new Date(iso);
 const monthly: PeriodSchedule = { anchor: at('2024-01-01T00:00:00Z'), frequency: 'MONTHLY', startingAt: at('2024-01-01T00:00:00Z'), endingBefore: null };
@@ -50,5 +51,39 @@ describe('derived grants', () => {
       now: at('2024-01-20T00:00:00Z'),
     });
     expect(grantBalance(grant).toFixed()).toBe('3700');
+  });
+});
+
+describe('the periods a recurring grant derives', () => {
+  it('are every period started by now, and the settled ones are those ended by the settling instant with their rollover (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Frequency>('WEEKLY', 'MONTHLY', 'QUARTERLY'),
+        fc.integer({ min: 0, max: 24 * 90 }),
+        fc.option(fc.integer({ min: 1, max: 24 * 800 }), { nil: null }),
+        fc.integer({ min: 0, max: 24 * 900 }),
+        fc.integer({ min: 0, max: 24 * 900 }),
+        fc.boolean(),
+        (frequency, startHours, lengthHours, nowHours, settledHours, rollsOver) => {
+          const anchor = at('2024-01-01T00:00:00Z');
+          const startingAt = new Date(anchor.getTime() + startHours * 3_600_000);
+          const schedule: PeriodSchedule = { anchor, frequency, startingAt, endingBefore: lengthHours === null ? null : new Date(startingAt.getTime() + lengthHours * 3_600_000) };
+          const recurring = source({ schedule, rolloverFraction: rollsOver ? new Decimal('0.5') : null });
+          const now = new Date(anchor.getTime() + nowHours * 3_600_000);
+          const started = periodsBetween(schedule, { from: startingAt, to: new Date(now.getTime() + 1) });
+          const derived = deriveRecurringGrants({ source: recurring, recorded: new Map(), now }).flatMap((grant) => (grant.recurring ? [grant.recurring.periodIndex] : []));
+          expect(derived).toEqual(started.map((period) => period.index));
+          const settledBefore = new Date(anchor.getTime() + settledHours * 3_600_000);
+          const settled = settledPeriods(recurring, settledBefore);
+          const all = periodsBetween(schedule, { from: startingAt, to: new Date(Math.max(now.getTime(), settledBefore.getTime()) + 1) });
+          // A settled period's own segment and the period its rollover would fill have ended.
+          for (let position = 0; position < settled; position += 1) expect(all[position + (rollsOver ? 1 : 0)]!.endingBefore.getTime()).toBeLessThanOrEqual(settledBefore.getTime());
+          // The first unsettled one has not.
+          const next = all[settled + (rollsOver ? 1 : 0)];
+          if (next) expect(next.endingBefore.getTime()).toBeGreaterThan(settledBefore.getTime());
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

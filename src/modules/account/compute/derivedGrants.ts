@@ -1,6 +1,6 @@
 import { v5 as uuidv5 } from 'uuid';
 import { Decimal, sumExactly } from '../../../lib/money.js';
-import { nthPeriod, periodsBetween, type Period, type PeriodSchedule } from '../../../lib/periods.js';
+import { nthPeriod, periodIndexAt, periodsBetween, type Period, type PeriodSchedule } from '../../../lib/periods.js';
 import { quantityKnownAt, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
 import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
 import { segmentLedger, type LedgerEntry, type SegmentLedger } from './segmentLedger.js';
@@ -102,9 +102,45 @@ function segmentOf({
  * each segment that ended with a remainder to roll over, a grant holding the rolled-over amount
  * for the period that follows (it expires at that period's end; rollover happens once).
  */
-export function deriveRecurringGrants({ source, recorded, now }: { source: RecurringGrantSource; recorded: RecordedMovements; now: Date }): DerivedGrant[] {
-  const started = periodsBetween(source.schedule, { from: source.schedule.startingAt, to: new Date(now.getTime() + 1) });
-  return started.flatMap((period, position) => deriveRecurringPeriod({ source, period, position, recorded, now }));
+export function deriveRecurringGrants({
+  source,
+  recorded,
+  now,
+  positions,
+}: {
+  source: RecurringGrantSource;
+  recorded: RecordedMovements;
+  now: Date;
+  /** Only the periods at these positions of the schedule, `[from, to)` (default: every period started by now). */
+  positions?: { from: number; to?: number | undefined } | undefined;
+}): DerivedGrant[] {
+  const from = positions?.from ?? 0;
+  const to = Math.min(positions?.to ?? Infinity, periodsStartedBy(source.schedule, now));
+  const grants: DerivedGrant[] = [];
+  for (let position = from; position < to; position += 1) grants.push(...deriveRecurringPeriod({ source, period: nthPeriod(source.schedule, position)!, position, recorded, now }));
+  return grants;
+}
+
+/** How many periods of `schedule` have started by `at` (their start at or before it). */
+function periodsStartedBy(schedule: PeriodSchedule, at: Date): number {
+  if (at < schedule.startingAt || (schedule.endingBefore && schedule.endingBefore <= schedule.startingAt)) return 0;
+  const last = schedule.endingBefore && at >= schedule.endingBefore ? new Date(schedule.endingBefore.getTime() - 1) : at;
+  return periodIndexAt({ ...schedule, at: last }) - periodIndexAt({ ...schedule, at: schedule.startingAt }) + 1;
+}
+
+/**
+ * How many periods of a recurring grant are **settled** by `settledBefore`: the first positions of
+ * its schedule whose every generated segment (the period's own, for `durationPeriods` periods, and
+ * the rolled-over remainder's in the period after) ended at or before it. A settled period's
+ * segments have ended, so they hold nothing to spend, and no charge of a period from
+ * `settledBefore` on can draw them.
+ */
+export function settledPeriods(source: RecurringGrantSource, settledBefore: Date): number {
+  const started = periodsStartedBy(source.schedule, settledBefore);
+  const ended = started > 0 && nthPeriod(source.schedule, started - 1)!.endingBefore > settledBefore ? started - 1 : started;
+  const reach = source.durationPeriods - 1 + (source.rolloverFraction ? 1 : 0);
+  // Past the schedule's end a window is cut at its last period: counting the full reach only settles fewer.
+  return Math.max(0, ended - reach);
 }
 
 /**
