@@ -245,4 +245,24 @@ describe.each(ENGINES)('contract overrides on %s', (engine) => {
     // Nothing refused was kept.
     expect((await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.overrides).toEqual([]);
   });
+
+  // Last: it moves the shared clock to May.
+  it('period close finalises April at the overridden price and records the deduction at it: 50', async () => {
+    const { customer, alias } = await customerWith([half()]);
+    await ingest(alias, 10);
+    expect((await server.advanceClock('2024-05-01T00:00:00Z')).status).toBe(200);
+    const finalized = [];
+    for await (const invoice of client.v1.customers.invoices.list({ customer_id: customer, status: 'FINALIZED' })) finalized.push(invoice);
+    expect(finalized).toHaveLength(1);
+    expect(finalized[0]!.line_items.filter((line) => line.product_id === chat).map((line) => [line.type, line.total])).toEqual([
+      ['usage', 50],
+      ['applied_commit_or_credit', -50],
+    ]);
+    const { data } = await client.v1.contracts.listBalances({ customer_id: customer, include_ledgers: true, include_archived: true });
+    expect(data.find((grant) => grant.name === 'Pool')!.ledger!.map((entry) => [entry.type, entry.amount])).toEqual([
+      ['CREDIT_SEGMENT_START', 400],
+      ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -50],
+      ['CREDIT_EXPIRATION', -350],
+    ]);
+  });
 });
