@@ -11,6 +11,7 @@ import { invoiceIdFor, type AccountNames } from './compute/account.js';
 import type { StoredGrants } from './compute/balances.js';
 import { usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
 import type { RateVersion } from './compute/charges.js';
+import { overridesFor, rateOverrideOf, type RateOverride } from './compute/overrides.js';
 import { contractTerms, statementScheduleOf, type Contract, type LoadedContracts } from './compute/terms.js';
 
 /**
@@ -44,16 +45,21 @@ export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, con
   const settings = tenants.settingsOfTenant(ctx, tenantId);
   settings.catch(() => undefined);
   const contracts = given ?? (await contractsRepo.listContracts(ctx.db, tenantId, customerId));
-  const prepared = settings
-    .then(({ invoiceGracePeriodHours }) => periodsToRate(ctx, { tenantId, contracts, graceHours: invoiceGracePeriodHours }))
-    .then((periods) => Promise.all(periods.map(({ contract, period }) => prepareOpenPeriod(ctx, { tenantId, contract, period }))))
-    .then((periods) => periods.filter((period) => period !== undefined));
-  prepared.catch(() => undefined);
-  const rows = await contractsRepo.loadContractTerms(
+  const terms = contractsRepo.loadContractTerms(
     ctx.db,
     tenantId,
     contracts.map((c) => c.id),
   );
+  terms.catch(() => undefined);
+  // Rating needs the overrides only once it knows the products: they load alongside the catalog.
+  const overrides = terms.then((rows) => rows.overrides.map(rateOverrideOf));
+  overrides.catch(() => undefined);
+  const prepared = settings
+    .then(({ invoiceGracePeriodHours }) => periodsToRate(ctx, { tenantId, contracts, graceHours: invoiceGracePeriodHours }))
+    .then((periods) => Promise.all(periods.map(({ contract, period }) => prepareOpenPeriod(ctx, { tenantId, contract, period, overrides }))))
+    .then((periods) => periods.filter((period) => period !== undefined));
+  prepared.catch(() => undefined);
+  const rows = await terms;
   const grants = (await stored).grants;
   const [products, creditTypes] = await Promise.all([
     pricing.findProducts(ctx, { tenantId, productIds: [...new Set([...grants, ...rows.recurring, ...rows.subscriptions].map((row) => row.product_id))] }),
@@ -111,10 +117,14 @@ async function periodsToRate(
 /**
  * What rating `period` of `contract`'s usage statements needs: its rate card, the FLAT and
  * TIERED rates in force at some point of the period, and the USAGE products they price (as they
- * stand now, or at the period's last instant when it has ended) with their billable metrics; its
- * seat rates and SUBSCRIPTION products, for the seat lines. Undefined when the rate card is gone.
+ * stand now, or at the period's last instant when it has ended) with their billable metrics; the
+ * contract's overrides of those products (`overrides`: the customer's, as they load); its seat
+ * rates and SUBSCRIPTION products, for the seat lines. Undefined when the rate card is gone.
  */
-async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract, period }: { tenantId: string; contract: Contract; period: Period }): Promise<PreparedPeriod | undefined> {
+async function prepareOpenPeriod(
+  ctx: ServiceContext,
+  { tenantId, contract, period, overrides }: { tenantId: string; contract: Contract; period: Period; overrides: Promise<RateOverride[]> },
+): Promise<PreparedPeriod | undefined> {
   const lastInstant = new Date(period.endingBefore.getTime() - 1);
   const now = ctx.clock.now() < lastInstant ? ctx.clock.now() : lastInstant;
   if (!contract.rate_card_id) return undefined;
@@ -141,7 +151,15 @@ async function prepareOpenPeriod(ctx: ServiceContext, { tenantId, contract, peri
   const products = [...priced.values()].filter((product) => versions.has(product.id) && product.type === 'USAGE' && product.billableMetricId);
   const seatProducts = new Map([...priced].filter(([id]) => seatProductIds.includes(id)));
   const metrics = products.length ? await pricing.findBillableMetrics(ctx, { tenantId, ids: [...new Set(products.map((p) => p.billableMetricId!))] }) : new Map();
-  return { contractId: contract.id, period, rateCard, rates, seatRates, versions, products, seatProducts, metrics };
+  const own = (await overrides).filter(
+    (override) => override.contractId === contract.id && override.startingAt < period.endingBefore && (!override.endingBefore || override.endingBefore > period.startingAt),
+  );
+  const overridden = new Map<string, RateOverride[]>();
+  for (const product of products) {
+    const list = overridesFor(product, own, contract.multiplier_override_prioritization);
+    if (list.length) overridden.set(product.id, list);
+  }
+  return { contractId: contract.id, period, rateCard, rates, seatRates, versions, overrides: overridden, products, seatProducts, metrics };
 }
 
 /**

@@ -32,13 +32,13 @@ export function contractStatementAnchor(contract: Pick<ContractRow, 'starting_at
   return statementAnchor({ startingAt: contract.starting_at, day: contract.statement_day, frequency: contract.statement_frequency, billingAnchorDate });
 }
 
-function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {
+export function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {
   if (value < notBefore) throw new Invalid(field, `must not be before ${notBefore.toISOString()}`);
   if (contract.ending_before && value > contract.ending_before) throw new Invalid(field, `must not be after the contract's end, ${contract.ending_before.toISOString()}`);
 }
 
 /** The product `productId` among `products`, live and of `type` when given; otherwise a 400 naming `field`. */
-function checkProduct(products: Map<string, pricing.Product>, field: string, productId: string, type?: pricing.ProductType): pricing.Product {
+export function checkProduct(products: Map<string, pricing.Product>, field: string, productId: string, type?: pricing.ProductType): pricing.Product {
   const found = products.get(productId);
   if (!found) throw new Invalid(field, `no product with id ${productId}`);
   if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
@@ -47,7 +47,7 @@ function checkProduct(products: Map<string, pricing.Product>, field: string, pro
 }
 
 /** The pricing unit `creditTypeId` among `creditTypes`; otherwise a 400 naming `field`. */
-function checkCreditType(creditTypes: Map<string, pricing.CreditType>, field: string, creditTypeId: string): void {
+export function checkCreditType(creditTypes: Map<string, pricing.CreditType>, field: string, creditTypeId: string): void {
   if (!creditTypes.has(creditTypeId)) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
 }
 

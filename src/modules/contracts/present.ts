@@ -6,6 +6,7 @@ import type * as account from '../account/service.js';
 import * as pricing from '../pricing/service.js';
 import { billingPeriodsAround } from '../../lib/contractSchedules.js';
 import type { Period } from '../../lib/periods.js';
+import type { ContractOverrideRow } from './repo.js';
 import type { ContractView, RecurringGrant, Subscription } from './service.js';
 
 /**
@@ -33,9 +34,15 @@ export async function namesFor(ctx: ServiceContext, tenantId: string, { productI
 export function namesForViews(ctx: ServiceContext, tenantId: string, views: ContractView[], extra: account.Balance[] = []): Promise<Names> {
   const balances = [...views.flatMap((v) => v.balances), ...extra];
   const recurring = views.flatMap((v) => [...v.recurringCredits, ...v.recurringCommits]);
+  const overrides = views.flatMap((v) => v.overrides);
   return namesFor(ctx, tenantId, {
-    productIds: [...views.flatMap((v) => v.subscriptions.map((s) => s.product_id)), ...recurring.map((r) => r.product_id), ...balances.map((b) => b.productId)],
-    creditTypeIds: [...recurring.map((r) => r.credit_type_id), ...balances.map((b) => b.creditTypeId)],
+    productIds: [
+      ...views.flatMap((v) => v.subscriptions.map((s) => s.product_id)),
+      ...recurring.map((r) => r.product_id),
+      ...balances.map((b) => b.productId),
+      ...overrides.flatMap((o) => (o.product_id ? [o.product_id] : [])),
+    ],
+    creditTypeIds: [...recurring.map((r) => r.credit_type_id), ...balances.map((b) => b.creditTypeId), ...overrides.flatMap((o) => (o.credit_type_id ? [o.credit_type_id] : []))],
   });
 }
 
@@ -103,6 +110,49 @@ export function toRecurringGrant(grant: RecurringGrant, names: Names): Shared.Co
         allocation: 'POOLED' as const,
         apply_seat_increase_config: { is_prorated: grant.seat_increase_prorated ?? false },
       },
+    }),
+  };
+}
+
+/** An override as v2 contracts show it: as it was given, with the product and pricing unit named. */
+export function toOverride(override: ContractOverrideRow, names: Names): Shared.ContractV2.Override {
+  const creditType = override.credit_type_id && { id: override.credit_type_id, name: names.creditTypes.get(override.credit_type_id) ?? override.credit_type_id };
+  return {
+    id: override.id,
+    created_at: toRfc3339(override.created_at),
+    starting_at: toRfc3339(override.starting_at),
+    ...(override.ending_before && { ending_before: toRfc3339(override.ending_before) }),
+    type: override.type,
+    ...(override.override_specifiers && { override_specifiers: override.override_specifiers }),
+    ...(override.product_id && { product: { id: override.product_id, name: names.products.get(override.product_id) ?? '' } }),
+    ...(override.applicable_product_tags && { applicable_product_tags: override.applicable_product_tags }),
+    ...(override.entitled !== null && { entitled: override.entitled }),
+    is_commit_specific: false,
+    ...(override.priority !== null && { priority: wireNumber(new Decimal(override.priority)) }),
+    ...(override.multiplier !== null && { multiplier: wireNumber(new Decimal(override.multiplier)) }),
+    ...(override.rate_type && {
+      overwrite_rate: {
+        rate_type: override.rate_type,
+        ...(creditType && { credit_type: creditType }),
+        ...(override.price !== null && { price: wireNumber(new Decimal(override.price)) }),
+        ...(override.tiers && {
+          tiers: override.tiers.map((tier) => ({ price: wireNumber(new Decimal(tier.price)), ...(tier.size !== null && { size: wireNumber(new Decimal(tier.size)) }) })),
+        }),
+      },
+    }),
+  };
+}
+
+/** v1 shows an overwrite's rate both as `overwrite_rate` and flat on the override. */
+function toOverrideV1(override: Shared.ContractV2.Override): Shared.Override {
+  const rate = override.overwrite_rate;
+  return {
+    ...override,
+    ...(rate && {
+      rate_type: rate.rate_type,
+      ...(rate.credit_type && { credit_type: rate.credit_type }),
+      ...(rate.price !== undefined && { price: rate.price }),
+      ...(rate.tiers && { tiers: rate.tiers }),
     }),
   };
 }
@@ -196,7 +246,8 @@ export function toContractV2(
     recurring_commits: view.recurringCommits.map((r) => toRecurringGrant(r, names)),
     credits: view.balances.filter((b) => b.kind === 'CREDIT').map((b) => toBalance(b, names, options)) as Shared.ContractV2.Credit[],
     commits: view.balances.filter((b) => b.kind === 'COMMIT').map((b) => toBalance(b, names, options)) as unknown as Shared.ContractV2.Commit[],
-    overrides: [],
+    multiplier_override_prioritization: contract.multiplier_override_prioritization,
+    overrides: view.overrides.map((override) => toOverride(override, names)),
     scheduled_charges: [],
     transitions: [],
     usage_filter: [],
@@ -206,8 +257,8 @@ export function toContractV2(
 /** v1's contract: the v2 view as `current`, and as `initial` (Allot keeps no amendments; edits are in getEditHistory). */
 export function toContractV1(contract: Shared.ContractV2): Shared.Contract {
   // v1 types usage_filter as an object, not v2's list; Allot has none to show.
-  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, usage_filter: _usageFilter, ...rest } = contract;
-  const terms = rest as unknown as Shared.ContractWithoutAmendments;
+  const { id, customer_id, archived_at, custom_fields, uniqueness_key, subscriptions, usage_filter: _usageFilter, overrides, ...rest } = contract;
+  const terms = { ...rest, overrides: overrides.map(toOverrideV1) } as unknown as Shared.ContractWithoutAmendments;
   return {
     id,
     customer_id,

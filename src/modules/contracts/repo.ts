@@ -15,6 +15,28 @@ export interface ContractRow {
   uniqueness_key: string | null;
   created_at: Date;
   archived_at: Date | null;
+  multiplier_override_prioritization: 'LOWEST_MULTIPLIER' | 'EXPLICIT';
+}
+
+/** A contract's override of its rate card's usage prices (`v1.contracts.create` `overrides`, `v2.contracts.edit` `add_overrides`). */
+export interface ContractOverrideRow {
+  id: string;
+  contract_id: string;
+  customer_id: string;
+  type: 'OVERWRITE' | 'MULTIPLIER';
+  starting_at: Date;
+  ending_before: Date | null;
+  override_specifiers: Array<{ product_id?: string; product_tags?: string[] }> | null;
+  product_id: string | null;
+  applicable_product_tags: string[] | null;
+  entitled: boolean | null;
+  priority: string | null;
+  multiplier: string | null;
+  rate_type: 'FLAT' | 'TIERED' | null;
+  price: string | null;
+  tiers: Array<{ size: string | null; price: string }> | null;
+  credit_type_id: string | null;
+  created_at: Date;
 }
 
 export interface SubscriptionRow {
@@ -80,6 +102,8 @@ export interface EditRow {
   created_at: Date;
 }
 
+const JSON_COLUMNS = new Set(['custom_fields', 'edit', 'override_specifiers', 'tiers']);
+
 function insertRow<Row extends object>(table: string, columns: readonly (keyof Row & string)[]) {
   const names = columns.map((c) => (c === 'timestamp' ? '"timestamp"' : c)).join(', ');
   const values = columns.map((_, i) => `$${i + 2}`).join(', ');
@@ -87,7 +111,7 @@ function insertRow<Row extends object>(table: string, columns: readonly (keyof R
   return async (tx: Queryable, tenantId: string, row: Row) => {
     await tx.query(
       text,
-      [tenantId, ...columns.map((c) => (c === 'custom_fields' || c === 'edit' ? JSON.stringify(row[c]) : row[c]))],
+      [tenantId, ...columns.map((c) => (JSON_COLUMNS.has(c) && row[c] !== null ? JSON.stringify(row[c]) : row[c]))],
     );
   };
 }
@@ -95,6 +119,7 @@ function insertRow<Row extends object>(table: string, columns: readonly (keyof R
 const CONTRACT_COLUMNS = [
   'id', 'customer_id', 'name', 'starting_at', 'ending_before', 'rate_card_id', 'statement_frequency', 'statement_day',
   'statement_anchor', 'net_payment_terms_days', 'custom_fields', 'uniqueness_key', 'created_at', 'archived_at',
+  'multiplier_override_prioritization',
 ] as const;
 const SUBSCRIPTION_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'product_id', 'billing_frequency', 'collection_schedule', 'is_prorated',
@@ -108,12 +133,17 @@ const RECURRING_COLUMNS = [
   'rollover_fraction', 'duration_periods', 'subscription_id', 'seat_increase_prorated', 'rate_type', 'name', 'description',
   'created_at',
 ] as const;
+const OVERRIDE_COLUMNS = [
+  'id', 'contract_id', 'customer_id', 'type', 'starting_at', 'ending_before', 'override_specifiers', 'product_id',
+  'applicable_product_tags', 'entitled', 'priority', 'multiplier', 'rate_type', 'price', 'tiers', 'credit_type_id', 'created_at',
+] as const;
 const EDIT_COLUMNS = ['id', 'contract_id', 'customer_id', 'uniqueness_key', 'edit', 'created_at'] as const;
 
 export const insertContract = insertRow<ContractRow>('contracts', CONTRACT_COLUMNS);
 export const insertSubscription = insertRow<SubscriptionRow>('subscriptions', SUBSCRIPTION_COLUMNS);
 export const insertQuantityChange = insertRow<QuantityChangeRow>('subscription_quantity_changes', CHANGE_COLUMNS);
 export const insertRecurringGrant = insertRow<RecurringGrantRow>('recurring_grants', RECURRING_COLUMNS);
+export const insertOverride = insertRow<ContractOverrideRow>('contract_overrides', OVERRIDE_COLUMNS);
 export const insertEdit = insertRow<EditRow>('contract_edits', EDIT_COLUMNS);
 
 export async function findContract(db: Queryable, tenantId: string, contractId: string, { forUpdate = false } = {}): Promise<ContractRow | undefined> {
@@ -144,14 +174,18 @@ export async function loadContractTerms(
   db: Queryable,
   tenantId: string,
   contractIds: readonly string[],
-): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[] }> {
-  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [] };
-  const [subscriptions, recurring] = await Promise.all([
+): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[]; overrides: ContractOverrideRow[] }> {
+  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [], overrides: [] };
+  const [subscriptions, recurring, overrides] = await Promise.all([
     db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS.join(', ')} FROM subscriptions WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
       tenantId,
       contractIds,
     ]),
     db.query<RecurringGrantRow>(`SELECT ${RECURRING_COLUMNS.join(', ')} FROM recurring_grants WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
+      tenantId,
+      contractIds,
+    ]),
+    db.query<ContractOverrideRow>(`SELECT ${OVERRIDE_COLUMNS.join(', ')} FROM contract_overrides WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
       tenantId,
       contractIds,
     ]),
@@ -164,7 +198,7 @@ export async function loadContractTerms(
             WHERE tenant_id = $1 AND subscription_id = ANY($2::uuid[]) ORDER BY subscription_id, sequence`,
           [tenantId, subscriptions.map((s) => s.id)],
         );
-  return { subscriptions, changes, recurring };
+  return { subscriptions, changes, recurring, overrides };
 }
 
 export async function listEdits(db: Queryable, tenantId: string, contractId: string): Promise<EditRow[]> {

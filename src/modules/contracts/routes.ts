@@ -8,7 +8,7 @@ import type { App } from '../../http/types.js';
 import * as pricing from '../pricing/service.js';
 import type * as account from '../account/service.js';
 import * as balances from './balances.js';
-import { namesForViews, toBalance, toContractV1, toContractV2, toRecurringGrant, toSubscription, type Names } from './present.js';
+import { namesForViews, toBalance, toOverride, toContractV1, toContractV2, toRecurringGrant, toSubscription, type Names } from './present.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 
@@ -98,6 +98,7 @@ export function registerContractRoutes(app: App): void {
         ...(edit.addRecurringCommitIds.length && { add_recurring_commits: pick(view.recurringCommits, edit.addRecurringCommitIds).map((r) => toRecurringGrant(r, names)) }),
         ...(edit.addCreditIds.length && { add_credits: pick(view.balances, edit.addCreditIds).map((b) => toBalance(b, names, options)) }),
         ...(edit.addCommitIds.length && { add_commits: pick(view.balances, edit.addCommitIds).map((b) => toBalance(b, names, options)) }),
+        ...(edit.addOverrideIds.length && { add_overrides: pick(view.overrides, edit.addOverrideIds).map((o) => toOverride(o, names)) }),
         ...(edit.updateSubscriptions.length && { update_subscriptions: edit.updateSubscriptions }),
         ...(edit.updateContractName !== undefined && { update_contract_name: edit.updateContractName }),
       })),

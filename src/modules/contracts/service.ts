@@ -18,6 +18,7 @@ import {
   type AdditionPlan,
   type SubscriptionUpdateRecord,
 } from './plan.js';
+import { planOverrides } from './overrides.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
@@ -37,6 +38,7 @@ export interface ContractView {
   subscriptions: Subscription[];
   recurringCredits: RecurringGrant[];
   recurringCommits: RecurringGrant[];
+  overrides: repo.ContractOverrideRow[];
   balances: account.Balance[];
 }
 
@@ -124,6 +126,7 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     uniqueness_key: body.uniqueness_key ?? null,
     created_at: ctx.clock.now(),
     archived_at: null,
+    multiplier_override_prioritization: body.multiplier_override_prioritization ?? 'LOWEST_MULTIPLIER',
   };
   const plan = await planAdditions(ctx, {
     tenantId,
@@ -132,10 +135,12 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     notBefore: contract.starting_at,
     additions: additionsFrom(body, ''),
   });
+  const overrides = await planOverrides(ctx, { tenantId, contract, field: 'overrides', items: body.overrides ?? [], notBefore: contract.starting_at });
   try {
     await inTransaction(ctx, async (txContext) => {
       await repo.insertContract(txContext.db, tenantId, contract);
       await writePlan(txContext, tenantId, plan);
+      for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
       await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer, at: contract.created_at });
       await signalContractChange(txContext, tenantId, contract.customer_id);
     });
@@ -163,6 +168,7 @@ function views(loaded: LoadedContracts, balances: account.Balance[]): ContractVi
     subscriptions: loaded.subscriptions.filter((s) => s.contract_id === contract.id),
     recurringCredits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'CREDIT'),
     recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT'),
+    overrides: loaded.overrides.filter((o) => o.contract_id === contract.id),
     balances: balances.filter((b) => b.contractId === contract.id),
   }));
 }
@@ -245,6 +251,7 @@ export interface EditRecord {
   addRecurringCommitIds: string[];
   addCreditIds: string[];
   addCommitIds: string[];
+  addOverrideIds: string[];
   updateSubscriptions: SubscriptionUpdateRecord[];
   updateContractName?: string | null;
 }
@@ -275,7 +282,9 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     });
 
     const notBefore = openPeriodStart(statementScheduleOf(contract), now);
-    const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits].some((list) => list?.length);
+    const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits, body.add_overrides].some(
+      (list) => list?.length,
+    );
     if (hasAdditions && !notBefore) throw new Conflict(`Contract ${contract.id} has ended; nothing can be added to it`);
     const plan = await planAdditions(txContext, {
       tenantId,
@@ -293,8 +302,10 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
         'add_',
       ),
     });
+    const overrides = await planOverrides(txContext, { tenantId, contract, field: 'add_overrides', items: body.add_overrides ?? [], notBefore: notBefore ?? contract.starting_at });
     for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
     const grantIds = await writePlan(txContext, tenantId, plan);
+    for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
     if (body.update_contract_name !== undefined) await repo.renameContract(txContext.db, tenantId, contract.id, body.update_contract_name);
 
     const creditCount = plan.grants.filter((g) => g.kind === 'CREDIT').length;
@@ -308,6 +319,7 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       // Credits are planned before commits, so the first ids are the credits'.
       addCreditIds: grantIds.slice(0, creditCount),
       addCommitIds: grantIds.slice(creditCount),
+      addOverrideIds: overrides.map((o) => o.id),
       updateSubscriptions: updates,
       ...(body.update_contract_name !== undefined && { updateContractName: body.update_contract_name }),
     };
@@ -339,7 +351,14 @@ export async function getEditHistory(
 ): Promise<{ view: ContractView; edits: EditRecord[] }> {
   const view = await getContract(ctx, { tenantId, customerId, contractId });
   const rows = await repo.listEdits(ctx.db, tenantId, contractId);
-  return { view, edits: rows.map((row) => ({ ...(row.edit as unknown as EditRecord), timestamp: new Date(row.edit.timestamp as string) })) };
+  // Edits recorded before overrides existed carry no addOverrideIds.
+  return {
+    view,
+    edits: rows.map((row) => {
+      const edit = row.edit as unknown as EditRecord;
+      return { ...edit, addOverrideIds: edit.addOverrideIds ?? [], timestamp: new Date(row.edit.timestamp as string) };
+    }),
+  };
 }
 
 /**

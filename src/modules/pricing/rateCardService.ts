@@ -10,7 +10,7 @@ import * as repo from './repo.js';
 import { findCreditTypesById, throwFirst, USD_CREDIT_TYPE_ID, type CreditType } from './creditTypeService.js';
 
 export type { BillingFrequency, RateType, Tier } from './compute/rateRules.js';
-export { isSeatRate } from './compute/rateRules.js';
+export { isSeatRate, tierProblems } from './compute/rateRules.js';
 
 export interface CreditTypeConversion {
   customCreditTypeId: string;

@@ -1,4 +1,5 @@
 import { Decimal } from '../../../lib/money.js';
+import { overriddenRate, type RateOverride } from './overrides.js';
 import { priceOfSlice, type UsagePrice } from './price.js';
 
 /** A window of a billing period in which nothing that prices or funds usage changes. */
@@ -77,24 +78,31 @@ export interface SliceCharge {
  * force (docs/rules.md rules 9 and 10): each slice is priced by the difference of the rate's price of
  * the period's cumulative usage after and before it. Slices without an entitled rate are not
  * charged, but their usage still counts as already used for the slices after them.
+ *
+ * `overrides`: the contract's overrides of the product, in precedence order (`overridesFor`),
+ * applied to the rate in force in each slice (`overriddenRate`); the slices must be cut where
+ * they start and end.
  */
 export function sliceCharges({
   slices,
   cumulative,
   versions,
   groupValues,
+  overrides = [],
 }: {
   slices: readonly Slice[];
   /** The period's usage from its start to the end of each slice. */
   cumulative: readonly Decimal[];
   versions: readonly RateVersion[];
   groupValues: Readonly<Record<string, string>> | null;
+  overrides?: readonly RateOverride[];
 }): SliceCharge[] {
   const charges: SliceCharge[] = [];
   let before = new Decimal(0);
   slices.forEach((slice, index) => {
     const after = cumulative[index] ?? before;
-    const rate = rateAt(versions, slice.startingAt, groupValues);
+    const listed = rateAt(versions, slice.startingAt, groupValues);
+    const rate = listed && overriddenRate(listed, overrides, slice.startingAt);
     if (rate?.entitled) charges.push({ slice, quantityBefore: before, quantityAfter: after, rate, amount: priceOfSlice(rate.price, before, after) });
     before = after;
   });

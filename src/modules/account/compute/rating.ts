@@ -3,6 +3,7 @@ import type { Period } from '../../../lib/periods.js';
 import type * as pricing from '../../pricing/service.js';
 import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
 import { sliceCharges, slicesOf, type RateVersion, type Slice, type SliceCharge } from './charges.js';
+import { overrideBoundaries, type RateOverride } from './overrides.js';
 import { combine, cumulativeQuantities, emptyAggregate, type SliceAggregate } from './cumulative.js';
 
 /** The usage of one product (and pricing group) on a contract over its open period, in one pricing unit. */
@@ -72,6 +73,8 @@ export interface PreparedPeriod {
   rateCard: pricing.RateCard;
   rates: pricing.Rate[];
   versions: Map<string, RateVersion[]>;
+  /** The contract's overrides of each product it rates, by product id, in precedence order (`overridesFor`). */
+  overrides: Map<string, RateOverride[]>;
   products: pricing.Product[];
   /** The card's seat rates (those of SUBSCRIPTION products) in force during the period. */
   seatRates: pricing.Rate[];
@@ -82,7 +85,7 @@ export interface PreparedPeriod {
 
 /**
  * What rating a prepared period reads from the usage rollups: the period cut into slices at
- * `cuts` (where segments start or end) and wherever a rate starts or ends, and the (metric, group
+ * `cuts` (where segments start or end) and wherever a rate or an override starts or ends, and the (metric, group
  * key) pairs its products read (per `splitBy` value when given); `uniqueSelections` are those of
  * UNIQUE metrics, whose first-seen values are read too.
  */
@@ -114,8 +117,12 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
 }
 
 export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined }): UsageWindow {
-  const { period, rates, products, metrics } = prepared;
-  const slices = slicesOf(period, [...cuts, ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt]))]);
+  const { period, rates, products, metrics, overrides } = prepared;
+  const slices = slicesOf(period, [
+    ...cuts,
+    ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt])),
+    ...overrideBoundaries([...overrides.values()].flat()),
+  ]);
   const selections: RollupSelection[] = [];
   for (const product of products) {
     const selection = selectionOf(product, metrics.get(product.billableMetricId!), splitBy);
@@ -128,8 +135,9 @@ export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedP
 /**
  * Rates a contract's open period from the usage rollups (docs/rules.md rule 9): for every USAGE product
  * its rate card prices, the metric's usage per slice of the period (split per pricing group value
- * where the product has a pricing group key), priced slice by slice by the rate in force. The
- * period is cut at `cuts` (where segments start or end) and wherever a rate starts or ends.
+ * where the product has a pricing group key), priced slice by slice by the rate in force, as the
+ * contract's overrides change it. The period is cut at `cuts` (where segments start or end) and
+ * wherever a rate or an override starts or ends.
  *
  * With `splitBy` (a group property such as `user_id`), each line is further split per value of
  * the property and each part rated on its own usage, as if the property were part of the pricing
@@ -137,7 +145,7 @@ export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedP
  * left out.
  */
 export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeriod; window: UsageWindow; usage: PeriodUsage }): RatedPeriod {
-  const { contractId, period, rateCard, versions, products, metrics } = prepared;
+  const { contractId, period, rateCard, versions, overrides, products, metrics } = prepared;
   const { slices, splitBy } = window;
   if (window.selections.length === 0) return { contractId, period, rateCard, lines: [] };
   const { rows, firstSeen } = usage;
@@ -182,7 +190,7 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
     }
     for (const { groupValues, splitValue, slices: aggregates } of groups.values()) {
       const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);
-      const charges = sliceCharges({ slices, cumulative, versions: versions.get(product.id) ?? [], groupValues });
+      const charges = sliceCharges({ slices, cumulative, versions: versions.get(product.id) ?? [], groupValues, overrides: overrides.get(product.id) ?? [] });
       const quantity = cumulative[cumulative.length - 1] ?? new Decimal(0);
       for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
         const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);

@@ -24,6 +24,8 @@ export interface LoadedContracts {
   recurring: RecurringGrant[];
   changes: repo.QuantityChangeRow[];
   sources: RecurringSource[];
+  /** The contracts' overrides of their rate cards' usage prices, as stored. */
+  overrides: repo.ContractOverrideRow[];
 }
 
 /** The usage statement periods of a contract. */
@@ -44,7 +46,7 @@ export function toQuantityChange(row: repo.QuantityChangeRow): QuantityChange & 
 /** The terms of `contracts` as the account reads them: each subscription's quantity schedule, and the recurring grant sources. */
 export function contractTerms(
   contracts: Contract[],
-  terms: { subscriptions: repo.SubscriptionRow[]; changes: repo.QuantityChangeRow[]; recurring: repo.RecurringGrantRow[] },
+  terms: { subscriptions: repo.SubscriptionRow[]; changes: repo.QuantityChangeRow[]; recurring: repo.RecurringGrantRow[]; overrides: repo.ContractOverrideRow[] },
 ): LoadedContracts {
   const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
     const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
@@ -100,7 +102,7 @@ export function contractTerms(
       },
     };
   });
-  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources };
+  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources, overrides: terms.overrides };
 }
 
 export function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {
