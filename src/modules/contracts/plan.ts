@@ -293,7 +293,9 @@ export async function planOneOffGrant(
 /** How an edit's quantity updates are recorded in the edit history: as sent. */
 export interface SubscriptionUpdateRecord {
   id: string;
-  quantity_updates: { starting_at: string; quantity?: number; quantity_delta?: number }[];
+  quantity_updates?: { starting_at: string; quantity?: number; quantity_delta?: number }[];
+  /** The new end as sent; null when the end was removed. */
+  ending_before?: string | null;
 }
 
 /**
@@ -322,6 +324,11 @@ export function planQuantityUpdates({
     const field = `update_subscriptions.${index}`;
     const subscription = subscriptions.find((s) => s.id === update.subscription_id);
     if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contractId}`);
+    const endRecord = update.ending_before !== undefined ? { ending_before: update.ending_before && update.ending_before.toISOString() } : {};
+    if (!update.quantity_updates) {
+      records.push({ id: subscription.id, ...endRecord });
+      continue;
+    }
     const openStart = openPeriodStart(subscription.schedule, now);
     if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
     const existing = [...changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
@@ -351,6 +358,7 @@ export function planQuantityUpdates({
         ...(q.quantity !== undefined && { quantity: q.quantity }),
         ...(q.quantity_delta !== undefined && { quantity_delta: q.quantity_delta }),
       })),
+      ...endRecord,
     });
   }
   return { changes: newChanges, updates: records };

@@ -165,6 +165,18 @@ export async function archiveContract(tx: Queryable, tenantId: string, contractI
   await tx.query('UPDATE contracts SET archived_at = COALESCE(archived_at, $3) WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, at]);
 }
 
+export async function setContractEnd(tx: Queryable, tenantId: string, contractId: string, endingBefore: Date | null): Promise<void> {
+  await tx.query('UPDATE contracts SET ending_before = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, endingBefore]);
+}
+
+export async function setSubscriptionEnd(tx: Queryable, tenantId: string, subscriptionId: string, endingBefore: Date | null): Promise<void> {
+  await tx.query('UPDATE subscriptions SET ending_before = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, subscriptionId, endingBefore]);
+}
+
+export async function setRecurringGrantEnd(tx: Queryable, tenantId: string, grantId: string, endingBefore: Date | null): Promise<void> {
+  await tx.query('UPDATE recurring_grants SET ending_before = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, grantId, endingBefore]);
+}
+
 export async function renameContract(tx: Queryable, tenantId: string, contractId: string, name: string | null): Promise<void> {
   await tx.query('UPDATE contracts SET name = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, name]);
 }

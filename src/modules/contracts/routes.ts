@@ -69,7 +69,23 @@ export function registerContractRoutes(app: App): void {
   }
 
   app.post('/v1/contracts/archive', { schema: { tags, body: schemas.archiveContractBody, response: { 200: schemas.idResponse } } }, async (request) => {
-    await service.archiveContract(request.context, { tenantId: tenant(request), customerId: request.body.customer_id, contractId: request.body.contract_id });
+    await service.archiveContract(request.context, {
+      tenantId: tenant(request),
+      customerId: request.body.customer_id,
+      contractId: request.body.contract_id,
+      voidInvoices: request.body.void_invoices ?? false,
+    });
+    return { data: { id: request.body.contract_id } };
+  });
+
+  app.post('/v1/contracts/updateEndDate', { schema: { tags, body: schemas.updateEndDateBody, response: { 200: schemas.idResponse } } }, async (request) => {
+    await service.updateContractEndDate(request.context, {
+      tenantId: tenant(request),
+      customerId: request.body.customer_id,
+      contractId: request.body.contract_id,
+      endingBefore: request.body.ending_before ?? null,
+      allowBeforeFinalized: request.body.allow_ending_before_finalized_invoice ?? false,
+    });
     return { data: { id: request.body.contract_id } };
   });
 
@@ -101,6 +117,9 @@ export function registerContractRoutes(app: App): void {
         ...(edit.addOverrideIds.length && { add_overrides: pick(view.overrides, edit.addOverrideIds).map((o) => toOverride(o, names)) }),
         ...(edit.updateSubscriptions.length && { update_subscriptions: edit.updateSubscriptions }),
         ...(edit.updateContractName !== undefined && { update_contract_name: edit.updateContractName }),
+        ...(edit.updateContractEndDate !== undefined && { update_contract_end_date: edit.updateContractEndDate }),
+        ...(edit.updateRecurringCredits && { update_recurring_credits: edit.updateRecurringCredits }),
+        ...(edit.updateRecurringCommits && { update_recurring_commits: edit.updateRecurringCommits }),
       })),
     };
   });

@@ -285,6 +285,45 @@ export const quantityUpdateInput = z
     }
   });
 
+/**
+ * `update_subscriptions[]`: quantity changes (rule 7) and a new end (`ending_before`; null for
+ * none, so the subscription runs to the contract's end). At least one of the two.
+ */
+const subscriptionUpdateInput = z
+  .strictObject({
+    subscription_id: id,
+    quantity_updates: z.array(quantityUpdateInput).min(1).max(100).optional(),
+    ending_before: hourInstant.nullable().optional(),
+  })
+  .superRefine((update, context) => {
+    if (update.quantity_updates === undefined && update.ending_before === undefined) {
+      context.addIssue({ code: 'custom', path: ['quantity_updates'], message: 'give quantity_updates or ending_before' });
+    }
+  });
+
+/**
+ * `update_recurring_credits[]` / `update_recurring_commits[]`: a new end (`ending_before`; null
+ * for none). The amount cannot be changed yet, and only LIST_RATE exists; other fields the SDK
+ * offers (`proration_rounding`, `invoice_amount`) are absent, so they are refused by name.
+ */
+const recurringGrantUpdate = {
+  ending_before: hourInstant.nullable().optional(),
+  access_amount: z
+    .strictObject({ quantity: nonNegativeDecimal.optional(), unit_price: nonNegativeDecimal.optional() })
+    .refine(() => false, 'changing the amount of a recurring grant is not supported; end it (ending_before) and add a new one from that date')
+    .optional(),
+  rate_type: rateType,
+};
+
+function requireAChange(update: { ending_before?: Date | null | undefined; access_amount?: unknown; rate_type?: unknown }, context: z.RefinementCtx): void {
+  if (update.ending_before === undefined && update.access_amount === undefined && update.rate_type === undefined) {
+    context.addIssue({ code: 'custom', path: ['ending_before'], message: 'is required: it is the only change a recurring grant takes' });
+  }
+}
+
+const recurringCreditUpdateInput = z.strictObject({ recurring_credit_id: id, ...recurringGrantUpdate }).superRefine(requireAChange);
+const recurringCommitUpdateInput = z.strictObject({ recurring_commit_id: id, ...recurringGrantUpdate }).superRefine(requireAChange);
+
 export const editContractBody = z.strictObject({
   contract_id: id,
   customer_id: id,
@@ -294,14 +333,15 @@ export const editContractBody = z.strictObject({
   add_credits: z.array(creditInput).max(100).optional(),
   add_commits: z.array(commitInput).max(100).optional(),
   add_overrides: z.array(overrideInput).max(100).optional(),
-  update_subscriptions: z
-    .array(z.strictObject({ subscription_id: id, quantity_updates: z.array(quantityUpdateInput).min(1).max(100) }))
-    .max(100)
-    .optional(),
+  update_subscriptions: z.array(subscriptionUpdateInput).max(100).optional(),
+  update_recurring_credits: z.array(recurringCreditUpdateInput).max(100).optional(),
+  update_recurring_commits: z.array(recurringCommitUpdateInput).max(100).optional(),
   update_contract_name: label.nullable().optional(),
+  update_contract_end_date: hourInstant.nullable().optional(),
+  allow_contract_ending_before_finalized_invoice: z.boolean().optional(),
   uniqueness_key: uniquenessKey.optional(),
 }).superRefine((edit, context) => {
-  const { contract_id: _contract, customer_id: _customer, uniqueness_key: _key, ...changes } = edit;
+  const { contract_id: _contract, customer_id: _customer, uniqueness_key: _key, allow_contract_ending_before_finalized_invoice: _allow, ...changes } = edit;
   if (Object.values(changes).every((value) => value === undefined || (Array.isArray(value) && value.length === 0))) {
     context.addIssue({ code: 'custom', path: [], message: 'an edit needs at least one change, e.g. update_subscriptions or add_recurring_credits' });
   }
@@ -326,7 +366,15 @@ export const listContractsBody = z.strictObject({
   include_ledgers: z.boolean().optional(),
 });
 
-export const archiveContractBody = z.strictObject({ customer_id: id, contract_id: id, void_invoices: z.literal(false).optional() });
+export const archiveContractBody = z.strictObject({ customer_id: id, contract_id: id, void_invoices: z.boolean().optional() });
+
+/** `v1.contracts.updateEndDate`: no `ending_before` makes the contract open-ended. */
+export const updateEndDateBody = z.strictObject({
+  customer_id: id,
+  contract_id: id,
+  ending_before: hourInstant.optional(),
+  allow_ending_before_finalized_invoice: z.boolean().optional(),
+});
 
 export const quantityHistoryBody = z.strictObject({ customer_id: id, contract_id: id, subscription_id: id });
 

@@ -1,10 +1,11 @@
 import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
-import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound, type FieldProblem } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
+import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { toRfc3339 } from '../../lib/time.js';
@@ -19,6 +20,7 @@ import {
   type SubscriptionUpdateRecord,
 } from './plan.js';
 import { planOverrides } from './overrides.js';
+import { planEnds, type RecurringGrantUpdateRecord } from './ends.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
@@ -233,11 +235,19 @@ export async function listContractRows(
 }
 
 
-/** Archives a contract: it leaves lists and its credits stop counting toward balances. Archiving twice changes nothing. */
-export async function archiveContract(ctx: ServiceContext, { tenantId, customerId, contractId }: { tenantId: string; customerId: string; contractId: string }): Promise<void> {
-  await findCustomerContract(ctx, tenantId, customerId, contractId);
+/**
+ * Archives a contract: it leaves lists and its credits stop counting toward balances. With
+ * `voidInvoices`, its finalised invoices are voided in the same transaction (the credits they
+ * drew stay drawn). Archiving twice changes nothing, except that voiding may be asked for then.
+ */
+export async function archiveContract(
+  ctx: ServiceContext,
+  { tenantId, customerId, contractId, voidInvoices = false }: { tenantId: string; customerId: string; contractId: string; voidInvoices?: boolean },
+): Promise<void> {
   await inTransaction(ctx, async (txContext) => {
+    await findCustomerContract(txContext, tenantId, customerId, contractId, { forUpdate: true });
     await repo.archiveContract(txContext.db, tenantId, contractId, ctx.clock.now());
+    if (voidInvoices) await invoices.voidContractInvoices(txContext, { tenantId, contractId });
     await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'contract' });
   });
 }
@@ -254,6 +264,10 @@ export interface EditRecord {
   addOverrideIds: string[];
   updateSubscriptions: SubscriptionUpdateRecord[];
   updateContractName?: string | null;
+  /** The contract's new end; null when it was made open-ended. */
+  updateContractEndDate?: string | null;
+  updateRecurringCredits?: RecurringGrantUpdateRecord[];
+  updateRecurringCommits?: RecurringGrantUpdateRecord[];
 }
 
 /** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
@@ -266,16 +280,36 @@ export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId:
  * transaction under a lock on the contract, so concurrent edits apply one after the other and
  * a quantity is never checked against a schedule another edit is changing.
  */
-export async function editContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<string> {
+export async function editContract(
+  ctx: ServiceContext,
+  { tenantId, body, contractEndField = 'update_contract_end_date' }: { tenantId: string; body: EditContractBody; contractEndField?: string },
+): Promise<string> {
   const editId = await inTransaction(ctx, async (txContext) => {
     const now = ctx.clock.now();
-    const contract = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
-    if (contract.archived_at) throw new Conflict(`Contract ${contract.id} is archived`);
-    const loaded = await loadContracts(txContext, tenantId, [contract]);
+    const stored = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
+    if (stored.archived_at) throw new Conflict(`Contract ${stored.id} is archived`);
+    const loaded = await loadContracts(txContext, tenantId, [stored]);
+
+    // Ends first: quantity changes and additions are then checked against the new ones.
+    const ends = planEnds({
+      contract: stored,
+      loaded,
+      body,
+      now,
+      billedUntil: body.update_contract_end_date !== undefined ? await invoices.finalizedUntil(txContext, { tenantId, contractId: stored.id }) : null,
+      contractEndField,
+      allowBeforeFinalized: body.allow_contract_ending_before_finalized_invoice ?? false,
+    });
+    if (ends.problems.length > 0) throw Invalid.all(ends.problems as [FieldProblem, ...FieldProblem[]]);
+    const contract: Contract = ends.contractEnd !== undefined ? { ...stored, ending_before: ends.contractEnd } : stored;
+    const subscriptions = loaded.subscriptions.map((subscription) => {
+      const end = ends.subscriptionEnds.get(subscription.id);
+      return end === undefined ? subscription : { ...subscription, ending_before: end, schedule: { ...subscription.schedule, endingBefore: end } };
+    });
 
     const { changes: newChanges, updates } = planQuantityUpdates({
       contractId: contract.id,
-      subscriptions: loaded.subscriptions,
+      subscriptions,
       changes: loaded.changes,
       updates: body.update_subscriptions ?? [],
       now,
@@ -289,7 +323,7 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     const plan = await planAdditions(txContext, {
       tenantId,
       contract,
-      existingSubscriptions: loaded.subscriptions,
+      existingSubscriptions: subscriptions,
       notBefore: notBefore ?? contract.starting_at,
       additions: additionsFrom(
         {
@@ -303,6 +337,9 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       ),
     });
     const overrides = await planOverrides(txContext, { tenantId, contract, field: 'add_overrides', items: body.add_overrides ?? [], notBefore: notBefore ?? contract.starting_at });
+    if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);
+    for (const [subscriptionId, end] of ends.subscriptionEnds) await repo.setSubscriptionEnd(txContext.db, tenantId, subscriptionId, end);
+    for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);
     for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
     const grantIds = await writePlan(txContext, tenantId, plan);
     for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
@@ -322,6 +359,9 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       addOverrideIds: overrides.map((o) => o.id),
       updateSubscriptions: updates,
       ...(body.update_contract_name !== undefined && { updateContractName: body.update_contract_name }),
+      ...(body.update_contract_end_date !== undefined && { updateContractEndDate: body.update_contract_end_date && body.update_contract_end_date.toISOString() }),
+      ...(ends.recurringCredits.length > 0 && { updateRecurringCredits: ends.recurringCredits }),
+      ...(ends.recurringCommits.length > 0 && { updateRecurringCommits: ends.recurringCommits }),
     };
     try {
       await repo.insertEdit(txContext.db, tenantId, {
@@ -342,6 +382,27 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
     return record.id;
   });
   return editId;
+}
+
+/**
+ * `v1.contracts.updateEndDate`: moves the contract's end (no `endingBefore`: open-ended), as a v2
+ * edit with `update_contract_end_date` does, and is recorded in the edit history like one.
+ */
+export async function updateContractEndDate(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    contractId,
+    endingBefore,
+    allowBeforeFinalized,
+  }: { tenantId: string; customerId: string; contractId: string; endingBefore: Date | null; allowBeforeFinalized: boolean },
+): Promise<void> {
+  await editContract(ctx, {
+    tenantId,
+    body: { customer_id: customerId, contract_id: contractId, update_contract_end_date: endingBefore, allow_contract_ending_before_finalized_invoice: allowBeforeFinalized },
+    contractEndField: 'ending_before',
+  });
 }
 
 /** The edits of a contract, oldest first, with the contract as it is now (to describe what each added). */

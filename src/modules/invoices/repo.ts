@@ -79,6 +79,24 @@ export async function voidInvoice(tx: Queryable, tenantId: string, invoiceId: st
   return rows.length === 1;
 }
 
+/** The end of a contract's latest finalised invoice (USAGE or SCHEDULED), or null when it has none. */
+export async function finalizedUntil(db: Queryable, tenantId: string, contractId: string): Promise<Date | null> {
+  const [row] = await db.query<{ until: Date | null }>(
+    `SELECT max(end_timestamp) AS until FROM invoices WHERE tenant_id = $1 AND contract_id = $2 AND status = 'FINALIZED'`,
+    [tenantId, contractId],
+  );
+  return row?.until ?? null;
+}
+
+/** Marks every finalised invoice of a contract void; the ids voided. */
+export async function voidContractInvoices(tx: Queryable, tenantId: string, contractId: string, at: Date): Promise<string[]> {
+  const rows = await tx.query<{ id: string }>(
+    `UPDATE invoices SET status = 'VOID', voided_at = $3 WHERE tenant_id = $1 AND contract_id = $2 AND status = 'FINALIZED' RETURNING id`,
+    [tenantId, contractId, at],
+  );
+  return rows.map((row) => row.id);
+}
+
 /** When each contract's latest USAGE invoice ends: where period close resumes. */
 export async function closedUntil(db: Queryable, tenantId: string, contractIds: readonly string[]): Promise<Map<string, Date>> {
   const rows = await db.query<{ contract_id: string; until: Date }>(

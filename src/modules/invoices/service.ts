@@ -210,6 +210,21 @@ export async function voidInvoice(ctx: ServiceContext, { tenantId, invoiceId }: 
   });
 }
 
+/** The end of a contract's latest finalised invoice (voided ones do not count), or null: how far the contract is billed. */
+export async function finalizedUntil(ctx: ServiceContext, { tenantId, contractId }: { tenantId: string; contractId: string }): Promise<Date | null> {
+  return repo.finalizedUntil(ctx.db, tenantId, contractId);
+}
+
+/**
+ * Voids every finalised invoice of a contract, in the caller's transaction (archiving with
+ * `void_invoices`), as `voidInvoice` does one: the credits they drew stay drawn.
+ */
+export async function voidContractInvoices(ctx: ServiceContext, { tenantId, contractId }: { tenantId: string; contractId: string }): Promise<string[]> {
+  const voided = await repo.voidContractInvoices(ctx.db, tenantId, contractId, ctx.clock.now());
+  if (voided.length > 0) signalAfterCommit(ctx, 'invoicesFinalized', { tenantId });
+  return voided;
+}
+
 /** The tenant's finalised (and voided) invoices whose period starts in `[from, to)`, for reports: April's report holds April's invoice, issued May 1. */
 export async function invoicesStartingBetween(ctx: ServiceContext, { tenantId, from, to }: { tenantId: string; from: Date; to: Date }): Promise<Invoice[]> {
   return (await repo.invoicesStartingBetween(ctx.db, tenantId, { from, to })).map(fromRow);
