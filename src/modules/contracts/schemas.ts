@@ -94,9 +94,6 @@ export const recurringGrantInput = z
     temporary_id: text().min(1).max(256).optional(),
   })
   .superRefine((grant, context) => {
-    if (grant.subscription_config && grant.access_amount.quantity !== undefined) {
-      context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'must be absent when subscription_config links a subscription: the seats are the quantity' });
-    }
     if (!grant.subscription_config && grant.access_amount.quantity === undefined) {
       context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'is required unless subscription_config links a subscription' });
     }

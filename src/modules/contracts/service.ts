@@ -281,6 +281,7 @@ export async function editContract(ctx: ServiceContext, { tenantId, body }: { te
       tenantId,
       contract,
       existingSubscriptions: loaded.subscriptions,
+      existingChanges: [...loaded.changes, ...newChanges],
       notBefore: notBefore ?? contract.starting_at,
       additions: additionsFrom(
         {
