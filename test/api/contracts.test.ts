@@ -557,6 +557,41 @@ describe.each(ENGINES)('contracts through the SDK on %s', (engine) => {
     expect((await client.v1.contracts.getNetBalance({ customer_id: commitCustomer, filters: [{ balance_types: ['PREPAID_COMMIT'] }] })).data.balance).toBe(1000);
   });
 
+  it('takes access_amount.quantity beside subscription_config when it equals the seats at the grant’s start, and names it otherwise', async () => {
+    const customer = await newCustomer('Linked quantity');
+    const pooled = (quantity: number, startingAt = '2024-04-01T00:00:00Z', subscriptionId = 'seats') => ({
+      product_id: poolProduct,
+      access_amount: { credit_type_id: aiCredits, unit_price: 30, quantity },
+      commit_duration: { value: 1, unit: 'PERIODS' as const },
+      priority: 1,
+      starting_at: startingAt,
+      subscription_config: { subscription_id: subscriptionId, allocation: 'POOLED' as const, apply_seat_increase_config: { is_prorated: true } },
+    });
+    const create = (quantity: number) =>
+      client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard, subscriptions: [seats({ temporary_id: 'seats' })], recurring_credits: [pooled(quantity)] });
+
+    // 10 seats × 30 = 300: the quantity sent agrees with the subscription's, which drives the pool.
+    await expect400(create(12), 'recurring_credits.0.access_amount.quantity');
+    const contractId = (await create(10)).data.id;
+    const pool = async () => (await client.v1.contracts.getNetBalance({ customer_id: customer, credit_type_id: aiCredits })).data.balance;
+    expect(await pool()).toBe(300);
+
+    // In an edit, the subscription's quantity at the grant's start counts, the edit's own changes included: 10 → 16 on Apr 16 (half of April).
+    const subscriptionId = (await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contractId })).data.subscriptions![0]!.id!;
+    const edit = (quantity: number, startingAt: string) =>
+      client.v2.contracts.edit({
+        customer_id: customer,
+        contract_id: contractId,
+        update_subscriptions: [{ subscription_id: subscriptionId, quantity_updates: [{ starting_at: '2024-04-16T00:00:00Z', quantity: 16 }] }],
+        add_recurring_credits: [pooled(quantity, startingAt, subscriptionId)],
+      });
+    await expect400(edit(16, '2024-04-01T00:00:00Z'), 'add_recurring_credits.0.access_amount.quantity');
+    await expect400(edit(10, '2024-05-01T00:00:00Z'), 'add_recurring_credits.0.access_amount.quantity');
+    await edit(10, '2024-04-01T00:00:00Z');
+    // Two pools of 300, each +6 seats × 30 × 15/30 = +90 on Apr 16: 780 once the clock reaches it.
+    expect(await pool()).toBe(600);
+  });
+
   it('moves billing periods, quantity schedules and grants along as the clock advances', async () => {
     expect((await server.advanceClock('2024-05-01T00:00:00Z')).status).toBe(200);
 

@@ -33,7 +33,7 @@ describe.each(ENGINES)('customers through the SDK on %s', (engine) => {
       created_at: '2024-03-01T00:00:00.000Z',
       updated_at: '2024-03-01T00:00:00.000Z',
       archived_at: null,
-      customer_config: { salesforce_account_id: null },
+      customer_config: { salesforce_account_id: null, leave_stripe_invoices_in_draft: null },
     });
   });
 

@@ -10,6 +10,7 @@ import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
 export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
+import type { Balance } from './compute/balances.js';
 export type { Balance, GrantTerms, RecurringSource, StoredGrants } from './compute/balances.js';
 export { spendableBalance } from './compute/balances.js';
 export type { DerivedSegment } from './compute/derivedGrants.js';
@@ -126,13 +127,18 @@ async function computeAccount(
   { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined },
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
-  // Kept terms are valid only as long as what they derive to stays the same: so does their plan.
-  let plan = finalized ? undefined : plans.get(terms);
+  const plan = finalized ? planAccount(inputs) : planOf(terms, inputs);
+  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }));
+}
+
+/** The plan of kept terms: they are valid only as long as what they derive to stays the same, and so is their plan. */
+function planOf(terms: AccountTerms, inputs: AccountInputs): AccountPlan {
+  let plan = plans.get(terms);
   if (!plan) {
     plan = planAccount(inputs);
-    if (!finalized) plans.set(terms, plan);
+    plans.set(terms, plan);
   }
-  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }));
+  return plan;
 }
 
 /** What the rollups hold for `windows`: kept per day when the engine runs, so that new usage costs a read of the days it changed only. */
@@ -168,6 +174,22 @@ export async function customerAccount(
     const terms = termsOf(ctx, engine, tenantId, customerId);
     const compute = async () => computeAccount(ctx, engine, await terms, { tenantId, customerId });
     return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
+  });
+}
+
+/**
+ * A customer's credits and commits as of now without the live deductions of its draft invoices:
+ * only what finalised invoices deducted (and manual entries) counts. Drafts are the open
+ * periods' and the ended periods' still in their grace period (docs/rules.md rule 18). A pool of
+ * 400 with 120 drawn by the open period's usage shows 400 here and 280 in `customerAccount`;
+ * once the period closes, both show 280. It is the account's plan (`planAccount`'s `before`),
+ * kept with the terms: no usage is read. Like `current`, it leaves out the settled periods of
+ * recurring grants, which hold nothing to spend.
+ */
+export async function balancesWithoutDrafts(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Balance[]> {
+  return withEngine(ctx, tenantId, customerId, async (engine) => {
+    const terms = await termsOf(ctx, engine, tenantId, customerId);
+    return planOf(terms, { customerId, ...terms, now: ctx.clock.now() }).before;
   });
 }
 

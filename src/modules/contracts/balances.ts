@@ -21,6 +21,11 @@ async function allBalances(ctx: ServiceContext, tenantId: string, customerId: st
   return current ? held.current : held.balances;
 }
 
+async function finalizedBalances(ctx: ServiceContext, tenantId: string, customerId: string): Promise<account.Balance[]> {
+  const [, balances] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.balancesWithoutDrafts(ctx, { tenantId, customerId })]);
+  return balances;
+}
+
 export interface BalanceQuery {
   id?: string | undefined;
   kinds?: ('CREDIT' | 'COMMIT')[] | undefined;
@@ -60,6 +65,11 @@ export async function listBalances(
  * What a customer can spend now in one credit type (USD cents by default): the sum, over its
  * live credits and commits, of each segment's balance, where a negative segment (overdrawn by
  * a manual entry) counts as 0. `filters` are OR'd: a grant counts when it matches any.
+ *
+ * `invoiceInclusionMode` (Metronome's `invoice_inclusion_mode`): `FINALIZED_AND_DRAFT`, the
+ * default, counts the live deductions of the draft invoices (the open period's, and an ended
+ * period's in its grace period); `FINALIZED` counts only what finalised invoices deducted. A pool
+ * of 400 with 120 of usage in the open period: 280 and 400; once the period is finalised, 280 both.
  */
 export async function netBalance(
   ctx: ServiceContext,
@@ -68,15 +78,20 @@ export async function netBalance(
     customerId,
     creditTypeId,
     filters,
+    invoiceInclusionMode = 'FINALIZED_AND_DRAFT',
   }: {
     tenantId: string;
     customerId: string;
     creditTypeId: string;
+    invoiceInclusionMode?: 'FINALIZED' | 'FINALIZED_AND_DRAFT' | undefined;
     filters?: { balance_types?: ('PREPAID_COMMIT' | 'POSTPAID_COMMIT' | 'CREDIT')[] | undefined; custom_fields?: Record<string, string> | undefined; ids?: string[] | undefined }[] | undefined;
   },
 ): Promise<Decimal> {
   // Ended segments hold nothing: a long history's settled periods need not be derived.
-  const [creditType, balances] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId }), allBalances(ctx, tenantId, customerId, { current: true })]);
+  const [creditType, balances] = await Promise.all([
+    pricing.findCreditType(ctx, { tenantId, creditTypeId }),
+    invoiceInclusionMode === 'FINALIZED' ? finalizedBalances(ctx, tenantId, customerId) : allBalances(ctx, tenantId, customerId, { current: true }),
+  ]);
   if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
   const matches = (balance: account.Balance) =>
     !filters?.length ||

@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
-import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
+import { MAX_QUANTITY, quantityAt, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { statementAnchor } from '../../lib/contractSchedules.js';
@@ -87,7 +87,16 @@ export async function planAdditions(
     existingSubscriptions,
     additions,
     notBefore,
-  }: { tenantId: string; contract: ContractRow; existingSubscriptions: readonly SubscriptionRow[]; additions: Additions; notBefore: Date },
+    existingChanges = [],
+  }: {
+    tenantId: string;
+    contract: ContractRow;
+    existingSubscriptions: readonly SubscriptionRow[];
+    /** The quantity changes of `existingSubscriptions`, those an edit makes included. */
+    existingChanges?: readonly QuantityChangeRow[];
+    additions: Additions;
+    notBefore: Date;
+  },
 ): Promise<AdditionPlan> {
   const now = ctx.clock.now();
   const plan: AdditionPlan = { subscriptions: [], changes: [], recurring: [], grants: [] };
@@ -176,6 +185,17 @@ export async function planAdditions(
         if (input.recurrence_frequency && input.recurrence_frequency !== subscription.billing_frequency) {
           throw new Invalid(`${field}.recurrence_frequency`, `must match the linked subscription's billing frequency, ${subscription.billing_frequency}`);
         }
+        if (input.access_amount.quantity !== undefined) {
+          const linked = subscription.id;
+          const schedule = quantitySchedule([...existingChanges, ...plan.changes].filter((change) => change.subscription_id === linked).map(toQuantityChange));
+          const seats = schedule.ok ? quantityAt(schedule.steps, input.starting_at) : 0;
+          if (!input.access_amount.quantity.eq(seats)) {
+            throw new Invalid(
+              `${field}.access_amount.quantity`,
+              `must be ${seats}, the linked subscription's quantity at starting_at, or be left out: the subscription's quantity sets the pool`,
+            );
+          }
+        }
       }
       plan.recurring.push({
         id: newId(),
@@ -185,7 +205,8 @@ export async function planAdditions(
         product_id: input.product_id,
         credit_type_id: input.access_amount.credit_type_id,
         unit_price: toNumericText(input.access_amount.unit_price),
-        quantity: input.access_amount.quantity ? toNumericText(input.access_amount.quantity) : null,
+        // A linked grant's quantity is the subscription's: the one sent only had to agree with it.
+        quantity: input.access_amount.quantity && !subscription ? toNumericText(input.access_amount.quantity) : null,
         priority: toNumericText(input.priority),
         applicable_product_ids: input.applicable_product_ids ?? null,
         applicable_product_tags: input.applicable_product_tags ?? null,

@@ -13,6 +13,8 @@ export interface ContractRow {
   net_payment_terms_days: number | null;
   custom_fields: Record<string, string>;
   uniqueness_key: string | null;
+  /** The billing provider configuration the contract's invoices go through; null: the customer's live one. */
+  billing_provider_configuration_id: string | null;
   created_at: Date;
   archived_at: Date | null;
   multiplier_override_prioritization: 'LOWEST_MULTIPLIER' | 'EXPLICIT';
@@ -118,8 +120,8 @@ function insertRow<Row extends object>(table: string, columns: readonly (keyof R
 
 const CONTRACT_COLUMNS = [
   'id', 'customer_id', 'name', 'starting_at', 'ending_before', 'rate_card_id', 'statement_frequency', 'statement_day',
-  'statement_anchor', 'net_payment_terms_days', 'custom_fields', 'uniqueness_key', 'created_at', 'archived_at',
-  'multiplier_override_prioritization',
+  'statement_anchor', 'net_payment_terms_days', 'custom_fields', 'uniqueness_key', 'billing_provider_configuration_id', 'created_at',
+  'archived_at', 'multiplier_override_prioritization',
 ] as const;
 const SUBSCRIPTION_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'product_id', 'billing_frequency', 'collection_schedule', 'is_prorated',

@@ -184,6 +184,7 @@ export function registerContractRoutes(app: App): void {
         customerId: request.body.customer_id,
         creditTypeId,
         filters: request.body.filters,
+        invoiceInclusionMode: request.body.invoice_inclusion_mode,
       });
       return { data: { balance: wireNumber(balance), credit_type_id: creditTypeId } };
     },

@@ -94,9 +94,6 @@ export const recurringGrantInput = z
     temporary_id: text().min(1).max(256).optional(),
   })
   .superRefine((grant, context) => {
-    if (grant.subscription_config && grant.access_amount.quantity !== undefined) {
-      context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'must be absent when subscription_config links a subscription: the seats are the quantity' });
-    }
     if (!grant.subscription_config && grant.access_amount.quantity === undefined) {
       context.addIssue({ code: 'custom', path: ['access_amount', 'quantity'], message: 'is required unless subscription_config links a subscription' });
     }
@@ -247,6 +244,34 @@ export const usageStatementSchedule = z
 
 const uniquenessKey = text().min(1).max(128);
 
+/**
+ * Which of the customer's billing provider configurations the contract's invoices go through:
+ * by id, or by provider and delivery method (Metronome's `billing_provider_configuration`).
+ */
+const billingProviderConfiguration = z
+  .strictObject({
+    billing_provider: z
+      .enum(['aws_marketplace', 'azure_marketplace', 'gcp_marketplace', 'stripe', 'netsuite'])
+      .refine((value) => value === 'stripe', 'must be stripe: Allot delivers invoices to Stripe only')
+      .optional(),
+    delivery_method: z
+      .enum(['direct_to_billing_provider', 'aws_sqs', 'tackle', 'aws_sns'])
+      .refine((value) => value === 'direct_to_billing_provider', 'must be direct_to_billing_provider: the only delivery method Allot has')
+      .optional(),
+    billing_provider_configuration_id: id.optional(),
+  })
+  .superRefine((selection, context) => {
+    if (selection.billing_provider_configuration_id !== undefined) {
+      for (const field of ['billing_provider', 'delivery_method'] as const) {
+        if (selection[field] !== undefined) context.addIssue({ code: 'custom', path: [field], message: 'must be left out when billing_provider_configuration_id names the configuration' });
+      }
+      return;
+    }
+    for (const field of ['billing_provider', 'delivery_method'] as const) {
+      if (selection[field] === undefined) context.addIssue({ code: 'custom', path: [field], message: 'is required unless billing_provider_configuration_id names the configuration' });
+    }
+  });
+
 export const createContractBody = z.strictObject({
   customer_id: id,
   starting_at: hourInstant,
@@ -264,6 +289,7 @@ export const createContractBody = z.strictObject({
   overrides: z.array(overrideInput).max(100).optional(),
   multiplier_override_prioritization: multiplierOverridePrioritization.optional(),
   uniqueness_key: uniquenessKey.optional(),
+  billing_provider_configuration: billingProviderConfiguration.optional(),
 });
 export type CreateContractBody = z.infer<typeof createContractBody>;
 

@@ -8,6 +8,7 @@ import * as customers from '../customers/service.js';
 import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
+import * as stripe from '../stripe/service.js';
 import { toRfc3339 } from '../../lib/time.js';
 import { openPeriodStart } from '../../lib/periods.js';
 import { statementScheduleOf } from '../account/service.js';
@@ -109,6 +110,9 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
   if (body.rate_card_id && !(await pricing.findRateCard(ctx, { tenantId, rateCardId: body.rate_card_id }))) {
     throw new Invalid('rate_card_id', `no rate card with id ${body.rate_card_id}`);
   }
+  const billingProviderConfigurationId = body.billing_provider_configuration
+    ? await stripe.contractBillingConfiguration(ctx, { tenantId, customerId: body.customer_id, selection: body.billing_provider_configuration })
+    : null;
   const statements = body.usage_statement_schedule ?? { frequency: 'MONTHLY' as const };
   const partial = {
     starting_at: body.starting_at,
@@ -126,6 +130,7 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     net_payment_terms_days: body.net_payment_terms_days ?? null,
     custom_fields: body.custom_fields ?? {},
     uniqueness_key: body.uniqueness_key ?? null,
+    billing_provider_configuration_id: billingProviderConfigurationId,
     created_at: ctx.clock.now(),
     archived_at: null,
     multiplier_override_prioritization: body.multiplier_override_prioritization ?? 'LOWEST_MULTIPLIER',
@@ -324,6 +329,7 @@ export async function editContract(
       tenantId,
       contract,
       existingSubscriptions: subscriptions,
+      existingChanges: [...loaded.changes, ...newChanges],
       notBefore: notBefore ?? contract.starting_at,
       additions: additionsFrom(
         {

@@ -8,6 +8,8 @@ export interface CustomerRow {
   created_at: Date;
   updated_at: Date;
   archived_at: Date | null;
+  /** `leave_stripe_invoices_in_draft` (v1.customers.updateConfig); null when unset. */
+  leave_stripe_invoices_in_draft: boolean | null;
 }
 
 /**
@@ -17,7 +19,7 @@ export interface CustomerRow {
  */
 function withAliases(chosen: string): string {
   return `
-  SELECT c.id, c.name, c.custom_fields, c.created_at, c.updated_at, c.archived_at,
+  SELECT c.id, c.name, c.custom_fields, c.created_at, c.updated_at, c.archived_at, c.leave_stripe_invoices_in_draft,
          COALESCE(aliases.list, '{}'::text[]) AS ingest_aliases
     FROM (${chosen}) c
     LEFT JOIN LATERAL (
@@ -28,7 +30,7 @@ function withAliases(chosen: string): string {
    ORDER BY c.id`;
 }
 
-export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<CustomerRow, 'ingest_aliases'>): Promise<void> {
+export async function insertCustomer(tx: Queryable, tenantId: string, row: Omit<CustomerRow, 'ingest_aliases' | 'leave_stripe_invoices_in_draft'>): Promise<void> {
   await tx.query(
     `INSERT INTO customers (tenant_id, id, name, custom_fields, created_at, updated_at, archived_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7)`,
@@ -118,6 +120,11 @@ export async function setName(tx: Queryable, tenantId: string, id: string, name:
     at,
   ]);
   return rows.length > 0;
+}
+
+/** Sets `leave_stripe_invoices_in_draft` (null: unset). */
+export async function setLeaveStripeInvoicesInDraft(tx: Queryable, tenantId: string, id: string, value: boolean | null, at: Date): Promise<void> {
+  await tx.query('UPDATE customers SET leave_stripe_invoices_in_draft = $3, updated_at = $4 WHERE tenant_id = $1 AND id = $2', [tenantId, id, value, at]);
 }
 
 export async function touch(tx: Queryable, tenantId: string, id: string, at: Date): Promise<void> {

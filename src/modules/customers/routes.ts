@@ -21,7 +21,7 @@ function toCustomerDetail(row: service.Customer): z.infer<typeof schemas.custome
     created_at: toRfc3339(row.created_at),
     updated_at: toRfc3339(row.updated_at),
     archived_at: row.archived_at && toRfc3339(row.archived_at),
-    customer_config: { salesforce_account_id: null },
+    customer_config: { salesforce_account_id: null, leave_stripe_invoices_in_draft: row.leave_stripe_invoices_in_draft },
   };
 }
 
@@ -84,6 +84,15 @@ export function registerCustomerRoutes(app: App): void {
         customerId: request.params.customer_id,
         aliases: request.body.ingest_aliases,
       });
+      return reply.code(200).send();
+    },
+  );
+
+  app.post(
+    '/v1/customers/:customer_id/updateConfig',
+    { schema: { tags, params: schemas.customerIdParams, body: schemas.updateConfigBody } },
+    async (request, reply) => {
+      await service.updateConfig(request.context, { tenantId: request.auth.tenantId, customerId: request.params.customer_id, config: request.body });
       return reply.code(200).send();
     },
   );

@@ -3,6 +3,7 @@ import { isUuid } from '../../lib/ids.js';
 import { pageQuery } from '../../lib/pagination.js';
 import { customFields } from '../../lib/customFields.js';
 import { text, truncate } from '../../lib/text.js';
+import { customerBillingConfigurationInput } from '../stripe/schemas.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
 const NAME_LENGTH = 160;
@@ -20,6 +21,17 @@ export const createCustomerBody = z.strictObject({
   ingest_aliases: aliases.optional(),
   custom_fields: customFields.optional(),
   external_id: alias.optional().describe('Deprecated in favour of ingest_aliases; taken as the first ingest alias'),
+  customer_billing_provider_configurations: z
+    .array(customerBillingConfigurationInput)
+    .max(1, 'at most one: a customer has one live Stripe configuration')
+    .optional()
+    .describe('Set as v1.customers.setBillingConfigurations would, in the transaction that creates the customer'),
+});
+
+/** `v1.customers.updateConfig`. Allot keeps no Salesforce ids: only null (none) is taken. */
+export const updateConfigBody = z.strictObject({
+  leave_stripe_invoices_in_draft: z.boolean().nullable().optional(),
+  salesforce_account_id: z.null({ error: 'Allot keeps no Salesforce account ids: only null is taken' }).optional(),
 });
 
 export const customerIdParams = z.object({ customer_id: z.string() });
@@ -53,5 +65,5 @@ export const customerDetail = customer.extend({
   created_at: z.string(),
   updated_at: z.string(),
   archived_at: z.string().nullable(),
-  customer_config: z.object({ salesforce_account_id: z.null() }),
+  customer_config: z.object({ salesforce_account_id: z.null(), leave_stripe_invoices_in_draft: z.boolean().nullable() }),
 });

@@ -1,8 +1,10 @@
-import type { ServiceContext } from '../../lib/context.js';
+import { inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { encodeCursor, fetchPage } from '../../lib/pagination.js';
+import * as stripe from '../stripe/service.js';
+import type { CustomerBillingConfigurationInput } from '../stripe/schemas.js';
 import * as repo from './repo.js';
 
 export type Customer = repo.CustomerRow;
@@ -12,6 +14,7 @@ export interface NewCustomer {
   ingest_aliases?: string[] | undefined;
   custom_fields?: Record<string, string> | undefined;
   external_id?: string | undefined;
+  customer_billing_provider_configurations?: CustomerBillingConfigurationInput[] | undefined;
 }
 
 /**
@@ -19,15 +22,13 @@ export interface NewCustomer {
  * ingest alias; repeated aliases are kept once. An alias another customer of the tenant holds
  * (archived customers included) is a 409 naming it.
  */
-export async function createCustomer(
-  { db, clock }: ServiceContext,
-  { tenantId, customer }: { tenantId: string; customer: NewCustomer },
-): Promise<Customer> {
-  const now = clock.now();
+export async function createCustomer(ctx: ServiceContext, { tenantId, customer }: { tenantId: string; customer: NewCustomer }): Promise<Customer> {
+  const now = ctx.clock.now();
   const aliases = distinct([...(customer.external_id ? [customer.external_id] : []), ...(customer.ingest_aliases ?? [])]);
   const id = newId();
   return withAliasConflicts(async () =>
-    db.transaction(async (tx) => {
+    inTransaction(ctx, async (txContext) => {
+      const tx = txContext.db;
       await assertAliasesFree(tx, tenantId, aliases, null, 'ingest_aliases');
       await repo.insertCustomer(tx, tenantId, {
         id,
@@ -38,6 +39,14 @@ export async function createCustomer(
         archived_at: null,
       });
       await repo.replaceAliases(tx, tenantId, id, aliases);
+      if (customer.customer_billing_provider_configurations?.length) {
+        await stripe.addCustomerBillingConfigurations(txContext, {
+          tenantId,
+          customerId: id,
+          configurations: customer.customer_billing_provider_configurations,
+          field: 'customer_billing_provider_configurations',
+        });
+      }
       return (await repo.findCustomer(tx, tenantId, id))!;
     }),
   );
@@ -140,6 +149,21 @@ export async function setName(
     await lockCustomer(tx, tenantId, customerId);
     await repo.setName(tx, tenantId, customerId, name, clock.now());
     return (await repo.findCustomer(tx, tenantId, customerId))!;
+  });
+}
+
+/**
+ * `v1.customers.updateConfig`: `leave_stripe_invoices_in_draft` true leaves the customer's
+ * invoices pushed to Stripe in draft there; false finalises them; null unsets it (finalised, the
+ * server's default). A field left out keeps its value.
+ */
+export async function updateConfig(
+  { db, clock }: ServiceContext,
+  { tenantId, customerId, config }: { tenantId: string; customerId: string; config: { leave_stripe_invoices_in_draft?: boolean | null | undefined } },
+): Promise<void> {
+  await db.transaction(async (tx) => {
+    await lockCustomer(tx, tenantId, customerId);
+    if (config.leave_stripe_invoices_in_draft !== undefined) await repo.setLeaveStripeInvoicesInDraft(tx, tenantId, customerId, config.leave_stripe_invoices_in_draft, clock.now());
   });
 }
 

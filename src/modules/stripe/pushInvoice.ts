@@ -20,6 +20,7 @@ export type PushOutcome =
  * attempt created it), one invoice item per fiat line attached to it, a check that Stripe's total
  * is Allot's, then finalisation. Every call carries an idempotency key derived from the invoice
  * id (and line index), so an attempt that repeats calls an earlier one made creates nothing new.
+ * With `leaveInDraft` the checked draft is left for the tenant to finalise in Stripe.
  * No database transaction is open while Stripe is called.
  */
 export async function pushInvoice({
@@ -27,6 +28,7 @@ export async function pushInvoice({
   stripe,
   sync,
   daysUntilDue,
+  leaveInDraft,
   stopping,
   at,
 }: {
@@ -34,6 +36,8 @@ export async function pushInvoice({
   stripe: Stripe;
   sync: repo.SyncRow;
   daysUntilDue: number;
+  /** The customer's `leave_stripe_invoices_in_draft`: the invoice is built and checked in Stripe, and left in draft there. */
+  leaveInDraft: boolean;
   stopping: () => boolean;
   at: () => Date;
 }): Promise<PushOutcome> {
@@ -81,6 +85,7 @@ export async function pushInvoice({
         stripeInvoiceId,
       };
     }
+    if (leaveInDraft) return { kind: 'synced', stripeInvoiceId };
     await stripe.invoices.finalizeInvoice(stripeInvoiceId, { auto_advance: true }, { idempotencyKey: plan.finalizeIdempotencyKey });
     return { kind: 'synced', stripeInvoiceId };
   } catch (error) {

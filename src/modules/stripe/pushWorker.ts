@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import { retryDelayMs } from '../../lib/backoff.js';
 import { systemClock, type Clock } from '../../lib/clock.js';
 import type { ServiceContext } from '../../lib/context.js';
+import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { stripeClient } from './client.js';
 import { pushInvoice, type PushOutcome } from './pushInvoice.js';
@@ -106,6 +107,7 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
 
   async function attempt(sync: repo.SyncRow): Promise<void> {
     let client: Stripe;
+    let leaveInDraft: boolean;
     try {
       client = await stripe;
     } catch (error) {
@@ -113,11 +115,18 @@ export function startStripeInvoicePush(ctx: ServiceContext, options: StripePushO
       await record(sync, { kind: 'failed', error: message, permanent: false, stripeInvoiceId: sync.stripe_invoice_id });
       return;
     }
+    try {
+      leaveInDraft = (await customers.getCustomer(ctx, { tenantId: sync.tenant_id, customerId: sync.customer_id })).leave_stripe_invoices_in_draft === true;
+    } catch (error) {
+      await record(sync, { kind: 'failed', error: `the customer could not be read: ${(error as Error).message}`, permanent: false, stripeInvoiceId: sync.stripe_invoice_id });
+      return;
+    }
     const outcome: PushOutcome = await pushInvoice({
       db: ctx.db,
       stripe: client,
       sync,
       daysUntilDue: settings.daysUntilDue,
+      leaveInDraft,
       stopping: () => stopped,
       at: () => wallClock.now(),
     });

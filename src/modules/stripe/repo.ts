@@ -71,6 +71,8 @@ const SYNC_COLUMNS =
 /**
  * Takes on finalised invoices of customers with a live Stripe configuration that no sync row
  * holds yet, finalised since the configuration was set: one pending row each, due at `now`.
+ * A contract that names its configuration (`billing_provider_configuration` on create) is pushed
+ * through that one only: once it is archived, the contract's invoices are not pushed.
  * Returns how many it took on.
  */
 export async function discoverFinalizedInvoices(tx: Queryable, { now, limit }: { now: Date; limit: number }): Promise<number> {
@@ -78,8 +80,10 @@ export async function discoverFinalizedInvoices(tx: Queryable, { now, limit }: {
     `INSERT INTO stripe_invoice_syncs (tenant_id, invoice_id, customer_id, configuration_id, status, attempts, next_attempt_at, created_at, updated_at)
      SELECT i.tenant_id, i.id, i.customer_id, c.id, 'pending', 0, $1, $1, $1
        FROM invoices i
+       JOIN contracts k ON k.tenant_id = i.tenant_id AND k.id = i.contract_id
        JOIN customer_billing_provider_configurations c
          ON c.tenant_id = i.tenant_id AND c.customer_id = i.customer_id AND c.billing_provider = 'stripe' AND c.archived_at IS NULL
+        AND (k.billing_provider_configuration_id IS NULL OR k.billing_provider_configuration_id = c.id)
       WHERE i.status = 'FINALIZED' AND i.finalized_at >= c.created_at
         AND NOT EXISTS (SELECT 1 FROM stripe_invoice_syncs s WHERE s.tenant_id = i.tenant_id AND s.invoice_id = i.id)
       ORDER BY i.finalized_at

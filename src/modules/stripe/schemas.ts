@@ -32,16 +32,35 @@ export type StripeConfiguration = z.infer<typeof stripeConfiguration>;
 const billingProvider = z.enum(['stripe'], { error: 'must be stripe: Allot delivers invoices to Stripe only' });
 const deliveryMethod = z.enum(['direct_to_billing_provider'], { error: 'must be direct_to_billing_provider: the only delivery method Allot has' });
 
+const deliveryMethodId = z
+  .string()
+  .refine((value) => value === STRIPE_DIRECT_DELIVERY_METHOD_ID, `is not a delivery method of this server: its one (Stripe, direct_to_billing_provider) is ${STRIPE_DIRECT_DELIVERY_METHOD_ID}`);
+
+/**
+ * A Stripe configuration as Metronome's provisioning calls send it: `delivery_method`, or the id of
+ * Allot's one delivery method as `delivery_method_id`, or both. `tax_provider` is refused as an
+ * unknown field.
+ */
+const billingConfigurationFields = {
+  billing_provider: billingProvider,
+  delivery_method: deliveryMethod.optional(),
+  delivery_method_id: deliveryMethodId.optional(),
+  configuration: stripeConfiguration,
+};
+
+function requireDeliveryMethod(entry: { delivery_method?: string | undefined; delivery_method_id?: string | undefined }, context: z.RefinementCtx): void {
+  if (entry.delivery_method === undefined && entry.delivery_method_id === undefined) {
+    context.addIssue({ code: 'custom', path: ['delivery_method'], message: 'give delivery_method (direct_to_billing_provider) or delivery_method_id' });
+  }
+}
+
+/** One of `customer_billing_provider_configurations` on `v1.customers.create`. */
+export const customerBillingConfigurationInput = z.strictObject(billingConfigurationFields).superRefine(requireDeliveryMethod);
+export type CustomerBillingConfigurationInput = z.infer<typeof customerBillingConfigurationInput>;
+
 export const setBillingConfigurationsBody = z.strictObject({
   data: z
-    .array(
-      z.strictObject({
-        customer_id: id('customer'),
-        billing_provider: billingProvider,
-        delivery_method: deliveryMethod,
-        configuration: stripeConfiguration,
-      }),
-    )
+    .array(z.strictObject({ customer_id: id('customer'), ...billingConfigurationFields }).superRefine(requireDeliveryMethod))
     .min(1, 'must hold at least one configuration')
     .max(100, 'at most 100 configurations'),
 });

@@ -6,7 +6,7 @@ import { fetchPage } from '../../lib/pagination.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as repo from './repo.js';
-import type { SetBillingConfigurationsBody, StripeConfiguration } from './schemas.js';
+import type { CustomerBillingConfigurationInput, SetBillingConfigurationsBody, StripeConfiguration } from './schemas.js';
 
 export { handleSubscriptionEvent, type SubscriptionEventResult } from './seatEvents.js';
 
@@ -51,28 +51,78 @@ export async function setBillingConfigurations(
     const rows: BillingConfiguration[] = [];
     for (const [index, entry] of body.data.entries()) {
       await requireCustomer(txContext, tenantId, entry.customer_id, `data.${index}.customer_id`);
-      const row: BillingConfiguration = {
-        tenant_id: tenantId,
-        id: newId(),
-        customer_id: entry.customer_id,
-        billing_provider: entry.billing_provider,
-        delivery_method: entry.delivery_method,
-        configuration: entry.configuration satisfies StripeConfiguration,
-        created_at: ctx.clock.now(),
-        archived_at: null,
-      };
-      try {
-        await repo.insertConfiguration(txContext.db, row);
-      } catch (error) {
-        if (isUniqueViolation(error, 'customer_billing_provider_configurations_live')) {
-          throw new Conflict(`data.${index}: customer ${entry.customer_id} already has a live ${entry.billing_provider} configuration; archive it first`);
-        }
-        throw error;
-      }
-      rows.push(row);
+      rows.push(await insertConfiguration(txContext, { tenantId, customerId: entry.customer_id, entry, field: `data.${index}` }));
     }
     return rows;
   });
+}
+
+/**
+ * Sets a new customer's configurations (`customer_billing_provider_configurations` on
+ * `v1.customers.create`), in the transaction that creates it: as `setBillingConfigurations` would.
+ */
+export async function addCustomerBillingConfigurations(
+  ctx: ServiceContext,
+  { tenantId, customerId, configurations, field }: { tenantId: string; customerId: string; configurations: readonly CustomerBillingConfigurationInput[]; field: string },
+): Promise<BillingConfiguration[]> {
+  const rows: BillingConfiguration[] = [];
+  for (const [index, entry] of configurations.entries()) rows.push(await insertConfiguration(ctx, { tenantId, customerId, entry, field: `${field}.${index}` }));
+  return rows;
+}
+
+async function insertConfiguration(
+  ctx: ServiceContext,
+  { tenantId, customerId, entry, field }: { tenantId: string; customerId: string; entry: CustomerBillingConfigurationInput; field: string },
+): Promise<BillingConfiguration> {
+  const row: BillingConfiguration = {
+    tenant_id: tenantId,
+    id: newId(),
+    customer_id: customerId,
+    billing_provider: entry.billing_provider,
+    // The delivery method id names Allot's one delivery method: direct to Stripe.
+    delivery_method: entry.delivery_method ?? 'direct_to_billing_provider',
+    configuration: entry.configuration satisfies StripeConfiguration,
+    created_at: ctx.clock.now(),
+    archived_at: null,
+  };
+  try {
+    await repo.insertConfiguration(ctx.db, row);
+  } catch (error) {
+    if (isUniqueViolation(error, 'customer_billing_provider_configurations_live')) {
+      throw new Conflict(`${field}: customer ${customerId} already has a live ${entry.billing_provider} configuration; archive it first`);
+    }
+    throw error;
+  }
+  return row;
+}
+
+/**
+ * The configuration a new contract's invoices go through (`billing_provider_configuration` on
+ * `v1.contracts.create`): the customer's live configuration, named by id or by provider and
+ * delivery method. None is a 400 naming the field: the contract would not be billed where asked.
+ */
+export async function contractBillingConfiguration(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    customerId,
+    selection,
+  }: { tenantId: string; customerId: string; selection: { billing_provider_configuration_id?: string | undefined; billing_provider?: string | undefined; delivery_method?: string | undefined } },
+): Promise<string> {
+  const live = await repo.listConfigurations(ctx.db, tenantId, customerId, { includeArchived: false });
+  if (selection.billing_provider_configuration_id !== undefined) {
+    const found = live.find((row) => row.id === selection.billing_provider_configuration_id);
+    if (!found) throw new Invalid('billing_provider_configuration.billing_provider_configuration_id', `no live billing provider configuration ${selection.billing_provider_configuration_id} for customer ${customerId}`);
+    return found.id;
+  }
+  const found = live.find((row) => row.billing_provider === selection.billing_provider && row.delivery_method === selection.delivery_method);
+  if (!found) {
+    throw new Invalid(
+      'billing_provider_configuration',
+      `customer ${customerId} has no live ${selection.billing_provider} configuration delivered ${selection.delivery_method}; set one first (customer_billing_provider_configurations on create, or setBillingConfigurations)`,
+    );
+  }
+  return found.id;
 }
 
 /** A customer's configurations, oldest first; archived ones only when asked for. */
