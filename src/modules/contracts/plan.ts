@@ -5,8 +5,8 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
-import { statementAnchor } from '../../lib/contractSchedules.js';
-import { openPeriodStart } from '../../lib/periods.js';
+import { linkedFrequencyProblem, quantityChangesOpenFrom, statementAnchor } from '../../lib/contractSchedules.js';
+import type { Frequency } from '../../lib/periods.js';
 import { toQuantityChange, type Subscription } from '../account/service.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
@@ -173,9 +173,10 @@ export async function planAdditions(
         if (!subscription) {
           throw new Invalid(`${field}.subscription_config.subscription_id`, `no subscription with id or temporary_id ${input.subscription_config.subscription_id} on this contract`);
         }
-        if (input.recurrence_frequency && input.recurrence_frequency !== subscription.billing_frequency) {
-          throw new Invalid(`${field}.recurrence_frequency`, `must match the linked subscription's billing frequency, ${subscription.billing_frequency}`);
-        }
+        const problem = input.recurrence_frequency
+          ? linkedFrequencyProblem({ credit: input.recurrence_frequency as Frequency, subscription: subscription.billing_frequency })
+          : null;
+        if (problem) throw new Invalid(`${field}.recurrence_frequency`, problem);
       }
       plan.recurring.push({
         id: newId(),
@@ -191,7 +192,8 @@ export async function planAdditions(
         applicable_product_tags: input.applicable_product_tags ?? null,
         starting_at: input.starting_at,
         ending_before: input.ending_before ?? null,
-        recurrence_frequency: subscription ? subscription.billing_frequency : ((input.recurrence_frequency as RecurringGrantRow['recurrence_frequency']) ?? null),
+        // A linked grant without its own frequency recurs on the subscription's.
+        recurrence_frequency: (input.recurrence_frequency as RecurringGrantRow['recurrence_frequency']) ?? subscription?.billing_frequency ?? null,
         proration: input.proration ?? 'FIRST_AND_LAST',
         rollover_fraction: input.rollover_fraction ? toNumericText(input.rollover_fraction) : null,
         duration_periods: input.commit_duration.value,
@@ -299,7 +301,8 @@ export interface SubscriptionUpdateRecord {
 /**
  * Validates an edit's `update_subscriptions` (docs/rules.md rule 7) against the subscriptions' stored
  * changes and builds the new change rows. Each change starts in the subscription's open period or
- * later and before its end; folded with every change already made (and those earlier in the same
+ * later (and in the current period of a credit linked to it on its own frequency, when later:
+ * `quantityChangesOpenFrom`) and before its end; folded with every change already made (and those earlier in the same
  * edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes at one instant apply
  * in the order sent, after those made before.
  */
@@ -322,7 +325,7 @@ export function planQuantityUpdates({
     const field = `update_subscriptions.${index}`;
     const subscription = subscriptions.find((s) => s.id === update.subscription_id);
     if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contractId}`);
-    const openStart = openPeriodStart(subscription.schedule, now);
+    const openStart = quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now });
     if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
     const existing = [...changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
     let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;
