@@ -301,10 +301,10 @@ export interface SubscriptionUpdateRecord {
 /**
  * Validates an edit's `update_subscriptions` (docs/rules.md rule 7) against the subscriptions' stored
  * changes and builds the new change rows. Each change starts in the subscription's open period or
- * later (and in the current period of a credit linked to it on its own frequency, when later:
- * `quantityChangesOpenFrom`) and before its end; folded with every change already made (and those earlier in the same
- * edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes at one instant apply
- * in the order sent, after those made before.
+ * later (and not in an ended period of a credit linked to it on its own frequency:
+ * `quantityChangesOpenFrom`) and before its end; folded with every change already made (and those
+ * earlier in the same edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes
+ * at one instant apply in the order sent, after those made before.
  */
 export function planQuantityUpdates({
   contractId,
