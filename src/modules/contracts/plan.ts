@@ -5,8 +5,8 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import { MAX_QUANTITY, quantityAt, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
 import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
-import { statementAnchor } from '../../lib/contractSchedules.js';
-import { openPeriodStart } from '../../lib/periods.js';
+import { linkedFrequencyProblem, quantityChangesOpenFrom, statementAnchor } from '../../lib/contractSchedules.js';
+import type { Frequency } from '../../lib/periods.js';
 import { toQuantityChange, type Subscription } from '../account/service.js';
 import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
@@ -182,9 +182,10 @@ export async function planAdditions(
         if (!subscription) {
           throw new Invalid(`${field}.subscription_config.subscription_id`, `no subscription with id or temporary_id ${input.subscription_config.subscription_id} on this contract`);
         }
-        if (input.recurrence_frequency && input.recurrence_frequency !== subscription.billing_frequency) {
-          throw new Invalid(`${field}.recurrence_frequency`, `must match the linked subscription's billing frequency, ${subscription.billing_frequency}`);
-        }
+        const problem = input.recurrence_frequency
+          ? linkedFrequencyProblem({ credit: input.recurrence_frequency as Frequency, subscription: subscription.billing_frequency })
+          : null;
+        if (problem) throw new Invalid(`${field}.recurrence_frequency`, problem);
         if (input.access_amount.quantity !== undefined) {
           const linked = subscription.id;
           const schedule = quantitySchedule([...existingChanges, ...plan.changes].filter((change) => change.subscription_id === linked).map(toQuantityChange));
@@ -212,7 +213,8 @@ export async function planAdditions(
         applicable_product_tags: input.applicable_product_tags ?? null,
         starting_at: input.starting_at,
         ending_before: input.ending_before ?? null,
-        recurrence_frequency: subscription ? subscription.billing_frequency : ((input.recurrence_frequency as RecurringGrantRow['recurrence_frequency']) ?? null),
+        // A linked grant without its own frequency recurs on the subscription's.
+        recurrence_frequency: (input.recurrence_frequency as RecurringGrantRow['recurrence_frequency']) ?? subscription?.billing_frequency ?? null,
         proration: input.proration ?? 'FIRST_AND_LAST',
         rollover_fraction: input.rollover_fraction ? toNumericText(input.rollover_fraction) : null,
         duration_periods: input.commit_duration.value,
@@ -322,9 +324,10 @@ export interface SubscriptionUpdateRecord {
 /**
  * Validates an edit's `update_subscriptions` (docs/rules.md rule 7) against the subscriptions' stored
  * changes and builds the new change rows. Each change starts in the subscription's open period or
- * later and before its end; folded with every change already made (and those earlier in the same
- * edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes at one instant apply
- * in the order sent, after those made before.
+ * later (and not in an ended period of a credit linked to it on its own frequency:
+ * `quantityChangesOpenFrom`) and before its end; folded with every change already made (and those
+ * earlier in the same edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes
+ * at one instant apply in the order sent, after those made before.
  */
 export function planQuantityUpdates({
   contractId,
@@ -350,7 +353,7 @@ export function planQuantityUpdates({
       records.push({ id: subscription.id, ...endRecord });
       continue;
     }
-    const openStart = openPeriodStart(subscription.schedule, now);
+    const openStart = quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now });
     if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
     const existing = [...changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
     let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;

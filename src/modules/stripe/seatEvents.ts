@@ -1,6 +1,6 @@
 import { inTransaction, type ServiceContext } from '../../lib/context.js';
 import { AppError } from '../../lib/errors.js';
-import { openPeriodStart } from '../../lib/periods.js';
+import { quantityChangesOpenFrom } from '../../lib/contractSchedules.js';
 import * as contracts from '../contracts/service.js';
 import { decideSeatChange, type SubscriptionEventFacts } from './compute/seatChange.js';
 import * as repo from './repo.js';
@@ -71,7 +71,7 @@ async function applyToLink(
       event: facts,
       stripePriceId: link.stripe_price_id,
       lastAppliedCreated: link.last_event_created,
-      openPeriodStart: openPeriodStart(subscription.schedule, now),
+      openPeriodStart: quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now }),
       steps: subscription.steps,
     });
     if (decision.kind === 'ignore') return `ignored: ${decision.reason}`;

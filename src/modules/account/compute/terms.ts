@@ -8,7 +8,13 @@ import { recurringGrantSchedule, subscriptionSchedule } from '../../../lib/contr
 /** Contracts as stored, with their subscriptions' quantity schedules and the recurring grant sources they define. */
 
 export type Contract = repo.ContractRow;
-export type Subscription = repo.SubscriptionRow & { schedule: PeriodSchedule; changes: QuantityChange[]; steps: QuantityStep[] };
+export type Subscription = repo.SubscriptionRow & {
+  schedule: PeriodSchedule;
+  changes: QuantityChange[];
+  steps: QuantityStep[];
+  /** The periods of the recurring grants linked to it that recur on their own frequency, not its billing frequency. */
+  ownFrequencyCredits: PeriodSchedule[];
+};
 export type RecurringGrant = repo.RecurringGrantRow;
 
 function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
@@ -48,7 +54,7 @@ export function contractTerms(
   contracts: Contract[],
   terms: { subscriptions: repo.SubscriptionRow[]; changes: repo.QuantityChangeRow[]; recurring: repo.RecurringGrantRow[]; overrides: repo.ContractOverrideRow[] },
 ): LoadedContracts {
-  const subscriptions: Subscription[] = terms.subscriptions.map((row) => {
+  const subscriptions: Omit<Subscription, 'ownFrequencyCredits'>[] = terms.subscriptions.map((row) => {
     const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
     return {
       ...row,
@@ -102,7 +108,13 @@ export function contractTerms(
       },
     };
   });
-  return { contracts, subscriptions, recurring: terms.recurring, changes: terms.changes, sources, overrides: terms.overrides };
+  const withCredits = subscriptions.map((subscription): Subscription => ({
+    ...subscription,
+    ownFrequencyCredits: sources
+      .filter(({ terms, source }) => terms.subscriptionConfig?.subscriptionId === subscription.id && source.schedule.frequency !== subscription.schedule.frequency)
+      .map(({ source }) => source.schedule),
+  }));
+  return { contracts, subscriptions: withCredits, recurring: terms.recurring, changes: terms.changes, sources, overrides: terms.overrides };
 }
 
 export function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {

@@ -22,7 +22,7 @@ export type SeatDecision =
  * the item with the linked price (0 when the subscription was deleted or no longer has the price;
  * an event whose embedded items are incomplete and miss the price is ignored).
  * It takes effect at the event's `created` time floored to the hour, but never before the start of
- * the subscription's open period (`openPeriodStart` of `lib/periods.ts`, null when the subscription has ended).
+ * the subscription's open period (`quantityChangesOpenFrom` of `lib/contractSchedules.ts`, null when the subscription has ended).
  * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
  * state wins. If the quantity in force at that instant already matches, nothing changes.
  *
