@@ -4,7 +4,7 @@ import type { Database } from '../../lib/db/database.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
-import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type UsageWindow } from './compute/rating.js';
+import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract } from './compute/terms.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
@@ -16,7 +16,7 @@ export { spendableBalance } from './compute/balances.js';
 export type { DerivedSegment } from './compute/derivedGrants.js';
 export { generatedId } from './compute/derivedGrants.js';
 export type { LedgerEntry, LedgerEntryKind } from './compute/segmentLedger.js';
-export type { RatedLine, RatedPeriod } from './compute/rating.js';
+export type { RatedLine, RatedPeriod, SplitBy } from './compute/rating.js';
 export type { SliceCharge } from './compute/charges.js';
 export { seatLinesOf, type SeatLine } from './compute/seatLines.js';
 export { SEGMENT_EVENT_LOOKBACK_MS, segmentEventsDue, type SegmentEvent } from './compute/segmentEvents.js';
@@ -195,13 +195,13 @@ export async function balancesWithoutDrafts(ctx: ServiceContext, { tenantId, cus
 
 /**
  * The open period of each live contract of the customer, rated as the draft is, with options: every
- * line split per value of the group property `splitBy` (what each user or team spent: alerts on a
- * group key read it), and the period cut at `cutsOf(period)` (the dashboard's daily burn reads a
- * charge per day).
+ * line split per value of the group property `splitBy`, or per combination of values of several
+ * (what each user, or each user in each team, spent: spend alerts on group values read it), and
+ * the period cut at `cutsOf(period)` (the dashboard's daily burn reads a charge per day).
  */
 export async function rateOpenPeriodsFor(
   ctx: ServiceContext,
-  { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: string | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
+  { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: SplitBy | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
 ): Promise<RatedPeriod[]> {
   return withEngine(ctx, tenantId, customerId, async (engine) => {
     const open = (await termsOf(ctx, engine, tenantId, customerId)).prepared.filter((period) => period !== undefined);

@@ -5,6 +5,7 @@ import { toRfc3339 } from '../../lib/time.js';
 import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
 import { directionOf, measureOf } from './compute/alertTypes.js';
+import { groupValuesOf } from './compute/groupCombinations.js';
 import { planStates, type State, type Transition } from './compute/planStates.js';
 import { creditTypeOf, measureAlerts, type Measurement } from './measure.js';
 import * as repo from './repo.js';
@@ -30,12 +31,10 @@ function transitionEvent(alert: repo.AlertRow, customerId: string, transition: T
     case 'credit_percentage':
       Object.assign(properties, { credit_type_id: creditTypeOf(alert), remaining_percentage: value });
       break;
-    case 'spend': {
-      const group = alert.group_values?.[0];
+    case 'spend':
       Object.assign(properties, { credit_type_id: creditTypeOf(alert), current_spend: value });
-      if (group) properties.group_values = [{ key: group.key, value: transition.groupValue ?? group.value }];
+      if (alert.group_values) properties.group_values = groupValuesOf(alert.group_values, transition.groupValue);
       break;
-    }
     case 'usage':
       Object.assign(properties, { billable_metric_id: alert.billable_metric_id, current_usage: value });
       break;

@@ -5,9 +5,10 @@ import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
 import { measureOf } from './compute/alertTypes.js';
+import { spentPerCombination, splitsPerCombination } from './compute/groupCombinations.js';
 import type { AlertRow } from './repo.js';
 
-/** What an alert measures for one customer: the customer's value (null: nothing to measure), and per value of a group key alone. */
+/** What an alert measures for one customer: the customer's value (null: nothing to measure), and per combination of group values (entries given by key alone). */
 export interface Measurement {
   value: Decimal | null;
   perValue: Map<string, Decimal> | null;
@@ -36,15 +37,17 @@ function greatestOfPeriods<T extends { period: { endingBefore: Date } }>(items: 
 /**
  * Measures each of `alerts` for one customer as of the clock's now, loading only what they need
  * and each thing once: the customer's account (balances, and the open periods rated and drawn
- * down) for balance, percentage, spend and invoice alerts; the open periods rated per value of a
- * group key for spend alerts on one; the billing period's usage of a metric for usage alerts.
+ * down) for balance, percentage, spend and invoice alerts; the open periods rated per combination
+ * of values of group keys for spend alerts on group values; the billing period's usage of a metric
+ * for usage alerts.
  *
  * - balance: what can be spent now in the alert's pricing unit (`accounts.spendableBalance`);
  *   nothing to measure when the customer holds no credit or commit of that unit.
  * - credit percentage: the credits (not commits) of the unit with a segment running now: what
  *   remains of those segments over what they granted, × 100.
- * - spend: the open periods' usage charges in the unit before credits (rule 13); per group value,
- *   each value's usage rated on its own.
+ * - spend: the open periods' usage charges in the unit before credits (rule 13); on group values
+ *   (rule 20), only usage matching every entry with a value counts, and each combination of values
+ *   of the entries given alone is rated on its own.
  * - usage: the metric's aggregate over the customer's current billing period.
  * - invoice total: the open periods' draft invoices' totals in the unit (after credits).
  *
@@ -58,10 +61,10 @@ export async function measureAlerts(
 ): Promise<Map<string, Measurement>> {
   let account: Promise<accounts.CustomerAccount> | undefined;
   const accountOf = () => (account ??= accounts.customerAccount(ctx, { tenantId, customerId }));
-  const splits = new Map<string, Promise<Awaited<ReturnType<typeof accounts.rateOpenPeriodsFor>>>>();
-  const splitBy = (key: string) => {
-    let rated = splits.get(key);
-    if (!rated) splits.set(key, (rated = accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key })));
+  const splits = new Map<string, Promise<accounts.RatedPeriod[]>>();
+  const splitBy = (keys: string[]) => {
+    let rated = splits.get(JSON.stringify(keys));
+    if (!rated) splits.set(JSON.stringify(keys), (rated = accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: keys })));
     return rated;
   };
   let billingPeriods: ReturnType<typeof accounts.billingPeriodsInPlay> | undefined;
@@ -95,29 +98,23 @@ export async function measureAlerts(
         break;
       }
       case 'spend': {
-        const group = alert.group_values?.[0];
-        if (!group) {
+        const entries = alert.group_values;
+        if (!entries) {
           const { drafts } = await accountOf();
           const spent = (list: readonly accounts.Draft[]) => sum(list.flatMap((draft) => draft.lines).filter((line) => line.creditTypeId === creditTypeId).map((line) => line.total));
           measurements.set(alert.id, whole(drafts.length ? greatestOfPeriods(drafts, now, spent) : null));
           break;
         }
-        const rated = await splitBy(group.key);
-        const spentPerValue = (periods: typeof rated) => {
-          const perValue = new Map<string, Decimal>();
-          for (const line of periods.flatMap((periodRated) => periodRated.lines)) {
-            if (line.creditTypeId !== creditTypeId || line.splitValue === undefined) continue;
-            perValue.set(line.splitValue, (perValue.get(line.splitValue) ?? new Decimal(0)).add(line.total));
-          }
-          return perValue;
-        };
-        // Each value's spend in its greatest period: an ended period in its grace period, or the open one.
+        const rated = await splitBy(entries.map((entry) => entry.key));
+        // Each combination's spend in its greatest period: an ended period in its grace period, or the open one.
         const perValue = new Map<string, Decimal>();
-        for (const periodValues of partitionByEnded(rated, now).map(spentPerValue)) {
-          for (const [value, spent] of periodValues) perValue.set(value, Decimal.max(perValue.get(value) ?? spent, spent));
+        for (const part of partitionByEnded(rated, now)) {
+          const spent = spentPerCombination(entries, creditTypeId, part.flatMap((periodRated) => periodRated.lines));
+          for (const [combination, value] of spent) perValue.set(combination, Decimal.max(perValue.get(combination) ?? value, value));
         }
+        // With every entry given a value there is one combination, the customer's: 0 when nothing matched.
         if (rated.length === 0) measurements.set(alert.id, whole(null));
-        else if (group.value !== undefined) measurements.set(alert.id, whole(perValue.get(group.value) ?? new Decimal(0)));
+        else if (!splitsPerCombination(entries)) measurements.set(alert.id, whole(sum(perValue.values())));
         else measurements.set(alert.id, { value: sum(perValue.values()), perValue });
         break;
       }

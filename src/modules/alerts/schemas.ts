@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { decimalInput } from '../../lib/money.js';
 import { text } from '../../lib/text.js';
 import { OTHER_ALERT_TYPES, SUPPORTED_ALERT_TYPES, type AlertType } from './compute/alertTypes.js';
+import { MAX_GROUP_VALUES } from './compute/groupCombinations.js';
 
 /**
  * Request schemas of `v1.alerts.*` and `v1.customers.alerts.*`, shaped as `@metronome/sdk` sends
@@ -42,7 +43,11 @@ export const createAlertBody = z.strictObject({
   customer_id: id.optional(),
   credit_type_id: id.optional(),
   billable_metric_id: id.optional(),
-  group_values: z.array(groupValue).min(1, 'must not be empty; leave it out to watch the whole customer').max(1, 'Allot evaluates one group key per alert').optional(),
+  group_values: z
+    .array(groupValue)
+    .min(1, 'must not be empty; leave it out to watch the whole customer')
+    .max(MAX_GROUP_VALUES, `at most ${MAX_GROUP_VALUES} entries`)
+    .optional(),
   evaluate_on_create: z.boolean().optional(),
   uniqueness_key: text().min(1, 'must not be empty').max(128).optional(),
   alert_specifiers: unsupported('alert specifiers are not supported; the alert watches every credit and commit of its pricing unit'),
@@ -68,7 +73,7 @@ export const customerAlertListQuery = z.strictObject({ next_page: z.string().opt
 export const customerAlertGetBody = z.strictObject({
   customer_id: id,
   alert_id: id,
-  group_values: z.array(z.strictObject({ key: text().min(1), value: text() })).max(1, 'Allot evaluates one group key per alert').optional(),
+  group_values: z.array(z.strictObject({ key: text().min(1), value: text() })).max(MAX_GROUP_VALUES, `at most ${MAX_GROUP_VALUES} entries`).optional(),
   plans_or_contracts: z.enum(['PLANS', 'CONTRACTS']).refine((value) => value === 'CONTRACTS', 'PLANS is not supported; alerts watch contracts').optional(),
   alert_specifiers: unsupported('alert specifiers are not supported'),
   seat_filter: unsupported('seat filters are not supported'),

@@ -8,6 +8,7 @@ import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
 import { measureOf } from './compute/alertTypes.js';
+import { askedCombination, checkGroupEntries, combinationLabel } from './compute/groupCombinations.js';
 import { evaluateCustomer, type Trigger } from './evaluate.js';
 import * as repo from './repo.js';
 import type { CreateAlertBody } from './schemas.js';
@@ -47,11 +48,9 @@ async function checkAlert(ctx: ServiceContext, tenantId: string, body: CreateAle
   if (measure === 'credit_percentage' && (body.threshold.lt(0) || body.threshold.gt(100))) throw new Invalid('threshold', 'is a percentage: 0 to 100');
   if (body.group_values) {
     if (measure !== 'spend') throw new Invalid('group_values', 'applies only to spend_threshold_reached alerts');
-    const { key } = body.group_values[0]!;
     const metrics = await usage.liveMetrics(ctx, tenantId);
-    if (!metrics.some((metric) => metric.group_keys.some((groupKey) => groupKey.includes(key)))) {
-      throw new Invalid('group_values.0.key', `"${key}" is not a group key of any billable metric`);
-    }
+    const refusal = checkGroupEntries(body.group_values, metrics.flatMap((metric) => metric.group_keys));
+    if (refusal) throw new Invalid(refusal.field, refusal.message);
   }
 }
 
@@ -111,19 +110,19 @@ export interface CustomerAlertView {
   status: 'ok' | 'in_alarm' | 'evaluating' | null;
   triggeredBy: string | null;
   updatedAt: Date;
-  /** For an alert on a group key (each value on its own): the values in alarm, sorted. */
+  /** For an alert on group keys given alone (each combination on its own): the combinations in alarm (`u1`, or `u1 / t1`), sorted. */
   valuesInAlarm: string[];
 }
 
-async function views(ctx: ServiceContext, tenantId: string, customerId: string, alerts: Alert[], groupValue?: string): Promise<CustomerAlertView[]> {
+async function views(ctx: ServiceContext, tenantId: string, customerId: string, alerts: Alert[], groupValue?: string | null): Promise<CustomerAlertView[]> {
   const [states, creditTypes] = await Promise.all([
     repo.statesOf(ctx.db, tenantId, customerId, alerts.map((alert) => alert.id)),
     pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set(alerts.flatMap((alert) => (alert.credit_type_id ? [alert.credit_type_id] : [])))] }),
   ]);
   return alerts.map((alert) => {
     const whole = states.find((state) => state.alert_id === alert.id && !state.grouped);
-    const value = groupValue === undefined ? undefined : states.find((state) => state.alert_id === alert.id && state.grouped && state.group_value === groupValue);
-    const state = groupValue === undefined ? whole : value;
+    const value = groupValue == null ? undefined : states.find((state) => state.alert_id === alert.id && state.grouped && state.group_value === groupValue);
+    const state = groupValue == null ? whole : value;
     const creditType = alert.credit_type_id ? creditTypes.get(alert.credit_type_id) : undefined;
     // A value with no state yet has spent nothing this period: ok once the alert has been evaluated.
     const status = alert.archived_at ? null : !whole ? 'evaluating' : (state?.status ?? 'ok');
@@ -135,7 +134,7 @@ async function views(ctx: ServiceContext, tenantId: string, customerId: string, 
       updatedAt: state?.updated_at ?? alert.created_at,
       valuesInAlarm: states
         .filter((each) => each.alert_id === alert.id && each.grouped && each.status === 'in_alarm')
-        .map((each) => each.group_value)
+        .map((each) => combinationLabel(alert.group_values ?? [], each.group_value))
         .sort(),
     };
   });
@@ -167,24 +166,23 @@ async function customerAlert(ctx: ServiceContext, tenantId: string, customerId: 
 }
 
 /**
- * One alert for one customer (`v1.customers.alerts.retrieve`). For a spend alert on a group key
- * alone, `groupValue` asks where one value stands; without it, the customer is in alarm while
- * any value is.
+ * One alert for one customer (`v1.customers.alerts.retrieve`). For a spend alert with group keys
+ * given alone, `groupValues` naming every key of the alert with a value asks where one
+ * combination stands; without it, the customer is in alarm while any combination is.
  */
 export async function getCustomerAlert(
   ctx: ServiceContext,
   { tenantId, customerId, alertId, groupValues }: { tenantId: string; customerId: string; alertId: string; groupValues?: { key: string; value: string }[] | undefined },
 ): Promise<CustomerAlertView> {
   const alert = await customerAlert(ctx, tenantId, customerId, alertId);
-  const asked = groupValues?.[0];
-  const watched = alert.group_values?.[0];
-  if (asked) {
-    if (!watched) throw new Invalid('group_values', 'this alert does not watch a group key');
-    if (asked.key !== watched.key) throw new Invalid('group_values.0.key', `this alert watches the group key "${watched.key}"`);
-    if (watched.value !== undefined && asked.value !== watched.value) throw new Invalid('group_values.0.value', `this alert watches only the value "${watched.value}"`);
+  let combination: string | null = null;
+  if (groupValues?.length) {
+    if (!alert.group_values) throw new Invalid('group_values', 'this alert does not watch a group key');
+    const asked = askedCombination(alert.group_values, groupValues);
+    if ('field' in asked) throw new Invalid(asked.field, asked.message);
+    combination = asked.combination;
   }
-  const groupValue = asked && watched?.value === undefined ? asked.value : undefined;
-  return (await views(ctx, tenantId, customerId.toLowerCase(), [alert], groupValue))[0]!;
+  return (await views(ctx, tenantId, customerId.toLowerCase(), [alert], combination))[0]!;
 }
 
 /**

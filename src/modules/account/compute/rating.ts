@@ -14,8 +14,10 @@ export interface RatedLine {
   productName: string;
   productTags: string[];
   pricingGroupValues: Record<string, string> | null;
-  /** When rated split by a group property (`splitBy`): the line's value of it. */
+  /** When rated split by one group property (`splitBy`): the line's value of it. */
   splitValue?: string;
+  /** When rated split by group properties (`splitBy`): the line's values of them, in their order. */
+  splitValues?: string[];
   creditTypeId: string;
   /** The period's usage so far (the metric's aggregate from the period's start). */
   quantity: Decimal;
@@ -38,15 +40,20 @@ export function usagePrice(rate: pricing.Rate): RateVersion['price'] | undefined
   return undefined;
 }
 
+/** The group properties a rating is split by, in order: one property (`'user_id'`) or several (`['user_id', 'team']`). */
+export type SplitBy = string | readonly string[];
+
+const splitProperties = (splitBy: SplitBy | undefined): readonly string[] | undefined => (typeof splitBy === 'string' ? [splitBy] : splitBy);
+
 /**
  * Where a product's usage is read from: the metric's totals, or the group key that holds its
- * pricing group. Split by a property, the smallest of the metric's group keys that holds both the
- * pricing group and the property; undefined when the metric has none.
+ * pricing group. Split by properties, the smallest of the metric's group keys that holds the
+ * pricing group and every one of the properties; undefined when the metric has none.
  */
-function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | undefined, splitBy: string | undefined): RollupSelection | undefined {
+function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | undefined, splitBy: readonly string[] | undefined): RollupSelection | undefined {
   const pricingKey = product.pricingGroupKey ?? [];
   if (splitBy !== undefined) {
-    const needed = [...pricingKey, splitBy];
+    const needed = [...pricingKey, ...splitBy];
     const candidates = (metric?.group_keys ?? [])
       .map((groupKey) => [...new Set(groupKey)].sort())
       .filter((groupKey) => needed.every((property) => groupKey.includes(property)))
@@ -85,8 +92,8 @@ export interface PreparedPeriod {
 
 /**
  * What rating a prepared period reads from the usage rollups: the period cut into slices at
- * `cuts` (where segments start or end) and wherever a rate or an override starts or ends, and the (metric, group
- * key) pairs its products read (per `splitBy` value when given); `uniqueSelections` are those of
+ * `cuts` (where segments start or end) and wherever a rate or an override starts or ends, and the
+ * (metric, group key) pairs its products read (per value of the `splitBy` properties when given); `uniqueSelections` are those of
  * UNIQUE metrics, whose first-seen values are read too.
  */
 export interface UsageWindow {
@@ -95,7 +102,8 @@ export interface UsageWindow {
   slices: Slice[];
   selections: RollupSelection[];
   uniqueSelections: RollupSelection[];
-  splitBy: string | undefined;
+  /** The properties split by, always as a list: one property reads the same rows however it was named. */
+  splitBy: readonly string[] | undefined;
 }
 
 /** What the rollups hold for a usage window (`usage` module's `sliceRollups` and `firstSeenValues`). */
@@ -116,8 +124,9 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
   }));
 }
 
-export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: string | undefined }): UsageWindow {
+export function usageWindowOf({ prepared, cuts, splitBy: split }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: SplitBy | undefined }): UsageWindow {
   const { period, rates, products, metrics, overrides } = prepared;
+  const splitBy = splitProperties(split);
   const slices = slicesOf(period, [
     ...cuts,
     ...rates.flatMap((rate) => (rate.endingBefore ? [rate.startingAt, rate.endingBefore] : [rate.startingAt])),
@@ -139,10 +148,11 @@ export function usageWindowOf({ prepared, cuts, splitBy }: { prepared: PreparedP
  * contract's overrides change it. The period is cut at `cuts` (where segments start or end) and
  * wherever a rate or an override starts or ends.
  *
- * With `splitBy` (a group property such as `user_id`), each line is further split per value of
- * the property and each part rated on its own usage, as if the property were part of the pricing
- * group: what each user spent. Products whose metric has no group key holding the property are
- * left out.
+ * With `splitBy` (a group property such as `user_id`, or several such as `user_id` and `team`),
+ * each line is further split per value (per combination of values) of the properties and each
+ * part rated on its own usage, as if the properties were part of the pricing group: what each
+ * user, or each user in each team, spent. Products whose metric has no group key holding all the
+ * properties (with the pricing group key) are left out.
  */
 export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeriod; window: UsageWindow; usage: PeriodUsage }): RatedPeriod {
   const { contractId, period, rateCard, versions, overrides, products, metrics } = prepared;
@@ -156,13 +166,13 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
     const selection = selectionOf(product, metric, splitBy);
     if (!metric || !selection) continue;
     const pricingKey = product.pricingGroupKey?.length ? product.pricingGroupKey : null;
-    const groups = new Map<string, { groupValues: Record<string, string> | null; splitValue: string | undefined; slices: SliceAggregate[] }>();
+    const groups = new Map<string, { groupValues: Record<string, string> | null; splitValues: string[] | undefined; slices: SliceAggregate[] }>();
     const groupOf = (groupKey: string[], groupValues: string[]) => {
       const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
-      const splitValue = splitBy === undefined ? undefined : (groupValues[groupKey.indexOf(splitBy)] ?? '');
-      const key = JSON.stringify([values, splitValue ?? null]);
+      const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
+      const key = JSON.stringify([values, splitValues ?? null]);
       let group = groups.get(key);
-      if (!group) groups.set(key, (group = { groupValues: values, splitValue, slices: slices.map(emptyAggregate) }));
+      if (!group) groups.set(key, (group = { groupValues: values, splitValues, slices: slices.map(emptyAggregate) }));
       return group;
     };
     for (const row of rows) {
@@ -182,25 +192,28 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
       for (const row of firstSeen) {
         if (!sameSelection(selection, row.metric_id, row.group_key)) continue;
         const group = groupOf(row.group_key, row.group_values);
-        const key = `${JSON.stringify([group.groupValues, group.splitValue ?? null])}\u0000${row.value}`;
+        const key = `${JSON.stringify([group.groupValues, group.splitValues ?? null])}\u0000${row.value}`;
         const seen = first.get(key);
         if (!seen || row.slice < seen.slice) first.set(key, { group, slice: row.slice });
       }
       for (const { group, slice } of first.values()) group.slices[slice]!.newDistinct = group.slices[slice]!.newDistinct.add(1);
     }
-    for (const { groupValues, splitValue, slices: aggregates } of groups.values()) {
+    for (const { groupValues, splitValues, slices: aggregates } of groups.values()) {
+      // Split by one property, the line names its value as itself; by several, as the list.
+      const split = splitValues === undefined ? [] : splitValues.length === 1 ? [splitValues[0]!] : [splitValues];
       const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);
       const charges = sliceCharges({ slices, cumulative, versions: versions.get(product.id) ?? [], groupValues, overrides: overrides.get(product.id) ?? [] });
       const quantity = cumulative[cumulative.length - 1] ?? new Decimal(0);
       for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
         const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);
         lines.push({
-          id: JSON.stringify(splitValue === undefined ? [contractId, product.id, groupValues, creditTypeId] : [contractId, product.id, groupValues, creditTypeId, splitValue]),
+          id: JSON.stringify([contractId, product.id, groupValues, creditTypeId, ...split]),
           productId: product.id,
           productName: product.name,
           productTags: product.tags,
           pricingGroupValues: groupValues,
-          ...(splitValue !== undefined && { splitValue }),
+          ...(splitValues !== undefined && { splitValues }),
+          ...(splitValues?.length === 1 && { splitValue: splitValues[0]! }),
           creditTypeId,
           quantity,
           charges: own,

@@ -3,7 +3,7 @@ import type { Direction } from './alertTypes.js';
 
 export type Status = 'ok' | 'in_alarm';
 
-/** Where an alert stood for a customer (`groupValue` null) or for one value of its group key. */
+/** Where an alert stood for a customer (`groupValue` null) or for one combination of its group values (rule 20). */
 export interface State {
   groupValue: string | null;
   status: Status;
@@ -34,9 +34,9 @@ export function statusOf(direction: Direction, value: Decimal, threshold: Decima
  *
  * - `measured` is the customer's value, or null when there is nothing to measure (no credit of
  *   the alert's pricing unit, no contract with an open period): then the alert is ok.
- * - `perValue` (an alert on a group key alone) holds each value's measure; a value stored before
- *   but not measured now counts as 0 (nothing spent yet this period). The customer as a whole is
- *   in alarm while any value is, and only the values' changes are announced.
+ * - `perValue` (an alert with group keys given alone) holds each combination's measure; one stored
+ *   before but not measured now counts as 0 (nothing spent yet this period). The customer as a
+ *   whole is in alarm while any combination is, and only the combinations' changes are announced.
  * - A state that did not exist counts as ok, so a first evaluation announces only alarms. With
  *   `announce` false (an alert created with `evaluate_on_create: false`), states are recorded and
  *   nothing is announced: only later crossings are.
