@@ -20,7 +20,7 @@ const tiered = {
   pricingGroupValues: null,
   price: { rateType: 'TIERED' as const, tiers: [{ size: d(10), price: d(2) }, { size: null, price: d(1) }] },
 };
-const prepared = { contractId: 'k', period, rateCard: {}, rates: [], versions: new Map([['p', [tiered]]]), products: [product], seatRates: [], seatProducts: new Map(), metrics: new Map([['m', metric]]) } as unknown as PreparedPeriod;
+const prepared = { contractId: 'k', period, rateCard: {}, rates: [], versions: new Map([['p', [tiered]]]), products: [product], seatRates: [], seatProducts: new Map(), metrics: new Map([['m', metric]]), overrides: new Map() } as unknown as PreparedPeriod;
 
 const row = (groupKey: string[], groupValues: string[], sum: number): SliceRollupRow => ({
   metric_id: 'm',
