@@ -155,7 +155,8 @@ export function registerOperatorRoutes(
       try {
         const form = parseForm(seatPreviewQuery, request.query);
         const ctx = request.context;
-        const startingAt = floorToHour(ctx.clock.now());
+        // Seats change at the instant asked for; the confirmation posts this same instant.
+        const startingAt = ctx.clock.now();
         const body = seatEdit(customerId, form, startingAt);
         const [preview, account, customer] = await Promise.all([
           contracts.previewEdit(ctx, { tenantId: session.tenantId, body }),

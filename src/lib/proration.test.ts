@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from './money.js';
 import type { Period } from './periods.js';
@@ -56,5 +57,32 @@ describe('proration fraction (rule 3)', () => {
     expect(tiny('-2', 3n)).toBe('-0.66666666666666666667');
     // However large the amount: 10^30 / 3.
     expect(tiny('1000000000000000000000000000000', 3n)).toBe('333333333333333333333333333333.33333333333333333333');
+  });
+
+  it('prorates from any instant, to the millisecond: April 16 12:30 leaves 14 days 11.5 hours of April, 347.5/720', () => {
+    const april = whole('2024-04-01T00:00:00Z', '2024-05-01T00:00:00Z');
+    const left = remainingFraction(april, at('2024-04-16T12:30:00Z'));
+    expect(ratio(left)).toEqual(new Decimal(347.5).div(720));
+    // 2 seats at 1,000 cents, divided once at 40 digits; 2 × 50 credits, exact and rounded once to 20 decimals.
+    expect(prorate(new Decimal(2000), left).toFixed()).toBe('965.2777777777777777777777777777777777778');
+    expect(roundShare(shareOf(new Decimal(100), left)).toFixed()).toBe('48.26388888888888888889');
+    // One millisecond later is a different fraction: nothing is rounded to the hour.
+    expect(remainingFraction(april, at('2024-04-16T12:30:00.001Z'))).toEqual({ numerator: 1_250_999_999n, denominator: 2_592_000_000n });
+  });
+
+  it('property: at any millisecond of a period, the time before and the time left add up to the whole, and so do their shares rounded once', () => {
+    const april = whole('2024-04-01T00:00:00Z', '2024-05-01T00:00:00Z');
+    const length = april.endingBefore.getTime() - april.startingAt.getTime();
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: length - 1 }), fc.constantFrom('50', '1000', '0.37', '12345678.9'), (offset, amount) => {
+        const instant = new Date(april.startingAt.getTime() + offset);
+        const left = remainingFraction(april, instant);
+        const before = coveredFraction({ ...april, endingBefore: instant });
+        expect(left.denominator).toBe(before.denominator);
+        expect(left.numerator + before.numerator).toBe(left.denominator);
+        expect(roundShare(addShares(shareOf(new Decimal(amount), left), shareOf(new Decimal(amount), before))).toFixed()).toBe(new Decimal(amount).toFixed());
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -18,16 +18,25 @@ export function toRfc3339(value: Date): string {
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 24 * HOUR_MS;
 
-/** The instant on the hour at or before `instant` (schedule instants fall on the hour). */
+/** The instant on the hour at or before `instant` (usage is kept per hour; schedule boundaries fall on the hour). */
 export function floorToHour(instant: Date): Date {
   return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
 }
 
+const YEARS = { message: 'must be between the years 1970 and 9999' };
+const withinYears = (value: Date) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9999;
+
 /**
- * A schedule instant (contract, subscription, credit and rate boundaries, quantity changes): an
- * RFC 3339 instant on an hour boundary, as Metronome requires. `2024-01-01T10:30:00Z` is a 400
- * naming the field.
+ * A schedule instant (contract, subscription, credit and rate boundaries): an RFC 3339 instant on
+ * an hour boundary, as Metronome requires. `2024-01-01T10:30:00Z` is a 400 naming the field.
  */
 export const hourInstant = instant
   .refine((value) => value.getTime() % HOUR_MS === 0, { message: 'must fall on an hour boundary, e.g. 2024-01-01T10:00:00Z' })
-  .refine((value) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9999, { message: 'must be between the years 1970 and 9999' });
+  .refine(withinYears, YEARS);
+
+/**
+ * An instant at any time of day (a quantity change: seats change when a user is added), between
+ * the years 1970 and 9999. It is kept to the millisecond: digits beyond the third decimal of the
+ * second are dropped, so `2024-04-16T12:30:00.1234567Z` is `2024-04-16T12:30:00.123Z`.
+ */
+export const exactInstant = instant.refine(withinYears, YEARS);

@@ -7,8 +7,8 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
  * Stripe owns the seats: a signed `customer.subscription.updated` moves the quantity of the linked
- * $0 Allot subscription, which drives the pooled credit (docs/rules.md rule 5). The clock stands at
- * 2024-04-16T00:00:00Z, exactly half of April.
+ * $0 Allot subscription, which drives the pooled credit (docs/rules.md rule 5), at the event's exact
+ * instant (rule 21). The clock stands at 2024-04-16T18:00:00Z; the events were created earlier that day.
  */
 
 const WEBHOOK_SECRET = 'whsec_allot_test_secret';
@@ -102,7 +102,7 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
   }
 
   beforeAll(async () => {
-    server = await startTestServer({ engine, clockStart: '2024-04-16T00:00:00Z', stripe: { webhookSecret: WEBHOOK_SECRET } });
+    server = await startTestServer({ engine, clockStart: '2024-04-16T18:00:00Z', stripe: { webhookSecret: WEBHOOK_SECRET } });
     client = server.client();
     catalog = await seatCatalog(server, { seatPrice: 0, aiCreditsInCents: 100 });
     team = await createSeatContract(client, { catalog, seats: 100 });
@@ -126,7 +126,7 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
       stripe_price_id: STRIPE_PRICE,
       last_event_id: null,
       last_event_created: null,
-      created_at: '2024-04-16T00:00:00.000Z',
+      created_at: '2024-04-16T18:00:00.000Z',
     });
     const listed = await client.get<{ data: Link[]; next_page: string | null }>('/v1/allot/stripe/subscription-links');
     expect(listed).toEqual({ data: [link], next_page: null });
@@ -156,7 +156,7 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
   });
 
   it('refuses a webhook with a bad or missing signature with a 400, changing nothing', async () => {
-    const payload = subscriptionEvent({ id: 'evt_forged', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 500 });
+    const payload = subscriptionEvent({ id: 'evt_forged', created: '2024-04-16T12:30:00Z', subscription: 'sub_team', quantity: 500 });
     const forged = await deliver(payload, { secret: 'whsec_someone_else' });
     expect(forged.status).toBe(400);
     expect(forged.body.message).toMatch(/^Stripe-Signature: does not verify/);
@@ -172,44 +172,45 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
     expect(await pool()).toBe(5000);
   });
 
-  it('moves 100 → 110 seats at the event time floored to the hour: +250 to the pool at half of April', async () => {
-    const result = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 110 }));
-    expect(result).toEqual({ status: 200, body: { received: true, outcome: `subscription ${team.subscription}: quantity 110 from 2024-04-16T00:00:00.000Z` } });
-    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110]]);
-    expect(await pool()).toBe(5250);
+  it('moves 100 → 110 seats at the event’s exact instant, 12:30: +10 × 50 × 347.5/720 to the pool', async () => {
+    const result = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T12:30:00Z', subscription: 'sub_team', quantity: 110 }));
+    expect(result).toEqual({ status: 200, body: { received: true, outcome: `subscription ${team.subscription}: quantity 110 from 2024-04-16T12:30:00.000Z` } });
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T12:30:00.000Z', 110]]);
+    // 14 days 11.5 hours of April's 30 days are left: 500 × 347.5/720 = 241.3194…, rounded once to 20 decimals.
+    expect(await pool()).toBe(Number('5241.31944444444444444444'));
     expect(await seatLedger()).toEqual([
       ['CREDIT_SEGMENT_START', 5000, '2024-04-01T00:00:00.000Z'],
-      ['CREDIT_SEAT_BASED_ADJUSTMENT', 250, '2024-04-16T00:00:00.000Z'],
+      ['CREDIT_SEAT_BASED_ADJUSTMENT', Number('241.31944444444444444444'), '2024-04-16T12:30:00.000Z'],
     ]);
     const edits = await client.v2.contracts.getEditHistory({ customer_id: team.customer, contract_id: team.contract });
     expect(edits.data.map((edit) => edit.update_subscriptions)).toEqual([
-      [{ id: team.subscription, quantity_updates: [{ starting_at: '2024-04-16T00:00:00.000Z', quantity: 110 }] }],
+      [{ id: team.subscription, quantity_updates: [{ starting_at: '2024-04-16T12:30:00.000Z', quantity: 110 }] }],
     ]);
   });
 
   it('changes nothing when the same event is delivered again', async () => {
-    const again = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T00:20:00Z', subscription: 'sub_team', quantity: 110 }));
+    const again = await deliver(subscriptionEvent({ id: 'evt_110', created: '2024-04-16T12:30:00Z', subscription: 'sub_team', quantity: 110 }));
     expect(again.status).toBe(200);
     expect(again.body.outcome).toMatch(/^already handled: /);
-    expect(await pool()).toBe(5250);
+    expect(await pool()).toBe(Number('5241.31944444444444444444'));
     expect(await schedule()).toHaveLength(2);
     expect((await client.v2.contracts.getEditHistory({ customer_id: team.customer, contract_id: team.contract })).data).toHaveLength(1);
   });
 
   it('ignores an event older than the last one applied: the newest Stripe state wins', async () => {
-    // Stripe sent 110 at 02:10 after 90 at 01:05; the 90 arrives last.
-    const newer = await deliver(subscriptionEvent({ id: 'evt_newer', created: '2024-04-16T02:10:00Z', subscription: 'sub_team', quantity: 110 }));
-    expect(newer.body.outcome).toBe(`subscription ${team.subscription}: unchanged: quantity already 110 at 2024-04-16T02:00:00.000Z`);
-    const older = await deliver(subscriptionEvent({ id: 'evt_older', created: '2024-04-16T01:05:00Z', subscription: 'sub_team', quantity: 90 }));
+    // Stripe sent 110 at 14:10 after 90 at 13:05; the 90 arrives last.
+    const newer = await deliver(subscriptionEvent({ id: 'evt_newer', created: '2024-04-16T14:10:00Z', subscription: 'sub_team', quantity: 110 }));
+    expect(newer.body.outcome).toBe(`subscription ${team.subscription}: unchanged: quantity already 110 at 2024-04-16T14:10:00.000Z`);
+    const older = await deliver(subscriptionEvent({ id: 'evt_older', created: '2024-04-16T13:05:00Z', subscription: 'sub_team', quantity: 90 }));
     expect(older.status).toBe(200);
     expect(older.body.outcome).toMatch(/ignored: older than the last event applied/);
-    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110]]);
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T12:30:00.000Z', 110]]);
     const [link] = (await client.get<{ data: Link[] }>('/v1/allot/stripe/subscription-links')).data;
-    expect(link).toMatchObject({ last_event_id: 'evt_newer', last_event_created: '2024-04-16T02:10:00.000Z' });
+    expect(link).toMatchObject({ last_event_id: 'evt_newer', last_event_created: '2024-04-16T14:10:00.000Z' });
   });
 
   it('acknowledges events for subscriptions nobody linked, and types Allot does not handle, changing nothing', async () => {
-    const unknown = await deliver(subscriptionEvent({ id: 'evt_unknown', created: '2024-04-16T03:00:00Z', subscription: 'sub_nobody', quantity: 7 }));
+    const unknown = await deliver(subscriptionEvent({ id: 'evt_unknown', created: '2024-04-16T15:00:00Z', subscription: 'sub_nobody', quantity: 7 }));
     expect(unknown).toEqual({ status: 200, body: { received: true, outcome: 'ignored: no Allot subscription is linked to sub_nobody' } });
     const invoicePaid = await deliver(JSON.stringify({ id: 'evt_paid', object: 'event', type: 'invoice.paid', created: unix('2024-04-16T03:00:00Z'), data: { object: { id: 'in_1', object: 'invoice' } } }));
     expect(invoicePaid).toEqual({ status: 200, body: { received: true, outcome: 'ignored: Allot does not handle invoice.paid' } });
@@ -227,11 +228,11 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
 
   it('sets the quantity to 0 when the Stripe subscription is deleted; a decrease claws nothing back', async () => {
     const deleted = await deliver(
-      subscriptionEvent({ id: 'evt_deleted', type: 'customer.subscription.deleted', created: '2024-04-16T03:30:00Z', subscription: 'sub_team', quantity: 110 }),
+      subscriptionEvent({ id: 'evt_deleted', type: 'customer.subscription.deleted', created: '2024-04-16T15:30:00Z', subscription: 'sub_team', quantity: 110 }),
     );
-    expect(deleted.body.outcome).toBe(`subscription ${team.subscription}: quantity 0 from 2024-04-16T03:00:00.000Z`);
-    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T00:00:00.000Z', 110], ['2024-04-16T03:00:00.000Z', 0]]);
-    expect(await pool()).toBe(5250);
+    expect(deleted.body.outcome).toBe(`subscription ${team.subscription}: quantity 0 from 2024-04-16T15:30:00.000Z`);
+    expect(await schedule()).toEqual([['2024-04-01T00:00:00.000Z', 100], ['2024-04-16T12:30:00.000Z', 110], ['2024-04-16T15:30:00.000Z', 0]]);
+    expect(await pool()).toBe(Number('5241.31944444444444444444'));
   });
 
   it('never starts a change before the open period: an event from March applies from April 1', async () => {

@@ -13,14 +13,14 @@ import { segmentSummary } from '../../src/modules/reports/compute/segmentSummary
  * The reconciliation report (docs/rules.md rule 19) fed by derived ledgers (rule 11): for random
  * pooled credits following random seat schedules, with random usage drawn from them, every
  * segment adds up in every window. Its amounts are what makes a report cry wolf if anything
- * does: prorated seat adjustments at odd hours, odd unit prices, rollover fractions like 0.333,
+ * does: prorated seat adjustments at odd instants (any millisecond, rule 1), odd unit prices, rollover fractions like 0.333,
  * and usage charges that are themselves prorated (40 significant digits).
  */
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2024, 4, 1);
 
-const seatChange = fc.record({ hours: fc.integer({ min: 0, max: 24 * 75 }), deltas: fc.array(fc.integer({ min: -6, max: 8 }), { minLength: 1, maxLength: 3 }) });
+const seatChange = fc.record({ milliseconds: fc.integer({ min: 0, max: 24 * 75 * HOUR }), deltas: fc.array(fc.integer({ min: -6, max: 8 }), { minLength: 1, maxLength: 3 }) });
 
 const grantSource = fc
   .record({
@@ -40,9 +40,9 @@ const grantSource = fc
     // Deltas as sent, several at one instant; a delta that would go below 0 sets 0 instead.
     const changes: QuantityChange[] = [{ startingAt, sequence: 0, quantity: drawn.initialSeats }];
     let quantity = drawn.initialSeats;
-    for (const change of [...drawn.changes].sort((a, b) => a.hours - b.hours)) {
+    for (const change of [...drawn.changes].sort((a, b) => a.milliseconds - b.milliseconds)) {
       for (const delta of change.deltas) {
-        const at = new Date(startingAt.getTime() + change.hours * HOUR);
+        const at = new Date(startingAt.getTime() + change.milliseconds);
         changes.push(quantity + delta < 0 ? { startingAt: at, sequence: changes.length, quantity: 0 } : { startingAt: at, sequence: changes.length, quantityDelta: delta });
         quantity = Math.max(0, quantity + delta);
       }
@@ -102,8 +102,8 @@ const months = Array.from({ length: 5 }, (_, i) => new Date(Date.UTC(2024, 4 + i
 describe('the ledger report of derived balances (rules 11 and 19)', () => {
   it('property: adds up exactly in every window, for 1,000 random seat schedules and usage', () => {
     fc.assert(
-      fc.property(grantSource, usage, fc.integer({ min: 1, max: 24 * 110 }), (source, charges, nowHours) => {
-        const now = new Date(START + nowHours * HOUR);
+      fc.property(grantSource, usage, fc.integer({ min: HOUR, max: 24 * 110 * HOUR }), (source, charges, nowMilliseconds) => {
+        const now = new Date(START + nowMilliseconds);
         const segments = drawUsage(source, charges, now);
         const windows = [
           ...months.slice(0, -1).map((from, i) => ({ from, to: months[i + 1]! })),

@@ -86,7 +86,8 @@ describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
     await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:00:00Z', quantity_delta: 0 }]), `${field}.quantity_delta`);
     await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:00:00Z', quantity: -1 }]), `${field}.quantity`);
     await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:00:00Z', quantity_delta: -111 }]), `${field}.quantity_delta`);
-    await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:30:00Z', quantity: 5 }]), `${field}.starting_at`);
+    // Any instant with a zone is taken (rule 1); one without a zone is not.
+    await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:30:00', quantity: 5 }]), `${field}.starting_at`);
     await expect400(quantityUpdate(prorated, [{ starting_at: '2024-03-31T00:00:00Z', quantity: 5 }]), `${field}.starting_at`);
     await expect400(quantityUpdate(prorated, [{ starting_at: '2024-04-20T00:00:00Z', quantity: 5, quantity_delta: 1 }]), `${field}.quantity_delta`);
     await expect400(

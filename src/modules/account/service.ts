@@ -101,8 +101,9 @@ async function withEngine<T>(ctx: ServiceContext, tenantId: string, customerId: 
 
 /**
  * The first instant after `now` at which the account could change with no write: a manual entry
- * or a quantity change dated ahead. (Everything else that moves with time — periods, segments,
- * rates — turns on an hour, and kept terms hold until the next hour at most.)
+ * or a quantity change dated ahead, at any instant (a change at 12:30 adds its seat adjustment
+ * and charge at 12:30, not at the next hour). (Everything else that moves with time — periods,
+ * segments, rates — turns on an hour, and kept terms hold until the next hour at most.)
  */
 function termsValidUntil(terms: AccountTerms, now: Date): Date | null {
   let until: Date | null = null;

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { customFields } from '../../lib/customFields.js';
 import { decimalInput } from '../../lib/money.js';
 import { text } from '../../lib/text.js';
-import { hourInstant, instant } from '../../lib/time.js';
+import { exactInstant, hourInstant, instant } from '../../lib/time.js';
 
 /**
  * Request schemas of contracts, subscriptions, credits and commits, shaped as `@metronome/sdk`
@@ -295,7 +295,8 @@ export type CreateContractBody = z.infer<typeof createContractBody>;
 
 export const quantityUpdateInput = z
   .strictObject({
-    starting_at: hourInstant,
+    // Seats change at any instant (Metronome states no hour rule here), kept to the millisecond.
+    starting_at: exactInstant,
     quantity: quantity.optional(),
     quantity_delta: z
       .number()

@@ -30,7 +30,7 @@ export interface SubscriptionEventResult {
  * Applies a verified Stripe subscription event to every Allot subscription linked to its
  * subscription, in one transaction with the record of the event id, so a redelivered event
  * changes nothing and a failure leaves no trace but the failure's outcome. See the README for
- * the rules (hour flooring, the open period, out-of-order events).
+ * the rules (the event's instant, the open period, out-of-order events).
  */
 export async function handleSubscriptionEvent(ctx: ServiceContext, event: SubscriptionEvent): Promise<SubscriptionEventResult> {
   const created = new Date(event.created * 1000);

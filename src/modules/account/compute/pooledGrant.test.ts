@@ -151,4 +151,39 @@ describe('pooled grants (rules 4–6)', () => {
       { numRuns: 300 },
     );
   });
+
+  it('prorates an increase off the hour exactly: +2 of 10 seats at 50 on April 16 at 12:30 add 100 × 347.5/720', () => {
+    const schedule = steps([{ startingAt: april.startingAt, quantity: 10 }, { startingAt: at('2024-04-16T12:30:00Z'), quantityDelta: 2 }]);
+    const movements = seatAdjustments({ terms: terms(true), period: april, steps: schedule, startQuantity: 10, now: at('2024-04-16T12:30:00Z') });
+    expect(movements.map((m) => [m.amount.toFixed(), m.timestamp.toISOString()])).toEqual([['48.26388888888888888889', '2024-04-16T12:30:00.000Z']]);
+    // A millisecond before, it has not come.
+    expect(seatAdjustments({ terms: terms(true), period: april, steps: schedule, startQuantity: 10, now: at('2024-04-16T12:29:59.999Z') })).toEqual([]);
+  });
+
+  it('property: changes at any millisecond add up to the exact grant in seat-milliseconds, rounded once to 20 decimals', () => {
+    const Exact = Decimal.clone({ precision: 200 });
+    const length = april.endingBefore.getTime() - april.startingAt.getTime();
+    fc.assert(
+      fc.property(
+        fc.constantFrom('50', '0.37', '333.333333', '12345678.9'),
+        fc.integer({ min: 0, max: 300 }),
+        fc.array(fc.record({ offset: fc.integer({ min: 0, max: length - 1 }), quantity: fc.integer({ min: 0, max: 400 }) }), { maxLength: 12 }),
+        (unitPrice, start, changes) => {
+          const schedule = steps([{ startingAt: april.startingAt, quantity: start }, ...changes.map((c) => ({ startingAt: new Date(april.startingAt.getTime() + c.offset), quantity: c.quantity }))]);
+          const grantTerms: RecurringGrantTerms = { ...terms(true), unitPrice: new Decimal(unitPrice) };
+          const startQuantity = quantityAt(schedule, april.startingAt);
+          const movements = [grantForPeriod({ terms: grantTerms, period: april, quantity: new Decimal(startQuantity) }), ...seatAdjustments({ terms: grantTerms, period: april, steps: schedule, startQuantity, now: april.endingBefore })];
+          let seatMilliseconds = new Exact(startQuantity).mul(length);
+          let highWaterMark = startQuantity;
+          for (const step of stepsDuring(schedule, april)) {
+            if (step.quantity <= highWaterMark) continue;
+            seatMilliseconds = seatMilliseconds.add(new Exact(step.quantity - highWaterMark).mul(april.endingBefore.getTime() - step.startingAt.getTime()));
+            highWaterMark = step.quantity;
+          }
+          expect(total(movements)).toBe(new Exact(unitPrice).mul(seatMilliseconds).div(length).toDecimalPlaces(20, Decimal.ROUND_HALF_EVEN).toFixed());
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -51,6 +51,19 @@ describe('seat charges (rule 8)', () => {
       ['INCREASE', '5000', true],
     ]);
   });
+  it('prorates an increase off the hour by the exact time left: +2 seats at 1,000 on April 16 at 12:30 → 2,000 × 347.5/720', () => {
+    const sub = subscription([start, { at: '2024-04-16T12:30:00Z', quantity: 12 }], { isProrated: true });
+    const charges = (now: string) => seatCharges({ subscription: sub, prices: price(1000), ...april, now: at(now) });
+    expect(charges('2024-04-16T12:30:00Z').map((c) => [c.kind, c.amount.toFixed(), c.billedAt.toISOString()])).toEqual([
+      ['PERIOD', '10000', '2024-04-01T00:00:00.000Z'],
+      ['INCREASE', '965.2777777777777777777777777777777777778', '2024-04-16T12:30:00.000Z'],
+    ]);
+    expect(charges('2024-04-16T12:29:59.999Z').map((c) => c.kind)).toEqual(['PERIOD']);
+    // ARREARS weighs each seat by the milliseconds it held: 10 × 720 h + 2 × 347.5 h over 720 h.
+    const arrears = subscription([start, { at: '2024-04-16T12:30:00Z', quantity: 12 }], { isProrated: true, collectionSchedule: 'ARREARS' });
+    const [period] = seatCharges({ subscription: arrears, prices: price(1000), ...april, now: april.to });
+    expect(period!.quantity.toFixed(30)).toBe(new Decimal(10).add(new Decimal(695).div(720)).toFixed(30));
+  });
   it('charges an increase only once the clock reaches it', () => {
     const sub = subscription([start, { at: '2024-04-20T00:00:00Z', quantity: 15 }]);
     expect(seatCharges({ subscription: sub, prices: price(1000), ...april, now: halfway }).map((c) => c.kind)).toEqual(['PERIOD']);

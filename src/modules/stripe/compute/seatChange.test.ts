@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { floorToHour } from '../../../lib/time.js';
 import { decideSeatChange, type SubscriptionEventFacts } from './seatChange.js';
 
 const steps = [
@@ -13,11 +12,11 @@ function updated(created: string, quantity: number, priceId = 'price_seats'): Su
 }
 
 describe('decideSeatChange', () => {
-  it('takes the linked price’s quantity from the event time floored to the hour', () => {
+  it('takes the linked price’s quantity from the event’s exact time, off the hour', () => {
     expect(decideSeatChange({ event: updated('2024-04-20T10:59:59Z', 120), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
       kind: 'change',
       quantity: 120,
-      startingAt: new Date('2024-04-20T10:00:00Z'),
+      startingAt: new Date('2024-04-20T10:59:59Z'),
     });
   });
 
@@ -50,15 +49,10 @@ describe('decideSeatChange', () => {
   });
 });
 
-describe('incomplete items and floorToHour', () => {
+describe('incomplete items', () => {
   it('ignores an event whose incomplete items miss the price, rather than reading 0 seats', () => {
     const partial: SubscriptionEventFacts = { ...updated('2024-04-20T10:00:00Z', 1, 'price_other'), itemsIncomplete: true };
     expect(decideSeatChange({ event: partial, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
     expect(decideSeatChange({ event: { ...partial, itemsIncomplete: false }, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
-  });
-
-  it('floors to the hour', () => {
-    expect(floorToHour(new Date('2024-04-16T00:20:00.123Z'))).toEqual(new Date('2024-04-16T00:00:00Z'));
-    expect(floorToHour(new Date('2024-04-16T05:00:00Z'))).toEqual(new Date('2024-04-16T05:00:00Z'));
   });
 });

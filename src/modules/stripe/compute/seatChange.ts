@@ -1,5 +1,4 @@
 import { quantityAt, type QuantityStep } from '../../../lib/quantitySchedule.js';
-import { floorToHour } from '../../../lib/time.js';
 
 /** What a Stripe subscription event says about the linked price. */
 export interface SubscriptionEventFacts {
@@ -21,12 +20,12 @@ export type SeatDecision =
  * What a Stripe subscription event does to the linked Allot subscription. The quantity is that of
  * the item with the linked price (0 when the subscription was deleted or no longer has the price;
  * an event whose embedded items are incomplete and miss the price is ignored).
- * It takes effect at the event's `created` time floored to the hour, but never before the start of
+ * It takes effect at the event's `created` time exactly (quantity changes fall at any instant), but never before the start of
  * the subscription's open period (`quantityChangesOpenFrom` of `lib/contractSchedules.ts`, null when the subscription has ended).
  * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
  * state wins. If the quantity in force at that instant already matches, nothing changes.
  *
- * 100 seats, updated to 110 by an event created 2024-04-16T00:20:00Z: 110 from 2024-04-16T00:00:00Z.
+ * 100 seats, updated to 110 by an event created 2024-04-16T12:30:00Z: 110 from 2024-04-16T12:30:00Z.
  */
 export function decideSeatChange({
   event,
@@ -51,8 +50,7 @@ export function decideSeatChange({
     return { kind: 'ignore', reason: `the event's items do not include ${stripePriceId} and Stripe left some out (has_more)` };
   }
   const quantity = event.type === 'customer.subscription.deleted' ? 0 : (item?.quantity ?? 0);
-  const floored = floorToHour(event.created);
-  const startingAt = floored < openPeriodStart ? openPeriodStart : floored;
+  const startingAt = event.created < openPeriodStart ? openPeriodStart : event.created;
   if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt };
   return { kind: 'change', quantity, startingAt };
 }
