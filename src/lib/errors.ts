@@ -35,6 +35,51 @@ export class Invalid extends AppError {
   }
 }
 
+/**
+ * Collects what is wrong with a request, so that one 400 names every offending field rather than
+ * the first: `check` each independent rule, then `throwIfAny`. A check that only makes sense once
+ * another passed (a product's type, once the product exists) is skipped on its result:
+ *
+ *     if (problems.check(product !== undefined, 'rates.0.product_id', 'no product …')) {
+ *       problems.check(product.type === 'USAGE', 'rates.0.product_id', 'must be a USAGE product');
+ *     }
+ *     problems.check(price >= 0, 'rates.1.price', 'must be at least 0');
+ *     problems.throwIfAny(); // "rates.0.product_id: no product …; rates.1.price: must be at least 0"
+ */
+export class Problems {
+  private readonly found: FieldProblem[] = [];
+
+  add(field: string, message: string): void {
+    this.found.push({ field, message });
+  }
+
+  addAll(problems: Iterable<FieldProblem>): void {
+    for (const problem of problems) this.found.push(problem);
+  }
+
+  /** Records the problem unless `ok`; returns `ok`, so that checks depending on it can be skipped. */
+  check(ok: boolean, field: string, message: string | (() => string)): boolean {
+    if (!ok) this.add(field, typeof message === 'string' ? message : message());
+    return ok;
+  }
+
+  /** Whether a problem was found at all, or, given `field`, at that field or inside it (`rates.3` covers `rates.3.price`). */
+  has(field?: string): boolean {
+    if (field === undefined) return this.found.length > 0;
+    return this.found.some((problem) => problem.field === field || problem.field.startsWith(`${field}.`));
+  }
+
+  get list(): readonly FieldProblem[] {
+    return this.found;
+  }
+
+  /** Throws every problem found, in the order found, as one `Invalid`. */
+  throwIfAny(): void {
+    const [first, ...others] = this.found;
+    if (first) throw Invalid.all([first, ...others]);
+  }
+}
+
 export class NotFound extends AppError {
   readonly status = 404;
 }

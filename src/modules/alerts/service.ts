@@ -1,6 +1,6 @@
 import { inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
-import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound, Problems } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { toNumericText } from '../../lib/money.js';
 import { decodeCursor, toPage } from '../../lib/pagination.js';
@@ -17,41 +17,43 @@ export type Alert = repo.AlertRow;
 export type { Trigger };
 export { evaluateCustomer };
 
-async function customerOf(ctx: ServiceContext, tenantId: string, customerId: string, field: string): Promise<customers.Customer> {
-  try {
-    return await customers.getCustomer(ctx, { tenantId, customerId });
-  } catch (error) {
-    if (error instanceof NotFound) throw new Invalid(field, `no customer with id ${customerId}`);
-    throw error;
-  }
-}
-
-/** The checks of rule 13's alert types that need the catalog: each refusal names its field. */
+/**
+ * The checks of rule 13's alert types that need the catalog: each refusal names its field, and one
+ * 400 names them all (the customer, the metric or pricing unit, the threshold, the group values).
+ */
 async function checkAlert(ctx: ServiceContext, tenantId: string, body: CreateAlertBody): Promise<void> {
+  const problems = new Problems();
   const measure = measureOf(body.alert_type);
   if (body.customer_id !== undefined) {
-    const customer = await customerOf(ctx, tenantId, body.customer_id, 'customer_id');
-    if (customer.archived_at) throw new Invalid('customer_id', `customer ${body.customer_id} is archived`);
+    const customer = await customers.getCustomer(ctx, { tenantId, customerId: body.customer_id }).catch((error: unknown) => {
+      if (error instanceof NotFound) return undefined;
+      throw error;
+    });
+    if (problems.check(customer !== undefined, 'customer_id', `no customer with id ${body.customer_id}`)) {
+      problems.check(!customer!.archived_at, 'customer_id', `customer ${body.customer_id} is archived`);
+    }
   }
   if (measure === 'usage') {
-    if (body.billable_metric_id === undefined) throw new Invalid('billable_metric_id', 'is required for usage_threshold_reached alerts');
-    const metric = await pricing.findBillableMetric(ctx, { tenantId, billableMetricId: body.billable_metric_id });
-    if (!metric || metric.archived_at) throw new Invalid('billable_metric_id', `no billable metric with id ${body.billable_metric_id}`);
-    if (body.credit_type_id !== undefined) throw new Invalid('credit_type_id', 'does not apply to usage_threshold_reached alerts, which count the metric');
+    if (problems.check(body.billable_metric_id !== undefined, 'billable_metric_id', 'is required for usage_threshold_reached alerts')) {
+      const metric = await pricing.findBillableMetric(ctx, { tenantId, billableMetricId: body.billable_metric_id! });
+      problems.check(metric !== undefined && !metric.archived_at, 'billable_metric_id', `no billable metric with id ${body.billable_metric_id}`);
+    }
+    problems.check(body.credit_type_id === undefined, 'credit_type_id', 'does not apply to usage_threshold_reached alerts, which count the metric');
   } else {
-    if (body.billable_metric_id !== undefined) throw new Invalid('billable_metric_id', 'applies only to usage_threshold_reached alerts');
+    problems.check(body.billable_metric_id === undefined, 'billable_metric_id', 'applies only to usage_threshold_reached alerts');
     const creditTypeId = body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
     const creditType = await pricing.findCreditType(ctx, { tenantId, creditTypeId });
-    if (!creditType) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
-    if (measure === 'invoice_total' && !creditType.isCurrency) throw new Invalid('credit_type_id', 'must be a currency: invoice totals are in the rate card’s fiat unit');
+    if (problems.check(creditType !== undefined, 'credit_type_id', `no pricing unit with id ${creditTypeId}`)) {
+      problems.check(measure !== 'invoice_total' || creditType!.isCurrency, 'credit_type_id', 'must be a currency: invoice totals are in the rate card’s fiat unit');
+    }
   }
-  if (measure === 'credit_percentage' && (body.threshold.lt(0) || body.threshold.gt(100))) throw new Invalid('threshold', 'is a percentage: 0 to 100');
-  if (body.group_values) {
-    if (measure !== 'spend') throw new Invalid('group_values', 'applies only to spend_threshold_reached alerts');
+  problems.check(measure !== 'credit_percentage' || !(body.threshold.lt(0) || body.threshold.gt(100)), 'threshold', 'is a percentage: 0 to 100');
+  if (body.group_values && problems.check(measure === 'spend', 'group_values', 'applies only to spend_threshold_reached alerts')) {
     const metrics = await usage.liveMetrics(ctx, tenantId);
     const refusal = checkGroupEntries(body.group_values, metrics.flatMap((metric) => metric.group_keys));
-    if (refusal) throw new Invalid(refusal.field, refusal.message);
+    if (refusal) problems.add(refusal.field, refusal.message);
   }
+  problems.throwIfAny();
 }
 
 /**

@@ -1,5 +1,5 @@
 import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
-import { Invalid, NotFound } from '../../lib/errors.js';
+import { Invalid, NotFound, Problems } from '../../lib/errors.js';
 import { Decimal } from '../../lib/money.js';
 import * as account from '../account/service.js';
 import * as credits from '../credits/service.js';
@@ -131,7 +131,7 @@ export async function addManualBalanceEntry(
   });
 }
 
-/** Creates a credit or commit on the customer itself (not on a contract). */
+/** Creates a credit or commit on the customer itself (not on a contract); one 400 names every problem of the request. */
 export async function createCustomerGrant(
   ctx: ServiceContext,
   {
@@ -143,13 +143,13 @@ export async function createCustomerGrant(
   }: { tenantId: string; customerId: string; kind: 'CREDIT' | 'COMMIT'; input: CreditInput; applicableContractIds: string[] | null },
 ): Promise<string> {
   await customers.getCustomer(ctx, { tenantId, customerId });
+  const problems = new Problems();
   if (applicableContractIds?.length) {
     const contracts = new Set((await account.customerContracts(ctx, { tenantId, customerId })).map((contract) => contract.id));
-    applicableContractIds.forEach((id, i) => {
-      if (!contracts.has(id)) throw new Invalid(`applicable_contract_ids.${i}`, `no contract ${id} for customer ${customerId}`);
-    });
+    applicableContractIds.forEach((id, i) => problems.check(contracts.has(id), `applicable_contract_ids.${i}`, `no contract ${id} for customer ${customerId}`));
   }
-  const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds });
+  const grant = await planOneOffGrant(ctx, { tenantId, field: '', kind, input, customerId, contractId: null, applicableContractIds, problems });
+  problems.throwIfAny();
   return inTransaction(ctx, async (txContext) => {
     const grantId = await credits.createGrant(txContext, { tenantId, grant });
     await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'balance' });

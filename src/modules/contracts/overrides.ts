@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { Invalid } from '../../lib/errors.js';
+import type { Problems } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { toNumericText } from '../../lib/money.js';
 import * as pricing from '../pricing/service.js';
@@ -13,14 +13,22 @@ import type { OverrideInput } from './schemas.js';
  * usage prices); the contract needs a rate card (overrides change its prices); an override lies
  * within the contract, from `notBefore` on (the open period's start on an edit). `priority` orders
  * multipliers under the contract's `multiplier_override_prioritization` EXPLICIT, where every
- * multiplier needs one; anywhere else it would have no effect and is refused.
+ * multiplier needs one; anywhere else it would have no effect and is refused. Every problem, of
+ * every override, goes to `problems`; the rows are only good to write when there are none.
  */
 export async function planOverrides(
   ctx: ServiceContext,
-  { tenantId, contract, field, items, notBefore }: { tenantId: string; contract: ContractRow; field: string; items: readonly OverrideInput[]; notBefore: Date },
+  {
+    tenantId,
+    contract,
+    field,
+    items,
+    notBefore,
+    problems,
+  }: { tenantId: string; contract: ContractRow; field: string; items: readonly OverrideInput[]; notBefore: Date; problems: Problems },
 ): Promise<ContractOverrideRow[]> {
   if (items.length === 0) return [];
-  if (!contract.rate_card_id) throw new Invalid(field, "overrides change the rate card's prices; the contract has no rate_card_id");
+  problems.check(contract.rate_card_id !== null, field, "overrides change the rate card's prices; the contract has no rate_card_id");
   const productIds = new Set<string>();
   for (const item of items) {
     if (item.product_id) productIds.add(item.product_id);
@@ -34,22 +42,23 @@ export async function planOverrides(
   const explicit = contract.multiplier_override_prioritization === 'EXPLICIT';
   return items.map((item, index): ContractOverrideRow => {
     const at = `${field}.${index}`;
-    if (item.product_id) checkProduct(products, `${at}.product_id`, item.product_id, 'USAGE');
+    if (item.product_id) checkProduct(problems, products, `${at}.product_id`, item.product_id, 'USAGE');
     item.override_specifiers?.forEach((specifier, i) => {
-      if (specifier.product_id) checkProduct(products, `${at}.override_specifiers.${i}.product_id`, specifier.product_id, 'USAGE');
+      if (specifier.product_id) checkProduct(problems, products, `${at}.override_specifiers.${i}.product_id`, specifier.product_id, 'USAGE');
     });
-    within(`${at}.starting_at`, item.starting_at, contract, { notBefore });
-    if (item.ending_before) within(`${at}.ending_before`, item.ending_before, contract, { notBefore: item.starting_at });
+    within(problems, `${at}.starting_at`, item.starting_at, contract, { notBefore });
+    if (item.ending_before) within(problems, `${at}.ending_before`, item.ending_before, contract, { notBefore: item.starting_at });
     if (item.priority !== undefined && !explicit) {
-      throw new Invalid(`${at}.priority`, 'orders multipliers only under multiplier_override_prioritization EXPLICIT; this contract picks the lowest multiplier');
+      problems.add(`${at}.priority`, 'orders multipliers only under multiplier_override_prioritization EXPLICIT; this contract picks the lowest multiplier');
+    } else if (item.priority !== undefined && item.type === 'OVERWRITE') {
+      problems.add(`${at}.priority`, 'must be omitted for an OVERWRITE override: overwrites take precedence over multipliers');
+    } else if (item.priority === undefined && explicit && item.type === 'MULTIPLIER') {
+      problems.add(`${at}.priority`, 'is required for a MULTIPLIER under multiplier_override_prioritization EXPLICIT');
     }
-    if (item.priority !== undefined && item.type === 'OVERWRITE') throw new Invalid(`${at}.priority`, 'must be omitted for an OVERWRITE override: overwrites take precedence over multipliers');
-    if (item.priority === undefined && explicit && item.type === 'MULTIPLIER') throw new Invalid(`${at}.priority`, 'is required for a MULTIPLIER under multiplier_override_prioritization EXPLICIT');
     const rate = item.overwrite_rate;
-    if (rate?.credit_type_id) checkCreditType(creditTypes, `${at}.overwrite_rate.credit_type_id`, rate.credit_type_id);
+    if (rate?.credit_type_id) checkCreditType(problems, creditTypes, `${at}.overwrite_rate.credit_type_id`, rate.credit_type_id);
     const tiers = rate?.tiers?.map((tier) => ({ size: tier.size ?? null, price: tier.price }));
-    const [problem] = tiers ? pricing.tierProblems(tiers, `${at}.overwrite_rate.tiers`) : [];
-    if (problem) throw new Invalid(problem.field, problem.problem);
+    if (tiers) problems.addAll(pricing.tierProblems(tiers, `${at}.overwrite_rate.tiers`));
     return {
       id: newId(),
       contract_id: contract.id,

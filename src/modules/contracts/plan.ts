@@ -1,5 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
-import { Invalid } from '../../lib/errors.js';
+import type { Problems } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
 import { MAX_QUANTITY, quantityAt, quantitySchedule, type QuantityChange } from '../../lib/quantitySchedule.js';
@@ -32,23 +32,24 @@ export function contractStatementAnchor(contract: Pick<ContractRow, 'starting_at
   return statementAnchor({ startingAt: contract.starting_at, day: contract.statement_day, frequency: contract.statement_frequency, billingAnchorDate });
 }
 
-export function within(field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): void {
-  if (value < notBefore) throw new Invalid(field, `must not be before ${notBefore.toISOString()}`);
-  if (contract.ending_before && value > contract.ending_before) throw new Invalid(field, `must not be after the contract's end, ${contract.ending_before.toISOString()}`);
+/** Whether `value` lies from `notBefore` to the contract's end; otherwise a problem naming `field`. */
+export function within(problems: Problems, field: string, value: Date, contract: ContractRow, { notBefore }: { notBefore: Date }): boolean {
+  if (!problems.check(value >= notBefore, field, `must not be before ${notBefore.toISOString()}`)) return false;
+  return problems.check(!contract.ending_before || value <= contract.ending_before, field, () => `must not be after the contract's end, ${contract.ending_before!.toISOString()}`);
 }
 
-/** The product `productId` among `products`, live and of `type` when given; otherwise a 400 naming `field`. */
-export function checkProduct(products: Map<string, pricing.Product>, field: string, productId: string, type?: pricing.ProductType): pricing.Product {
+/** The product `productId` among `products`, live and of `type` when given; otherwise undefined, with a problem naming `field`. */
+export function checkProduct(problems: Problems, products: Map<string, pricing.Product>, field: string, productId: string, type?: pricing.ProductType): pricing.Product | undefined {
   const found = products.get(productId);
-  if (!found) throw new Invalid(field, `no product with id ${productId}`);
-  if (found.archivedAt) throw new Invalid(field, `product ${productId} is archived`);
-  if (type && found.type !== type) throw new Invalid(field, `must be a ${type} product; ${productId} is ${found.type}`);
+  if (!problems.check(found !== undefined, field, `no product with id ${productId}`)) return undefined;
+  if (!problems.check(!found!.archivedAt, field, `product ${productId} is archived`)) return undefined;
+  if (!problems.check(!type || found!.type === type, field, `must be a ${type} product; ${productId} is ${found!.type}`)) return undefined;
   return found;
 }
 
-/** The pricing unit `creditTypeId` among `creditTypes`; otherwise a 400 naming `field`. */
-export function checkCreditType(creditTypes: Map<string, pricing.CreditType>, field: string, creditTypeId: string): void {
-  if (!creditTypes.has(creditTypeId)) throw new Invalid(field, `no pricing unit with id ${creditTypeId}`);
+/** Whether `creditTypeId` is among `creditTypes`; otherwise a problem naming `field`. */
+export function checkCreditType(problems: Problems, creditTypes: Map<string, pricing.CreditType>, field: string, creditTypeId: string): boolean {
+  return problems.check(creditTypes.has(creditTypeId), field, `no pricing unit with id ${creditTypeId}`);
 }
 
 /** The requests' lists of additions, each with the field it came from (`add_` lists in edits). */
@@ -78,6 +79,11 @@ export function additionsFrom(
  * addition may start (the contract's start on create; the open period's start on edit, so that
  * nothing changes a period already past). A recurring grant's `subscription_config` names a
  * subscription by id (one already on the contract) or by the `temporary_id` of one added with it.
+ *
+ * Every problem goes to `problems`, those of every item of every list, and the plan is only good
+ * to write when there are none. A check that needs an earlier one to pass is skipped when it
+ * failed: a subscription's rate is not looked up when its product is refused, nor when the
+ * contract's `rate_card_id` is (a problem at `rate_card_id` already in `problems`).
  */
 export async function planAdditions(
   ctx: ServiceContext,
@@ -88,6 +94,7 @@ export async function planAdditions(
     additions,
     notBefore,
     existingChanges = [],
+    problems,
   }: {
     tenantId: string;
     contract: ContractRow;
@@ -96,6 +103,7 @@ export async function planAdditions(
     existingChanges?: readonly QuantityChangeRow[];
     additions: Additions;
     notBefore: Date;
+    problems: Problems;
   },
 ): Promise<AdditionPlan> {
   const now = ctx.clock.now();
@@ -116,31 +124,35 @@ export async function planAdditions(
     pricing.findProducts(ctx, { tenantId, productIds: [...productIds] }),
     pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [...new Set(creditTypeIds)] }),
   ]);
-  const product = (field: string, productId: string, type?: pricing.ProductType) => checkProduct(products, field, productId, type);
+  const product = (field: string, productId: string, type?: pricing.ProductType) => checkProduct(problems, products, field, productId, type);
 
   // Subscriptions first: recurring grants may name them by temporary_id.
   const byReference = new Map<string, SubscriptionRow>(existingSubscriptions.map((s) => [s.id, s]));
   for (const [index, input] of (additions.subscriptions?.items ?? []).entries()) {
     const field = `${additions.subscriptions!.field}.${index}`;
     const rate = input.subscription_rate;
-    product(`${field}.subscription_rate.product_id`, rate.product_id, 'SUBSCRIPTION');
+    const subscriptionProduct = product(`${field}.subscription_rate.product_id`, rate.product_id, 'SUBSCRIPTION');
     const startingAt = input.starting_at ?? contract.starting_at;
     const endingBefore = input.ending_before ?? contract.ending_before;
-    if (!input.starting_at && startingAt < notBefore) {
-      throw new Invalid(`${field}.starting_at`, `is required here: it defaults to the contract's start, which is before ${notBefore.toISOString()}`);
+    const startFits =
+      problems.check(
+        input.starting_at !== undefined || startingAt >= notBefore,
+        `${field}.starting_at`,
+        `is required here: it defaults to the contract's start, which is before ${notBefore.toISOString()}`,
+      ) && within(problems, `${field}.starting_at`, startingAt, contract, { notBefore });
+    if (problems.check(!endingBefore || endingBefore > startingAt, `${field}.ending_before`, 'must be after starting_at') && input.ending_before) {
+      within(problems, `${field}.ending_before`, input.ending_before, contract, { notBefore: startingAt });
     }
-    within(`${field}.starting_at`, startingAt, contract, { notBefore });
-    if (endingBefore && endingBefore <= startingAt) throw new Invalid(`${field}.ending_before`, 'must be after starting_at');
-    if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: startingAt });
-    if (!contract.rate_card_id) throw new Invalid(`${field}.subscription_rate`, 'a subscription needs the contract to have a rate_card_id');
-    const rates = await pricing.ratesInForce(ctx, { tenantId, rateCardId: contract.rate_card_id, at: startingAt, productIds: [rate.product_id] });
-    if (!rates.some((r) => pricing.isSeatRate(r) && r.billingFrequency === rate.billing_frequency)) {
-      throw new Invalid(
+    const rateCardId = contract.rate_card_id;
+    if (problems.check(rateCardId !== null, `${field}.subscription_rate`, 'a subscription needs the contract to have a rate_card_id') && subscriptionProduct && startFits && !problems.has('rate_card_id')) {
+      const rates = await pricing.ratesInForce(ctx, { tenantId, rateCardId: rateCardId!, at: startingAt, productIds: [rate.product_id] });
+      problems.check(
+        rates.some((r) => pricing.isSeatRate(r) && r.billingFrequency === rate.billing_frequency),
         `${field}.subscription_rate.billing_frequency`,
         `the rate card has no ${rate.billing_frequency} rate for subscription product ${rate.product_id} at ${startingAt.toISOString()}`,
       );
     }
-    if (input.temporary_id && byReference.has(input.temporary_id)) throw new Invalid(`${field}.temporary_id`, 'is used twice');
+    problems.check(!input.temporary_id || !byReference.has(input.temporary_id), `${field}.temporary_id`, 'is used twice');
     const row: SubscriptionRow = {
       id: newId(),
       contract_id: contract.id,
@@ -173,29 +185,30 @@ export async function planAdditions(
       const field = `${group!.field}.${index}`;
       product(`${field}.product_id`, input.product_id, 'FIXED');
       (input.applicable_product_ids ?? []).forEach((id, i) => product(`${field}.applicable_product_ids.${i}`, id));
-      checkCreditType(creditTypes, `${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
-      within(`${field}.starting_at`, input.starting_at, contract, { notBefore });
-      if (input.ending_before) within(`${field}.ending_before`, input.ending_before, contract, { notBefore: input.starting_at });
+      checkCreditType(problems, creditTypes, `${field}.access_amount.credit_type_id`, input.access_amount.credit_type_id);
+      within(problems, `${field}.starting_at`, input.starting_at, contract, { notBefore });
+      if (input.ending_before) within(problems, `${field}.ending_before`, input.ending_before, contract, { notBefore: input.starting_at });
       let subscription: SubscriptionRow | null = null;
       if (input.subscription_config) {
-        subscription = byReference.get(input.subscription_config.subscription_id) ?? null;
-        if (!subscription) {
-          throw new Invalid(`${field}.subscription_config.subscription_id`, `no subscription with id or temporary_id ${input.subscription_config.subscription_id} on this contract`);
-        }
+        const reference = input.subscription_config.subscription_id;
+        subscription = byReference.get(reference) ?? null;
+        problems.check(subscription !== null, `${field}.subscription_config.subscription_id`, `no subscription with id or temporary_id ${reference} on this contract`);
+      }
+      if (subscription) {
         const problem = input.recurrence_frequency
           ? linkedFrequencyProblem({ credit: input.recurrence_frequency as Frequency, subscription: subscription.billing_frequency })
           : null;
-        if (problem) throw new Invalid(`${field}.recurrence_frequency`, problem);
-        if (input.access_amount.quantity !== undefined) {
+        if (problem) problems.add(`${field}.recurrence_frequency`, problem);
+        // The seats are read from the quantity changes, which are only settled once those of the edit passed.
+        if (input.access_amount.quantity !== undefined && !problems.has('update_subscriptions')) {
           const linked = subscription.id;
           const schedule = quantitySchedule([...existingChanges, ...plan.changes].filter((change) => change.subscription_id === linked).map(toQuantityChange));
           const seats = schedule.ok ? quantityAt(schedule.steps, input.starting_at) : 0;
-          if (!input.access_amount.quantity.eq(seats)) {
-            throw new Invalid(
-              `${field}.access_amount.quantity`,
-              `must be ${seats}, the linked subscription's quantity at starting_at, or be left out: the subscription's quantity sets the pool`,
-            );
-          }
+          problems.check(
+            input.access_amount.quantity.eq(seats),
+            `${field}.access_amount.quantity`,
+            `must be ${seats}, the linked subscription's quantity at starting_at, or be left out: the subscription's quantity sets the pool`,
+          );
         }
       }
       plan.recurring.push({
@@ -246,6 +259,7 @@ export async function planAdditions(
           products,
           creditTypes,
           window: { contract, notBefore },
+          problems,
         }),
       );
     }
@@ -267,6 +281,7 @@ export async function planOneOffGrant(
     products,
     creditTypes,
     window,
+    problems,
   }: {
     tenantId: string;
     field: string;
@@ -281,20 +296,22 @@ export async function planOneOffGrant(
     creditTypes?: Map<string, pricing.CreditType> | undefined;
     /** For a grant on a contract: its segments must lie within the contract, from `notBefore` on. */
     window?: { contract: ContractRow; notBefore: Date } | undefined;
+    /** Where each problem of the grant goes; the grant is only good to write when there are none. */
+    problems: Problems;
   },
 ): Promise<NewGrant> {
   const prefix = field ? `${field}.` : '';
   input.access_schedule.schedule_items.forEach((item, i) => {
     if (!window) return;
     const at = `${prefix}access_schedule.schedule_items.${i}`;
-    within(`${at}.starting_at`, item.starting_at, window.contract, { notBefore: window.notBefore });
-    within(`${at}.ending_before`, item.ending_before, window.contract, { notBefore: window.notBefore });
+    within(problems, `${at}.starting_at`, item.starting_at, window.contract, { notBefore: window.notBefore });
+    within(problems, `${at}.ending_before`, item.ending_before, window.contract, { notBefore: window.notBefore });
   });
   const known = products ?? (await pricing.findProducts(ctx, { tenantId, productIds: [input.product_id, ...(input.applicable_product_ids ?? [])] }));
-  checkProduct(known, `${prefix}product_id`, input.product_id, 'FIXED');
-  (input.applicable_product_ids ?? []).forEach((id, i) => checkProduct(known, `${prefix}applicable_product_ids.${i}`, id));
+  checkProduct(problems, known, `${prefix}product_id`, input.product_id, 'FIXED');
+  (input.applicable_product_ids ?? []).forEach((id, i) => checkProduct(problems, known, `${prefix}applicable_product_ids.${i}`, id));
   const creditTypeId = input.access_schedule.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
-  checkCreditType(creditTypes ?? (await pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [creditTypeId] })), `${prefix}access_schedule.credit_type_id`, creditTypeId);
+  checkCreditType(problems, creditTypes ?? (await pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: [creditTypeId] })), `${prefix}access_schedule.credit_type_id`, creditTypeId);
   return {
     kind,
     customerId,
@@ -327,7 +344,8 @@ export interface SubscriptionUpdateRecord {
  * later (and not in an ended period of a credit linked to it on its own frequency:
  * `quantityChangesOpenFrom`) and before its end; folded with every change already made (and those
  * earlier in the same edit), the quantity stays within 0..MAX_QUANTITY at every instant. Changes
- * at one instant apply in the order sent, after those made before.
+ * at one instant apply in the order sent, after those made before. Every problem, of every update,
+ * goes to `problems`; an update whose subscription is refused is not checked further.
  */
 export function planQuantityUpdates({
   contractId,
@@ -335,33 +353,41 @@ export function planQuantityUpdates({
   changes,
   updates,
   now,
+  problems,
 }: {
   contractId: string;
   subscriptions: readonly Subscription[];
   changes: readonly QuantityChangeRow[];
   updates: NonNullable<EditContractBody['update_subscriptions']>;
   now: Date;
+  problems: Problems;
 }): { changes: QuantityChangeRow[]; updates: SubscriptionUpdateRecord[] } {
   const records: SubscriptionUpdateRecord[] = [];
   const newChanges: QuantityChangeRow[] = [];
   for (const [index, update] of updates.entries()) {
     const field = `update_subscriptions.${index}`;
     const subscription = subscriptions.find((s) => s.id === update.subscription_id);
-    if (!subscription) throw new Invalid(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contractId}`);
+    if (!subscription) {
+      problems.add(`${field}.subscription_id`, `no subscription ${update.subscription_id} on contract ${contractId}`);
+      continue;
+    }
     const endRecord = update.ending_before !== undefined ? { ending_before: update.ending_before && update.ending_before.toISOString() } : {};
     if (!update.quantity_updates) {
       records.push({ id: subscription.id, ...endRecord });
       continue;
     }
     const openStart = quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now });
-    if (!openStart) throw new Invalid(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
+    if (!openStart) {
+      problems.add(`${field}.subscription_id`, `subscription ${subscription.id} has ended`);
+      continue;
+    }
     const existing = [...changes.filter((c) => c.subscription_id === subscription.id), ...newChanges.filter((c) => c.subscription_id === subscription.id)];
     let sequence = Math.max(...existing.map((c) => c.sequence)) + 1;
     const added: QuantityChangeRow[] = update.quantity_updates.map((q, j) => {
       const at = `${field}.quantity_updates.${j}`;
-      if (q.starting_at < openStart) throw new Invalid(`${at}.starting_at`, `must not be before the start of the current open period, ${openStart.toISOString()}`);
-      if (subscription.ending_before && q.starting_at >= subscription.ending_before) {
-        throw new Invalid(`${at}.starting_at`, `must be before the subscription's end, ${subscription.ending_before.toISOString()}`);
+      if (problems.check(q.starting_at >= openStart, `${at}.starting_at`, `must not be before the start of the current open period, ${openStart.toISOString()}`)) {
+        const end = subscription.ending_before;
+        problems.check(!end || q.starting_at < end, `${at}.starting_at`, () => `must be before the subscription's end, ${end!.toISOString()}`);
       }
       return { subscription_id: subscription.id, sequence: sequence++, starting_at: q.starting_at, quantity: q.quantity ?? null, quantity_delta: q.quantity_delta ?? null, created_at: now };
     });
@@ -369,7 +395,7 @@ export function planQuantityUpdates({
     if (!folded.ok) {
       const j = added.indexOf(folded.change.row);
       const which = folded.change.row.quantity_delta === null ? 'quantity' : 'quantity_delta';
-      throw new Invalid(
+      problems.add(
         j >= 0 ? `${field}.quantity_updates.${j}.${which}` : `${field}.quantity_updates`,
         `would take the quantity to ${folded.quantity} at ${folded.change.startingAt.toISOString()}; it must stay between 0 and ${MAX_QUANTITY}`,
       );

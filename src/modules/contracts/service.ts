@@ -1,6 +1,6 @@
 import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
-import { Conflict, Invalid, NotFound, type FieldProblem } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound, Problems, type FieldProblem } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
 import * as credits from '../credits/service.js';
@@ -46,16 +46,17 @@ export interface ContractView {
 }
 
 
-async function assertCustomer(ctx: ServiceContext, tenantId: string, customerId: string): Promise<customers.Customer> {
+/** The live customer `customerId`; otherwise undefined, with a problem at `customer_id`. */
+async function liveCustomer(ctx: ServiceContext, tenantId: string, customerId: string, problems: Problems): Promise<customers.Customer | undefined> {
   let customer: customers.Customer;
   try {
     customer = await customers.getCustomer(ctx, { tenantId, customerId });
   } catch (error) {
-    if (error instanceof NotFound) throw new Invalid('customer_id', `no customer with id ${customerId}`);
-    throw error;
+    if (!(error instanceof NotFound)) throw error;
+    problems.add('customer_id', `no customer with id ${customerId}`);
+    return undefined;
   }
-  if (customer.archived_at) throw new Invalid('customer_id', `customer ${customerId} is archived`);
-  return customer;
+  return problems.check(!customer.archived_at, 'customer_id', `customer ${customerId} is archived`) ? customer : undefined;
 }
 
 /**
@@ -102,17 +103,18 @@ async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPl
 /**
  * Creates a contract with its subscriptions, recurring credits and commits, and one-off credits
  * and commits, in one transaction. A `uniqueness_key` already used by another contract of the
- * tenant is a 409.
+ * tenant is a 409. Every problem of the request is named in one 400; an addition is checked as if
+ * the contract were open-ended when its `ending_before` is refused.
  */
 export async function createContract(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: CreateContractBody }): Promise<string> {
-  const customer = await assertCustomer(ctx, tenantId, body.customer_id);
-  if (body.ending_before && body.ending_before <= body.starting_at) throw new Invalid('ending_before', 'must be after starting_at');
+  const problems = new Problems();
+  const customer = await liveCustomer(ctx, tenantId, body.customer_id, problems);
+  const endFits = problems.check(!body.ending_before || body.ending_before > body.starting_at, 'ending_before', 'must be after starting_at');
   if (body.rate_card_id && !(await pricing.findRateCard(ctx, { tenantId, rateCardId: body.rate_card_id }))) {
-    throw new Invalid('rate_card_id', `no rate card with id ${body.rate_card_id}`);
+    problems.add('rate_card_id', `no rate card with id ${body.rate_card_id}`);
   }
-  const billingProviderConfigurationId = body.billing_provider_configuration
-    ? await stripe.contractBillingConfiguration(ctx, { tenantId, customerId: body.customer_id, selection: body.billing_provider_configuration })
-    : null;
+  const billingProviderConfigurationId =
+    body.billing_provider_configuration && customer ? await billingConfiguration(ctx, { tenantId, customerId: customer.id, selection: body.billing_provider_configuration, problems }) : null;
   const statements = body.usage_statement_schedule ?? { frequency: 'MONTHLY' as const };
   const partial = {
     starting_at: body.starting_at,
@@ -135,20 +137,23 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     archived_at: null,
     multiplier_override_prioritization: body.multiplier_override_prioritization ?? 'LOWEST_MULTIPLIER',
   };
+  const checkedAgainst = endFits ? contract : { ...contract, ending_before: null };
   const plan = await planAdditions(ctx, {
     tenantId,
-    contract,
+    contract: checkedAgainst,
     existingSubscriptions: [],
     notBefore: contract.starting_at,
     additions: additionsFrom(body, ''),
+    problems,
   });
-  const overrides = await planOverrides(ctx, { tenantId, contract, field: 'overrides', items: body.overrides ?? [], notBefore: contract.starting_at });
+  const overrides = await planOverrides(ctx, { tenantId, contract: checkedAgainst, field: 'overrides', items: body.overrides ?? [], notBefore: contract.starting_at, problems });
+  problems.throwIfAny();
   try {
     await inTransaction(ctx, async (txContext) => {
       await repo.insertContract(txContext.db, tenantId, contract);
       await writePlan(txContext, tenantId, plan);
       for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
-      await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer, at: contract.created_at });
+      await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer: customer!, at: contract.created_at });
       await signalContractChange(txContext, tenantId, contract.customer_id);
     });
   } catch (error) {
@@ -156,6 +161,20 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     throw error;
   }
   return contract.id;
+}
+
+/** The id of the customer's billing configuration the contract names (see `stripe.contractBillingConfiguration`); null, with its problem, when there is none. */
+async function billingConfiguration(
+  ctx: ServiceContext,
+  { tenantId, customerId, selection, problems }: { tenantId: string; customerId: string; selection: NonNullable<CreateContractBody['billing_provider_configuration']>; problems: Problems },
+): Promise<string | null> {
+  try {
+    return await stripe.contractBillingConfiguration(ctx, { tenantId, customerId, selection });
+  } catch (error) {
+    if (!(error instanceof Invalid)) throw error;
+    problems.addAll(error.problems);
+    return null;
+  }
 }
 
 async function findCustomerContract(ctx: ServiceContext, tenantId: string, customerId: string, contractId: string, options?: { forUpdate?: boolean }): Promise<Contract> {
@@ -312,19 +331,25 @@ export async function editContract(
       return end === undefined ? subscription : { ...subscription, ending_before: end, schedule: { ...subscription.schedule, endingBefore: end } };
     });
 
+    // Quantity changes and additions are checked together: one 400 names every problem of both.
+    const problems = new Problems();
     const { changes: newChanges, updates } = planQuantityUpdates({
       contractId: contract.id,
       subscriptions,
       changes: loaded.changes,
       updates: body.update_subscriptions ?? [],
       now,
+      problems,
     });
 
     const notBefore = openPeriodStart(statementScheduleOf(contract), now);
     const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits, body.add_overrides].some(
       (list) => list?.length,
     );
-    if (hasAdditions && !notBefore) throw new Conflict(`Contract ${contract.id} has ended; nothing can be added to it`);
+    if (hasAdditions && !notBefore) {
+      problems.throwIfAny();
+      throw new Conflict(`Contract ${contract.id} has ended; nothing can be added to it`);
+    }
     const plan = await planAdditions(txContext, {
       tenantId,
       contract,
@@ -341,8 +366,17 @@ export async function editContract(
         },
         'add_',
       ),
+      problems,
     });
-    const overrides = await planOverrides(txContext, { tenantId, contract, field: 'add_overrides', items: body.add_overrides ?? [], notBefore: notBefore ?? contract.starting_at });
+    const overrides = await planOverrides(txContext, {
+      tenantId,
+      contract,
+      field: 'add_overrides',
+      items: body.add_overrides ?? [],
+      notBefore: notBefore ?? contract.starting_at,
+      problems,
+    });
+    problems.throwIfAny();
     if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);
     for (const [subscriptionId, end] of ends.subscriptionEnds) await repo.setSubscriptionEnd(txContext.db, tenantId, subscriptionId, end);
     for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);

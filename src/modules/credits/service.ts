@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
-import { Invalid } from '../../lib/errors.js';
+import { Problems } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
 import type { Balance, GrantTerms } from '../account/service.js';
@@ -51,7 +51,7 @@ export async function createGrant({ db, clock }: ServiceContext, { tenantId, gra
  * Adds a manual ledger entry to one segment of one of `balances` (the customer's, as of now).
  * It is recorded as a movement, never by changing a stored balance; it defaults to the
  * segment's start and must fall inside the segment. A negative amount draws the balance down,
- * and may take it below 0.
+ * and may take it below 0. One 400 names every problem of the entry.
  */
 export async function addManualEntry(
   { db, clock }: ServiceContext,
@@ -67,22 +67,16 @@ export async function addManualEntry(
     entry: { grantId: string; segmentId: string; amount: Decimal; reason: string; timestamp?: Date | undefined };
   },
 ): Promise<void> {
-  const grant = balances.find((balance) => balance.id === entry.grantId);
-  if (!grant) throw new Invalid('id', `no credit or commit ${entry.grantId} on this customer${balances.length ? '' : ' (it has none)'}`);
-  const segment = grant.segments.find((s) => s.id === entry.segmentId);
-  if (!segment) throw new Invalid('segment_id', `no segment ${entry.segmentId} on ${entry.grantId}`);
-  // An ended segment's remainder has already expired or rolled over; changing it now would rewrite that.
-  if (segment.endingBefore <= clock.now()) throw new Invalid('segment_id', `segment ${segment.id} ended at ${segment.endingBefore.toISOString()}`);
-  const timestamp = entry.timestamp ?? segment.startingAt;
-  if (timestamp < segment.startingAt || timestamp >= segment.endingBefore) {
-    throw new Invalid('timestamp', `must fall inside the segment [${segment.startingAt.toISOString()}, ${segment.endingBefore.toISOString()})`);
-  }
-  if (entry.amount.isZero()) throw new Invalid('amount', 'must not be 0');
+  const problems = new Problems();
+  const target = entryTarget(problems, balances, entry, clock.now());
+  problems.check(!entry.amount.isZero(), 'amount', 'must not be 0');
+  problems.throwIfAny();
+  const { grantId, segmentId, timestamp } = target!;
   await repo.insertEntry(db, tenantId, {
     id: newId(),
     customer_id: customerId,
-    grant_id: grant.id,
-    segment_id: segment.id,
+    grant_id: grantId,
+    segment_id: segmentId,
     kind: 'MANUAL',
     amount: toNumericText(entry.amount),
     timestamp,
@@ -90,6 +84,29 @@ export async function addManualEntry(
     invoice_id: null,
     created_at: clock.now(),
   });
+}
+
+/**
+ * The segment a manual entry goes to, and the entry's timestamp; undefined, with its problem in
+ * `problems`, when there is none (each check needs the one before it to pass).
+ */
+function entryTarget(
+  problems: Problems,
+  balances: readonly Balance[],
+  entry: { grantId: string; segmentId: string; timestamp?: Date | undefined },
+  now: Date,
+): { grantId: string; segmentId: string; timestamp: Date } | undefined {
+  const grant = balances.find((balance) => balance.id === entry.grantId);
+  if (!grant) return void problems.add('id', `no credit or commit ${entry.grantId} on this customer${balances.length ? '' : ' (it has none)'}`);
+  const segment = grant.segments.find((s) => s.id === entry.segmentId);
+  if (!segment) return void problems.add('segment_id', `no segment ${entry.segmentId} on ${entry.grantId}`);
+  // An ended segment's remainder has already expired or rolled over; changing it now would rewrite that.
+  if (segment.endingBefore <= now) return void problems.add('segment_id', `segment ${segment.id} ended at ${segment.endingBefore.toISOString()}`);
+  const timestamp = entry.timestamp ?? segment.startingAt;
+  if (timestamp < segment.startingAt || timestamp >= segment.endingBefore) {
+    return void problems.add('timestamp', `must fall inside the segment [${segment.startingAt.toISOString()}, ${segment.endingBefore.toISOString()})`);
+  }
+  return { grantId: grant.id, segmentId: segment.id, timestamp };
 }
 
 /**

@@ -18,10 +18,10 @@ export interface CreditType {
 
 const USD: CreditType = { id: USD_CREDIT_TYPE_ID, name: USD_CREDIT_TYPE_NAME, isCurrency: true };
 
-/** Throws the first problem as a 400 naming its field. */
-export function throwFirst(problems: Problem[]): void {
-  const first = problems[0];
-  if (first) throw new Invalid(first.field, first.problem);
+/** Throws every problem as one 400 naming each field. */
+export function throwAll(problems: readonly Problem[]): void {
+  const [first, ...others] = problems;
+  if (first) throw Invalid.all([first, ...others]);
 }
 
 // ---- pricing units

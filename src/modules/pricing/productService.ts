@@ -1,6 +1,6 @@
 import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
 import type { Queryable } from '../../lib/db/database.js';
-import { Invalid, NotFound } from '../../lib/errors.js';
+import { Invalid, NotFound, Problems } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
 import { groupKeysFitMetric } from './compute/metricRules.js';
@@ -141,7 +141,8 @@ function asUpdate(row: repo.ProductUpdateRow) {
 /**
  * The usage fields of a product must fit its type and metric: only USAGE products have a
  * `billable_metric_id` (required, a live metric of the tenant) and group keys, whose union must be
- * one of the metric's group keys. `changed` names the fields the request sent, so the error names one of them.
+ * one of the metric's group keys. `sent` names the fields the request sent, so that each problem
+ * names one of them; every field sent to a product that is not USAGE is named.
  */
 async function checkUsageFields(
   tx: Queryable,
@@ -150,23 +151,24 @@ async function checkUsageFields(
   fields: Pick<ProductFields, 'billableMetricId' | 'pricingGroupKey' | 'presentationGroupKey'>,
   sent: { billable_metric_id?: unknown; pricing_group_key?: unknown; presentation_group_key?: unknown },
 ): Promise<void> {
+  const problems = new Problems();
   if (type !== 'USAGE') {
     for (const field of ['billable_metric_id', 'pricing_group_key', 'presentation_group_key'] as const) {
-      if (sent[field] !== undefined) throw new Invalid(field, `is only for USAGE products, not ${type}`);
+      problems.check(sent[field] === undefined, field, `is only for USAGE products, not ${type}`);
     }
-    return;
+    return problems.throwIfAny();
   }
   if (!fields.billableMetricId) throw new Invalid('billable_metric_id', 'is required for a USAGE product');
   const metric = isUuid(fields.billableMetricId) ? await repo.findMetric(tx, tenantId, fields.billableMetricId) : undefined;
+  // The group keys are checked against the metric: without one, there is nothing to check them against.
   if (!metric) throw new Invalid('billable_metric_id', `no billable metric with id ${fields.billableMetricId}`);
-  if (sent.billable_metric_id !== undefined && metric.archived_at) {
-    throw new Invalid('billable_metric_id', `billable metric ${metric.id} is archived`);
-  }
+  problems.check(sent.billable_metric_id === undefined || !metric.archived_at, 'billable_metric_id', `billable metric ${metric.id} is archived`);
   if (!groupKeysFitMetric(metric.group_keys, fields.pricingGroupKey, fields.presentationGroupKey)) {
     const field = sent.pricing_group_key !== undefined ? 'pricing_group_key' : sent.presentation_group_key !== undefined ? 'presentation_group_key' : 'billable_metric_id';
     const offered = metric.group_keys.map((key) => `[${key.join(', ')}]`).join(', ') || 'none';
-    throw new Invalid(field, `pricing_group_key and presentation_group_key together must be one of the metric's group keys (${offered})`);
+    problems.add(field, `pricing_group_key and presentation_group_key together must be one of the metric's group keys (${offered})`);
   }
+  problems.throwIfAny();
 }
 
 export async function createProduct(

@@ -1,13 +1,13 @@
 import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
-import { Invalid, NotFound } from '../../lib/errors.js';
+import { Invalid, NotFound, Problems } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal, toNumericText } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
 import { rateProblems, type BillingFrequency, type RateType, type Tier } from './compute/rateRules.js';
 import { findProductsAt, productsAt, type Product } from './productService.js';
 import * as repo from './repo.js';
-import { findCreditTypesById, throwFirst, USD_CREDIT_TYPE_ID, type CreditType } from './creditTypeService.js';
+import { findCreditTypesById, USD_CREDIT_TYPE_ID, type CreditType } from './creditTypeService.js';
 
 export type { BillingFrequency, RateType, Tier } from './compute/rateRules.js';
 export { isSeatRate, tierProblems } from './compute/rateRules.js';
@@ -181,9 +181,12 @@ async function withConversions(tx: Queryable, tenantId: string, rows: repo.RateC
 
 /**
  * Conversions name custom pricing units of the tenant, once each, at a positive rate; `existing`
- * are the units the card already converts (a conversion is never modified).
+ * are the units the card already converts (a conversion is never modified). Each problem goes to `problems`.
  */
-async function checkConversions(tx: Queryable, tenantId: string, conversions: ConversionInput[], field: string, existing: string[]): Promise<void> {
+async function checkConversions(
+  tx: Queryable,
+  { tenantId, conversions, field, existing, problems }: { tenantId: string; conversions: ConversionInput[]; field: string; existing: string[]; problems: Problems },
+): Promise<void> {
   const types = await findCreditTypesById(
     tx,
     tenantId,
@@ -193,11 +196,12 @@ async function checkConversions(tx: Queryable, tenantId: string, conversions: Co
   conversions.forEach((conversion, index) => {
     const id = conversion.custom_credit_type_id;
     const type = types.get(id);
-    if (!type) throw new Invalid(`${field}.${index}.custom_credit_type_id`, `no pricing unit with id ${id}`);
-    if (type.isCurrency) throw new Invalid(`${field}.${index}.custom_credit_type_id`, `${type.name} is fiat; conversions are for custom pricing units`);
-    if (seen.has(id)) throw new Invalid(`${field}.${index}.custom_credit_type_id`, `the rate card already converts ${type.name}; a conversion cannot be modified`);
-    seen.add(id);
-    if (!conversion.fiat_per_custom_credit.gt(0)) throw new Invalid(`${field}.${index}.fiat_per_custom_credit`, 'must be greater than 0');
+    const at = `${field}.${index}.custom_credit_type_id`;
+    if (problems.check(type !== undefined, at, `no pricing unit with id ${id}`) && problems.check(!type!.isCurrency, at, `${type!.name} is fiat; conversions are for custom pricing units`)) {
+      problems.check(!seen.has(id), at, `the rate card already converts ${type!.name}; a conversion cannot be modified`);
+      seen.add(id);
+    }
+    problems.check(conversion.fiat_per_custom_credit.gt(0), `${field}.${index}.fiat_per_custom_credit`, 'must be greater than 0');
   });
 }
 
@@ -212,10 +216,13 @@ export async function createRateCard(
   return db.transaction(async (tx) => {
     const fiatId = rateCard.fiat_credit_type_id ?? USD_CREDIT_TYPE_ID;
     const fiat = (await findCreditTypesById(tx, tenantId, [fiatId])).get(fiatId);
-    if (!fiat) throw new Invalid('fiat_credit_type_id', `no pricing unit with id ${fiatId}`);
-    if (!fiat.isCurrency) throw new Invalid('fiat_credit_type_id', `${fiat.name} is a custom pricing unit, not fiat`);
+    const problems = new Problems();
+    if (problems.check(fiat !== undefined, 'fiat_credit_type_id', `no pricing unit with id ${fiatId}`)) {
+      problems.check(fiat!.isCurrency, 'fiat_credit_type_id', `${fiat!.name} is a custom pricing unit, not fiat`);
+    }
     const conversions = rateCard.credit_type_conversions ?? [];
-    await checkConversions(tx, tenantId, conversions, 'credit_type_conversions', []);
+    await checkConversions(tx, { tenantId, conversions, field: 'credit_type_conversions', existing: [], problems });
+    problems.throwIfAny();
     const row: repo.RateCardRow = {
       id: newId(),
       name: rateCard.name,
@@ -262,13 +269,15 @@ export async function updateRateCard(
       const [card] = isUuid(rateCardId) ? await loadRateCards(tx, tenantId, [rateCardId], { forUpdate: true }) : [];
       if (!card) throw new NotFound(`No rate card with id ${rateCardId}`);
       const added = changes.add_credit_type_conversions ?? [];
-      await checkConversions(
-        tx,
+      const problems = new Problems();
+      await checkConversions(tx, {
         tenantId,
-        added,
-        'add_credit_type_conversions',
-        card.creditTypeConversions.map((conversion) => conversion.customCreditTypeId),
-      );
+        conversions: added,
+        field: 'add_credit_type_conversions',
+        existing: card.creditTypeConversions.map((conversion) => conversion.customCreditTypeId),
+        problems,
+      });
+      problems.throwIfAny();
       await repo.updateRateCard(tx, tenantId, rateCardId, changes);
       await repo.insertConversions(tx, tenantId, rateCardId, added.map(conversionText), clock.now());
       await announceCatalogChange(txContext, { tenantId });
@@ -287,8 +296,9 @@ function conversionText(conversion: ConversionInput) {
 
 /**
  * Adds rates to a card, all or none. `fieldPrefix` locates each rate in the request
- * (`rates.3.` for addRates) so that a 400 names the offending field exactly. Rates are checked
- * against the product's fields in force now (type, archived, pricing group key).
+ * (`rates.3.` for addRates) so that a 400 names the offending field exactly, every one of every
+ * rate at once. Rates are checked against the product's fields in force now (type, archived,
+ * pricing group key); a rate whose product is refused is not checked further.
  */
 export async function addRates(
   ctx: ServiceContext,
@@ -304,14 +314,16 @@ export async function addRates(
     const creditTypes = await findCreditTypesById(tx, tenantId, [...new Set(rates.map((rate) => rate.credit_type_id ?? USD_CREDIT_TYPE_ID))]);
     const convertible = new Set([card.fiatCreditTypeId, ...card.creditTypeConversions.map((conversion) => conversion.customCreditTypeId)]);
 
+    const problems = new Problems();
     const rows = rates.map((rate, index) => {
       const prefix = fieldPrefix(index);
       const product = products.get(rate.product_id);
-      checkProduct(product, rate.product_id, `${prefix}product_id`);
+      const productFits = checkProduct(problems, product, rate.product_id, `${prefix}product_id`);
       const creditTypeId = rate.credit_type_id ?? USD_CREDIT_TYPE_ID;
-      checkCreditType(creditTypes.get(creditTypeId), creditTypeId, convertible, `${prefix}credit_type_id`);
+      checkCreditType(problems, creditTypes.get(creditTypeId), creditTypeId, convertible, `${prefix}credit_type_id`);
       const tiers = rate.tiers ? rate.tiers.map((tier) => ({ size: tier.size ?? null, price: tier.price })) : null;
-      throwFirst(
+      if (!productFits) return undefined;
+      problems.addAll(
         rateProblems(
           {
             productType: product!.type,
@@ -349,28 +361,25 @@ export async function addRates(
       };
       return row;
     });
-    for (const row of rows) await repo.insertRate(tx, tenantId, row);
+    problems.throwIfAny();
+    const checked = rows.filter((row) => row !== undefined);
+    for (const row of checked) await repo.insertRate(tx, tenantId, row);
     // Announced in the same transaction: other processes learn of the new rates when they commit.
     await announceCatalogChange(txContext, { tenantId });
-    return rows.map(toRate);
+    return checked.map(toRate);
   });
 }
 
-function checkProduct(product: Product | undefined, productId: string, field: string): void {
-  if (!product) throw new Invalid(field, `no product with id ${productId}`);
-  if (product.archivedAt) throw new Invalid(field, `product ${productId} is archived; archived products take no new rates`);
+/** Whether the rate's product exists and is live; otherwise a problem naming `field`. */
+function checkProduct(problems: Problems, product: Product | undefined, productId: string, field: string): product is Product {
+  return problems.check(product !== undefined, field, `no product with id ${productId}`) && problems.check(!product!.archivedAt, field, `product ${productId} is archived; archived products take no new rates`);
 }
 
-function checkCreditType(type: CreditType | undefined, id: string, convertible: Set<string>, field: string): void {
-  if (!type) throw new Invalid(field, `no pricing unit with id ${id}`);
-  if (!convertible.has(id)) {
-    throw new Invalid(
-      field,
-      type.isCurrency
-        ? `${type.name} is not the rate card's fiat credit type`
-        : `the rate card has no conversion for ${type.name}; add one with add_credit_type_conversions`,
-    );
-  }
+function checkCreditType(problems: Problems, type: CreditType | undefined, id: string, convertible: Set<string>, field: string): void {
+  if (!problems.check(type !== undefined, field, `no pricing unit with id ${id}`)) return;
+  problems.check(convertible.has(id), field, () =>
+    type!.isCurrency ? `${type!.name} is not the rate card's fiat credit type` : `the rate card has no conversion for ${type!.name}; add one with add_credit_type_conversions`,
+  );
 }
 
 export interface RateListing {

@@ -1,10 +1,10 @@
 import { announceCatalogChange, inTransaction, memoized, type ServiceContext } from '../../lib/context.js';
-import { Invalid, NotFound } from '../../lib/errors.js';
+import { NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { metricProblems } from './compute/metricRules.js';
-import { throwFirst } from './creditTypeService.js';
+import { throwAll } from './creditTypeService.js';
 import * as repo from './repo.js';
 
 export * from './creditTypeService.js';
@@ -39,28 +39,22 @@ export async function createBillableMetric(
   ctx: ServiceContext,
   { tenantId, metric, rollUpStoredEvents }: { tenantId: string; metric: NewBillableMetric; rollUpStoredEvents: RollUpStoredEvents },
 ): Promise<BillableMetric> {
-  const { clock } = ctx;
-  if (!metric.aggregation_type) throw new Invalid('aggregation_type', 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)');
+  const propertyFilters = (metric.property_filters ?? []).map(withoutUndefined);
+  const groupKeys = metric.group_keys ?? [];
+  // Every problem of the definition at once, so that a client fixes them in one go.
+  throwAll(metricProblems({ aggregationType: metric.aggregation_type, aggregationKey: metric.aggregation_key ?? null, propertyFilters, groupKeys }));
   const row: BillableMetric = {
     id: newId(),
     name: metric.name,
-    aggregation_type: metric.aggregation_type,
+    aggregation_type: metric.aggregation_type!, // checked by metricProblems
     aggregation_key: metric.aggregation_key ?? null,
     event_type_filter: metric.event_type_filter ? withoutUndefined(metric.event_type_filter) : null,
-    property_filters: (metric.property_filters ?? []).map(withoutUndefined),
-    group_keys: metric.group_keys ?? [],
+    property_filters: propertyFilters,
+    group_keys: groupKeys,
     custom_fields: metric.custom_fields ?? {},
-    created_at: clock.now(),
+    created_at: ctx.clock.now(),
     archived_at: null,
   };
-  throwFirst(
-    metricProblems({
-      aggregationType: row.aggregation_type,
-      aggregationKey: row.aggregation_key,
-      propertyFilters: row.property_filters,
-      groupKeys: row.group_keys,
-    }),
-  );
   // The metric counts the events stored before it too: they are rolled up in the same transaction,
   // which no ingest batch of the tenant overlaps (see usage's rollUpStoredEvents).
   await inTransaction(ctx, async (txContext) => {

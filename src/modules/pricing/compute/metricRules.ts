@@ -1,6 +1,9 @@
+import type { FieldProblem } from '../../../lib/errors.js';
+
 /** A billable metric's definition as the rules see it (plain data, already shape-checked). */
 export interface MetricDefinition {
-  aggregationType: 'COUNT' | 'SUM' | 'MAX' | 'UNIQUE' | 'LATEST';
+  /** Undefined when the request left it out: the rules that depend on it are then skipped. */
+  aggregationType: 'COUNT' | 'SUM' | 'MAX' | 'UNIQUE' | 'LATEST' | undefined;
   aggregationKey: string | null;
   propertyFilters: Array<{ name: string; exists?: boolean | undefined; in_values?: string[] | undefined; not_in_values?: string[] | undefined }>;
   groupKeys: string[][];
@@ -8,7 +11,7 @@ export interface MetricDefinition {
 
 export interface Problem {
   field: string;
-  problem: string;
+  message: string;
 }
 
 /**
@@ -23,40 +26,43 @@ export interface Problem {
  */
 export function metricProblems(metric: MetricDefinition): Problem[] {
   const problems: Problem[] = [];
+  if (metric.aggregationType === undefined) problems.push({ field: 'aggregation_type', message: 'is required (COUNT, SUM, MAX, UNIQUE or LATEST)' });
   const required = new Set<string>();
   const seen = new Set<string>();
   metric.propertyFilters.forEach((filter, index) => {
     const field = `property_filters.${index}`;
-    if (seen.has(filter.name)) problems.push({ field: `${field}.name`, problem: `"${filter.name}" is filtered more than once` });
+    if (seen.has(filter.name)) problems.push({ field: `${field}.name`, message: `"${filter.name}" is filtered more than once` });
     seen.add(filter.name);
     if (filter.exists === false && (filter.in_values || filter.not_in_values)) {
-      problems.push({ field: `${field}.exists`, problem: 'a property that must not exist cannot have in_values or not_in_values' });
+      problems.push({ field: `${field}.exists`, message: 'a property that must not exist cannot have in_values or not_in_values' });
     }
     if (filter.exists === true) required.add(filter.name);
   });
 
-  if (metric.aggregationType === 'COUNT') {
+  if (metric.aggregationType === undefined) {
+    // Nothing to check the aggregation key against.
+  } else if (metric.aggregationType === 'COUNT') {
     if (metric.aggregationKey !== null) {
-      problems.push({ field: 'aggregation_key', problem: 'must be omitted for COUNT, which counts events rather than aggregating a property' });
+      problems.push({ field: 'aggregation_key', message: 'must be omitted for COUNT, which counts events rather than aggregating a property' });
     }
   } else if (metric.aggregationKey === null) {
-    problems.push({ field: 'aggregation_key', problem: `is required for ${metric.aggregationType}: name the property to aggregate` });
+    problems.push({ field: 'aggregation_key', message: `is required for ${metric.aggregationType}: name the property to aggregate` });
   } else if (!required.has(metric.aggregationKey)) {
     problems.push({
       field: 'aggregation_key',
-      problem: `"${metric.aggregationKey}" must be the name of a property filter with exists: true`,
+      message: `"${metric.aggregationKey}" must be the name of a property filter with exists: true`,
     });
   }
 
   const groupKeysSeen = new Set<string>();
   metric.groupKeys.forEach((groupKey, index) => {
     const canonical = JSON.stringify([...groupKey].sort());
-    if (groupKeysSeen.has(canonical)) problems.push({ field: `group_keys.${index}`, problem: 'repeats an earlier group key' });
+    if (groupKeysSeen.has(canonical)) problems.push({ field: `group_keys.${index}`, message: 'repeats an earlier group key' });
     groupKeysSeen.add(canonical);
-    if (new Set(groupKey).size !== groupKey.length) problems.push({ field: `group_keys.${index}`, problem: 'names a property more than once' });
+    if (new Set(groupKey).size !== groupKey.length) problems.push({ field: `group_keys.${index}`, message: 'names a property more than once' });
     groupKey.forEach((property, position) => {
       if (!required.has(property)) {
-        problems.push({ field: `group_keys.${index}.${position}`, problem: `"${property}" must be the name of a property filter with exists: true` });
+        problems.push({ field: `group_keys.${index}.${position}`, message: `"${property}" must be the name of a property filter with exists: true` });
       }
     });
   });

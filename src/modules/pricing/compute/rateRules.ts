@@ -31,14 +31,14 @@ export interface RateRequest {
  * the last has a positive `size`; the last has none, so that every quantity is priced.
  */
 export function tierProblems(tiers: Tier[], field = 'tiers'): Problem[] {
-  if (tiers.length === 0) return [{ field, problem: 'must hold at least one tier' }];
+  if (tiers.length === 0) return [{ field, message: 'must hold at least one tier' }];
   const problems: Problem[] = [];
   tiers.forEach((tier, index) => {
     const last = index === tiers.length - 1;
-    if (last && tier.size !== null) problems.push({ field: `${field}.${index}.size`, problem: 'must be omitted on the last tier, which has no upper bound' });
-    if (!last && tier.size === null) problems.push({ field: `${field}.${index}.size`, problem: 'is required on every tier but the last' });
-    if (!last && tier.size !== null && !tier.size.gt(0)) problems.push({ field: `${field}.${index}.size`, problem: 'must be greater than 0' });
-    if (tier.price.lt(0)) problems.push({ field: `${field}.${index}.price`, problem: 'must be at least 0' });
+    if (last && tier.size !== null) problems.push({ field: `${field}.${index}.size`, message: 'must be omitted on the last tier, which has no upper bound' });
+    if (!last && tier.size === null) problems.push({ field: `${field}.${index}.size`, message: 'is required on every tier but the last' });
+    if (!last && tier.size !== null && !tier.size.gt(0)) problems.push({ field: `${field}.${index}.size`, message: 'must be greater than 0' });
+    if (tier.price.lt(0)) problems.push({ field: `${field}.${index}.price`, message: 'must be at least 0' });
   });
   return problems;
 }
@@ -70,39 +70,39 @@ export function rateProblems(rate: RateRequest, prefix = ''): Problem[] {
   const problems: Problem[] = [];
   const subscriptionProduct = rate.productType === 'SUBSCRIPTION';
   if (subscriptionProduct && rate.rateType === 'TIERED') {
-    problems.push({ field: at('rate_type'), problem: 'a SUBSCRIPTION product takes FLAT or SUBSCRIPTION rates, not TIERED' });
+    problems.push({ field: at('rate_type'), message: 'a SUBSCRIPTION product takes FLAT or SUBSCRIPTION rates, not TIERED' });
   }
   if (!subscriptionProduct && rate.rateType === 'SUBSCRIPTION') {
-    problems.push({ field: at('rate_type'), problem: `a ${rate.productType} product takes FLAT or TIERED rates, not SUBSCRIPTION` });
+    problems.push({ field: at('rate_type'), message: `a ${rate.productType} product takes FLAT or TIERED rates, not SUBSCRIPTION` });
   }
   if (rate.rateType === 'TIERED') {
-    if (rate.tiers === null) problems.push({ field: at('tiers'), problem: 'is required for a TIERED rate' });
+    if (rate.tiers === null) problems.push({ field: at('tiers'), message: 'is required for a TIERED rate' });
     else problems.push(...tierProblems(rate.tiers, at('tiers')));
-    if (rate.price !== null) problems.push({ field: at('price'), problem: 'must be omitted for a TIERED rate: each tier has its price' });
+    if (rate.price !== null) problems.push({ field: at('price'), message: 'must be omitted for a TIERED rate: each tier has its price' });
   } else {
-    if (rate.price === null) problems.push({ field: at('price'), problem: `is required for a ${rate.rateType} rate` });
-    else if (rate.price.lt(0)) problems.push({ field: at('price'), problem: 'must be at least 0' });
-    if (rate.tiers !== null) problems.push({ field: at('tiers'), problem: `must be omitted for a ${rate.rateType} rate` });
+    if (rate.price === null) problems.push({ field: at('price'), message: `is required for a ${rate.rateType} rate` });
+    else if (rate.price.lt(0)) problems.push({ field: at('price'), message: 'must be at least 0' });
+    if (rate.tiers !== null) problems.push({ field: at('tiers'), message: `must be omitted for a ${rate.rateType} rate` });
   }
   if (subscriptionProduct) {
-    if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), problem: 'is required for a rate of a SUBSCRIPTION product' });
-    if (rate.isProrated === false) problems.push({ field: at('is_prorated'), problem: 'must be true (as in Metronome); set proration on the contract subscription' });
-    if (rate.quantity?.lt(0)) problems.push({ field: at('quantity'), problem: 'must be at least 0' });
+    if (rate.billingFrequency === null) problems.push({ field: at('billing_frequency'), message: 'is required for a rate of a SUBSCRIPTION product' });
+    if (rate.isProrated === false) problems.push({ field: at('is_prorated'), message: 'must be true (as in Metronome); set proration on the contract subscription' });
+    if (rate.quantity?.lt(0)) problems.push({ field: at('quantity'), message: 'must be at least 0' });
   } else {
-    if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), problem: 'is only for rates of SUBSCRIPTION products' });
-    if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), problem: 'is only for rates of SUBSCRIPTION products' });
-    if (rate.quantity !== null) problems.push({ field: at('quantity'), problem: 'is only for rates of SUBSCRIPTION products' });
+    if (rate.billingFrequency !== null) problems.push({ field: at('billing_frequency'), message: 'is only for rates of SUBSCRIPTION products' });
+    if (rate.isProrated !== null) problems.push({ field: at('is_prorated'), message: 'is only for rates of SUBSCRIPTION products' });
+    if (rate.quantity !== null) problems.push({ field: at('quantity'), message: 'is only for rates of SUBSCRIPTION products' });
   }
   if (rate.endingBefore && rate.endingBefore.getTime() <= rate.startingAt.getTime()) {
-    problems.push({ field: at('ending_before'), problem: 'must be after starting_at' });
+    problems.push({ field: at('ending_before'), message: 'must be after starting_at' });
   }
   if (rate.pricingGroupValues) {
     const key = rate.productPricingGroupKey;
     const names = Object.keys(rate.pricingGroupValues);
     if (!key || key.length === 0) {
-      problems.push({ field: at('pricing_group_values'), problem: 'the product has no pricing_group_key' });
+      problems.push({ field: at('pricing_group_values'), message: 'the product has no pricing_group_key' });
     } else if (names.length !== key.length || !key.every((property) => names.includes(property))) {
-      problems.push({ field: at('pricing_group_values'), problem: `must name exactly the product's pricing_group_key: ${key.join(', ')}` });
+      problems.push({ field: at('pricing_group_values'), message: `must name exactly the product's pricing_group_key: ${key.join(', ')}` });
     }
   }
   return problems;
