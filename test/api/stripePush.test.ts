@@ -335,6 +335,34 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
     }
   });
 
+  it("makes a send_invoice Stripe invoice due the contract's net_payment_terms_days, before the configuration's days_until_due", async () => {
+    const customer = (await client.v1.customers.create({ name: 'Net 45' })).data.id;
+    const contract = (await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', net_payment_terms_days: 45 })).data.id;
+    const other = (await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z' })).data.id;
+    await client.v1.customers.setBillingConfigurations({
+      data: [
+        {
+          customer_id: customer,
+          billing_provider: 'stripe',
+          delivery_method: 'direct_to_billing_provider',
+          configuration: { stripe_customer_id: 'cus_net45', stripe_collection_method: 'send_invoice', days_until_due: 10 },
+        },
+      ],
+    });
+    const withTerms = await insertInvoice({ customer, contract }, [line('usage', 'API calls', USD, '900')], '900');
+    const withoutTerms = await insertInvoice({ customer, contract: other }, [line('usage', 'API calls', USD, '300')], '300');
+    await nudge();
+    const dueIn = async (invoiceId: string) => {
+      const sync = await settled(invoiceId);
+      expect(sync.status).toBe('synced');
+      const created = fake.requests.find((request) => request.idempotencyKey === `allot-invoice-${invoiceId}`)!;
+      expect(created.form).toMatchObject({ collection_method: 'send_invoice' });
+      return fake.invoices.get(sync.stripe_invoice_id!)!.days_until_due;
+    };
+    expect(await dueIn(withTerms)).toBe(45);
+    expect(await dueIn(withoutTerms)).toBe(10);
+  });
+
   it('does not push invoices of customers without a Stripe configuration', async () => {
     const team = await createSeatContract(client, { catalog, seats: 1 });
     const invoiceId = await insertInvoice(team, [line('usage', 'API calls', USD, '700')], '700');

@@ -116,6 +116,13 @@ describe('the matrix against a running server', () => {
     access_schedule: { schedule_items: [{ amount: 100, starting_at: startingAt, ending_before: endingBefore }] },
   });
 
+  const overrideInput = (startingAt: string) => ({
+    starting_at: startingAt,
+    type: 'OVERWRITE',
+    override_specifiers: [{ product_id: usageProduct }],
+    overwrite_rate: { rate_type: 'FLAT', price: 2 },
+  });
+
   /** A valid request of each core call with refused fields, to which one refused field is added. */
   const validRequests: Record<string, () => Record<string, unknown>> = {
     'v1.contracts.create': () => ({
@@ -128,6 +135,7 @@ describe('the matrix against a running server', () => {
       recurring_commits: [recurringInput('seats', START)],
       credits: [oneOffInput(START, NEXT_MONTH)],
       commits: [{ ...oneOffInput(START, NEXT_MONTH), type: 'PREPAID' }],
+      overrides: [overrideInput(START)],
     }),
     'v2.contracts.edit': () => ({
       customer_id: customer,
@@ -137,6 +145,7 @@ describe('the matrix against a running server', () => {
       add_recurring_commits: [recurringInput('more', NEXT_MONTH)],
       add_credits: [oneOffInput(NEXT_MONTH, '2024-03-01T00:00:00Z')],
       add_commits: [{ ...oneOffInput(NEXT_MONTH, '2024-03-01T00:00:00Z'), type: 'PREPAID' }],
+      add_overrides: [overrideInput(NEXT_MONTH)],
       update_subscriptions: [{ subscription_id: subscription, quantity_updates: [{ starting_at: NEXT_MONTH, quantity: 3 }] }],
     }),
     'v1.contracts.rateCards.create': () => ({ name: 'Probe card' }),

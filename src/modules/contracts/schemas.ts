@@ -35,7 +35,11 @@ export const subscriptionInput = z
     billing_cycle_config: z
       .strictObject({
         anchor_date: hourInstant.optional(),
-        invoice_placement: z.enum(['ON_SCHEDULED_INVOICE', 'ON_USAGE_INVOICE']).optional(),
+        // Seat charges go on the usage invoice (Metronome's default); a scheduled invoice of their own is not built.
+        invoice_placement: z
+          .enum(['ON_SCHEDULED_INVOICE', 'ON_USAGE_INVOICE'])
+          .refine((value) => value === 'ON_USAGE_INVOICE', 'ON_SCHEDULED_INVOICE is not supported; subscription charges go on the usage invoice (ON_USAGE_INVOICE)')
+          .optional(),
       })
       .optional(),
     custom_fields: customFields.optional(),
@@ -335,10 +339,7 @@ const subscriptionUpdateInput = z
  */
 const recurringGrantUpdate = {
   ending_before: hourInstant.nullable().optional(),
-  access_amount: z
-    .strictObject({ quantity: nonNegativeDecimal.optional(), unit_price: nonNegativeDecimal.optional() })
-    .refine(() => false, 'changing the amount of a recurring grant is not supported; end it (ending_before) and add a new one from that date')
-    .optional(),
+  access_amount: unsupported('changing the amount of a recurring grant is not supported; end it (ending_before) and add a new one from that date'),
   rate_type: rateType,
 };
 

@@ -20,7 +20,9 @@ export type PushOutcome =
  * attempt created it), one invoice item per fiat line attached to it, a check that Stripe's total
  * is Allot's, then finalisation. Every call carries an idempotency key derived from the invoice
  * id (and line index), so an attempt that repeats calls an earlier one made creates nothing new.
- * With `leaveInDraft` the checked draft is left for the tenant to finalise in Stripe.
+ * With `leaveInDraft` the checked draft is left for the tenant to finalise in Stripe. A
+ * `send_invoice` invoice is due `net_payment_terms_days` of its contract after it is created, or
+ * else the configuration's `days_until_due`, or else the server's default.
  * No database transaction is open while Stripe is called.
  */
 export async function pushInvoice({
@@ -52,7 +54,8 @@ export async function pushInvoice({
     destination: {
       stripeCustomerId: configuration.stripe_customer_id,
       collectionMethod: configuration.stripe_collection_method,
-      daysUntilDue: configuration.days_until_due ?? daysUntilDue,
+      // The contract's payment terms (Metronome's net_payment_terms_days) before the configuration's.
+      daysUntilDue: invoice.net_payment_terms_days ?? configuration.days_until_due ?? daysUntilDue,
     },
   });
   if (plan.kind === 'skip') return { kind: 'skipped', reason: plan.reason };

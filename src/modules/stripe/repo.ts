@@ -134,10 +134,15 @@ export async function findSync(tx: Queryable, tenantId: string, invoiceId: strin
   return rows[0];
 }
 
-export async function findFinalizedInvoice(tx: Queryable, tenantId: string, invoiceId: string): Promise<(FinalizedInvoice & { status: string }) | undefined> {
-  const rows = await tx.query<FinalizedInvoice & { status: string }>(
-    `SELECT id, customer_id, contract_id, status, credit_type_id, total::text AS total, start_timestamp, end_timestamp, lines
-       FROM invoices WHERE tenant_id = $1 AND id = $2`,
+/** An invoice as the push reads it, with its contract's `net_payment_terms_days` (null when the contract has none). */
+export type PushedInvoice = FinalizedInvoice & { status: string; net_payment_terms_days: number | null };
+
+export async function findFinalizedInvoice(tx: Queryable, tenantId: string, invoiceId: string): Promise<PushedInvoice | undefined> {
+  const rows = await tx.query<PushedInvoice>(
+    `SELECT i.id, i.customer_id, i.contract_id, i.status, i.credit_type_id, i.total::text AS total, i.start_timestamp, i.end_timestamp, i.lines,
+            c.net_payment_terms_days
+       FROM invoices i LEFT JOIN contracts c ON c.tenant_id = i.tenant_id AND c.id = i.contract_id
+      WHERE i.tenant_id = $1 AND i.id = $2`,
     [tenantId, invoiceId],
   );
   return rows[0];
