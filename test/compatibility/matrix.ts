@@ -429,7 +429,7 @@ export const coreCalls: Record<string, CoreCall> = {
       'update_subscriptions[].quantity_updates': supported(),
       'update_subscriptions[].quantity_updates[].quantity': supported('exactly one of quantity and quantity_delta'),
       'update_subscriptions[].quantity_updates[].quantity_delta': supported(),
-      'update_subscriptions[].quantity_updates[].starting_at': supported('on the hour'),
+      'update_subscriptions[].quantity_updates[].starting_at': supported('any instant, kept to the millisecond; not before the open period'),
       'update_subscriptions[].seat_updates': refused(),
       'update_subscriptions[].subscription_id': supported(),
     },
