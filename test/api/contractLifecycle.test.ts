@@ -198,7 +198,6 @@ describe.each(ENGINES)('contract lifecycle through the SDK on %s', (engine) => {
     await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: UNKNOWN, ending_before: '2024-06-01T00:00:00Z' }] }), 'update_recurring_credits.0.recurring_credit_id');
     await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: commit, ending_before: '2024-06-01T00:00:00Z' }] }), 'update_recurring_credits.0.recurring_credit_id');
     await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: credit, ending_before: '2024-03-01T00:00:00Z' }] }), 'update_recurring_credits.0.ending_before');
-    await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: credit, access_amount: { unit_price: 200 } }] }), 'update_recurring_credits.0.access_amount');
     await expect400(
       edit({ update_recurring_credits: [{ recurring_credit_id: credit, ending_before: '2024-06-01T00:00:00Z', proration_rounding: null }] }),
       'update_recurring_credits.0.proration_rounding',

@@ -1,6 +1,7 @@
 import type { FieldProblem } from '../../lib/errors.js';
 import { periodAt, openPeriodStart, type PeriodSchedule } from '../../lib/periods.js';
 import { statementScheduleOf, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
+import type { RecurringGrantAmountRecord } from './amounts.js';
 import type { EditContractBody } from './schemas.js';
 
 /**
@@ -12,10 +13,11 @@ import type { EditContractBody } from './schemas.js';
  * grants are cut by the contract's and their subscription's ends where their periods are made.
  */
 
-/** A recurring grant's new end, as the edit history records it. */
+/** A recurring grant's update, as the edit history records it: its new end and, see amounts.ts, its new amount. */
 export interface RecurringGrantUpdateRecord {
   id: string;
-  ending_before: string | null;
+  ending_before?: string | null;
+  access_amount?: RecurringGrantAmountRecord;
 }
 
 export interface EndPlan {

@@ -95,6 +95,15 @@ export interface RecurringGrantRow {
   created_at: Date;
 }
 
+/** A change of a recurring grant's amount, in force for its periods starting at or after `effective_from`. */
+export interface RecurringGrantAmountRow {
+  recurring_grant_id: string;
+  effective_from: Date;
+  unit_price: string;
+  quantity: string | null;
+  created_at: Date;
+}
+
 export interface EditRow {
   id: string;
   contract_id: string;
@@ -139,6 +148,7 @@ const OVERRIDE_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'type', 'starting_at', 'ending_before', 'override_specifiers', 'product_id',
   'applicable_product_tags', 'entitled', 'priority', 'multiplier', 'rate_type', 'price', 'tiers', 'credit_type_id', 'created_at',
 ] as const;
+const AMOUNT_COLUMNS = ['recurring_grant_id', 'effective_from', 'unit_price', 'quantity', 'created_at'] as const;
 const EDIT_COLUMNS = ['id', 'contract_id', 'customer_id', 'uniqueness_key', 'edit', 'created_at'] as const;
 
 export const insertContract = insertRow<ContractRow>('contracts', CONTRACT_COLUMNS);
@@ -179,6 +189,15 @@ export async function setRecurringGrantEnd(tx: Queryable, tenantId: string, gran
   await tx.query('UPDATE recurring_grants SET ending_before = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, grantId, endingBefore]);
 }
 
+/** Records a recurring grant's new amount; a later edit taking effect from the same period replaces it. */
+export async function upsertRecurringGrantAmount(tx: Queryable, tenantId: string, row: RecurringGrantAmountRow): Promise<void> {
+  await tx.query(
+    `INSERT INTO recurring_grant_amounts (tenant_id, ${AMOUNT_COLUMNS.join(', ')}) VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (tenant_id, recurring_grant_id, effective_from) DO UPDATE SET unit_price = EXCLUDED.unit_price, quantity = EXCLUDED.quantity, created_at = EXCLUDED.created_at`,
+    [tenantId, row.recurring_grant_id, row.effective_from, row.unit_price, row.quantity, row.created_at],
+  );
+}
+
 export async function renameContract(tx: Queryable, tenantId: string, contractId: string, name: string | null): Promise<void> {
   await tx.query('UPDATE contracts SET name = $3 WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, name]);
 }
@@ -188,8 +207,8 @@ export async function loadContractTerms(
   db: Queryable,
   tenantId: string,
   contractIds: readonly string[],
-): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[]; overrides: ContractOverrideRow[] }> {
-  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [], overrides: [] };
+): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[]; amounts: RecurringGrantAmountRow[]; overrides: ContractOverrideRow[] }> {
+  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [], amounts: [], overrides: [] };
   const [subscriptions, recurring, overrides] = await Promise.all([
     db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS.join(', ')} FROM subscriptions WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
       tenantId,
@@ -212,7 +231,15 @@ export async function loadContractTerms(
             WHERE tenant_id = $1 AND subscription_id = ANY($2::uuid[]) ORDER BY subscription_id, sequence`,
           [tenantId, subscriptions.map((s) => s.id)],
         );
-  return { subscriptions, changes, recurring, overrides };
+  const amounts =
+    recurring.length === 0
+      ? []
+      : await db.query<RecurringGrantAmountRow>(
+          `SELECT ${AMOUNT_COLUMNS.join(', ')} FROM recurring_grant_amounts
+            WHERE tenant_id = $1 AND recurring_grant_id = ANY($2::uuid[]) ORDER BY recurring_grant_id, effective_from`,
+          [tenantId, recurring.map((r) => r.id)],
+        );
+  return { subscriptions, changes, recurring, amounts, overrides };
 }
 
 export async function listEdits(db: Queryable, tenantId: string, contractId: string): Promise<EditRow[]> {

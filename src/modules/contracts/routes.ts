@@ -2,7 +2,7 @@ import type * as Shared from '@metronome/sdk/resources/shared';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { fetchPage } from '../../lib/pagination.js';
-import { wireNumber } from '../../lib/money.js';
+import { Decimal, wireNumber } from '../../lib/money.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
 import * as pricing from '../pricing/service.js';
@@ -11,6 +11,25 @@ import * as balances from './balances.js';
 import { namesForViews, toBalance, toOverride, toContractV1, toContractV2, toRecurringGrant, toSubscription, type Names } from './present.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
+import type { RecurringGrantUpdateRecord } from './ends.js';
+
+/**
+ * A recurring grant's update in the edit history, as the SDK reads it: `ending_before` and
+ * `access_amount` (`unit_price`, and `quantity` on a grant not linked to a subscription). When the
+ * new amount takes effect (the first period starting at or after the edit) is not in that shape.
+ */
+function toRecurringGrantUpdate(update: RecurringGrantUpdateRecord) {
+  return {
+    id: update.id,
+    ...(update.ending_before !== undefined && { ending_before: update.ending_before }),
+    ...(update.access_amount && {
+      access_amount: {
+        unit_price: wireNumber(new Decimal(update.access_amount.unit_price)),
+        ...(update.access_amount.quantity !== undefined && { quantity: wireNumber(new Decimal(update.access_amount.quantity)) }),
+      },
+    }),
+  };
+}
 
 const dataOf = (description: string) => z.object({ data: z.unknown().describe(description) });
 const pageOf = (description: string) => z.object({ data: z.array(z.unknown()).describe(description), next_page: z.string().nullable() });
@@ -118,8 +137,8 @@ export function registerContractRoutes(app: App): void {
         ...(edit.updateSubscriptions.length && { update_subscriptions: edit.updateSubscriptions }),
         ...(edit.updateContractName !== undefined && { update_contract_name: edit.updateContractName }),
         ...(edit.updateContractEndDate !== undefined && { update_contract_end_date: edit.updateContractEndDate }),
-        ...(edit.updateRecurringCredits && { update_recurring_credits: edit.updateRecurringCredits }),
-        ...(edit.updateRecurringCommits && { update_recurring_commits: edit.updateRecurringCommits }),
+        ...(edit.updateRecurringCredits && { update_recurring_credits: edit.updateRecurringCredits.map(toRecurringGrantUpdate) }),
+        ...(edit.updateRecurringCommits && { update_recurring_commits: edit.updateRecurringCommits.map(toRecurringGrantUpdate) }),
       })),
     };
   });

@@ -334,18 +334,27 @@ const subscriptionUpdateInput = z
 
 /**
  * `update_recurring_credits[]` / `update_recurring_commits[]`: a new end (`ending_before`; null
- * for none). The amount cannot be changed yet, and only LIST_RATE exists; other fields the SDK
+ * for none) and a new amount (`access_amount`: `unit_price`, `quantity` or both, in force from the
+ * grant's first period starting at or after the edit). Only LIST_RATE exists; other fields the SDK
  * offers (`proration_rounding`, `invoice_amount`) are absent, so they are refused by name.
  */
+const accessAmountUpdate = z
+  .strictObject({ unit_price: nonNegativeDecimal.optional(), quantity: nonNegativeDecimal.optional() })
+  .superRefine((amount, context) => {
+    if (amount.unit_price === undefined && amount.quantity === undefined) {
+      context.addIssue({ code: 'custom', path: ['unit_price'], message: 'give unit_price, quantity or both' });
+    }
+  });
+
 const recurringGrantUpdate = {
   ending_before: hourInstant.nullable().optional(),
-  access_amount: unsupported('changing the amount of a recurring grant is not supported; end it (ending_before) and add a new one from that date'),
+  access_amount: accessAmountUpdate.optional(),
   rate_type: rateType,
 };
 
 function requireAChange(update: { ending_before?: Date | null | undefined; access_amount?: unknown; rate_type?: unknown }, context: z.RefinementCtx): void {
   if (update.ending_before === undefined && update.access_amount === undefined && update.rate_type === undefined) {
-    context.addIssue({ code: 'custom', path: ['ending_before'], message: 'is required: it is the only change a recurring grant takes' });
+    context.addIssue({ code: 'custom', path: ['ending_before'], message: 'give ending_before or access_amount: the changes a recurring grant takes' });
   }
 }
 

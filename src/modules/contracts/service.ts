@@ -21,12 +21,13 @@ import {
   type SubscriptionUpdateRecord,
 } from './plan.js';
 import { planOverrides } from './overrides.js';
-import { planEnds, type RecurringGrantUpdateRecord } from './ends.js';
+import { planAmounts, type AmountPlan } from './amounts.js';
+import { planEnds, type EndPlan, type RecurringGrantUpdateRecord } from './ends.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
 
 import * as account from '../account/service.js';
-import { customerAccount, loadContracts, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
+import { customerAccount, loadContracts, withLatestAmount, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
 
 export { announceCreditSegments } from './segmentAnnouncements.js';
 import { previewChange, type EditPreview } from './preview.js';
@@ -192,8 +193,9 @@ function views(loaded: LoadedContracts, balances: account.Balance[]): ContractVi
   return loaded.contracts.map((contract) => ({
     contract,
     subscriptions: loaded.subscriptions.filter((s) => s.contract_id === contract.id),
-    recurringCredits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'CREDIT'),
-    recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT'),
+    // The SDK's read shape holds one amount: the latest, which every period from its change on gets.
+    recurringCredits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'CREDIT').map((r) => withLatestAmount(r, loaded.amounts)),
+    recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT').map((r) => withLatestAmount(r, loaded.amounts)),
     overrides: loaded.overrides.filter((o) => o.contract_id === contract.id),
     balances: balances.filter((b) => b.contractId === contract.id),
   }));
@@ -294,6 +296,23 @@ export interface EditRecord {
   updateRecurringCommits?: RecurringGrantUpdateRecord[];
 }
 
+/** The edit history's recurring grant updates: each grant's new end and new amount, in one record. */
+function recurringUpdateRecords(ends: EndPlan, amounts: AmountPlan): Pick<EditRecord, 'updateRecurringCredits' | 'updateRecurringCommits'> {
+  const merge = (records: RecurringGrantUpdateRecord[], kind: RecurringGrant['kind']) => {
+    const merged = records.map((record) => {
+      const amount = amounts.records.get(record.id);
+      return amount ? { ...record, access_amount: amount.record } : record;
+    });
+    for (const [id, amount] of amounts.records) {
+      if (amount.kind === kind && !records.some((record) => record.id === id)) merged.push({ id, access_amount: amount.record });
+    }
+    return merged;
+  };
+  const credits = merge(ends.recurringCredits, 'CREDIT');
+  const commits = merge(ends.recurringCommits, 'COMMIT');
+  return { ...(credits.length > 0 && { updateRecurringCredits: credits }), ...(commits.length > 0 && { updateRecurringCommits: commits }) };
+}
+
 /** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
 export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
   return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body }) });
@@ -324,7 +343,9 @@ export async function editContract(
       contractEndField,
       allowBeforeFinalized: body.allow_contract_ending_before_finalized_invoice ?? false,
     });
-    if (ends.problems.length > 0) throw Invalid.all(ends.problems as [FieldProblem, ...FieldProblem[]]);
+    const amounts = planAmounts({ loaded, body, now });
+    const updateProblems = [...ends.problems, ...amounts.problems];
+    if (updateProblems.length > 0) throw Invalid.all(updateProblems as [FieldProblem, ...FieldProblem[]]);
     const contract: Contract = ends.contractEnd !== undefined ? { ...stored, ending_before: ends.contractEnd } : stored;
     const subscriptions = loaded.subscriptions.map((subscription) => {
       const end = ends.subscriptionEnds.get(subscription.id);
@@ -380,6 +401,7 @@ export async function editContract(
     if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);
     for (const [subscriptionId, end] of ends.subscriptionEnds) await repo.setSubscriptionEnd(txContext.db, tenantId, subscriptionId, end);
     for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);
+    for (const row of amounts.rows) await repo.upsertRecurringGrantAmount(txContext.db, tenantId, row);
     for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
     const grantIds = await writePlan(txContext, tenantId, plan);
     for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
@@ -400,8 +422,7 @@ export async function editContract(
       updateSubscriptions: updates,
       ...(body.update_contract_name !== undefined && { updateContractName: body.update_contract_name }),
       ...(body.update_contract_end_date !== undefined && { updateContractEndDate: body.update_contract_end_date && body.update_contract_end_date.toISOString() }),
-      ...(ends.recurringCredits.length > 0 && { updateRecurringCredits: ends.recurringCredits }),
-      ...(ends.recurringCommits.length > 0 && { updateRecurringCommits: ends.recurringCommits }),
+      ...recurringUpdateRecords(ends, amounts),
     };
     try {
       await repo.insertEdit(txContext.db, tenantId, {

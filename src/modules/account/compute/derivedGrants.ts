@@ -28,11 +28,38 @@ export interface RecurringGrantSource {
   schedule: PeriodSchedule;
   /** `access_amount.quantity` of a grant not linked to a subscription. */
   fixedQuantity: Decimal | null;
+  /**
+   * Later amounts (`update_recurring_*[].access_amount`), oldest first: each replaces `terms.unitPrice`
+   * and `fixedQuantity` for the periods starting at or after its `from`. Absent or empty: the
+   * grant keeps its first amount.
+   */
+  amountChanges?: readonly RecurringGrantAmount[];
   /** The linked subscription's quantity changes and the steps they fold into, when the grant follows one. */
   seats: { changes: readonly QuantityChange[]; steps: readonly QuantityStep[] } | null;
   /** How many periods each segment gives access for (`commit_duration`). */
   durationPeriods: number;
   rolloverFraction: Decimal | null;
+}
+
+/** A recurring grant's amount from `from` on: `unitPrice` per unit of `quantity` (null when linked to a subscription, whose seats count instead). */
+export interface RecurringGrantAmount {
+  from: Date;
+  unitPrice: Decimal;
+  quantity: Decimal | null;
+}
+
+/**
+ * The amount in force at `at`, a period's start: the latest change from at or before it, else the
+ * grant's first amount. A monthly credit of 100 changed to 150 from May 1 grants 100 for April
+ * and 150 from May on.
+ */
+export function amountAt(source: Pick<RecurringGrantSource, 'terms' | 'fixedQuantity' | 'amountChanges'>, at: Date): { unitPrice: Decimal; quantity: Decimal | null } {
+  let amount = { unitPrice: source.terms.unitPrice, quantity: source.fixedQuantity };
+  for (const change of source.amountChanges ?? []) {
+    if (change.from > at) break;
+    amount = { unitPrice: change.unitPrice, quantity: change.quantity };
+  }
+  return amount;
 }
 
 /** A one-off credit or commit: its stored access schedule. */
@@ -167,9 +194,12 @@ export function deriveRecurringPeriod({
   const following = nthPeriod(source.schedule, position + source.durationPeriods);
   // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
   const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
+  // The amount in force at the period's start holds for the whole period, seat increases included.
+  const amount = amountAt(source, period.startingAt);
+  const terms = { ...source.terms, unitPrice: amount.unitPrice };
   const granted: LedgerEntry[] = [
-    grantForPeriod({ terms: source.terms, period, quantity: startQuantity === null ? (source.fixedQuantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
-    ...(source.seats && startQuantity !== null ? seatAdjustments({ terms: source.terms, period, steps: source.seats.steps, startQuantity, now }) : []),
+    grantForPeriod({ terms, period, quantity: startQuantity === null ? (amount.quantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
+    ...(source.seats && startQuantity !== null ? seatAdjustments({ terms, period, steps: source.seats.steps, startQuantity, now }) : []),
   ];
   const segment = segmentOf({
     id: generatedId(period.startingAt, source.id, period.index, 'segment'),

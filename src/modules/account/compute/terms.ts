@@ -29,6 +29,8 @@ export interface LoadedContracts {
   subscriptions: Subscription[];
   recurring: RecurringGrant[];
   changes: repo.QuantityChangeRow[];
+  /** Changes of the recurring grants' amounts, by grant then `effective_from`. */
+  amounts: repo.RecurringGrantAmountRow[];
   sources: RecurringSource[];
   /** The contracts' overrides of their rate cards' usage prices, as stored. */
   overrides: repo.ContractOverrideRow[];
@@ -52,8 +54,15 @@ export function toQuantityChange(row: repo.QuantityChangeRow): QuantityChange & 
 /** The terms of `contracts` as the account reads them: each subscription's quantity schedule, and the recurring grant sources. */
 export function contractTerms(
   contracts: Contract[],
-  terms: { subscriptions: repo.SubscriptionRow[]; changes: repo.QuantityChangeRow[]; recurring: repo.RecurringGrantRow[]; overrides: repo.ContractOverrideRow[] },
+  terms: {
+    subscriptions: repo.SubscriptionRow[];
+    changes: repo.QuantityChangeRow[];
+    recurring: repo.RecurringGrantRow[];
+    amounts?: repo.RecurringGrantAmountRow[];
+    overrides: repo.ContractOverrideRow[];
+  },
 ): LoadedContracts {
+  const amounts = [...(terms.amounts ?? [])].sort((a, b) => a.effective_from.getTime() - b.effective_from.getTime());
   const subscriptions: Omit<Subscription, 'ownFrequencyCredits'>[] = terms.subscriptions.map((row) => {
     const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
     return {
@@ -102,6 +111,9 @@ export function contractTerms(
           subscription: subscription?.schedule ?? null,
         }),
         fixedQuantity: grant.quantity === null ? null : new Decimal(grant.quantity),
+        amountChanges: amounts
+          .filter((row) => row.recurring_grant_id === grant.id)
+          .map((row) => ({ from: row.effective_from, unitPrice: new Decimal(row.unit_price), quantity: row.quantity === null ? null : new Decimal(row.quantity) })),
         seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
         durationPeriods: grant.duration_periods,
         rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
@@ -114,7 +126,16 @@ export function contractTerms(
       .filter(({ terms, source }) => terms.subscriptionConfig?.subscriptionId === subscription.id && source.schedule.frequency !== subscription.schedule.frequency)
       .map(({ source }) => source.schedule),
   }));
-  return { contracts, subscriptions: withCredits, recurring: terms.recurring, changes: terms.changes, sources, overrides: terms.overrides };
+  return { contracts, subscriptions: withCredits, recurring: terms.recurring, changes: terms.changes, amounts, sources, overrides: terms.overrides };
+}
+
+/**
+ * A recurring grant as it stands after its last amount change: the row with `unit_price` and
+ * `quantity` of the latest change (the amount its periods get from then on), or as created.
+ */
+export function withLatestAmount(grant: repo.RecurringGrantRow, amounts: readonly repo.RecurringGrantAmountRow[]): repo.RecurringGrantRow {
+  const latest = amounts.filter((row) => row.recurring_grant_id === grant.id).at(-1);
+  return latest ? { ...grant, unit_price: latest.unit_price, quantity: latest.quantity } : grant;
 }
 
 export function archivedContracts(contracts: readonly Contract[]): Map<string, Date> {
