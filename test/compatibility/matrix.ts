@@ -318,8 +318,10 @@ const overrideFields: Record<string, FieldEntry> = {
 /** `update_recurring_credits[]` / `update_recurring_commits[]` of an edit: contracts README rule 10. */
 function recurringUpdateFields(idField: string): Record<string, FieldEntry> {
   return {
-    '': partial('a new end only (contracts README rule 10)'),
-    'access_amount': refused('a new amount is not supported: end the grant and add another from that date'),
+    '': partial('a new end and a new amount (contracts README rule 10)'),
+    'access_amount': partial('from the grant’s first period starting at or after the edit; periods already started keep their grants; retrieve shows the latest amount'),
+    'access_amount.quantity': partial('on a grant not linked to a subscription; beside subscription_config it is refused (the seats drive the pool)'),
+    'access_amount.unit_price': supported('0 or more; absent, the amount in force keeps its unit price'),
     'ending_before': supported('on the hour; null: no end of its own; moves only where nothing billed changes'),
     'proration_rounding': refused(),
     'rate_type': partial('LIST_RATE; COMMIT_RATE is refused'),
