@@ -84,6 +84,10 @@ describe.each(ENGINES)('recurring grant amounts through the SDK on %s', (engine)
     await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: credit, access_amount: { quantity: -2 } }] }), 'update_recurring_credits.0.access_amount.quantity');
     await expect400(edit({ update_recurring_credits: [{ recurring_credit_id: credit, access_amount: {} }] }), 'update_recurring_credits.0.access_amount.unit_price');
     await expect400(edit({ update_recurring_commits: [{ recurring_commit_id: commit, access_amount: { unit_price: -5 } }] }), 'update_recurring_commits.0.access_amount.unit_price');
+    await expect400(
+      edit({ update_recurring_commits: [{ recurring_commit_id: commit, access_amount: { unit_price: 5 } }, { recurring_commit_id: commit, access_amount: { quantity: 3 } }] }),
+      'update_recurring_commits.1.recurring_commit_id',
+    );
     // A pooled credit's quantity is its subscription's: refused, naming it, with the other problems of the edit.
     const both = await rejection(
       edit({

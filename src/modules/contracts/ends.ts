@@ -147,6 +147,7 @@ export function planEnds({
 
   // Recurring grants: an explicit new end; their periods are also cut by the subscription's and the contract's ends.
   const grantEnd = new Map<string, { end: Date | null; field: string }>();
+  const updated = new Set<string>();
   for (const [kind, list, name] of [
     ['CREDIT', body.update_recurring_credits ?? [], 'update_recurring_credits'],
     ['COMMIT', body.update_recurring_commits ?? [], 'update_recurring_commits'],
@@ -159,7 +160,8 @@ export function planEnds({
         problem(`${name}.${index}.${idField}`, `no recurring ${kind.toLowerCase()} ${grantId} on contract ${contract.id}`);
         continue;
       }
-      if (grantEnd.has(grant.id)) problem(`${name}.${index}.${idField}`, 'is updated twice in this edit');
+      if (updated.has(grant.id)) problem(`${name}.${index}.${idField}`, 'is updated twice in this edit');
+      updated.add(grant.id);
       if (update.ending_before === undefined) continue;
       const field = `${name}.${index}.ending_before`;
       if (update.ending_before && update.ending_before <= grant.starting_at) problem(field, `must be after the recurring ${kind.toLowerCase()}'s start, ${grant.starting_at.toISOString()}`);
