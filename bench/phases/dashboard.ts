@@ -115,9 +115,12 @@ async function loadInBrowser(browser: Browser, url: string, { session, chart }: 
     await page.addInitScript(CHART_WATCH);
     const response = await page.goto(url, { waitUntil: 'load', timeout: BROWSER_TIMEOUT_MS });
     if (response?.status() !== 200) throw new Error(`${new URL(url).pathname} answered ${response?.status()} in Chromium`);
-    if (chart) await page.waitForFunction('window.__chartDrawnAt !== undefined', null, { timeout: BROWSER_TIMEOUT_MS });
+    // Functions, not strings: a string predicate is evaluated with eval in the page, which its
+    // Content-Security-Policy (script-src 'self') refuses when the predicate has to be polled.
+    if (chart) await page.waitForFunction(() => (globalThis as { __chartDrawnAt?: number }).__chartDrawnAt !== undefined, null, { timeout: BROWSER_TIMEOUT_MS });
     // The paint entry may be queued a frame after the load event.
-    await page.waitForFunction("performance.getEntriesByType('paint').some((entry) => entry.name === 'first-contentful-paint')", null, { timeout: BROWSER_TIMEOUT_MS });
+    // (Run in the page: `performance` there is the browser's, whose entry types include `paint`.)
+    await page.waitForFunction(() => (performance.getEntriesByType as (type: string) => { name: string }[])('paint').some((entry) => entry.name === 'first-contentful-paint'), null, { timeout: BROWSER_TIMEOUT_MS });
     const timings = (await page.evaluate(READ_TIMINGS)) as { firstByte: number | null; firstContentfulPaint: number | null; chartDrawn: number | null };
     if (timings.firstContentfulPaint === null || timings.firstByte === null || (chart && timings.chartDrawn === null)) throw new Error(`incomplete timings ${JSON.stringify(timings)}`);
     return { firstByte: timings.firstByte, firstContentfulPaint: timings.firstContentfulPaint, chartDrawn: timings.chartDrawn };
