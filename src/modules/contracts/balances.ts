@@ -40,13 +40,17 @@ export interface BalanceQuery {
   excludeZeroBalances?: boolean | undefined;
 }
 
-/** The credits and commits of a customer matching `query`, ordered by id, with the names of the products and pricing units they name. */
+/**
+ * The credits and commits of a customer matching `query`, ordered by id, with the names of the
+ * products and pricing units they name. `page` takes the first `limit` of them after `afterId`:
+ * the match stops there, so a page of a long history costs its rows, not the history.
+ */
 export async function listBalances(
   ctx: ServiceContext,
   { tenantId, customerId, query }: { tenantId: string; customerId: string; query: BalanceQuery },
-): Promise<{ rows: account.Balance[]; names: account.AccountNames }> {
+): Promise<{ page: (window: { afterId: string | null; limit: number }) => account.Balance[]; names: account.AccountNames }> {
   const [, held] = await Promise.all([customers.requireCustomer(ctx, { tenantId, customerId }), account.customerAccount(ctx, { tenantId, customerId })]);
-  const rows = held.balances.filter((balance) => {
+  const matches = (balance: account.Balance) => {
     if (query.id && balance.id !== query.id) return false;
     if (query.kinds && !query.kinds.includes(balance.kind)) return false;
     if (!query.includeArchived && balance.archivedAt) return false;
@@ -57,8 +61,24 @@ export async function listBalances(
     if (query.effectiveBefore && !segments.some((s) => s.startingAt < query.effectiveBefore!)) return false;
     if (query.excludeZeroBalances && balance.balance.isZero()) return false;
     return true;
-  });
-  return { rows, names: held.names };
+  };
+  const page = ({ afterId, limit }: { afterId: string | null; limit: number }) => {
+    const all = held.balances;
+    const rows: account.Balance[] = [];
+    // Ordered by id: the page starts after the cursor, found by bisection.
+    let index = 0;
+    if (afterId) {
+      let high = all.length;
+      while (index < high) {
+        const middle = (index + high) >>> 1;
+        if (all[middle]!.id <= afterId) index = middle + 1;
+        else high = middle;
+      }
+    }
+    for (; index < all.length && rows.length < limit; index += 1) if (matches(all[index]!)) rows.push(all[index]!);
+    return rows;
+  };
+  return { page, names: held.names };
 }
 
 /**

@@ -39,10 +39,8 @@ function tenant(request: FastifyRequest): string {
 }
 
 /** A page of balances, ordered by id, cut by the body's `limit` and `next_page`. */
-async function balancePage<T extends { id: string }>(rows: T[], body: { limit?: number | undefined; next_page?: string | null | undefined }) {
-  return fetchPage({ limit: body.limit ?? 25, nextPage: body.next_page ?? undefined }, async ({ afterId, limit }) =>
-    rows.filter((row) => !afterId || row.id > afterId).slice(0, limit),
-  );
+async function balancePage<T extends { id: string }>(page: (window: { afterId: string | null; limit: number }) => T[], body: { limit?: number | undefined; next_page?: string | null | undefined }) {
+  return fetchPage({ limit: body.limit ?? 25, nextPage: body.next_page ?? undefined }, async (window) => page(window));
 }
 
 /** Contracts, subscriptions, seats and balances, at the Metronome paths. */
@@ -178,7 +176,7 @@ export function registerContractRoutes(app: App): void {
   // Balance reads are the hot read path: they reuse an API key's lookup for a few seconds (see http/auth.ts).
   app.post('/v1/contracts/customerBalances/list', { config: { cachedAuth: true }, schema: { tags, body: schemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
     const body = request.body;
-    const { rows, names } = await balances.listBalances(request.context, {
+    const { page: matching, names } = await balances.listBalances(request.context, {
       tenantId: tenant(request),
       customerId: body.customer_id,
       query: {
@@ -189,7 +187,7 @@ export function registerContractRoutes(app: App): void {
         excludeZeroBalances: body.exclude_zero_balances,
       },
     });
-    const page = await balancePage(rows, body);
+    const page = await balancePage(matching, body);
     return { data: presentBalances(page.rows, names, body), next_page: page.nextPage };
   });
 
@@ -237,7 +235,7 @@ export function registerContractRoutes(app: App): void {
     });
     app.post(`/v1/contracts/${path}/list`, { schema: { tags, body: listBody, response: { 200: pageOf(kind === 'CREDIT' ? 'Credit' : 'Commit') } } }, async (request) => {
       const body = request.body as z.infer<typeof schemas.listCustomerCreditsBody> & z.infer<typeof schemas.listCustomerCommitsBody>;
-      const { rows, names } = await balances.listBalances(request.context, {
+      const { page: matching, names } = await balances.listBalances(request.context, {
         tenantId: tenant(request),
         customerId: body.customer_id,
         query: {
@@ -247,7 +245,7 @@ export function registerContractRoutes(app: App): void {
           includeContractBalances: body[includeContractField] ?? false,
         },
       });
-      const page = await balancePage(rows, body);
+      const page = await balancePage(matching, body);
       return { data: presentBalances(page.rows, names, body), next_page: page.nextPage };
     });
   }
