@@ -182,4 +182,18 @@ describe.each(ENGINES)('annual seats with monthly credits on %s', (engine) => {
     // The seats' high-water mark is the year's (15): 16 bills one seat more, for the 316 of 365 days left, on May's invoice.
     expect((await seatLines(hybrid.customer)).find(([status]) => status === 'DRAFT')).toEqual(['DRAFT', '2024-05-01', [expect.closeTo((120_000 * 316) / 365, 6)]]);
   });
+
+  it('ends the monthly credit on a boundary of its own periods (June 1), though the seats’ year that began in April runs on', async () => {
+    const credit = (await client.v2.contracts.retrieve({ customer_id: hybrid.customer, contract_id: hybrid.contract })).data.recurring_credits![0]!.id;
+    const end = (ending_before: string) =>
+      client.v2.contracts.edit({ customer_id: hybrid.customer, contract_id: hybrid.contract, update_recurring_credits: [{ recurring_credit_id: credit, ending_before }] });
+    // Checked against the credit's monthly periods: against the seats' year (April 1 to April 1) it would cut a period begun before May.
+    await end('2024-06-01T00:00:00Z');
+    expect((await server.advanceClock('2024-06-02T00:00:00Z')).status).toBe(200);
+    const windows = (await balancesOf(hybrid.customer)).map(windowOf);
+    expect(windows).toEqual([
+      ['2024-04-01', '2024-05-01'],
+      ['2024-05-01', '2024-06-01'],
+    ]);
+  });
 });

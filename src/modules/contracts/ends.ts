@@ -1,3 +1,4 @@
+import { recurringGrantSchedule } from '../../lib/contractSchedules.js';
 import type { FieldProblem } from '../../lib/errors.js';
 import { periodAt, openPeriodStart, type PeriodSchedule } from '../../lib/periods.js';
 import { statementScheduleOf, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
@@ -64,9 +65,14 @@ export function endMoveProblem({ schedule, from, to, notBefore }: { schedule: Pe
 
 /** The schedule a recurring grant recurs on, with the ends given (the grant's own, its subscription's, the contract's). */
 function grantSchedule(grant: RecurringGrant, contract: Contract, subscription: Subscription | undefined): PeriodSchedule {
-  if (subscription) return { ...subscription.schedule, startingAt: grant.starting_at > subscription.starting_at ? grant.starting_at : subscription.starting_at };
-  if (grant.recurrence_frequency) return { anchor: grant.starting_at, frequency: grant.recurrence_frequency, startingAt: grant.starting_at, endingBefore: null };
-  return { ...statementScheduleOf(contract), startingAt: grant.starting_at };
+  // The periods the account engine derives the grant on (a linked credit may recur on its own
+  // frequency), without ends: the move itself is what is checked.
+  return recurringGrantSchedule({
+    grant: { startingAt: grant.starting_at, endingBefore: null, recurrenceFrequency: grant.recurrence_frequency ?? null },
+    statements: statementScheduleOf(contract),
+    contractEndingBefore: null,
+    subscription: subscription ? { ...subscription.schedule, endingBefore: null } : null,
+  });
 }
 
 /**
