@@ -5,6 +5,7 @@ import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
 import { measureOf } from './compute/alertTypes.js';
+import { greatestOfPeriods, partitionByEnded } from './compute/periodsInPlay.js';
 import { spentPerCombination, splitsPerCombination } from './compute/groupCombinations.js';
 import type { AlertRow } from './repo.js';
 
@@ -19,20 +20,6 @@ export function creditTypeOf(alert: Pick<AlertRow, 'credit_type_id'>): string {
 }
 
 const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => total.add(value), new Decimal(0));
-
-/** Splits what is measured per period in two: the ended periods still in their grace period, and the open ones (empty parts left out). */
-function partitionByEnded<T extends { period: { endingBefore: Date } }>(items: readonly T[], now: Date): T[][] {
-  const ended = items.filter((item) => item.period.endingBefore <= now);
-  const open = items.filter((item) => item.period.endingBefore > now);
-  return [ended, open].filter((part) => part.length > 0);
-}
-
-/** The greater of what the ended periods in their grace period and the open periods measure. */
-function greatestOfPeriods<T extends { period: { endingBefore: Date } }>(items: readonly T[], now: Date, measure: (part: readonly T[]) => Decimal): Decimal {
-  return partitionByEnded(items, now)
-    .map(measure)
-    .reduce((greatest, value) => Decimal.max(greatest, value));
-}
 
 /**
  * Measures each of `alerts` for one customer as of the clock's now, loading only what they need
