@@ -182,6 +182,27 @@ describe.each(ENGINES)('one 400 names every offending field, on %s', (engine) =>
     expect((await client.v2.contracts.getEditHistory({ customer_id: customer, contract_id: contract })).data).toEqual([]);
   });
 
+  it('contracts.edit (v2): an end before the open period named with a credit on a product that is not FIXED', async () => {
+    const { customer, contract } = await createSeatContract(client, { catalog, seats: 2 });
+    const fields = await refusedFields(
+      client.v2.contracts.edit({
+        customer_id: customer,
+        contract_id: contract,
+        update_contract_end_date: '2024-03-01T00:00:00Z',
+        add_credits: [
+          {
+            product_id: catalog.seatsProduct,
+            priority: 1,
+            access_schedule: { credit_type_id: USD, schedule_items: [{ amount: 10, starting_at: '2024-04-01T00:00:00Z', ending_before: '2024-05-01T00:00:00Z' }] },
+          },
+        ],
+      }),
+    );
+    // The credit is checked against the contract as it stands, not against the refused end (which
+    // is named once for the contract and once for each subscription and recurring grant it would cut).
+    expect([...new Set(fields)]).toEqual(['update_contract_end_date', 'add_credits.0.product_id']);
+  });
+
   it('credits and commits on a customer: the contracts, the product and the pricing unit', async () => {
     const customer = (await client.v1.customers.create({ name: 'No contracts' })).data.id;
     const fields = await refusedFields(

@@ -344,16 +344,19 @@ export async function editContract(
       allowBeforeFinalized: body.allow_contract_ending_before_finalized_invoice ?? false,
     });
     const amounts = planAmounts({ loaded, body, now });
+    // Problems of the ends and amounts are named with every other problem of the edit, below.
     const updateProblems = [...ends.problems, ...amounts.problems];
-    if (updateProblems.length > 0) throw Invalid.all(updateProblems as [FieldProblem, ...FieldProblem[]]);
-    const contract: Contract = ends.contractEnd !== undefined ? { ...stored, ending_before: ends.contractEnd } : stored;
+    // Refused ends are not the ends the rest is checked against: the contract stands as stored.
+    const endsStand = ends.problems.length === 0;
+    const contract: Contract = endsStand && ends.contractEnd !== undefined ? { ...stored, ending_before: ends.contractEnd } : stored;
     const subscriptions = loaded.subscriptions.map((subscription) => {
-      const end = ends.subscriptionEnds.get(subscription.id);
+      const end = endsStand ? ends.subscriptionEnds.get(subscription.id) : undefined;
       return end === undefined ? subscription : { ...subscription, ending_before: end, schedule: { ...subscription.schedule, endingBefore: end } };
     });
 
     // Quantity changes and additions are checked together: one 400 names every problem of both.
     const problems = new Problems();
+    problems.addAll(updateProblems);
     const { changes: newChanges, updates } = planQuantityUpdates({
       contractId: contract.id,
       subscriptions,
