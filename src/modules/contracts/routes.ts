@@ -9,6 +9,7 @@ import * as pricing from '../pricing/service.js';
 import type * as account from '../account/service.js';
 import * as balances from './balances.js';
 import { namesForViews, toBalance, toOverride, toContractV1, toContractV2, toRecurringGrant, toSubscription, type Names } from './present.js';
+import * as balanceSchemas from './balanceSchemas.js';
 import * as schemas from './schemas.js';
 import * as service from './service.js';
 import type { RecurringGrantUpdateRecord } from './ends.js';
@@ -174,7 +175,7 @@ export function registerContractRoutes(app: App): void {
   });
 
   // Balance reads are the hot read path: they reuse an API key's lookup for a few seconds (see http/auth.ts).
-  app.post('/v1/contracts/customerBalances/list', { config: { cachedAuth: true }, schema: { tags, body: schemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
+  app.post('/v1/contracts/customerBalances/list', { config: { cachedAuth: true }, schema: { tags, body: balanceSchemas.listBalancesBody, response: { 200: pageOf('Credit or Commit') } } }, async (request) => {
     const body = request.body;
     const { page: matching, names } = await balances.listBalances(request.context, {
       tenantId: tenant(request),
@@ -193,7 +194,7 @@ export function registerContractRoutes(app: App): void {
 
   app.post(
     '/v1/contracts/customerBalances/getNetBalance',
-    { config: { cachedAuth: true }, schema: { tags, body: schemas.netBalanceBody, response: { 200: z.object({ data: z.object({ balance: z.number(), credit_type_id: z.string() }) }) } } },
+    { config: { cachedAuth: true }, schema: { tags, body: balanceSchemas.netBalanceBody, response: { 200: z.object({ data: z.object({ balance: z.number(), credit_type_id: z.string() }) }) } } },
     async (request) => {
       const creditTypeId = request.body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID;
       const balance = await balances.netBalance(request.context, {
@@ -207,7 +208,7 @@ export function registerContractRoutes(app: App): void {
     },
   );
 
-  app.post('/v1/contracts/addManualBalanceLedgerEntry', { schema: { tags, body: schemas.manualEntryBody } }, async (request, reply) => {
+  app.post('/v1/contracts/addManualBalanceLedgerEntry', { schema: { tags, body: balanceSchemas.manualEntryBody } }, async (request, reply) => {
     const body = request.body;
     await balances.addManualBalanceEntry(request.context, {
       tenantId: tenant(request),
@@ -219,8 +220,8 @@ export function registerContractRoutes(app: App): void {
   });
 
   for (const [kind, path, createBody, listBody, idField, includeContractField] of [
-    ['CREDIT', 'customerCredits', schemas.createCustomerCreditBody, schemas.listCustomerCreditsBody, 'credit_id', 'include_contract_credits'],
-    ['COMMIT', 'customerCommits', schemas.createCustomerCommitBody, schemas.listCustomerCommitsBody, 'commit_id', 'include_contract_commits'],
+    ['CREDIT', 'customerCredits', schemas.createCustomerCreditBody, balanceSchemas.listCustomerCreditsBody, 'credit_id', 'include_contract_credits'],
+    ['COMMIT', 'customerCommits', schemas.createCustomerCommitBody, balanceSchemas.listCustomerCommitsBody, 'commit_id', 'include_contract_commits'],
   ] as const) {
     app.post(`/v1/contracts/${path}/create`, { schema: { tags, body: createBody, response: { 200: schemas.idResponse } } }, async (request) => {
       const { customer_id, applicable_contract_ids, ...input } = request.body;
@@ -234,7 +235,7 @@ export function registerContractRoutes(app: App): void {
       return { data: { id } };
     });
     app.post(`/v1/contracts/${path}/list`, { schema: { tags, body: listBody, response: { 200: pageOf(kind === 'CREDIT' ? 'Credit' : 'Commit') } } }, async (request) => {
-      const body = request.body as z.infer<typeof schemas.listCustomerCreditsBody> & z.infer<typeof schemas.listCustomerCommitsBody>;
+      const body = request.body as z.infer<typeof balanceSchemas.listCustomerCreditsBody> & z.infer<typeof balanceSchemas.listCustomerCommitsBody>;
       const { page: matching, names } = await balances.listBalances(request.context, {
         tenantId: tenant(request),
         customerId: body.customer_id,
