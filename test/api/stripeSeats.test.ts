@@ -249,4 +249,23 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
     // A backdated increase at the period's start is a seat change in it: +2 × 50 for the whole period.
     expect((await client.v1.contracts.getNetBalance({ customer_id: late.customer, credit_type_id: catalog.aiCredits })).data.balance).toBe(600);
   });
+
+  it('applies an event dated ahead of Allot’s clock at the clock’s now, says so, and keeps applying the next ones', async () => {
+    const ahead = await createSeatContract(client, { catalog, seats: 10 });
+    await post('/v1/allot/stripe/subscription-links', {
+      customer_id: ahead.customer,
+      contract_id: ahead.contract,
+      subscription_id: ahead.subscription,
+      stripe_subscription_id: 'sub_ahead',
+      stripe_price_id: STRIPE_PRICE,
+    });
+    // Real Stripe events of today reaching a server whose test clock stands at 2024-04-16T18:00.
+    const first = await deliver(subscriptionEvent({ id: 'evt_ahead_1', created: '2026-12-07T09:15:00Z', subscription: 'sub_ahead', quantity: 12 }));
+    expect(first.body.outcome).toBe(
+      `subscription ${ahead.subscription}: quantity 12 from 2024-04-16T18:00:00.000Z (the event was created at 2026-12-07T09:15:00.000Z, ahead of Allot's clock: applied now)`,
+    );
+    const second = await deliver(subscriptionEvent({ id: 'evt_ahead_2', created: '2026-12-07T09:20:00Z', subscription: 'sub_ahead', quantity: 14 }));
+    expect(second.body.outcome).toMatch(new RegExp(`^subscription ${ahead.subscription}: quantity 14 from 2024-04-16T18:00:00.000Z`));
+    expect(await schedule(ahead)).toEqual([['2024-04-01T00:00:00.000Z', 10], ['2024-04-16T18:00:00.000Z', 14]]);
+  });
 });

@@ -73,6 +73,7 @@ async function applyToLink(
       lastAppliedCreated: link.last_event_created,
       openPeriodStart: quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now }),
       steps: subscription.steps,
+      now,
     });
     if (decision.kind === 'ignore') return `ignored: ${decision.reason}`;
     if (decision.kind === 'change') {
@@ -86,9 +87,11 @@ async function applyToLink(
         },
       });
     }
-    await repo.recordLinkEvent(ctx.db, { tenantId: link.tenant_id, linkId: link.id, eventId: event.id, created: facts.created });
+    // An event dated ahead of the clock is recorded at the instant it took effect: later events are compared with that.
+    await repo.recordLinkEvent(ctx.db, { tenantId: link.tenant_id, linkId: link.id, eventId: event.id, created: decision.aheadOfClock ? now : facts.created });
     const at = decision.startingAt.toISOString();
-    return decision.kind === 'change' ? `quantity ${decision.quantity} from ${at}` : `unchanged: quantity already ${decision.quantity} at ${at}`;
+    const ahead = decision.aheadOfClock ? ` (the event was created at ${facts.created.toISOString()}, ahead of Allot's clock: applied now)` : '';
+    return (decision.kind === 'change' ? `quantity ${decision.quantity} from ${at}` : `unchanged: quantity already ${decision.quantity} at ${at}`) + ahead;
   } catch (error) {
     // A refusal (the contract was archived, the subscription ended) will not change on redelivery: it is recorded, not retried.
     if (error instanceof AppError) return `refused: ${error.message}`;

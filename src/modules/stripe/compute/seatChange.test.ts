@@ -6,6 +6,8 @@ const steps = [
   { startingAt: new Date('2024-04-16T00:00:00Z'), quantity: 110 },
 ];
 const april = new Date('2024-04-01T00:00:00Z');
+/** Allot's clock: after every event below unless a test says otherwise. */
+const now = new Date('2024-04-30T00:00:00Z');
 
 function updated(created: string, quantity: number, priceId = 'price_seats'): SubscriptionEventFacts {
   return { type: 'customer.subscription.updated', created: new Date(created), items: [{ priceId: 'price_addon', quantity: 3 }, { priceId, quantity }] };
@@ -13,36 +15,50 @@ function updated(created: string, quantity: number, priceId = 'price_seats'): Su
 
 describe('decideSeatChange', () => {
   it('takes the linked price’s quantity from the event’s exact time, off the hour', () => {
-    expect(decideSeatChange({ event: updated('2024-04-20T10:59:59Z', 120), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
+    expect(decideSeatChange({ event: updated('2024-04-20T10:59:59Z', 120), now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
       kind: 'change',
       quantity: 120,
       startingAt: new Date('2024-04-20T10:59:59Z'),
+      aheadOfClock: false,
     });
   });
 
   it('never starts before the open period', () => {
-    expect(decideSeatChange({ event: updated('2024-03-20T10:30:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
+    expect(decideSeatChange({ event: updated('2024-03-20T10:30:00Z', 90), now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
       kind: 'change',
       quantity: 90,
       startingAt: april,
+      aheadOfClock: false,
     });
   });
 
+  it('applies an event dated ahead of the clock now, and says so: created 2026-12-07, the clock at 2024-04-20 → from 2024-04-20', () => {
+    const clock = new Date('2024-04-20T00:00:00Z');
+    expect(decideSeatChange({ event: updated('2026-12-07T09:15:00Z', 120), now: clock, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toEqual({
+      kind: 'change',
+      quantity: 120,
+      startingAt: clock,
+      aheadOfClock: true,
+    });
+    // Recorded at the instant it took effect, a later event of the test clock's own time still applies.
+    expect(decideSeatChange({ event: updated('2024-04-21T00:00:00Z', 130), now: new Date('2024-04-22T00:00:00Z'), stripePriceId: 'price_seats', lastAppliedCreated: clock, openPeriodStart: april, steps }).kind).toBe('change');
+  });
+
   it('changes nothing when the quantity in force already matches', () => {
-    expect(decideSeatChange({ event: updated('2024-04-16T00:40:00Z', 110), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('unchanged');
+    expect(decideSeatChange({ event: updated('2024-04-16T00:40:00Z', 110), now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('unchanged');
   });
 
   it('ignores events older than the last applied, and subscriptions that ended', () => {
     const last = new Date('2024-04-16T02:00:00Z');
-    expect(decideSeatChange({ event: updated('2024-04-16T01:59:59Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('ignore');
-    expect(decideSeatChange({ event: updated('2024-04-16T02:00:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('change');
-    expect(decideSeatChange({ event: updated('2024-04-16T03:00:00Z', 90), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: null, steps }).kind).toBe('ignore');
+    expect(decideSeatChange({ event: updated('2024-04-16T01:59:59Z', 90), now, stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('ignore');
+    expect(decideSeatChange({ event: updated('2024-04-16T02:00:00Z', 90), now, stripePriceId: 'price_seats', lastAppliedCreated: last, openPeriodStart: april, steps }).kind).toBe('change');
+    expect(decideSeatChange({ event: updated('2024-04-16T03:00:00Z', 90), now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: null, steps }).kind).toBe('ignore');
   });
 
   it('reads 0 seats from a deleted subscription, or one that no longer has the price', () => {
     const deleted: SubscriptionEventFacts = { ...updated('2024-04-18T00:00:00Z', 110), type: 'customer.subscription.deleted' };
-    expect(decideSeatChange({ event: deleted, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
-    expect(decideSeatChange({ event: updated('2024-04-18T00:00:00Z', 110, 'price_new'), stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({
+    expect(decideSeatChange({ event: deleted, now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
+    expect(decideSeatChange({ event: updated('2024-04-18T00:00:00Z', 110, 'price_new'), now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({
       kind: 'change',
       quantity: 0,
     });
@@ -52,7 +68,7 @@ describe('decideSeatChange', () => {
 describe('incomplete items', () => {
   it('ignores an event whose incomplete items miss the price, rather than reading 0 seats', () => {
     const partial: SubscriptionEventFacts = { ...updated('2024-04-20T10:00:00Z', 1, 'price_other'), itemsIncomplete: true };
-    expect(decideSeatChange({ event: partial, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
-    expect(decideSeatChange({ event: { ...partial, itemsIncomplete: false }, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
+    expect(decideSeatChange({ event: partial, now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
+    expect(decideSeatChange({ event: { ...partial, itemsIncomplete: false }, now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
   });
 });

@@ -13,8 +13,8 @@ export interface SubscriptionEventFacts {
 
 export type SeatDecision =
   | { kind: 'ignore'; reason: string }
-  | { kind: 'unchanged'; quantity: number; startingAt: Date }
-  | { kind: 'change'; quantity: number; startingAt: Date };
+  | { kind: 'unchanged'; quantity: number; startingAt: Date; aheadOfClock: boolean }
+  | { kind: 'change'; quantity: number; startingAt: Date; aheadOfClock: boolean };
 
 /**
  * What a Stripe subscription event does to the linked Allot subscription. The quantity is that of
@@ -22,10 +22,15 @@ export type SeatDecision =
  * an event whose embedded items are incomplete and miss the price is ignored).
  * It takes effect at the event's `created` time exactly (quantity changes fall at any instant), but never before the start of
  * the subscription's open period (`quantityChangesOpenFrom` of `lib/contractSchedules.ts`, null when the subscription has ended).
- * An event older than the last one applied (`lastAppliedCreated`) is ignored: the newest Stripe
- * state wins. If the quantity in force at that instant already matches, nothing changes.
+ * An event dated ahead of Allot's clock (`now`; a Stripe event of today reaching a server on a
+ * test clock in 2024) takes effect now, and `aheadOfClock` says so: a change is never scheduled
+ * in Allot's future, and the instant recorded as applied is the one it took effect at, so later
+ * events are compared with that. An event older than the last one applied (`lastAppliedCreated`)
+ * is ignored: the newest Stripe state wins. If the quantity in force at that instant already
+ * matches, nothing changes.
  *
  * 100 seats, updated to 110 by an event created 2024-04-16T12:30:00Z: 110 from 2024-04-16T12:30:00Z.
+ * The same event reaching a server whose clock stands at 2024-04-10: 110 from 2024-04-10.
  */
 export function decideSeatChange({
   event,
@@ -33,14 +38,18 @@ export function decideSeatChange({
   lastAppliedCreated,
   openPeriodStart,
   steps,
+  now,
 }: {
   event: SubscriptionEventFacts;
+  now: Date;
   stripePriceId: string;
   lastAppliedCreated: Date | null;
   openPeriodStart: Date | null;
   steps: readonly QuantityStep[];
 }): SeatDecision {
-  if (lastAppliedCreated && event.created < lastAppliedCreated) {
+  const aheadOfClock = event.created > now;
+  const at = aheadOfClock ? now : event.created;
+  if (lastAppliedCreated && at < lastAppliedCreated) {
     return { kind: 'ignore', reason: `older than the last event applied (created ${lastAppliedCreated.toISOString()})` };
   }
   if (!openPeriodStart) return { kind: 'ignore', reason: 'the Allot subscription has ended' };
@@ -50,7 +59,7 @@ export function decideSeatChange({
     return { kind: 'ignore', reason: `the event's items do not include ${stripePriceId} and Stripe left some out (has_more)` };
   }
   const quantity = event.type === 'customer.subscription.deleted' ? 0 : (item?.quantity ?? 0);
-  const startingAt = event.created < openPeriodStart ? openPeriodStart : event.created;
-  if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt };
-  return { kind: 'change', quantity, startingAt };
+  const startingAt = at < openPeriodStart ? openPeriodStart : at;
+  if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt, aheadOfClock };
+  return { kind: 'change', quantity, startingAt, aheadOfClock };
 }
