@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { systemClock } from './lib/clock.js';
 import { migrate } from './lib/db/migrate.js';
 import { openDatabase } from './lib/db/open.js';
-import { loadConfig } from './config.js';
+import { loadConfig, serverUrlOf } from './config.js';
 import { describeStorage, startAllot } from './serve.js';
 import { createApiKey, ensureTenant } from './modules/tenants/service.js';
 import type { ReportFlags } from './report/command.js';
@@ -91,7 +91,7 @@ keys
 program
   .command('demo')
   .description('load an AI company (100 seats × 50 pooled AI credits, usage by 100 users in 4 teams) into a running server')
-  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--url <url>', 'the running server (env ALLOT_URL; default http://127.0.0.1:$PORT, port 8080 when PORT is unset)', serverUrlOf(process.env))
   .option('--key <key>', 'API key (env ALLOT_KEY); without one the demo creates one when it can open the database')
   .option('--company <name>', 'company name; its ingest alias is made from it', 'Acme AI')
   .option('--users <n>', 'people using the pool', '100')
@@ -108,7 +108,7 @@ program
   .requiredOption('--to <date>', 'window end (exclusive)')
   .option('--customer <id>', 'one customer only')
   .option('--format <format>', 'table, csv or json', 'table')
-  .option('--url <url>', 'the running server', 'http://127.0.0.1:8080')
+  .option('--url <url>', 'the running server (env ALLOT_URL; default http://127.0.0.1:$PORT, port 8080 when PORT is unset)', serverUrlOf(process.env))
   .option('--key <key>', 'API key (env ALLOT_KEY)')
   .action(async (flags: ReportFlags) => {
     const { reportCommand } = await import('./report/command.js');

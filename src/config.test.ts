@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from './config.js';
+import { loadConfig, serverUrlOf } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to PGlite in ./.allot on 127.0.0.1:8080', () => {
@@ -46,5 +46,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ ALLOT_TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ ALLOT_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).trustProxy).toBe('10.0.0.0/8,127.0.0.1');
     expect(() => loadConfig({ ALLOT_TRUST_PROXY: 'yes please' })).toThrow(/ALLOT_TRUST_PROXY: /);
+  });
+});
+
+describe('serverUrlOf', () => {
+  it('finds the running server at ALLOT_URL, else on this machine at PORT, else at port 8080', () => {
+    expect(serverUrlOf({})).toBe('http://127.0.0.1:8080');
+    expect(serverUrlOf({ PORT: '9090' })).toBe('http://127.0.0.1:9090');
+    expect(serverUrlOf({ PORT: '9090', ALLOT_URL: 'https://billing.example.com' })).toBe('https://billing.example.com');
   });
 });

@@ -110,3 +110,13 @@ function trustProxyOf(value: string | undefined): boolean | string | undefined {
   if (value === undefined) return undefined;
   return value === 'true' || value === 'false' ? value === 'true' : value.replace(/\s+/g, '');
 }
+
+/**
+ * Where the CLI's client commands (`allot demo`, `allot report`) find the running server when
+ * `--url` is not given: `ALLOT_URL`, else this machine at `PORT` (8080 when unset), as
+ * `allot serve` listens by default.
+ */
+export function serverUrlOf(env: NodeJS.ProcessEnv): string {
+  if (env.ALLOT_URL) return env.ALLOT_URL;
+  return `http://127.0.0.1:${env.PORT || 8080}`;
+}

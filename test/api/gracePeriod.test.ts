@@ -144,7 +144,8 @@ describe.each(ENGINES)('invoice grace period on %s', (engine) => {
     const backwards = await fetch(`${server.baseURL}/v1/allot/reports/unbilled-usage?starting_on=2024-06-01T00:00:00Z&ending_before=2024-04-01T00:00:00Z`, { headers: { authorization: `Bearer ${server.key}` } });
     expect(backwards.status).toBe(400);
     expect(((await backwards.json()) as { message: string }).message).toContain('ending_before');
-    const printed = await runCli(['report', '--url', server.baseURL, '--key', server.key, '--from', '2024-04-01', '--to', '2024-06-01'], {});
+    // The server is found through ALLOT_URL (no --url).
+    const printed = await runCli(['report', '--key', server.key, '--from', '2024-04-01', '--to', '2024-06-01'], { ALLOT_URL: server.baseURL });
     expect(printed.code).toBe(1);
     expect(printed.stdout).toContain('USAGE THAT REACHED NO INVOICE');
     expect(printed.stdout).toContain('1 periods with unbilled usage. SOME CHECKS FAILED.');
