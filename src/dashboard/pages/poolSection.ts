@@ -10,9 +10,11 @@ const KIND_NAMES: Record<string, string> = {
   ROLLOVER: 'Rolled over',
 };
 
-function recentDays(pool: Pool): string {
+export function recentDays(pool: Pick<Pool, 'points' | 'window'>): string {
   const days = Math.min(7, (pool.points.at(-1)!.at.getTime() - pool.window.startingAt.getTime()) / (24 * 60 * 60 * 1000));
-  return days >= 1.95 ? `${Math.round(days)} days` : `${Math.max(1, Math.round(days * 24))} hours`;
+  if (days >= 1.95) return `${Math.round(days)} days`;
+  const hours = Math.max(1, Math.round(days * 24));
+  return hours === 1 ? 'hour' : `${hours} hours`;
 }
 
 /** The pool's headline numbers: balance, what was granted, burn per day and the run-out date. */
