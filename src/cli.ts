@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { systemClock } from './lib/clock.js';
 import { migrate } from './lib/db/migrate.js';
 import { openDatabase } from './lib/db/open.js';
-import { loadConfig, serverUrlOf } from './config.js';
+import { describeStripe, loadConfig, serverUrlOf } from './config.js';
 import { describeStorage, startAllot } from './serve.js';
 import { createApiKey, ensureTenant } from './modules/tenants/service.js';
 import type { ReportFlags } from './report/command.js';
@@ -28,6 +28,7 @@ program
     const lines = [`Allot ${packageJson.version} is listening on ${allot.baseUrl} (${describeStorage(config)})`];
     if (allot.migrationsApplied.length > 0) lines.push(`Applied migrations: ${allot.migrationsApplied.join(', ')}`);
     if (config.testClockStart) lines.push(`Test clock frozen at ${config.testClockStart.toISOString()}`);
+    lines.push(describeStripe(config, allot.baseUrl));
     lines.push(`Dashboard: ${allot.baseUrl}/ui (sign in with an API key)`);
     if (allot.bootstrapKey) {
       lines.push(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig, serverUrlOf } from './config.js';
+import { describeStripe, loadConfig, serverUrlOf } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to PGlite in ./.allot on 127.0.0.1:8080', () => {
@@ -54,5 +54,17 @@ describe('serverUrlOf', () => {
     expect(serverUrlOf({})).toBe('http://127.0.0.1:8080');
     expect(serverUrlOf({ PORT: '9090' })).toBe('http://127.0.0.1:9090');
     expect(serverUrlOf({ PORT: '9090', ALLOT_URL: 'https://billing.example.com' })).toBe('https://billing.example.com');
+  });
+});
+
+describe('describeStripe', () => {
+  it('says whether invoices are pushed and seat webhooks taken, naming the variable that is missing', () => {
+    expect(describeStripe(loadConfig({}), 'http://127.0.0.1:8080')).toBe(
+      'Stripe: invoices not pushed (ALLOT_STRIPE_SECRET_KEY unset); seat webhooks refused (ALLOT_STRIPE_WEBHOOK_SECRET unset)',
+    );
+    const configured = loadConfig({ ALLOT_STRIPE_SECRET_KEY: 'sk_test_1', ALLOT_STRIPE_WEBHOOK_SECRET: 'whsec_1', ALLOT_STRIPE_API_BASE: 'http://127.0.0.1:12111' });
+    expect(describeStripe(configured, 'http://127.0.0.1:8080')).toBe(
+      'Stripe: invoices pushed to http://127.0.0.1:12111; seat webhooks taken at http://127.0.0.1:8080/v1/allot/stripe/webhook',
+    );
   });
 });

@@ -120,3 +120,10 @@ export function serverUrlOf(env: NodeJS.ProcessEnv): string {
   if (env.ALLOT_URL) return env.ALLOT_URL;
   return `http://127.0.0.1:${env.PORT || 8080}`;
 }
+
+/** What the start-up banner says of Stripe: whether invoices are pushed and seat webhooks taken, and why not. */
+export function describeStripe({ stripe }: Pick<Config, 'stripe'>, baseUrl: string): string {
+  const push = stripe.secretKey ? `invoices pushed to ${stripe.apiBase ?? 'https://api.stripe.com'}` : 'invoices not pushed (ALLOT_STRIPE_SECRET_KEY unset)';
+  const seats = stripe.webhookSecret ? `seat webhooks taken at ${baseUrl}/v1/allot/stripe/webhook` : 'seat webhooks refused (ALLOT_STRIPE_WEBHOOK_SECRET unset)';
+  return `Stripe: ${push}; ${seats}`;
+}
