@@ -1,6 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { periodAt, periodsBetween, type Period } from '../../lib/periods.js';
-import { HOUR_MS } from '../../lib/time.js';
 import * as contractsRepo from '../contracts/repo.js';
 import * as creditsRepo from '../credits/repo.js';
 import * as invoicesRepo from '../invoices/repo.js';
@@ -55,8 +54,8 @@ export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, con
   const overrides = terms.then((rows) => rows.overrides.map(rateOverrideOf));
   overrides.catch(() => undefined);
   const prepared = settings
-    .then(({ invoiceGracePeriodHours }) => periodsToRate(ctx, { tenantId, contracts, graceHours: invoiceGracePeriodHours }))
-    .then((periods) => Promise.all(periods.map(({ contract, period }) => prepareOpenPeriod(ctx, { tenantId, contract, period, overrides }))))
+    .then((tenant) => periodsToRate(ctx, { tenantId, contracts, settings: tenant }))
+    .then((periods) => Promise.all(periods.map(({ contract, period }) => preparePeriod(ctx, { tenantId, contract, period, overrides }))))
     .then((periods) => periods.filter((period) => period !== undefined));
   prepared.catch(() => undefined);
   const rows = await terms;
@@ -89,18 +88,18 @@ async function loadStoredGrants({ db }: ServiceContext, tenantId: string, custom
 
 /**
  * The periods of the live contracts with a rate card to rate as of the clock's now: each one's
- * usage statement period covering now, and those that ended less than `graceHours` ago and have
- * no finalised invoice (late usage still counts in them), oldest first.
+ * usage statement period covering now, and those still in the tenant's grace period (ended after
+ * `graceCutoff`) with no finalised invoice (late usage still counts in them), oldest first.
  */
 async function periodsToRate(
   ctx: ServiceContext,
-  { tenantId, contracts, graceHours }: { tenantId: string; contracts: readonly Contract[]; graceHours: number },
+  { tenantId, contracts, settings }: { tenantId: string; contracts: readonly Contract[]; settings: tenants.TenantSettings },
 ): Promise<{ contract: Contract; period: Period }[]> {
   const now = ctx.clock.now();
-  const graceStart = new Date(now.getTime() - graceHours * HOUR_MS);
+  const graceStart = tenants.graceCutoff(now, settings);
   const live = contracts.filter((contract) => !contract.archived_at && contract.rate_card_id);
   const ended = live.flatMap((contract) =>
-    graceHours === 0
+    settings.invoiceGracePeriodHours === 0
       ? []
       : periodsBetween(statementScheduleOf(contract), { from: graceStart, to: now })
           .filter((period) => period.endingBefore > graceStart && period.endingBefore <= now)
@@ -121,7 +120,7 @@ async function periodsToRate(
  * contract's overrides of those products (`overrides`: the customer's, as they load); its seat
  * rates and SUBSCRIPTION products, for the seat lines. Undefined when the rate card is gone.
  */
-async function prepareOpenPeriod(
+async function preparePeriod(
   ctx: ServiceContext,
   { tenantId, contract, period, overrides }: { tenantId: string; contract: Contract; period: Period; overrides: Promise<RateOverride[]> },
 ): Promise<PreparedPeriod | undefined> {

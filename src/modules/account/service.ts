@@ -6,15 +6,15 @@ import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
 import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract } from './compute/terms.js';
+import type { Balance } from './compute/balances.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
 export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
-import type { Balance } from './compute/balances.js';
 export type { Balance, GrantTerms, RecurringSource, StoredGrants } from './compute/balances.js';
 export { spendableBalance } from './compute/balances.js';
 export type { DerivedSegment } from './compute/derivedGrants.js';
-export { generatedId } from './compute/derivedGrants.js';
+export { amountAt, generatedId } from './compute/derivedGrants.js';
 export type { LedgerEntry, LedgerEntryKind } from './compute/segmentLedger.js';
 export type { RatedLine, RatedPeriod, SplitBy } from './compute/rating.js';
 export type { SliceCharge } from './compute/charges.js';
@@ -205,28 +205,19 @@ export async function rateOpenPeriodsFor(
   { tenantId, customerId, splitBy, cutsOf }: { tenantId: string; customerId: string; splitBy?: SplitBy | undefined; cutsOf?: ((period: Period) => Date[]) | undefined },
 ): Promise<RatedPeriod[]> {
   return withEngine(ctx, tenantId, customerId, async (engine) => {
-    const open = (await termsOf(ctx, engine, tenantId, customerId)).prepared.filter((period) => period !== undefined);
+    const open = (await termsOf(ctx, engine, tenantId, customerId)).prepared;
     const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
     const read = await usageOf(ctx, engine, { tenantId, customerId, windows });
     return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
   });
 }
 
-/** The customer's current billing period: the usage statement period covering now of its earliest live contract, if any. */
-export async function openStatementPeriod(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period | undefined> {
-  return (await billingPeriodsOf(ctx, { tenantId, customerId })).open;
-}
-
 /**
- * The customer's billing periods in play: the current one (`openStatementPeriod`) and, before it,
- * the same contract's ended periods still in their grace period (drafts that late usage counts in).
+ * The customer's billing periods in play: the current one (the usage statement period covering
+ * now of its earliest live contract, if any) and, before it, the same contract's ended periods
+ * still in their grace period (drafts that late usage counts in).
  */
 export async function billingPeriodsInPlay(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<Period[]> {
-  const { open, ended } = await billingPeriodsOf(ctx, { tenantId, customerId });
-  return [...ended, ...(open ? [open] : [])];
-}
-
-async function billingPeriodsOf(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<{ open: Period | undefined; ended: Period[] }> {
   const terms = await withEngine(ctx, tenantId, customerId, (engine) => termsOf(ctx, engine, tenantId, customerId));
   const now = ctx.clock.now();
   const current = terms.loaded.contracts
@@ -236,8 +227,7 @@ async function billingPeriodsOf(ctx: ServiceContext, { tenantId, customerId }: {
       return period ? [{ contract, period }] : [];
     })
     .sort((a, b) => a.period.startingAt.getTime() - b.period.startingAt.getTime())[0];
-  if (!current) return { open: undefined, ended: [] };
+  if (!current) return [];
   const ended = terms.prepared.filter((prepared) => prepared.contractId === current.contract.id && prepared.period.endingBefore <= now).map((prepared) => prepared.period);
-  return { open: current.period, ended };
+  return [...ended, current.period];
 }
-export { amountAt } from './compute/derivedGrants.js';

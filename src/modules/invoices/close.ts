@@ -1,7 +1,6 @@
 import { announceAccountChange, inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
 import { Decimal, wireNumber } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
-import { HOUR_MS } from '../../lib/time.js';
 import {
   customerAccount,
   customerContracts,
@@ -32,11 +31,6 @@ export interface CloseResult {
 export function periodsToClose(schedule: PeriodSchedule, closedUntil: Date | null, cutoff: Date): Period[] {
   const from = closedUntil ?? schedule.startingAt;
   return periodsBetween(schedule, { from, to: cutoff }).filter((period) => period.startingAt >= from && period.endingBefore <= cutoff);
-}
-
-/** The latest end a period may have to be finalised at `now`: its grace period must have passed. */
-export function graceCutoff(now: Date, graceHours: number): Date {
-  return new Date(now.getTime() - graceHours * HOUR_MS);
 }
 
 /**
@@ -76,7 +70,7 @@ export async function closeCustomer(
     await repo.lockCustomerClose(tx.db, tenantId, customerId);
     const now = tx.clock.now();
     const [all, settings] = await Promise.all([customerContracts(tx, { tenantId, customerId }), tenants.settingsOfTenant(tx, tenantId)]);
-    const cutoff = graceCutoff(now, settings.invoiceGracePeriodHours);
+    const cutoff = tenants.graceCutoff(now, settings);
     const contracts = all.filter((contract) => !contract.archived_at && contract.rate_card_id);
     if (contracts.length === 0) return;
     const hinted = closedUntil && contracts.every((contract) => closedUntil.has(contract.id));

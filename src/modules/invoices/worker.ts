@@ -1,7 +1,7 @@
 import { coalesced } from '../../lib/coalesce.js';
 import type { ServiceContext } from '../../lib/context.js';
 import * as tenants from '../tenants/service.js';
-import { closeCustomer, graceCutoff, periodsToClose } from './close.js';
+import { closeCustomer, periodsToClose } from './close.js';
 import * as repo from './repo.js';
 
 export interface PeriodCloseOptions {
@@ -33,7 +33,7 @@ export async function customersDue(ctx: ServiceContext): Promise<{ tenantId: str
     if (!customer) customers.set(key, (customer = { tenantId: contract.tenant_id, customerId: contract.customer_id, closedUntil: new Map(), due: false }));
     customer.closedUntil.set(contract.id, contract.closed_until);
     const schedule = { anchor: contract.statement_anchor, frequency: contract.statement_frequency, startingAt: contract.starting_at, endingBefore: contract.ending_before };
-    const cutoff = graceCutoff(now, settings.get(contract.tenant_id)!.invoiceGracePeriodHours);
+    const cutoff = tenants.graceCutoff(now, settings.get(contract.tenant_id)!);
     if (contract.bills_immediately || periodsToClose(schedule, contract.closed_until, cutoff).length > 0) customer.due = true;
   }
   return [...customers.values()].filter((customer) => customer.due).map(({ due: _due, ...customer }) => customer);

@@ -4,6 +4,7 @@ import type { Auth } from '../../http/types.js';
 import type { Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
+import { HOUR_MS } from '../../lib/time.js';
 import { fetchPage } from '../../lib/pagination.js';
 import * as repo from './repo.js';
 
@@ -122,6 +123,14 @@ export async function tenantSettings(ctx: ServiceContext, tenantIds: readonly st
       return [tenantId, { invoiceGracePeriodHours: hours ?? fallback, invoiceGracePeriodSet: hours !== null }];
     }),
   );
+}
+
+/**
+ * The latest end a period may have to be past its grace period at `now`: periods ending after it
+ * are still drafts (late usage counts in them); those ending at or before it are finalised.
+ */
+export function graceCutoff(now: Date, { invoiceGracePeriodHours }: Pick<TenantSettings, 'invoiceGracePeriodHours'>): Date {
+  return new Date(now.getTime() - invoiceGracePeriodHours * HOUR_MS);
 }
 
 /** One tenant's settings (`tenantSettings`). */
