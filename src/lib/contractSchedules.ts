@@ -39,7 +39,8 @@ export function subscriptionSchedule(subscription: {
   };
 }
 
-function earliest(...dates: (Date | null)[]): Date | null {
+/** The earliest of several ends, null meaning none (open-ended): null only when all are. */
+export function earliest(...dates: (Date | null)[]): Date | null {
   return dates.reduce<Date | null>((min, date) => (date && (!min || date < min) ? date : min), null);
 }
 

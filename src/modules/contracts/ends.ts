@@ -1,4 +1,4 @@
-import { recurringGrantSchedule } from '../../lib/contractSchedules.js';
+import { earliest, recurringGrantSchedule } from '../../lib/contractSchedules.js';
 import type { FieldProblem } from '../../lib/errors.js';
 import { periodAt, openPeriodStart, type PeriodSchedule } from '../../lib/periods.js';
 import { statementScheduleOf, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
@@ -35,10 +35,6 @@ export interface EndPlan {
 
 const same = (a: Date | null, b: Date | null) => (a === null ? b === null : b !== null && a.getTime() === b.getTime());
 const iso = (at: Date | null) => (at ? at.toISOString() : 'open-ended');
-
-function earliest(...dates: (Date | null)[]): Date | null {
-  return dates.reduce<Date | null>((min, date) => (date && (!min || date < min) ? date : min), null);
-}
 
 /**
  * Why the end of `schedule` may not move from `from` to `to` (null for none), or null when it may.

@@ -223,22 +223,23 @@ export async function loadContractTerms(
       contractIds,
     ]),
   ]);
-  const changes =
+  // Both depend on the rows above only: one more round trip, not two.
+  const [changes, amounts] = await Promise.all([
     subscriptions.length === 0
       ? []
-      : await db.query<QuantityChangeRow>(
+      : db.query<QuantityChangeRow>(
           `SELECT ${CHANGE_COLUMNS.join(', ')} FROM subscription_quantity_changes
             WHERE tenant_id = $1 AND subscription_id = ANY($2::uuid[]) ORDER BY subscription_id, sequence`,
           [tenantId, subscriptions.map((s) => s.id)],
-        );
-  const amounts =
+        ),
     recurring.length === 0
       ? []
-      : await db.query<RecurringGrantAmountRow>(
+      : db.query<RecurringGrantAmountRow>(
           `SELECT ${AMOUNT_COLUMNS.join(', ')} FROM recurring_grant_amounts
             WHERE tenant_id = $1 AND recurring_grant_id = ANY($2::uuid[]) ORDER BY recurring_grant_id, effective_from`,
           [tenantId, recurring.map((r) => r.id)],
-        );
+        ),
+  ]);
   return { subscriptions, changes, recurring, amounts, overrides };
 }
 
