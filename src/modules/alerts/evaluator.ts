@@ -1,5 +1,5 @@
 import { coalesced } from '../../lib/coalesce.js';
-import type { ServiceContext } from '../../lib/context.js';
+import type { ServiceContext, UsageCommitted } from '../../lib/context.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as webhooks from '../webhooks/service.js';
@@ -115,6 +115,21 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     return finished;
   }
 
+  /**
+   * New usage queues only the customers some live alert of the tenant can watch (one look at the
+   * tenant's cached alerts per ingest batch): a tenant without alerts costs its ingest nothing here.
+   */
+  async function enqueueUsage({ tenantId, customerIds, metricIds }: UsageCommitted): Promise<void> {
+    const alerts = await alertsOf(tenantId.toLowerCase());
+    if (alerts.length === 0) return;
+    const everyone = alerts.some((alert) => alert.customer_id === null);
+    const watched = everyone ? null : new Set(alerts.map((alert) => alert.customer_id));
+    for (const customerId of customerIds) {
+      if (watched && !watched.has(customerId.toLowerCase())) continue;
+      void enqueue(tenantId, customerId, 'usage', metricIds.get(customerId) ?? new Set());
+    }
+  }
+
   async function evaluateEveryCustomer(tenantId: string, trigger: Trigger): Promise<void> {
     const jobs: Promise<void>[] = [];
     for await (const customerId of customers.liveCustomerIds(ctx, { tenantId })) jobs.push(enqueue(tenantId, customerId, trigger));
@@ -138,9 +153,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   const sweep = coalesced(sweepOnce);
 
   const unsubscribe = [
-    ctx.signals?.on('usageCommitted', ({ tenantId, customerIds, metricIds }) => {
-      for (const customerId of customerIds) void enqueue(tenantId, customerId, 'usage', metricIds.get(customerId) ?? new Set());
-    }),
+    ctx.signals?.on('usageCommitted', (committed) => void enqueueUsage(committed).catch(onError)),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
       // Recording a finalised invoice's deductions moves no balance: the sweep at the period's turn looks.
       if (cause === 'invoice') return;
