@@ -11,6 +11,7 @@ export const TARGETS = {
     usage: { value: 100, text: 'event → alert webhook sent under steady ingest: p99 ≤ 100 ms for usage alerts' },
     balance: { value: 300, text: 'event → alert webhook sent under steady ingest: p99 ≤ 300 ms for balance alerts' },
   } satisfies Record<AlertKind, { value: number; text: string }>,
+  entitlementCheckP99Ms: { value: 2, text: 'hard-stop check (POST /v1/allot/entitlements/check), warm: p99 ≤ 2 ms' },
   periodCloseSeconds: { value: 30, text: 'period close (invoices + ledger) for 10,000 contracts ≤ 30 s' },
   // The dashboard's: the customer page at month end, and a first paint.
   dashboardPageP99Ms: {

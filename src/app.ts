@@ -14,6 +14,7 @@ import { registerInvoiceRoutes } from './modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerReportRoutes } from './modules/reports/routes.js';
+import { registerEntitlementRoutes } from './modules/entitlements/routes.js';
 import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes, registerSettingsRoutes } from './modules/tenants/routes.js';
 import { authenticate } from './modules/tenants/service.js';
@@ -134,6 +135,7 @@ export async function registerRoutes(
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerReportRoutes(app);
+  registerEntitlementRoutes(app);
   registerUsageQueryRoutes(app);
   registerWebhookRoutes(app, webhooks);
   registerAlertRoutes(app);

@@ -6,6 +6,7 @@ import { progress } from '../lib/progress.js';
 import { summarizeLatencies } from '../lib/stats.js';
 import { TARGETS } from '../targets.js';
 import type { BenchContext, Figure, Phase } from './context.js';
+import { entitlementCheckFigures } from './entitlementChecks.js';
 import { heavyCustomerCounts, millionEventCustomer, type HeavyCustomer } from './heavyCustomer.js';
 import { measuredWindow } from './phaseWindow.js';
 
@@ -191,6 +192,7 @@ export const balanceReads: Phase = {
         `balances: getNetBalance p99 ${p99('balance_read_net_balance')} ms warm, ${p99('balance_read_net_balance_cold')} ms cold; ` +
           `customerBalances/list p99 ${p99('balance_read_list')} ms warm, ${p99('balance_read_list_cold')} ms cold`,
       );
+      await entitlementCheckFigures(context, client, heavy, options.balanceReads);
       const check = await checkEndToEnd(client, context, heavy);
       context.figures.balance_end_to_end = {
         value: check.matches ? 1 : 0,

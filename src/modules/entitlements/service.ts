@@ -1,0 +1,109 @@
+import { Semaphore } from 'async-mutex';
+import type { ServiceContext } from '../../lib/context.js';
+import { databaseWithin } from '../../lib/db/database.js';
+import { Conflict, Invalid } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
+import { Decimal } from '../../lib/money.js';
+import * as accounts from '../account/service.js';
+import * as customers from '../customers/service.js';
+import * as pricing from '../pricing/service.js';
+import { decide, type Decision } from './compute/decide.js';
+import * as repo from './repo.js';
+
+/** How long a hold lasts when the request does not say: five minutes. */
+export const DEFAULT_HOLD_SECONDS = 300;
+/** The longest a hold may last: a day. */
+export const MAX_HOLD_SECONDS = 86_400;
+
+export interface CheckRequest {
+  tenantId: string;
+  customerId: string;
+  creditTypeId: string;
+  amount: Decimal;
+  /** Set aside `amount` until the event with this transaction id is ingested, or `holdSeconds` pass. */
+  reserve?: { transactionId: string; holdSeconds: number } | undefined;
+}
+
+export interface CheckResult extends Decision {
+  holdId?: string;
+  holdExpiresAt?: Date;
+}
+
+/**
+ * The hard-stop check (docs/rules.md, "Keeping within the pool"): may the customer spend `amount`
+ * of the pricing unit now? What the customer's live credits and commits of that unit hold now (the
+ * balance `getNetBalance` reports, drafts' live deductions included) less its open holds must
+ * cover it. With `reserve`, an allowed amount is also held, under the customer's lock, so that
+ * concurrent reserves never allow more than the pool: 50 reserves of 1 against a pool of 10 allow
+ * exactly 10, on one process or several sharing the database.
+ *
+ * The open holds are summed before the balance is read: an event ingested in between then counts
+ * twice (in the balance and as its hold) for that one check, never not at all.
+ */
+export async function check(ctx: ServiceContext, request: CheckRequest): Promise<CheckResult> {
+  const { tenantId, customerId, creditTypeId, reserve } = request;
+  await customers.requireCustomer(ctx, { tenantId, customerId });
+  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
+  if (!reserve) {
+    const held = await repo.openHoldsTotal(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
+    return decideOn(ctx, request, new Decimal(held));
+  }
+
+  const existing = await repo.holdFor(ctx.db, tenantId, reserve.transactionId);
+  if (existing && (existing.customer_id !== customerId.toLowerCase() || existing.credit_type_id !== creditTypeId.toLowerCase())) {
+    throw new Conflict(`transaction_id: ${reserve.transactionId} already holds an amount for another customer or pricing unit`);
+  }
+  // The event already came in: its cost is in the balance, and nothing is left to hold for it.
+  if (existing?.consumed || (!existing && (await repo.eventIngested(ctx.db, tenantId, reserve.transactionId)))) {
+    const held = await repo.openHoldsTotal(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
+    const { remaining, reason } = await decideOn(ctx, { ...request, amount: new Decimal(0) }, new Decimal(held));
+    return { allowed: reason === undefined, remaining, ...(reason && { reason }) };
+  }
+
+  return reserving.runExclusive(() => ctx.db.transaction(async (tx) => {
+    await repo.lockCustomerHolds(tx, tenantId, customerId);
+    const now = ctx.clock.now();
+    await repo.deleteEndedHolds(tx, tenantId, customerId, now);
+    const repeat = await repo.holdFor(tx, tenantId, reserve.transactionId);
+    const held = new Decimal(await repo.openHoldsTotal(tx, tenantId, customerId, creditTypeId, now));
+    // On PostgreSQL the balance is read from committed state through the kept accounts (every
+    // reserve before this one has committed its hold: the lock says so); PGlite runs one
+    // transaction at a time, so there it is read inside this one.
+    const readContext: ServiceContext = ctx.db.engine === 'postgres' ? ctx : { ...ctx, db: databaseWithin(tx, ctx.db.engine) };
+    if (repeat) {
+      // The same reserve again (a retry): the hold stands, and counts among the open ones already.
+      const decision = await decideOn(readContext, { ...request, amount: new Decimal(0) }, held);
+      return { allowed: true, remaining: decision.remaining, holdId: repeat.id, holdExpiresAt: repeat.expires_at };
+    }
+    const decision = await decideOn(readContext, request, held);
+    if (!decision.allowed) return decision;
+    const hold: repo.HoldRow = {
+      id: newId(),
+      customer_id: customerId,
+      credit_type_id: creditTypeId,
+      transaction_id: reserve.transactionId,
+      amount: request.amount.toFixed(),
+      created_at: now,
+      expires_at: new Date(now.getTime() + reserve.holdSeconds * 1000),
+    };
+    await repo.insertHold(tx, tenantId, hold);
+    return { ...decision, holdId: hold.id, holdExpiresAt: hold.expires_at };
+  }));
+}
+
+/**
+ * Reserve transactions of this process at once. Each holds a connection while it waits for the
+ * customer's lock and, on PostgreSQL, reads the balance on another: left unbounded, waiting
+ * reserves could take every connection of the pool (10 by default) and leave the one holding the
+ * lock none to read with.
+ */
+const reserving = new Semaphore(3);
+
+async function decideOn(ctx: ServiceContext, { tenantId, customerId, creditTypeId, amount }: CheckRequest, held: Decimal): Promise<Decision> {
+  const account = await accounts.customerAccount(ctx, { tenantId, customerId });
+  const now = ctx.clock.now();
+  const hasContract = account.loaded.contracts.some(
+    (contract) => !contract.archived_at && contract.starting_at <= now && (contract.ending_before === null || now < contract.ending_before),
+  );
+  return decide({ pool: accounts.spendableBalance(account.current, creditTypeId), held, amount, hasContract });
+}
