@@ -191,15 +191,17 @@ export async function loadDemo(api: Api, options: DemoOptions): Promise<DemoSumm
   });
   const users = demoUsers(options.users, `${alias}.example`);
   const poolCredits = options.seats * options.creditsPerSeat;
+  const events = demoEvents({ alias, users, count: options.events, from: periodStart, to: options.now, runId: randomBytes(4).toString('hex') });
+  options.progress?.(`Sending ${events.length.toLocaleString('en-US')} usage events through POST /v1/ingest…`);
+  await ingest(api, events);
+  // Created after the usage, so that they are evaluated once on what was sent rather than after
+  // every ingest call (a per-user spend alert rates the period per user each time).
   const hasAlerts = await createDemoAlerts(api, {
     customerId,
     aiCreditsId: plan.aiCredits,
     poolThreshold: poolCredits * 0.2,
     heavyUserThreshold: heavyUserThreshold(users, options.events),
   });
-  const events = demoEvents({ alias, users, count: options.events, from: periodStart, to: options.now, runId: randomBytes(4).toString('hex') });
-  options.progress?.(`Sending ${events.length.toLocaleString('en-US')} usage events through POST /v1/ingest…`);
-  await ingest(api, events);
   const read = await readBack(api, { customerId, contractId, aiCreditsId: plan.aiCredits, now: options.now });
   let alerts: DemoAlert[] | null = null;
   if (hasAlerts) {
