@@ -1,13 +1,17 @@
 import { Command } from 'commander';
-import { systemClock } from './lib/clock.js';
-import { migrate } from './lib/db/migrate.js';
-import { openDatabase } from './lib/db/open.js';
-import { describeStripe, loadConfig, serverUrlOf } from './config.js';
-import { describeStorage, startAllot } from './serve.js';
-import { createApiKey, ensureTenant } from './modules/tenants/service.js';
+import { describeStorage, describeStripe, loadConfig, serverUrlOf } from './config.js';
 import type { ReportFlags } from './report/command.js';
 import type { DemoFlags } from './demo/command.js';
 import packageJson from '../package.json' with { type: 'json' };
+
+/**
+ * Each command loads what it needs when it runs: the CLI runs the TypeScript sources through tsx,
+ * so `allot demo` or `allot report` would otherwise compile the whole server before starting.
+ */
+async function databaseModules() {
+  const [{ openDatabase }, { migrate }] = await Promise.all([import('./lib/db/open.js'), import('./lib/db/migrate.js')]);
+  return { openDatabase, migrate };
+}
 
 const program = new Command()
   .name('allot')
@@ -21,6 +25,7 @@ program
   .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--test-clock <instant>', 'freeze the clock at this RFC 3339 instant; POST /v1/allot/test-clock/advance moves it')
   .action(async (flags: { port?: string; host?: string; testClock?: string }) => {
+    const { startAllot } = await import('./serve.js');
     const config = loadConfig(process.env, flags);
     // A first start on PGlite initialises the embedded database for several seconds; say so.
     console.error(`Starting Allot on ${describeStorage(config)}…`);
@@ -57,6 +62,7 @@ program
   .command('migrate')
   .description('apply pending database migrations and exit')
   .action(async () => {
+    const { openDatabase, migrate } = await databaseModules();
     const config = loadConfig(process.env);
     const db = await openDatabase(config);
     try {
@@ -74,6 +80,9 @@ keys
   .requiredOption('--tenant <name>', 'tenant name (required; created when it does not exist)')
   .option('--name <label>', 'a label for the key', 'created by the CLI')
   .action(async (flags: { tenant: string; name: string }) => {
+    const { openDatabase, migrate } = await databaseModules();
+    const { systemClock } = await import('./lib/clock.js');
+    const { createApiKey, ensureTenant } = await import('./modules/tenants/service.js');
     const config = loadConfig(process.env);
     const db = await openDatabase(config);
     try {

@@ -1,5 +1,8 @@
 import { z } from 'zod';
-import { DEFAULT_BODY_LIMIT } from './http/server.js';
+import { redactUrl } from './lib/db/redactUrl.js';
+
+/** The most a request body may take, decompressed (1 MiB), unless ALLOT_BODY_LIMIT says otherwise. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 const environment = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -126,4 +129,9 @@ export function describeStripe({ stripe }: Pick<Config, 'stripe'>, baseUrl: stri
   const push = stripe.secretKey ? `invoices pushed to ${stripe.apiBase ?? 'https://api.stripe.com'}` : 'invoices not pushed (ALLOT_STRIPE_SECRET_KEY unset)';
   const seats = stripe.webhookSecret ? `seat webhooks taken at ${baseUrl}/v1/allot/stripe/webhook` : 'seat webhooks refused (ALLOT_STRIPE_WEBHOOK_SECRET unset)';
   return `Stripe: ${push}; ${seats}`;
+}
+
+/** Where the server keeps its data, as the banner and errors say it (a password in the URL hidden). */
+export function describeStorage(config: Config): string {
+  return config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : `PGlite in ${config.dataDir}`;
 }

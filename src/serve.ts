@@ -1,7 +1,7 @@
 import { systemClock, TestClock } from './lib/clock.js';
 import type { ServiceContext } from './lib/context.js';
 import { migrate } from './lib/db/migrate.js';
-import { openDatabase, redactUrl } from './lib/db/open.js';
+import { openDatabase } from './lib/db/open.js';
 import type { Config } from './config.js';
 import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { buildServer } from './app.js';
@@ -69,6 +69,3 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
   }
 }
 
-export function describeStorage(config: Config): string {
-  return config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : `PGlite in ${config.dataDir}`;
-}

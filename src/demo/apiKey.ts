@@ -1,10 +1,5 @@
 import { existsSync } from 'node:fs';
-import { systemClock } from '../lib/clock.js';
-import { migrate } from '../lib/db/migrate.js';
-import { openDatabase } from '../lib/db/open.js';
-import type { Config } from '../config.js';
-import { describeStorage } from '../serve.js';
-import { createApiKey, DEFAULT_TENANT, ensureTenant } from '../modules/tenants/service.js';
+import { describeStorage, type Config } from '../config.js';
 
 /** Why the demo could not make a key by itself, with what to do instead. */
 export class NoKeyError extends Error {}
@@ -33,6 +28,13 @@ export async function createDemoKey(config: Config, baseUrl: string): Promise<st
       );
     }
   }
+  // Loaded only here: with a key given, the demo needs none of the server's code.
+  const [{ openDatabase }, { migrate }, { systemClock }, { createApiKey, DEFAULT_TENANT, ensureTenant }] = await Promise.all([
+    import('../lib/db/open.js'),
+    import('../lib/db/migrate.js'),
+    import('../lib/clock.js'),
+    import('../modules/tenants/service.js'),
+  ]);
   let db;
   try {
     db = await openDatabase(config);

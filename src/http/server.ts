@@ -10,7 +10,8 @@ import { registerMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import type { App } from './types.js';
 
-export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+export { DEFAULT_BODY_LIMIT } from '../config.js';
+import { DEFAULT_BODY_LIMIT } from '../config.js';
 
 export interface HttpServerOptions {
   /** What every request runs against (`request.context`), unless it carries an Idempotency-Key. */

@@ -1,3 +1,4 @@
+import { redactUrl } from './redactUrl.js';
 import type { Database } from './database.js';
 import { openPglite } from './pglite.js';
 import { openPostgres } from './postgres.js';
@@ -21,16 +22,4 @@ export async function openDatabase(config: DatabaseConfig): Promise<Database> {
     return db;
   }
   return openPglite({ dataDir: config.dataDir });
-}
-
-/** The URL with its password replaced, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
-    return parsed.toString();
-  } catch {
-    return '(unparseable DATABASE_URL)';
-  }
 }
