@@ -131,6 +131,14 @@ describe.each(ENGINES)('GET /v1/allot/events/unmatched on %s', (engine) => {
     expect(operation.parameters!.map((parameter) => parameter.name).sort()).toEqual(['limit', 'next_page', 'since']);
   });
 
+  it('takes an unknown customer_id, event type and transaction id of 256 three-byte characters each', async () => {
+    const long = (letter: string) => letter.repeat(256);
+    const key = await server.keyFor(`long-${engine}`);
+    const usage = [{ transaction_id: long('€'), customer_id: long('字'), event_type: long('ア'), timestamp: '2024-05-10T10:00:00Z' }];
+    await server.client(key).v1.usage.ingest({ usage });
+    expect((await list('', key)).body.data).toEqual([expect.objectContaining({ customer_id: long('字'), event_count: 1, latest_event_type: long('ア'), latest_transaction_id: long('€') })]);
+  });
+
   it.runIf(engine === 'postgres')('reads only the partial index, however many matched events the tenant has', async () => {
     const db = server.database.db;
     const [{ id: tenantId }] = await db.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'acme'") as [{ id: string }];
