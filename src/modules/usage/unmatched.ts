@@ -20,6 +20,16 @@ type Position = [lastReceivedAt: string, customerRef: string];
 const isPosition = (value: unknown[]): value is Position =>
   value.length === 2 && typeof value[0] === 'string' && !Number.isNaN(Date.parse(value[0])) && typeof value[1] === 'string';
 
+/** Is `cursor` a `next_page` of this list? (So that a bad one is named with the query's other problems.) */
+export function isUnmatchedCursor(cursor: string): boolean {
+  try {
+    decodePosition(cursor, isPosition);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The usage of the tenant that named no customer (an unknown id, a mistyped alias), per reference:
  * newest last received first, `limit` a page. Such events are stored and billed to no one (the

@@ -2,9 +2,10 @@ import { z } from 'zod';
 import type { App } from '../../http/types.js';
 import { pageQuery } from '../../lib/pagination.js';
 import { instant, toRfc3339 } from '../../lib/time.js';
-import { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
+import { isUnmatchedCursor, listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
 
 const unmatchedQuery = pageQuery.extend({
+  next_page: z.string().refine(isUnmatchedCursor, 'is not a cursor returned by this API').optional(),
   since: instant.optional().describe('Count only events received at or after this RFC 3339 instant'),
 });
 
