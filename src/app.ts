@@ -19,6 +19,7 @@ import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes, registerSettingsRoutes } from './modules/tenants/routes.js';
 import { authenticate } from './modules/tenants/service.js';
 import { registerUsageQueryRoutes } from './modules/usage/queryRoutes.js';
+import { registerUnmatchedEventRoutes } from './modules/usage/unmatchedRoutes.js';
 import { rollUpStoredEvents } from './modules/usage/service.js';
 import { registerAlertRoutes } from './modules/alerts/routes.js';
 import { startAccountEngine } from './modules/account/service.js';
@@ -137,6 +138,7 @@ export async function registerRoutes(
   registerReportRoutes(app);
   registerEntitlementRoutes(app);
   registerUsageQueryRoutes(app);
+  registerUnmatchedEventRoutes(app);
   registerWebhookRoutes(app, webhooks);
   registerAlertRoutes(app);
   registerStripeRoutes(app, stripe);

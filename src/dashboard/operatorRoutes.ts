@@ -19,16 +19,20 @@ import { formatAmount, unitIn } from './format.js';
 import { accountView, customerSummaries, groupProperties, seatHistories, unitsOf } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { alertForm, creditForm, csrfForm, onceForm, parseForm, seatChangeForm, seatPreviewQuery, signInForm, storedAmount } from './forms.js';
+import { html } from './html.js';
 import { sendPage } from './layout.js';
 import { errorBody, operatorHeader } from './pages/chrome.js';
 import { customerPage, type FormChoices } from './pages/customerPage.js';
 import { customersPage } from './pages/customersPage.js';
 import { seatPreviewPage } from './pages/previewPage.js';
 import { signInPage } from './pages/signInPage.js';
+import { unmatchedPage, unmatchedPanel } from './pages/unmatchedSection.js';
 import type { SignInGuard } from './signInLimit.js';
 import { cookieOptions, currentSession, formIsGenuine, newSignInToken, SESSION_COOKIE, setFlash, SIGN_IN_COOKIE, takeFlash, typedValues, type FormName } from './session.js';
 
 const PAGE_SIZE = 25;
+/** Unknown customer ids on the customers page; the rest are a link away. */
+const UNMATCHED_ON_CUSTOMERS_PAGE = 5;
 const DAY_MS = 24 * 60 * 60 * 1000;
 const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_reached', 'spend_threshold_reached', 'monthly_invoice_total_spend_threshold_reached']);
 
@@ -130,8 +134,22 @@ export function registerOperatorRoutes(
         tenantId: session.tenantId,
         query: { limit: PAGE_SIZE, nextPage: typeof query.after === 'string' && query.after ? query.after : undefined, search: search || undefined },
       });
-      const rows = await customerSummaries(request.context, { tenantId: session.tenantId, page: page.customers });
-      return sendPage(reply, assetUrl, { title: 'Customers', header: operatorHeader(session), body: customersPage({ rows, search, nextPage: page.nextPage }) });
+      const firstPage = !query.after && !search;
+      const [rows, unmatched] = await Promise.all([
+        customerSummaries(request.context, { tenantId: session.tenantId, page: page.customers }),
+        firstPage ? usage.listUnmatchedEvents(request.context, { tenantId: session.tenantId, limit: UNMATCHED_ON_CUSTOMERS_PAGE }) : undefined,
+      ]);
+      const panel = unmatched ? unmatchedPanel({ references: unmatched.references, more: unmatched.nextPage !== null }) : '';
+      return sendPage(reply, assetUrl, { title: 'Customers', header: operatorHeader(session), body: html`${customersPage({ rows, search, nextPage: page.nextPage })}${panel}` });
+    }),
+  );
+
+  app.get(
+    '/ui/usage/unmatched',
+    signedIn(async (request, reply, session) => {
+      const after = (request.query as { after?: unknown }).after;
+      const page = await usage.listUnmatchedEvents(request.context, { tenantId: session.tenantId, limit: PAGE_SIZE, nextPage: typeof after === 'string' && after ? after : undefined });
+      return sendPage(reply, assetUrl, { title: 'Usage for unknown customers', header: operatorHeader(session), body: unmatchedPage({ references: page.references, nextPage: page.nextPage }) });
     }),
   );
 

@@ -23,6 +23,8 @@ export interface IngestBatchCommitted {
   accepted: number;
   /** Events ignored because their transaction_id was already stored or repeated within the batch. */
   duplicates: number;
+  /** New events stored with no customer: their customer_id was neither a customer id nor an ingest alias of the tenant. */
+  unmatched: number;
   /** From the start of the transaction to the end of its commit. */
   seconds: number;
 }

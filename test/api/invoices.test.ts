@@ -27,6 +27,7 @@ describe.each(ENGINES)('invoices and period close on %s', (engine) => {
   let tokens: string;
   let seats1000: string;
   let seats2500: string;
+  let seatsFree: string;
   let seatsProduct: string;
 
   beforeAll(async () => {
@@ -61,6 +62,7 @@ describe.each(ENGINES)('invoices and period close on %s', (engine) => {
     rateCard = await card('Usage plan', null);
     seats1000 = await card('Seats at $10', 1000, 'FLAT');
     seats2500 = await card('Seats at $25', 2500);
+    seatsFree = await card('Seats at $0', 0);
   });
   afterAll(() => server.stop());
 
@@ -128,6 +130,21 @@ describe.each(ENGINES)('invoices and period close on %s', (engine) => {
 
   const seatLines = async (customerId: string) =>
     (await invoicesOf(customerId, { status: 'DRAFT' }))[0]!.line_items.filter((line) => line.type === 'subscription').map((line) => line.total);
+
+  it('lists seats at a price of 0 once on the draft, however often they were raised, while the pool follows every increase', async () => {
+    const free = await seatContract(seatsFree, { seats: 10, isProrated: true, pooled: true });
+    await free.changeSeats([
+      { starting_at: '2024-04-05T00:00:00Z', quantity: 15 },
+      { starting_at: '2024-04-08T00:00:00Z', quantity: 20 },
+    ]);
+    const [draft] = await invoicesOf(free.customer, { status: 'DRAFT' });
+    const subscriptionLines = (draft!.line_items as Line[]).filter((line) => line.type === 'subscription');
+    expect(subscriptionLines.map((line) => [line.name, line.quantity, line.total])).toEqual([['Seats', 10, 0]]);
+    expect(draft!.total).toBe(0);
+    // 10 seats × 50 for April, then +5 × 50 for 26 of 30 days and +5 × 50 for 23 of 30 days.
+    const [pool] = (await client.v1.contracts.listBalances({ customer_id: free.customer, include_balance: true })).data;
+    expect(pool!.balance).toBeCloseTo(500 + 250 * (26 / 30) + 250 * (23 / 30), 8);
+  });
 
   it('bills seats in advance from the high-water mark, not prorated: 10 seats at 1,000 cents', async () => {
     const initial = await seatContract(seats1000, { seats: 10, isProrated: false });

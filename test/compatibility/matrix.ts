@@ -164,7 +164,7 @@ export const methods: Record<string, MethodEntry> = {
   'v1.settings.billingProviders.create': notBuilt('Stripe is configured on the server (ALLOT_STRIPE_* settings)'),
   'v1.settings.billingProviders.list': notBuilt(),
   'v1.settings.upsertAvalaraCredentials': notBuilt(),
-  'v1.usage.ingest': built('1–100 events; a repeated transaction_id is acknowledged and ignored'),
+  'v1.usage.ingest': built('1–100 events; a repeated transaction_id is acknowledged and ignored; events of an unknown customer are listed by GET /v1/allot/events/unmatched (Allot extension)'),
   'v1.usage.list': partly('starting_on and ending_before on the hour; DAY windows are UTC days'),
   'v1.usage.listWithGroups': partly('as usage.list'),
   'v1.usage.search': partly('is_duplicate is always false: a repeated event is never stored'),

@@ -128,7 +128,9 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
     const printed = await runCli(['report', '--from', '2024-04-01', '--to', '2024-05-01', '--customer', customer, '--url', server.baseURL], { ALLOT_KEY: server.key });
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('Checks: 1 of 1 segments add up; 1 of 1 invoices add up and agree with the ledger; 0 periods with unbilled usage.');
-    expect(printed.stdout).toMatch(/5000\s+250\s+-5250/);
+    expect(printed.stdout).toMatch(/5,000\.00\s+250\.00\s+-5,250\.00/);
+    // The invoice's fiat lines in dollars (105,000 cents of seats, 15,000 of conversion), the pool's deductions in AI credits.
+    expect(printed.stdout).toMatch(/\$1,050\.00\s+\$0\.00\s+\$0\.00\s+\$150\.00\s+\$1,200\.00\s+-5,250\.00\s+lines = total, ledger agrees/);
   });
 
   it('pushes the same invoice to Stripe: the fiat lines as items, totalling 120,000 cents, finalised', async () => {

@@ -96,7 +96,9 @@ describe.each(ENGINES)('reconciling a month of seat edits at odd hours on %s', (
 
     const printed = await allotReport();
     expect(printed.code).toBe(0);
-    expect(printed.stdout).toMatch(/5000\s+837\.5\s+-1000\.25\s+0\s+0\s+-4837\.25\s+0\s+adds up/);
+    // Amounts as a billing engineer reads them: to at most 4 decimals, grouped, in the grant's unit.
+    expect(printed.stdout).toMatch(/AI credits\s+0\.00\s+5,000\.00\s+837\.50\s+-1,000\.25\s+0\.00\s+0\.00\s+-4,837\.25\s+0\.00\s+adds up/);
+    expect(printed.stdout).not.toMatch(/\d\.\d{5}/);
     expect(printed.stdout).toContain('Checks: 1 of 1 segments add up; 1 of 1 invoices add up and agree with the ledger; 0 periods with unbilled usage.');
   });
 

@@ -191,6 +191,22 @@ describe('dashboard in a browser', () => {
     await embed.close();
   });
 
+  it('lists usage sent for unknown customer ids and aliases on the customers page, with counts and last seen', async () => {
+    const unknown = (customer: string, i: number) => ({ transaction_id: `unknown-${customer}-${i}`, customer_id: customer, event_type: IMAGE_EVENT, timestamp: '2026-04-10T23:00:00Z' });
+    await client.v1.usage.ingest({ usage: [unknown('acme-aii', 1), unknown('acme-aii', 2), unknown('acme-aii', 3), unknown('initech', 1)] });
+    await tab.goto(`${server.baseURL}/ui/customers`);
+    const rows = tab.locator('[data-testid=unmatched-panel] [data-testid=unmatched-table] tbody tr');
+    const cells = async () => (await rows.evaluateAll((trs) => trs.map((tr) => (tr as unknown as { innerText: string }).innerText.split('\t').map((cell) => cell.trim()))));
+    expect(await cells()).toEqual([
+      ['acme-aii', '3', 'Apr 11, 2026, 00:00 UTC', 'Apr 11, 2026, 00:00 UTC', IMAGE_EVENT],
+      ['initech', '1', 'Apr 11, 2026, 00:00 UTC', 'Apr 11, 2026, 00:00 UTC', IMAGE_EVENT],
+    ]);
+    await screenshot(tab, 'customers-unmatched');
+    await tab.click('nav >> text=Unknown customers');
+    await tab.waitForURL('**/ui/usage/unmatched');
+    expect(await tab.locator('[data-testid=unmatched-table] tbody tr td:first-child').allTextContents()).toEqual(['acme-aii', 'initech']);
+  });
+
   it('reads on a phone: nothing wider than the screen', async () => {
     const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
     await phone.addCookies(await context.cookies());

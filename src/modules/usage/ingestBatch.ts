@@ -74,6 +74,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
   // Per tenant, per customer whose new events a metric matched, the earliest of their hours: its rollups changed from there on.
   const since = new Map<string, Map<string, number>>();
   let received = 0;
+  let unmatched = 0;
   try {
     await db.transaction(async (tx) => {
       const tenantIds = [...new Set(requests.map((request) => request.tenantId))];
@@ -157,7 +158,10 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       for (const row of await repo.insertNewEvents(tx, events, refs)) {
         const candidate = candidates.get(row.tenant_id)!.get(row.transaction_id)!;
         outcomes[candidate.request]!.accepted++;
-        if (row.customer_id === null) continue;
+        if (row.customer_id === null) {
+          unmatched++;
+          continue;
+        }
         let customers = touched.get(row.tenant_id);
         if (!customers) touched.set(row.tenant_id, (customers = new Map()));
         let metricIds = customers.get(row.customer_id);
@@ -207,6 +211,7 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
     events: received,
     accepted,
     duplicates: received - accepted,
+    unmatched,
     seconds: (performance.now() - started) / 1000,
   });
 }

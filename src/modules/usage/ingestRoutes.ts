@@ -67,6 +67,11 @@ function registerIngestMetrics(app: App, context: ServiceContext): void {
     labelNames: ['outcome'] as const,
     registers,
   });
+  const unmatched = new Counter({
+    name: 'allot_ingest_unmatched_events_total',
+    help: 'New events stored with no customer: their customer_id is neither a customer id nor an ingest alias of the tenant (GET /v1/allot/events/unmatched lists them)',
+    registers,
+  });
   const batchSize = new Histogram({
     name: 'allot_ingest_batch_events',
     help: 'Events per ingest transaction (concurrent calls are committed together)',
@@ -87,9 +92,11 @@ function registerIngestMetrics(app: App, context: ServiceContext): void {
   });
   events.inc({ outcome: 'accepted' }, 0);
   events.inc({ outcome: 'duplicate' }, 0);
+  unmatched.inc(0);
   const unsubscribe = service.onIngestBatchCommitted(context, (batch) => {
     events.inc({ outcome: 'accepted' }, batch.accepted);
     events.inc({ outcome: 'duplicate' }, batch.duplicates);
+    unmatched.inc(batch.unmatched);
     batchSize.observe(batch.events);
     batchRequests.observe(batch.requests);
     commitDuration.observe(batch.seconds);

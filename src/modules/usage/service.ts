@@ -15,6 +15,7 @@ import { Decimal } from '../../lib/money.js';
 export type { IngestEvent, IngestOutcome };
 export type { IngestBatchCommitted, UsageCommitted } from '../../lib/context.js';
 export { liveMetrics } from './queries.js';
+export { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
 
 /**
  * How many events one ingest transaction takes at most. Calls arriving while a batch commits

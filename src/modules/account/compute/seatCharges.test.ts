@@ -43,6 +43,21 @@ describe('seat charges (rule 8)', () => {
     expect(charged(subscription([start, { at: '2024-04-10T00:00:00Z', quantity: 5 }, { at: '2024-04-12T00:00:00Z', quantity: 15 }]))).toEqual(['10000', '5000']);
     expect(charged(subscription([start, { at: '2024-04-10T00:00:00Z', quantity: 15 }, { at: '2024-04-12T00:00:00Z', quantity: 20 }]))).toEqual(['10000', '5000', '5000']);
   });
+  it('bills a price of 0 once a period: no charge of 0 for each increase, whatever the proration or invoice behavior', () => {
+    const raised = [start, { at: '2024-04-10T00:00:00Z', quantity: 15 }, { at: '2024-04-12T00:00:00Z', quantity: 20 }];
+    for (const options of [{}, { isProrated: true }, { invoiceBehavior: 'BILL_IMMEDIATELY' as const }]) {
+      const charges = seatCharges({ subscription: subscription(raised, options), prices: price(0), ...april, now: at('2024-04-30T23:59:59.999Z') });
+      expect(charges.map((c) => [c.kind, c.quantity.toFixed(), c.amount.toFixed()])).toEqual([['PERIOD', '10', '0']]);
+    }
+    expect(charged(subscription(raised, { collectionSchedule: 'ARREARS' }), 0)).toEqual(['0']);
+    // A price of 0 from April 11 on: the increase of April 10 is billed, the one of April 12 is not.
+    const prices = [
+      { startingAt: at('2024-01-01T00:00:00Z'), endingBefore: at('2024-04-11T00:00:00Z'), price: new Decimal(1000), creditTypeId: USD },
+      { startingAt: at('2024-04-11T00:00:00Z'), endingBefore: null, price: new Decimal(0), creditTypeId: USD },
+    ];
+    const changed = seatCharges({ subscription: subscription(raised), prices, ...april, now: at('2024-04-30T00:00:00Z') });
+    expect(changed.map((c) => [c.kind, c.amount.toFixed()])).toEqual([['PERIOD', '10000'], ['INCREASE', '5000']]);
+  });
   it('prorates an increase by the time left and marks BILL_IMMEDIATELY increases', () => {
     const sub = subscription([start, { at: halfway.toISOString(), quantity: 14 }], { isProrated: true, invoiceBehavior: 'BILL_IMMEDIATELY' });
     const charges = seatCharges({ subscription: sub, prices: price(2500), ...april, now: halfway });

@@ -66,7 +66,9 @@ const LAST_INSTANT_MS = 1;
  * - `ARREARS`: at the period's end, the time-weighted quantity × price when prorated (10 seats
  *   for the first half and 20 for the second bill 15), else the quantity in force at the end.
  *
- * A price of 0 is legal (another system bills the seats) and still yields charges of 0.
+ * A price of 0 is legal (another system bills the seats): each billing period yields one charge
+ * of 0, for its start (or its end, in arrears), and an increase at a price of 0 none, so that
+ * 10 → 15 → 20 seats at 0 is one line of 0, not three.
  */
 export function seatCharges({
   subscription,
@@ -132,7 +134,8 @@ function advanceCharges(subscription: BilledSubscription, prices: readonly SeatP
   for (const step of stepsDuring(subscription.steps, period)) {
     if (step.quantity <= highWaterMark) continue;
     const price = priceAt(prices, step.startingAt);
-    if (price) {
+    // An increase at a price of 0 would be a line of 0 per seat change: the period's line shows the subscription once.
+    if (price && !price.price.isZero()) {
       charges.push(
         charge(subscription, price, {
           kind: 'INCREASE',
