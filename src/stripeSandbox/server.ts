@@ -28,7 +28,7 @@ export interface StripeSandboxOptions {
   /** The API key callers must send (Bearer, or Basic as `curl -u sk_…:` sends it). */
   secretKey?: string;
   /** Where subscription events go (Allot's `/v1/allot/stripe/webhook`); unset, none are sent. */
-  webhookUrl?: string;
+  webhookUrl?: string | undefined;
   /** Signs the events: Allot's `ALLOT_STRIPE_WEBHOOK_SECRET`. */
   webhookSecret?: string;
   /** Customers that exist from the start, by id (tests that name their Stripe customers). */
@@ -45,6 +45,7 @@ export interface StripeSandbox {
   apiBase: string;
   port: number;
   secretKey: string;
+  /** Where events go; may be set after start (a test starts the sandbox before the Allot it points at). */
   webhookUrl: string | undefined;
   webhookSecret: string;
   /** Every request so far, in arrival order. */
@@ -88,10 +89,11 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
   const retries = new Set<NodeJS.Timeout>();
   let failures = { count: 0, status: 500, message: '' };
   let closed = false;
+  let webhookUrl = options.webhookUrl;
 
   async function attempt(event: SandboxEvent, number: number): Promise<void> {
-    if (!options.webhookUrl || closed) return;
-    const delivery = await deliverEvent({ event, url: options.webhookUrl, secret: webhookSecret, attempt: number, timeoutMs: DELIVERY_TIMEOUT_MS });
+    if (!webhookUrl || closed) return;
+    const delivery = await deliverEvent({ event, url: webhookUrl, secret: webhookSecret, attempt: number, timeoutMs: DELIVERY_TIMEOUT_MS });
     deliveries.push(delivery);
     options.onDelivery?.(delivery);
     const wait = retryDelaysMs[number - 1];
@@ -193,7 +195,12 @@ export async function startStripeSandbox(options: StripeSandboxOptions = {}): Pr
     apiBase: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     secretKey,
-    webhookUrl: options.webhookUrl,
+    get webhookUrl() {
+      return webhookUrl;
+    },
+    set webhookUrl(url) {
+      webhookUrl = url;
+    },
     webhookSecret,
     requests,
     customers: store.customers,
