@@ -68,5 +68,5 @@ function describeRequest(request: StripeRequest, body: unknown): string {
 
 function describeDelivery(delivery: WebhookDelivery): string {
   const answer = delivery.status === null ? `not delivered: ${delivery.response}` : `Allot answered ${delivery.status} ${delivery.response}`;
-  return `  webhook ${delivery.type} ${delivery.eventId} (${delivery.subscriptionId}), attempt ${delivery.attempt}: ${answer}`;
+  return `webhook ${delivery.type} ${delivery.eventId} (${delivery.subscriptionId}), attempt ${delivery.attempt}: ${answer}`;
 }

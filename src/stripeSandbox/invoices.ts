@@ -41,7 +41,6 @@ export function handleInvoices(store: SandboxStore, method: string, path: string
     if (method === 'GET') return ok(invoice);
     if (invoice.status !== 'draft') return stripeError(400, 'You can only delete draft invoices.');
     store.invoices.delete(invoice.id);
-    for (const item of store.invoiceItems.values()) if (item.invoice === invoice.id) store.invoiceItems.delete(item.id);
     return ok({ id: invoice.id, object: 'invoice', deleted: true });
   }
   const item = /^\/v1\/invoiceitems\/([^/]+)$/.exec(path);

@@ -54,7 +54,8 @@ export function handleSubscriptions(store: SandboxStore, method: string, path: s
     if (!owner) return noSuch('subscription_item', item[1]!);
     if (method === 'GET') return ok(owner.items.data.find((entry) => entry.id === item[1])!);
     if (method === 'POST') {
-      const { quantity, metadata, ...rest } = form;
+      // Prorations are not modelled (Allot bills the seats), so `proration_behavior` changes nothing.
+      const { quantity, metadata, proration_behavior: _proration, expand: _expand, ...rest } = form;
       const unknown = Object.keys(rest);
       if (unknown.length > 0) return stripeError(400, `Received unknown parameter: ${unknown[0]}`, { param: unknown[0]! });
       const answer = updateSubscription(store, owner, { items: { '0': { id: item[1], ...(quantity !== undefined && { quantity }), ...(metadata !== undefined && { metadata }) } } });

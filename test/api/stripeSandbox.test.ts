@@ -125,9 +125,12 @@ describe.each(ENGINES)('the Stripe sandbox with Allot on %s', (engine) => {
   });
 
   it('sends customer.subscription.deleted when the subscription is canceled: 0 seats from then on', async () => {
+    expect((await server.advanceClock('2024-05-02T00:00:00Z')).status).toBe(200);
     await stripe.subscriptions.cancel(subscription.id);
     expect(sandbox.deliveries[1]).toMatchObject({ type: 'customer.subscription.deleted', status: 200 });
-    expect(outcomeOf(1)).toMatch(/quantity 0 from 2024-05-01T00:00:00.000Z/);
+    expect(outcomeOf(1)).toMatch(/quantity 0 from 2024-05-02T00:00:00.000Z/);
+    // May granted 110 × 50 on May 1; a decrease takes nothing back.
+    expect(await pool()).toBe(5500);
   });
 
   it('retries a delivery Allot refuses: events signed with another secret are 400s', async () => {
