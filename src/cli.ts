@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { describeStorage, describeStripe, loadConfig, serverUrlOf } from './config.js';
 import type { ReportFlags } from './report/command.js';
 import type { DemoFlags } from './demo/command.js';
+import type { StripeSandboxFlags } from './stripeSandbox/command.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 /**
@@ -125,6 +126,25 @@ program
     const { text, ok } = await reportCommand(flags, process.env);
     console.log(text);
     if (!ok) process.exitCode = 1;
+  });
+
+program
+  .command('stripe-sandbox')
+  .description("run a local Stripe (customers, subscriptions with quantities, invoices, payment) that sends Allot signed subscription webhooks")
+  .option('--port <port>', 'port to listen on (env ALLOT_STRIPE_SANDBOX_PORT, default 12111)')
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--webhook-url <url>', "Allot's Stripe webhook (env ALLOT_STRIPE_SANDBOX_WEBHOOK_URL; default $ALLOT_URL, else http://127.0.0.1:$PORT, + /v1/allot/stripe/webhook)")
+  .option('--webhook-secret <secret>', 'signs the webhooks (env ALLOT_STRIPE_WEBHOOK_SECRET, default whsec_allot_sandbox)')
+  .option('--secret-key <key>', 'the API key callers send (env ALLOT_STRIPE_SECRET_KEY, default sk_test_allot_sandbox)')
+  .action(async (flags: StripeSandboxFlags) => {
+    const { stripeSandboxCommand } = await import('./stripeSandbox/command.js');
+    const sandbox = await stripeSandboxCommand(flags, process.env, (line) => console.log(line));
+    const stop = async () => {
+      await sandbox.close();
+      process.exit(0);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
 
 program

@@ -2,7 +2,7 @@ import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatContract, seatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
-import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
+import { startStripeSandbox, type StripeSandbox } from '../../src/stripeSandbox/server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -13,20 +13,20 @@ import { waitFor } from '../helpers/wait.js';
 describe.each(ENGINES)('Stripe push after period close on %s', (engine) => {
   let server: TestServer;
   let client: Metronome;
-  let fake: FakeStripe;
+  let sandbox: StripeSandbox;
 
   beforeAll(async () => {
-    fake = await startFakeStripe();
+    sandbox = await startStripeSandbox({ customers: ['cus_period_close'] });
     server = await startTestServer({
       engine,
       clockStart: '2024-04-01T00:00:00Z',
-      stripe: { secretKey: fake.secretKey, apiBase: fake.apiBase, pollIntervalMs: 100 },
+      stripe: { secretKey: sandbox.secretKey, apiBase: sandbox.apiBase, pollIntervalMs: 100 },
     });
     client = server.client();
   });
   afterAll(async () => {
     await server.stop();
-    await fake.close();
+    await sandbox.close();
   });
 
   it('pushes the invoice period close finalised: 5 seats at $10 billed in Stripe', async () => {
@@ -63,7 +63,7 @@ describe.each(ENGINES)('Stripe push after period close on %s', (engine) => {
       },
       { what: 'the push of the April invoice' },
     );
-    const stripeInvoice = fake.invoices.get(stripeInvoiceId!)!;
+    const stripeInvoice = sandbox.invoices.get(stripeInvoiceId!)!;
     expect(stripeInvoice).toMatchObject({ customer: 'cus_period_close', collection_method: 'send_invoice', status: 'open', total: finalized!.total });
     const fiatLines = finalized!.line_items.filter((line) => line.credit_type.id === '2714e483-4ff1-48e4-9e25-ac732e8f24f2' && line.total !== 0);
     expect(stripeInvoice.lines.data.map((line) => [line.description, line.amount])).toEqual(fiatLines.map((line) => [line.name, line.total]));

@@ -5,7 +5,7 @@ import type { App } from '../../src/http/types.js';
 import { signalInvoicesFinalized } from '../../src/modules/stripe/service.js';
 import { ENGINES } from '../helpers/database.js';
 import { expect400 } from '../helpers/expectations.js';
-import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
+import { startStripeSandbox, type StripeSandbox } from '../../src/stripeSandbox/server.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -14,7 +14,7 @@ import { waitFor } from '../helpers/wait.js';
  * `customer_billing_provider_configurations` on `customers.create`, `billing_provider_configuration`
  * on `contracts.create`, `delivery_method_id`, and `updateConfig`'s `leave_stripe_invoices_in_draft`.
  * Finalised invoices are written straight into the invoices table, as period close writes them,
- * and pushed to a local fake of Stripe's API.
+ * and pushed to the local Stripe sandbox (src/stripeSandbox).
  */
 
 const USD = '2714e483-4ff1-48e4-9e25-ac732e8f24f2';
@@ -30,22 +30,22 @@ function registerFinalizedSignal(app: App): void {
 describe.each(ENGINES)('Stripe provisioning payloads on %s', (engine) => {
   let server: TestServer;
   let client: Metronome;
-  let fake: FakeStripe;
+  let sandbox: StripeSandbox;
   let invoices = 0;
 
   beforeAll(async () => {
-    fake = await startFakeStripe();
+    sandbox = await startStripeSandbox({ customers: ['cus_onboarded', 'cus_replacement', 'cus_drafts', 'cus_refused'] });
     server = await startTestServer({
       engine,
       clockStart: '2024-04-16T00:00:00Z',
       register: registerFinalizedSignal,
-      stripe: { secretKey: fake.secretKey, apiBase: fake.apiBase, pollIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 50, maxAttempts: 5 },
+      stripe: { secretKey: sandbox.secretKey, apiBase: sandbox.apiBase, pollIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 50, maxAttempts: 5 },
     });
     client = server.client();
   }, 120_000);
   afterAll(async () => {
     await server?.stop();
-    await fake?.close();
+    await sandbox?.close();
   });
 
   const nudge = () => client.post('/test/invoices-finalized', { body: {} });
@@ -95,7 +95,7 @@ describe.each(ENGINES)('Stripe provisioning payloads on %s', (engine) => {
     await nudge();
     const pushed = await settled(first);
     expect(pushed).toMatchObject({ status: 'synced', billing_provider_configuration_id: configuration!.id });
-    expect(fake.invoices.get(pushed.stripe_invoice_id!)).toMatchObject({ customer: 'cus_onboarded', status: 'open', total: 1000 });
+    expect(sandbox.invoices.get(pushed.stripe_invoice_id!)).toMatchObject({ customer: 'cus_onboarded', status: 'open', total: 1000 });
 
     // The pinned contract follows its configuration: once archived, the contract's invoices stay in Allot, while
     // a contract that named none goes through the customer's new live configuration.
@@ -109,7 +109,7 @@ describe.each(ENGINES)('Stripe provisioning payloads on %s', (engine) => {
     await nudge();
     const through = await settled(ofUnpinned);
     expect(through).toMatchObject({ status: 'synced', billing_provider_configuration_id: replacement!.id });
-    expect(fake.invoices.get(through.stripe_invoice_id!)).toMatchObject({ customer: 'cus_replacement', total: 300 });
+    expect(sandbox.invoices.get(through.stripe_invoice_id!)).toMatchObject({ customer: 'cus_replacement', total: 300 });
     expect(await syncOf(ofPinned).catch((error: { status: number }) => error.status)).toBe(404);
     // Named by id, the replacement is selected too.
     await client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', billing_provider_configuration: { billing_provider_configuration_id: replacement!.id! } });
@@ -131,14 +131,14 @@ describe.each(ENGINES)('Stripe provisioning payloads on %s', (engine) => {
     await nudge();
     const pushed = await settled(drafted);
     expect(pushed.status).toBe('synced');
-    expect(fake.invoices.get(pushed.stripe_invoice_id!)).toMatchObject({ customer: 'cus_drafts', status: 'draft', total: 2500 });
-    expect(fake.requests.some((request) => request.idempotencyKey === `allot-invoice-${drafted}-finalize`)).toBe(false);
+    expect(sandbox.invoices.get(pushed.stripe_invoice_id!)).toMatchObject({ customer: 'cus_drafts', status: 'draft', total: 2500 });
+    expect(sandbox.requests.some((request) => request.idempotencyKey === `allot-invoice-${drafted}-finalize`)).toBe(false);
 
     // Back to false: the next invoice is finalised.
     await client.v1.customers.updateConfig({ customer_id: customer, leave_stripe_invoices_in_draft: false });
     const finalized = await insertInvoice(customer, contract, 400);
     await nudge();
-    expect(fake.invoices.get((await settled(finalized)).stripe_invoice_id!)).toMatchObject({ status: 'open', total: 400 });
+    expect(sandbox.invoices.get((await settled(finalized)).stripe_invoice_id!)).toMatchObject({ status: 'open', total: 400 });
   });
 
   it('refuses each provisioning field it cannot honour with a 400 naming it, and creates nothing', async () => {

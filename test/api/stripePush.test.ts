@@ -6,14 +6,14 @@ import { signalInvoicesFinalized } from '../../src/modules/stripe/service.js';
 import { createSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { expect400 } from '../helpers/expectations.js';
-import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
+import { startStripeSandbox, type StripeSandbox } from '../../src/stripeSandbox/server.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { waitFor } from '../helpers/wait.js';
 
 /**
- * Billing provider configurations, and finalised invoices pushed to Stripe (a local fake of its
- * API). Invoices are written straight into the invoices table, in the shape period close writes.
+ * Billing provider configurations, and finalised invoices pushed to Stripe (the local Stripe sandbox,
+ * src/stripeSandbox). Invoices are written straight into the invoices table, in the shape period close writes.
  */
 
 const USD = '2714e483-4ff1-48e4-9e25-ac732e8f24f2';
@@ -59,20 +59,20 @@ function line(type: string, name: string, creditTypeId: string, total: string, e
 describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
   let server: TestServer;
   let client: Metronome;
-  let fake: FakeStripe;
+  let sandbox: StripeSandbox;
   let receiver: Receiver;
   let catalog: SeatCatalog;
   let invoices = 0;
 
   beforeAll(async () => {
-    fake = await startFakeStripe();
+    sandbox = await startStripeSandbox({ customers: ['cus_config', 'cus_other', 'cus_team', 'cus_voided', 'cus_zero', 'cus_flaky', 'cus_net45'] });
     receiver = await startReceiver();
     // A poll far longer than any test: pushes happen because the signal or a due retry woke the worker.
     server = await startTestServer({
       engine,
       clockStart: '2024-04-16T00:00:00Z',
       register: registerFinalizedSignal,
-      stripe: { secretKey: fake.secretKey, apiBase: fake.apiBase, pollIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 50, maxAttempts: 5 },
+      stripe: { secretKey: sandbox.secretKey, apiBase: sandbox.apiBase, pollIntervalMs: 60_000, retryBaseMs: 20, retryMaxMs: 50, maxAttempts: 5 },
       webhooks: { retryBaseMs: 10, retryMaxMs: 40 },
     });
     client = server.client();
@@ -80,7 +80,7 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
   });
   afterAll(async () => {
     await server.stop();
-    await fake.close();
+    await sandbox.close();
     await receiver.close();
   });
 
@@ -118,7 +118,7 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
   }
 
   const stripeRequestsFor = (invoiceId: string) =>
-    fake.requests.filter((request) => request.idempotencyKey?.startsWith(`allot-invoice-${invoiceId}`));
+    sandbox.requests.filter((request) => request.idempotencyKey?.startsWith(`allot-invoice-${invoiceId}`));
 
   async function configuredCustomer(configuration: Record<string, unknown>): Promise<{ customer: string; contract: string; configuration: string }> {
     const team = await createSeatContract(client, { catalog, seats: 1 });
@@ -221,7 +221,7 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
       last_error: null,
     });
 
-    const stripeInvoice = fake.invoices.get(sync.stripe_invoice_id!)!;
+    const stripeInvoice = sandbox.invoices.get(sync.stripe_invoice_id!)!;
     expect(stripeInvoice).toMatchObject({
       object: 'invoice',
       customer: 'cus_team',
@@ -233,7 +233,7 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
       amount_due: 600,
       metadata: { allot_invoice_id: invoiceId, allot_customer_id: team.customer, allot_contract_id: team.contract },
     });
-    const items = [...fake.invoiceItems.values()].filter((item) => item.invoice === stripeInvoice.id);
+    const items = [...sandbox.invoiceItems.values()].filter((item) => item.invoice === stripeInvoice.id);
     expect(items.map((item) => [item.amount, item.currency, item.description, item.metadata.allot_line_index])).toEqual([
       [1000, 'usd', 'API calls', '0'],
       [-400, 'usd', 'Promotional credit', '1'],
@@ -246,19 +246,19 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
       `POST /v1/invoiceitems allot-invoice-${invoiceId}-line-1`,
       `POST /v1/invoices/{id}/finalize allot-invoice-${invoiceId}-finalize`,
     ]);
-    const created = fake.requests.find((request) => request.idempotencyKey === `allot-invoice-${invoiceId}`)!;
+    const created = sandbox.requests.find((request) => request.idempotencyKey === `allot-invoice-${invoiceId}`)!;
     expect(created.form).toMatchObject({ customer: 'cus_team', collection_method: 'charge_automatically', auto_advance: 'false', pending_invoice_items_behavior: 'exclude' });
 
     // A worker that died after Stripe answered but before it recorded the outcome: the next run
     // repeats every call under the same keys, and Stripe creates nothing new.
-    const objects = fake.invoices.size + fake.invoiceItems.size;
+    const objects = sandbox.invoices.size + sandbox.invoiceItems.size;
     await server.database.db.query(
       `UPDATE stripe_invoice_syncs SET status = 'pending', attempts = 0, stripe_invoice_id = NULL, next_attempt_at = now() WHERE invoice_id = $1`,
       [invoiceId],
     );
     await nudge();
     expect(await settled(invoiceId)).toMatchObject({ status: 'synced', stripe_invoice_id: stripeInvoice.id });
-    expect(fake.invoices.size + fake.invoiceItems.size).toBe(objects);
+    expect(sandbox.invoices.size + sandbox.invoiceItems.size).toBe(objects);
     const repeated = stripeRequestsFor(invoiceId).slice(4).filter((request) => request.method === 'POST');
     expect(repeated.length).toBeGreaterThan(0);
     expect(repeated.every((request) => request.replayed)).toBe(true);
@@ -280,13 +280,13 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
     const invoiceId = await insertInvoice(team, [line('usage', 'API calls', USD, '700', { quantity: '700', unit_price: '1' })], '700');
     await nudge();
     const sent = await settled(invoiceId);
-    expect(fake.invoices.get(sent.stripe_invoice_id!)!.status).toBe('open');
+    expect(sandbox.invoices.get(sent.stripe_invoice_id!)!.status).toBe('open');
 
     await client.v1.invoices.void({ id: invoiceId });
     let voided: InvoiceSync | undefined;
     await waitFor(async () => (voided = await syncOf(invoiceId)).status === 'voided', { what: 'the Stripe invoice voided' });
     expect(voided).toMatchObject({ status: 'voided', stripe_invoice_id: sent.stripe_invoice_id, last_error: null });
-    expect(fake.invoices.get(sent.stripe_invoice_id!)).toMatchObject({ status: 'void', amount_due: 0 });
+    expect(sandbox.invoices.get(sent.stripe_invoice_id!)).toMatchObject({ status: 'void', amount_due: 0 });
     expect(stripeRequestsFor(invoiceId).filter((request) => request.path.endsWith('/void')).map((request) => request.idempotencyKey)).toEqual([`allot-invoice-${invoiceId}-void`]);
   });
 
@@ -305,16 +305,16 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
   it('retries a failed push with backoff, announcing each failure with invoice.billing_provider_error, and never duplicates', async () => {
     await client.post('/v1/allot/webhooks', { body: { url: `${receiver.url}/stripe-errors`, event_types: ['invoice.billing_provider_error'] } });
     const team = await configuredCustomer({ stripe_customer_id: 'cus_flaky', stripe_collection_method: 'send_invoice' });
-    fake.failNext(2);
+    sandbox.failNext(2);
     const invoiceId = await insertInvoice(team, [line('usage', 'API calls', USD, '1250')], '1250');
     await nudge();
     const sync = await settled(invoiceId);
     expect(sync).toMatchObject({ status: 'synced', attempts: 3, last_error: null });
 
-    const stripeInvoice = fake.invoices.get(sync.stripe_invoice_id!)!;
+    const stripeInvoice = sandbox.invoices.get(sync.stripe_invoice_id!)!;
     expect(stripeInvoice).toMatchObject({ customer: 'cus_flaky', collection_method: 'send_invoice', days_until_due: 30, status: 'open', total: 1250 });
-    expect([...fake.invoices.values()].filter((invoice) => invoice.metadata.allot_invoice_id === invoiceId)).toHaveLength(1);
-    expect([...fake.invoiceItems.values()].filter((item) => item.metadata.allot_invoice_id === invoiceId)).toHaveLength(1);
+    expect([...sandbox.invoices.values()].filter((invoice) => invoice.metadata.allot_invoice_id === invoiceId)).toHaveLength(1);
+    expect([...sandbox.invoiceItems.values()].filter((item) => item.metadata.allot_invoice_id === invoiceId)).toHaveLength(1);
 
     const received = await receiver.waitForRequests(2);
     const bodies = received.filter((request) => request.path === '/hooks/stripe-errors').map((request) => JSON.parse(request.body) as Record<string, unknown>);
@@ -327,7 +327,7 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
           invoice_id: invoiceId,
           customer_id: team.customer,
           billing_provider: 'STRIPE',
-          billing_provider_error: expect.stringContaining('fake Stripe was told to fail'),
+          billing_provider_error: expect.stringContaining('the Stripe sandbox was told to fail'),
           attempt: index + 1,
           next_attempt_at: expect.any(String),
         },
@@ -355,9 +355,9 @@ describe.each(ENGINES)('Stripe invoice push on %s', (engine) => {
     const dueIn = async (invoiceId: string) => {
       const sync = await settled(invoiceId);
       expect(sync.status).toBe('synced');
-      const created = fake.requests.find((request) => request.idempotencyKey === `allot-invoice-${invoiceId}`)!;
+      const created = sandbox.requests.find((request) => request.idempotencyKey === `allot-invoice-${invoiceId}`)!;
       expect(created.form).toMatchObject({ collection_method: 'send_invoice' });
-      return fake.invoices.get(sync.stripe_invoice_id!)!.days_until_due;
+      return sandbox.invoices.get(sync.stripe_invoice_id!)!.days_until_due;
     };
     expect(await dueIn(withTerms)).toBe(45);
     expect(await dueIn(withoutTerms)).toBe(10);

@@ -2,7 +2,7 @@ import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatContract, seatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
-import { startFakeStripe, type FakeStripe } from '../helpers/fakeStripe.js';
+import { startStripeSandbox, type StripeSandbox } from '../../src/stripeSandbox/server.js';
 import { runCli } from '../helpers/process.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -20,11 +20,11 @@ describe.each(ENGINES)('closing April for seats, a pooled credit and overage on 
   let server: TestServer;
   let client: Metronome;
   let customer: string;
-  let stripe: FakeStripe;
+  let stripe: StripeSandbox;
   let receiver: Receiver;
 
   beforeAll(async () => {
-    stripe = await startFakeStripe();
+    stripe = await startStripeSandbox({ customers: ['cus_acme'] });
     receiver = await startReceiver();
     server = await startTestServer({ engine, clockStart: '2024-04-01T00:00:00Z', stripe: { secretKey: stripe.secretKey, apiBase: stripe.apiBase } });
     client = server.client();
