@@ -29,6 +29,12 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
     const product = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
     rateCard = (await client.v1.contracts.rateCards.create({ name: 'AI plan', credit_type_conversions: [{ custom_credit_type_id: aiCredits, fiat_per_custom_credit: 100 }] })).data.id;
     await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    // Images: the first 2 of the period at 3 AI credits each, then 1.
+    const images = (await client.v1.billableMetrics.create({ name: 'Images', event_type_filter: { in_values: ['image'] }, aggregation_type: 'COUNT' })).data.id;
+    const imageProduct = (await client.v1.contracts.products.create({ name: 'Images', type: 'USAGE', billable_metric_id: images })).data.id;
+    await client.v1.contracts.rateCards.rates.add({
+      rate_card_id: rateCard, product_id: imageProduct, entitled: true, rate_type: 'TIERED', tiers: [{ size: 2, price: 3 }, { price: 1 }], credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z',
+    });
   }, 120_000);
   afterAll(() => server?.stop());
 
@@ -58,13 +64,13 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
   it('allows what the pool less open holds covers, and says what remains', async () => {
     const customer = await customerWithPool('check-a');
     const ask = (amount: number | string) => check({ customer_id: customer, credit_type_id: aiCredits, amount });
-    expect((await ask(4)).body.data).toEqual({ allowed: true, remaining: 6 });
-    expect((await ask(10)).body.data).toEqual({ allowed: true, remaining: 0 });
-    expect((await ask('10.5')).body.data).toEqual({ allowed: false, remaining: 10, reason: 'insufficient_balance' });
+    expect((await ask(4)).body.data).toEqual({ allowed: true, amount: 4, remaining: 6 });
+    expect((await ask(10)).body.data).toEqual({ allowed: true, amount: 10, remaining: 0 });
+    expect((await ask('10.5')).body.data).toEqual({ allowed: false, amount: 10.5, remaining: 10, reason: 'insufficient_balance' });
     // 3 units of usage leave 7.
     await ingest('check-a', 3);
-    expect((await ask(0)).body.data).toEqual({ allowed: true, remaining: 7 });
-    expect((await ask(8)).body.data).toEqual({ allowed: false, remaining: 7, reason: 'insufficient_balance' });
+    expect((await ask(0)).body.data).toEqual({ allowed: true, amount: 0, remaining: 7 });
+    expect((await ask(8)).body.data).toEqual({ allowed: false, amount: 8, remaining: 7, reason: 'insufficient_balance' });
   });
 
   it('holds a reserve until its event is ingested, then counts the event’s actual cost instead', async () => {
@@ -80,14 +86,14 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
     const retry = (await reserve(5, 'job-1')).body.data!;
     expect(retry).toMatchObject({ allowed: true, remaining: 5, hold_id: first.hold_id });
     // 6 more is refused while 5 are held; 5 is allowed.
-    expect((await reserve(6, 'job-2')).body.data).toEqual({ allowed: false, remaining: 5, reason: 'insufficient_balance' });
-    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 5 })).body.data).toEqual({ allowed: true, remaining: 0 });
+    expect((await reserve(6, 'job-2')).body.data).toEqual({ allowed: false, amount: 6, remaining: 5, reason: 'insufficient_balance' });
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 5 })).body.data).toEqual({ allowed: true, amount: 5, remaining: 0 });
 
     // The job cost 4, not 5: once its event is in, the pool holds 6 and nothing is held.
     await ingest('check-b', 4, 'job-1');
-    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, remaining: 6 });
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, amount: 0, remaining: 6 });
     // A reserve for an event already ingested holds nothing.
-    expect((await reserve(2, 'job-1')).body.data).toEqual({ allowed: true, remaining: 6 });
+    expect((await reserve(2, 'job-1')).body.data).toEqual({ allowed: true, amount: 2, remaining: 6 });
   });
 
   it('lets a hold expire after hold_seconds', async () => {
@@ -95,16 +101,34 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
     const held = await check({ customer_id: customer, credit_type_id: aiCredits, amount: 8, reserve: true, transaction_id: 'expiring', hold_seconds: 60 });
     expect(held.body.data).toMatchObject({ allowed: true, remaining: 2, hold_expires_at: '2024-04-10T00:01:00.000Z' });
     expect((await server.advanceClock('2024-04-10T00:00:59.999Z')).status).toBe(200);
-    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, remaining: 2 });
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, amount: 0, remaining: 2 });
     expect((await server.advanceClock('2024-04-10T00:01:00Z')).status).toBe(200);
-    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, remaining: 10 });
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, amount: 0, remaining: 10 });
     // The expired hold's transaction id can hold again.
     expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1, reserve: true, transaction_id: 'expiring' })).body.data).toMatchObject({ allowed: true, remaining: 9 });
   });
 
+  it('prices an event with the contract’s rates: 3 units cost 3; images cost 3 for the first two of the period, then 1', async () => {
+    const customer = await customerWithPool('check-e');
+    const event = (event_type: string, properties: Record<string, unknown> = {}) => check({ customer_id: customer, credit_type_id: aiCredits, event: { event_type, properties } });
+    expect((await event('usage', { units: 3 })).body.data).toEqual({ allowed: true, amount: 3, remaining: 7 });
+    expect((await event('usage', { units: '10.5' })).body.data).toEqual({ allowed: false, amount: 10.5, remaining: 10, reason: 'insufficient_balance' });
+    // An event no metric counts costs nothing.
+    expect((await event('other', { units: 3 })).body.data).toEqual({ allowed: true, amount: 0, remaining: 10 });
+    expect((await event('image')).body.data).toEqual({ allowed: true, amount: 3, remaining: 7 });
+    await client.v1.usage.ingest({ usage: [1, 2].map((n) => ({ transaction_id: `image-${n}`, customer_id: 'check-e', event_type: 'image', timestamp: '2024-04-09T10:00:00Z' })) });
+    // Two images used 6 of 10: the third is past the first tier.
+    expect((await event('image')).body.data).toEqual({ allowed: true, amount: 1, remaining: 3 });
+    // A reserve of an event holds what it costs.
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, event: { event_type: 'usage', properties: { units: 2 } }, reserve: true, transaction_id: 'priced-1' })).body.data).toMatchObject({ allowed: true, amount: 2, remaining: 2 });
+    const both = await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1, event: { event_type: 'usage' } });
+    expect(both.status).toBe(400);
+    expect(both.body.message).toContain('event');
+  });
+
   it('refuses a customer without a live contract', async () => {
     const customer = (await client.v1.customers.create({ name: 'No contract' })).data.id;
-    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1 })).body.data).toEqual({ allowed: false, remaining: 0, reason: 'no_contract' });
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1 })).body.data).toEqual({ allowed: false, amount: 1, remaining: 0, reason: 'no_contract' });
   });
 
   it('names every offending field in one 400, and answers 404 for an unknown customer', async () => {
@@ -140,7 +164,7 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
         );
         expect(results.every((result) => result.status === 200)).toBe(true);
         expect(results.filter((result) => result.body.data!.allowed).length).toBe(10);
-        expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, remaining: 0 });
+        expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 0 })).body.data).toEqual({ allowed: true, amount: 0, remaining: 0 });
       });
     });
   }

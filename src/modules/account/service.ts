@@ -1,16 +1,19 @@
 import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
 import { originOf, signalsOf, type ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
+import { Decimal } from '../../lib/money.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
 import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract } from './compute/terms.js';
 import type { Balance } from './compute/balances.js';
+import { marginalCharges, type HypotheticalUsage } from './compute/marginal.js';
 import { loadTerms, loadUsage, type AccountTerms } from './load.js';
 
 export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
+export type { HypotheticalUsage } from './compute/marginal.js';
 export type { Balance, GrantTerms, RecurringSource, StoredGrants } from './compute/balances.js';
 export { spendableBalance } from './compute/balances.js';
 export type { DerivedSegment } from './compute/derivedGrants.js';
@@ -209,6 +212,31 @@ export async function rateOpenPeriodsFor(
     const windows = open.map((prepared) => usageWindowOf({ prepared, cuts: cutsOf?.(prepared.period) ?? [], splitBy }));
     const read = await usageOf(ctx, engine, { tenantId, customerId, windows });
     return open.map((prepared, i) => ratePeriod({ prepared, window: windows[i]!, usage: read[i]! }));
+  });
+}
+
+/**
+ * What usage that has not happened — one event, as the metrics it matches see it — would cost the
+ * customer now, per pricing unit: each open period covering now rated with it, less without it
+ * (`marginalCharges`), on the same usage and rates as the drafts (the kept account's, when kept).
+ * The hard-stop check prices an event with it.
+ */
+export async function marginalCost(
+  ctx: ServiceContext,
+  { tenantId, customerId, additions }: { tenantId: string; customerId: string; additions: readonly HypotheticalUsage[] },
+): Promise<Map<string, Decimal>> {
+  return withEngine(ctx, tenantId, customerId, async (engine) => {
+    const terms = await termsOf(ctx, engine, tenantId, customerId);
+    const now = ctx.clock.now();
+    const plan = planOf(terms, { customerId, ...terms, now });
+    const usage = await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows });
+    const costs = new Map<string, Decimal>();
+    plan.open.forEach((prepared, i) => {
+      for (const [creditTypeId, cost] of marginalCharges({ prepared, window: plan.windows[i]!, usage: usage[i]!, additions, at: now })) {
+        costs.set(creditTypeId, (costs.get(creditTypeId) ?? new Decimal(0)).add(cost));
+      }
+    });
+    return costs;
   });
 }
 

@@ -7,6 +7,7 @@ import { Decimal } from '../../lib/money.js';
 import * as accounts from '../account/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
+import * as usage from '../usage/service.js';
 import { decide, type Decision } from './compute/decide.js';
 import * as repo from './repo.js';
 
@@ -19,12 +20,15 @@ export interface CheckRequest {
   tenantId: string;
   customerId: string;
   creditTypeId: string;
-  amount: Decimal;
+  /** An amount of the pricing unit, or an event whose cost in it is checked. */
+  cost: { amount: Decimal } | { event: { eventType: string; properties: Readonly<Record<string, unknown>> } };
   /** Set aside `amount` until the event with this transaction id is ingested, or `holdSeconds` pass. */
   reserve?: { transactionId: string; holdSeconds: number } | undefined;
 }
 
 export interface CheckResult extends Decision {
+  /** The amount checked: as given, or what the event costs. */
+  amount: Decimal;
   holdId?: string;
   holdExpiresAt?: Date;
 }
@@ -41,9 +45,32 @@ export interface CheckResult extends Decision {
  * twice (in the balance and as its hold) for that one check, never not at all.
  */
 export async function check(ctx: ServiceContext, request: CheckRequest): Promise<CheckResult> {
-  const { tenantId, customerId, creditTypeId, reserve } = request;
+  const { tenantId, customerId, creditTypeId } = request;
   await customers.requireCustomer(ctx, { tenantId, customerId });
   if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
+  const amount = 'amount' in request.cost ? request.cost.amount : await costOf(ctx, { tenantId, customerId, creditTypeId, event: request.cost.event });
+  return { amount, ...(await checkAmount(ctx, { ...request, amount })) };
+}
+
+/**
+ * What an event would cost the customer now in the pricing unit: the metrics it matches, rated on
+ * the open period as the draft is (`marginalCost`), never below 0. Charges in other units are not
+ * this unit's to cover.
+ */
+async function costOf(
+  ctx: ServiceContext,
+  { tenantId, customerId, creditTypeId, event }: { tenantId: string; customerId: string; creditTypeId: string; event: { eventType: string; properties: Readonly<Record<string, unknown>> } },
+): Promise<Decimal> {
+  const additions = await usage.matchEvent(ctx, { tenantId, event });
+  if (additions.length === 0) return new Decimal(0);
+  const costs = await accounts.marginalCost(ctx, { tenantId, customerId, additions });
+  return Decimal.max(costs.get(creditTypeId) ?? 0, 0);
+}
+
+type Checked = Omit<CheckRequest, 'cost'> & { amount: Decimal };
+
+async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<CheckResult, 'amount'>> {
+  const { tenantId, customerId, creditTypeId, reserve } = request;
   if (!reserve) {
     const held = await repo.openHoldsTotal(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
     return decideOn(ctx, request, new Decimal(held));
@@ -99,7 +126,7 @@ export async function check(ctx: ServiceContext, request: CheckRequest): Promise
  */
 const reserving = new Semaphore(3);
 
-async function decideOn(ctx: ServiceContext, { tenantId, customerId, creditTypeId, amount }: CheckRequest, held: Decimal): Promise<Decision> {
+async function decideOn(ctx: ServiceContext, { tenantId, customerId, creditTypeId, amount }: Checked, held: Decimal): Promise<Decision> {
   const account = await accounts.customerAccount(ctx, { tenantId, customerId });
   const now = ctx.clock.now();
   const hasContract = account.loaded.contracts.some(

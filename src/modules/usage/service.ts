@@ -54,6 +54,34 @@ export function ingestUsage(
   });
 }
 
+/** How a metric would count one event: the values of its group properties by name, and what it aggregates. */
+export interface EventMatch {
+  metricId: string;
+  groupValues: Record<string, string>;
+  /** The aggregated number (SUM, MAX, LATEST); null for COUNT and UNIQUE. */
+  value: Decimal | null;
+  /** The value a UNIQUE metric counts; null for the others. */
+  distinct: string | null;
+}
+
+/**
+ * The tenant's live billable metrics an event would count for, and how (the same matching as
+ * ingest, `matchMetric`), without storing anything: the hard-stop check prices an event with it.
+ */
+export async function matchEvent(
+  { db }: ServiceContext,
+  { tenantId, event }: { tenantId: string; event: { eventType: string; properties: Readonly<Record<string, unknown>> } },
+): Promise<EventMatch[]> {
+  const matches: EventMatch[] = [];
+  for (const row of await repo.liveMetrics(db, [tenantId])) {
+    const match = matchMetric(compileMetric(row), event);
+    if (!match) continue;
+    const names = match.metric.groupNames;
+    matches.push({ metricId: row.id, groupValues: Object.fromEntries(names.map((name, i) => [name, match.groupTexts[i]!])), value: match.value, distinct: match.distinct });
+  }
+  return matches;
+}
+
 /**
  * Subscribes to the usage this process commits on the context's database (`usageCommitted` of its
  * signals): after each ingest transaction, once per tenant, with the customers that have new
