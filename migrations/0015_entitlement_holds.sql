@@ -9,6 +9,8 @@ CREATE TABLE entitlement_holds (
   credit_type_id uuid NOT NULL,
   transaction_id text NOT NULL,
   amount         numeric NOT NULL,
+  -- The groups the amount is held against, for their caps: [{"key": "user_id", "value": "ada"}].
+  group_values   jsonb NOT NULL DEFAULT '[]',
   created_at     timestamptz NOT NULL,
   expires_at     timestamptz NOT NULL,
   PRIMARY KEY (tenant_id, id),
@@ -16,3 +18,17 @@ CREATE TABLE entitlement_holds (
   UNIQUE (tenant_id, transaction_id)
 );
 CREATE INDEX entitlement_holds_customer ON entitlement_holds (tenant_id, customer_id, credit_type_id, expires_at);
+
+-- Spend caps per group of a customer's usage (a user, a team, a seat): at most `amount` of the
+-- pricing unit per billing period for the usage whose `group_key` property is `group_value`. The
+-- hard-stop check refuses what would take the group past it (cap_reached).
+CREATE TABLE entitlement_caps (
+  tenant_id      uuid NOT NULL,
+  customer_id    uuid NOT NULL,
+  credit_type_id uuid NOT NULL,
+  group_key      text NOT NULL,
+  group_value    text NOT NULL,
+  amount         numeric NOT NULL,
+  updated_at     timestamptz NOT NULL,
+  PRIMARY KEY (tenant_id, customer_id, credit_type_id, group_key, group_value)
+);

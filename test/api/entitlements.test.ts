@@ -29,6 +29,12 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
     const product = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
     rateCard = (await client.v1.contracts.rateCards.create({ name: 'AI plan', credit_type_conversions: [{ custom_credit_type_id: aiCredits, fiat_per_custom_credit: 100 }] })).data.id;
     await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    // Seat units, grouped per user: 1 AI credit a unit.
+    const seatUnits = (
+      await client.v1.billableMetrics.create({ name: 'Seat units', event_type_filter: { in_values: ['seat_usage'] }, aggregation_type: 'SUM', aggregation_key: 'units', property_filters: [{ name: 'units', exists: true }, { name: 'user_id', exists: true }], group_keys: [['user_id']] })
+    ).data.id;
+    const seatProduct = (await client.v1.contracts.products.create({ name: 'Seat units', type: 'USAGE', billable_metric_id: seatUnits })).data.id;
+    await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: seatProduct, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
     // Images: the first 2 of the period at 3 AI credits each, then 1.
     const images = (await client.v1.billableMetrics.create({ name: 'Images', event_type_filter: { in_values: ['image'] }, aggregation_type: 'COUNT' })).data.id;
     const imageProduct = (await client.v1.contracts.products.create({ name: 'Images', type: 'USAGE', billable_metric_id: images })).data.id;
@@ -126,6 +132,45 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
     expect(both.body.message).toContain('event');
   });
 
+  it('holds a user to a cap on their spend this period, beside the pool', async () => {
+    const customer = await customerWithPool('check-f');
+    const post = async (path: string, body: unknown) => {
+      const response = await fetch(`${server.baseURL}${path}`, { method: 'POST', headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: response.status, body: (await response.json()) as { data?: unknown; message?: string } };
+    };
+    const setCap = await post('/v1/allot/entitlements/caps', { customer_id: customer, credit_type_id: aiCredits, group_key: 'user_id', group_value: 'ada', amount: 4 });
+    expect(setCap.status).toBe(200);
+    expect(setCap.body.data).toMatchObject({ customer_id: customer, credit_type_id: aiCredits, group_key: 'user_id', group_value: 'ada', amount: 4 });
+    const ada = [{ key: 'user_id', value: 'ada' }];
+    const bob = [{ key: 'user_id', value: 'bob' }];
+    const ask = (amount: number, group_values: unknown, extra: Record<string, unknown> = {}) => check({ customer_id: customer, credit_type_id: aiCredits, amount, group_values, ...extra });
+
+    expect((await ask(3, ada)).body.data).toEqual({ allowed: true, amount: 3, remaining: 1 });
+    // Ada uses 3: 1 is left of her cap, 7 of the pool.
+    await client.v1.usage.ingest({ usage: [{ transaction_id: 'ada-used-3', customer_id: 'check-f', event_type: 'seat_usage', timestamp: '2024-04-09T10:00:00Z', properties: { user_id: 'ada', units: 3 } }] });
+    expect((await ask(2, ada)).body.data).toEqual({ allowed: false, amount: 2, remaining: 1, reason: 'cap_reached' });
+    expect((await ask(5, bob)).body.data).toEqual({ allowed: true, amount: 5, remaining: 2 });
+    // A hold for ada counts against her cap too.
+    expect((await ask(1, ada, { reserve: true, transaction_id: 'ada-next' })).body.data).toMatchObject({ allowed: true, amount: 1, remaining: 0 });
+    expect((await ask(0.5, ada)).body.data).toEqual({ allowed: false, amount: 0.5, remaining: 0, reason: 'cap_reached' });
+    // Priced from the event itself, with the event's user as the group.
+    expect((await check({ customer_id: customer, credit_type_id: aiCredits, event: { event_type: 'seat_usage', properties: { user_id: 'ada', units: 1 } }, group_values: ada })).body.data).toEqual({ allowed: false, amount: 1, remaining: 0, reason: 'cap_reached' });
+
+    const listed = await fetch(`${server.baseURL}/v1/allot/entitlements/caps?customer_id=${customer}`, { headers: { authorization: `Bearer ${server.key}` } });
+    expect(((await listed.json()) as { data: unknown[] }).data).toEqual([expect.objectContaining({ group_value: 'ada', amount: 4 })]);
+    expect((await post('/v1/allot/entitlements/caps/remove', { customer_id: customer, credit_type_id: aiCredits, group_key: 'user_id', group_value: 'ada' })).status).toBe(200);
+    expect((await post('/v1/allot/entitlements/caps/remove', { customer_id: customer, credit_type_id: aiCredits, group_key: 'user_id', group_value: 'ada' })).status).toBe(404);
+    // Without the cap only the pool counts: 7 less the 1 held.
+    expect((await ask(2, ada)).body.data).toEqual({ allowed: true, amount: 2, remaining: 4 });
+
+    const badCap = await post('/v1/allot/entitlements/caps', { customer_id: customer, credit_type_id: aiCredits, group_key: '', amount: -1 });
+    expect(badCap.status).toBe(400);
+    for (const field of ['group_key', 'group_value', 'amount']) expect(badCap.body.message).toContain(field);
+    const twice = await ask(1, [...ada, { key: 'user_id', value: 'bob' }]);
+    expect(twice.status).toBe(400);
+    expect(twice.body.message).toContain('group_values');
+  });
+
   it('refuses a customer without a live contract', async () => {
     const customer = (await client.v1.customers.create({ name: 'No contract' })).data.id;
     expect((await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1 })).body.data).toEqual({ allowed: false, amount: 1, remaining: 0, reason: 'no_contract' });
@@ -133,7 +178,7 @@ describe.each(ENGINES)('entitlement check on %s', (engine) => {
 
   it('names every offending field in one 400, and answers 404 for an unknown customer', async () => {
     const customer = await customerWithPool('check-d');
-    const bad = await check({ customer_id: customer, credit_type_id: aiCredits, amount: -1, transaction_id: '', hold_seconds: 0, group_values: [{ key: 'user_id', value: 'ada' }], colour: 'red' });
+    const bad = await check({ customer_id: customer, credit_type_id: aiCredits, amount: -1, transaction_id: '', hold_seconds: 0, group_values: [{ key: 'user_id' }], colour: 'red' });
     expect(bad.status).toBe(400);
     for (const field of ['amount', 'transaction_id', 'hold_seconds', 'group_values', 'colour']) expect(bad.body.message).toContain(field);
     const noTransaction = await check({ customer_id: customer, credit_type_id: aiCredits, amount: 1, reserve: true });

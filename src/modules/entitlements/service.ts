@@ -1,15 +1,17 @@
 import { Semaphore } from 'async-mutex';
 import type { ServiceContext } from '../../lib/context.js';
 import { databaseWithin } from '../../lib/db/database.js';
-import { Conflict, Invalid } from '../../lib/errors.js';
+import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { newId } from '../../lib/ids.js';
-import { Decimal } from '../../lib/money.js';
+import { Decimal, sumExactly } from '../../lib/money.js';
 import * as accounts from '../account/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
 import { decide, type Decision } from './compute/decide.js';
 import * as repo from './repo.js';
+
+export type { CapRow, GroupValue } from './repo.js';
 
 /** How long a hold lasts when the request does not say: five minutes. */
 export const DEFAULT_HOLD_SECONDS = 300;
@@ -22,6 +24,8 @@ export interface CheckRequest {
   creditTypeId: string;
   /** An amount of the pricing unit, or an event whose cost in it is checked. */
   cost: { amount: Decimal } | { event: { eventType: string; properties: Readonly<Record<string, unknown>> } };
+  /** The groups the spend belongs to (`user_id` = `ada`, `team` = `red`): their caps apply, and a hold counts against them. */
+  groupValues?: readonly repo.GroupValue[] | undefined;
   /** Set aside `amount` until the event with this transaction id is ingested, or `holdSeconds` pass. */
   reserve?: { transactionId: string; holdSeconds: number } | undefined;
 }
@@ -71,10 +75,7 @@ type Checked = Omit<CheckRequest, 'cost'> & { amount: Decimal };
 
 async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<CheckResult, 'amount'>> {
   const { tenantId, customerId, creditTypeId, reserve } = request;
-  if (!reserve) {
-    const held = await repo.openHoldsTotal(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
-    return decideOn(ctx, request, new Decimal(held));
-  }
+  if (!reserve) return decideOn(ctx, request, await repo.openHolds(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now()));
 
   const existing = await repo.holdFor(ctx.db, tenantId, reserve.transactionId);
   if (existing && (existing.customer_id !== customerId.toLowerCase() || existing.credit_type_id !== creditTypeId.toLowerCase())) {
@@ -82,8 +83,8 @@ async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<
   }
   // The event already came in: its cost is in the balance, and nothing is left to hold for it.
   if (existing?.consumed || (!existing && (await repo.eventIngested(ctx.db, tenantId, reserve.transactionId)))) {
-    const held = await repo.openHoldsTotal(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
-    const { remaining, reason } = await decideOn(ctx, { ...request, amount: new Decimal(0) }, new Decimal(held));
+    const holds = await repo.openHolds(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now());
+    const { remaining, reason } = await decideOn(ctx, { ...request, amount: new Decimal(0) }, holds);
     return { allowed: reason === undefined, remaining, ...(reason && { reason }) };
   }
 
@@ -92,7 +93,7 @@ async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<
     const now = ctx.clock.now();
     await repo.deleteEndedHolds(tx, tenantId, customerId, now);
     const repeat = await repo.holdFor(tx, tenantId, reserve.transactionId);
-    const held = new Decimal(await repo.openHoldsTotal(tx, tenantId, customerId, creditTypeId, now));
+    const held = await repo.openHolds(tx, tenantId, customerId, creditTypeId, now);
     // On PostgreSQL the balance is read from committed state through the kept accounts (every
     // reserve before this one has committed its hold: the lock says so); PGlite runs one
     // transaction at a time, so there it is read inside this one.
@@ -110,6 +111,7 @@ async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<
       credit_type_id: creditTypeId,
       transaction_id: reserve.transactionId,
       amount: request.amount.toFixed(),
+      group_values: [...(request.groupValues ?? [])],
       created_at: now,
       expires_at: new Date(now.getTime() + reserve.holdSeconds * 1000),
     };
@@ -126,11 +128,80 @@ async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<
  */
 const reserving = new Semaphore(3);
 
-async function decideOn(ctx: ServiceContext, { tenantId, customerId, creditTypeId, amount }: Checked, held: Decimal): Promise<Decision> {
+async function decideOn(ctx: ServiceContext, request: Checked, holds: readonly { amount: string; group_values: repo.GroupValue[] }[]): Promise<Decision> {
+  const { tenantId, customerId, creditTypeId, amount, groupValues = [] } = request;
   const account = await accounts.customerAccount(ctx, { tenantId, customerId });
   const now = ctx.clock.now();
   const hasContract = account.loaded.contracts.some(
     (contract) => !contract.archived_at && contract.starting_at <= now && (contract.ending_before === null || now < contract.ending_before),
   );
-  return decide({ pool: accounts.spendableBalance(account.current, creditTypeId), held, amount, hasContract });
+  const held = sumExactly(holds.map((hold) => new Decimal(hold.amount)));
+  const caps = await capsLeft(ctx, { tenantId, customerId, creditTypeId, groupValues, holds });
+  return decide({ pool: accounts.spendableBalance(account.current, creditTypeId), held, caps, amount, hasContract });
+}
+
+/**
+ * What is left of each cap on the groups named: its amount less what the group's usage cost in the
+ * unit this billing period (the open period covering now, rated per value of the group's property
+ * as the draft is) and less the open holds taken against the group.
+ */
+async function capsLeft(
+  ctx: ServiceContext,
+  { tenantId, customerId, creditTypeId, groupValues, holds }: { tenantId: string; customerId: string; creditTypeId: string; groupValues: readonly repo.GroupValue[]; holds: readonly { amount: string; group_values: repo.GroupValue[] }[] },
+): Promise<Decimal[]> {
+  const caps = await repo.capsOn(ctx.db, tenantId, customerId, creditTypeId, groupValues);
+  if (caps.length === 0) return [];
+  const now = ctx.clock.now();
+  const spentByKey = new Map<string, Map<string, Decimal>>();
+  for (const key of new Set(caps.map((cap) => cap.group_key))) {
+    const spent = new Map<string, Decimal>();
+    const periods = await accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key });
+    for (const period of periods) {
+      if (!(period.period.startingAt <= now && now < period.period.endingBefore)) continue;
+      for (const line of period.lines) {
+        if (line.creditTypeId !== creditTypeId || line.splitValue === undefined) continue;
+        spent.set(line.splitValue, (spent.get(line.splitValue) ?? new Decimal(0)).add(line.total));
+      }
+    }
+    spentByKey.set(key, spent);
+  }
+  return caps.map((cap) => {
+    const spent = spentByKey.get(cap.group_key)!.get(cap.group_value) ?? new Decimal(0);
+    const heldForGroup = sumExactly(
+      holds.filter((hold) => hold.group_values.some((group) => group.key === cap.group_key && group.value === cap.group_value)).map((hold) => new Decimal(hold.amount)),
+    );
+    return new Decimal(cap.amount).minus(spent).minus(heldForGroup);
+  });
+}
+
+/** Sets the customer's cap on a group's spend per billing period, in a unit (a new cap, or a new amount for it). */
+export async function setCap(
+  ctx: ServiceContext,
+  { tenantId, customerId, creditTypeId, group, amount }: { tenantId: string; customerId: string; creditTypeId: string; group: repo.GroupValue; amount: Decimal },
+): Promise<repo.CapRow> {
+  await customers.requireCustomer(ctx, { tenantId, customerId });
+  if (!(await pricing.findCreditType(ctx, { tenantId, creditTypeId }))) throw new Invalid('credit_type_id', `no pricing unit with id ${creditTypeId}`);
+  return repo.upsertCap(ctx.db, tenantId, {
+    customer_id: customerId,
+    credit_type_id: creditTypeId,
+    group_key: group.key,
+    group_value: group.value,
+    amount: amount.toFixed(),
+    updated_at: ctx.clock.now(),
+  });
+}
+
+/** The customer's caps. */
+export async function listCaps(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<repo.CapRow[]> {
+  await customers.requireCustomer(ctx, { tenantId, customerId });
+  return repo.listCaps(ctx.db, tenantId, customerId);
+}
+
+/** Removes a cap; a 404 when there is none. */
+export async function removeCap(
+  ctx: ServiceContext,
+  { tenantId, customerId, creditTypeId, group }: { tenantId: string; customerId: string; creditTypeId: string; group: repo.GroupValue },
+): Promise<void> {
+  const removed = await repo.deleteCap(ctx.db, tenantId, { customer_id: customerId, credit_type_id: creditTypeId, group_key: group.key, group_value: group.value });
+  if (!removed) throw new NotFound(`No cap on ${group.key} = ${group.value} in pricing unit ${creditTypeId} for customer ${customerId}`);
 }
