@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -37,8 +37,11 @@ describe('allot on PGlite (no DATABASE_URL), as a newcomer runs it', () => {
     const failed = await runCli(['serve'], { ...env(), PORT: takenPort });
     blocker.close();
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/EADDRINUSE/);
+    expect(failed.stderr).toContain(`Port ${takenPort} on 127.0.0.1 is in use (EADDRINUSE)`);
+    expect(failed.stderr).toContain(`PORT=${Number(takenPort) + 1} npm start`);
     expect(failed.stdout).not.toMatch(API_KEY);
+    // It says so before initialising the data directory, not after.
+    expect(readdirSync(dataDir)).toEqual([]);
 
     const first = await startServe([], env());
     let customerId: string;
