@@ -124,7 +124,8 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     } finally {
       await server.stop();
     }
-  });
+    // Ten CLI processes and a server, each compiling the sources through tsx: past 30 s on a busy 2-core machine.
+  }, 120_000);
 
   it('stops with a clear message on bad configuration', async () => {
     const badPort = await runCli(['serve', '--port', 'eighty'], env());
@@ -137,5 +138,5 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     const unreachable = await runCli(['migrate'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/none/);
-  });
+  }, 60_000);
 });
