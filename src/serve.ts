@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { systemClock, TestClock } from './lib/clock.js';
 import type { ServiceContext } from './lib/context.js';
 import { migrate } from './lib/db/migrate.js';
@@ -20,8 +21,32 @@ export interface RunningAllot {
 
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
+/** What a start on a taken port says: what to do about it, not only the system's error code. */
+export function portInUseMessage(host: string, port: number): string {
+  return (
+    `Port ${port} on ${host} is in use (EADDRINUSE): stop what listens there (another Allot? Ctrl-C in its terminal), ` +
+    `or start on another port with PORT=${port + 1} npm start (allot serve --port ${port + 1}).`
+  );
+}
+
+const isAddressInUse = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
+
+/**
+ * Fails at once when the port is taken, before the database is opened (a first start on PGlite
+ * initialises it for several seconds, only to fail at `listen`). The real `listen` still decides.
+ */
+async function ensurePortFree(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (error) => reject(isAddressInUse(error) ? new Error(portInUseMessage(host, port)) : error));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
+}
+
 /** Opens the database, applies pending migrations, creates the first tenant if there is none, and listens. */
 export async function startAllot(config: Config): Promise<RunningAllot> {
+  await ensurePortFree(config.host, config.port);
   const db = await openDatabase(config);
   try {
     const testClock = config.testClockStart ? new TestClock(config.testClockStart) : undefined;
@@ -40,7 +65,11 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       logger: { level: config.logLevel },
       version: packageJson.version,
     });
-    await app.listen({ port: config.port, host: config.host });
+    try {
+      await app.listen({ port: config.port, host: config.host });
+    } catch (error) {
+      throw isAddressInUse(error) ? new Error(portInUseMessage(config.host, config.port)) : error;
+    }
     // Only now, so that a start that fails (a port in use) never creates a key nobody saw.
     const bootstrapKey = await bootstrapDefaultTenant(context);
     const address = app.server.address();

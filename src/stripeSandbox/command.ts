@@ -30,14 +30,22 @@ export async function stripeSandboxCommand(flags: StripeSandboxFlags, env: NodeJ
   const webhookSecret = flags.webhookSecret ?? (env.ALLOT_STRIPE_WEBHOOK_SECRET || SANDBOX_WEBHOOK_SECRET);
   const secretKey = flags.secretKey ?? (env.ALLOT_STRIPE_SECRET_KEY || SANDBOX_SECRET_KEY);
 
+  const host = flags.host ?? '127.0.0.1';
+  const port = Number(portText);
   const sandbox = await startStripeSandbox({
-    port: Number(portText),
-    host: flags.host ?? '127.0.0.1',
+    port,
+    host,
     secretKey,
     webhookUrl,
     webhookSecret,
     onRequest: (request, body) => print(describeRequest(request, body)),
     onDelivery: (delivery) => print(describeDelivery(delivery)),
+  }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EADDRINUSE') throw error;
+    throw new Error(
+      `Port ${port} on ${host} is in use (EADDRINUSE): stop what listens there (another sandbox? Ctrl-C in its terminal), ` +
+        `or start on another port with --port ${port + 1} and give Allot ALLOT_STRIPE_API_BASE=http://127.0.0.1:${port + 1}.`,
+    );
   });
   const base = sandbox.apiBase;
   print(

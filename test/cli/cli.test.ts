@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -37,8 +37,11 @@ describe('allot on PGlite (no DATABASE_URL), as a newcomer runs it', () => {
     const failed = await runCli(['serve'], { ...env(), PORT: takenPort });
     blocker.close();
     expect(failed.code).toBe(1);
-    expect(failed.stderr).toMatch(/EADDRINUSE/);
+    expect(failed.stderr).toContain(`Port ${takenPort} on 127.0.0.1 is in use (EADDRINUSE)`);
+    expect(failed.stderr).toContain(`PORT=${Number(takenPort) + 1} npm start`);
     expect(failed.stdout).not.toMatch(API_KEY);
+    // It says so before initialising the data directory, not after.
+    expect(readdirSync(dataDir)).toEqual([]);
 
     const first = await startServe([], env());
     let customerId: string;
@@ -121,7 +124,8 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     } finally {
       await server.stop();
     }
-  });
+    // Ten CLI processes and a server, each compiling the sources through tsx: past 30 s on a busy 2-core machine.
+  }, 120_000);
 
   it('stops with a clear message on bad configuration', async () => {
     const badPort = await runCli(['serve', '--port', 'eighty'], env());
@@ -134,5 +138,5 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     const unreachable = await runCli(['migrate'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/none' });
     expect(unreachable.code).toBe(1);
     expect(unreachable.stderr).toMatch(/Cannot connect to PostgreSQL at postgres:\/\/postgres@127\.0\.0\.1:1\/none/);
-  });
+  }, 60_000);
 });

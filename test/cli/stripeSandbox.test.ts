@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -83,4 +84,18 @@ describe('allot stripe-sandbox', () => {
     expect(port).toMatchObject({ code: 1, stderr: expect.stringContaining('--port: must be a port number from 0 to 65535, got "twelve"') });
     await expect(stripeSandboxCommand({ port: '0', webhookUrl: 'ftp://example.com' }, {}, () => {})).rejects.toThrow('--webhook-url: must be an http or https URL');
   }, 60_000);
+
+  it('says what to do when its port is taken', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      await expect(stripeSandboxCommand({ port: String(taken) }, {}, () => {})).rejects.toThrow(
+        `Port ${taken} on 127.0.0.1 is in use (EADDRINUSE): stop what listens there (another sandbox? Ctrl-C in its terminal), ` +
+          `or start on another port with --port ${taken + 1} and give Allot ALLOT_STRIPE_API_BASE=http://127.0.0.1:${taken + 1}.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
 });
