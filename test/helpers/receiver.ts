@@ -26,6 +26,8 @@ export interface Receiver {
   setFallback(answer: Answer): void;
   /** Answers every hanging request with `status`. */
   release(status?: number): void;
+  /** The most requests that were hanging at one time (the sender's concurrency towards this receiver). */
+  readonly peakHanging: number;
   /** Resolves once at least `count` requests have arrived. */
   waitForRequests(count: number, options?: { timeoutMs?: number }): Promise<ReceivedRequest[]>;
   close(): Promise<void>;
@@ -37,6 +39,7 @@ export async function startReceiver(): Promise<Receiver> {
   const queue: Answer[] = [];
   let fallback: Answer = 200;
   const hanging = new Set<{ response: ServerResponse; received: ReceivedRequest }>();
+  let peakHanging = 0;
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -49,6 +52,7 @@ export async function startReceiver(): Promise<Receiver> {
       if (answer === 'hang') {
         const held = { response, received };
         hanging.add(held);
+        peakHanging = Math.max(peakHanging, hanging.size);
         response.on('close', () => hanging.delete(held));
         return;
       }
@@ -67,6 +71,9 @@ export async function startReceiver(): Promise<Receiver> {
     },
     setFallback(answer) {
       fallback = answer;
+    },
+    get peakHanging() {
+      return peakHanging;
     },
     release(status = 200) {
       for (const held of [...hanging]) {
