@@ -62,7 +62,8 @@ export function toSubscription(subscription: Subscription, now: Date, names: Nam
     },
     collection_schedule: subscription.collection_schedule,
     proration: { invoice_behavior: subscription.invoice_behavior, is_prorated: subscription.is_prorated },
-    quantity_management_mode: 'QUANTITY_ONLY',
+    quantity_management_mode: subscription.quantity_management_mode,
+    ...(subscription.seat_group_key !== null && { seat_config: { seat_group_key: subscription.seat_group_key } }),
     quantity_schedule: steps.map((step, i) => ({
       quantity: step.quantity,
       starting_at: toRfc3339(step.startingAt),
@@ -107,7 +108,7 @@ export function toRecurringGrant(grant: RecurringGrant, names: Names): Shared.Co
     ...(grant.subscription_id && {
       subscription_config: {
         subscription_id: grant.subscription_id,
-        allocation: 'POOLED' as const,
+        allocation: grant.allocation,
         apply_seat_increase_config: { is_prorated: grant.seat_increase_prorated ?? false },
       },
     }),
