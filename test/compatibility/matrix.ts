@@ -240,7 +240,7 @@ const recurringFields: Record<string, FieldEntry> = {
   'specifiers': refused(),
   'starting_at': supported('on the hour'),
   'subscription_config': supported(),
-  'subscription_config.allocation': partial('POOLED; INDIVIDUAL is refused'),
+  'subscription_config.allocation': supported('POOLED, or INDIVIDUAL on a SEAT_BASED subscription: one credit per seat, drawn only by usage naming the seat (docs/rules.md rule 28)'),
   'subscription_config.apply_seat_increase_config': supported(),
   'subscription_config.apply_seat_increase_config.is_prorated': supported(),
   'subscription_config.subscription_id': supported('an id or a temporary_id of the same request'),

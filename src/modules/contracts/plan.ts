@@ -217,8 +217,17 @@ export async function planAdditions(
           ? linkedFrequencyProblem({ credit: input.recurrence_frequency as Frequency, subscription: subscription.billing_frequency })
           : null;
         if (problem) problems.add(`${field}.recurrence_frequency`, problem);
+        const individual = input.subscription_config?.allocation === 'INDIVIDUAL';
+        if (individual) {
+          problems.check(
+            subscription.quantity_management_mode === 'SEAT_BASED',
+            `${field}.subscription_config.allocation`,
+            `INDIVIDUAL needs a SEAT_BASED subscription (one credit per seat id); ${subscription.id} is QUANTITY_ONLY`,
+          );
+          problems.check(input.access_amount.quantity === undefined, `${field}.access_amount.quantity`, 'must be left out for INDIVIDUAL allocation: each seat gets unit_price');
+        }
         // The seats are read from the quantity changes, which are only settled once those of the edit passed.
-        if (input.access_amount.quantity !== undefined && !problems.has('update_subscriptions')) {
+        if (input.access_amount.quantity !== undefined && !individual && !problems.has('update_subscriptions')) {
           const linked = subscription.id;
           const seatRows = quantityRowsOfSeats(linked, plan.seatChanges.filter((change) => change.subscription_id === linked));
           const schedule = quantitySchedule([...existingChanges, ...plan.changes, ...seatRows].filter((change) => change.subscription_id === linked).map(toQuantityChange));

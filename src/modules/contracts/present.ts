@@ -211,10 +211,12 @@ export function toBalance(balance: account.Balance, names: Names, { includeBalan
     ...(balance.subscriptionConfig && {
       subscription_config: {
         subscription_id: balance.subscriptionConfig.subscriptionId,
-        allocation: 'POOLED' as const,
+        allocation: balance.subscriptionConfig.allocation,
         apply_seat_increase_config: { is_prorated: balance.subscriptionConfig.seatIncreaseProrated },
       },
     }),
+    // Not in the SDK's shape: which seat a seat's own credit belongs to (docs/rules.md rule 28).
+    ...(balance.seatId !== undefined && { seat_id: balance.seatId }),
     ...(includeBalance && { balance: wireNumber(balance.balance) }),
     ...(includeLedgers && { ledger: balance.segments.flatMap((segment) => segment.ledger.entries.map((entry) => toLedgerEntry(balance, segment.id, entry))) as never }),
   } as Shared.Credit & Shared.Commit;

@@ -112,10 +112,7 @@ export const recurringGrantInput = z
       .strictObject({
         subscription_id: id,
         apply_seat_increase_config: z.strictObject({ is_prorated: z.boolean() }),
-        allocation: z
-          .enum(['POOLED', 'INDIVIDUAL'])
-          .refine((value) => value === 'POOLED', 'INDIVIDUAL allocation is not supported; use POOLED')
-          .optional(),
+        allocation: z.enum(['POOLED', 'INDIVIDUAL']).optional(),
       })
       .optional(),
     temporary_id: text().min(1).max(256).optional(),

@@ -139,7 +139,7 @@ export function contractTerms(
         createdAt: grant.created_at,
         archivedAt: contract.archived_at,
         subscriptionConfig: grant.subscription_id
-          ? { subscriptionId: grant.subscription_id, allocation: 'POOLED', seatIncreaseProrated: grant.seat_increase_prorated ?? false }
+          ? { subscriptionId: grant.subscription_id, allocation: grant.allocation, seatIncreaseProrated: grant.seat_increase_prorated ?? false }
           : null,
       },
       source: {
@@ -159,7 +159,8 @@ export function contractTerms(
         amountChanges: amounts
           .filter((row) => row.recurring_grant_id === grant.id)
           .map((row) => ({ from: row.effective_from, unitPrice: new Decimal(row.unit_price), quantity: row.quantity === null ? null : new Decimal(row.quantity) })),
-        seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
+        seats: subscription && grant.allocation === 'POOLED' ? { changes: subscription.changes, steps: subscription.steps } : null,
+        perSeat: grant.allocation === 'INDIVIDUAL' && subscription?.seats ? { changes: subscription.seats.changes, steps: subscription.seats.steps } : null,
         durationPeriods: grant.duration_periods,
         rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
       },
