@@ -159,6 +159,41 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     expect(chatCredits.reduce((sum, line) => sum + (line.quantity ?? 0), 0)).toBe(85);
   });
 
+  it('lists seat balances per seat and pricing unit, with starting balances, credits and ledgers (listSeatBalances)', async () => {
+    const list = (body: Record<string, unknown> = {}) => client.v1.contracts.listSeatBalances({ customer_id: team.customer, contract_id: team.contract, ...body });
+    const all = await list();
+    expect(all.data.map((seat) => [seat.seat_id, seat.balances])).toEqual([
+      ['ada', [{ credit_type_id: catalog.aiCredits, balance: 0, starting_balance: 50 }]],
+      ['bob', [{ credit_type_id: catalog.aiCredits, balance: 40, starting_balance: 50 }]],
+      ['cy', [{ credit_type_id: catalog.aiCredits, balance: 50, starting_balance: 50 }]],
+      ['dan', [{ credit_type_id: catalog.aiCredits, balance: 25, starting_balance: 25 }]],
+    ]);
+    expect(all.data[0]!.credits).toBeUndefined();
+    expect(all.pagination).toEqual({ seats_included: 4, seats_available_for_next_page: 0, next_page: null });
+    const bob = await list({ seat_ids: ['bob'], include_credits_and_commits: true, include_ledgers: true });
+    expect(bob.data[0]!.credits).toEqual([
+      {
+        id: expect.any(String),
+        balance: 40,
+        start_date: '2024-04-01T00:00:00.000Z',
+        end_date: '2024-05-01T00:00:00.000Z',
+        ledger_entries: [
+          { type: 'CREDIT_SEGMENT_START', amount: 50, timestamp: '2024-04-01T00:00:00.000Z' },
+          { type: 'CREDIT_AUTOMATED_INVOICE_DEDUCTION', amount: -10, timestamp: '2024-05-01T00:00:00.000Z' },
+        ],
+      },
+    ]);
+    const page = await list({ limit: 3 });
+    expect(page.data.map((seat) => seat.seat_id)).toEqual(['ada', 'bob', 'cy']);
+    expect(page.pagination).toMatchObject({ seats_included: 3, seats_available_for_next_page: 1 });
+    expect((await list({ limit: 3, cursor: page.pagination.next_page! })).data.map((seat) => seat.seat_id)).toEqual(['dan']);
+    await expect400(list({ seat_ids: ['bob', 'nobody'] }), 'seat_ids.1');
+    expect((await list({ seat_ids: ['bob', 'nobody'], skip_missing_seat_ids: true })).data.map((seat) => seat.seat_id)).toEqual(['bob']);
+    await expect400(list({ subscription_ids: [team.contract] }), 'subscription_ids.0');
+    // May's credits are not granted yet: nothing covers May 15.
+    expect((await list({ covering_date: '2024-05-15T00:00:00Z' })).data.map((seat) => seat.balances)).toEqual([[], [], [], []]);
+  });
+
   it('grants every seat assigned on May 1 a fresh 50; April’s remainders expire and bob gets nothing', async () => {
     await server.advanceClock('2024-05-01T00:00:00Z');
     expect(await bySeat('2024-05-01T00:00:00.000Z')).toEqual({ ada: 50, cy: 50, dan: 50 });

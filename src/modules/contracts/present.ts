@@ -160,7 +160,7 @@ function toOverrideV1(override: Shared.ContractV2.Override): Shared.Override {
 
 type LedgerEntry = NonNullable<Shared.Credit['ledger']>[number] | NonNullable<Shared.Commit['ledger']>[number];
 
-function toLedgerEntry(balance: account.Balance, segmentId: string, entry: account.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
+export function toLedgerEntry(balance: account.Balance, segmentId: string, entry: account.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
   const prefix = balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT';
   const base = { amount: wireNumber(entry.amount), segment_id: segmentId, timestamp: toRfc3339(entry.timestamp) };
   switch (entry.kind) {

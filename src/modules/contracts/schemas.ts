@@ -478,6 +478,30 @@ export const seatsHistoryBody = z
     }
   });
 
+/** `v1.contracts.listSeatBalances`: `covering_date`, or `starting_at` / `effective_before`; pages of 1–100 seats. */
+export const seatBalancesBody = z
+  .strictObject({
+    customer_id: id,
+    contract_id: id,
+    covering_date: instant.optional(),
+    starting_at: instant.optional(),
+    effective_before: instant.optional(),
+    include_credits_and_commits: z.boolean().optional(),
+    include_ledgers: z.boolean().optional(),
+    limit: z.number().int('must be a whole number').min(1).max(100).optional(),
+    cursor: text().max(64).optional(),
+    seat_ids: z.array(seatId).max(1000).optional(),
+    skip_missing_seat_ids: z.boolean().optional(),
+    subscription_ids: z.array(id).max(100).optional(),
+  })
+  .superRefine((body, context) => {
+    if (body.covering_date) {
+      for (const field of ['starting_at', 'effective_before'] as const) {
+        if (body[field]) context.addIssue({ code: 'custom', path: [field], message: 'cannot be used with covering_date' });
+      }
+    }
+  });
+
 export const createCustomerCreditBody = z.strictObject({
   ...oneOffBase,
   customer_id: id,
