@@ -10,6 +10,7 @@ import type { App } from './http/types.js';
 import { registerCustomerRoutes } from './modules/customers/routes.js';
 import { registerDashboardRoutes } from './modules/dashboards/routes.js';
 import { registerContractRoutes } from './modules/contracts/routes.js';
+import { registerSeatRoutes } from './modules/contracts/seatRoutes.js';
 import { registerInvoiceRoutes } from './modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
@@ -133,6 +134,7 @@ export async function registerRoutes(
   registerCustomerRoutes(app);
   registerPricingRoutes(app, { rollUpStoredEvents });
   registerContractRoutes(app);
+  registerSeatRoutes(app);
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerReportRoutes(app);

@@ -141,7 +141,9 @@ describe.each(ENGINES)('pooled seat credits on %s', (engine) => {
     };
     const create = (extra: Partial<Metronome.V1.ContractCreateParams>) =>
       client.v1.contracts.create({ customer_id: customer, starting_at: '2024-04-01T00:00:00Z', rate_card_id: rateCard, ...extra });
-    await expect400(create({ subscriptions: [{ ...subscription, quantity_management_mode: 'SEAT_BASED' }] }), 'subscriptions.0.quantity_management_mode');
+    // SEAT_BASED takes its quantity from seat_config, not initial_quantity (test/scenarios/seatBasedSubscriptions.test.ts).
+    await expect400(create({ subscriptions: [{ ...subscription, quantity_management_mode: 'SEAT_BASED' }] }), 'subscriptions.0.seat_config');
+    await expect400(create({ subscriptions: [{ ...subscription, quantity_management_mode: 'SEAT_BASED' }] }), 'subscriptions.0.initial_quantity');
     await expect400(
       create({ subscriptions: [{ ...subscription, collection_schedule: 'ARREARS', proration: { invoice_behavior: 'BILL_IMMEDIATELY' } }] }),
       'subscriptions.0.proration.invoice_behavior',

@@ -23,7 +23,7 @@ export type { RatedLine, RatedPeriod, SplitBy } from './compute/rating.js';
 export type { SliceCharge } from './compute/charges.js';
 export { seatLinesOf, type SeatLine } from './compute/seatLines.js';
 export { SEGMENT_EVENT_LOOKBACK_MS, segmentEventsDue, type SegmentEvent } from './compute/segmentEvents.js';
-export { statementPeriodAt, statementScheduleOf, toQuantityChange, withLatestAmount, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './compute/terms.js';
+export { quantityRowsOfSeats, statementPeriodAt, statementScheduleOf, toQuantityChange, toSeatChange, withLatestAmount, type SubscriptionSeats, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './compute/terms.js';
 export { customerContracts, loadContracts } from './load.js';
 
 /**

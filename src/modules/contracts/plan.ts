@@ -7,8 +7,9 @@ import type { NewGrant } from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import { linkedFrequencyProblem, quantityChangesOpenFrom, statementAnchor } from '../../lib/contractSchedules.js';
 import type { Frequency } from '../../lib/periods.js';
-import { toQuantityChange, type Subscription } from '../account/service.js';
-import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SubscriptionRow } from './repo.js';
+import { quantityRowsOfSeats, toQuantityChange, type Subscription } from '../account/service.js';
+import type { ContractRow, QuantityChangeRow, RecurringGrantRow, SeatChangeRow, SubscriptionRow } from './repo.js';
+import { planSeatUpdates, seatGroupKeyProblem, type SeatUpdatesRecord } from './seatPlan.js';
 import type { CommitInput, CreditInput, EditContractBody, RecurringGrantInput, SubscriptionInput } from './schemas.js';
 
 /** What a create or an edit adds to a contract, with the request field each part came from. */
@@ -24,6 +25,8 @@ export interface Additions {
 export interface AdditionPlan {
   subscriptions: SubscriptionRow[];
   changes: QuantityChangeRow[];
+  /** The initial seats of SEAT_BASED subscriptions. */
+  seatChanges: SeatChangeRow[];
   recurring: RecurringGrantRow[];
   grants: NewGrant[];
 }
@@ -107,7 +110,7 @@ export async function planAdditions(
   },
 ): Promise<AdditionPlan> {
   const now = ctx.clock.now();
-  const plan: AdditionPlan = { subscriptions: [], changes: [], recurring: [], grants: [] };
+  const plan: AdditionPlan = { subscriptions: [], changes: [], seatChanges: [], recurring: [], grants: [] };
   const productIds = new Set<string>();
   for (const sub of additions.subscriptions?.items ?? []) productIds.add(sub.subscription_rate.product_id);
   for (const group of [additions.recurringCredits, additions.recurringCommits, additions.credits, additions.commits]) {
@@ -153,6 +156,11 @@ export async function planAdditions(
       );
     }
     problems.check(!input.temporary_id || !byReference.has(input.temporary_id), `${field}.temporary_id`, 'is used twice');
+    const seatConfig = input.quantity_management_mode === 'SEAT_BASED' ? input.seat_config : undefined;
+    if (seatConfig) {
+      const keyProblem = seatGroupKeyProblem(seatConfig.seat_group_key, [...byReference.values()]);
+      if (keyProblem) problems.add(`${field}.seat_config.seat_group_key`, keyProblem);
+    }
     const row: SubscriptionRow = {
       id: newId(),
       contract_id: contract.id,
@@ -170,9 +178,19 @@ export async function planAdditions(
       description: input.description ?? null,
       custom_fields: input.custom_fields ?? {},
       created_at: now,
+      quantity_management_mode: seatConfig ? 'SEAT_BASED' : 'QUANTITY_ONLY',
+      seat_group_key: seatConfig?.seat_group_key ?? null,
     };
     plan.subscriptions.push(row);
-    plan.changes.push({ subscription_id: row.id, sequence: 0, starting_at: startingAt, quantity: input.initial_quantity ?? 0, quantity_delta: null, created_at: now });
+    if (seatConfig) {
+      // The initial seats: ids first, then unassigned seats, so the quantity is their sum.
+      plan.seatChanges.push({ subscription_id: row.id, sequence: 0, starting_at: startingAt, action: 'ADD_SEATS', seat_ids: seatConfig.initial_seat_ids, quantity: null, created_at: now });
+      if (seatConfig.initial_unassigned_seats) {
+        plan.seatChanges.push({ subscription_id: row.id, sequence: 1, starting_at: startingAt, action: 'ADD_UNASSIGNED', seat_ids: null, quantity: seatConfig.initial_unassigned_seats, created_at: now });
+      }
+    } else {
+      plan.changes.push({ subscription_id: row.id, sequence: 0, starting_at: startingAt, quantity: input.initial_quantity ?? 0, quantity_delta: null, created_at: now });
+    }
     byReference.set(row.id, row);
     if (input.temporary_id) byReference.set(input.temporary_id, row);
   }
@@ -199,10 +217,20 @@ export async function planAdditions(
           ? linkedFrequencyProblem({ credit: input.recurrence_frequency as Frequency, subscription: subscription.billing_frequency })
           : null;
         if (problem) problems.add(`${field}.recurrence_frequency`, problem);
+        const individual = input.subscription_config?.allocation === 'INDIVIDUAL';
+        if (individual) {
+          problems.check(
+            subscription.quantity_management_mode === 'SEAT_BASED',
+            `${field}.subscription_config.allocation`,
+            `INDIVIDUAL needs a SEAT_BASED subscription (one credit per seat id); ${subscription.id} is QUANTITY_ONLY`,
+          );
+          problems.check(input.access_amount.quantity === undefined, `${field}.access_amount.quantity`, 'must be left out for INDIVIDUAL allocation: each seat gets unit_price');
+        }
         // The seats are read from the quantity changes, which are only settled once those of the edit passed.
-        if (input.access_amount.quantity !== undefined && !problems.has('update_subscriptions')) {
+        if (input.access_amount.quantity !== undefined && !individual && !problems.has('update_subscriptions')) {
           const linked = subscription.id;
-          const schedule = quantitySchedule([...existingChanges, ...plan.changes].filter((change) => change.subscription_id === linked).map(toQuantityChange));
+          const seatRows = quantityRowsOfSeats(linked, plan.seatChanges.filter((change) => change.subscription_id === linked));
+          const schedule = quantitySchedule([...existingChanges, ...plan.changes, ...seatRows].filter((change) => change.subscription_id === linked).map(toQuantityChange));
           const seats = schedule.ok ? quantityAt(schedule.steps, input.starting_at) : 0;
           problems.check(
             input.access_amount.quantity.eq(seats),
@@ -233,6 +261,7 @@ export async function planAdditions(
         duration_periods: input.commit_duration.value,
         subscription_id: subscription?.id ?? null,
         seat_increase_prorated: input.subscription_config ? input.subscription_config.apply_seat_increase_config.is_prorated : null,
+        allocation: input.subscription_config?.allocation ?? 'POOLED',
         rate_type: input.rate_type ?? 'LIST_RATE',
         name: input.name ?? null,
         description: input.description ?? null,
@@ -334,6 +363,7 @@ export async function planOneOffGrant(
 export interface SubscriptionUpdateRecord {
   id: string;
   quantity_updates?: { starting_at: string; quantity?: number; quantity_delta?: number }[];
+  seat_updates?: SeatUpdatesRecord;
   /** The new end as sent; null when the end was removed. */
   ending_before?: string | null;
 }
@@ -351,6 +381,7 @@ export function planQuantityUpdates({
   contractId,
   subscriptions,
   changes,
+  seatChanges = [],
   updates,
   now,
   problems,
@@ -358,12 +389,15 @@ export function planQuantityUpdates({
   contractId: string;
   subscriptions: readonly Subscription[];
   changes: readonly QuantityChangeRow[];
+  /** The stored seat changes of SEAT_BASED subscriptions. */
+  seatChanges?: readonly SeatChangeRow[];
   updates: NonNullable<EditContractBody['update_subscriptions']>;
   now: Date;
   problems: Problems;
-}): { changes: QuantityChangeRow[]; updates: SubscriptionUpdateRecord[] } {
+}): { changes: QuantityChangeRow[]; seatChanges: SeatChangeRow[]; updates: SubscriptionUpdateRecord[] } {
   const records: SubscriptionUpdateRecord[] = [];
   const newChanges: QuantityChangeRow[] = [];
+  const newSeatChanges: SeatChangeRow[] = [];
   for (const [index, update] of updates.entries()) {
     const field = `update_subscriptions.${index}`;
     const subscription = subscriptions.find((s) => s.id === update.subscription_id);
@@ -372,8 +406,21 @@ export function planQuantityUpdates({
       continue;
     }
     const endRecord = update.ending_before !== undefined ? { ending_before: update.ending_before && update.ending_before.toISOString() } : {};
+    const seatBased = subscription.quantity_management_mode === 'SEAT_BASED';
+    if (update.seat_updates) {
+      if (!seatBased) problems.add(`${field}.seat_updates`, `subscription ${subscription.id} is QUANTITY_ONLY; change its quantity with quantity_updates`);
+      else {
+        const planned = planSeatUpdates({ field: `${field}.seat_updates`, subscription, stored: [...seatChanges, ...newSeatChanges], updates: update.seat_updates, now, problems });
+        newSeatChanges.push(...planned.changes);
+        if (!update.quantity_updates) records.push({ id: subscription.id, seat_updates: planned.record, ...endRecord });
+      }
+    }
+    if (update.quantity_updates && seatBased) {
+      problems.add(`${field}.quantity_updates`, `subscription ${subscription.id} is SEAT_BASED: its quantity follows its seats; change them with seat_updates`);
+      continue;
+    }
     if (!update.quantity_updates) {
-      records.push({ id: subscription.id, ...endRecord });
+      if (!update.seat_updates) records.push({ id: subscription.id, ...endRecord });
       continue;
     }
     const openStart = quantityChangesOpenFrom({ subscription: subscription.schedule, ownFrequencyCredits: subscription.ownFrequencyCredits, now });
@@ -411,5 +458,5 @@ export function planQuantityUpdates({
       ...endRecord,
     });
   }
-  return { changes: newChanges, updates: records };
+  return { changes: newChanges, seatChanges: newSeatChanges, updates: records };
 }

@@ -62,7 +62,8 @@ export function toSubscription(subscription: Subscription, now: Date, names: Nam
     },
     collection_schedule: subscription.collection_schedule,
     proration: { invoice_behavior: subscription.invoice_behavior, is_prorated: subscription.is_prorated },
-    quantity_management_mode: 'QUANTITY_ONLY',
+    quantity_management_mode: subscription.quantity_management_mode,
+    ...(subscription.seat_group_key !== null && { seat_config: { seat_group_key: subscription.seat_group_key } }),
     quantity_schedule: steps.map((step, i) => ({
       quantity: step.quantity,
       starting_at: toRfc3339(step.startingAt),
@@ -107,7 +108,7 @@ export function toRecurringGrant(grant: RecurringGrant, names: Names): Shared.Co
     ...(grant.subscription_id && {
       subscription_config: {
         subscription_id: grant.subscription_id,
-        allocation: 'POOLED' as const,
+        allocation: grant.allocation,
         apply_seat_increase_config: { is_prorated: grant.seat_increase_prorated ?? false },
       },
     }),
@@ -159,7 +160,7 @@ function toOverrideV1(override: Shared.ContractV2.Override): Shared.Override {
 
 type LedgerEntry = NonNullable<Shared.Credit['ledger']>[number] | NonNullable<Shared.Commit['ledger']>[number];
 
-function toLedgerEntry(balance: account.Balance, segmentId: string, entry: account.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
+export function toLedgerEntry(balance: account.Balance, segmentId: string, entry: account.Balance['segments'][number]['ledger']['entries'][number]): LedgerEntry {
   const prefix = balance.kind === 'CREDIT' ? 'CREDIT' : 'PREPAID_COMMIT';
   const base = { amount: wireNumber(entry.amount), segment_id: segmentId, timestamp: toRfc3339(entry.timestamp) };
   switch (entry.kind) {
@@ -210,10 +211,12 @@ export function toBalance(balance: account.Balance, names: Names, { includeBalan
     ...(balance.subscriptionConfig && {
       subscription_config: {
         subscription_id: balance.subscriptionConfig.subscriptionId,
-        allocation: 'POOLED' as const,
+        allocation: balance.subscriptionConfig.allocation,
         apply_seat_increase_config: { is_prorated: balance.subscriptionConfig.seatIncreaseProrated },
       },
     }),
+    // Not in the SDK's shape: which seat a seat's own credit belongs to (docs/rules.md rule 29).
+    ...(balance.seatId !== undefined && { seat_id: balance.seatId }),
     ...(includeBalance && { balance: wireNumber(balance.balance) }),
     ...(includeLedgers && { ledger: balance.segments.flatMap((segment) => segment.ledger.entries.map((entry) => toLedgerEntry(balance, segment.id, entry))) as never }),
   } as Shared.Credit & Shared.Commit;

@@ -58,6 +58,20 @@ export interface SubscriptionRow {
   description: string | null;
   custom_fields: Record<string, string>;
   created_at: Date;
+  quantity_management_mode: 'QUANTITY_ONLY' | 'SEAT_BASED';
+  /** The usage property naming the seat (SEAT_BASED only). */
+  seat_group_key: string | null;
+}
+
+/** A change of a SEAT_BASED subscription's seats (`lib/seatSchedule.ts`); sequences 0 and 1 are its initial seats. */
+export interface SeatChangeRow {
+  subscription_id: string;
+  sequence: number;
+  starting_at: Date;
+  action: 'ADD_SEATS' | 'REMOVE_SEATS' | 'ADD_UNASSIGNED' | 'REMOVE_UNASSIGNED';
+  seat_ids: string[] | null;
+  quantity: number | null;
+  created_at: Date;
 }
 
 export interface QuantityChangeRow {
@@ -89,6 +103,8 @@ export interface RecurringGrantRow {
   duration_periods: number;
   subscription_id: string | null;
   seat_increase_prorated: boolean | null;
+  /** POOLED: one pool sized by the seats; INDIVIDUAL: one credit per assigned seat. */
+  allocation: 'POOLED' | 'INDIVIDUAL';
   rate_type: string;
   name: string | null;
   description: string | null;
@@ -135,14 +151,15 @@ const CONTRACT_COLUMNS = [
 const SUBSCRIPTION_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'product_id', 'billing_frequency', 'collection_schedule', 'is_prorated',
   'invoice_behavior', 'billing_anchor', 'invoice_placement', 'starting_at', 'ending_before', 'name', 'description',
-  'custom_fields', 'created_at',
+  'custom_fields', 'created_at', 'quantity_management_mode', 'seat_group_key',
 ] as const;
+const SEAT_CHANGE_COLUMNS = ['subscription_id', 'sequence', 'starting_at', 'action', 'seat_ids', 'quantity', 'created_at'] as const;
 const CHANGE_COLUMNS = ['subscription_id', 'sequence', 'starting_at', 'quantity', 'quantity_delta', 'created_at'] as const;
 const RECURRING_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'kind', 'product_id', 'credit_type_id', 'unit_price', 'quantity', 'priority',
   'applicable_product_ids', 'applicable_product_tags', 'starting_at', 'ending_before', 'recurrence_frequency', 'proration',
   'rollover_fraction', 'duration_periods', 'subscription_id', 'seat_increase_prorated', 'rate_type', 'name', 'description',
-  'created_at',
+  'created_at', 'allocation',
 ] as const;
 const OVERRIDE_COLUMNS = [
   'id', 'contract_id', 'customer_id', 'type', 'starting_at', 'ending_before', 'override_specifiers', 'product_id',
@@ -154,6 +171,7 @@ const EDIT_COLUMNS = ['id', 'contract_id', 'customer_id', 'uniqueness_key', 'edi
 export const insertContract = insertRow<ContractRow>('contracts', CONTRACT_COLUMNS);
 export const insertSubscription = insertRow<SubscriptionRow>('subscriptions', SUBSCRIPTION_COLUMNS);
 export const insertQuantityChange = insertRow<QuantityChangeRow>('subscription_quantity_changes', CHANGE_COLUMNS);
+export const insertSeatChange = insertRow<SeatChangeRow>('subscription_seat_changes', SEAT_CHANGE_COLUMNS);
 export const insertRecurringGrant = insertRow<RecurringGrantRow>('recurring_grants', RECURRING_COLUMNS);
 export const insertOverride = insertRow<ContractOverrideRow>('contract_overrides', OVERRIDE_COLUMNS);
 export const insertEdit = insertRow<EditRow>('contract_edits', EDIT_COLUMNS);
@@ -207,8 +225,15 @@ export async function loadContractTerms(
   db: Queryable,
   tenantId: string,
   contractIds: readonly string[],
-): Promise<{ subscriptions: SubscriptionRow[]; changes: QuantityChangeRow[]; recurring: RecurringGrantRow[]; amounts: RecurringGrantAmountRow[]; overrides: ContractOverrideRow[] }> {
-  if (contractIds.length === 0) return { subscriptions: [], changes: [], recurring: [], amounts: [], overrides: [] };
+): Promise<{
+  subscriptions: SubscriptionRow[];
+  changes: QuantityChangeRow[];
+  seatChanges: SeatChangeRow[];
+  recurring: RecurringGrantRow[];
+  amounts: RecurringGrantAmountRow[];
+  overrides: ContractOverrideRow[];
+}> {
+  if (contractIds.length === 0) return { subscriptions: [], changes: [], seatChanges: [], recurring: [], amounts: [], overrides: [] };
   const [subscriptions, recurring, overrides] = await Promise.all([
     db.query<SubscriptionRow>(`SELECT ${SUBSCRIPTION_COLUMNS.join(', ')} FROM subscriptions WHERE tenant_id = $1 AND contract_id = ANY($2::uuid[]) ORDER BY id`, [
       tenantId,
@@ -224,7 +249,8 @@ export async function loadContractTerms(
     ]),
   ]);
   // Both depend on the rows above only: one more round trip, not two.
-  const [changes, amounts] = await Promise.all([
+  const seatBased = subscriptions.filter((s) => s.quantity_management_mode === 'SEAT_BASED').map((s) => s.id);
+  const [changes, amounts, seatChanges] = await Promise.all([
     subscriptions.length === 0
       ? []
       : db.query<QuantityChangeRow>(
@@ -239,8 +265,15 @@ export async function loadContractTerms(
             WHERE tenant_id = $1 AND recurring_grant_id = ANY($2::uuid[]) ORDER BY recurring_grant_id, effective_from`,
           [tenantId, recurring.map((r) => r.id)],
         ),
+    seatBased.length === 0
+      ? []
+      : db.query<SeatChangeRow>(
+          `SELECT ${SEAT_CHANGE_COLUMNS.join(', ')} FROM subscription_seat_changes
+            WHERE tenant_id = $1 AND subscription_id = ANY($2::uuid[]) ORDER BY subscription_id, sequence`,
+          [tenantId, seatBased],
+        ),
   ]);
-  return { subscriptions, changes, recurring, amounts, overrides };
+  return { subscriptions, changes, seatChanges, recurring, amounts, overrides };
 }
 
 export async function listEdits(db: Queryable, tenantId: string, contractId: string): Promise<EditRow[]> {

@@ -31,6 +31,8 @@ import { customerAccount, loadContracts, withLatestAmount, type Contract, type L
 
 export { announceCreditSegments } from './segmentAnnouncements.js';
 import { previewChange, type EditPreview } from './preview.js';
+import { findCustomerContract } from './lookup.js';
+import { quantityChangesAfterSeatUpdates } from './seats.js';
 export type { EditPreview };
 export { createCustomerGrant } from './balances.js';
 export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
@@ -95,6 +97,7 @@ async function signalContractChange(ctx: ServiceContext, tenantId: string, custo
 async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPlan): Promise<string[]> {
   for (const subscription of plan.subscriptions) await repo.insertSubscription(ctx.db, tenantId, subscription);
   for (const change of plan.changes) await repo.insertQuantityChange(ctx.db, tenantId, change);
+  for (const change of plan.seatChanges) await repo.insertSeatChange(ctx.db, tenantId, change);
   for (const grant of plan.recurring) await repo.insertRecurringGrant(ctx.db, tenantId, grant);
   const grantIds: string[] = [];
   for (const grant of plan.grants) grantIds.push(await credits.createGrant(ctx, { tenantId, grant }));
@@ -178,11 +181,6 @@ async function billingConfiguration(
   }
 }
 
-async function findCustomerContract(ctx: ServiceContext, tenantId: string, customerId: string, contractId: string, options?: { forUpdate?: boolean }): Promise<Contract> {
-  const contract = isUuid(contractId) ? await repo.findContract(ctx.db, tenantId, contractId, options) : undefined;
-  if (!contract || contract.customer_id !== customerId) throw new NotFound(`No contract ${contractId} for customer ${customerId}`);
-  return contract;
-}
 
 /** Every credit and commit of a customer, on its contracts and on itself, derived as of now. */
 export async function customerBalances(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<account.Balance[]> {
@@ -357,10 +355,11 @@ export async function editContract(
     // Quantity changes and additions are checked together: one 400 names every problem of both.
     const problems = new Problems();
     problems.addAll(updateProblems);
-    const { changes: newChanges, updates } = planQuantityUpdates({
+    const { changes: newChanges, seatChanges: newSeatChanges, updates } = planQuantityUpdates({
       contractId: contract.id,
       subscriptions,
       changes: loaded.changes,
+      seatChanges: loaded.seatChanges,
       updates: body.update_subscriptions ?? [],
       now,
       problems,
@@ -378,7 +377,7 @@ export async function editContract(
       tenantId,
       contract,
       existingSubscriptions: subscriptions,
-      existingChanges: [...loaded.changes, ...newChanges],
+      existingChanges: [...quantityChangesAfterSeatUpdates(loaded, newSeatChanges), ...newChanges],
       notBefore: notBefore ?? contract.starting_at,
       additions: additionsFrom(
         {
@@ -406,6 +405,7 @@ export async function editContract(
     for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);
     for (const row of amounts.rows) await repo.upsertRecurringGrantAmount(txContext.db, tenantId, row);
     for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
+    for (const change of newSeatChanges) await repo.insertSeatChange(txContext.db, tenantId, change);
     const grantIds = await writePlan(txContext, tenantId, plan);
     for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
     if (body.update_contract_name !== undefined) await repo.renameContract(txContext.db, tenantId, contract.id, body.update_contract_name);

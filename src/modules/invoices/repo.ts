@@ -149,7 +149,8 @@ const RECENT_CHANGE_MS = 35 * 86_400_000;
 /**
  * Every live contract with a rate card, in every tenant: where its period close stands (the end
  * of its latest USAGE invoice) and whether a subscription of it that bills seat increases
- * immediately has a change in force by `now` that starts, or was made, in the last 35 days.
+ * immediately has a change in force by `now` that starts, or was made, in the last 35 days (a
+ * quantity change, or a seat change of a SEAT_BASED subscription).
  */
 export async function closableContracts(db: Queryable, now: Date): Promise<ClosableContractRow[]> {
   return db.query<ClosableContractRow>(
@@ -160,7 +161,12 @@ export async function closableContracts(db: Queryable, now: Date): Promise<Closa
                               ON q.tenant_id = s.tenant_id AND q.subscription_id = s.id
                      WHERE s.tenant_id = c.tenant_id AND s.contract_id = c.id
                        AND s.invoice_behavior = 'BILL_IMMEDIATELY' AND s.collection_schedule = 'ADVANCE'
-                       AND q.sequence > 0 AND q.starting_at <= $1 AND (q.starting_at > $2 OR q.created_at > $2)) AS bills_immediately
+                       AND q.sequence > 0 AND q.starting_at <= $1 AND (q.starting_at > $2 OR q.created_at > $2))
+            OR EXISTS (SELECT 1 FROM subscriptions s JOIN subscription_seat_changes q
+                              ON q.tenant_id = s.tenant_id AND q.subscription_id = s.id
+                     WHERE s.tenant_id = c.tenant_id AND s.contract_id = c.id
+                       AND s.invoice_behavior = 'BILL_IMMEDIATELY' AND s.collection_schedule = 'ADVANCE'
+                       AND q.sequence > 1 AND q.starting_at <= $1 AND (q.starting_at > $2 OR q.created_at > $2)) AS bills_immediately
        FROM contracts c
       WHERE c.archived_at IS NULL AND c.rate_card_id IS NOT NULL`,
     [now, new Date(now.getTime() - RECENT_CHANGE_MS)],

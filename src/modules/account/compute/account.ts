@@ -5,6 +5,7 @@ import { generatedId } from './derivedGrants.js';
 import { drawDown, type FundingCharge, type FundingSegment } from './drawdown.js';
 import { ratePeriod, usageWindowOf, type PeriodUsage, type PreparedPeriod, type RatedLine, type RatedPeriod, type UsageWindow } from './rating.js';
 import { seatLinesOf, type SeatLine } from './seatLines.js';
+import { seatKeyOf, usageFundingCharges, withSeatSelections } from './seatUsage.js';
 import type { LedgerEntry } from './segmentLedger.js';
 import { archivedContracts, type LoadedContracts } from './terms.js';
 
@@ -107,6 +108,8 @@ export interface AccountPlan {
   recorded: Map<string, LedgerEntry[]>;
   open: PreparedPeriod[];
   windows: UsageWindow[];
+  /** Per open period, the window rating it split per seat (a contract with INDIVIDUAL grants: rule 29); its rows are read with `windows`. */
+  seatWindows: (UsageWindow | undefined)[];
 }
 
 /** Balances as they stand before the open periods' charges, and the usage windows the charges need (cut where segments start or end). */
@@ -118,12 +121,17 @@ export function planAccount({ loaded, stored, prepared, now, finalized }: Accoun
   const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now, settledBefore });
   const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
   let history: Balance[] | undefined;
+  const seatWindows = open.map((period) => {
+    const seatKey = seatKeyOf(loaded, period.contractId);
+    return seatKey === undefined ? undefined : usageWindowOf({ prepared: period, cuts, splitBy: seatKey });
+  });
   return {
     before,
     history: () => (history ??= deriveSettledHistory({ recurring: loaded.sources, recorded, now, settledBefore })),
     recorded,
     open,
-    windows: open.map((period) => usageWindowOf({ prepared: period, cuts })),
+    windows: open.map((period, i) => withSeatSelections(usageWindowOf({ prepared: period, cuts }), seatWindows[i])),
+    seatWindows,
   };
 }
 
@@ -179,25 +187,18 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
         endingBefore: segment.endingBefore,
         available: segment.ledger.held,
         rolloverOf: segment.rolloverOf,
+        ...(grant.seatId !== undefined && { seatId: grant.seatId }),
       })),
     );
   const segmentGrant = new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!]));
   const segmentEnd = new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore]));
   const endedAt = (period: Period) => (period.endingBefore <= now ? period.endingBefore : undefined);
+  const bySeat = open.map((period, i) => {
+    const seatWindow = plan.seatWindows[i];
+    return seatWindow && ratePeriod({ prepared: period, window: seatWindow, usage: usage[i]! });
+  });
   const charges: FundingCharge[] = rated.flatMap((period, i) => [
-    ...period.lines.flatMap((line) =>
-      line.charges.map((charge) => ({
-        periodEnded: endedAt(period.period),
-        lineId: line.id,
-        contractId: period.contractId,
-        productId: line.productId,
-        productTags: line.productTags,
-        creditTypeId: line.creditTypeId,
-        startingAt: charge.slice.startingAt,
-        endingBefore: charge.slice.endingBefore,
-        amount: charge.amount,
-      })),
-    ),
+    ...usageFundingCharges({ rated: period, bySeat: bySeat[i], periodEnded: endedAt(period.period) }),
     ...seats[i]!.map((line) => ({
       periodEnded: endedAt(period.period),
       lineId: line.id,

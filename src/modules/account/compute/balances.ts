@@ -21,7 +21,7 @@ export interface GrantTerms {
   createdAt: Date;
   archivedAt: Date | null;
   /** For grants that follow a subscription's seats. */
-  subscriptionConfig: { subscriptionId: string; allocation: 'POOLED'; seatIncreaseProrated: boolean } | null;
+  subscriptionConfig: { subscriptionId: string; allocation: 'POOLED' | 'INDIVIDUAL'; seatIncreaseProrated: boolean } | null;
 }
 
 /** A recurring credit or commit as the contract defines it: the terms its grants carry, and how they recur. */
@@ -39,6 +39,8 @@ export interface Balance extends GrantTerms {
   balance: Decimal;
   /** For a grant a recurring grant generated (a period's, or its rollover): that grant's id and the period's position in its schedule. */
   generatedBy?: { id: string; position: number };
+  /** A seat's own credit or commit (INDIVIDUAL allocation): only usage naming the seat draws it. */
+  seatId?: string;
 }
 
 /** What is stored for a customer's credits and commits: one-off grants with their segments, and recorded ledger entries. */
@@ -207,6 +209,7 @@ function generatedBalance(terms: GrantTerms, derived: DerivedGrant): Balance {
     segments: derived.segments,
     balance: grantBalance(derived),
     generatedBy: { id: by.id, position: by.position },
+    ...(derived.seatId !== undefined && { seatId: derived.seatId }),
   };
 }
 

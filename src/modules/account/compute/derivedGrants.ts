@@ -3,6 +3,7 @@ import { Decimal, sumExactly } from '../../../lib/money.js';
 import { nthPeriod, periodIndexAt, periodsBetween, type Period, type PeriodSchedule } from '../../../lib/periods.js';
 import { quantityKnownAt, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
 import { grantForPeriod, seatAdjustments, type RecurringGrantTerms } from './pooledGrant.js';
+import { seatGrantsForPeriod, type SeatAllocation } from './seatGrants.js';
 import { segmentLedger, type LedgerEntry, type SegmentLedger } from './segmentLedger.js';
 
 const GENERATED_ID_NAMESPACE = '3f0c2a57-8e1b-4c6d-9a0f-5b7e2d1c4a98';
@@ -36,6 +37,8 @@ export interface RecurringGrantSource {
   amountChanges?: readonly RecurringGrantAmount[];
   /** The linked subscription's quantity changes and the steps they fold into, when the grant follows one. */
   seats: { changes: readonly QuantityChange[]; steps: readonly QuantityStep[] } | null;
+  /** For an INDIVIDUAL grant: the seats of its SEAT_BASED subscription, each granted its own credit (`seats` is then null). */
+  perSeat?: SeatAllocation | null | undefined;
   /** How many periods each segment gives access for (`commit_duration`). */
   durationPeriods: number;
   rolloverFraction: Decimal | null;
@@ -88,6 +91,8 @@ export interface DerivedGrant {
   /** For the credit a rollover created: the grant whose remainder it holds. */
   rolledOverFrom: string | null;
   segments: DerivedSegment[];
+  /** For a seat's own grant (INDIVIDUAL allocation): the seat. */
+  seatId?: string;
 }
 
 /** Recorded movements (manual entries, invoice deductions) by segment id. */
@@ -192,48 +197,62 @@ export function deriveRecurringPeriod({
   const lastOfWindow = nthPeriod(source.schedule, position + source.durationPeriods - 1);
   const window = { startingAt: period.startingAt, endingBefore: (lastOfWindow ?? lastPeriod(source.schedule, period)).endingBefore };
   const following = nthPeriod(source.schedule, position + source.durationPeriods);
-  // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
-  const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
   // The amount in force at the period's start holds for the whole period, seat increases included.
   const amount = amountAt(source, period.startingAt);
   const terms = { ...source.terms, unitPrice: amount.unitPrice };
-  const granted: LedgerEntry[] = [
-    grantForPeriod({ terms, period, quantity: startQuantity === null ? (amount.quantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
-    ...(source.seats && startQuantity !== null ? seatAdjustments({ terms, period, steps: source.seats.steps, startQuantity, now }) : []),
-  ];
-  const segment = segmentOf({
-    id: generatedId(period.startingAt, source.id, period.index, 'segment'),
-    window,
-    granted,
-    recorded,
-    rolloverFraction: source.rolloverFraction,
-    canRollOver: following !== undefined && following.startingAt.getTime() === window.endingBefore.getTime(),
-    now,
-  });
-  const grantId = generatedId(period.startingAt, source.id, period.index);
+  const canRollOver = following !== undefined && following.startingAt.getTime() === window.endingBefore.getTime();
   const recurring = { id: source.id, periodIndex: period.index, position };
-  const grants: DerivedGrant[] = [{ id: grantId, recurring, rolledOverFrom: null, segments: [segment] }];
-  if (segment.ledger.rolledOver.gt(0) && following) {
-    grants.push({
-      id: generatedId(following.startingAt, source.id, period.index, 'rollover'),
-      recurring: null,
-      rolledOverFrom: grantId,
-      generatedBy: recurring,
-      segments: [
-        segmentOf({
-          id: generatedId(following.startingAt, source.id, period.index, 'rollover', 'segment'),
-          window: { startingAt: following.startingAt, endingBefore: following.endingBefore },
-          granted: [{ kind: 'SEGMENT_START', amount: segment.ledger.rolledOver, timestamp: following.startingAt }],
-          recorded,
-          rolloverFraction: null,
-          canRollOver: false,
-          now,
-          rolloverOf: { segmentId: segment.id, fraction: source.rolloverFraction! },
-        }),
-      ],
+  const grants: DerivedGrant[] = [];
+  // One grant for the period (POOLED or unlinked), or one per seat (INDIVIDUAL), each with its rolled-over remainder.
+  for (const { seatId, granted } of periodGrants(source, terms, period, amount.quantity, now)) {
+    const parts = seatId === null ? [] : ['seat', seatId];
+    const segment = segmentOf({
+      id: generatedId(period.startingAt, source.id, period.index, ...parts, 'segment'),
+      window,
+      granted,
+      recorded,
+      rolloverFraction: source.rolloverFraction,
+      canRollOver,
+      now,
     });
+    const grantId = generatedId(period.startingAt, source.id, period.index, ...parts);
+    const seat = seatId === null ? {} : { seatId };
+    grants.push({ id: grantId, recurring, rolledOverFrom: null, segments: [segment], ...seat });
+    if (segment.ledger.rolledOver.gt(0) && following) {
+      grants.push({
+        id: generatedId(following.startingAt, source.id, period.index, ...parts, 'rollover'),
+        recurring: null,
+        rolledOverFrom: grantId,
+        generatedBy: recurring,
+        ...seat,
+        segments: [
+          segmentOf({
+            id: generatedId(following.startingAt, source.id, period.index, ...parts, 'rollover', 'segment'),
+            window: { startingAt: following.startingAt, endingBefore: following.endingBefore },
+            granted: [{ kind: 'SEGMENT_START', amount: segment.ledger.rolledOver, timestamp: following.startingAt }],
+            recorded,
+            rolloverFraction: null,
+            canRollOver: false,
+            now,
+            rolloverOf: { segmentId: segment.id, fraction: source.rolloverFraction! },
+          }),
+        ],
+      });
+    }
   }
   return grants;
+}
+
+/** What a period grants: one list of entries (seatId null), or one per seat for an INDIVIDUAL grant. */
+function periodGrants(source: RecurringGrantSource, terms: RecurringGrantTerms, period: Period, quantity: Decimal | null, now: Date): Array<{ seatId: string | null; granted: LedgerEntry[] }> {
+  if (source.perSeat) return seatGrantsForPeriod({ terms, period, seats: source.perSeat, now });
+  // A period's start is granted for the quantity as it stood then; later backdated changes are seat changes.
+  const startQuantity = source.seats ? quantityKnownAt(source.seats.changes, period.startingAt) : null;
+  const granted: LedgerEntry[] = [
+    grantForPeriod({ terms, period, quantity: startQuantity === null ? (quantity ?? new Decimal(1)) : new Decimal(startQuantity) }),
+    ...(source.seats && startQuantity !== null ? seatAdjustments({ terms, period, steps: source.seats.steps, startQuantity, now }) : []),
+  ];
+  return [{ seatId: null, granted }];
 }
 
 function lastPeriod(schedule: PeriodSchedule, fallback: Period): Period {

@@ -26,6 +26,8 @@ export interface FundingSegment {
    * so it is settled when the sweep reaches this segment's start (the source's end).
    */
   rolloverOf: { segmentId: string; fraction: Decimal } | null;
+  /** A seat's own segment (INDIVIDUAL allocation): it funds only charges of usage naming that seat. */
+  seatId?: string | undefined;
 }
 
 /** A charge of the open period to fund: one product (and pricing group) in one slice. */
@@ -42,6 +44,8 @@ export interface FundingCharge {
   amount: Decimal;
   /** A seat charge: funded after every usage charge (docs/rules.md rule 10: usage lines first). */
   seat?: boolean | undefined;
+  /** The part of a usage charge whose events named this seat (the seat group key's value): a seat's own segments may fund it. */
+  seatId?: string | undefined;
   /**
    * The end of the charge's period when that period has ended and is still a draft (in its grace
    * period): its charges are funded before the open periods', oldest period first, as period close
@@ -59,10 +63,14 @@ export interface Drawdown {
   overage: Map<string, Decimal>;
 }
 
-/** Drawdown order (docs/rules.md rule 10): priority, credits before commits, fewer products, earlier end, earlier start, id. */
+/**
+ * Drawdown order (docs/rules.md rule 10): priority, then a seat's own segments before shared ones
+ * (rule 29), credits before commits, fewer products, earlier end, earlier start, id.
+ */
 function fundingOrder(a: FundingSegment, b: FundingSegment): number {
   return (
     a.priority.comparedTo(b.priority) ||
+    Number(a.seatId === undefined) - Number(b.seatId === undefined) ||
     (a.kind === b.kind ? 0 : a.kind === 'CREDIT' ? -1 : 1) ||
     (a.productScope === b.productScope ? 0 : a.productScope < b.productScope ? -1 : 1) ||
     a.endingBefore.getTime() - b.endingBefore.getTime() ||
@@ -75,6 +83,7 @@ function fundingOrder(a: FundingSegment, b: FundingSegment): number {
 /** Whether `segment` may pay for `charge`: same pricing unit, active for the whole slice, applicable to its product and contract. */
 function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
   if (segment.creditTypeId !== charge.creditTypeId) return false;
+  if (segment.seatId !== undefined && segment.seatId !== charge.seatId) return false;
   if (segment.startingAt > charge.startingAt || segment.endingBefore < charge.endingBefore) return false;
   if (segment.contractId !== null ? segment.contractId !== charge.contractId : segment.applicableContractIds !== null && !segment.applicableContractIds.includes(charge.contractId)) {
     return false;

@@ -44,6 +44,8 @@ const subscription = (billingFrequency: Frequency): SubscriptionRow => ({
   description: null,
   custom_fields: {},
   created_at: APRIL,
+  quantity_management_mode: 'QUANTITY_ONLY',
+  seat_group_key: null,
 });
 const credit = (recurrenceFrequency: Frequency): RecurringGrantRow => ({
   id: '0190a000-0000-7000-8000-000000000001',
@@ -65,6 +67,7 @@ const credit = (recurrenceFrequency: Frequency): RecurringGrantRow => ({
   duration_periods: 1,
   subscription_id: 's',
   seat_increase_prorated: true,
+  allocation: 'POOLED',
   rate_type: 'LIST_RATE',
   name: null,
   description: null,

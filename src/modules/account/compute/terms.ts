@@ -1,6 +1,7 @@
 import { Decimal } from '../../../lib/money.js';
 import { periodAt, type Period, type PeriodSchedule } from '../../../lib/periods.js';
 import { MAX_QUANTITY, quantitySchedule, type QuantityChange, type QuantityStep } from '../../../lib/quantitySchedule.js';
+import { quantityChangesOfSeats, seatSchedule, type SeatChange, type SeatStep } from '../../../lib/seatSchedule.js';
 import type * as repo from '../../contracts/repo.js';
 import type { RecurringSource } from './balances.js';
 import { recurringGrantSchedule, subscriptionSchedule } from '../../../lib/contractSchedules.js';
@@ -12,10 +13,44 @@ export type Subscription = repo.SubscriptionRow & {
   schedule: PeriodSchedule;
   changes: QuantityChange[];
   steps: QuantityStep[];
+  /** A SEAT_BASED subscription's seat changes and the steps they fold into (its quantity changes are derived from them); null otherwise. */
+  seats: SubscriptionSeats | null;
   /** The periods of the recurring grants linked to it that recur on their own frequency, not its billing frequency. */
   ownFrequencyCredits: PeriodSchedule[];
 };
 export type RecurringGrant = repo.RecurringGrantRow;
+
+export interface SubscriptionSeats {
+  groupKey: string;
+  changes: SeatChange[];
+  steps: SeatStep[];
+}
+
+/** A stored seat change as the seat schedule reads it. */
+export function toSeatChange(row: repo.SeatChangeRow): SeatChange & { row: repo.SeatChangeRow } {
+  return { startingAt: row.starting_at, sequence: row.sequence, action: row.action, seatIds: row.seat_ids, quantity: row.quantity, recordedAt: row.created_at, row };
+}
+
+/** The quantity change rows a SEAT_BASED subscription's seat changes make (never stored: derived on every read). */
+export function quantityRowsOfSeats(subscriptionId: string, seatChanges: readonly repo.SeatChangeRow[]): repo.QuantityChangeRow[] {
+  return quantityChangesOfSeats(seatChanges.map(toSeatChange)).map((change) => ({
+    subscription_id: subscriptionId,
+    sequence: change.sequence,
+    starting_at: change.startingAt,
+    quantity: change.quantity ?? 0,
+    quantity_delta: null,
+    created_at: change.recordedAt ?? change.startingAt,
+  }));
+}
+
+function seatsOf(row: repo.SubscriptionRow, seatChanges: readonly repo.SeatChangeRow[]): SubscriptionSeats | null {
+  if (row.quantity_management_mode !== 'SEAT_BASED') return null;
+  const changes = seatChanges.filter((c) => c.subscription_id === row.id).map(toSeatChange);
+  const result = seatSchedule(changes);
+  // Every change was checked against the schedule before it was written.
+  if (!result.ok) throw new Error(`The stored seat schedule of subscription ${row.id} assigns ${result.seatId} twice`);
+  return { groupKey: row.seat_group_key ?? '', changes, steps: result.steps };
+}
 
 function stepsOf(subscriptionId: string, changes: readonly QuantityChange[]): QuantityStep[] {
   const result = quantitySchedule(changes);
@@ -28,7 +63,9 @@ export interface LoadedContracts {
   contracts: Contract[];
   subscriptions: Subscription[];
   recurring: RecurringGrant[];
+  /** Quantity changes: as stored, and those of SEAT_BASED subscriptions derived from their seats. */
   changes: repo.QuantityChangeRow[];
+  seatChanges: repo.SeatChangeRow[];
   /** Changes of the recurring grants' amounts, by grant then `effective_from`. */
   amounts: repo.RecurringGrantAmountRow[];
   sources: RecurringSource[];
@@ -57,16 +94,24 @@ export function contractTerms(
   terms: {
     subscriptions: repo.SubscriptionRow[];
     changes: repo.QuantityChangeRow[];
+    seatChanges?: repo.SeatChangeRow[];
     recurring: repo.RecurringGrantRow[];
     amounts?: repo.RecurringGrantAmountRow[];
     overrides: repo.ContractOverrideRow[];
   },
 ): LoadedContracts {
   const amounts = [...(terms.amounts ?? [])].sort((a, b) => a.effective_from.getTime() - b.effective_from.getTime());
+  const seatChanges = terms.seatChanges ?? [];
+  // A SEAT_BASED subscription's quantity follows its seats: its quantity changes are derived from them.
+  const allChanges = [
+    ...terms.changes,
+    ...terms.subscriptions.filter((row) => row.quantity_management_mode === 'SEAT_BASED').flatMap((row) => quantityRowsOfSeats(row.id, seatChanges.filter((c) => c.subscription_id === row.id))),
+  ];
   const subscriptions: Omit<Subscription, 'ownFrequencyCredits'>[] = terms.subscriptions.map((row) => {
-    const changes = terms.changes.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
+    const changes = allChanges.filter((c) => c.subscription_id === row.id).map(toQuantityChange);
     return {
       ...row,
+      seats: seatsOf(row, seatChanges),
       schedule: subscriptionSchedule({ billingAnchor: row.billing_anchor, billingFrequency: row.billing_frequency, startingAt: row.starting_at, endingBefore: row.ending_before }),
       changes,
       steps: stepsOf(row.id, changes),
@@ -94,7 +139,7 @@ export function contractTerms(
         createdAt: grant.created_at,
         archivedAt: contract.archived_at,
         subscriptionConfig: grant.subscription_id
-          ? { subscriptionId: grant.subscription_id, allocation: 'POOLED', seatIncreaseProrated: grant.seat_increase_prorated ?? false }
+          ? { subscriptionId: grant.subscription_id, allocation: grant.allocation, seatIncreaseProrated: grant.seat_increase_prorated ?? false }
           : null,
       },
       source: {
@@ -114,7 +159,8 @@ export function contractTerms(
         amountChanges: amounts
           .filter((row) => row.recurring_grant_id === grant.id)
           .map((row) => ({ from: row.effective_from, unitPrice: new Decimal(row.unit_price), quantity: row.quantity === null ? null : new Decimal(row.quantity) })),
-        seats: subscription ? { changes: subscription.changes, steps: subscription.steps } : null,
+        seats: subscription && grant.allocation === 'POOLED' ? { changes: subscription.changes, steps: subscription.steps } : null,
+        perSeat: grant.allocation === 'INDIVIDUAL' && subscription?.seats ? { changes: subscription.seats.changes, steps: subscription.seats.steps } : null,
         durationPeriods: grant.duration_periods,
         rolloverFraction: grant.rollover_fraction === null ? null : new Decimal(grant.rollover_fraction),
       },
@@ -126,7 +172,7 @@ export function contractTerms(
       .filter(({ terms, source }) => terms.subscriptionConfig?.subscriptionId === subscription.id && source.schedule.frequency !== subscription.schedule.frequency)
       .map(({ source }) => source.schedule),
   }));
-  return { contracts, subscriptions: withCredits, recurring: terms.recurring, changes: terms.changes, amounts, sources, overrides: terms.overrides };
+  return { contracts, subscriptions: withCredits, recurring: terms.recurring, changes: allChanges, seatChanges, amounts, sources, overrides: terms.overrides };
 }
 
 /**

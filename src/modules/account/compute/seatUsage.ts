@@ -1,0 +1,72 @@
+import { sumExactly, type Decimal } from '../../../lib/money.js';
+import type { FundingCharge } from './drawdown.js';
+import type { RatedPeriod, UsageWindow } from './rating.js';
+import type { LoadedContracts } from './terms.js';
+
+/**
+ * The usage property naming a seat (`seat_config.seat_group_key`) on a contract with an
+ * INDIVIDUAL recurring credit or commit, whose usage must then be split per seat to find what
+ * each seat's own credit may pay for; undefined when no grant of the contract is per seat.
+ */
+export function seatKeyOf(loaded: Pick<LoadedContracts, 'subscriptions' | 'sources'>, contractId: string): string | undefined {
+  const perSeat = loaded.sources.some(({ terms }) => terms.contractId === contractId && terms.subscriptionConfig?.allocation === 'INDIVIDUAL');
+  if (!perSeat) return undefined;
+  return loaded.subscriptions.find((subscription) => subscription.contract_id === contractId && subscription.seats)?.seats?.groupKey;
+}
+
+/** `window` reading also what `seatWindow` reads (the rows per seat), so that one read serves both ratings. */
+export function withSeatSelections(window: UsageWindow, seatWindow: UsageWindow | undefined): UsageWindow {
+  if (!seatWindow) return window;
+  const same = (a: UsageWindow['selections'][number], b: UsageWindow['selections'][number]) => a.metricId === b.metricId && a.groupKey.join('\u0000') === b.groupKey.join('\u0000');
+  const merge = (into: UsageWindow['selections'], more: UsageWindow['selections']) => [...into, ...more.filter((s) => !into.some((t) => same(s, t)))];
+  return { ...window, selections: merge(window.selections, seatWindow.selections), uniqueSelections: merge(window.uniqueSelections, seatWindow.uniqueSelections) };
+}
+
+/**
+ * The usage charges of a rated period as drawdown funds them (docs/rules.md rule 29). Without a
+ * per-seat rating, one charge per line and slice. With one (`bySeat`: the same period rated split
+ * by the seat group key), each slice's charge of a line is cut into the part of each seat — what
+ * that seat's own usage costs, in seat id order, never more than the line's charge left — which
+ * the seat's own segments may fund (`seatId`), and the rest (usage naming no seat), which only
+ * shared segments fund. Every part keeps the line's id, so the draft's lines are as unsplit.
+ * Usage of a seat id that is not assigned has a part too; no segment of its own funds it.
+ */
+export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: RatedPeriod; bySeat?: RatedPeriod | undefined; periodEnded: Date | undefined }): FundingCharge[] {
+  const parts = new Map<string, Array<{ seatId: string; amount: Decimal }>>();
+  for (const line of bySeat?.lines ?? []) {
+    if (!line.splitValue) continue;
+    for (const charge of line.charges) {
+      const key = JSON.stringify([line.productId, line.pricingGroupValues, line.creditTypeId, charge.slice.startingAt.getTime()]);
+      const list = parts.get(key) ?? [];
+      list.push({ seatId: line.splitValue, amount: charge.amount });
+      parts.set(key, list);
+    }
+  }
+  const charges: FundingCharge[] = [];
+  for (const line of rated.lines) {
+    for (const charge of line.charges) {
+      const base = {
+        periodEnded,
+        lineId: line.id,
+        contractId: rated.contractId,
+        productId: line.productId,
+        productTags: line.productTags,
+        creditTypeId: line.creditTypeId,
+        startingAt: charge.slice.startingAt,
+        endingBefore: charge.slice.endingBefore,
+      };
+      let left = charge.amount;
+      const seats = parts.get(JSON.stringify([line.productId, line.pricingGroupValues, line.creditTypeId, charge.slice.startingAt.getTime()])) ?? [];
+      if (left.gt(0)) {
+        for (const part of seats.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0))) {
+          const take = part.amount.gt(left) ? left : part.amount;
+          if (!take.gt(0)) continue;
+          charges.push({ ...base, amount: take, seatId: part.seatId });
+          left = sumExactly([left, take.neg()]);
+        }
+      }
+      if (!left.isZero() || seats.length === 0) charges.push({ ...base, amount: left });
+    }
+  }
+  return charges;
+}

@@ -1,0 +1,86 @@
+import type { ServiceContext } from '../../lib/context.js';
+import { Invalid, Problems } from '../../lib/errors.js';
+import { Decimal, sumExactly } from '../../lib/money.js';
+import * as account from '../account/service.js';
+import { loadContracts } from '../account/service.js';
+import { findCustomerContract } from './lookup.js';
+
+/** One seat's credits or commits of one contract (INDIVIDUAL allocation), with its balance per pricing unit. */
+export interface SeatBalance {
+  seatId: string;
+  balances: Array<{ creditTypeId: string; balance: Decimal; startingBalance: Decimal }>;
+  grants: Array<{ grant: account.Balance; segment: account.Balance['segments'][number] }>;
+}
+
+export interface SeatBalancesQuery {
+  tenantId: string;
+  customerId: string;
+  contractId: string;
+  subscriptionIds?: string[] | undefined;
+  seatIds?: string[] | undefined;
+  skipMissingSeatIds?: boolean | undefined;
+  coveringDate?: Date | undefined;
+  startingAt?: Date | undefined;
+  effectiveBefore?: Date | undefined;
+  limit?: number | undefined;
+  cursor?: string | undefined;
+}
+
+/**
+ * `v1.contracts.listSeatBalances` (docs/rules.md rule 29): per seat of the contract's SEAT_BASED
+ * subscriptions (every seat id ever assigned, by id), its own credits and commits — the segments
+ * of the INDIVIDUAL grants for that seat that cover `coveringDate` (the clock's now when no date is
+ * given), or that have access from `startingAt` on and before `effectiveBefore` — and, per pricing
+ * unit, their balance and starting balance (what they were granted). A seat id not on the
+ * subscriptions is a 400 naming it unless `skipMissingSeatIds`; a subscription that is not
+ * SEAT_BASED is a 400 naming it. Pages of `limit` seats (1–100, default 25).
+ */
+export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQuery): Promise<{ seats: SeatBalance[]; nextPage: string | null; remaining: number }> {
+  const contract = await findCustomerContract(ctx, query.tenantId, query.customerId, query.contractId);
+  const loaded = await loadContracts(ctx, query.tenantId, [contract]);
+  const problems = new Problems();
+  const seatBased = loaded.subscriptions.filter((s) => s.seats);
+  (query.subscriptionIds ?? []).forEach((id, i) => {
+    problems.check(seatBased.some((s) => s.id === id), `subscription_ids.${i}`, `no SEAT_BASED subscription ${id} on contract ${contract.id}`);
+  });
+  const subscriptions = query.subscriptionIds ? seatBased.filter((s) => query.subscriptionIds!.includes(s.id)) : seatBased;
+  const known = new Set(subscriptions.flatMap((s) => s.seats!.steps.flatMap((step) => step.assigned)));
+  (query.seatIds ?? []).forEach((seatId, i) => {
+    problems.check(query.skipMissingSeatIds === true || known.has(seatId), `seat_ids.${i}`, `seat ${seatId} is not on the contract's SEAT_BASED subscriptions (skip_missing_seat_ids skips it)`);
+  });
+  problems.throwIfAny();
+  const seatIds = [...known].filter((seatId) => !query.seatIds || query.seatIds.includes(seatId)).sort();
+
+  const from = query.cursor ? Number(query.cursor) : 0;
+  if (!Number.isInteger(from) || from < 0) throw new Invalid('cursor', 'is not a cursor this endpoint returned');
+  const limit = query.limit ?? 25;
+  const page = seatIds.slice(from, from + limit);
+
+  const held = await account.customerAccount(ctx, { tenantId: query.tenantId, customerId: query.customerId });
+  const subscriptionIds = new Set(subscriptions.map((s) => s.id));
+  const coveringDate = query.coveringDate ?? (query.startingAt || query.effectiveBefore ? undefined : ctx.clock.now());
+  const inWindow = (segment: { startingAt: Date; endingBefore: Date }) =>
+    (!coveringDate || (segment.startingAt <= coveringDate && coveringDate < segment.endingBefore)) &&
+    (!query.startingAt || segment.endingBefore > query.startingAt) &&
+    (!query.effectiveBefore || segment.startingAt < query.effectiveBefore);
+  const seats = page.map((seatId): SeatBalance => {
+    const grants = held.balances
+      .filter((grant) => grant.seatId === seatId && grant.contractId === contract.id && grant.subscriptionConfig && subscriptionIds.has(grant.subscriptionConfig.subscriptionId))
+      .flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
+    const units = [...new Set(grants.map(({ grant }) => grant.creditTypeId))].sort();
+    return {
+      seatId,
+      grants,
+      balances: units.map((creditTypeId) => {
+        const own = grants.filter(({ grant }) => grant.creditTypeId === creditTypeId);
+        return {
+          creditTypeId,
+          balance: sumExactly(own.map(({ segment }) => Decimal.max(segment.ledger.balance, 0))),
+          startingBalance: sumExactly(own.map(({ segment }) => segment.amount)),
+        };
+      }),
+    };
+  });
+  const remaining = Math.max(0, seatIds.length - from - page.length);
+  return { seats, nextPage: remaining > 0 ? String(from + page.length) : null, remaining };
+}
