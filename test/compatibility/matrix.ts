@@ -54,6 +54,37 @@ function items(array: string, fields: Record<string, FieldEntry>): Record<string
   return Object.fromEntries(Object.entries(fields).map(([name, entry]) => [name === '' ? array : `${array}[].${name}`, entry]));
 }
 
+/** The fields of an object the SDK repeats under several names (`prepaid_balance_threshold_configuration`, `add_…`): the entry keyed `''` is the object itself. */
+function under(object: string, fields: Record<string, FieldEntry>): Record<string, FieldEntry> {
+  return Object.fromEntries(Object.entries(fields).map(([name, entry]) => [name === '' ? object : `${object}.${name}`, entry]));
+}
+
+/** Auto top-up (docs/rules.md rule 28): `prepaid_balance_threshold_configuration` on create, `add_…` and `update_…` on an edit. */
+const prepaidThresholdFields: Record<string, FieldEntry> = {
+  '': supported('auto top-up: at or below threshold_amount, one commit brings the balance back to recharge_to_amount (docs/rules.md rule 28)'),
+  'commit': supported(),
+  'commit.applicable_product_ids': supported(),
+  'commit.applicable_product_tags': supported(),
+  'commit.description': supported(),
+  'commit.name': supported(),
+  'commit.priority': supported('default 100'),
+  'commit.product_id': supported('a FIXED product'),
+  'commit.specifiers': refused(),
+  'custom_credit_type_id': supported('STRIPE charges it at the rate card’s conversion to fiat'),
+  'discount_configuration': refused(),
+  'is_enabled': supported('a declined payment turns it off; turning it on evaluates at once'),
+  'payment_gate_config': supported(),
+  'payment_gate_config.payment_gate_type': partial('NONE and STRIPE (an invoice paid in Stripe before the commit is released); EXTERNAL is refused'),
+  'payment_gate_config.precalculated_tax_config': refused(),
+  'payment_gate_config.stripe_config': supported(),
+  'payment_gate_config.stripe_config.invoice_metadata': supported('on the Stripe invoice'),
+  'payment_gate_config.stripe_config.payment_type': partial('INVOICE; PAYMENT_INTENT is refused'),
+  'payment_gate_config.tax_type': partial('NONE; Allot calculates no tax'),
+  'recharge_to_amount': supported('greater than threshold_amount'),
+  'threshold_amount': supported(),
+  'threshold_balance_specifiers': refused(),
+};
+
 /** What a contract's read shape lacks since contracts can name a billing provider configuration. */
 const NO_PROVIDER_SHOWN = 'customer_billing_provider_configuration (the configuration the contract was created with) is not shown';
 
@@ -361,7 +392,7 @@ export const coreCalls: Record<string, CoreCall> = {
       ...items('overrides', overrideFields),
       'package_alias': refused(),
       'package_id': refused(),
-      'prepaid_balance_threshold_configuration': refused(),
+      ...under('prepaid_balance_threshold_configuration', prepaidThresholdFields),
       'professional_services': refused(),
       'rate_card_alias': refused('rate card aliases are not supported'),
       'rate_card_id': supported(),
@@ -395,7 +426,7 @@ export const coreCalls: Record<string, CoreCall> = {
       ...items('add_credits', creditFields),
       'add_discounts': refused(),
       ...items('add_overrides', overrideFields),
-      'add_prepaid_balance_threshold_configuration': refused(),
+      ...under('add_prepaid_balance_threshold_configuration', prepaidThresholdFields),
       'add_professional_services': refused(),
       ...items('add_recurring_commits', recurringCommitFields),
       ...items('add_recurring_credits', recurringFields),
@@ -419,7 +450,10 @@ export const coreCalls: Record<string, CoreCall> = {
       'update_contract_name': supported(),
       'update_credits': refused(),
       'update_net_payment_terms_days': refused(),
-      'update_prepaid_balance_threshold_configuration': refused(),
+      ...under('update_prepaid_balance_threshold_configuration', {
+        ...prepaidThresholdFields,
+        '': supported('any of the fields, over the stored configuration; evaluated at once'),
+      }),
       ...items('update_recurring_commits', { ...recurringUpdateFields('recurring_commit_id'), 'invoice_amount': refused('commits are not invoiced yet') }),
       ...items('update_recurring_credits', recurringUpdateFields('recurring_credit_id')),
       'update_scheduled_charges': refused(),
