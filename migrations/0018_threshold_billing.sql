@@ -18,8 +18,9 @@ CREATE TABLE contract_threshold_configurations (
 CREATE INDEX contract_threshold_configurations_customer ON contract_threshold_configurations (tenant_id, customer_id);
 
 -- Each crossing of a threshold: the charge it started, its payment and the commit it released.
--- `PENDING` while the payment gate waits for Stripe; `RELEASED` once the commit exists (`grant_id`);
--- `FAILED` when the payment failed (`failure` says why; no commit). At most one charge per
+-- `PENDING` while the payment gate waits for Stripe; `RELEASED` once the commit exists (`grant_id`)
+-- and its SCHEDULED invoice (whose id is the charge's) is finalised; `FAILED` when the payment
+-- failed (`failure` says why; no commit, the invoice void). At most one charge per
 -- contract and kind is pending at a time: a second crossing seen while one is pending is the same.
 CREATE TABLE threshold_charges (
   tenant_id         uuid NOT NULL,
@@ -30,10 +31,14 @@ CREATE TABLE threshold_charges (
   credit_type_id    uuid NOT NULL,
   -- The commit's amount, in `credit_type_id`.
   amount            numeric NOT NULL CHECK (amount > 0),
-  -- What the payment gate charges, in whole cents of the fiat unit (null when nothing is charged through a gateway).
-  charge_cents      numeric,
+  -- What the charge's SCHEDULED invoice bills (and a STRIPE gate charges), in whole cents of the fiat unit.
+  charge_cents      numeric NOT NULL,
   -- What the balance (or the period's spend) was when the threshold was crossed.
   measured          numeric NOT NULL,
+  -- The commit's access window: from the crossing's hour to the contract's end (a top-up), or the
+  -- crossing's billing period (threshold billing: the commit pays the period's spend so far).
+  commit_starting_at   timestamptz NOT NULL,
+  commit_ending_before timestamptz NOT NULL,
   payment_gate_type text NOT NULL CHECK (payment_gate_type IN ('NONE', 'STRIPE')),
   status            text NOT NULL CHECK (status IN ('PENDING', 'RELEASED', 'FAILED')),
   grant_id          uuid,

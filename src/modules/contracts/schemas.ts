@@ -3,7 +3,7 @@ import { customFields } from '../../lib/customFields.js';
 import { decimalInput } from '../../lib/money.js';
 import { text } from '../../lib/text.js';
 import { exactInstant, hourInstant, instant } from '../../lib/time.js';
-import { prepaidBalanceThresholdInput, prepaidBalanceThresholdUpdate } from './thresholdSchemas.js';
+import { prepaidBalanceThresholdInput, prepaidBalanceThresholdUpdate, spendThresholdInput, spendThresholdUpdate } from './thresholdSchemas.js';
 
 /**
  * Request schemas of contracts, subscriptions, credits and commits, shaped as `@metronome/sdk`
@@ -296,7 +296,7 @@ export const createContractBody = z.strictObject({
   uniqueness_key: uniquenessKey.optional(),
   billing_provider_configuration: billingProviderConfiguration.optional(),
   prepaid_balance_threshold_configuration: prepaidBalanceThresholdInput.optional(),
-  spend_threshold_configuration: unsupported('spend_threshold_configuration (threshold billing) is not supported yet'),
+  spend_threshold_configuration: spendThresholdInput.optional(),
 });
 export type CreateContractBody = z.infer<typeof createContractBody>;
 
@@ -382,8 +382,8 @@ export const editContractBody = z.strictObject({
   uniqueness_key: uniquenessKey.optional(),
   add_prepaid_balance_threshold_configuration: prepaidBalanceThresholdInput.optional(),
   update_prepaid_balance_threshold_configuration: prepaidBalanceThresholdUpdate.optional(),
-  add_spend_threshold_configuration: unsupported('add_spend_threshold_configuration (threshold billing) is not supported yet'),
-  update_spend_threshold_configuration: unsupported('update_spend_threshold_configuration (threshold billing) is not supported yet'),
+  add_spend_threshold_configuration: spendThresholdInput.optional(),
+  update_spend_threshold_configuration: spendThresholdUpdate.optional(),
 }).superRefine((edit, context) => {
   const { contract_id: _contract, customer_id: _customer, uniqueness_key: _key, allow_contract_ending_before_finalized_invoice: _allow, ...changes } = edit;
   if (Object.values(changes).every((value) => value === undefined || (Array.isArray(value) && value.length === 0))) {

@@ -18,10 +18,30 @@ export type GatePaymentOutcome =
 export async function gateStripeCustomer(
   ctx: ServiceContext,
   { tenantId, customerId, configurationId }: { tenantId: string; customerId: string; configurationId: string | null },
-): Promise<string | undefined> {
+): Promise<{ configurationId: string; stripeCustomerId: string } | undefined> {
   const live = (await repo.listConfigurations(ctx.db, tenantId, customerId, { includeArchived: false })).filter((row) => row.billing_provider === 'stripe');
   const row = configurationId ? live.find((each) => each.id === configurationId) : live[0];
-  return row ? (row.configuration as StripeConfiguration).stripe_customer_id : undefined;
+  return row ? { configurationId: row.id, stripeCustomerId: (row.configuration as StripeConfiguration).stripe_customer_id } : undefined;
+}
+
+/**
+ * Records that an Allot invoice was settled in Stripe by a payment gate (its Stripe invoice paid,
+ * or voided after a declined payment), in the caller's transaction, so that the invoice push never
+ * sends it a second time.
+ */
+export async function recordGateSync(
+  ctx: ServiceContext,
+  {
+    tenantId,
+    invoiceId,
+    customerId,
+    configurationId,
+    stripeInvoiceId,
+    status,
+    at,
+  }: { tenantId: string; invoiceId: string; customerId: string; configurationId: string; stripeInvoiceId: string | null; status: 'synced' | 'voided'; at: Date },
+): Promise<void> {
+  await repo.insertSettledSync(ctx.db, { tenantId, invoiceId, customerId, configurationId, stripeInvoiceId, status, at });
 }
 
 /**

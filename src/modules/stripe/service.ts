@@ -9,7 +9,7 @@ import * as repo from './repo.js';
 import type { CustomerBillingConfigurationInput, SetBillingConfigurationsBody, StripeConfiguration } from './schemas.js';
 
 export { handleSubscriptionEvent, type SubscriptionEventResult } from './seatEvents.js';
-export { chargeGate, gateStripeCustomer, type GatePaymentOutcome } from './gatePayment.js';
+export { chargeGate, gateStripeCustomer, recordGateSync, type GatePaymentOutcome } from './gatePayment.js';
 export type { StripeSettings } from './settings.js';
 
 export type BillingConfiguration = repo.ConfigurationRow;

@@ -7,8 +7,10 @@ export interface ChargeRow {
   kind: 'PREPAID_BALANCE' | 'SPEND';
   credit_type_id: string;
   amount: string;
-  charge_cents: string | null;
+  charge_cents: string;
   measured: string;
+  commit_starting_at: Date;
+  commit_ending_before: Date;
   payment_gate_type: 'NONE' | 'STRIPE';
   status: 'PENDING' | 'RELEASED' | 'FAILED';
   grant_id: string | null;
@@ -19,7 +21,7 @@ export interface ChargeRow {
 }
 
 const COLUMNS =
-  'id, customer_id, contract_id, kind, credit_type_id, amount::text AS amount, charge_cents::text AS charge_cents, measured::text AS measured, payment_gate_type, status, grant_id, stripe_invoice_id, failure, created_at, settled_at';
+  'id, customer_id, contract_id, kind, credit_type_id, amount::text AS amount, charge_cents::text AS charge_cents, measured::text AS measured, commit_starting_at, commit_ending_before, payment_gate_type, status, grant_id, stripe_invoice_id, failure, created_at, settled_at';
 
 /**
  * The lock that orders threshold evaluations of one customer, on any process: an evaluation holds
@@ -32,9 +34,9 @@ export async function lockCustomer(tx: Queryable, tenantId: string, customerId: 
 
 export async function insertCharge(tx: Queryable, tenantId: string, row: ChargeRow): Promise<void> {
   await tx.query(
-    `INSERT INTO threshold_charges (tenant_id, id, customer_id, contract_id, kind, credit_type_id, amount, charge_cents, measured, payment_gate_type, status,
-                                    grant_id, stripe_invoice_id, failure, created_at, settled_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+    `INSERT INTO threshold_charges (tenant_id, id, customer_id, contract_id, kind, credit_type_id, amount, charge_cents, measured, commit_starting_at, commit_ending_before,
+                                    payment_gate_type, status, grant_id, stripe_invoice_id, failure, created_at, settled_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
     [
       tenantId,
       row.id,
@@ -45,6 +47,8 @@ export async function insertCharge(tx: Queryable, tenantId: string, row: ChargeR
       row.amount,
       row.charge_cents,
       row.measured,
+      row.commit_starting_at,
+      row.commit_ending_before,
       row.payment_gate_type,
       row.status,
       row.grant_id,

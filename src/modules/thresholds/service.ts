@@ -5,10 +5,11 @@ import { floorToHour, toRfc3339 } from '../../lib/time.js';
 import * as accounts from '../account/service.js';
 import * as contracts from '../contracts/service.js';
 import * as credits from '../credits/service.js';
+import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as stripe from '../stripe/service.js';
 import * as webhooks from '../webhooks/service.js';
-import { chargeCents, rechargeAmount } from './compute/recharge.js';
+import { chargeCents, rechargeAmount, thresholdBillingAmount } from './compute/recharge.js';
 import * as repo from './repo.js';
 
 export type ThresholdCharge = repo.ChargeRow;
@@ -40,64 +41,105 @@ export async function evaluateThresholds(ctx: ServiceContext, { tenantId, custom
   for (const charge of toPay) await payCharge(ctx, { tenantId, charge, gate });
 }
 
-/** The charges a crossing starts now, in the caller's locked transaction: released ones (gate NONE) with their commits, pending ones (STRIPE) to pay. */
+/** A threshold crossed now: the charge's amount and unit, what was measured, and the commit's window. */
+interface Crossing {
+  unit: string;
+  amount: Decimal;
+  measured: Decimal;
+  fiatPerUnit: Decimal | null;
+  window: { startingAt: Date; endingBefore: Date };
+  webhook: Record<string, unknown>;
+}
+
+/** Whether `configuration` is crossed now on `contract`, as `account` stands. */
+async function crossingOf(
+  ctx: ServiceContext,
+  { tenantId, contract, configuration, account, now }: { tenantId: string; contract: accounts.Contract; configuration: contracts.ThresholdRow; account: accounts.CustomerAccount; now: Date },
+): Promise<Crossing | null> {
+  const { threshold_amount: threshold, recharge_to_amount: rechargeTo, custom_credit_type_id: customUnit } = configuration.configuration;
+  if (configuration.kind === 'SPEND') {
+    // The open period's draft: what it bills in fiat now, after every credit and commit (earlier threshold commits included).
+    const draft = account.drafts.find((each) => each.contractId === contract.id && each.period.startingAt <= now && now < each.period.endingBefore);
+    if (!draft) return null;
+    const spend = invoices.draftInvoice(draft).total;
+    const amount = thresholdBillingAmount({ spend, threshold: new Decimal(threshold) });
+    if (!amount) return null;
+    return {
+      unit: draft.rateCard.fiatCreditTypeId,
+      amount,
+      measured: spend,
+      fiatPerUnit: null,
+      // The commit pays the period's spend so far: it covers the whole period, as its usage does.
+      window: { startingAt: draft.period.startingAt, endingBefore: draft.period.endingBefore },
+      webhook: { threshold_amount: wireNumber(new Decimal(threshold)), current_spend: wireNumber(spend) },
+    };
+  }
+  const card = contract.rate_card_id ? await pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }) : undefined;
+  const unit = customUnit ?? card?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID;
+  const balance = accounts.spendableBalance(account.current, unit);
+  const amount = rechargeAmount({ balance, threshold: new Decimal(threshold), rechargeTo: new Decimal(rechargeTo!) });
+  if (!amount) return null;
+  return {
+    unit,
+    amount,
+    measured: balance,
+    fiatPerUnit: customUnit ? (card?.creditTypeConversions.find((c) => c.customCreditTypeId === customUnit)?.fiatPerCustomCredit ?? null) : null,
+    // Usage is kept per hour: the commit starts on the hour it was made in, so it funds that hour like any other segment.
+    window: { startingAt: floorToHour(now), endingBefore: contract.ending_before ?? OPEN_ENDED },
+    webhook: { threshold_amount: wireNumber(new Decimal(threshold)), recharge_to_amount: wireNumber(new Decimal(rechargeTo!)), remaining_balance: wireNumber(balance) },
+  };
+}
+
+/** The charges crossings start now, in the caller's locked transaction: released ones (gate NONE) with their commits and invoices, pending ones (STRIPE) to pay. */
 async function startCharges(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<repo.ChargeRow[]> {
   const now = ctx.clock.now();
-  const configurations = (await contracts.listThresholdConfigurations(ctx, { tenantId, customerId })).filter((row) => row.is_enabled && row.kind === 'PREPAID_BALANCE');
+  const configurations = (await contracts.listThresholdConfigurations(ctx, { tenantId, customerId })).filter((row) => row.is_enabled);
   if (configurations.length === 0) return [];
   const pending = await repo.pendingCharges(ctx.db, tenantId, customerId);
-  const account = await accounts.customerAccount(ctx, { tenantId, customerId });
   const toPay: repo.ChargeRow[] = [];
   let released = false;
   for (const configuration of configurations) {
+    // Read again for each: a commit the one before made moves the balance and the spend.
+    const account = await accounts.customerAccount(ctx, { tenantId, customerId });
     const contract = account.loaded.contracts.find((c) => c.id === configuration.contract_id);
     if (!contract || contract.archived_at || contract.starting_at > now || (contract.ending_before && contract.ending_before <= now)) continue;
     if (pending.some((charge) => charge.contract_id === contract.id && charge.kind === configuration.kind)) continue;
-    const { threshold_amount: threshold, recharge_to_amount: rechargeTo, custom_credit_type_id: customUnit, payment_gate_config: paymentGate } = configuration.configuration;
-    const card = contract.rate_card_id ? await pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }) : undefined;
-    const unit = customUnit ?? card?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID;
-    const balance = accounts.spendableBalance(account.current, unit);
-    const amount = rechargeAmount({ balance, threshold: new Decimal(threshold), rechargeTo: new Decimal(rechargeTo!) });
-    if (!amount) continue;
+    const crossing = await crossingOf(ctx, { tenantId, contract, configuration, account, now });
+    if (!crossing) continue;
 
-    const gated = paymentGate.payment_gate_type === 'STRIPE';
-    const conversion = customUnit ? card?.creditTypeConversions.find((c) => c.customCreditTypeId === customUnit) : undefined;
+    const gateType = configuration.configuration.payment_gate_config.payment_gate_type;
+    const gated = gateType === 'STRIPE';
     const charge: repo.ChargeRow = {
       id: newId(),
       customer_id: customerId,
       contract_id: contract.id,
-      kind: 'PREPAID_BALANCE',
-      credit_type_id: unit,
-      amount: amount.toFixed(),
-      charge_cents: gated ? chargeCents({ amount, fiatPerUnit: conversion?.fiatPerCustomCredit ?? null }).toFixed() : null,
-      measured: balance.toFixed(),
-      payment_gate_type: paymentGate.payment_gate_type,
-      status: gated ? 'PENDING' : 'RELEASED',
+      kind: configuration.kind,
+      credit_type_id: crossing.unit,
+      amount: crossing.amount.toFixed(),
+      charge_cents: chargeCents({ amount: crossing.amount, fiatPerUnit: crossing.fiatPerUnit }).toFixed(),
+      measured: crossing.measured.toFixed(),
+      commit_starting_at: crossing.window.startingAt,
+      commit_ending_before: crossing.window.endingBefore,
+      payment_gate_type: gateType,
+      // Pending until released: at once with gate NONE, once paid with STRIPE.
+      status: 'PENDING',
       grant_id: null,
       stripe_invoice_id: null,
       failure: null,
       created_at: now,
-      settled_at: gated ? null : now,
+      settled_at: null,
     };
+    await repo.insertCharge(ctx.db, tenantId, charge);
     if (!gated) {
-      charge.grant_id = await createCommit(ctx, { tenantId, contract, configuration, charge, now });
+      charge.grant_id = await release(ctx, { tenantId, contract, configuration, charge, now });
+      charge.status = 'RELEASED';
       released = true;
     }
-    await repo.insertCharge(ctx.db, tenantId, charge);
     await webhooks.enqueueWebhookEvent(ctx.db, {
       tenantId,
       type: 'payment_gate.threshold_reached',
       at: now,
-      fields: {
-        properties: {
-          ...chargeProperties(charge, configuration.configuration.payment_gate_config.payment_gate_type),
-          threshold_amount: wireNumber(new Decimal(threshold)),
-          recharge_to_amount: wireNumber(new Decimal(rechargeTo!)),
-          remaining_balance: wireNumber(balance),
-          ...(charge.grant_id && { commit_id: charge.grant_id }),
-          timestamp: toRfc3339(now),
-        },
-      },
+      fields: { properties: { ...chargeProperties(charge, gateType), ...crossing.webhook, ...(charge.grant_id && { commit_id: charge.grant_id }), timestamp: toRfc3339(now) } },
     });
     if (gated) toPay.push(charge);
   }
@@ -105,19 +147,13 @@ async function startCharges(ctx: ServiceContext, { tenantId, customerId }: { ten
   return toPay;
 }
 
-/** The commit a charge releases: the configuration's product and drawdown terms, from the hour the charge was made until the contract ends. */
-async function createCommit(
+/** Releases a charge, in the caller's transaction: its commit, its SCHEDULED invoice (finalised), and the charge marked released. Returns the commit's id. */
+async function release(
   ctx: ServiceContext,
-  {
-    tenantId,
-    contract,
-    configuration,
-    charge,
-    now,
-  }: { tenantId: string; contract: accounts.Contract; configuration: contracts.ThresholdRow; charge: repo.ChargeRow; now: Date },
+  { tenantId, contract, configuration, charge, now, stripeInvoiceId = null }: { tenantId: string; contract: accounts.Contract; configuration: contracts.ThresholdRow; charge: repo.ChargeRow; now: Date; stripeInvoiceId?: string | null },
 ): Promise<string> {
   const commit = configuration.configuration.commit;
-  return credits.createGrant(ctx, {
+  const grantId = await credits.createGrant(ctx, {
     tenantId,
     grant: {
       kind: 'COMMIT',
@@ -133,11 +169,37 @@ async function createCommit(
       name: commit.name ?? null,
       description: commit.description ?? null,
       customFields: {},
-      // Usage is kept per hour: the commit starts on the hour it was made in, so it funds that hour's usage like any other.
-      segments: [{ startingAt: floorToHour(now), endingBefore: contract.ending_before ?? OPEN_ENDED, amount: new Decimal(charge.amount) }],
+      segments: [{ startingAt: charge.commit_starting_at, endingBefore: charge.commit_ending_before, amount: new Decimal(charge.amount) }],
     },
   });
+  await issueInvoice(ctx, { tenantId, configuration, charge, now, status: 'FINALIZED' });
+  await repo.settleCharge(ctx.db, tenantId, { id: charge.id, status: 'RELEASED', grantId, stripeInvoiceId, failure: null, at: now });
+  return grantId;
 }
+
+/** The charge's SCHEDULED invoice (its id is the charge's), in the fiat unit of the contract. */
+async function issueInvoice(
+  ctx: ServiceContext,
+  { tenantId, configuration, charge, now, status }: { tenantId: string; configuration: contracts.ThresholdRow; charge: repo.ChargeRow; now: Date; status: 'FINALIZED' | 'VOID' },
+): Promise<void> {
+  const contract = (await accounts.customerContracts(ctx, { tenantId, customerId: charge.customer_id })).find((c) => c.id === charge.contract_id);
+  const card = contract?.rate_card_id ? await pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }) : undefined;
+  await invoices.issueThresholdInvoice(ctx, {
+    tenantId,
+    invoiceId: charge.id,
+    customerId: charge.customer_id,
+    contractId: charge.contract_id,
+    productId: configuration.configuration.commit.product_id,
+    name: chargeName(configuration, charge),
+    creditTypeId: card?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID,
+    amountCents: new Decimal(charge.charge_cents),
+    at: now,
+    status,
+  });
+}
+
+const chargeName = (configuration: contracts.ThresholdRow, charge: repo.ChargeRow) =>
+  configuration.configuration.commit.name ?? (charge.kind === 'PREPAID_BALANCE' ? 'Prepaid balance recharge' : 'Spend threshold charge');
 
 function chargeProperties(charge: repo.ChargeRow, paymentGateType: string): Record<string, unknown> {
   return {
@@ -148,7 +210,8 @@ function chargeProperties(charge: repo.ChargeRow, paymentGateType: string): Reco
     payment_gate_type: paymentGateType,
     credit_type_id: charge.credit_type_id,
     amount: wireNumber(new Decimal(charge.amount)),
-    ...(charge.charge_cents !== null && { charge_amount_cents: wireNumber(new Decimal(charge.charge_cents)) }),
+    charge_amount_cents: wireNumber(new Decimal(charge.charge_cents)),
+    invoice_id: charge.id,
   };
 }
 
@@ -163,14 +226,14 @@ async function payCharge(ctx: ServiceContext, { tenantId, charge, gate }: { tena
   const configuration = (await contracts.listThresholdConfigurations(ctx, { tenantId, customerId: charge.customer_id })).find(
     (row) => row.contract_id === charge.contract_id && row.kind === charge.kind,
   )!;
-  const stripeCustomerId = await stripe.gateStripeCustomer(ctx, { tenantId, customerId: charge.customer_id, configurationId: contract.billing_provider_configuration_id });
-  const outcome: stripe.GatePaymentOutcome = stripeCustomerId
+  const destination = await stripe.gateStripeCustomer(ctx, { tenantId, customerId: charge.customer_id, configurationId: contract.billing_provider_configuration_id });
+  const outcome: stripe.GatePaymentOutcome = destination
     ? await stripe.chargeGate(gate, {
         key: `allot-threshold-${charge.id}`,
-        stripeCustomerId,
+        stripeCustomerId: destination.stripeCustomerId,
         amountCents: Number(charge.charge_cents),
         currency: 'usd',
-        description: configuration.configuration.commit.name ?? (charge.kind === 'PREPAID_BALANCE' ? 'Prepaid balance recharge' : 'Spend threshold charge'),
+        description: chargeName(configuration, charge),
         metadata: {
           ...configuration.configuration.payment_gate_config.stripe_config?.invoice_metadata,
           allot_contract_id: charge.contract_id,
@@ -187,14 +250,25 @@ async function payCharge(ctx: ServiceContext, { tenantId, charge, gate }: { tena
     const now = ctx.clock.now();
     let grantId: string | null = null;
     if (outcome.kind === 'paid') {
-      const contractNow = (await accounts.customerContracts(txContext, { tenantId, customerId: charge.customer_id })).find((c) => c.id === charge.contract_id) ?? contract;
-      grantId = await createCommit(txContext, { tenantId, contract: contractNow, configuration, charge: current, now });
-      await repo.settleCharge(txContext.db, tenantId, { id: charge.id, status: 'RELEASED', grantId, stripeInvoiceId: outcome.stripeInvoiceId, failure: null, at: now });
+      grantId = await release(txContext, { tenantId, contract, configuration, charge: current, now, stripeInvoiceId: outcome.stripeInvoiceId });
       await announceAccountChange(txContext, { tenantId, customerIds: [charge.customer_id], cause: 'balance' });
     } else {
+      await issueInvoice(txContext, { tenantId, configuration, charge: current, now, status: 'VOID' });
       await repo.settleCharge(txContext.db, tenantId, { id: charge.id, status: 'FAILED', grantId: null, stripeInvoiceId: outcome.stripeInvoiceId, failure: outcome.reason, at: now });
       // As Metronome does: a failed payment turns the configuration off until it is enabled again.
       await contracts.disableThresholdConfiguration(txContext, { tenantId, contractId: charge.contract_id, kind: charge.kind, at: now });
+    }
+    // Settled in Stripe here: the invoice push leaves the charge's invoice alone.
+    if (destination) {
+      await stripe.recordGateSync(txContext, {
+        tenantId,
+        invoiceId: charge.id,
+        customerId: charge.customer_id,
+        configurationId: destination.configurationId,
+        stripeInvoiceId: outcome.stripeInvoiceId,
+        status: outcome.kind === 'paid' ? 'synced' : 'voided',
+        at: now,
+      });
     }
     await webhooks.enqueueWebhookEvent(txContext.db, {
       tenantId,

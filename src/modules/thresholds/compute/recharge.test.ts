@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import { chargeCents, rechargeAmount } from './recharge.js';
+import { chargeCents, rechargeAmount, thresholdBillingAmount } from './recharge.js';
 
 const d = (value: string | number) => new Decimal(value);
 
@@ -33,5 +33,13 @@ describe('chargeCents', () => {
     expect(chargeCents({ amount: d(4100), fiatPerUnit: null }).toString()).toBe('4100');
     expect(chargeCents({ amount: d(250), fiatPerUnit: d('2.5') }).toString()).toBe('625');
     expect(chargeCents({ amount: d('100.5'), fiatPerUnit: null }).toString()).toBe('101');
+  });
+});
+
+describe('thresholdBillingAmount', () => {
+  it('charges the whole spend once it reaches the threshold of 1,000 cents, and nothing below it', () => {
+    expect(thresholdBillingAmount({ spend: d(1200), threshold: d(1000) })?.toString()).toBe('1200');
+    expect(thresholdBillingAmount({ spend: d(1000), threshold: d(1000) })?.toString()).toBe('1000');
+    expect(thresholdBillingAmount({ spend: d('999.99'), threshold: d(1000) })).toBeNull();
   });
 });

@@ -22,3 +22,12 @@ export function rechargeAmount({ balance, threshold, rechargeTo }: { balance: De
 export function chargeCents({ amount, fiatPerUnit }: { amount: Decimal; fiatPerUnit: Decimal | null }): Decimal {
   return (fiatPerUnit ? amount.mul(fiatPerUnit) : amount).toDecimalPlaces(0, Decimal.ROUND_HALF_UP);
 }
+
+/**
+ * Threshold billing (docs/rules.md rule 29): when the period's spend not yet paid for reaches
+ * `threshold`, a commit of all of it is charged, and the running spend starts again from 0; null
+ * below it. Threshold 1,000 cents: a spend of 1,200 → 1,200; 1,000 → 1,000; 999.99 → nothing.
+ */
+export function thresholdBillingAmount({ spend, threshold }: { spend: Decimal; threshold: Decimal }): Decimal | null {
+  return spend.gte(threshold) && spend.gt(0) ? spend : null;
+}
