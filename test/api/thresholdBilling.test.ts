@@ -181,6 +181,18 @@ describe.each(ENGINES)('threshold billing on %s', (engine) => {
     await expect400(client.v2.contracts.edit({ customer_id: bare.customer, contract_id: bare.contract, update_spend_threshold_configuration: { threshold_amount: 5 } }), 'update_spend_threshold_configuration');
   });
 
+  it.runIf(engine === 'postgres')('issues one invoice when 20 concurrent ingests cross the spend threshold together, and bills every cent once', async () => {
+    const { customer } = await spender({ configuration: spendThreshold('NONE') });
+    // 20 × 60 = 1,200: the threshold of 1,000 is reached by the 17th, however the ingests interleave.
+    await Promise.all(Array.from({ length: 20 }, () => spend(customer, 60)));
+    await waitFor(async () => (await scheduled(customer)).length === 1, { what: 'the threshold invoice' });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const [invoice, ...others] = await scheduled(customer);
+    expect(others).toEqual([]);
+    expect(invoice!.total).toBeGreaterThanOrEqual(1000);
+    expect(invoice!.total + (await draftTotal(customer))).toBe(1200);
+  });
+
   it('closes April at 2,300 of usage, all of it paid by the two threshold commits: nothing more to bill', async () => {
     const customer = first;
     expect((await server.advanceClock('2024-05-01T00:00:00Z')).status).toBe(200);
