@@ -69,11 +69,6 @@ export async function findCharge(db: Queryable, tenantId: string, id: string): P
   return row;
 }
 
-/** A customer's charges, oldest first. */
-export async function listCharges(db: Queryable, tenantId: string, customerId: string): Promise<ChargeRow[]> {
-  return db.query<ChargeRow>(`SELECT ${COLUMNS} FROM threshold_charges WHERE tenant_id = $1 AND customer_id = $2 ORDER BY id`, [tenantId, customerId]);
-}
-
 /** Settles a pending charge: released with its commit, or failed with why. */
 export async function settleCharge(
   tx: Queryable,

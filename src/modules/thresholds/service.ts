@@ -21,11 +21,13 @@ export type GateSettings = Pick<stripe.StripeSettings, 'secretKey' | 'apiBase' |
 const OPEN_ENDED = new Date('9999-01-01T00:00:00.000Z');
 
 /**
- * Looks at a customer's enabled prepaid balance thresholds (docs/rules.md rule 28) and acts on each
- * one crossed: with payment gate `NONE` the commit that recharges the balance is made at once; with
- * `STRIPE` a pending charge is recorded, an invoice is made and paid in Stripe, and the commit is
- * made only once it is paid (a declined payment makes none, turns the configuration off and says why
- * in a `payment_gate.payment_status` webhook). Deciding takes the customer's lock and reads the
+ * Looks at a customer's enabled threshold configurations — prepaid balance thresholds (auto top-up,
+ * docs/rules.md rule 28) and spend thresholds (threshold billing, rule 29) — and acts on each one
+ * crossed: with payment gate `NONE` the commit (that recharges the balance, or pays the period's
+ * spend) and its SCHEDULED invoice are made at once; with `STRIPE` a pending charge is recorded, an
+ * invoice is made and paid in Stripe, and the commit is made only once it is paid (a declined
+ * payment makes none, voids the invoice, turns the configuration off and says why in a
+ * `payment_gate.payment_status` webhook). Deciding takes the customer's lock and reads the
  * balance inside that transaction, so any number of concurrent evaluations, on any process, make
  * one charge per crossing. Stripe is called with no transaction open.
  */
@@ -287,9 +289,4 @@ async function payCharge(ctx: ServiceContext, { tenantId, charge, gate }: { tena
     });
     webhooks.signalOutboxWritten(txContext, tenantId);
   });
-}
-
-/** A customer's threshold charges, oldest first: every crossing, what it charged and how it ended. */
-export async function listThresholdCharges(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<ThresholdCharge[]> {
-  return repo.listCharges(ctx.db, tenantId, customerId);
 }

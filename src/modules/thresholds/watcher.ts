@@ -21,7 +21,7 @@ export interface ThresholdWatcher {
 }
 
 /**
- * Watches threshold configurations in the background (docs/rules.md rule 28), as the alert
+ * Watches threshold configurations in the background (docs/rules.md rules 28–29), as the alert
  * evaluator watches alerts: after every ingest commit of this process, for the customers it
  * touched that have a configuration; after their contracts or balances change (an edit that sets
  * or enables a configuration is looked at at once); and in a sweep every `sweepIntervalMs`. Work
