@@ -31,6 +31,7 @@ import { DEFAULT_STRIPE_SETTINGS, type StripeSettings } from './modules/stripe/s
 import { registerWebhookRoutes } from './modules/webhooks/routes.js';
 import { DEFAULT_WEBHOOK_SETTINGS, type WebhookSettings } from './modules/webhooks/settings.js';
 import { startWebhookDelivery, type WebhookDelivery } from './modules/webhooks/worker.js';
+import { startThresholdWatcher, type ThresholdWatcher } from './modules/thresholds/watcher.js';
 
 /** What the background workers need: the settings of each one. */
 export interface WorkerOptions {
@@ -98,6 +99,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
       afterAdvance: async () => {
         await workers?.periodClose.run();
         await workers?.evaluation.sweep();
+        await workers?.thresholds.sweep();
       },
     });
   }
@@ -152,6 +154,8 @@ export async function registerRoutes(
 export interface Workers {
   periodClose: PeriodClose;
   evaluation: AlertEvaluation;
+  /** Auto top-up and threshold billing: acts on crossed threshold configurations. */
+  thresholds: ThresholdWatcher;
   delivery: WebhookDelivery | undefined;
   stripePush: StripePush | undefined;
   /** Stops every worker, in the order that records interrupted work. */
@@ -177,14 +181,21 @@ export function startWorkers(context: ServiceContext, options: WorkerOptions, lo
     sweepIntervalMs: options.alerts?.sweepIntervalMs,
     onError: (error) => logger.error({ err: error }, 'alert evaluation failed'),
   });
+  const thresholds = startThresholdWatcher(context, {
+    gate: stripe,
+    sweepIntervalMs: options.alerts?.sweepIntervalMs,
+    onError: (error) => logger.error({ err: error }, 'threshold evaluation failed'),
+  });
   return {
     periodClose,
     evaluation,
+    thresholds,
     delivery,
     stripePush,
     async stop() {
       await periodClose.stop();
       await evaluation.stop();
+      await thresholds.stop();
       // Before webhook delivery: a push that fails on the way out still writes its webhook to the outbox.
       await stripePush?.stop();
       await delivery?.stop();

@@ -1,4 +1,5 @@
 import {
+  DECLINING_PAYMENT_METHODS,
   integerParam,
   isAnswer,
   metadataOf,
@@ -31,7 +32,7 @@ export function handleInvoices(store: SandboxStore, method: string, path: string
     const invoice = store.invoices.get(action[1]!);
     if (!invoice) return noSuch('invoice', action[1]!);
     if (action[2] === 'finalize') return finalize(store, invoice, form);
-    if (action[2] === 'pay') return pay(store, invoice);
+    if (action[2] === 'pay') return pay(store, invoice, form);
     return voidInvoice(store, invoice);
   }
   const one = /^\/v1\/invoices\/([^/]+)$/.exec(path);
@@ -153,11 +154,24 @@ function finalize(store: SandboxStore, invoice: SandboxInvoice, form: Record<str
 
 /**
  * Pays an open invoice in full, as though the customer's payment method (or, with
- * `paid_out_of_band`, money received elsewhere) covered it: the sandbox has no cards.
+ * `paid_out_of_band`, money received elsewhere) covered it: the sandbox has no cards. A customer
+ * whose default payment method is one of Stripe's declining test methods (`pm_card_chargeDeclined`,
+ * …) is declined as Stripe declines: a 402 `card_error` with its code and decline code, the
+ * invoice left open with the attempt counted. `paid_out_of_band=true` always pays.
  */
-function pay(store: SandboxStore, invoice: SandboxInvoice): Answer {
+function pay(store: SandboxStore, invoice: SandboxInvoice, form: Record<string, unknown>): Answer {
   if (invoice.status === 'paid') return stripeError(400, 'Invoice is already paid', { code: 'invoice_already_paid' });
   if (invoice.status !== 'open') return stripeError(400, `You can only pay an open invoice; this one is ${invoice.status}.`, { code: 'invoice_not_open' });
+  const method = store.customers.get(invoice.customer)?.invoice_settings.default_payment_method;
+  const decline = method ? DECLINING_PAYMENT_METHODS[method] : undefined;
+  if (decline && form.paid_out_of_band !== 'true' && invoice.amount_due > 0) {
+    invoice.attempted = true;
+    invoice.attempt_count += 1;
+    return {
+      status: 402,
+      body: { error: { type: 'card_error', code: decline.code, ...(decline.decline_code && { decline_code: decline.decline_code }), message: decline.message, payment_method: { id: method } } },
+    };
+  }
   markPaid(invoice, store.now());
   return ok(invoice);
 }

@@ -15,8 +15,21 @@ export interface SandboxCustomer {
   email: string | null;
   description: string | null;
   metadata: Metadata;
+  /** The payment method invoices are charged to: a test one that declines (`pm_card_chargeDeclined`, …) makes every payment fail. */
+  invoice_settings: { default_payment_method: string | null };
   livemode: false;
 }
+
+/**
+ * Stripe's test payment methods whose charges fail, and the error each gives (code, decline code,
+ * message), as Stripe's documentation lists them. Any other payment method (or none) pays.
+ */
+export const DECLINING_PAYMENT_METHODS: Readonly<Record<string, { code: string; decline_code?: string; message: string }>> = {
+  pm_card_chargeDeclined: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+  pm_card_chargeCustomerFail: { code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' },
+  pm_card_chargeDeclinedInsufficientFunds: { code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.' },
+  pm_card_chargeDeclinedExpiredCard: { code: 'expired_card', message: 'Your card has expired.' },
+};
 
 export interface SandboxPrice {
   id: string;

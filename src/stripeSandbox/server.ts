@@ -59,8 +59,8 @@ export interface StripeSandbox {
   events: Map<string, SandboxEvent>;
   /** Every delivery attempt, in order. */
   deliveries: WebhookDelivery[];
-  /** A customer with an id of the caller's choosing, as a test names it. */
-  createCustomer(fields?: { id?: string; name?: string; email?: string }): SandboxCustomer;
+  /** A customer with an id of the caller's choosing, as a test names it; `paymentMethod` `pm_card_chargeDeclined` makes its payments fail. */
+  createCustomer(fields?: { id?: string; name?: string; email?: string; paymentMethod?: string }): SandboxCustomer;
   /** Answers the next `count` requests with `status` (500 unless given) and a Stripe error body, storing nothing. */
   failNext(count: number, options?: { status?: number; message?: string }): void;
   close(): Promise<void>;

@@ -28,6 +28,10 @@ export function handleSubscriptions(store: SandboxStore, method: string, path: s
   if (method === 'GET' && path === '/v1/customers') return ok(list([...store.customers.values()].reverse(), '/v1/customers'));
   const customer = /^\/v1\/customers\/([^/]+)$/.exec(path);
   if (method === 'GET' && customer) return found(store.customers.get(customer[1]!), 'customer', customer[1]!);
+  if (method === 'POST' && customer) {
+    const existing = store.customers.get(customer[1]!);
+    return existing ? updateCustomer(existing, form) : noSuch('customer', customer[1]!);
+  }
 
   if (method === 'POST' && path === '/v1/prices') return createPrice(store, form);
   const price = /^\/v1\/prices\/([^/]+)$/.exec(path);
@@ -66,7 +70,10 @@ export function handleSubscriptions(store: SandboxStore, method: string, path: s
 }
 
 /** A customer, by `POST /v1/customers` or (with an `id` of its choosing) by a test that names its customers. */
-export function addCustomer(store: SandboxStore, fields: { id?: string; name?: string | null; email?: string | null; description?: string | null; metadata?: Record<string, string> }): SandboxCustomer {
+export function addCustomer(
+  store: SandboxStore,
+  fields: { id?: string; name?: string | null; email?: string | null; description?: string | null; metadata?: Record<string, string>; paymentMethod?: string | null },
+): SandboxCustomer {
   const customer: SandboxCustomer = {
     id: fields.id ?? store.newId('cus'),
     object: 'customer',
@@ -75,6 +82,7 @@ export function addCustomer(store: SandboxStore, fields: { id?: string; name?: s
     email: fields.email ?? null,
     description: fields.description ?? null,
     metadata: fields.metadata ?? {},
+    invoice_settings: { default_payment_method: fields.paymentMethod ?? null },
     livemode: false,
   };
   store.customers.set(customer.id, customer);
@@ -88,7 +96,35 @@ function createCustomer(store: SandboxStore, form: Record<string, unknown>): Ans
     if (isAnswer(value)) return value;
     fields[name] = value;
   }
-  return ok(addCustomer(store, { ...fields, metadata: metadataOf(form.metadata) }));
+  const paymentMethod = defaultPaymentMethod(form);
+  if (isAnswer(paymentMethod)) return paymentMethod;
+  return ok(addCustomer(store, { ...fields, metadata: metadataOf(form.metadata), paymentMethod: paymentMethod ?? null }));
+}
+
+/** `invoice_settings[default_payment_method]`, when given: a string, or a 400 naming it. */
+function defaultPaymentMethod(form: Record<string, unknown>): string | undefined | Answer {
+  const settings = form.invoice_settings;
+  if (settings === undefined) return undefined;
+  const value = typeof settings === 'object' && settings !== null ? (settings as Record<string, unknown>).default_payment_method : undefined;
+  if (typeof value !== 'string') return stripeError(400, 'Invalid string: invoice_settings[default_payment_method]', { param: 'invoice_settings[default_payment_method]' });
+  return value;
+}
+
+/** `POST /v1/customers/:id`: name, email, description, metadata and the default payment method (an empty string clears it). */
+function updateCustomer(customer: SandboxCustomer, form: Record<string, unknown>): Answer {
+  const { name, email, description, metadata, invoice_settings: _settings, ...rest } = form;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) return stripeError(400, `Received unknown parameter: ${unknown[0]}`, { param: unknown[0]! });
+  const paymentMethod = defaultPaymentMethod(form);
+  if (isAnswer(paymentMethod)) return paymentMethod;
+  for (const [field, value] of [['name', name], ['email', email], ['description', description]] as const) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string') return stripeError(400, `Invalid string: ${field}`, { param: field });
+    customer[field] = value === '' ? null : value;
+  }
+  if (metadata !== undefined) customer.metadata = { ...customer.metadata, ...metadataOf(metadata) };
+  if (paymentMethod !== undefined) customer.invoice_settings.default_payment_method = paymentMethod === '' ? null : paymentMethod;
+  return ok(customer);
 }
 
 function createPrice(store: SandboxStore, form: Record<string, unknown>): Answer {

@@ -148,4 +148,16 @@ describe.each(ENGINES)('the Stripe sandbox with Allot on %s', (engine) => {
       await other.close();
     }
   });
+  it('declines the payments of a customer whose default payment method is a declining test card, as Stripe does', async () => {
+    const declining = await stripe.customers.create({ name: 'Declines', invoice_settings: { default_payment_method: 'pm_card_chargeDeclined' } });
+    expect(declining.invoice_settings?.default_payment_method).toBe('pm_card_chargeDeclined');
+    const invoice = await stripe.invoices.create({ customer: declining.id, pending_invoice_items_behavior: 'exclude' });
+    await stripe.invoiceItems.create({ customer: declining.id, invoice: invoice.id, amount: 4100, currency: 'usd' });
+    await stripe.invoices.finalizeInvoice(invoice.id!);
+    await expect(stripe.invoices.pay(invoice.id!)).rejects.toMatchObject({ type: 'StripeCardError', statusCode: 402, code: 'card_declined', decline_code: 'generic_decline', message: 'Your card was declined.' });
+    expect(await stripe.invoices.retrieve(invoice.id!)).toMatchObject({ status: 'open', attempted: true, attempt_count: 1, amount_paid: 0 });
+    // Another card (here: none) pays.
+    await stripe.customers.update(declining.id, { invoice_settings: { default_payment_method: '' } });
+    expect(await stripe.invoices.pay(invoice.id!)).toMatchObject({ status: 'paid', amount_paid: 4100 });
+  });
 });

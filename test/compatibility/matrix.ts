@@ -54,6 +54,57 @@ function items(array: string, fields: Record<string, FieldEntry>): Record<string
   return Object.fromEntries(Object.entries(fields).map(([name, entry]) => [name === '' ? array : `${array}[].${name}`, entry]));
 }
 
+/** The fields of an object the SDK repeats under several names (`prepaid_balance_threshold_configuration`, `add_…`): the entry keyed `''` is the object itself. */
+function under(object: string, fields: Record<string, FieldEntry>): Record<string, FieldEntry> {
+  return Object.fromEntries(Object.entries(fields).map(([name, entry]) => [name === '' ? object : `${object}.${name}`, entry]));
+}
+
+/** Auto top-up (docs/rules.md rule 30): `prepaid_balance_threshold_configuration` on create, `add_…` and `update_…` on an edit. */
+const prepaidThresholdFields: Record<string, FieldEntry> = {
+  '': supported('auto top-up: at or below threshold_amount, one commit brings the balance back to recharge_to_amount (docs/rules.md rule 30)'),
+  'commit': supported(),
+  'commit.applicable_product_ids': supported(),
+  'commit.applicable_product_tags': supported(),
+  'commit.description': supported(),
+  'commit.name': supported(),
+  'commit.priority': supported('default 100'),
+  'commit.product_id': supported('a FIXED product'),
+  'commit.specifiers': refused(),
+  'custom_credit_type_id': supported('STRIPE charges it at the rate card’s conversion to fiat'),
+  'discount_configuration': refused(),
+  'is_enabled': supported('a declined payment turns it off; turning it on evaluates at once'),
+  'payment_gate_config': supported(),
+  'payment_gate_config.payment_gate_type': partial('NONE and STRIPE (an invoice paid in Stripe before the commit is released); EXTERNAL is refused'),
+  'payment_gate_config.precalculated_tax_config': refused(),
+  'payment_gate_config.stripe_config': supported(),
+  'payment_gate_config.stripe_config.invoice_metadata': supported('on the Stripe invoice'),
+  'payment_gate_config.stripe_config.payment_type': partial('INVOICE; PAYMENT_INTENT is refused'),
+  'payment_gate_config.tax_type': partial('NONE; Allot calculates no tax'),
+  'recharge_to_amount': supported('greater than threshold_amount'),
+  'threshold_amount': supported(),
+  'threshold_balance_specifiers': refused(),
+};
+
+/** Threshold billing (docs/rules.md rule 31): `spend_threshold_configuration` on create, `add_…` and `update_…` on an edit. */
+const spendThresholdFields: Record<string, FieldEntry> = {
+  '': supported('threshold billing: once the period’s unpaid spend reaches threshold_amount, a SCHEDULED invoice and a commit pay it, and the spend starts again (docs/rules.md rule 31)'),
+  'commit': supported(),
+  'commit.description': supported(),
+  'commit.name': supported('the invoice line’s name'),
+  'commit.priority': supported('default 100'),
+  'commit.product_id': supported('a FIXED product'),
+  'discount_configuration': refused(),
+  'is_enabled': supported('a declined payment turns it off; turning it on evaluates at once'),
+  'payment_gate_config': supported(),
+  'payment_gate_config.payment_gate_type': partial('NONE and STRIPE (the invoice paid in Stripe before the commit is released); EXTERNAL is refused'),
+  'payment_gate_config.precalculated_tax_config': refused(),
+  'payment_gate_config.stripe_config': supported(),
+  'payment_gate_config.stripe_config.invoice_metadata': supported('on the Stripe invoice'),
+  'payment_gate_config.stripe_config.payment_type': partial('INVOICE; PAYMENT_INTENT is refused'),
+  'payment_gate_config.tax_type': partial('NONE; Allot calculates no tax'),
+  'threshold_amount': supported('in the contract’s fiat unit, greater than 0'),
+};
+
 /** What a contract's read shape lacks since contracts can name a billing provider configuration. */
 const NO_PROVIDER_SHOWN = 'customer_billing_provider_configuration (the configuration the contract was created with) is not shown';
 
@@ -364,7 +415,7 @@ export const coreCalls: Record<string, CoreCall> = {
       ...items('overrides', overrideFields),
       'package_alias': refused(),
       'package_id': refused(),
-      'prepaid_balance_threshold_configuration': refused(),
+      ...under('prepaid_balance_threshold_configuration', prepaidThresholdFields),
       'professional_services': refused(),
       'rate_card_alias': refused('rate card aliases are not supported'),
       'rate_card_id': supported(),
@@ -375,7 +426,7 @@ export const coreCalls: Record<string, CoreCall> = {
       'salesforce_opportunity_id': refused(),
       'scheduled_charges': refused(),
       'scheduled_charges_on_usage_invoices': refused(),
-      'spend_threshold_configuration': refused(),
+      ...under('spend_threshold_configuration', spendThresholdFields),
       'spend_trackers': refused(),
       'starting_at': supported('on the hour'),
       ...items('subscriptions', subscriptionFields),
@@ -398,14 +449,14 @@ export const coreCalls: Record<string, CoreCall> = {
       ...items('add_credits', creditFields),
       'add_discounts': refused(),
       ...items('add_overrides', overrideFields),
-      'add_prepaid_balance_threshold_configuration': refused(),
+      ...under('add_prepaid_balance_threshold_configuration', prepaidThresholdFields),
       'add_professional_services': refused(),
       ...items('add_recurring_commits', recurringCommitFields),
       ...items('add_recurring_credits', recurringFields),
       'add_reseller_royalties': refused(),
       'add_revenue_system_configuration_update': refused(),
       'add_scheduled_charges': refused(),
-      'add_spend_threshold_configuration': refused(),
+      ...under('add_spend_threshold_configuration', spendThresholdFields),
       'add_spend_trackers': refused(),
       ...items('add_subscriptions', subscriptionFields),
       'allow_contract_ending_before_finalized_invoice': partial('default false (Metronome: true); true lets the end precede the last finalised invoice, which stays as it is'),
@@ -422,11 +473,14 @@ export const coreCalls: Record<string, CoreCall> = {
       'update_contract_name': supported(),
       'update_credits': refused(),
       'update_net_payment_terms_days': refused(),
-      'update_prepaid_balance_threshold_configuration': refused(),
+      ...under('update_prepaid_balance_threshold_configuration', {
+        ...prepaidThresholdFields,
+        '': supported('any of the fields, over the stored configuration; evaluated at once'),
+      }),
       ...items('update_recurring_commits', { ...recurringUpdateFields('recurring_commit_id'), 'invoice_amount': refused('commits are not invoiced yet') }),
       ...items('update_recurring_credits', recurringUpdateFields('recurring_credit_id')),
       'update_scheduled_charges': refused(),
-      'update_spend_threshold_configuration': refused(),
+      ...under('update_spend_threshold_configuration', { ...spendThresholdFields, '': supported('any of the fields, over the stored configuration; evaluated at once') }),
       'update_subscriptions': partial('quantity updates, seat updates and ending_before'),
       'update_subscriptions[].ending_before': supported('on the hour; null: none of its own; moves only where nothing billed changes (contracts README rule 10)'),
       'update_subscriptions[].proration_rounding': refused(),

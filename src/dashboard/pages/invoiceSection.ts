@@ -7,6 +7,7 @@ const LINE_NAMES: Record<string, string> = {
   subscription: 'Seats',
   applied_commit_or_credit: 'Paid by credit',
   cpu_conversion: 'Overage converted',
+  scheduled: 'Threshold commit',
 };
 
 /** One invoice: its lines and total. Lines of zero quantity are left out unless `showZero`. */
@@ -31,7 +32,7 @@ ${drafts.length === 0 ? html`<p class="muted">No open period.</p>` : ''}
 ${drafts.map((draft) => html`<h3>Current period (draft) · ${label(draft)}</h3><p class="muted">Issued ${formatDay(draft.issuedAt)}; updates as usage arrives.</p>${invoiceTable(draft, units, { showZero })}`)}
 ${past.length ? html`<h3>Past invoices</h3>` : ''}
 ${past.map(
-  (invoice) => html`<details><summary>${label(invoice)} · ${invoice.type === 'SCHEDULED' ? 'Seats added' : 'Usage'} · ${invoice.status.toLowerCase()} · <strong>${formatAmount(invoice.total, unitIn(units, invoice.creditTypeId))}</strong></summary>${invoiceTable(invoice, units, { showZero })}</details>`,
+  (invoice) => html`<details><summary>${label(invoice)} · ${invoice.type === 'SCHEDULED' ? (invoice.lines.some((line) => line.type === 'scheduled') ? 'Threshold commit' : 'Seats added') : 'Usage'} · ${invoice.status.toLowerCase()} · <strong>${formatAmount(invoice.total, unitIn(units, invoice.creditTypeId))}</strong></summary>${invoiceTable(invoice, units, { showZero })}</details>`,
 )}
 </section>`;
 }

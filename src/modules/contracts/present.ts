@@ -8,6 +8,7 @@ import { billingPeriodsAround } from '../../lib/contractSchedules.js';
 import type { Period } from '../../lib/periods.js';
 import type { ContractOverrideRow } from './repo.js';
 import type { ContractView, RecurringGrant, Subscription } from './service.js';
+import { thresholdFieldsOf } from './thresholds.js';
 
 /**
  * Wire shapes of contracts, subscriptions, credits and commits, typed against the SDK's own
@@ -251,6 +252,7 @@ export function toContractV2(
     commits: view.balances.filter((b) => b.kind === 'COMMIT').map((b) => toBalance(b, names, options)) as unknown as Shared.ContractV2.Commit[],
     multiplier_override_prioritization: contract.multiplier_override_prioritization,
     overrides: view.overrides.map((override) => toOverride(override, names)),
+    ...(thresholdFieldsOf(view.thresholds) as Pick<Shared.ContractV2, 'prepaid_balance_threshold_configuration' | 'spend_threshold_configuration'>),
     scheduled_charges: [],
     transitions: [],
     usage_filter: [],
@@ -272,5 +274,8 @@ export function toContractV1(contract: Shared.ContractV2): Shared.Contract {
     ...(custom_fields && { custom_fields }),
     ...(uniqueness_key && { uniqueness_key }),
     ...(subscriptions && { subscriptions: subscriptions as unknown as Shared.Subscription[] }),
+    // v1 shows the threshold configurations on the contract itself too.
+    ...(contract.prepaid_balance_threshold_configuration && { prepaid_balance_threshold_configuration: contract.prepaid_balance_threshold_configuration as Shared.PrepaidBalanceThresholdConfiguration }),
+    ...(contract.spend_threshold_configuration && { spend_threshold_configuration: contract.spend_threshold_configuration as Shared.SpendThresholdConfiguration }),
   };
 }

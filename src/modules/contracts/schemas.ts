@@ -3,6 +3,7 @@ import { customFields } from '../../lib/customFields.js';
 import { decimalInput } from '../../lib/money.js';
 import { text } from '../../lib/text.js';
 import { exactInstant, hourInstant, instant } from '../../lib/time.js';
+import { prepaidBalanceThresholdInput, prepaidBalanceThresholdUpdate, spendThresholdInput, spendThresholdUpdate } from './thresholdSchemas.js';
 
 /**
  * Request schemas of contracts, subscriptions, credits and commits, shaped as `@metronome/sdk`
@@ -314,6 +315,8 @@ export const createContractBody = z.strictObject({
   multiplier_override_prioritization: multiplierOverridePrioritization.optional(),
   uniqueness_key: uniquenessKey.optional(),
   billing_provider_configuration: billingProviderConfiguration.optional(),
+  prepaid_balance_threshold_configuration: prepaidBalanceThresholdInput.optional(),
+  spend_threshold_configuration: spendThresholdInput.optional(),
 });
 export type CreateContractBody = z.infer<typeof createContractBody>;
 
@@ -420,6 +423,10 @@ export const editContractBody = z.strictObject({
   update_contract_end_date: hourInstant.nullable().optional(),
   allow_contract_ending_before_finalized_invoice: z.boolean().optional(),
   uniqueness_key: uniquenessKey.optional(),
+  add_prepaid_balance_threshold_configuration: prepaidBalanceThresholdInput.optional(),
+  update_prepaid_balance_threshold_configuration: prepaidBalanceThresholdUpdate.optional(),
+  add_spend_threshold_configuration: spendThresholdInput.optional(),
+  update_spend_threshold_configuration: spendThresholdUpdate.optional(),
 }).superRefine((edit, context) => {
   const { contract_id: _contract, customer_id: _customer, uniqueness_key: _key, allow_contract_ending_before_finalized_invoice: _allow, ...changes } = edit;
   if (Object.values(changes).every((value) => value === undefined || (Array.isArray(value) && value.length === 0))) {

@@ -25,6 +25,8 @@ import { planAmounts, type AmountPlan } from './amounts.js';
 import { planEnds, type EndPlan, type RecurringGrantUpdateRecord } from './ends.js';
 import * as repo from './repo.js';
 import type { CreateContractBody, EditContractBody } from './schemas.js';
+import * as thresholdRepo from './thresholdRepo.js';
+import { planThresholds, thresholdChangesOf, type ThresholdRow } from './thresholds.js';
 
 import * as account from '../account/service.js';
 import { customerAccount, loadContracts, withLatestAmount, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
@@ -46,6 +48,8 @@ export interface ContractView {
   recurringCommits: RecurringGrant[];
   overrides: repo.ContractOverrideRow[];
   balances: account.Balance[];
+  /** Its prepaid balance and spend threshold configurations (at most one of each). */
+  thresholds: ThresholdRow[];
 }
 
 
@@ -151,12 +155,16 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
     problems,
   });
   const overrides = await planOverrides(ctx, { tenantId, contract: checkedAgainst, field: 'overrides', items: body.overrides ?? [], notBefore: contract.starting_at, problems });
+  const thresholds = customer
+    ? await planThresholds(ctx, { tenantId, customerId: customer.id, contractId: contract.id, rateCardId: contract.rate_card_id, stored: [], changes: thresholdChangesOf(body), problems, now: contract.created_at })
+    : [];
   problems.throwIfAny();
   try {
     await inTransaction(ctx, async (txContext) => {
       await repo.insertContract(txContext.db, tenantId, contract);
       await writePlan(txContext, tenantId, plan);
       for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
+      for (const threshold of thresholds) await thresholdRepo.upsertThreshold(txContext.db, tenantId, threshold);
       await announceContract(txContext, { tenantId, type: 'contract.create', contract, customer: customer!, at: contract.created_at });
       await signalContractChange(txContext, tenantId, contract.customer_id);
     });
@@ -187,7 +195,7 @@ export async function customerBalances(ctx: ServiceContext, { tenantId, customer
   return (await customerAccount(ctx, { tenantId, customerId })).balances;
 }
 
-function views(loaded: LoadedContracts, balances: account.Balance[]): ContractView[] {
+function views(loaded: LoadedContracts, balances: account.Balance[], thresholds: readonly ThresholdRow[]): ContractView[] {
   return loaded.contracts.map((contract) => ({
     contract,
     subscriptions: loaded.subscriptions.filter((s) => s.contract_id === contract.id),
@@ -196,6 +204,7 @@ function views(loaded: LoadedContracts, balances: account.Balance[]): ContractVi
     recurringCommits: loaded.recurring.filter((r) => r.contract_id === contract.id && r.kind === 'COMMIT').map((r) => withLatestAmount(r, loaded.amounts)),
     overrides: loaded.overrides.filter((o) => o.contract_id === contract.id),
     balances: balances.filter((b) => b.contractId === contract.id),
+    thresholds: thresholds.filter((t) => t.contract_id === contract.id),
   }));
 }
 
@@ -208,7 +217,8 @@ export async function getContract(ctx: ServiceContext, { tenantId, customerId, c
   await findCustomerContract(ctx, tenantId, customerId, contractId);
   // Usage on any contract can draw customer-level credits, so balances come from the whole account.
   const account = await customerAccount(ctx, { tenantId, customerId });
-  return views(account.loaded, account.balances).find((view) => view.contract.id === contractId)!;
+  const thresholds = await thresholdRepo.listThresholds(ctx.db, tenantId, customerId);
+  return views(account.loaded, account.balances, thresholds).find((view) => view.contract.id === contractId)!;
 }
 
 /** One subscription of a customer's contract, with its quantity schedule, as stored: nothing is rated. Undefined when the contract no longer has it. */
@@ -236,7 +246,8 @@ export async function listContracts(
 ): Promise<ContractView[]> {
   await customers.getCustomer(ctx, { tenantId, customerId });
   const account = await customerAccount(ctx, { tenantId, customerId });
-  return views(account.loaded, account.balances).filter(
+  const thresholds = await thresholdRepo.listThresholds(ctx.db, tenantId, customerId);
+  return views(account.loaded, account.balances, thresholds).filter(
     ({ contract: c }) =>
       (includeArchived || !c.archived_at) &&
       (!coveringDate || (c.starting_at <= coveringDate && (!c.ending_before || coveringDate < c.ending_before))) &&
@@ -399,7 +410,18 @@ export async function editContract(
       notBefore: notBefore ?? contract.starting_at,
       problems,
     });
+    const thresholds = await planThresholds(txContext, {
+      tenantId,
+      customerId: contract.customer_id,
+      contractId: contract.id,
+      rateCardId: contract.rate_card_id,
+      stored: (await thresholdRepo.listThresholds(txContext.db, tenantId, contract.customer_id)).filter((row) => row.contract_id === contract.id),
+      changes: thresholdChangesOf(body),
+      problems,
+      now,
+    });
     problems.throwIfAny();
+    for (const threshold of thresholds) await thresholdRepo.upsertThreshold(txContext.db, tenantId, threshold);
     if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);
     for (const [subscriptionId, end] of ends.subscriptionEnds) await repo.setSubscriptionEnd(txContext.db, tenantId, subscriptionId, end);
     for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);
@@ -509,4 +531,24 @@ export async function subscriptionQuantityHistory(
     history.push({ startingAt: step.startingAt, quantity: step.quantity, unitPrice, total: unitPrice.mul(step.quantity) });
   }
   return { subscriptionId, fiatCreditTypeId: rateCard?.fiatCreditTypeId ?? pricing.USD_CREDIT_TYPE_ID, history };
+}
+
+export type { StoredThreshold, ThresholdKind, ThresholdRow } from './thresholds.js';
+
+/** The threshold configurations of a customer's contracts (archived contracts' included), as stored. */
+export async function listThresholdConfigurations(ctx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<ThresholdRow[]> {
+  return thresholdRepo.listThresholds(ctx.db, tenantId, customerId);
+}
+
+/** Turns a contract's threshold configuration off, in the caller's transaction (a failed payment does); true when it was on. */
+export async function disableThresholdConfiguration(
+  ctx: ServiceContext,
+  { tenantId, contractId, kind, at }: { tenantId: string; contractId: string; kind: thresholdRepo.ThresholdKind; at: Date },
+): Promise<boolean> {
+  return thresholdRepo.disableThreshold(ctx.db, tenantId, contractId, kind, at);
+}
+
+/** Every (tenant, customer) with an enabled threshold configuration, of one tenant or all: what the threshold watcher looks at. */
+export async function customersWithEnabledThresholds(ctx: ServiceContext, { tenantId }: { tenantId?: string } = {}): Promise<{ tenantId: string; customerId: string }[]> {
+  return (await thresholdRepo.customersWithEnabledThresholds(ctx.db, tenantId)).map((row) => ({ tenantId: row.tenant_id, customerId: row.customer_id }));
 }

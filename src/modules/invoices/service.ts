@@ -10,6 +10,7 @@ import { invoiceLines, type FundedLine, type Invoice, type InvoiceLine } from '.
 import * as repo from './repo.js';
 
 export type { Invoice, InvoiceLine, LineType } from './compute/buildInvoice.js';
+export { issueThresholdInvoice } from './thresholdInvoice.js';
 
 /**
  * A contract's draft invoice for its open period, built from the rated and funded charges: per

@@ -9,6 +9,8 @@ import * as repo from './repo.js';
 import type { CustomerBillingConfigurationInput, SetBillingConfigurationsBody, StripeConfiguration } from './schemas.js';
 
 export { handleSubscriptionEvent, type SubscriptionEventResult } from './seatEvents.js';
+export { chargeGate, gateStripeCustomer, recordGateSync, type GatePaymentOutcome } from './gatePayment.js';
+export type { StripeSettings } from './settings.js';
 
 export type BillingConfiguration = repo.ConfigurationRow;
 export type SubscriptionLink = repo.LinkRow;

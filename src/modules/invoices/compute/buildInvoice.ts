@@ -1,6 +1,7 @@
 import { Decimal } from '../../../lib/money.js';
 
-export type LineType = 'usage' | 'subscription' | 'applied_commit_or_credit' | 'cpu_conversion';
+/** `scheduled`: the charge of a commit a threshold made (auto top-up, threshold billing), on a SCHEDULED invoice of its own. */
+export type LineType = 'usage' | 'subscription' | 'applied_commit_or_credit' | 'cpu_conversion' | 'scheduled';
 
 export interface InvoiceLine {
   type: LineType;
@@ -23,7 +24,7 @@ export interface Invoice {
   id: string;
   customerId: string;
   contractId: string;
-  /** `USAGE`: a contract's statement period; `SCHEDULED`: a seat increase billed immediately. */
+  /** `USAGE`: a contract's statement period; `SCHEDULED`: a seat increase billed immediately, or a commit a threshold made. */
   type: 'USAGE' | 'SCHEDULED';
   status: 'DRAFT' | 'FINALIZED' | 'VOID';
   period: { startingAt: Date; endingBefore: Date };

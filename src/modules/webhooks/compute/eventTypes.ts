@@ -37,6 +37,9 @@ export const WEBHOOK_EVENT_TYPES: readonly string[] = [
   // In scope by the API document; subscribing ahead of the invoice events existing is harmless.
   'invoice.finalized',
   'invoice.billing_provider_error',
+  // Threshold billing (auto top-up and spend thresholds): a threshold crossed, and how its payment went.
+  'payment_gate.threshold_reached',
+  'payment_gate.payment_status',
   ...ALERT_TYPES.flatMap((type) => [reachedEventType(type), resolvedEventType(type)]),
 ];
 

@@ -1,0 +1,117 @@
+import { coalesced } from '../../lib/coalesce.js';
+import type { ServiceContext } from '../../lib/context.js';
+import * as contracts from '../contracts/service.js';
+import { evaluateThresholds, type GateSettings } from './service.js';
+
+/** How long this process trusts its list of a tenant's customers with threshold configurations. */
+const CACHE_MS = 2_000;
+
+export interface ThresholdWatcherOptions {
+  /** How Allot reaches Stripe for STRIPE payment gates. */
+  gate: GateSettings;
+  /** Every customer with an enabled configuration is looked at this often (default 60 s). */
+  sweepIntervalMs?: number | undefined;
+  onError?: (error: unknown) => void;
+}
+
+export interface ThresholdWatcher {
+  /** Looks at every customer with an enabled configuration now; resolves when done. */
+  sweep(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Watches threshold configurations in the background (docs/rules.md rules 30–31), as the alert
+ * evaluator watches alerts: after every ingest commit of this process, for the customers it
+ * touched that have a configuration; after their contracts or balances change (an edit that sets
+ * or enables a configuration is looked at at once); and in a sweep every `sweepIntervalMs`. Work
+ * is queued per customer: a customer changed again while queued is looked at once, and never by
+ * two evaluations of this process at a time (the customer's lock orders those of other processes).
+ */
+export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWatcherOptions): ThresholdWatcher {
+  const concurrency = ctx.db.engine === 'postgres' ? 2 : 1;
+  const onError = options.onError ?? (() => {});
+  const queued = new Map<string, { tenantId: string; customerId: string; done: (() => void)[] }>();
+  const running = new Map<string, Promise<void>>();
+  const watched = new Map<string, { at: number; customers: Promise<Set<string>> }>();
+  let stopped = false;
+
+  const customersWatched = (tenantId: string): Promise<Set<string>> => {
+    const hit = watched.get(tenantId);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.customers;
+    const customers = contracts.customersWithEnabledThresholds(ctx, { tenantId }).then((rows) => new Set(rows.map((row) => row.customerId)));
+    watched.set(tenantId, { at: Date.now(), customers });
+    return customers;
+  };
+
+  function pump(): void {
+    if (stopped) return;
+    for (const [key, job] of queued) {
+      if (running.size >= concurrency) return;
+      if (running.has(key)) continue;
+      queued.delete(key);
+      const done = evaluateThresholds(ctx, { tenantId: job.tenantId, customerId: job.customerId, gate: options.gate })
+        .catch(onError)
+        .finally(() => {
+          running.delete(key);
+          for (const resolve of job.done) resolve();
+          pump();
+        });
+      running.set(key, done);
+    }
+  }
+
+  function enqueue(anyTenantId: string, anyCustomerId: string): Promise<void> {
+    if (stopped) return Promise.resolve();
+    const [tenantId, customerId] = [anyTenantId.toLowerCase(), anyCustomerId.toLowerCase()];
+    const key = `${tenantId} ${customerId}`;
+    let job = queued.get(key);
+    if (!job) queued.set(key, (job = { tenantId, customerId, done: [] }));
+    const finished = new Promise<void>((resolve) => job.done.push(resolve));
+    pump();
+    return finished;
+  }
+
+  async function sweepOnce(): Promise<void> {
+    watched.clear();
+    const rows = await contracts.customersWithEnabledThresholds(ctx);
+    await Promise.all(rows.map((row) => enqueue(row.tenantId, row.customerId)));
+  }
+  const sweep = coalesced(sweepOnce);
+
+  const unsubscribe = [
+    ctx.signals?.on('usageCommitted', ({ tenantId, customerIds }) => {
+      void customersWatched(tenantId.toLowerCase())
+        .then((customers) => {
+          for (const customerId of customerIds) if (customers.has(customerId.toLowerCase())) void enqueue(tenantId, customerId);
+        })
+        .catch(onError);
+    }),
+    ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
+      if (cause === 'invoice') return;
+      // A contract change may have set or enabled a configuration: the cached list is stale.
+      if (cause === 'contract') watched.delete(tenantId.toLowerCase());
+      void customersWatched(tenantId.toLowerCase())
+        .then((customers) => {
+          for (const customerId of customerIds) if (customers.has(customerId.toLowerCase())) void enqueue(tenantId, customerId);
+        })
+        .catch(onError);
+    }),
+  ];
+  const timer = setInterval(() => {
+    if (!sweep.busy) sweep().catch(onError);
+  }, options.sweepIntervalMs ?? 60_000);
+  timer.unref();
+
+  return {
+    sweep,
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      for (const off of unsubscribe) off?.();
+      for (const job of queued.values()) for (const resolve of job.done) resolve();
+      queued.clear();
+      await Promise.allSettled([...running.values(), sweep.settled()]);
+    },
+  };
+}
