@@ -14,6 +14,7 @@ import { registerInvoiceRoutes } from './modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerReportRoutes } from './modules/reports/routes.js';
+import { registerSimulationRoutes } from './modules/simulations/routes.js';
 import { registerEntitlementRoutes } from './modules/entitlements/routes.js';
 import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes, registerSettingsRoutes } from './modules/tenants/routes.js';
@@ -136,6 +137,7 @@ export async function registerRoutes(
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerReportRoutes(app);
+  registerSimulationRoutes(app);
   registerEntitlementRoutes(app);
   registerUsageQueryRoutes(app);
   registerUnmatchedEventRoutes(app);
