@@ -44,7 +44,7 @@ const customerResult = z.object({
   crosses_pool_simulated: z.boolean(),
 });
 
-export const simulationOut = z.object({
+export const simulationSummaryOut = z.object({
   id: z.string(),
   status: z.enum(['queued', 'running', 'completed', 'cancelled', 'failed']),
   percent: z.number().describe('Customers replayed, out of 100'),
@@ -53,6 +53,7 @@ export const simulationOut = z.object({
   ending_before: z.string(),
   customer_count: z.number(),
   error: z.string().nullable(),
-  totals: z.object({ actual: z.number(), simulated: z.number() }),
-  customers: z.array(customerResult),
+  totals: z.object({ actual: z.number(), simulated: z.number() }).describe('The customers replayed so far, in cents'),
 });
+
+export const simulationOut = simulationSummaryOut.extend({ customers: z.array(customerResult) });
