@@ -155,4 +155,34 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
       expect(body.message).toContain(`${field}:`);
     }
   });
+
+  it('ships a simulation’s rate change from a chosen date through the rate card: Chat at 10 from May 11, still 5 before; nothing in the past', async () => {
+    const doubled = { product_id: chat, starting_at: '2024-04-01T00:00:00Z', rate_type: 'FLAT', price: 10, credit_type_id: catalog.aiCredits };
+    const { body } = await simulate({ ...APRIL, customer_ids: [customer], rate_changes: [doubled] });
+    const ship = (id: string, shipBody: unknown) =>
+      fetch(`${server.baseURL}/v1/allot/pricing/simulations/${id}/ship`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(shipBody),
+      });
+    const past = await ship(body.data.id, { starting_at: '2024-05-01T00:00:00Z', rate_card_ids: ['00000000-0000-4000-8000-000000000000'] });
+    expect(past.status).toBe(400);
+    const message = ((await past.json()) as { message: string }).message;
+    expect(message).toContain('starting_at:');
+    expect(message).toContain('rate_card_ids.0:');
+    const unchanged = (await simulate({ ...APRIL, customer_ids: [customer] })).body.data.id;
+    expect((await ship(unchanged, { starting_at: '2024-05-11T00:00:00Z' })).status).toBe(400);
+
+    const shipped = await ship(body.data.id, { starting_at: '2024-05-11T00:00:00Z' });
+    expect(shipped.status).toBe(200);
+    const { data } = (await shipped.json()) as { data: { rate_cards: { rate_card_id: string; rate_ids: string[] }[] } };
+    expect(data.rate_cards).toEqual([{ rate_card_id: catalog.rateCard, rate_ids: [expect.any(String)] }]);
+    const chatPrice = async (at: string) => {
+      const rates = [];
+      for await (const rate of client.v1.contracts.rateCards.rates.list({ rate_card_id: catalog.rateCard, at, selectors: [{ product_id: chat }] })) rates.push(rate);
+      return rates.map((rate) => rate.rate.price);
+    };
+    expect(await chatPrice('2024-05-10T12:00:00Z')).toEqual([5]);
+    expect(await chatPrice('2024-05-11T00:00:00Z')).toEqual([10]);
+  });
 });

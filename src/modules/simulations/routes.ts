@@ -5,6 +5,8 @@ import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
 import { simulationBody, simulationOut, simulationSummaryOut } from './schemas.js';
 import * as service from './service.js';
+import { shipSimulation } from './ship.js';
+import { hourInstant } from '../../lib/time.js';
 
 /** A simulation on the wire, without its customers: amounts as numbers (cents), instants as RFC 3339. */
 function presentSummary(simulation: service.Simulation) {
@@ -41,6 +43,10 @@ export function presentSimulation(simulation: service.Simulation) {
 }
 
 const idParams = z.strictObject({ id: z.string() });
+const shipBody = z.strictObject({
+  starting_at: hourInstant,
+  rate_card_ids: z.array(z.string().min(1, 'must not be empty')).min(1, 'must name at least one rate card, or be left out for all').optional(),
+});
 
 /** Pricing experiments, Allot's own: replay stored usage under a proposed rate card or contract terms, as jobs kept and listed. */
 export function registerSimulationRoutes(app: App): void {
@@ -74,5 +80,22 @@ export function registerSimulationRoutes(app: App): void {
     '/v1/allot/pricing/simulations/:id/cancel',
     { schema: { tags, description: 'Stops a queued or running simulation before its next customer; the results so far are kept. A finished one is a 409.', params: idParams, response: { 200: z.object({ data: simulationOut }) } } },
     async (request) => ({ data: presentSimulation(await service.cancelSimulation(request.context, { tenantId: request.auth.tenantId, id: request.params.id.toLowerCase() })) }),
+  );
+  app.post(
+    '/v1/allot/pricing/simulations/:id/ship',
+    {
+      schema: {
+        tags,
+        description:
+          'Ships a completed simulation’s rate changes: adds them from `starting_at` (not in the past) to the rate cards they were simulated on — the scenario’s `rate_card_id`, or the cards of the simulated customers’ live contracts, narrowed by `rate_card_ids` — as `rateCards.rates.addMany` does, all or none. Contract changes are not shipped.',
+        params: idParams,
+        body: shipBody,
+        response: { 200: z.object({ data: z.object({ rate_cards: z.array(z.object({ rate_card_id: z.string(), rate_ids: z.array(z.string()) })) }) }) },
+      },
+    },
+    async (request) => {
+      const shipped = await shipSimulation(request.context, { tenantId: request.auth.tenantId, id: request.params.id.toLowerCase(), startingAt: request.body.starting_at, rateCardIds: request.body.rate_card_ids });
+      return { data: { rate_cards: shipped.rateCards.map((card) => ({ rate_card_id: card.rateCardId, rate_ids: card.rateIds })) } };
+    },
   );
 }
