@@ -15,6 +15,8 @@ import { registerInvoiceRoutes } from './modules/invoices/routes.js';
 import { startPeriodClose, type PeriodClose } from './modules/invoices/worker.js';
 import { registerPricingRoutes } from './modules/pricing/routes.js';
 import { registerReportRoutes } from './modules/reports/routes.js';
+import { registerSimulationRoutes } from './modules/simulations/routes.js';
+import { startSimulationRunner, type SimulationRunner } from './modules/simulations/service.js';
 import { registerEntitlementRoutes } from './modules/entitlements/routes.js';
 import { registerIngestRoutes } from './modules/usage/ingestRoutes.js';
 import { registerApiKeyRoutes, registerSettingsRoutes } from './modules/tenants/routes.js';
@@ -46,6 +48,8 @@ export interface WorkerOptions {
    * invoice is pushed; without `webhookSecret` the Stripe webhook route refuses every request.
    */
   stripe?: ({ push?: boolean | undefined } & { [Key in keyof StripeSettings]?: StripeSettings[Key] | undefined }) | undefined;
+  /** Pricing simulations: `run: false` leaves them to other processes (this one queues them); how often unfinished ones are looked for (default 5 s). */
+  simulations?: { run?: boolean | undefined; intervalMs?: number | undefined } | undefined;
 }
 
 export interface ServerOptions extends WorkerOptions {
@@ -140,6 +144,7 @@ export async function registerRoutes(
   registerIngestRoutes(app, context);
   registerInvoiceRoutes(app);
   registerReportRoutes(app);
+  registerSimulationRoutes(app);
   registerEntitlementRoutes(app);
   registerUsageQueryRoutes(app);
   registerUnmatchedEventRoutes(app);
@@ -158,6 +163,7 @@ export interface Workers {
   thresholds: ThresholdWatcher;
   delivery: WebhookDelivery | undefined;
   stripePush: StripePush | undefined;
+  simulations: SimulationRunner | undefined;
   /** Stops every worker, in the order that records interrupted work. */
   stop(): Promise<void>;
 }
@@ -186,13 +192,19 @@ export function startWorkers(context: ServiceContext, options: WorkerOptions, lo
     sweepIntervalMs: options.alerts?.sweepIntervalMs,
     onError: (error) => logger.error({ err: error }, 'threshold evaluation failed'),
   });
+  const simulations =
+    options.simulations?.run === false
+      ? undefined
+      : startSimulationRunner(context, { intervalMs: options.simulations?.intervalMs, onError: (error) => logger.error({ err: error }, 'pricing simulation failed') });
   return {
     periodClose,
     evaluation,
     thresholds,
     delivery,
     stripePush,
+    simulations,
     async stop() {
+      await simulations?.stop();
       await periodClose.stop();
       await evaluation.stop();
       await thresholds.stop();

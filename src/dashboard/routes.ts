@@ -9,6 +9,7 @@ import { registerEmbedRoutes } from './embedRoutes.js';
 import { sendPage } from './layout.js';
 import { errorBody } from './pages/chrome.js';
 import { registerOperatorRoutes } from './operatorRoutes.js';
+import { registerPricingPages } from './pricingRoutes.js';
 import { DEFAULT_SIGN_IN_LIMIT, signInGuard, type SignInLimit } from './signInLimit.js';
 
 /**
@@ -39,6 +40,7 @@ export async function registerDashboard(
     });
     const signInGuarded = await signInGuard(ui, signInLimit);
     registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined, signInGuard: signInGuarded });
+    registerPricingPages(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
     registerEmbedRoutes(ui as App, assetUrl, context);
   });
 }

@@ -20,7 +20,7 @@ export interface TestServer {
   /** `POST /v1/allot/test-clock/advance` over HTTP, as a client moves the clock. */
   advanceClock(to: unknown): Promise<Response>;
   /** Stops the server and opens it again on the same database (migrations run again), with other webhook or Stripe options when given. */
-  restart(options?: { webhooks?: ServerOptions['webhooks']; stripe?: ServerOptions['stripe'] }): Promise<void>;
+  restart(options?: { webhooks?: ServerOptions['webhooks']; stripe?: ServerOptions['stripe']; simulations?: ServerOptions['simulations'] }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +40,7 @@ export async function startTestServer({
   publicUrl,
   invoiceGracePeriodHours = 0,
   signInLimit,
+  simulations,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -55,6 +56,8 @@ export async function startTestServer({
   invoiceGracePeriodHours?: number;
   /** Dashboard sign-ins with a wrong key allowed per address and window. */
   signInLimit?: ServerOptions['signInLimit'];
+  /** Pricing simulations: `run: false` queues them without running them. */
+  simulations?: ServerOptions['simulations'];
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
@@ -67,7 +70,7 @@ export async function startTestServer({
   const listen = async () => {
     await migrate(database.db);
     // The receivers of the tests listen on 127.0.0.1: the server may send webhooks there unless a test says otherwise.
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours, simulations });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
@@ -101,6 +104,7 @@ export async function startTestServer({
       await app.close();
       if (options.webhooks) webhooks = options.webhooks;
       if (options.stripe) stripe = options.stripe;
+      if (options.simulations) simulations = options.simulations;
       await database.reopen();
       await listen();
     },

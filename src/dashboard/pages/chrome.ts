@@ -5,7 +5,7 @@ import { html, type Html } from '../html.js';
 export function operatorHeader(session: Session): Html {
   return html`<header class="top">
 <a class="brand" href="/ui/customers">Allot</a>
-<nav aria-label="Main"><a href="/ui/customers">Customers</a> <a href="/ui/usage/unmatched">Unknown customers</a></nav>
+<nav aria-label="Main"><a href="/ui/customers">Customers</a> <a href="/ui/usage/unmatched">Unknown customers</a> <a href="/ui/pricing">Pricing</a></nav>
 <span class="tenant">Tenant ${session.tenantName}</span>
 <form method="post" action="/ui/sign-out"><input type="hidden" name="csrf" value="${session.csrfToken}"><button type="submit" class="secondary">Sign out</button></form>
 </header>`;

@@ -32,12 +32,33 @@ export interface AccountTerms {
 }
 
 /**
+ * A catalog to rate with instead of the contracts' own (the pricing simulations): another rate
+ * card for every contract, and/or the rates of each period as the scenario changes them.
+ */
+export interface CatalogScenario {
+  /** Rates every contract with this rate card (its rates and conversions) instead of its own. */
+  rateCardId?: string | undefined;
+  /** The rates to rate a period with, from those of the card in force during it. */
+  rates?: ((rates: pricing.Rate[], period: Period) => pricing.Rate[]) | undefined;
+}
+
+/** Which periods `loadTerms` prepares instead of the open ones: every statement period of each live contract overlapping `[from, to)`, rated with `scenario`. */
+export interface ReplayWindow {
+  from: Date;
+  to: Date;
+  scenario?: CatalogScenario | undefined;
+}
+
+/**
  * Reads a customer's contracts and their terms, its stored grants and ledger entries, and the
  * catalog its live contracts' open periods (as of the clock's now) are rated with: three round
  * trips at most (contracts; then terms, grants, entries and the rate cards together; then the
  * products and metrics the rates name).
  */
-export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, contracts: given }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined }): Promise<AccountTerms> {
+export async function loadTerms(
+  ctx: ServiceContext,
+  { tenantId, customerId, contracts: given, replay }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined; replay?: ReplayWindow | undefined },
+): Promise<AccountTerms> {
   // The grants and entries do not depend on the contracts: they load alongside them.
   const stored = loadStoredGrants(ctx, tenantId, customerId);
   stored.catch(() => undefined);
@@ -53,9 +74,9 @@ export async function loadTerms(ctx: ServiceContext, { tenantId, customerId, con
   // Rating needs the overrides only once it knows the products: they load alongside the catalog.
   const overrides = terms.then((rows) => rows.overrides.map(rateOverrideOf));
   overrides.catch(() => undefined);
-  const prepared = settings
-    .then((tenant) => periodsToRate(ctx, { tenantId, contracts, settings: tenant }))
-    .then((periods) => Promise.all(periods.map(({ contract, period }) => preparePeriod(ctx, { tenantId, contract, period, overrides }))))
+  const toRate = replay ? Promise.resolve(periodsOverlapping(contracts, replay)) : settings.then((tenant) => periodsToRate(ctx, { tenantId, contracts, settings: tenant }));
+  const prepared = toRate
+    .then((periods) => Promise.all(periods.map(({ contract, period }) => preparePeriod(ctx, { tenantId, contract, period, overrides, scenario: replay?.scenario }))))
     .then((periods) => periods.filter((period) => period !== undefined));
   prepared.catch(() => undefined);
   const rows = await terms;
@@ -113,6 +134,14 @@ async function periodsToRate(
   return [...ended.filter(({ contract, period }) => !finalized.has(invoiceIdFor(contract.id, period))), ...open];
 }
 
+/** The statement periods of the live contracts with a rate card (or every live contract, when the scenario names a card) overlapping `[from, to)`, oldest first. */
+function periodsOverlapping(contracts: readonly Contract[], { from, to, scenario }: ReplayWindow): { contract: Contract; period: Period }[] {
+  return contracts
+    .filter((contract) => !contract.archived_at && (contract.rate_card_id || scenario?.rateCardId))
+    .flatMap((contract) => periodsBetween(statementScheduleOf(contract), { from, to }).map((period) => ({ contract, period })))
+    .sort((a, b) => a.period.startingAt.getTime() - b.period.startingAt.getTime());
+}
+
 /**
  * What rating `period` of `contract`'s usage statements needs: its rate card, the FLAT and
  * TIERED rates in force at some point of the period, and the USAGE products they price (as they
@@ -122,16 +151,24 @@ async function periodsToRate(
  */
 async function preparePeriod(
   ctx: ServiceContext,
-  { tenantId, contract, period, overrides }: { tenantId: string; contract: Contract; period: Period; overrides: Promise<RateOverride[]> },
+  {
+    tenantId,
+    contract,
+    period,
+    overrides,
+    scenario,
+  }: { tenantId: string; contract: Contract; period: Period; overrides: Promise<RateOverride[]>; scenario?: CatalogScenario | undefined },
 ): Promise<PreparedPeriod | undefined> {
   const lastInstant = new Date(period.endingBefore.getTime() - 1);
   const now = ctx.clock.now() < lastInstant ? ctx.clock.now() : lastInstant;
-  if (!contract.rate_card_id) return undefined;
-  const [rateCard, rates] = await Promise.all([
-    pricing.findRateCard(ctx, { tenantId, rateCardId: contract.rate_card_id }),
-    pricing.ratesDuring(ctx, { tenantId, rateCardId: contract.rate_card_id, from: period.startingAt, to: period.endingBefore }),
+  const rateCardId = scenario?.rateCardId ?? contract.rate_card_id;
+  if (!rateCardId) return undefined;
+  const [rateCard, listed] = await Promise.all([
+    pricing.findRateCard(ctx, { tenantId, rateCardId }),
+    pricing.ratesDuring(ctx, { tenantId, rateCardId, from: period.startingAt, to: period.endingBefore }),
   ]);
   if (!rateCard) return undefined;
+  const rates = scenario?.rates ? scenario.rates(listed, period) : listed;
   const seatRates = rates.filter(pricing.isSeatRate);
   const versions = new Map<string, RateVersion[]>();
   for (const rate of rates) {

@@ -6,10 +6,11 @@ import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
 import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
-import { statementPeriodAt, type Contract } from './compute/terms.js';
+import { statementPeriodAt, type Contract, type LoadedContracts } from './compute/terms.js';
 import type { Balance } from './compute/balances.js';
+import { invoiceIdFor } from './compute/account.js';
 import { marginalCharges, type HypotheticalUsage } from './compute/marginal.js';
-import { loadTerms, loadUsage, type AccountTerms } from './load.js';
+import { loadTerms, loadUsage, type AccountTerms, type CatalogScenario } from './load.js';
 
 export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
@@ -24,7 +25,7 @@ export type { SliceCharge } from './compute/charges.js';
 export { seatLinesOf, type SeatLine } from './compute/seatLines.js';
 export { SEGMENT_EVENT_LOOKBACK_MS, segmentEventsDue, type SegmentEvent } from './compute/segmentEvents.js';
 export { quantityRowsOfSeats, statementPeriodAt, statementScheduleOf, toQuantityChange, toSeatChange, withLatestAmount, type SubscriptionSeats, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from './compute/terms.js';
-export { customerContracts, loadContracts } from './load.js';
+export { customerContracts, loadContracts, type CatalogScenario } from './load.js';
 
 /**
  * The account engine: what a customer holds and owes as of now, computed in one place for every
@@ -258,4 +259,71 @@ export async function billingPeriodsInPlay(ctx: ServiceContext, { tenantId, cust
   if (!current) return [];
   const ended = terms.prepared.filter((prepared) => prepared.contractId === current.contract.id && prepared.period.endingBefore <= now).map((prepared) => prepared.period);
   return [...ended, current.period];
+}
+
+/** What a replay changes besides the catalog (`CatalogScenario`): the credits per seat of every pooled recurring credit or commit. */
+export interface ReplayScenario extends CatalogScenario {
+  pooledUnitPrice?: Decimal | undefined;
+}
+
+/** A customer's account replayed over a window (`replayAccount`). */
+export interface Replay {
+  /** The account as of `asOf`, the window's periods rated live: each is one of `drafts`. */
+  account: CustomerAccount;
+  /** The window's last instant, or now while the window is open. */
+  asOf: Date;
+  /** Whether the window reaches now (its last period is the open one, so far). */
+  open: boolean;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * A customer's account replayed over `[from, to)` under `scenario`, with the engine that bills it:
+ * every statement period of its live contracts overlapping the window is rated live, as of the
+ * window's last instant (or now, when the window reaches it), exactly as period close looks at a
+ * period's last instant, and drawn down; the deductions recorded for those periods' invoices are
+ * left out, so the replay draws the pool again itself. The periods are cut at every UTC midnight,
+ * so each line's charges say what each day cost. Usage after `to` does not count. Reads only:
+ * nothing is written, and the same replay on the same data gives the same account.
+ */
+export async function replayAccount(
+  ctx: ServiceContext,
+  { tenantId, customerId, from, to, scenario }: { tenantId: string; customerId: string; from: Date; to: Date; scenario?: ReplayScenario | undefined },
+): Promise<Replay> {
+  const now = ctx.clock.now();
+  const open = to > now;
+  const asOf = open ? now : new Date(to.getTime() - 1);
+  const at: ServiceContext = { ...ctx, clock: { now: () => asOf } };
+  const terms = await loadTerms(at, { tenantId, customerId, replay: { from, to: new Date(asOf.getTime() + 1), scenario } });
+  const replayed = new Set(terms.prepared.map((period) => invoiceIdFor(period.contractId, period.period)));
+  const entries = terms.stored.entries.filter((entry) => !(entry.kind === 'AUTOMATED_INVOICE_DEDUCTION' && entry.invoice_id && replayed.has(entry.invoice_id)));
+  const loaded = scenario?.pooledUnitPrice ? withPooledUnitPrice(terms.loaded, scenario.pooledUnitPrice) : terms.loaded;
+  const days: Date[] = [];
+  for (let day = Math.ceil(from.getTime() / DAY_MS) * DAY_MS; day < to.getTime() && day <= asOf.getTime(); day += DAY_MS) days.push(new Date(day));
+  const inputs: AccountInputs = { customerId, ...terms, loaded, stored: { ...terms.stored, entries }, now: asOf, cuts: days };
+  const plan = planAccount(inputs);
+  // A window that ends inside a period reads its usage up to the window's end only.
+  const windows = open ? plan.windows : plan.windows.map((window) => (window.to > to ? { ...window, to } : window));
+  const usage = await loadUsage(ctx, { tenantId, customerId, windows });
+  return { account: completeAccount(inputs, { ...plan, windows }, usage), asOf, open };
+}
+
+/** The contracts' terms with every pooled recurring grant giving `unitPrice` per seat, in every period. */
+function withPooledUnitPrice(loaded: LoadedContracts, unitPrice: Decimal): LoadedContracts {
+  return {
+    ...loaded,
+    sources: loaded.sources.map((recurring) =>
+      recurring.terms.subscriptionConfig?.allocation !== 'POOLED'
+        ? recurring
+        : {
+            ...recurring,
+            source: {
+              ...recurring.source,
+              terms: { ...recurring.source.terms, unitPrice },
+              amountChanges: recurring.source.amountChanges?.map((change) => ({ ...change, unitPrice })),
+            },
+          },
+    ),
+  };
 }

@@ -6,7 +6,7 @@ import { Decimal, toNumericText } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
 import { customerAccount, type Draft } from '../account/service.js';
 import * as customers from '../customers/service.js';
-import { invoiceLines, type FundedLine, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
+import { finalizedLines, invoiceLines, type FundedLine, type Invoice, type InvoiceLine } from './compute/buildInvoice.js';
 import * as repo from './repo.js';
 
 export type { Invoice, InvoiceLine, LineType } from './compute/buildInvoice.js';
@@ -229,4 +229,19 @@ export async function voidContractInvoices(ctx: ServiceContext, { tenantId, cont
 /** The tenant's finalised (and voided) invoices whose period starts in `[from, to)`, for reports: April's report holds April's invoice, issued May 1. */
 export async function invoicesStartingBetween(ctx: ServiceContext, { tenantId, from, to }: { tenantId: string; from: Date; to: Date }): Promise<Invoice[]> {
   return (await repo.invoicesStartingBetween(ctx.db, tenantId, { from, to })).map(fromRow);
+}
+
+/**
+ * What a draft's invoice totals once finalised (rule 17: fiat lines rounded to cents), without
+ * storing anything: the pricing simulations compare totals as period close would write them.
+ * `held`: what each segment holds with the draft's draws (the account's segments' `ledger.held`).
+ */
+export function finalizedTotalOf(draft: Draft, held: ReadonlyMap<string, Decimal>): Decimal {
+  const invoice = draftInvoice(draft);
+  const room = new Map<string, Decimal>();
+  for (const line of invoice.lines) {
+    if (!line.applied) continue;
+    room.set(line.applied.segmentId, (room.get(line.applied.segmentId) ?? held.get(line.applied.segmentId) ?? new Decimal(0)).sub(line.total));
+  }
+  return finalizedLines(invoice.lines, invoice.creditTypeId, room).total;
 }

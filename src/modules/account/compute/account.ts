@@ -97,6 +97,8 @@ export interface AccountInputs {
    * and the deductions they recorded count instead, whatever their date.
    */
   finalized?: ReadonlySet<string> | undefined;
+  /** Further instants to cut the rated periods at (a replay cuts them per day, to see when a pool ran out). */
+  cuts?: readonly Date[] | undefined;
 }
 
 /** The first step of the computation: balances before the open periods' charges, and what each open period reads from the usage rollups. */
@@ -113,13 +115,13 @@ export interface AccountPlan {
 }
 
 /** Balances as they stand before the open periods' charges, and the usage windows the charges need (cut where segments start or end). */
-export function planAccount({ loaded, stored, prepared, now, finalized }: AccountInputs): AccountPlan {
+export function planAccount({ loaded, stored, prepared, now, finalized, cuts: extraCuts = [] }: AccountInputs): AccountPlan {
   const recorded = recordedMovements(stored.entries, finalized);
   const open = prepared.filter((period) => !finalized?.has(invoiceIdFor(period.contractId, period.period)));
   // Segments ended by the earliest open period's start (or now) hold nothing and fund nothing: settled.
   const settledBefore = new Date(Math.min(now.getTime(), ...open.map((period) => period.period.startingAt.getTime())));
   const before = deriveBalances({ grants: stored.grants, recurring: loaded.sources, archivedContracts: archivedContracts(loaded.contracts), recorded, now, settledBefore });
-  const cuts = before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore]));
+  const cuts = [...before.flatMap((grant) => grant.segments.flatMap((segment) => [segment.startingAt, segment.endingBefore])), ...extraCuts];
   let history: Balance[] | undefined;
   const seatWindows = open.map((period) => {
     const seatKey = seatKeyOf(loaded, period.contractId);

@@ -1,0 +1,125 @@
+import { Decimal } from '../../lib/money.js';
+import type { Rate } from '../../modules/pricing/service.js';
+import type { Simulation } from '../../modules/simulations/service.js';
+import type { ChangeBucket, CustomerChange } from '../compute/simulationView.js';
+import { formatAmount, unitIn, type Unit } from '../format.js';
+import { html, jsonScript, type Html } from '../html.js';
+
+const USD: Unit = { id: '2714e483-4ff1-48e4-9e25-ac732e8f24f2', name: 'USD (cents)' };
+const dollars = (cents: Decimal) => formatAmount(cents, USD);
+const signed = (cents: Decimal) => `${cents.gt(0) ? '+' : ''}${dollars(cents)}`;
+const day = (at: Date | null) => (at ? at.toISOString().slice(0, 16).replace('T', ' ') : '—');
+
+/** What the form offers: the tenant's rate cards, the chosen one's usage rates in force now (with names), and what was typed. */
+export interface PricingForm {
+  csrf: string;
+  rateCards: { id: string; name: string }[];
+  rateCardId: string | null;
+  rates: { index: number; rate: Rate; productName: string; unit: Unit }[];
+  values: Record<string, string>;
+  error?: string | undefined;
+}
+
+/** The pricing page: a copy of a rate card whose flat usage prices can be edited, a window, contract changes, and the simulations run so far. */
+export function pricingPage({ form, simulations }: { form: PricingForm; simulations: Simulation[] }): Html {
+  const value = (name: string) => form.values[name] ?? '';
+  return html`<h1>Pricing experiments</h1>
+<p class="muted">Replay your customers’ stored usage under new prices, side by side with what they pay now. Nothing billed changes.</p>
+<form class="inline card" method="get" action="/ui/pricing">
+<label for="rate_card_id">Rate card to copy<select id="rate_card_id" name="rate_card_id">${form.rateCards.map((card) => html`<option value="${card.id}"${card.id === form.rateCardId ? html` selected` : ''}>${card.name}</option>`)}</select></label>
+<button type="submit" class="secondary">Show its rates</button>
+</form>
+<form class="card" method="post" action="/ui/pricing" data-testid="simulation-form">
+<input type="hidden" name="csrf" value="${form.csrf}">
+${form.error ? html`<div class="error" role="alert">${form.error}</div>` : ''}
+<h2>New prices</h2>
+<p class="muted">Leave a price empty to keep it. A new price applies to the product on every customer’s own rate card, from the start of the window.</p>
+<div class="table-wrap"><table data-testid="rates-table">
+<thead><tr><th scope="col">Product</th><th scope="col" class="num">Price now</th><th scope="col">New price</th></tr></thead>
+<tbody>
+${form.rates.length === 0 ? html`<tr><td colspan="3" class="muted">This card prices no usage with a flat rate now.</td></tr>` : ''}
+${form.rates.map(
+  ({ index, rate, productName, unit }) => html`<tr><td>${productName}${rate.pricingGroupValues ? html` <span class="muted">${Object.entries(rate.pricingGroupValues).map(([key, v]) => `${key}=${v}`).join(', ')}</span>` : ''}</td>
+<td class="num">${rate.price!.toFixed()} ${unit.name} a unit</td>
+<td><input name="price.${index}" inputmode="decimal" aria-label="New price of ${productName}, ${unit.name} a unit" value="${value(`price.${index}`)}"></td></tr>`,
+)}
+</tbody></table></div>
+<h2>Window and contracts</h2>
+<div class="grid">
+<label for="starting_on">From<input id="starting_on" name="starting_on" value="${value('starting_on')}" required></label>
+<label for="ending_before">Until (not included)<input id="ending_before" name="ending_before" value="${value('ending_before')}" required></label>
+<label for="credits_per_seat">Credits per seat (pooled)<input id="credits_per_seat" name="credits_per_seat" inputmode="decimal" value="${value('credits_per_seat')}"></label>
+<label for="seat_price">Seat price, in dollars<input id="seat_price" name="seat_price" inputmode="decimal" value="${value('seat_price')}"></label>
+</div>
+<input type="hidden" name="rate_card_id" value="${form.rateCardId ?? ''}">
+<p><button type="submit">Run the simulation</button></p>
+</form>
+<section class="card"><h2>Simulations</h2>
+<div class="table-wrap"><table data-testid="simulations-table">
+<thead><tr><th scope="col">Created</th><th scope="col">Window</th><th scope="col">Status</th><th scope="col" class="num">Customers</th><th scope="col" class="num">Now</th><th scope="col" class="num">Simulated</th></tr></thead>
+<tbody>
+${simulations.length === 0 ? html`<tr><td colspan="6" class="muted">None yet.</td></tr>` : ''}
+${simulations.map(
+  (simulation) => html`<tr><td><a href="/ui/pricing/${simulation.id}">${day(simulation.createdAt)}</a></td><td>${day(simulation.request.startingOn)} → ${day(simulation.request.endingBefore)}</td>
+<td>${simulation.status}${simulation.status === 'running' || simulation.status === 'queued' ? ` (${percentOf(simulation)}%)` : ''}</td><td class="num">${simulation.customerCount}</td>
+<td class="num">${dollars(simulation.totals.actual)}</td><td class="num">${dollars(simulation.totals.simulated)}</td></tr>`,
+)}
+</tbody></table></div></section>`;
+}
+
+export const percentOf = (simulation: Simulation) =>
+  simulation.status === 'completed' || simulation.customerCount === 0 ? 100 : Math.floor((simulation.done * 100) / simulation.customerCount);
+
+/**
+ * One simulation: totals now and simulated, the distribution of the change per customer (a chart),
+ * the biggest winners and losers, and each customer's pool: credits burned and run-out date, now
+ * and simulated.
+ */
+export function simulationPage({
+  simulation,
+  view,
+  names,
+  units,
+}: {
+  simulation: Simulation;
+  view: { winners: CustomerChange[]; losers: CustomerChange[]; distribution: ChangeBucket[] };
+  names: ReadonlyMap<string, string>;
+  units: ReadonlyMap<string, Unit>;
+}): Html {
+  const name = (customerId: string) => names.get(customerId) ?? customerId;
+  const link = (customerId: string) => html`<a href="/ui/customers/${customerId}">${name(customerId)}</a>`;
+  const change = simulation.totals.simulated.sub(simulation.totals.actual);
+  const spec = {
+    kind: 'bars',
+    name: 'Customers by change',
+    unit: 'customers',
+    labels: view.distribution.map((bucket) => `${signed(bucket.from)} to ${signed(bucket.to)}`),
+    values: view.distribution.map((bucket) => String(bucket.customers)),
+    formatted: view.distribution.map((bucket) => `${bucket.customers} customer${bucket.customers === 1 ? '' : 's'}`),
+  };
+  const changeTable = (title: string, rows: CustomerChange[], testId: string) => html`<section class="card"><h2>${title}</h2>
+<table data-testid="${testId}"><thead><tr><th scope="col">Customer</th><th scope="col" class="num">Now</th><th scope="col" class="num">Simulated</th><th scope="col" class="num">Change</th></tr></thead><tbody>
+${rows.length === 0 ? html`<tr><td colspan="4" class="muted">None.</td></tr>` : ''}
+${rows.map((row) => html`<tr><td>${link(row.customerId)}</td><td class="num">${dollars(row.actual)}</td><td class="num">${dollars(row.simulated)}</td><td class="num">${signed(row.change)}</td></tr>`)}
+</tbody></table></section>`;
+  return html`<h1>Simulation</h1>
+<p><a href="/ui/pricing">← Pricing experiments</a></p>
+<div class="stats">
+<div class="stat"><div class="label">Status</div><div class="value" data-testid="simulation-status">${simulation.status}</div><div class="note">${percentOf(simulation)}% of ${simulation.customerCount} customers${simulation.error ? ` — ${simulation.error}` : ''}</div></div>
+<div class="stat"><div class="label">Window</div><div class="value">${day(simulation.request.startingOn)}</div><div class="note">until ${day(simulation.request.endingBefore)}</div></div>
+<div class="stat"><div class="label">Invoices now</div><div class="value" data-testid="total-actual">${dollars(simulation.totals.actual)}</div></div>
+<div class="stat"><div class="label">Simulated</div><div class="value" data-testid="total-simulated">${dollars(simulation.totals.simulated)}</div><div class="note">${signed(change)}</div></div>
+</div>
+${view.distribution.length ? html`<section class="card"><h2 id="change-distribution-title">Change per customer</h2><figure class="chart bars"><canvas data-chart="change-distribution" role="img" aria-label="Customers by change of their invoices"></canvas></figure>${jsonScript('change-distribution', spec)}</section>` : ''}
+<div class="grid">${changeTable('Biggest savings', view.winners, 'winners')}${changeTable('Biggest increases', view.losers, 'losers')}</div>
+<section class="card"><h2>Pools now and simulated</h2>
+<div class="table-wrap tall"><table data-sortable data-testid="pools-table">
+<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Burned now</th><th scope="col" class="num" data-numeric>Burned simulated</th><th scope="col">Runs out now</th><th scope="col">Runs out simulated</th><th scope="col">Over the pool</th></tr></thead>
+<tbody>
+${(simulation.results ?? []).map((result) => {
+  const unit = unitIn(units, result.creditTypeId);
+  return html`<tr><td>${link(result.customerId)}</td><td class="num" data-sort="${result.creditsBurnedActual.toFixed()}">${formatAmount(result.creditsBurnedActual, unit)}</td><td class="num" data-sort="${result.creditsBurnedSimulated.toFixed()}">${formatAmount(result.creditsBurnedSimulated, unit)}</td>
+<td>${day(result.runsOutAtActual)}</td><td>${day(result.runsOutAtSimulated)}</td><td>${result.crossesPoolSimulated ? html`<span class="badge alarm">Crosses</span>` : html`<span class="badge ok">Within</span>`}</td></tr>`;
+})}
+</tbody></table></div></section>`;
+}

@@ -1,0 +1,138 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppError } from '../lib/errors.js';
+import { Decimal } from '../lib/money.js';
+import type { App } from '../http/types.js';
+import * as customers from '../modules/customers/service.js';
+import type * as dashboards from '../modules/dashboards/service.js';
+import * as pricing from '../modules/pricing/service.js';
+import { simulationBody } from '../modules/simulations/schemas.js';
+import * as simulations from '../modules/simulations/service.js';
+import type { AssetUrl } from './assets.js';
+import { simulationView } from './compute/simulationView.js';
+import { sendPage } from './layout.js';
+import { errorBody, operatorHeader } from './pages/chrome.js';
+import { pricingPage, simulationPage, type PricingForm } from './pages/pricingPage.js';
+import { currentSession, formIsGenuine } from './session.js';
+
+type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
+
+const signedIn =
+  (handler: Handler) =>
+  async (request: FastifyRequest, reply: FastifyReply): Promise<unknown> => {
+    const session = await currentSession(request);
+    if (!session) return reply.redirect(request.method === 'GET' ? `/ui/sign-in?${new URLSearchParams({ next: request.url }).toString()}` : '/ui/sign-in', 303);
+    return handler(request, reply, session);
+  };
+
+/** The first instant of the clock's month and of the next one: the window the form starts with. */
+function thisMonth(now: Date): { starting_on: string; ending_before: string } {
+  const start = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const end = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return { starting_on: start.toISOString().replace('.000Z', 'Z'), ending_before: end.toISOString().replace('.000Z', 'Z') };
+}
+
+/** The tenant's rate cards, the chosen one (else the first), and its flat usage rates in force now, with names. */
+async function formOf(request: FastifyRequest, session: dashboards.Session, rateCardId: string | undefined, values: Record<string, string>, error?: string): Promise<PricingForm> {
+  const ctx = request.context;
+  const tenantId = session.tenantId;
+  const cards = (await pricing.listRateCards(ctx, { tenantId, query: { limit: 100 } })).rateCards;
+  const chosen = cards.find((card) => card.id === rateCardId) ?? cards[0];
+  const inForce = chosen ? await pricing.ratesInForce(ctx, { tenantId, rateCardId: chosen.id, at: ctx.clock.now() }) : [];
+  const flat = inForce.filter((rate) => !pricing.isSeatRate(rate) && rate.rateType === 'FLAT' && rate.price !== null);
+  const [products, creditTypes] = await Promise.all([
+    pricing.findProducts(ctx, { tenantId, productIds: flat.map((rate) => rate.productId) }),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: flat.map((rate) => rate.creditTypeId) }),
+  ]);
+  const rates = flat
+    .filter((rate) => products.get(rate.productId)?.type === 'USAGE')
+    .map((rate, index) => ({ index, rate, productName: products.get(rate.productId)!.name, unit: { id: rate.creditTypeId, name: creditTypes.get(rate.creditTypeId)?.name ?? rate.creditTypeId } }));
+  return { csrf: session.csrfToken, rateCards: cards.map((card) => ({ id: card.id, name: card.name })), rateCardId: chosen?.id ?? null, rates, values: { ...thisMonth(ctx.clock.now()), ...values }, error };
+}
+
+/** The simulation the form asks for, in the API's body shape; a typed amount that is no number is named. */
+function bodyOf(form: PricingForm, values: Record<string, string>): { body?: unknown; error?: string } {
+  const number = (field: string) => {
+    const text = values[field]?.trim() ?? '';
+    if (text === '') return undefined;
+    try {
+      const amount = new Decimal(text);
+      return amount.isFinite() ? amount : null;
+    } catch {
+      return null;
+    }
+  };
+  const problems: string[] = [];
+  const rateChanges = form.rates.flatMap(({ index, rate, productName }) => {
+    const price = number(`price.${index}`);
+    if (price === null) problems.push(`New price of ${productName}: must be a number`);
+    if (!price) return [];
+    return [{ product_id: rate.productId, starting_at: values.starting_on, rate_type: 'FLAT', price: price.toFixed(), credit_type_id: rate.creditTypeId, ...(rate.pricingGroupValues && { pricing_group_values: rate.pricingGroupValues }) }];
+  });
+  const credits = number('credits_per_seat');
+  const seatDollars = number('seat_price');
+  if (credits === null) problems.push('credits_per_seat: must be a number');
+  if (seatDollars === null) problems.push('seat_price: must be a number (dollars)');
+  if (problems.length) return { error: problems.join('; ') };
+  const contractChanges = { ...(credits && { credits_per_seat: credits.toFixed() }), ...(seatDollars && { seat_price: seatDollars.mul(100).toFixed() }) };
+  return {
+    body: {
+      starting_on: values.starting_on,
+      ending_before: values.ending_before,
+      ...(rateChanges.length && { rate_changes: rateChanges }),
+      ...(Object.keys(contractChanges).length && { contract_changes: contractChanges }),
+    },
+  };
+}
+
+/** The pricing page (`/ui/pricing`): edit prices on a copy of a rate card, run a simulation, see its results. */
+export function registerPricingPages(app: App, assetUrl: AssetUrl, { publicHost }: { publicHost?: string | undefined }): void {
+  const list = async (request: FastifyRequest, session: dashboards.Session) =>
+    (await simulations.listSimulations(request.context, { tenantId: session.tenantId, query: { limit: 20 } })).simulations;
+
+  app.get(
+    '/ui/pricing',
+    signedIn(async (request, reply, session) => {
+      const rateCardId = (request.query as { rate_card_id?: unknown }).rate_card_id;
+      const form = await formOf(request, session, typeof rateCardId === 'string' ? rateCardId : undefined, {});
+      return sendPage(reply, assetUrl, { title: 'Pricing experiments', header: operatorHeader(session), body: pricingPage({ form, simulations: await list(request, session) }) });
+    }),
+  );
+
+  app.post(
+    '/ui/pricing',
+    signedIn(async (request, reply, session) => {
+      const values = Object.fromEntries(Object.entries((request.body as Record<string, unknown> | undefined) ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+      if (!formIsGenuine(request, session, values.csrf, publicHost)) {
+        return sendPage(reply, assetUrl, { title: 'Access denied', header: operatorHeader(session), body: errorBody(403, 'This form did not come from your session. Reload the page and try again.') }, 403);
+      }
+      const form = await formOf(request, session, values.rate_card_id, values);
+      const refuse = async (error: string) =>
+        sendPage(reply, assetUrl, { title: 'Pricing experiments', header: operatorHeader(session), body: pricingPage({ form: { ...form, error }, simulations: await list(request, session) }) }, 400);
+      const { body, error } = bodyOf(form, values);
+      if (error) return refuse(error);
+      const parsed = simulationBody.safeParse(body);
+      if (!parsed.success) return refuse(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+      try {
+        const simulation = await simulations.createSimulation(request.context, { tenantId: session.tenantId, body: parsed.data });
+        return reply.redirect(`/ui/pricing/${simulation.id}`, 303);
+      } catch (failure) {
+        if (failure instanceof AppError && failure.status < 500) return refuse(failure.message);
+        throw failure;
+      }
+    }),
+  );
+
+  app.get(
+    '/ui/pricing/:id',
+    signedIn(async (request, reply, session) => {
+      const simulation = await simulations.getSimulation(request.context, { tenantId: session.tenantId, id: (request.params as { id: string }).id.toLowerCase() });
+      const results = simulation.results ?? [];
+      const view = simulationView({ results: results.map((result) => ({ customerId: result.customerId, actual: result.actualTotal, simulated: result.simulatedTotal })) });
+      const shown = [...new Set([...view.winners, ...view.losers].map((row) => row.customerId).concat(results.slice(0, 200).map((result) => result.customerId)))];
+      const names = new Map(await Promise.all(shown.map(async (customerId) => [customerId, (await customers.getCustomer(request.context, { tenantId: session.tenantId, customerId })).name] as const)));
+      const creditTypes = await pricing.findCreditTypes(request.context, { tenantId: session.tenantId, creditTypeIds: [...new Set(results.map((result) => result.creditTypeId))] });
+      const units = new Map([...creditTypes].map(([id, type]) => [id, { id, name: type.name }]));
+      return sendPage(reply, assetUrl, { title: 'Simulation', header: operatorHeader(session), body: simulationPage({ simulation, view, names, units }) });
+    }),
+  );
+}

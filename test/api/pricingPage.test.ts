@@ -1,0 +1,90 @@
+import type Metronome from '@metronome/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
+import { ENGINES } from '../helpers/database.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+/** A browser's cookie jar, reduced to what the dashboard sets. */
+class Visitor {
+  cookies = new Map<string, string>();
+  constructor(private readonly baseURL: string) {}
+
+  async request(path: string, init: RequestInit = {}): Promise<Response> {
+    const headers = new Headers(init.headers);
+    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
+    const response = await fetch(`${this.baseURL}${path}`, { ...init, headers, redirect: 'manual' });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const [name, value] = pair!.split('=') as [string, string];
+      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
+      else this.cookies.set(name, value);
+    }
+    return response;
+  }
+
+  post(path: string, form: Record<string, string>): Promise<Response> {
+    return this.request(path, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  }
+
+  async signIn(key: string): Promise<void> {
+    const page = await (await this.request('/ui/sign-in')).text();
+    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
+    expect((await this.post('/ui/sign-in', { token, api_key: key })).status).toBe(303);
+  }
+}
+
+const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+
+/**
+ * The dashboard's pricing page over HTTP: the setup of `simulations.test.ts` (20 seats, a pool of
+ * 1,000 AI credits, Chat at 5 credits a unit, 10 units a day through April, an AI credit worth 10
+ * cents; the clock at May 10). Chat's price doubled on a copy of the card: $250.00 → $400.00.
+ */
+describe.each(ENGINES)('the pricing page on %s', (engine) => {
+  let server: TestServer;
+  let client: Metronome;
+  let catalog: SeatCatalog;
+  let visitor: Visitor;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, clockStart: '2024-04-30T13:00:00Z' });
+    client = server.client();
+    catalog = await seatCatalog(server, { seatPrice: 1000, aiCreditsInCents: 10 });
+    const metric = (
+      await client.v1.billableMetrics.create({ name: 'Units', event_type_filter: { in_values: ['chat'] }, aggregation_type: 'SUM', aggregation_key: 'units', property_filters: [{ name: 'units', exists: true }] })
+    ).data.id;
+    const chat = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
+    await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 5, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    const { customer } = await createSeatContract(client, { catalog, seats: 20 });
+    const usage = Array.from({ length: 30 }, (_, i) => ({ transaction_id: `chat-${i}`, customer_id: customer, event_type: 'chat', timestamp: `2024-04-${String(i + 1).padStart(2, '0')}T12:00:00Z`, properties: { units: 10 } }));
+    await client.v1.usage.ingest({ usage });
+    expect((await server.advanceClock('2024-05-10T00:00:00Z')).status).toBe(200);
+    visitor = new Visitor(server.baseURL);
+    await visitor.signIn(server.key);
+  });
+  afterAll(() => server.stop());
+
+  it('runs a simulation of a doubled price from a copy of the rate card, and shows the totals, the biggest increase and the pools', async () => {
+    const page = await (await visitor.request('/ui/pricing')).text();
+    expect(page).toContain('Pricing experiments');
+    expect(page).toMatch(/Chat<\/td>\s*<td class="num">5 AI credits a unit/);
+    const form = { csrf: csrfOf(page), rate_card_id: catalog.rateCard, starting_on: '2024-04-01T00:00:00Z', ending_before: '2024-05-01T00:00:00Z', 'price.0': '10' };
+
+    const refused = await visitor.post('/ui/pricing', { ...form, 'price.0': 'ten' });
+    expect(refused.status).toBe(400);
+    expect(await refused.text()).toContain('New price of Chat: must be a number');
+    expect((await visitor.post('/ui/pricing', { ...form, csrf: 'forged' })).status).toBe(403);
+
+    const ran = await visitor.post('/ui/pricing', form);
+    expect(ran.status).toBe(303);
+    const result = await (await visitor.request(ran.headers.get('location')!)).text();
+    expect(result).toContain('data-testid="simulation-status">completed');
+    expect(result).toContain('data-testid="total-actual">$250.00');
+    expect(result).toContain('data-testid="total-simulated">$400.00');
+    expect(result).toMatch(/data-testid="losers">[\s\S]*Team of 20[\s\S]*\+\$150\.00/);
+    expect(result).toMatch(/data-testid="pools-table">[\s\S]*1,500\.00 AI credits[\s\S]*3,000\.00 AI credits[\s\S]*2024-04-21 00:00[\s\S]*2024-04-11 00:00[\s\S]*Crosses/);
+    expect(result).toContain('data-chart="change-distribution"');
+    // Listed on the pricing page.
+    expect(await (await visitor.request('/ui/pricing')).text()).toMatch(/data-testid="simulations-table">[\s\S]*completed[\s\S]*\$250\.00[\s\S]*\$400\.00/);
+  });
+});
