@@ -4,6 +4,7 @@ import { buildServer } from '../../src/app.js';
 import type { App } from '../../src/http/types.js';
 import { openPostgres } from '../../src/lib/db/postgres.js';
 import { startStripeSandbox, type StripeSandbox } from '../../src/stripeSandbox/server.js';
+import { createCreditType } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { expect400 } from '../helpers/expectations.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
@@ -189,6 +190,40 @@ describe.each(ENGINES)('auto top-up on %s', (engine) => {
     await client.v2.contracts.edit({ customer_id: customer, contract_id: contract, update_prepaid_balance_threshold_configuration: { is_enabled: true } });
     await waitFor(async () => (await balanceOf(customer)) === 5000, { what: 'the recharge once enabled again' });
     expect((await commitsOf(customer)).map((commit) => commit.amount)).toEqual([5000, 4200]);
+  });
+
+  it('recharges in a custom unit: 40 AI credits left → 460 more, charged in Stripe at 2.5 cents a credit (1,150 cents)', async () => {
+    const aiCredits = await createCreditType(server, `AI credits ${++sequence}`);
+    const eventType = `ai-${sequence}`;
+    const card = (await client.v1.contracts.rateCards.create({ name: `AI plan ${sequence}`, credit_type_conversions: [{ custom_credit_type_id: aiCredits, fiat_per_custom_credit: 2.5 }] })).data.id;
+    const metric = (
+      await client.v1.billableMetrics.create({ name: `Credits ${sequence}`, event_type_filter: { in_values: [eventType] }, aggregation_type: 'SUM', aggregation_key: 'credits', property_filters: [{ name: 'credits', exists: true }] })
+    ).data.id;
+    const product = (await client.v1.contracts.products.create({ name: `AI ${sequence}`, type: 'USAGE', billable_metric_id: metric })).data.id;
+    await client.v1.contracts.rateCards.rates.add({ rate_card_id: card, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    const customer = (
+      await client.v1.customers.create({
+        name: `AI buyer ${sequence}`,
+        customer_billing_provider_configurations: [
+          { billing_provider: 'stripe', delivery_method: 'direct_to_billing_provider', configuration: { stripe_customer_id: 'cus_ai', stripe_collection_method: 'charge_automatically' } },
+        ],
+      })
+    ).data.id;
+    sandbox.createCustomer({ id: 'cus_ai' });
+    await client.v1.contracts.create({
+      customer_id: customer,
+      starting_at: '2024-04-01T00:00:00Z',
+      rate_card_id: card,
+      commits: [{ type: 'PREPAID', product_id: prepaid, priority: 1, access_schedule: { credit_type_id: aiCredits, schedule_items: [{ amount: 500, starting_at: '2024-04-01T00:00:00Z', ending_before: '2025-04-01T00:00:00Z' }] } }],
+      prepaid_balance_threshold_configuration: { ...recharge('STRIPE'), custom_credit_type_id: aiCredits, threshold_amount: 100, recharge_to_amount: 500 },
+    });
+    const aiBalance = async () => (await client.v1.contracts.getNetBalance({ customer_id: customer, credit_type_id: aiCredits })).data.balance;
+    await client.v1.usage.ingest({ usage: [{ transaction_id: `ai-${++sequence}`, customer_id: customer, event_type: eventType, timestamp: NOW, properties: { credits: 460 } }] });
+    await waitFor(async () => (await aiBalance()) === 500, { what: 'the AI credits recharged to 500' });
+    const [invoice] = [...sandbox.invoices.values()].filter((each) => each.customer === 'cus_ai');
+    expect(invoice).toMatchObject({ status: 'paid', total: 1150 });
+    const invoices = (await client.v1.customers.invoices.list({ customer_id: customer })).data.filter((each) => each.type === 'SCHEDULED');
+    expect(invoices.map((each) => [each.status, each.total, each.credit_type.id])).toEqual([['FINALIZED', 1150, USD]]);
   });
 
   it('adds a configuration with a v2 edit (evaluated at once) and updates it field by field', async () => {

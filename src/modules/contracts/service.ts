@@ -410,16 +410,20 @@ export async function editContract(
       notBefore: notBefore ?? contract.starting_at,
       problems,
     });
-    const thresholds = await planThresholds(txContext, {
-      tenantId,
-      customerId: contract.customer_id,
-      contractId: contract.id,
-      rateCardId: contract.rate_card_id,
-      stored: (await thresholdRepo.listThresholds(txContext.db, tenantId, contract.customer_id)).filter((row) => row.contract_id === contract.id),
-      changes: thresholdChangesOf(body),
-      problems,
-      now,
-    });
+    const thresholdChanges = thresholdChangesOf(body);
+    const thresholds =
+      thresholdChanges.length === 0
+        ? []
+        : await planThresholds(txContext, {
+            tenantId,
+            customerId: contract.customer_id,
+            contractId: contract.id,
+            rateCardId: contract.rate_card_id,
+            stored: (await thresholdRepo.listThresholds(txContext.db, tenantId, contract.customer_id)).filter((row) => row.contract_id === contract.id),
+            changes: thresholdChanges,
+            problems,
+            now,
+          });
     problems.throwIfAny();
     for (const threshold of thresholds) await thresholdRepo.upsertThreshold(txContext.db, tenantId, threshold);
     if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);

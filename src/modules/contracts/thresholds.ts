@@ -14,7 +14,7 @@ import type {
 } from './thresholdSchemas.js';
 
 /**
- * A contract's threshold configurations (docs/rules.md rule 30): what a create or an edit sets,
+ * A contract's threshold configurations (docs/rules.md rules 30–31): what a create or an edit sets,
  * merged over what is stored, checked against the catalog and the customer's billing provider,
  * and shown on retrieve in the SDK's shape. The watcher that acts on them is the `thresholds`
  * module's.
