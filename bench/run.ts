@@ -15,6 +15,7 @@ import { dashboard } from './phases/dashboard.js';
 import { ingestLatency } from './phases/ingestLatency.js';
 import { ingestThroughput } from './phases/ingestThroughput.js';
 import { periodCloseBench } from './phases/periodClose.js';
+import { simulationBench } from './phases/simulation.js';
 import { topUp } from './phases/topUp.js';
 import { weeklySince2000 } from './phases/weeklySince2000.js';
 import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from './report.js';
@@ -137,6 +138,14 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     } catch (error) {
       errors.close = (error as Error).message;
       progress(`close failed: ${(error as Error).message}`);
+    }
+  }
+  if (!options.skip.has('simulation')) {
+    try {
+      figures.pricing_simulation = await simulationBench(options);
+    } catch (error) {
+      errors.simulation = (error as Error).message;
+      progress(`simulation failed: ${(error as Error).message}`);
     }
   }
   const comparison = ingestVersusRawInsert(figures);
