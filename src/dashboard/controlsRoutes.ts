@@ -29,7 +29,7 @@ import { tokenOf } from './embedRoutes.js';
 import { formatAmount, type Unit } from './format.js';
 import { sendPage } from './layout.js';
 import { errorBody } from './pages/chrome.js';
-import { controlsPage, type ControlsOutcome, type ControlsView } from './pages/controlsPage.js';
+import { controlsPage, names, type ControlsOutcome, type ControlsView } from './pages/controlsPage.js';
 import { fromThisServer } from './session.js';
 
 type ControlsGrant = dashboards.EmbedGrant & { controls: dashboards.ControlBounds };
@@ -58,6 +58,10 @@ async function controlsView(ctx: ServiceContext, grant: ControlsGrant): Promise<
     madeHere: (alert) => madeHere(alert.alert, customerId),
   };
 }
+
+/** A group as the page names it: `user ada`. */
+const who = (grant: dashboards.EmbedGrant, form: { group_key: string; group_value: string }) =>
+  `${names(grant).key(form.group_key)} ${names(grant).value(form.group_key, form.group_value)}`;
 
 /** A spend alert's refusal, named by the form's fields rather than the API's. */
 function inFormTerms(error: Invalid): Invalid {
@@ -142,7 +146,7 @@ export function registerControlsRoutes(app: App, assetUrl: AssetUrl, { publicHos
       if (!known && caps.length >= MAX_CONTROL_ENTRIES) problems.push({ field: 'group_value', message: `this account holds ${MAX_CONTROL_ENTRIES} caps, the most it may: remove one first` });
       if (problems.length > 0) throw new BeyondBounds(problems);
       await entitlements.setCap(ctx, { tenantId: grant.tenantId, customerId: grant.customerId, creditTypeId: bounds.creditTypeId, group: { key: form.group_key, value: form.group_value }, amount: stored! });
-      return `Cap for ${form.group_key} ${form.group_value} set to ${formatAmount(stored!, unit)} a period.`;
+      return `Cap for ${who(grant, form)} set to ${formatAmount(stored!, unit)} a period.`;
     }),
   );
 
@@ -152,7 +156,7 @@ export function registerControlsRoutes(app: App, assetUrl: AssetUrl, { publicHos
       const { problems } = beyondBounds(grant.controls, unit, { group_key: form.group_key });
       if (problems.length > 0) throw new BeyondBounds(problems);
       await entitlements.removeCap(ctx, { tenantId: grant.tenantId, customerId: grant.customerId, creditTypeId: grant.controls.creditTypeId, group: { key: form.group_key, value: form.group_value } });
-      return `Cap for ${form.group_key} ${form.group_value} removed.`;
+      return `Cap for ${who(grant, form)} removed.`;
     }),
   );
 
@@ -166,7 +170,7 @@ export function registerControlsRoutes(app: App, assetUrl: AssetUrl, { publicHos
         problems.push({ field: 'group_value', message: `this account holds ${MAX_CONTROL_ENTRIES} alerts made here, the most it may: remove one first` });
       }
       if (problems.length > 0) throw new BeyondBounds(problems);
-      const name = form.name || `Spend of ${form.group_key} ${form.group_value}`;
+      const name = form.name || `Spend of ${who(grant, form)}`;
       const body = parseControlsForm(createAlertBody, {
         alert_type: 'spend_threshold_reached',
         name,

@@ -30,7 +30,8 @@ export interface ControlsOutcome {
 const typedAmount = (amount: Decimal, unit: Unit) => (unit.id === USD_CREDIT_TYPE_ID ? amount.div(100).toFixed(2) : amount.toFixed());
 const unitWord = (unit: Unit) => (unit.id === USD_CREDIT_TYPE_ID ? 'USD' : unit.name);
 
-function names(grant: EmbedGrant) {
+/** How the view names group keys and values: the URL's display names, else `user_id` → `user`. */
+export function names(grant: EmbedGrant) {
   return {
     key: (key: string) => grant.groupKeyNames[key]?.name ?? propertyName(key),
     value: (key: string, value: string) => grant.groupKeyNames[key]?.values?.[value] ?? value,
