@@ -123,7 +123,7 @@ ${view.alerts.map(
 /** The controls view: the customer's caps and per-group spend alerts, and the forms that change them within the URL's bounds. */
 export function controlsPage(view: ControlsView, grant: EmbedGrant, token: string, outcome: ControlsOutcome): Html {
   return html`<h1>${view.customerName}</h1>
-<p class="live">Spending controls · amounts in ${unitWord(view.unit)}${view.unit.id === USD_CREDIT_TYPE_ID ? ' (dollars)' : ''}</p>
+<p class="muted">Spending controls · amounts in ${unitWord(view.unit)}${view.unit.id === USD_CREDIT_TYPE_ID ? ' (dollars)' : ''}</p>
 ${outcome.form ? '' : flashMessage(outcome)}
 ${capsCard(view, grant, token, outcome)}
 ${alertsCard(view, grant, token, outcome)}`;
