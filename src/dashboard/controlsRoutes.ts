@@ -47,13 +47,13 @@ async function controlsView(ctx: ServiceContext, grant: ControlsGrant): Promise<
   const [customer, creditType, caps, listed] = await Promise.all([
     customers.getCustomer(ctx, { tenantId, customerId }),
     pricing.findCreditType(ctx, { tenantId, creditTypeId }),
-    entitlements.listCaps(ctx, { tenantId, customerId }),
+    entitlements.capStandings(ctx, { tenantId, customerId, creditTypeId }),
     alerts.listCustomerAlerts(ctx, { tenantId, customerId, statuses: undefined, nextPage: undefined }),
   ]);
   return {
     customerName: customer.name,
     unit: { id: creditTypeId, name: creditType?.name ?? creditTypeId },
-    caps: caps.filter((cap) => cap.credit_type_id === creditTypeId).sort((a, b) => a.group_key.localeCompare(b.group_key) || a.group_value.localeCompare(b.group_value)),
+    caps: caps.sort((a, b) => a.cap.group_key.localeCompare(b.cap.group_key) || a.cap.group_value.localeCompare(b.cap.group_value)),
     alerts: listed.alerts.filter((alert) => shownAlert(alert, creditTypeId)),
     madeHere: (alert) => madeHere(alert.alert, customerId),
   };

@@ -58,8 +58,9 @@ describe.each(ENGINES)('controls view on %s', (engine) => {
   const caps = async () => (await catalog.api('GET', `/v1/allot/entitlements/caps?customer_id=${customer}`)).body.data as { group_key: string; group_value: string; amount: number }[];
 
   it('issues a URL carrying the bounds, and refuses bad bounds naming every field', async () => {
-    const issued = await catalog.controlsUrl({ customer_id: customer, credit_type_id: catalog.aiCredits, group_keys: ['user_id'], max_cap_amount: '12.5' });
-    expect(issued.body.data!.url).toMatch(new RegExp(`^${server.baseURL}/embed/controls\\?token=[\\w-]+\\.[\\w-]+$`));
+    // Through the SDK's own client, as the README shows it.
+    const issued = { body: await client.post<{ data: { url: string } }>('/v1/allot/dashboards/controls-url', { body: { customer_id: customer, credit_type_id: catalog.aiCredits, group_keys: ['user_id'], max_cap_amount: '12.5' } }) };
+    expect(issued.body.data.url).toMatch(new RegExp(`^${server.baseURL}/embed/controls\\?token=[\\w-]+\\.[\\w-]+$`));
 
     const shape = await catalog.controlsUrl({ customer_id: '', credit_type_id: '', group_keys: ['user_id', 'user_id'], max_cap_amount: -1, max_alert_threshold: 'lots', dashboard: 'controls' });
     expect(shape.status).toBe(400);
@@ -93,10 +94,14 @@ describe.each(ENGINES)('controls view on %s', (engine) => {
     await catalog.use('controls-a', 3, { user_id: 'ada', team: 'red' });
     expect((await catalog.check({ customer_id: customer, amount: 2, group_values: ada })).body.data).toEqual({ allowed: false, amount: 2, remaining: 1, reason: 'cap_reached' });
     expect((await catalog.check({ customer_id: customer, amount: 1, group_values: ada })).body.data).toEqual({ allowed: true, amount: 1, remaining: 0 });
+    // The page shows what she spent this period, and what a reserve holds for her.
+    expect((await catalog.check({ customer_id: customer, amount: '0.5', group_values: ada, reserve: true, transaction_id: 'ada-job' })).body.data).toMatchObject({ allowed: true, remaining: 0.5 });
+    const spentPage = await (await fetch(`${server.baseURL}/embed/controls?token=${token}`)).text();
+    expect(spentPage).toContain('data-testid="cap-spent">3.00 AI credits<div class="muted">0.50 AI credits held</div>');
 
     // Changed in the page: 10 leaves her 7.
     expect((await post('/embed/controls/caps', { group_key: 'user_id', group_value: 'ada', amount: '10' })).status).toBe(200);
-    expect((await catalog.check({ customer_id: customer, amount: 2, group_values: ada })).body.data).toEqual({ allowed: true, amount: 2, remaining: 5 });
+    expect((await catalog.check({ customer_id: customer, amount: 2, group_values: ada })).body.data).toEqual({ allowed: true, amount: 2, remaining: 4.5 });
   });
 
   it('refuses a form beyond the bounds with a 403, and a malformed one with a 400, naming every field; nothing changes', async () => {

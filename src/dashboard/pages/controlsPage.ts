@@ -1,4 +1,4 @@
-import type { CapRow } from '../../modules/entitlements/service.js';
+import type { CapStanding } from '../../modules/entitlements/service.js';
 import type { CustomerAlertView } from '../../modules/alerts/service.js';
 import type { EmbedGrant } from '../../modules/dashboards/service.js';
 import { Decimal } from '../../lib/money.js';
@@ -12,7 +12,8 @@ import { flashMessage } from './chrome.js';
 export interface ControlsView {
   customerName: string;
   unit: Unit;
-  caps: CapRow[];
+  /** Each cap with what its group spent this period and holds open. */
+  caps: CapStanding[];
   alerts: CustomerAlertView[];
   /** Whether the view's admin made the alert (and so may remove it). */
   madeHere: (alert: CustomerAlertView) => boolean;
@@ -54,12 +55,13 @@ function capsCard(view: ControlsView, grant: EmbedGrant, token: string, outcome:
 <p class="muted">A cap holds one ${bounds.groupKeys.map(key).join(' or ')} to at most an amount per billing period: what would take it past its cap is refused. Caps of up to ${formatAmount(bounds.maxCapAmount, view.unit)}.</p>
 ${outcome.form === 'cap' ? flashMessage(outcome) : ''}
 <div class="table-wrap"><table data-testid="caps-table">
-<thead><tr><th scope="col">For</th><th scope="col">Who</th><th scope="col" class="num">Cap per period</th><th scope="col">Change</th></tr></thead>
+<thead><tr><th scope="col">For</th><th scope="col">Who</th><th scope="col" class="num">Cap per period</th><th scope="col" class="num">Spent this period</th><th scope="col">Change</th></tr></thead>
 <tbody>
-${view.caps.length === 0 ? html`<tr><td colspan="4" class="muted">No caps yet.</td></tr>` : ''}
-${view.caps.map((cap) => {
+${view.caps.length === 0 ? html`<tr><td colspan="5" class="muted">No caps yet.</td></tr>` : ''}
+${view.caps.map(({ cap, spent, held }) => {
   const editable = bounds.groupKeys.includes(cap.group_key);
   return html`<tr data-testid="cap-row"><td>${key(cap.group_key)}</td><td>${value(cap.group_key, cap.group_value)}</td><td class="num" data-testid="cap-amount">${formatAmount(new Decimal(cap.amount), view.unit)}</td>
+<td class="num" data-testid="cap-spent">${formatAmount(spent, view.unit)}${held.isZero() ? '' : html`<div class="muted">${formatAmount(held, view.unit)} held</div>`}</td>
 <td>${
     editable
       ? html`<form class="inline" method="post" action="/embed/controls/caps">${hidden(token)}<input type="hidden" name="group_key" value="${cap.group_key}"><input type="hidden" name="group_value" value="${cap.group_value}">
