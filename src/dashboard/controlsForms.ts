@@ -14,7 +14,7 @@ import { decimalText, once, storedAmount } from './forms.js';
  */
 
 const token = z.string().min(1, 'is missing: open the controls again from the application that showed them');
-const groupKey = z.string().min(1, 'is required: choose what to cap');
+const groupKey = z.string().min(1, 'is required: choose one of the keys offered');
 const groupValue = text().trim().min(1, 'is required, e.g. a user id').max(1000, 'must be at most 1,000 characters');
 
 export const capForm = z.strictObject({ token, once, group_key: groupKey, group_value: groupValue, amount: decimalText });

@@ -118,6 +118,16 @@ describe.each(ENGINES)('controls view on %s', (engine) => {
     const alertTooHigh = await post('/embed/controls/alerts', { group_key: 'team', group_value: 'red', threshold: '41' });
     expect(alertTooHigh.status).toBe(403);
     expect(alertTooHigh.error).toBe('threshold: must be at most 40.00 AI credits, the largest alert threshold your provider allows');
+    const alertMalformed = await post('/embed/controls/alerts', { group_key: '', group_value: '', threshold: '1e3', name: 'n'.repeat(201) });
+    expect(alertMalformed.status).toBe(400);
+    expect(alertMalformed.error).toBe(
+      'group_key: is required: choose one of the keys offered; group_value: is required, e.g. a user id; threshold: must be a number of 0 or more, e.g. 250 or 12.5; name: must be at most 200 characters',
+    );
+    expect((await post('/embed/controls/alerts/remove', { alert_id: '' })).error).toBe('alert_id: is required');
+    expect((await post('/embed/controls/alerts/remove', { alert_id: 'not-an-alert' })).status).toBe(404);
+    const noToken = await fetch(`${server.baseURL}/embed/controls/caps`, { method: 'POST', body: new URLSearchParams({ once: once(), group_key: 'user_id', group_value: 'x', amount: '1' }), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(noToken.status).toBe(403);
+    expect((await client.v1.customers.alerts.list({ customer_id: customer })).data).toEqual([]);
     expect(await caps()).toEqual(before);
   });
 
