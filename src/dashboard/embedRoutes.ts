@@ -76,6 +76,8 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl, context: Servi
     const token = tokenOf(request);
     const check = await dashboards.verifyEmbedToken(request.context, token);
     if (!check.ok) return refuse(reply, check.reason);
+    // The controls view has forms, and a page of its own (`controlsRoutes.ts`) that does not swap itself live.
+    if (check.grant.dashboard === 'controls') return reply.redirect(`/embed/controls?${new URLSearchParams({ token }).toString()}`, 303);
     const content = await render(request.context, check.grant);
     return sendPage(reply, assetUrl, {
       title: 'Billing',
@@ -91,12 +93,13 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl, context: Servi
     const token = tokenOf(request);
     const check = await dashboards.verifyEmbedToken(request.context, token);
     if (!check.ok) return reply.code(403).type('text/plain').send(check.reason === 'expired' ? 'expired' : 'invalid');
+    if (check.grant.dashboard === 'controls') return reply.code(403).type('text/plain').send('invalid');
     followLive(request, reply, check.grant, { streams, render });
   });
 }
 
 // The token rides in the query string: it is longer than a path segment may be.
-function tokenOf(request: FastifyRequest): string {
+export function tokenOf(request: FastifyRequest): string {
   const { token } = request.query as { token?: unknown };
   return typeof token === 'string' ? token : '';
 }

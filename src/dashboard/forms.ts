@@ -11,9 +11,9 @@ import { USD_CREDIT_TYPE_ID } from '../modules/pricing/service.js';
 
 const csrf = z.string().min(1, 'is missing: reload the page and try again');
 /** A form's one-time token: a form sent twice (a double click, a resubmitted page) acts once. */
-const once = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is missing or malformed: reload the page and try again');
+export const once = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'is missing or malformed: reload the page and try again');
 const wholeNumber = z.string().trim().regex(/^\d{1,10}$/, 'must be a whole number of 0 or more').transform(Number);
-const decimalText = z.string().trim().regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a number of 0 or more, e.g. 250 or 12.5');
+export const decimalText = z.string().trim().regex(/^\d{1,18}(\.\d{1,12})?$/, 'must be a number of 0 or more, e.g. 250 or 12.5');
 
 export const seatPreviewQuery = z.strictObject({ contract_id: z.string().min(1), subscription_id: z.string().min(1), quantity: wholeNumber });
 export const seatChangeForm = seatPreviewQuery.extend({ csrf, once, starting_at: z.iso.datetime({ offset: true }) });

@@ -5,6 +5,7 @@ import { describeError } from '../http/errors.js';
 import type { ServiceContext } from '../lib/context.js';
 import type { App } from '../http/types.js';
 import { registerAssets } from './assets.js';
+import { registerControlsRoutes } from './controlsRoutes.js';
 import { registerEmbedRoutes } from './embedRoutes.js';
 import { sendPage } from './layout.js';
 import { errorBody } from './pages/chrome.js';
@@ -42,5 +43,6 @@ export async function registerDashboard(
     registerOperatorRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined, signInGuard: signInGuarded });
     registerPricingPages(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
     registerEmbedRoutes(ui as App, assetUrl, context);
+    registerControlsRoutes(ui as App, assetUrl, { publicHost: publicUrl ? new URL(publicUrl).host : undefined });
   });
 }

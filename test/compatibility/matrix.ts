@@ -657,7 +657,7 @@ export const coreCalls: Record<string, CoreCall> = {
       'color_overrides[].name': supported(),
       'color_overrides[].value': supported(),
       'customer_id': supported(),
-      'dashboard': supported('commits_and_credits shows the credits dashboard'),
+      'dashboard': supported('commits_and_credits shows the credits dashboard; the writable controls view is Allot\'s own POST /v1/allot/dashboards/controls-url'),
       'dashboard_options': supported(),
       'dashboard_options[].key': supported(),
       'dashboard_options[].value': supported(),

@@ -8,7 +8,7 @@ import { ledgerSection } from './ledgerSection.js';
 import { poolSection } from './poolSection.js';
 import { usageSection } from './usageSection.js';
 
-const TITLES = { invoices: 'Invoices', usage: 'Usage', credits: 'Credits' } as const;
+const TITLES = { invoices: 'Invoices', usage: 'Usage', credits: 'Credits', controls: 'Spending controls' } as const;
 
 function invoiceFilter(grant: EmbedGrant): (invoice: Invoice) => boolean {
   const { contract_id: contractId, invoice_type: type, invoice_status_filter: status, hide_voided_invoices: hideVoided } = grant.options;

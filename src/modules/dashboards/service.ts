@@ -1,8 +1,11 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { ServiceContext } from '../../lib/context.js';
-import { Invalid } from '../../lib/errors.js';
+import { Invalid, Problems } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
+import { Decimal } from '../../lib/money.js';
 import * as customers from '../customers/service.js';
+import * as pricing from '../pricing/service.js';
+import * as usage from '../usage/service.js';
 import * as repo from './repo.js';
 
 /** How long an operator stays signed in without signing in again. */
@@ -50,7 +53,18 @@ export function sameSecret(a: string, b: string): boolean {
   return left.length === right.length && timingSafeEqual(left, right);
 }
 
-export type DashboardKind = 'invoices' | 'usage' | 'credits';
+export type DashboardKind = 'invoices' | 'usage' | 'credits' | 'controls';
+
+/**
+ * What the operator lets a customer's admin do in the `controls` view: caps and spend alerts in one
+ * pricing unit, on these group keys only, none above these amounts (in the unit; cents for USD).
+ */
+export interface ControlBounds {
+  creditTypeId: string;
+  groupKeys: string[];
+  maxCapAmount: Decimal;
+  maxAlertThreshold: Decimal;
+}
 
 /** What an embeddable URL shows: one customer's dashboard, with the options it was made with. */
 export interface EmbedGrant {
@@ -62,6 +76,8 @@ export interface EmbedGrant {
   options: Record<string, string>;
   /** Display names of group keys and of their values: group key → { name, values }. */
   groupKeyNames: Record<string, { name?: string | undefined; values?: Record<string, string> | undefined }>;
+  /** The `controls` view's bounds (that view only). */
+  controls?: ControlBounds | undefined;
   expiresAt: Date;
 }
 
@@ -72,6 +88,8 @@ interface TokenPayload {
   k: Record<string, string>;
   o: Record<string, string>;
   g: EmbedGrant['groupKeyNames'];
+  /** The controls view's bounds: unit, group keys, largest cap, largest alert threshold (decimal text). */
+  b?: { u: string; k: string[]; c: string; a: string };
   e: number;
 }
 
@@ -87,7 +105,17 @@ export async function signEmbedToken(ctx: ServiceContext, grant: Omit<EmbedGrant
   const now = ctx.clock.now();
   const expiresAt = new Date(now.getTime() + EMBED_TTL_MS);
   const secret = await repo.signingKey(ctx.db, grant.tenantId, randomToken(), now);
-  const payload: TokenPayload = { t: grant.tenantId, c: grant.customerId, d: grant.dashboard, k: grant.colors, o: grant.options, g: grant.groupKeyNames, e: expiresAt.getTime() };
+  const bounds = grant.controls;
+  const payload: TokenPayload = {
+    t: grant.tenantId,
+    c: grant.customerId,
+    d: grant.dashboard,
+    k: grant.colors,
+    o: grant.options,
+    g: grant.groupKeyNames,
+    ...(bounds && { b: { u: bounds.creditTypeId, k: bounds.groupKeys, c: bounds.maxCapAmount.toFixed(), a: bounds.maxAlertThreshold.toFixed() } }),
+    e: expiresAt.getTime(),
+  };
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
   // Browsers and servers refuse URLs much longer than this (Node's limit on a request's head is 16 KB).
   if (encoded.length > MAX_PAYLOAD_CHARACTERS) {
@@ -112,8 +140,37 @@ export async function verifyEmbedToken(ctx: ServiceContext, token: string): Prom
   const secret = await repo.findSigningKey(ctx.db, payload.t);
   if (!secret || !sameSecret(sign(secret, encoded), signature)) return { ok: false, reason: 'invalid' };
   if (!(payload.e > ctx.clock.now().getTime())) return { ok: false, reason: 'expired' };
+  // Only this server signs tokens, and it gives a controls view its bounds, and no other view any.
+  if ((payload.d === 'controls') !== (payload.b !== undefined)) return { ok: false, reason: 'invalid' };
   return {
     ok: true,
-    grant: { tenantId: payload.t, customerId: payload.c, dashboard: payload.d, colors: payload.k, options: payload.o, groupKeyNames: payload.g, expiresAt: new Date(payload.e) },
+    grant: {
+      tenantId: payload.t,
+      customerId: payload.c,
+      dashboard: payload.d,
+      colors: payload.k,
+      options: payload.o,
+      groupKeyNames: payload.g,
+      ...(payload.b && {
+        controls: { creditTypeId: payload.b.u, groupKeys: payload.b.k, maxCapAmount: new Decimal(payload.b.c), maxAlertThreshold: new Decimal(payload.b.a) },
+      }),
+      expiresAt: new Date(payload.e),
+    },
   };
+}
+
+/**
+ * Checks a `controls` view's bounds against the tenant's catalog, naming every refusal in one 400:
+ * the pricing unit must exist, and each group key must be a group key of a live billable metric on
+ * its own (the property caps and per-group spend alerts split usage by).
+ */
+export async function checkControlBounds(ctx: ServiceContext, { tenantId, bounds }: { tenantId: string; bounds: ControlBounds }): Promise<void> {
+  const problems = new Problems();
+  const [creditType, metrics] = await Promise.all([pricing.findCreditType(ctx, { tenantId, creditTypeId: bounds.creditTypeId }), usage.liveMetrics(ctx, tenantId)]);
+  problems.check(creditType !== undefined, 'credit_type_id', `no pricing unit with id ${bounds.creditTypeId}`);
+  const groupable = new Set(metrics.flatMap((metric) => (metric.group_keys ?? []).flat()));
+  bounds.groupKeys.forEach((key, index) =>
+    problems.check(groupable.has(key), `group_keys.${index}`, `no live billable metric has ${JSON.stringify(key)} among its group keys: usage cannot be split by it`),
+  );
+  problems.throwIfAny();
 }

@@ -151,9 +151,28 @@ async function capsLeft(
 ): Promise<Decimal[]> {
   const caps = await repo.capsOn(ctx.db, tenantId, customerId, creditTypeId, groupValues);
   if (caps.length === 0) return [];
+  const spentByKey = await groupSpend(ctx, { tenantId, customerId, creditTypeId, keys: caps.map((cap) => cap.group_key) });
+  return caps.map((cap) => {
+    const spent = spentByKey.get(cap.group_key)!.get(cap.group_value) ?? new Decimal(0);
+    return new Decimal(cap.amount).minus(spent).minus(heldFor(cap, holds));
+  });
+}
+
+/** What the open holds taken against a cap's group set aside. */
+const heldFor = (cap: repo.CapRow, holds: readonly { amount: string; group_values: repo.GroupValue[] }[]) =>
+  sumExactly(holds.filter((hold) => hold.group_values.some((group) => group.key === cap.group_key && group.value === cap.group_value)).map((hold) => new Decimal(hold.amount)));
+
+/**
+ * What each group's usage cost in the unit this billing period, per group key and value: the open
+ * period covering now, rated per value of the key's property as the draft is.
+ */
+async function groupSpend(
+  ctx: ServiceContext,
+  { tenantId, customerId, creditTypeId, keys }: { tenantId: string; customerId: string; creditTypeId: string; keys: readonly string[] },
+): Promise<Map<string, Map<string, Decimal>>> {
   const now = ctx.clock.now();
   const spentByKey = new Map<string, Map<string, Decimal>>();
-  for (const key of new Set(caps.map((cap) => cap.group_key))) {
+  for (const key of new Set(keys)) {
     const spent = new Map<string, Decimal>();
     const periods = await accounts.rateOpenPeriodsFor(ctx, { tenantId, customerId, splitBy: key });
     for (const period of periods) {
@@ -165,13 +184,29 @@ async function capsLeft(
     }
     spentByKey.set(key, spent);
   }
-  return caps.map((cap) => {
-    const spent = spentByKey.get(cap.group_key)!.get(cap.group_value) ?? new Decimal(0);
-    const heldForGroup = sumExactly(
-      holds.filter((hold) => hold.group_values.some((group) => group.key === cap.group_key && group.value === cap.group_value)).map((hold) => new Decimal(hold.amount)),
-    );
-    return new Decimal(cap.amount).minus(spent).minus(heldForGroup);
-  });
+  return spentByKey;
+}
+
+/** Where one of a customer's caps stands now: what its group's usage cost this period, and what its open holds set aside. */
+export interface CapStanding {
+  cap: repo.CapRow;
+  spent: Decimal;
+  held: Decimal;
+}
+
+/** The customer's caps in a unit, each with what its group spent this billing period and holds open (as the check counts them). */
+export async function capStandings(ctx: ServiceContext, { tenantId, customerId, creditTypeId }: { tenantId: string; customerId: string; creditTypeId: string }): Promise<CapStanding[]> {
+  const caps = (await listCaps(ctx, { tenantId, customerId })).filter((cap) => cap.credit_type_id === creditTypeId);
+  if (caps.length === 0) return [];
+  const [spentByKey, holds] = await Promise.all([
+    groupSpend(ctx, { tenantId, customerId, creditTypeId, keys: caps.map((cap) => cap.group_key) }),
+    repo.openHolds(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now()),
+  ]);
+  return caps.map((cap) => ({
+    cap,
+    spent: spentByKey.get(cap.group_key)!.get(cap.group_value) ?? new Decimal(0),
+    held: heldFor(cap, holds),
+  }));
 }
 
 /** Sets the customer's cap on a group's spend per billing period, in a unit (a new cap, or a new amount for it). */
