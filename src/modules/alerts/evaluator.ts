@@ -1,4 +1,5 @@
 import { coalesced } from '../../lib/coalesce.js';
+import { CustomerQueue } from '../../lib/customerQueue.js';
 import type { ServiceContext, UsageCommitted } from '../../lib/context.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
@@ -32,7 +33,6 @@ interface Job {
   trigger: Trigger;
   /** The metrics whose usage changed, when only usage did; null when anything may have changed. */
   metricIds: Set<string> | null;
-  done: (() => void)[];
 }
 
 /**
@@ -47,11 +47,8 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   // PGlite runs one transaction at a time; on PostgreSQL each evaluation holds one connection.
   const concurrency = options.concurrency ?? (ctx.db.engine === 'postgres' ? 4 : 1);
   const onError = options.onError ?? (() => {});
-  const pending = new Map<string, Job>();
-  const running = new Map<string, Promise<void>>();
   const alertCache = new Map<string, { at: number; alerts: Promise<repo.AlertRow[]> }>();
   const segmentCache = new Map<string, { at: number; subscribed: Promise<boolean> }>();
-  let stopped = false;
 
   const cached = <T>(cache: Map<string, { at: number } & T>, key: string, load: () => T): T => {
     const hit = cache.get(key);
@@ -80,40 +77,19 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     }
   }
 
-  function pump(): void {
-    if (stopped) return;
-    for (const [key, job] of pending) {
-      if (running.size >= concurrency) return;
-      if (running.has(key)) continue;
-      pending.delete(key);
-      const done = run(job)
-        .catch(onError)
-        .finally(() => {
-          running.delete(key);
-          for (const resolve of job.done) resolve();
-          pump();
-        });
-      running.set(key, done);
-    }
-  }
-
-  function enqueue(anyTenantId: string, anyCustomerId: string, trigger: Trigger, metricIds?: ReadonlySet<string>): Promise<void> {
-    if (stopped) return Promise.resolve();
-    // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
-    const [tenantId, customerId] = [anyTenantId.toLowerCase(), anyCustomerId.toLowerCase()];
-    const key = `${tenantId} ${customerId}`;
-    let job = pending.get(key);
-    if (!job) pending.set(key, (job = { tenantId, customerId, trigger, metricIds: metricIds ? new Set(metricIds) : null, done: [] }));
-    else {
-      if (trigger !== 'schedule') job.trigger = trigger;
-      if (!metricIds) job.metricIds = null;
-      else if (job.metricIds) for (const metricId of metricIds) job.metricIds.add(metricId);
-    }
-    const queued = job;
-    const finished = new Promise<void>((resolve) => queued.done.push(resolve));
-    pump();
-    return finished;
-  }
+  const queue = new CustomerQueue<Job>({
+    concurrency,
+    run,
+    onError,
+    merge: (waiting, added) => {
+      if (added.trigger !== 'schedule') waiting.trigger = added.trigger;
+      if (!added.metricIds) waiting.metricIds = null;
+      else if (waiting.metricIds) for (const metricId of added.metricIds) waiting.metricIds.add(metricId);
+    },
+  });
+  // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
+  const enqueue = (tenantId: string, customerId: string, trigger: Trigger, metricIds?: ReadonlySet<string>) =>
+    queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase(), trigger, metricIds: metricIds ? new Set(metricIds) : null });
 
   /**
    * New usage queues only the customers some live alert of the tenant can watch (one look at the
@@ -175,13 +151,10 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   return {
     sweep,
     async stop() {
-      stopped = true;
       clearInterval(timer);
       clearTimeout(first);
       for (const off of unsubscribe) off?.();
-      for (const job of pending.values()) for (const resolve of job.done) resolve();
-      pending.clear();
-      await Promise.allSettled([...running.values(), sweep.settled()]);
+      await Promise.allSettled([queue.stop(), sweep.settled()]);
     },
   };
 }

@@ -1,4 +1,5 @@
 import { coalesced } from '../../lib/coalesce.js';
+import { CustomerQueue } from '../../lib/customerQueue.js';
 import type { ServiceContext } from '../../lib/context.js';
 import * as contracts from '../contracts/service.js';
 import { evaluateThresholds, type GateSettings } from './service.js';
@@ -31,10 +32,7 @@ export interface ThresholdWatcher {
 export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWatcherOptions): ThresholdWatcher {
   const concurrency = ctx.db.engine === 'postgres' ? 2 : 1;
   const onError = options.onError ?? (() => {});
-  const queued = new Map<string, { tenantId: string; customerId: string; done: (() => void)[] }>();
-  const running = new Map<string, Promise<void>>();
   const watched = new Map<string, { at: number; customers: Promise<Set<string>> }>();
-  let stopped = false;
 
   const customersWatched = (tenantId: string): Promise<Set<string>> => {
     const hit = watched.get(tenantId);
@@ -44,33 +42,12 @@ export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWat
     return customers;
   };
 
-  function pump(): void {
-    if (stopped) return;
-    for (const [key, job] of queued) {
-      if (running.size >= concurrency) return;
-      if (running.has(key)) continue;
-      queued.delete(key);
-      const done = evaluateThresholds(ctx, { tenantId: job.tenantId, customerId: job.customerId, gate: options.gate })
-        .catch(onError)
-        .finally(() => {
-          running.delete(key);
-          for (const resolve of job.done) resolve();
-          pump();
-        });
-      running.set(key, done);
-    }
-  }
-
-  function enqueue(anyTenantId: string, anyCustomerId: string): Promise<void> {
-    if (stopped) return Promise.resolve();
-    const [tenantId, customerId] = [anyTenantId.toLowerCase(), anyCustomerId.toLowerCase()];
-    const key = `${tenantId} ${customerId}`;
-    let job = queued.get(key);
-    if (!job) queued.set(key, (job = { tenantId, customerId, done: [] }));
-    const finished = new Promise<void>((resolve) => job.done.push(resolve));
-    pump();
-    return finished;
-  }
+  const queue = new CustomerQueue<{ tenantId: string; customerId: string }>({
+    concurrency,
+    run: ({ tenantId, customerId }) => evaluateThresholds(ctx, { tenantId, customerId, gate: options.gate }),
+    onError,
+  });
+  const enqueue = (tenantId: string, customerId: string) => queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase() });
 
   async function sweepOnce(): Promise<void> {
     watched.clear();
@@ -106,12 +83,9 @@ export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWat
   return {
     sweep,
     async stop() {
-      stopped = true;
       clearInterval(timer);
       for (const off of unsubscribe) off?.();
-      for (const job of queued.values()) for (const resolve of job.done) resolve();
-      queued.clear();
-      await Promise.allSettled([...running.values(), sweep.settled()]);
+      await Promise.allSettled([queue.stop(), sweep.settled()]);
     },
   };
 }

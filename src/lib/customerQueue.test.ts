@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { CustomerQueue } from './customerQueue.js';
+
+interface Job {
+  tenantId: string;
+  customerId: string;
+  notes: string[];
+}
+
+/** A run that waits until released, so the test decides when each one ends. */
+function gatedRuns() {
+  const started: Job[] = [];
+  const releases: Array<() => void> = [];
+  return {
+    started,
+    run: (job: Job) => {
+      started.push({ ...job, notes: [...job.notes] });
+      return new Promise<void>((resolve) => releases.push(resolve));
+    },
+    releaseAll: () => releases.splice(0).forEach((release) => release()),
+  };
+}
+
+describe('CustomerQueue', () => {
+  it('merges a customer queued again while it waits, and never runs one customer twice at a time', async () => {
+    const runs = gatedRuns();
+    const queue = new CustomerQueue<Job>({ concurrency: 1, run: runs.run, onError: () => {}, merge: (waiting, added) => waiting.notes.push(...added.notes) });
+    const first = queue.enqueue({ tenantId: 't', customerId: 'A', notes: ['1'] });
+    // A runs; B waits (concurrency 1); A again waits behind its own run, and a third A merges into it.
+    const second = queue.enqueue({ tenantId: 't', customerId: 'B', notes: ['2'] });
+    const third = queue.enqueue({ tenantId: 'T', customerId: 'a', notes: ['3'] });
+    const fourth = queue.enqueue({ tenantId: 't', customerId: 'A', notes: ['4'] });
+    expect(runs.started.map((job) => job.notes)).toEqual([['1']]);
+    runs.releaseAll();
+    await first;
+    await new Promise((resolve) => setImmediate(resolve));
+    // B was first in line; A's merged job waits for it.
+    expect(runs.started.map((job) => job.notes)).toEqual([['1'], ['2']]);
+    runs.releaseAll();
+    await second;
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs.started.map((job) => job.notes)).toEqual([['1'], ['2'], ['3', '4']]);
+    runs.releaseAll();
+    await Promise.all([third, fourth]);
+  });
+
+  it('runs up to `concurrency` customers at once, reports a failed run and goes on', async () => {
+    const errors: unknown[] = [];
+    let active = 0;
+    let most = 0;
+    const queue = new CustomerQueue<Job>({
+      concurrency: 2,
+      run: async (job) => {
+        active++;
+        most = Math.max(most, active);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        active--;
+        if (job.customerId === 'C') throw new Error('boom');
+      },
+      onError: (error) => errors.push(error),
+    });
+    await Promise.all(['A', 'B', 'C', 'D', 'E'].map((customerId) => queue.enqueue({ tenantId: 't', customerId, notes: [] })));
+    expect(most).toBe(2);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('releases waiting callers when stopped, and takes no more work', async () => {
+    const runs = gatedRuns();
+    const queue = new CustomerQueue<Job>({ concurrency: 1, run: runs.run, onError: () => {} });
+    const running = queue.enqueue({ tenantId: 't', customerId: 'A', notes: [] });
+    const waiting = queue.enqueue({ tenantId: 't', customerId: 'B', notes: [] });
+    const stopped = queue.stop();
+    await waiting;
+    runs.releaseAll();
+    await Promise.all([running, stopped]);
+    await queue.enqueue({ tenantId: 't', customerId: 'C', notes: [] });
+    expect(runs.started.map((job) => job.customerId)).toEqual(['A']);
+  });
+});
