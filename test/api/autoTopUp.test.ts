@@ -294,7 +294,7 @@ describe.each(ENGINES)('auto top-up on %s', (engine) => {
     for (const named of ['threshold_amount', 'payment_gate_config.payment_gate_type', 'commit.product_id']) expect((all as { message: string }).message).toContain(`${field}.${named}`);
   });
 
-  it.runIf(engine === 'postgres')('makes exactly one recharge when 20 concurrent ingests on two processes cross the threshold together', async () => {
+  if (engine === 'postgres') it('makes exactly one recharge when 20 concurrent ingests on two processes cross the threshold together', async () => {
     const { customer } = await prepaidCustomer({ configuration: recharge('NONE') });
     // Another Allot process on the same PostgreSQL: its own pool, signals and threshold watcher.
     const otherDb = openPostgres({ url: server.database.url!, poolSize: 5 });

@@ -138,7 +138,7 @@ describe.each(ENGINES)('GET /v1/allot/events/unmatched on %s', (engine) => {
     expect((await list('', key)).body.data).toEqual([expect.objectContaining({ customer_id: long('字'), event_count: 1, latest_event_type: long('ア'), latest_transaction_id: long('€') })]);
   });
 
-  it.runIf(engine === 'postgres')('reads only the partial index, however many matched events the tenant has', async () => {
+  if (engine === 'postgres') it('reads only the partial index, however many matched events the tenant has', async () => {
     const db = server.database.db;
     const [{ id: tenantId }] = await db.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'acme'") as [{ id: string }];
     await db.query(
