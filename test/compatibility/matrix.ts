@@ -59,7 +59,7 @@ const NO_PROVIDER_SHOWN = 'customer_billing_provider_configuration (the configur
 
 export const methods: Record<string, MethodEntry> = {
   'v1.alerts.archive': built(),
-  'v1.alerts.create': partly('five alert types are evaluated; spend alerts take up to 3 group_values entries; alert specifiers and filters are refused (fields below)'),
+  'v1.alerts.create': partly('six alert types are evaluated (low_remaining_seat_balance_reached with seat_filter: one state per seat); spend alerts take up to 3 group_values entries; alert specifiers and filters are refused (fields below)'),
   'v1.auditLogs.list': notBuilt(),
   'v1.billableMetrics.archive': built(),
   'v1.billableMetrics.create': partly('no SQL metrics; a COUNT metric with an aggregation_key is refused'),
@@ -113,7 +113,7 @@ export const methods: Record<string, MethodEntry> = {
   'v1.customFields.setValues': notBuilt(),
   'v1.customers.alerts.list': built(),
   'v1.customers.alerts.reset': built(),
-  'v1.customers.alerts.retrieve': built(),
+  'v1.customers.alerts.retrieve': built('seat_filter names one seat of a seat balance alert'),
   'v1.customers.archive': built(),
   'v1.customers.archiveBillingConfigurations': built(),
   'v1.customers.billingConfig.create': notBuilt('use setBillingConfigurations'),
@@ -549,7 +549,7 @@ export const coreCalls: Record<string, CoreCall> = {
     params: 'V1.AlertCreateParams',
     fields: {
       'alert_specifiers': refused('the alert watches every credit and commit of its pricing unit'),
-      'alert_type': partial('five types; the others are refused by name'),
+      'alert_type': partial('six types; the others are refused by name'),
       'billable_metric_id': supported('usage_threshold_reached alerts'),
       'credit_grant_type_filters': refused(),
       'credit_type_id': supported(),
@@ -562,7 +562,9 @@ export const coreCalls: Record<string, CoreCall> = {
       'invoice_types_filter': refused(),
       'name': supported(),
       'plan_id': refused('plans are not supported'),
-      'seat_filter': refused(),
+      'seat_filter': supported('required for low_remaining_seat_balance_reached, refused otherwise; without seat_group_value every seat is watched, each a state of its own (docs/rules.md rule 28)'),
+      'seat_filter.seat_group_key': supported(),
+      'seat_filter.seat_group_value': supported('one seat'),
       'threshold': supported(),
       'uniqueness_key': supported('a repeat is a 409'),
     },
