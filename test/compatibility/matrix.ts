@@ -65,7 +65,7 @@ export const methods: Record<string, MethodEntry> = {
   'v1.billableMetrics.create': partly('no SQL metrics; a COUNT metric with an aggregation_key is refused'),
   'v1.billableMetrics.list': built(),
   'v1.billableMetrics.retrieve': built(),
-  'v1.contracts.addManualBalanceEntry': built(),
+  'v1.contracts.addManualBalanceEntry': built('on one segment: a seat’s own credit (INDIVIDUAL) is a segment of its own, so per_group_amounts is refused as an unknown field'),
   'v1.contracts.amend': notBuilt('v1 contracts have no amendments; edit with v2.contracts.edit'),
   'v1.contracts.archive': built('void_invoices: true voids the contract’s finalised invoices (Stripe voids its copies); what they drew from credits stays drawn'),
   'v1.contracts.create': partly('subscriptions, recurring and one-off credits and commits, overrides, a Stripe billing provider configuration; fields below'),
