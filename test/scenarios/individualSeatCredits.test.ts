@@ -196,6 +196,14 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     expect((await list({ covering_date: '2024-05-15T00:00:00Z' })).data.map((seat) => seat.balances)).toEqual([[], [], [], []]);
   });
 
+  it("takes a manual entry on one seat's credit, on its own segment; per_group_amounts is refused", async () => {
+    const cy = (await seatBalances()).find((b) => b.seat_id === 'cy')!;
+    const entry = { id: cy.id, customer_id: team.customer, contract_id: team.contract, segment_id: cy.access_schedule!.schedule_items[0]!.id, reason: 'Goodwill' };
+    await expect400(client.v1.contracts.addManualBalanceEntry({ ...entry, amount: 5, per_group_amounts: { cy: 5 } }), 'per_group_amounts');
+    await client.v1.contracts.addManualBalanceEntry({ ...entry, amount: 5 });
+    expect(await bySeat('2024-04-01T00:00:00.000Z')).toEqual({ ada: 0, bob: 40, cy: 55, dan: 25 });
+  });
+
   it('grants every seat assigned on May 1 a fresh 50; April’s remainders expire and bob gets nothing', async () => {
     await server.advanceClock('2024-05-01T00:00:00Z');
     expect(await bySeat('2024-05-01T00:00:00.000Z')).toEqual({ ada: 50, cy: 50, dan: 50 });
@@ -220,11 +228,11 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     const ledger = await report('ledger');
     // ada, bob, cy and dan: one segment each, each adding up.
     expect(ledger.checks).toEqual({ rows: 4, failing: 0 });
-    expect(ledger.data.map((row) => [row.seat_id, row.grants, row.deductions, row.expirations, row.closing_balance]).sort()).toEqual([
-      ['ada', '50', '-50', '0', '0'],
-      ['bob', '50', '-10', '-40', '0'],
-      ['cy', '50', '0', '-50', '0'],
-      ['dan', '25', '0', '-25', '0'],
+    expect(ledger.data.map((row) => [row.seat_id, row.grants, row.manual, row.deductions, row.expirations, row.closing_balance]).sort()).toEqual([
+      ['ada', '50', '0', '-50', '0', '0'],
+      ['bob', '50', '0', '-10', '-40', '0'],
+      ['cy', '50', '5', '0', '-55', '0'],
+      ['dan', '25', '0', '0', '-25', '0'],
     ]);
     const invoices = await report('invoices');
     expect(invoices.checks).toEqual({ rows: 1, failing: 0 });
