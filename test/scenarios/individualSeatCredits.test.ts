@@ -157,6 +157,8 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     const [draft] = (await client.v1.customers.invoices.list({ customer_id: team.customer, status: 'DRAFT' })).data;
     const chatCredits = draft!.line_items.filter((line) => line.credit_type.id === catalog.aiCredits && line.type === 'usage');
     expect(chatCredits.reduce((sum, line) => sum + (line.quantity ?? 0), 0)).toBe(85);
+    // What no seat credit covered (ada's 20, zed's 5) is overage, converted at 100 cents a credit.
+    expect(draft!.line_items.filter((line) => line.type === 'cpu_conversion').map((line) => line.total)).toEqual([2500]);
   });
 
   it('lists seat balances per seat and pricing unit, with starting balances, credits and ledgers (listSeatBalances)', async () => {
@@ -194,6 +196,14 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     expect((await list({ covering_date: '2024-05-15T00:00:00Z' })).data.map((seat) => seat.balances)).toEqual([[], [], [], []]);
   });
 
+  it("takes a manual entry on one seat's credit, on its own segment; per_group_amounts is refused", async () => {
+    const cy = (await seatBalances()).find((b) => b.seat_id === 'cy')!;
+    const entry = { id: cy.id, customer_id: team.customer, contract_id: team.contract, segment_id: cy.access_schedule!.schedule_items[0]!.id, reason: 'Goodwill' };
+    await expect400(client.v1.contracts.addManualBalanceEntry({ ...entry, amount: 5, per_group_amounts: { cy: 5 } }), 'per_group_amounts');
+    await client.v1.contracts.addManualBalanceEntry({ ...entry, amount: 5 });
+    expect(await bySeat('2024-04-01T00:00:00.000Z')).toEqual({ ada: 0, bob: 40, cy: 55, dan: 25 });
+  });
+
   it('grants every seat assigned on May 1 a fresh 50; April’s remainders expire and bob gets nothing', async () => {
     await server.advanceClock('2024-05-01T00:00:00Z');
     expect(await bySeat('2024-05-01T00:00:00.000Z')).toEqual({ ada: 50, cy: 50, dan: 50 });
@@ -203,5 +213,29 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
       ['CREDIT_AUTOMATED_INVOICE_DEDUCTION', -10],
       ['CREDIT_EXPIRATION', -40],
     ]);
+  });
+
+  it("closes April: the invoice bills the overage, and the reconciliation report covers every seat's segment", async () => {
+    const [april] = (await client.v1.customers.invoices.list({ customer_id: team.customer, status: 'FINALIZED' })).data;
+    expect(april!.line_items.filter((line) => line.type === 'cpu_conversion').map((line) => line.total)).toEqual([2500]);
+    expect(april!.total).toBe(2500);
+    const report = async (kind: 'ledger' | 'invoices') =>
+      (await (
+        await fetch(`${server.baseURL}/v1/allot/reports/${kind}?starting_on=2024-04-01T00:00:00Z&ending_before=2024-05-01T00:00:00Z&customer_id=${team.customer}`, {
+          headers: { authorization: `Bearer ${server.key}` },
+        })
+      ).json()) as { data: Array<Record<string, string | boolean | null>>; checks: { rows: number; failing: number } };
+    const ledger = await report('ledger');
+    // ada, bob, cy and dan: one segment each, each adding up.
+    expect(ledger.checks).toEqual({ rows: 4, failing: 0 });
+    expect(ledger.data.map((row) => [row.seat_id, row.grants, row.manual, row.deductions, row.expirations, row.closing_balance]).sort()).toEqual([
+      ['ada', '50', '0', '-50', '0', '0'],
+      ['bob', '50', '0', '-10', '-40', '0'],
+      ['cy', '50', '5', '0', '-55', '0'],
+      ['dan', '25', '0', '0', '-25', '0'],
+    ]);
+    const invoices = await report('invoices');
+    expect(invoices.checks).toEqual({ rows: 1, failing: 0 });
+    expect(invoices.data[0]).toMatchObject({ ledger_deductions: '-60', ledger_agrees: true });
   });
 });

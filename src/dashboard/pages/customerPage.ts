@@ -17,7 +17,11 @@ export const ALERT_TYPE_NAMES: Record<string, string> = {
   spend_threshold_reached: 'Spend this period at or above',
   usage_threshold_reached: 'Usage this period at or above',
   monthly_invoice_total_spend_threshold_reached: 'Invoice total at or above',
+  low_remaining_seat_balance_reached: 'A seat’s balance at or below',
 };
+
+/** Types the form cannot create: a seat alert needs a seat_filter, which the form does not ask for (create it through the API). */
+const FORM_EXCLUDED_TYPES = new Set(['low_remaining_seat_balance_reached']);
 
 /** What the page's forms offer to choose from. */
 export interface FormChoices {
@@ -88,7 +92,7 @@ ${outcome(flash, 'alert')}
 <form class="inline" method="post" action="${base}/alerts">
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="once" value="${formNonce()}">
 <label>Name<input name="name" required maxlength="1024" value="${typed.name ?? ''}"></label>
-<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
+<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).filter(([value]) => !FORM_EXCLUDED_TYPES.has(value)).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
 <label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500" value="${typed.threshold ?? ''}"></label>
 <label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
 <label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => option(metric.id, metric.name, typed.billable_metric_id))}</select></label>

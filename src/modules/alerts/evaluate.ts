@@ -41,6 +41,13 @@ function transitionEvent(alert: repo.AlertRow, customerId: string, transition: T
     case 'invoice_total':
       Object.assign(properties, { credit_type_id: creditTypeOf(alert), invoice_total: value });
       break;
+    case 'seat_balance': {
+      // The seat the crossing is about: the one watched, or the state's own.
+      const entry = alert.group_values![0]!;
+      const seat = entry.value ?? transition.groupValue ?? undefined;
+      Object.assign(properties, { credit_type_id: creditTypeOf(alert), remaining_balance: value, seat_filter: { seat_group_key: entry.key, ...(seat !== undefined && { seat_group_value: seat }) } });
+      break;
+    }
   }
   const type = transition.to === 'in_alarm' ? webhooks.reachedEventType(alert.alert_type) : webhooks.resolvedEventType(alert.alert_type);
   return { type, fields: { properties } };
@@ -71,6 +78,8 @@ function planEvaluation(
       perValue: measurement.perValue,
       stored,
       announce: !silent.has(alert.id),
+      // A seat no longer measured holds no credit of its own any more: nothing to watch, not an empty balance.
+      absentIsNothing: measureOf(alert.alert_type) === 'seat_balance',
     });
     // Only what is new or changed status is written: an evaluation that changes nothing writes nothing.
     const before = new Map(stored.map((state) => [state.groupValue, state.status]));

@@ -22,6 +22,26 @@ export function creditTypeOf(alert: Pick<AlertRow, 'credit_type_id'>): string {
 const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => total.add(value), new Decimal(0));
 
 /**
+ * What each seat holds of its own now (docs/rules.md rule 29), for a seat alert: per seat id of
+ * the subscriptions that name seats by the alert's `seat_group_key`, the balances of the seat's
+ * credits and commits of the unit with a segment running now (an overdrawn one counting 0). A seat
+ * with no such segment (removed, and its period over) is not measured.
+ */
+function seatBalances(held: accounts.CustomerAccount, alert: AlertRow, creditTypeId: string, now: Date): Map<string, Decimal> {
+  const key = alert.group_values?.[0]?.key;
+  const byKey = new Set(held.loaded.subscriptions.filter((s) => s.seats?.groupKey === key).map((s) => s.id));
+  const perSeat = new Map<string, Decimal>();
+  for (const balance of held.current) {
+    if (balance.seatId === undefined || balance.creditTypeId !== creditTypeId || balance.archivedAt) continue;
+    if (!byKey.has(balance.subscriptionConfig?.subscriptionId ?? '')) continue;
+    const running = balance.segments.filter((segment) => segment.startingAt <= now && now < segment.endingBefore);
+    if (running.length === 0) continue;
+    perSeat.set(balance.seatId, sum([perSeat.get(balance.seatId) ?? new Decimal(0), ...running.map((segment) => Decimal.max(segment.ledger.balance, 0))]));
+  }
+  return perSeat;
+}
+
+/**
  * Measures each of `alerts` for one customer as of the clock's now, loading only what they need
  * and each thing once: the customer's account (balances, and the open periods rated and drawn
  * down) for balance, percentage, spend and invoice alerts; the open periods rated per combination
@@ -37,6 +57,7 @@ const sum = (values: Iterable<Decimal>) => [...values].reduce((total, value) => 
  *   of the entries given alone is rated on its own.
  * - usage: the metric's aggregate over the customer's current billing period.
  * - invoice total: the open periods' draft invoices' totals in the unit (after credits).
+ * - seat balance: each seat's own balance (`seatBalances`); one seat's when the alert names it.
  *
  * While an ended period is in its grace period (its invoice still a draft, late usage counting in
  * it), spend, usage and invoice-total alerts measure the greater of that period's figure and the
@@ -111,6 +132,13 @@ export async function measureAlerts(
         const values = metric ? await Promise.all(periods.map((open) => usage.metricUsageDuring(ctx, { tenantId, customerId, metric, from: open.startingAt, to: open.endingBefore }))) : [];
         const present = values.filter((value) => value !== null);
         measurements.set(alert.id, whole(present.length ? present.reduce((greatest, value) => Decimal.max(greatest, value)) : null));
+        break;
+      }
+      case 'seat_balance': {
+        const perSeat = seatBalances(await accountOf(), alert, creditTypeId, now);
+        const watched = alert.group_values?.[0]?.value;
+        if (watched !== undefined) measurements.set(alert.id, whole(perSeat.get(watched) ?? null));
+        else measurements.set(alert.id, { value: perSeat.size ? sum(perSeat.values()) : null, perValue: perSeat });
         break;
       }
       case 'invoice_total': {

@@ -16,7 +16,10 @@ function toCustomerAlert(view: service.CustomerAlertView): schemas.WireCustomerA
       type: alert.alert_type,
       updated_at: toRfc3339(view.updatedAt),
       credit_type: view.creditType,
-      ...(alert.group_values && { group_values: alert.group_values }),
+      ...(alert.group_values &&
+        (alert.alert_type === 'low_remaining_seat_balance_reached'
+          ? { seat_filter: { seat_group_key: alert.group_values[0]!.key, ...(alert.group_values[0]!.value !== undefined && { seat_group_value: alert.group_values[0]!.value }) } }
+          : { group_values: alert.group_values })),
       ...(alert.uniqueness_key !== null && { uniqueness_key: alert.uniqueness_key }),
       ...(alert.billable_metric_id !== null && { billable_metric_id: alert.billable_metric_id }),
     },
@@ -74,6 +77,7 @@ export function registerAlertRoutes(app: App): void {
         customerId: request.body.customer_id,
         alertId: request.body.alert_id,
         groupValues: request.body.group_values,
+        seatFilter: request.body.seat_filter,
       });
       return { data: toCustomerAlert(view) };
     },

@@ -55,7 +55,7 @@ export const createAlertBody = z.strictObject({
   custom_field_filters: unsupported('custom field filters are not supported'),
   invoice_types_filter: unsupported('invoice type filters are not supported'),
   plan_id: unsupported('plans are not supported; alerts watch contracts'),
-  seat_filter: unsupported('seat filters are not supported'),
+  seat_filter: z.strictObject({ seat_group_key: text().min(1, 'must not be empty').max(256), seat_group_value: text().min(1, 'must not be empty').max(1024).optional() }).optional(),
 });
 export type CreateAlertBody = z.infer<typeof createAlertBody>;
 
@@ -76,7 +76,7 @@ export const customerAlertGetBody = z.strictObject({
   group_values: z.array(z.strictObject({ key: text().min(1), value: text() })).max(MAX_GROUP_VALUES, `at most ${MAX_GROUP_VALUES} entries`).optional(),
   plans_or_contracts: z.enum(['PLANS', 'CONTRACTS']).refine((value) => value === 'CONTRACTS', 'PLANS is not supported; alerts watch contracts').optional(),
   alert_specifiers: unsupported('alert specifiers are not supported'),
-  seat_filter: unsupported('seat filters are not supported'),
+  seat_filter: z.strictObject({ seat_group_key: text().min(1), seat_group_value: text().min(1) }).optional(),
 });
 
 export const customerAlertResetBody = z.strictObject({ customer_id: id, alert_id: id });
@@ -93,6 +93,7 @@ export const customerAlert = z.object({
     updated_at: z.string(),
     credit_type: z.object({ id: z.string(), name: z.string() }).nullable().optional(),
     group_values: z.array(wireGroupValue).optional(),
+    seat_filter: z.object({ seat_group_key: z.string(), seat_group_value: z.string().optional() }).optional(),
     uniqueness_key: z.string().optional(),
     billable_metric_id: z.string().optional(),
   }),

@@ -48,6 +48,8 @@ async function checkAlert(ctx: ServiceContext, tenantId: string, body: CreateAle
     }
   }
   problems.check(measure !== 'credit_percentage' || !(body.threshold.lt(0) || body.threshold.gt(100)), 'threshold', 'is a percentage: 0 to 100');
+  if (measure === 'seat_balance') problems.check(body.seat_filter !== undefined, 'seat_filter', 'is required for low_remaining_seat_balance_reached alerts: name the seat_group_key (and a seat_group_value for one seat)');
+  else problems.check(body.seat_filter === undefined, 'seat_filter', 'applies only to low_remaining_seat_balance_reached alerts');
   if (body.group_values && problems.check(measure === 'spend', 'group_values', 'applies only to spend_threshold_reached alerts')) {
     const metrics = await usage.liveMetrics(ctx, tenantId);
     const refusal = checkGroupEntries(body.group_values, metrics.flatMap((metric) => metric.group_keys));
@@ -75,7 +77,8 @@ export async function createAlert(ctx: ServiceContext, { tenantId, body }: { ten
     customer_id: body.customer_id?.toLowerCase() ?? null,
     credit_type_id: measureOf(body.alert_type) === 'usage' ? null : (body.credit_type_id ?? pricing.USD_CREDIT_TYPE_ID),
     billable_metric_id: body.billable_metric_id?.toLowerCase() ?? null,
-    group_values: body.group_values ?? null,
+    // A seat alert's seat_filter is kept as its one group entry: each seat a state of its own, like a group value.
+    group_values: body.seat_filter ? [{ key: body.seat_filter.seat_group_key, ...(body.seat_filter.seat_group_value !== undefined && { value: body.seat_filter.seat_group_value }) }] : (body.group_values ?? null),
     uniqueness_key: body.uniqueness_key ?? null,
     evaluate_on_create: body.evaluate_on_create ?? true,
     created_at: ctx.clock.now(),
@@ -174,10 +177,25 @@ async function customerAlert(ctx: ServiceContext, tenantId: string, customerId: 
  */
 export async function getCustomerAlert(
   ctx: ServiceContext,
-  { tenantId, customerId, alertId, groupValues }: { tenantId: string; customerId: string; alertId: string; groupValues?: { key: string; value: string }[] | undefined },
+  {
+    tenantId,
+    customerId,
+    alertId,
+    groupValues,
+    seatFilter,
+  }: { tenantId: string; customerId: string; alertId: string; groupValues?: { key: string; value: string }[] | undefined; seatFilter?: { seat_group_key: string; seat_group_value: string } | undefined },
 ): Promise<CustomerAlertView> {
   const alert = await customerAlert(ctx, tenantId, customerId, alertId);
   let combination: string | null = null;
+  if (seatFilter) {
+    const seatAlert = measureOf(alert.alert_type) === 'seat_balance';
+    if (!seatAlert) throw new Invalid('seat_filter', 'applies only to low_remaining_seat_balance_reached alerts');
+    if (alert.group_values?.[0]?.key !== seatFilter.seat_group_key) throw new Invalid('seat_filter.seat_group_key', `this alert watches seats by ${alert.group_values?.[0]?.key}`);
+    const watched = alert.group_values[0].value;
+    if (watched !== undefined && watched !== seatFilter.seat_group_value) throw new Invalid('seat_filter.seat_group_value', `this alert watches seat ${watched} only`);
+    // An alert on one seat has the customer's state only; one on every seat, a state per seat.
+    if (watched === undefined) combination = seatFilter.seat_group_value;
+  }
   if (groupValues?.length) {
     if (!alert.group_values) throw new Invalid('group_values', 'this alert does not watch a group key');
     const asked = askedCombination(alert.group_values, groupValues);

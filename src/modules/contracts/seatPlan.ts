@@ -3,7 +3,7 @@ import { INITIAL_SEQUENCES, seatSchedule } from '../../lib/seatSchedule.js';
 import { quantityChangesOpenFrom } from '../../lib/contractSchedules.js';
 import { toSeatChange, type Subscription } from '../account/service.js';
 import type { SeatChangeRow, SubscriptionRow } from './repo.js';
-import type { SeatUpdatesInput } from './schemas.js';
+import type { SeatUpdatesInput } from './seatSchemas.js';
 
 /** How an edit's seat updates are recorded in the edit history: as sent. */
 export type SeatUpdatesRecord = {

@@ -5,7 +5,7 @@ import { toLedgerEntry } from './present.js';
 import { listSeatBalances } from './seatBalances.js';
 import { toRfc3339 } from '../../lib/time.js';
 import type { App } from '../../http/types.js';
-import * as schemas from './schemas.js';
+import * as schemas from './seatSchemas.js';
 import * as seats from './seats.js';
 
 /** The seats of SEAT_BASED subscriptions (docs/rules.md rule 28), at the Metronome paths. */

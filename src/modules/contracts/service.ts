@@ -16,9 +16,7 @@ import {
   additionsFrom,
   contractStatementAnchor,
   planAdditions,
-  planQuantityUpdates,
   type AdditionPlan,
-  type SubscriptionUpdateRecord,
 } from './plan.js';
 import { planOverrides } from './overrides.js';
 import { planAmounts, type AmountPlan } from './amounts.js';
@@ -34,6 +32,7 @@ import { customerAccount, loadContracts, withLatestAmount, type Contract, type L
 export { announceCreditSegments } from './segmentAnnouncements.js';
 import { previewChange, type EditPreview } from './preview.js';
 import { findCustomerContract } from './lookup.js';
+import { planQuantityUpdates, type SubscriptionUpdateRecord } from './quantityPlan.js';
 import { quantityChangesAfterSeatUpdates } from './seats.js';
 export type { EditPreview };
 export { createCustomerGrant } from './balances.js';

@@ -21,6 +21,7 @@ function ledgerRow(row: service.LedgerReportRow): Row {
     contract_id: row.contractId,
     grant_id: row.grantId,
     grant_name: row.grantName,
+    seat_id: row.seatId,
     grant_kind: row.kind,
     credit_type_id: row.creditTypeId,
     segment_id: row.segmentId,

@@ -15,6 +15,8 @@ export interface LedgerReportRow extends SegmentSummary {
   contractId: string | null;
   grantId: string;
   grantName: string | null;
+  /** The seat a seat's own credit or commit belongs to (INDIVIDUAL allocation); null otherwise. */
+  seatId: string | null;
   kind: 'CREDIT' | 'COMMIT';
   creditTypeId: string;
   segmentId: string;
@@ -82,6 +84,7 @@ export async function ledgerReport(ctx: ServiceContext, { tenantId, window, cust
           contractId: grant.contractId,
           grantId: grant.id,
           grantName: grant.name,
+          seatId: grant.seatId ?? null,
           kind: grant.kind,
           creditTypeId: grant.creditTypeId,
           segmentId: segment.id,

@@ -9,6 +9,7 @@ export const SUPPORTED_ALERT_TYPES = [
   'spend_threshold_reached',
   'usage_threshold_reached',
   'monthly_invoice_total_spend_threshold_reached',
+  'low_remaining_seat_balance_reached',
 ] as const;
 
 export type AlertType = (typeof SUPPORTED_ALERT_TYPES)[number];
@@ -24,17 +25,18 @@ export const OTHER_ALERT_TYPES = [
   'low_remaining_contract_credit_balance_reached',
   'low_remaining_contract_credit_percentage_reached',
   'invoice_total_reached',
-  'low_remaining_seat_balance_reached',
 ] as const;
 
 export type Direction = 'at_or_below' | 'at_or_above';
 
 export function directionOf(type: AlertType): Direction {
-  return type === 'low_remaining_contract_credit_and_commit_balance_reached' || type === 'low_remaining_credit_percentage_reached' ? 'at_or_below' : 'at_or_above';
+  return type === 'low_remaining_contract_credit_and_commit_balance_reached' || type === 'low_remaining_credit_percentage_reached' || type === 'low_remaining_seat_balance_reached'
+    ? 'at_or_below'
+    : 'at_or_above';
 }
 
 /** What the alert measures, which decides what an evaluation loads. */
-export type Measure = 'balance' | 'credit_percentage' | 'spend' | 'usage' | 'invoice_total';
+export type Measure = 'balance' | 'credit_percentage' | 'spend' | 'usage' | 'invoice_total' | 'seat_balance';
 
 export function measureOf(type: AlertType): Measure {
   switch (type) {
@@ -48,5 +50,7 @@ export function measureOf(type: AlertType): Measure {
       return 'usage';
     case 'monthly_invoice_total_spend_threshold_reached':
       return 'invoice_total';
+    case 'low_remaining_seat_balance_reached':
+      return 'seat_balance';
   }
 }

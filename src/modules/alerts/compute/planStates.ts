@@ -48,6 +48,7 @@ export function planStates({
   perValue,
   stored,
   announce,
+  absentIsNothing = false,
 }: {
   direction: Direction;
   threshold: Decimal;
@@ -55,6 +56,8 @@ export function planStates({
   perValue: ReadonlyMap<string, Decimal> | null;
   stored: readonly State[];
   announce: boolean;
+  /** A value stored before and not measured now has nothing to measure (ok), rather than 0. */
+  absentIsNothing?: boolean;
 }): StatePlan {
   const before = new Map(stored.map((state) => [state.groupValue, state]));
   const states: State[] = [];
@@ -75,7 +78,7 @@ export function planStates({
   // absent now has spent nothing in this period.
   const values = new Map<string, Decimal | null>(measured === null ? [] : perValue);
   for (const state of stored) {
-    if (state.groupValue !== null && !values.has(state.groupValue)) values.set(state.groupValue, measured === null ? null : new Decimal(0));
+    if (state.groupValue !== null && !values.has(state.groupValue)) values.set(state.groupValue, measured === null || absentIsNothing ? null : new Decimal(0));
   }
   let anyInAlarm = false;
   for (const [groupValue, value] of [...values].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

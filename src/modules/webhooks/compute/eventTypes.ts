@@ -21,6 +21,7 @@ const ALERT_TYPES = [
   'spend_threshold_reached',
   'usage_threshold_reached',
   'monthly_invoice_total_spend_threshold_reached',
+  'low_remaining_seat_balance_reached',
 ];
 
 /**
