@@ -132,7 +132,11 @@ export function registerPricingPages(app: App, assetUrl: AssetUrl, { publicHost 
       const names = new Map(await Promise.all(shown.map(async (customerId) => [customerId, (await customers.getCustomer(request.context, { tenantId: session.tenantId, customerId })).name] as const)));
       const creditTypes = await pricing.findCreditTypes(request.context, { tenantId: session.tenantId, creditTypeIds: [...new Set(results.map((result) => result.creditTypeId))] });
       const units = new Map([...creditTypes].map(([id, type]) => [id, { id, name: type.name }]));
-      return sendPage(reply, assetUrl, { title: 'Simulation', header: operatorHeader(session), body: simulationPage({ simulation, view, names, units }) });
+      // The customer whose burn-down is shown: the one asked for, else the biggest increase, else the biggest saving, else the first.
+      const asked = (request.query as { customer?: unknown }).customer;
+      const selected = results.find((result) => result.customerId === (typeof asked === 'string' ? asked.toLowerCase() : undefined))?.customerId ?? (view.losers[0] ?? view.winners[0] ?? results[0])?.customerId;
+      if (selected && !names.has(selected)) names.set(selected, (await customers.getCustomer(request.context, { tenantId: session.tenantId, customerId: selected })).name);
+      return sendPage(reply, assetUrl, { title: 'Simulation', header: operatorHeader(session), body: simulationPage({ simulation, view, names, units, selected }) });
     }),
   );
 }

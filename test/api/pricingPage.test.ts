@@ -84,6 +84,21 @@ describe.each(ENGINES)('the pricing page on %s', (engine) => {
     expect(result).toMatch(/data-testid="losers">[\s\S]*Team of 20[\s\S]*\+\$150\.00/);
     expect(result).toMatch(/data-testid="pools-table">[\s\S]*1,500\.00 AI credits[\s\S]*3,000\.00 AI credits[\s\S]*2024-04-21 00:00[\s\S]*2024-04-11 00:00[\s\S]*Crosses/);
     expect(result).toContain('data-chart="change-distribution"');
+    // The burn-down of the biggest increase is shown: 1,000 less 50 a day now, less 100 a day simulated, at each midnight of April.
+    expect(result).toContain('data-testid="burn-down-customer">Team of 20');
+    expect(result).toContain('data-chart="burn-down-chart"');
+    const burnDown = /data-testid="burn-down-table">([\s\S]*?)<\/table>/.exec(result)![1]!;
+    const rows = [...burnDown.matchAll(/<tr><td>([^<]+)<\/td><td class="num">([^<]+)<\/td><td class="num">([^<]+)<\/td><\/tr>/g)].map((match) => match.slice(1));
+    expect(rows).toHaveLength(31);
+    expect(rows[0]).toEqual(['2024-04-01 00:00', '1,000.00 AI credits', '1,000.00 AI credits']);
+    expect(rows[1]).toEqual(['2024-04-02 00:00', '950.00 AI credits', '900.00 AI credits']);
+    expect(rows[10]).toEqual(['2024-04-11 00:00', '500.00 AI credits', '0.00 AI credits']);
+    expect(rows[30]).toEqual(['2024-05-01 00:00', '0.00 AI credits', '0.00 AI credits']);
+    expect(result).toContain('data-testid="burn-down-runout-actual">2024-04-21 00:00');
+    expect(result).toContain('data-testid="burn-down-runout-simulated">2024-04-11 00:00');
+    // Chosen by its link in the pools table.
+    const link = /href="([^"]+)" aria-current="true" data-testid="burn-down-link"/.exec(result)![1]!.replaceAll('&amp;', '&');
+    expect(await (await visitor.request(link)).text()).toContain('data-testid="burn-down-customer">Team of 20');
     // Listed on the pricing page.
     expect(await (await visitor.request('/ui/pricing')).text()).toMatch(/data-testid="simulations-table">[\s\S]*completed[\s\S]*\$250\.00[\s\S]*\$400\.00/);
   });

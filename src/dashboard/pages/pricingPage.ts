@@ -4,6 +4,7 @@ import type { Simulation } from '../../modules/simulations/service.js';
 import type { ChangeBucket, CustomerChange } from '../compute/simulationView.js';
 import { formatAmount, unitIn, type Unit } from '../format.js';
 import { html, jsonScript, type Html } from '../html.js';
+import { burnDownSection } from './burnDownSection.js';
 
 const USD: Unit = { id: '2714e483-4ff1-48e4-9e25-ac732e8f24f2', name: 'USD (cents)' };
 const dollars = (cents: Decimal) => formatAmount(cents, USD);
@@ -73,15 +74,17 @@ export const percentOf = (simulation: Simulation) =>
 /**
  * One simulation: totals now and simulated, the distribution of the change per customer (a chart),
  * the biggest winners and losers, and each customer's pool: credits burned and run-out date, now
- * and simulated.
+ * and simulated, and the chosen customer's (`selected`) burn-down chart.
  */
 export function simulationPage({
   simulation,
   view,
   names,
   units,
+  selected,
 }: {
   simulation: Simulation;
+  selected?: string | undefined;
   view: { winners: CustomerChange[]; losers: CustomerChange[]; distribution: ChangeBucket[] };
   names: ReadonlyMap<string, string>;
   units: ReadonlyMap<string, Unit>;
@@ -112,14 +115,21 @@ ${rows.map((row) => html`<tr><td>${link(row.customerId)}</td><td class="num">${d
 </div>
 ${view.distribution.length ? html`<section class="card"><h2 id="change-distribution-title">Change per customer</h2><figure class="chart bars"><canvas data-chart="change-distribution" role="img" aria-label="Customers by change of their invoices"></canvas></figure>${jsonScript('change-distribution', spec)}</section>` : ''}
 <div class="grid">${changeTable('Biggest savings', view.winners, 'winners')}${changeTable('Biggest increases', view.losers, 'losers')}</div>
+${chosenBurnDown(simulation, selected, name, units)}
 <section class="card"><h2>Pools now and simulated</h2>
 <div class="table-wrap tall"><table data-sortable data-testid="pools-table">
-<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Burned now</th><th scope="col" class="num" data-numeric>Burned simulated</th><th scope="col">Runs out now</th><th scope="col">Runs out simulated</th><th scope="col">Over the pool</th></tr></thead>
+<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Burned now</th><th scope="col" class="num" data-numeric>Burned simulated</th><th scope="col">Runs out now</th><th scope="col">Runs out simulated</th><th scope="col">Over the pool</th><th scope="col">Burn-down</th></tr></thead>
 <tbody>
 ${(simulation.results ?? []).map((result) => {
   const unit = unitIn(units, result.creditTypeId);
   return html`<tr><td>${link(result.customerId)}</td><td class="num" data-sort="${result.creditsBurnedActual.toFixed()}">${formatAmount(result.creditsBurnedActual, unit)}</td><td class="num" data-sort="${result.creditsBurnedSimulated.toFixed()}">${formatAmount(result.creditsBurnedSimulated, unit)}</td>
-<td>${day(result.runsOutAtActual)}</td><td>${day(result.runsOutAtSimulated)}</td><td>${result.crossesPoolSimulated ? html`<span class="badge alarm">Crosses</span>` : html`<span class="badge ok">Within</span>`}</td></tr>`;
+<td>${day(result.runsOutAtActual)}</td><td>${day(result.runsOutAtSimulated)}</td><td>${result.crossesPoolSimulated ? html`<span class="badge alarm">Crosses</span>` : html`<span class="badge ok">Within</span>`}</td>
+<td><a href="/ui/pricing/${simulation.id}?${new URLSearchParams({ customer: result.customerId }).toString()}#burn-down"${result.customerId === selected ? html` aria-current="true"` : ''} data-testid="burn-down-link">${result.customerId === selected ? 'Shown' : 'Show'}</a></td></tr>`;
 })}
 </tbody></table></div></section>`;
+}
+
+function chosenBurnDown(simulation: Simulation, selected: string | undefined, name: (customerId: string) => string, units: ReadonlyMap<string, Unit>): Html | string {
+  const result = simulation.results?.find((candidate) => candidate.customerId === selected);
+  return result ? burnDownSection({ result, name: name(result.customerId), unit: unitIn(units, result.creditTypeId) }) : '';
 }
