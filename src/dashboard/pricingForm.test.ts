@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../lib/money.js';
 import type { Rate } from '../modules/pricing/service.js';
-import { simulationBodyOf, type PricingForm } from './pricingForm.js';
+import { labelledProblems, simulationBodyOf, type PricingForm } from './pricingForm.js';
 
 const rate = (fields: Partial<Rate>): Rate =>
   ({ id: 'r', productId: 'p', startingAt: new Date(0), endingBefore: null, entitled: true, rateType: 'FLAT', price: null, tiers: null, creditTypeId: 'ai', billingFrequency: null, isProrated: false, quantity: null, pricingGroupValues: null, ...fields }) as Rate;
@@ -45,5 +45,12 @@ describe('the pricing form', () => {
     ]);
     expect(simulationBodyOf(form, { ...window, 'tier.1.1.size': '5' }).problems).toEqual(['Tier 2 size of Search: must be empty on the last tier, which has no upper bound']);
     expect(simulationBodyOf(form, { ...window, new_price: '4' }).problems).toEqual(['Product to add: choose the product the price is for']);
+  });
+
+  it('names the API’s fields of the body it built as the page labels them', () => {
+    const body = { rate_changes: [{ product_id: 'search' }, { product_id: 'translate' }] };
+    expect(labelledProblems('rate_changes.0.tiers.1.size: must be greater than 0; rate_changes.1.credit_type_id: no conversion', form, body)).toBe(
+      'Tier 2 size of Search: must be greater than 0; Translate (credit type id): no conversion',
+    );
   });
 });

@@ -95,3 +95,16 @@ export function simulationBodyOf(form: PricingForm, values: Record<string, strin
     },
   };
 }
+
+/**
+ * The API's message about a body the form built, its `rate_changes.N` fields named as the page
+ * labels them: `rate_changes.1.tiers.0.price: must be at least 0` → `Tier 1 price of Search: must be at least 0`.
+ */
+export function labelledProblems(message: string, form: PricingForm, body: unknown): string {
+  const names = new Map([...form.rates.map(({ rate, productName }) => [rate.productId, productName] as const), ...form.newProducts.map((product) => [product.id, product.name] as const)]);
+  const changes = ((body as { rate_changes?: { product_id: string }[] } | undefined)?.rate_changes ?? []).map((change) => names.get(change.product_id) ?? change.product_id);
+  const name = (index: string) => changes[Number(index)] ?? `rate change ${Number(index) + 1}`;
+  return message
+    .replace(/rate_changes\.(\d+)\.tiers\.(\d+)\.(size|price)/g, (_, index: string, tier: string, field: string) => `Tier ${Number(tier) + 1} ${field} of ${name(index)}`)
+    .replace(/rate_changes\.(\d+)(?:\.(\w+))?/g, (_, index: string, field: string | undefined) => `${name(index)}${field ? ` (${field.replace(/_/g, ' ')})` : ''}`);
+}

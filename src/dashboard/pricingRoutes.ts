@@ -11,7 +11,7 @@ import { simulationView } from './compute/simulationView.js';
 import { sendPage } from './layout.js';
 import { errorBody, operatorHeader } from './pages/chrome.js';
 import { pricingPage, simulationPage } from './pages/pricingPage.js';
-import { simulationBodyOf, type PricingForm } from './pricingForm.js';
+import { labelledProblems, simulationBodyOf, type PricingForm } from './pricingForm.js';
 import { currentSession, formIsGenuine } from './session.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
@@ -82,12 +82,12 @@ export function registerPricingPages(app: App, assetUrl: AssetUrl, { publicHost 
       const { body, problems } = simulationBodyOf(form, values);
       if (problems) return refuse(problems.join('; '));
       const parsed = simulationBody.safeParse(body);
-      if (!parsed.success) return refuse(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+      if (!parsed.success) return refuse(labelledProblems(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), form, body));
       try {
         const simulation = await simulations.createSimulation(request.context, { tenantId: session.tenantId, body: parsed.data });
         return reply.redirect(`/ui/pricing/${simulation.id}`, 303);
       } catch (failure) {
-        if (failure instanceof AppError && failure.status < 500) return refuse(failure.message);
+        if (failure instanceof AppError && failure.status < 500) return refuse(labelledProblems(failure.message, form, body));
         throw failure;
       }
     }),

@@ -127,6 +127,10 @@ describe.each(ENGINES)('the pricing page on %s', (engine) => {
     const noLimit = await visitor.post('/ui/pricing', { ...form, [`${tier}.1.size`]: '50' });
     expect(await noLimit.text()).toContain('Tier 2 size of Search: must be empty on the last tier, which has no upper bound');
     expect((await visitor.post('/ui/pricing', { ...form, new_product_id: translate })).status).toBe(400);
+    // The API's own checks, named as the page labels the fields.
+    const negative = await visitor.post('/ui/pricing', { ...form, [`${tier}.0.price`]: '-1' });
+    expect(negative.status).toBe(400);
+    expect(await negative.text()).toContain('Tier 1 price of Search: must be at least 0');
 
     const ran = await visitor.post('/ui/pricing', { ...form, [`${tier}.0.size`]: '50', [`${tier}.0.price`]: '3', new_product_id: translate, new_price: '7', new_credit_type_id: catalog.aiCredits });
     expect(ran.status).toBe(303);
