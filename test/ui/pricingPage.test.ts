@@ -126,6 +126,7 @@ describe('pricing page burn-down in a browser', () => {
     await tab.fill('[aria-label^="Tier 2 price of Chat"]', '10');
     await tab.fill('#starting_on', '2024-04-01T00:00:00Z');
     await tab.fill('#ending_before', '2024-05-01T00:00:00Z');
+    await screenshot(tab, 'pricing-tiers-form');
     await tab.click('[data-testid=simulation-form] button[type=submit]');
     await tab.waitForURL(/\/ui\/pricing\/[0-9a-f-]+$/);
     expect(await tab.textContent('[data-testid=simulation-status]')).toBe('completed');
