@@ -1,6 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../lib/errors.js';
-import { Decimal } from '../lib/money.js';
 import type { App } from '../http/types.js';
 import * as customers from '../modules/customers/service.js';
 import type * as dashboards from '../modules/dashboards/service.js';
@@ -11,7 +10,8 @@ import type { AssetUrl } from './assets.js';
 import { simulationView } from './compute/simulationView.js';
 import { sendPage } from './layout.js';
 import { errorBody, operatorHeader } from './pages/chrome.js';
-import { pricingPage, simulationPage, type PricingForm } from './pages/pricingPage.js';
+import { pricingPage, simulationPage } from './pages/pricingPage.js';
+import { labelledProblems, simulationBodyOf, type PricingForm } from './pricingForm.js';
 import { currentSession, formIsGenuine } from './session.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
@@ -31,57 +31,28 @@ function thisMonth(now: Date): { starting_on: string; ending_before: string } {
   return { starting_on: start.toISOString().replace('.000Z', 'Z'), ending_before: end.toISOString().replace('.000Z', 'Z') };
 }
 
-/** The tenant's rate cards, the chosen one (else the first), and its flat usage rates in force now, with names. */
+/** The tenant's rate cards, the chosen one (else the first), its flat and tiered usage rates in force now (with names), the usage products it does not price, and its units. */
 async function formOf(request: FastifyRequest, session: dashboards.Session, rateCardId: string | undefined, values: Record<string, string>, error?: string): Promise<PricingForm> {
   const ctx = request.context;
   const tenantId = session.tenantId;
   const cards = (await pricing.listRateCards(ctx, { tenantId, query: { limit: 100 } })).rateCards;
   const chosen = cards.find((card) => card.id === rateCardId) ?? cards[0];
   const inForce = chosen ? await pricing.ratesInForce(ctx, { tenantId, rateCardId: chosen.id, at: ctx.clock.now() }) : [];
-  const flat = inForce.filter((rate) => !pricing.isSeatRate(rate) && rate.rateType === 'FLAT' && rate.price !== null);
-  const [products, creditTypes] = await Promise.all([
-    pricing.findProducts(ctx, { tenantId, productIds: flat.map((rate) => rate.productId) }),
-    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: flat.map((rate) => rate.creditTypeId) }),
+  const editable = inForce.filter((rate) => !pricing.isSeatRate(rate) && ((rate.rateType === 'FLAT' && rate.price !== null) || (rate.rateType === 'TIERED' && rate.tiers !== null)));
+  const unitIds = [...new Set([...editable.map((rate) => rate.creditTypeId), ...(chosen ? [chosen.fiatCreditTypeId, ...chosen.creditTypeConversions.map((conversion) => conversion.customCreditTypeId)] : [])])];
+  const [products, creditTypes, live] = await Promise.all([
+    pricing.findProducts(ctx, { tenantId, productIds: editable.map((rate) => rate.productId) }),
+    pricing.findCreditTypes(ctx, { tenantId, creditTypeIds: unitIds }),
+    chosen ? pricing.listProducts(ctx, { tenantId, query: { limit: 100 } }) : { products: [] },
   ]);
-  const rates = flat
+  const unit = (id: string) => ({ id, name: creditTypes.get(id)?.name ?? id });
+  const rates = editable
     .filter((rate) => products.get(rate.productId)?.type === 'USAGE')
-    .map((rate, index) => ({ index, rate, productName: products.get(rate.productId)!.name, unit: { id: rate.creditTypeId, name: creditTypes.get(rate.creditTypeId)?.name ?? rate.creditTypeId } }));
-  return { csrf: session.csrfToken, rateCards: cards.map((card) => ({ id: card.id, name: card.name })), rateCardId: chosen?.id ?? null, rates, values: { ...thisMonth(ctx.clock.now()), ...values }, error };
-}
-
-/** The simulation the form asks for, in the API's body shape; a typed amount that is no number is named. */
-function bodyOf(form: PricingForm, values: Record<string, string>): { body?: unknown; error?: string } {
-  const number = (field: string) => {
-    const text = values[field]?.trim() ?? '';
-    if (text === '') return undefined;
-    try {
-      const amount = new Decimal(text);
-      return amount.isFinite() ? amount : null;
-    } catch {
-      return null;
-    }
-  };
-  const problems: string[] = [];
-  const rateChanges = form.rates.flatMap(({ index, rate, productName }) => {
-    const price = number(`price.${index}`);
-    if (price === null) problems.push(`New price of ${productName}: must be a number`);
-    if (!price) return [];
-    return [{ product_id: rate.productId, starting_at: values.starting_on, rate_type: 'FLAT', price: price.toFixed(), credit_type_id: rate.creditTypeId, ...(rate.pricingGroupValues && { pricing_group_values: rate.pricingGroupValues }) }];
-  });
-  const credits = number('credits_per_seat');
-  const seatDollars = number('seat_price');
-  if (credits === null) problems.push('credits_per_seat: must be a number');
-  if (seatDollars === null) problems.push('seat_price: must be a number (dollars)');
-  if (problems.length) return { error: problems.join('; ') };
-  const contractChanges = { ...(credits && { credits_per_seat: credits.toFixed() }), ...(seatDollars && { seat_price: seatDollars.mul(100).toFixed() }) };
-  return {
-    body: {
-      starting_on: values.starting_on,
-      ending_before: values.ending_before,
-      ...(rateChanges.length && { rate_changes: rateChanges }),
-      ...(Object.keys(contractChanges).length && { contract_changes: contractChanges }),
-    },
-  };
+    .map((rate, index) => ({ index, rate, productName: products.get(rate.productId)!.name, unit: unit(rate.creditTypeId) }));
+  const priced = new Set(inForce.map((rate) => rate.productId));
+  const newProducts = live.products.filter((product) => product.row.type === 'USAGE' && !priced.has(product.row.id)).map((product) => ({ id: product.row.id, name: product.current.name }));
+  const units = chosen ? [chosen.fiatCreditTypeId, ...chosen.creditTypeConversions.map((conversion) => conversion.customCreditTypeId)].map(unit) : [];
+  return { csrf: session.csrfToken, rateCards: cards.map((card) => ({ id: card.id, name: card.name })), rateCardId: chosen?.id ?? null, rates, newProducts, units, values: { ...thisMonth(ctx.clock.now()), ...values }, error };
 }
 
 /** The pricing page (`/ui/pricing`): edit prices on a copy of a rate card, run a simulation, see its results. */
@@ -108,15 +79,15 @@ export function registerPricingPages(app: App, assetUrl: AssetUrl, { publicHost 
       const form = await formOf(request, session, values.rate_card_id, values);
       const refuse = async (error: string) =>
         sendPage(reply, assetUrl, { title: 'Pricing experiments', header: operatorHeader(session), body: pricingPage({ form: { ...form, error }, simulations: await list(request, session) }) }, 400);
-      const { body, error } = bodyOf(form, values);
-      if (error) return refuse(error);
+      const { body, problems } = simulationBodyOf(form, values);
+      if (problems) return refuse(problems.join('; '));
       const parsed = simulationBody.safeParse(body);
-      if (!parsed.success) return refuse(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '));
+      if (!parsed.success) return refuse(labelledProblems(parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; '), form, body));
       try {
         const simulation = await simulations.createSimulation(request.context, { tenantId: session.tenantId, body: parsed.data });
         return reply.redirect(`/ui/pricing/${simulation.id}`, 303);
       } catch (failure) {
-        if (failure instanceof AppError && failure.status < 500) return refuse(failure.message);
+        if (failure instanceof AppError && failure.status < 500) return refuse(labelledProblems(failure.message, form, body));
         throw failure;
       }
     }),
@@ -130,9 +101,18 @@ export function registerPricingPages(app: App, assetUrl: AssetUrl, { publicHost 
       const view = simulationView({ results: results.map((result) => ({ customerId: result.customerId, actual: result.actualTotal, simulated: result.simulatedTotal })) });
       const shown = [...new Set([...view.winners, ...view.losers].map((row) => row.customerId).concat(results.slice(0, 200).map((result) => result.customerId)))];
       const names = new Map(await Promise.all(shown.map(async (customerId) => [customerId, (await customers.getCustomer(request.context, { tenantId: session.tenantId, customerId })).name] as const)));
-      const creditTypes = await pricing.findCreditTypes(request.context, { tenantId: session.tenantId, creditTypeIds: [...new Set(results.map((result) => result.creditTypeId))] });
+      const { rateChanges } = simulation.request.scenario;
+      const [creditTypes, products] = await Promise.all([
+        pricing.findCreditTypes(request.context, { tenantId: session.tenantId, creditTypeIds: [...new Set([...results.map((result) => result.creditTypeId), ...rateChanges.map((change) => change.creditTypeId)])] }),
+        pricing.findProducts(request.context, { tenantId: session.tenantId, productIds: rateChanges.map((change) => change.productId) }),
+      ]);
+      const productNames = new Map([...products].map(([id, product]) => [id, product.name]));
       const units = new Map([...creditTypes].map(([id, type]) => [id, { id, name: type.name }]));
-      return sendPage(reply, assetUrl, { title: 'Simulation', header: operatorHeader(session), body: simulationPage({ simulation, view, names, units }) });
+      // The customer whose burn-down is shown: the one asked for, else the biggest increase, else the biggest saving, else the first.
+      const asked = (request.query as { customer?: unknown }).customer;
+      const selected = results.find((result) => result.customerId === (typeof asked === 'string' ? asked.toLowerCase() : undefined))?.customerId ?? (view.losers[0] ?? view.winners[0] ?? results[0])?.customerId;
+      if (selected && !names.has(selected)) names.set(selected, (await customers.getCustomer(request.context, { tenantId: session.tenantId, customerId: selected })).name);
+      return sendPage(reply, assetUrl, { title: 'Simulation', header: operatorHeader(session), body: simulationPage({ simulation, view, names, units, selected, productNames }) });
     }),
   );
 }

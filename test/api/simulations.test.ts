@@ -17,7 +17,16 @@ interface CustomerResult {
   runs_out_at_actual: string | null;
   runs_out_at_simulated: string | null;
   crosses_pool_simulated: boolean;
+  burn_down: { date: string; actual_remaining: number | null; simulated_remaining: number | null }[];
 }
+
+/** The pool of 1,000 at each midnight from `first` (day 0) to `days` later, burning 50 a day now and `simulatedPerDay` simulated, never below 0. */
+const burnDown = (first: string, days: number, simulatedPerDay: number) =>
+  Array.from({ length: days + 1 }, (_, k) => ({
+    date: new Date(Date.parse(first) + k * 86_400_000).toISOString(),
+    actual_remaining: Math.max(1_000 - 50 * k, 0),
+    simulated_remaining: Math.max(1_000 - simulatedPerDay * k, 0),
+  }));
 
 interface SimulationResponse {
   data: { id: string; status: string; percent: number; totals: { actual: number; simulated: number }; customers: CustomerResult[] };
@@ -89,8 +98,11 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
         runs_out_at_actual: '2024-04-21T00:00:00.000Z',
         runs_out_at_simulated: '2024-04-21T00:00:00.000Z',
         crosses_pool_simulated: true,
+        // April 1 to May 1 at each midnight: 1,000, 950, …, 0 from April 21.
+        burn_down: burnDown('2024-04-01T00:00:00Z', 30, 50),
       },
     ]);
+    expect(body.data.customers[0]!.burn_down.slice(19, 22).map((point) => point.actual_remaining)).toEqual([50, 0, 0]);
   });
 
   it('re-rates April at a doubled burn rate: usage doubles (1,500 → 3,000 credits), the pool runs out on April 11, not 21, and the total is 20,000 + 2,000 × 10', async () => {
@@ -105,6 +117,9 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
       runs_out_at_simulated: '2024-04-11T00:00:00.000Z',
       crosses_pool_simulated: true,
     });
+    // The burn-down, day by day: 1,000 − 50 a day now, 1,000 − 100 a day simulated (900 on April 2, 0 from April 11).
+    expect(first.body.data.customers[0]!.burn_down).toEqual(burnDown('2024-04-01T00:00:00Z', 30, 100));
+    expect(first.body.data.customers[0]!.burn_down[1]).toEqual({ date: '2024-04-02T00:00:00.000Z', actual_remaining: 950, simulated_remaining: 900 });
     // Read-only and repeatable: the same answer again, and nothing billed moved.
     const balances = (await client.v1.contracts.listBalances({ customer_id: customer, include_balance: true, include_ledgers: true })).data;
     const again = await simulate(body);
@@ -136,6 +151,9 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
       runs_out_at_simulated: '2024-05-11T00:00:00.000Z',
       crosses_pool_simulated: false,
     });
+    // May 1 to now (May 10): 550 left now, 100 simulated; nothing after now.
+    expect(body.data.customers[0]!.burn_down).toEqual(burnDown('2024-05-01T00:00:00Z', 9, 100));
+    expect(body.data.customers[0]!.burn_down.at(-1)).toEqual({ date: '2024-05-10T00:00:00.000Z', actual_remaining: 550, simulated_remaining: 100 });
   });
 
   it('names every offending field in one 400', async () => {

@@ -31,11 +31,18 @@ export function poolStats(pool: Pool, { id }: { id: string }): Html {
 </div>`;
 }
 
+/** A pool's chart as drawn by the dashboard's script: a canvas and its spec (`kind: 'line'`, time on x, series of points). */
+export function lineChart({ chartId, spec, label, canvasLabel }: { chartId: string; spec: { kind: 'line'; from: number; to: number; unit: string; series: unknown[] }; label: string; canvasLabel: string }): Html {
+  return html`<figure class="chart" aria-label="${label}">
+  <canvas data-chart="${chartId}" data-testid="${chartId}" role="img" aria-label="${canvasLabel}"></canvas>
+</figure>${jsonScript(chartId, spec)}`;
+}
+
 /** The pool over its current segments: the balance day by day, what was added, and the projection at the current burn. */
 export function poolChart(pool: Pool, { id }: { id: string }): Html {
   const point = (at: Date, amount: Decimal) => ({ x: at.getTime(), y: chartValue(amount, pool.unit), label: formatAmount(amount, pool.unit) });
   const spec = {
-    kind: 'line',
+    kind: 'line' as const,
     from: pool.window.startingAt.getTime(),
     to: pool.window.endingBefore.getTime(),
     unit: unitHeading(pool.unit),
@@ -50,10 +57,7 @@ export function poolChart(pool: Pool, { id }: { id: string }): Html {
       },
     ],
   };
-  const chartId = `${id}-chart`;
-  return html`<figure class="chart" aria-label="${pool.unit.name} pool from ${formatDay(pool.window.startingAt)} to ${formatDay(pool.window.endingBefore)}">
-  <canvas data-chart="${chartId}" data-testid="${chartId}" role="img" aria-label="Pool balance over the period"></canvas>
-</figure>${jsonScript(chartId, spec)}
+  return html`${lineChart({ chartId: `${id}-chart`, spec, label: `${pool.unit.name} pool from ${formatDay(pool.window.startingAt)} to ${formatDay(pool.window.endingBefore)}`, canvasLabel: 'Pool balance over the period' })}
 <details><summary>Pool movements (${pool.movements.length})</summary>
 <div class="table-wrap"><table><thead><tr><th>When</th><th>What</th><th class="num">Amount</th></tr></thead><tbody>
 ${pool.movements.map((m) => html`<tr><td>${formatDay(m.at)}</td><td>${KIND_NAMES[m.kind] ?? m.kind}</td><td class="num">${formatAmount(m.amount, pool.unit)}</td></tr>`)}

@@ -1,26 +1,17 @@
-import { Decimal } from '../../lib/money.js';
-import type { Rate } from '../../modules/pricing/service.js';
+import type { Decimal } from '../../lib/money.js';
 import type { Simulation } from '../../modules/simulations/service.js';
 import type { ChangeBucket, CustomerChange } from '../compute/simulationView.js';
 import { formatAmount, unitIn, type Unit } from '../format.js';
 import { html, jsonScript, type Html } from '../html.js';
+import type { PricingForm } from '../pricingForm.js';
+import { burnDownSection } from './burnDownSection.js';
 
 const USD: Unit = { id: '2714e483-4ff1-48e4-9e25-ac732e8f24f2', name: 'USD (cents)' };
 const dollars = (cents: Decimal) => formatAmount(cents, USD);
 const signed = (cents: Decimal) => `${cents.gt(0) ? '+' : ''}${dollars(cents)}`;
 const day = (at: Date | null) => (at ? at.toISOString().slice(0, 16).replace('T', ' ') : '—');
 
-/** What the form offers: the tenant's rate cards, the chosen one's usage rates in force now (with names), and what was typed. */
-export interface PricingForm {
-  csrf: string;
-  rateCards: { id: string; name: string }[];
-  rateCardId: string | null;
-  rates: { index: number; rate: Rate; productName: string; unit: Unit }[];
-  values: Record<string, string>;
-  error?: string | undefined;
-}
-
-/** The pricing page: a copy of a rate card whose flat usage prices can be edited, a window, contract changes, and the simulations run so far. */
+/** The pricing page: a copy of a rate card whose flat prices and tiers can be edited and a usage product added, a window, contract changes, and the simulations run so far. */
 export function pricingPage({ form, simulations }: { form: PricingForm; simulations: Simulation[] }): Html {
   const value = (name: string) => form.values[name] ?? '';
   return html`<h1>Pricing experiments</h1>
@@ -37,13 +28,20 @@ ${form.error ? html`<div class="error" role="alert">${form.error}</div>` : ''}
 <div class="table-wrap"><table data-testid="rates-table">
 <thead><tr><th scope="col">Product</th><th scope="col" class="num">Price now</th><th scope="col">New price</th></tr></thead>
 <tbody>
-${form.rates.length === 0 ? html`<tr><td colspan="3" class="muted">This card prices no usage with a flat rate now.</td></tr>` : ''}
+${form.rates.length === 0 ? html`<tr><td colspan="3" class="muted">This card prices no usage with a flat or tiered rate now.</td></tr>` : ''}
 ${form.rates.map(
   ({ index, rate, productName, unit }) => html`<tr><td>${productName}${rate.pricingGroupValues ? html` <span class="muted">${Object.entries(rate.pricingGroupValues).map(([key, v]) => `${key}=${v}`).join(', ')}</span>` : ''}</td>
-<td class="num">${rate.price!.toFixed()} ${unit.name} a unit</td>
-<td><input name="price.${index}" inputmode="decimal" aria-label="New price of ${productName}, ${unit.name} a unit" value="${value(`price.${index}`)}"></td></tr>`,
+${rate.rateType === 'TIERED' ? tierCells(form, index, rate.tiers ?? [], productName, unit) : html`<td class="num">${rate.price!.toFixed()} ${unit.name} a unit</td>
+<td><input name="price.${index}" inputmode="decimal" aria-label="New price of ${productName}, ${unit.name} a unit" value="${value(`price.${index}`)}"></td>`}</tr>`,
 )}
 </tbody></table></div>
+<h2>Add a product</h2>
+<p class="muted">Price a usage product this card does not price yet (an add-on), flat, from the start of the window.</p>
+<div class="grid">
+<label for="new_product_id">Product to add<select id="new_product_id" name="new_product_id"><option value="">None</option>${form.newProducts.map((product) => html`<option value="${product.id}"${product.id === value('new_product_id') ? html` selected` : ''}>${product.name}</option>`)}</select></label>
+<label for="new_price">Price a unit<input id="new_price" name="new_price" inputmode="decimal" value="${value('new_price')}"></label>
+<label for="new_credit_type_id">In<select id="new_credit_type_id" name="new_credit_type_id">${form.units.map((unit) => html`<option value="${unit.id}"${unit.id === value('new_credit_type_id') ? html` selected` : ''}>${unit.name}</option>`)}</select></label>
+</div>
 <h2>Window and contracts</h2>
 <div class="grid">
 <label for="starting_on">From<input id="starting_on" name="starting_on" value="${value('starting_on')}" required></label>
@@ -67,21 +65,54 @@ ${simulations.map(
 </tbody></table></div></section>`;
 }
 
+/** A tiered rate's cells: its tiers now, and an input for each tier's size and price and for a tier added after the last. */
+function tierCells(form: PricingForm, index: number, tiers: readonly { size: Decimal | null; price: Decimal }[], productName: string, unit: Unit): Html {
+  const value = (name: string) => form.values[name] ?? '';
+  const input = (t: number, field: 'size' | 'price', label: string, placeholder: string) =>
+    html`<input name="tier.${index}.${t}.${field}" inputmode="decimal" size="8" aria-label="${label}" placeholder="${placeholder}" value="${value(`tier.${index}.${t}.${field}`)}">`;
+  const rows = tiers.map(
+    (tier, t) => html`<tr><th scope="row">Tier ${t + 1}</th><td>${input(t, 'size', `Tier ${t + 1} size of ${productName}`, tier.size?.toFixed() ?? 'no limit')}</td><td>${input(t, 'price', `Tier ${t + 1} price of ${productName}, ${unit.name} a unit`, tier.price.toFixed())}</td></tr>`,
+  );
+  return html`<td class="num" data-testid="tiers-now-${index}">${tiers.map((tier, t) => html`<div>${tier.size ? `${t === 0 ? 'first' : 'next'} ${tier.size.toFixed()} units` : 'above'}: ${tier.price.toFixed()} ${unit.name} a unit</div>`)}</td>
+<td><table class="tiers"><thead><tr><th></th><th scope="col">Size</th><th scope="col">Price</th></tr></thead><tbody>${rows}
+<tr><th scope="row">Add a tier</th><td>${input(tiers.length, 'size', `Added tier size of ${productName}`, 'no limit')}</td><td>${input(tiers.length, 'price', `Added tier price of ${productName}, ${unit.name} a unit`, '')}</td></tr></tbody></table>
+<span class="muted">Empty keeps the tier as it is.</span></td>`;
+}
+
+/** The scenario's rate changes as read back: each product's new flat price or tiers, in its unit. */
+function rateChangesList(simulation: Simulation, productNames: ReadonlyMap<string, string>, units: ReadonlyMap<string, Unit>): Html | string {
+  const changes = simulation.request.scenario.rateChanges;
+  if (changes.length === 0) return '';
+  const priced = (change: (typeof changes)[number]) => {
+    const unit = unitIn(units, change.creditTypeId).name;
+    if (change.price !== null) return `${change.price.toFixed()} ${unit} a unit`;
+    return (change.tiers ?? []).map((tier, t) => `${tier.size ? `${t === 0 ? 'first' : 'next'} ${tier.size.toFixed()} units` : 'above'} at ${tier.price.toFixed()}`).join(', ') + ` ${unit} a unit`;
+  };
+  return html`<section class="card"><h2>New prices</h2><ul data-testid="rate-changes">${changes.map(
+    (change) => html`<li>${productNames.get(change.productId) ?? change.productId}: ${change.rateType === 'TIERED' ? 'tiered, ' : ''}${priced(change)} from ${day(change.startingAt)}</li>`,
+  )}</ul></section>`;
+}
+
 export const percentOf = (simulation: Simulation) =>
   simulation.status === 'completed' || simulation.customerCount === 0 ? 100 : Math.floor((simulation.done * 100) / simulation.customerCount);
 
 /**
  * One simulation: totals now and simulated, the distribution of the change per customer (a chart),
  * the biggest winners and losers, and each customer's pool: credits burned and run-out date, now
- * and simulated.
+ * and simulated, and the chosen customer's (`selected`) burn-down chart.
  */
 export function simulationPage({
   simulation,
   view,
   names,
   units,
+  selected,
+  productNames = new Map(),
 }: {
   simulation: Simulation;
+  selected?: string | undefined;
+  /** The names of the products the scenario's rate changes price. */
+  productNames?: ReadonlyMap<string, string>;
   view: { winners: CustomerChange[]; losers: CustomerChange[]; distribution: ChangeBucket[] };
   names: ReadonlyMap<string, string>;
   units: ReadonlyMap<string, Unit>;
@@ -110,16 +141,24 @@ ${rows.map((row) => html`<tr><td>${link(row.customerId)}</td><td class="num">${d
 <div class="stat"><div class="label">Invoices now</div><div class="value" data-testid="total-actual">${dollars(simulation.totals.actual)}</div></div>
 <div class="stat"><div class="label">Simulated</div><div class="value" data-testid="total-simulated">${dollars(simulation.totals.simulated)}</div><div class="note">${signed(change)}</div></div>
 </div>
+${rateChangesList(simulation, productNames, units)}
 ${view.distribution.length ? html`<section class="card"><h2 id="change-distribution-title">Change per customer</h2><figure class="chart bars"><canvas data-chart="change-distribution" role="img" aria-label="Customers by change of their invoices"></canvas></figure>${jsonScript('change-distribution', spec)}</section>` : ''}
 <div class="grid">${changeTable('Biggest savings', view.winners, 'winners')}${changeTable('Biggest increases', view.losers, 'losers')}</div>
+${chosenBurnDown(simulation, selected, name, units)}
 <section class="card"><h2>Pools now and simulated</h2>
 <div class="table-wrap tall"><table data-sortable data-testid="pools-table">
-<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Burned now</th><th scope="col" class="num" data-numeric>Burned simulated</th><th scope="col">Runs out now</th><th scope="col">Runs out simulated</th><th scope="col">Over the pool</th></tr></thead>
+<thead><tr><th scope="col">Customer</th><th scope="col" class="num" data-numeric>Burned now</th><th scope="col" class="num" data-numeric>Burned simulated</th><th scope="col">Runs out now</th><th scope="col">Runs out simulated</th><th scope="col">Over the pool</th><th scope="col">Burn-down</th></tr></thead>
 <tbody>
 ${(simulation.results ?? []).map((result) => {
   const unit = unitIn(units, result.creditTypeId);
   return html`<tr><td>${link(result.customerId)}</td><td class="num" data-sort="${result.creditsBurnedActual.toFixed()}">${formatAmount(result.creditsBurnedActual, unit)}</td><td class="num" data-sort="${result.creditsBurnedSimulated.toFixed()}">${formatAmount(result.creditsBurnedSimulated, unit)}</td>
-<td>${day(result.runsOutAtActual)}</td><td>${day(result.runsOutAtSimulated)}</td><td>${result.crossesPoolSimulated ? html`<span class="badge alarm">Crosses</span>` : html`<span class="badge ok">Within</span>`}</td></tr>`;
+<td>${day(result.runsOutAtActual)}</td><td>${day(result.runsOutAtSimulated)}</td><td>${result.crossesPoolSimulated ? html`<span class="badge alarm">Crosses</span>` : html`<span class="badge ok">Within</span>`}</td>
+<td><a href="/ui/pricing/${simulation.id}?${new URLSearchParams({ customer: result.customerId }).toString()}#burn-down"${result.customerId === selected ? html` aria-current="true"` : ''} data-testid="burn-down-link">${result.customerId === selected ? 'Shown' : 'Show'}</a></td></tr>`;
 })}
 </tbody></table></div></section>`;
+}
+
+function chosenBurnDown(simulation: Simulation, selected: string | undefined, name: (customerId: string) => string, units: ReadonlyMap<string, Unit>): Html | string {
+  const result = simulation.results?.find((candidate) => candidate.customerId === selected);
+  return result ? burnDownSection({ result, name: name(result.customerId), unit: unitIn(units, result.creditTypeId) }) : '';
 }

@@ -38,6 +38,11 @@ export function presentSimulation(simulation: service.Simulation) {
       runs_out_at_actual: result.runsOutAtActual && toRfc3339(result.runsOutAtActual),
       runs_out_at_simulated: result.runsOutAtSimulated && toRfc3339(result.runsOutAtSimulated),
       crosses_pool_simulated: result.crossesPoolSimulated,
+      burn_down: result.burnDown.map((point) => ({
+        date: toRfc3339(point.at),
+        actual_remaining: point.actualRemaining && wireNumber(point.actualRemaining),
+        simulated_remaining: point.simulatedRemaining && wireNumber(point.simulatedRemaining),
+      })),
     })),
   };
 }

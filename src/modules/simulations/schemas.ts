@@ -42,6 +42,9 @@ const customerResult = z.object({
   runs_out_at_actual: z.string().nullable(),
   runs_out_at_simulated: z.string().nullable(),
   crosses_pool_simulated: z.boolean(),
+  burn_down: z
+    .array(z.object({ date: z.string(), actual_remaining: z.number().nullable(), simulated_remaining: z.number().nullable() }))
+    .describe('The pool of `credit_type_id` at the window’s start, each UTC midnight in it and its end (or now): what remains under the current terms and simulated, never below 0; null when no pool is active then'),
 });
 
 export const simulationSummaryOut = z.object({

@@ -19,6 +19,8 @@ export interface CustomerResult {
   runsOutAtActual: Date | null;
   runsOutAtSimulated: Date | null;
   crossesPoolSimulated: boolean;
+  /** The pool of `creditTypeId` at the window's start, each midnight and its end (or now): remaining now and simulated (null: no pool then). */
+  burnDown: { at: Date; actualRemaining: Decimal | null; simulatedRemaining: Decimal | null }[];
 }
 
 /** The scenario as the account engine takes it: the rate card, each period's rates changed, and the credits per seat. */
@@ -41,8 +43,9 @@ export async function simulateCustomer(ctx: ServiceContext, { tenantId, customer
   const [actual, simulated] = await Promise.all([replayAccount(ctx, window), replayAccount(ctx, { ...window, scenario: replayScenarioOf(request.scenario) })]);
   checkConversions(simulated, request.scenario);
   const creditTypeId = request.creditTypeId ?? defaultCreditType(actual);
-  const before = outcomeOf(actual, creditTypeId);
-  const after = outcomeOf(simulated, creditTypeId);
+  const span = { from: request.startingOn, to: request.endingBefore };
+  const before = outcomeOf(actual, creditTypeId, span);
+  const after = outcomeOf(simulated, creditTypeId, span);
   return {
     customerId,
     creditTypeId,
@@ -53,12 +56,13 @@ export async function simulateCustomer(ctx: ServiceContext, { tenantId, customer
     runsOutAtActual: before.runsOutAt,
     runsOutAtSimulated: after.runsOutAt,
     crossesPoolSimulated: after.crossesPool,
+    burnDown: before.burnDown.map((point, index) => ({ at: point.at, actualRemaining: point.remaining, simulatedRemaining: after.burnDown[index]?.remaining ?? null })),
   };
 }
 
-function outcomeOf({ account, asOf, open }: Replay, creditTypeId: string) {
+function outcomeOf({ account, asOf, open }: Replay, creditTypeId: string, window: { from: Date; to: Date }) {
   const held = new Map(account.current.flatMap((balance) => balance.segments.map((segment) => [segment.id, segment.ledger.held] as const)));
-  return replayOutcome({ drafts: account.drafts, invoiceTotals: account.drafts.map((draft) => finalizedTotalOf(draft, held)), balances: account.current, creditTypeId, asOf, open });
+  return replayOutcome({ drafts: account.drafts, invoiceTotals: account.drafts.map((draft) => finalizedTotalOf(draft, held)), balances: account.current, creditTypeId, asOf, open, window });
 }
 
 /** The customer's pooled credit's pricing unit; else its first credit's or commit's; else its rate card's fiat unit. */

@@ -34,6 +34,8 @@ export interface StoredResult {
   runs_out_at_actual: string | null;
   runs_out_at_simulated: string | null;
   crosses_pool_simulated: boolean;
+  /** Absent from results stored before it was kept. */
+  burn_down?: { at: string; actual_remaining: string | null; simulated_remaining: string | null }[];
 }
 
 const text = (value: Decimal | null) => (value === null ? null : toNumericText(value));
@@ -97,6 +99,7 @@ export function storedResult(result: CustomerResult): StoredResult {
     runs_out_at_actual: result.runsOutAtActual?.toISOString() ?? null,
     runs_out_at_simulated: result.runsOutAtSimulated?.toISOString() ?? null,
     crosses_pool_simulated: result.crossesPoolSimulated,
+    burn_down: result.burnDown.map((point) => ({ at: point.at.toISOString(), actual_remaining: text(point.actualRemaining), simulated_remaining: text(point.simulatedRemaining) })),
   };
 }
 
@@ -111,5 +114,6 @@ export function resultOf(customerId: string, stored: StoredResult): CustomerResu
     runsOutAtActual: date(stored.runs_out_at_actual),
     runsOutAtSimulated: date(stored.runs_out_at_simulated),
     crossesPoolSimulated: stored.crosses_pool_simulated,
+    burnDown: (stored.burn_down ?? []).map((point) => ({ at: new Date(point.at), actualRemaining: decimal(point.actual_remaining), simulatedRemaining: decimal(point.simulated_remaining) })),
   };
 }

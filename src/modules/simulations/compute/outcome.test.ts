@@ -25,7 +25,7 @@ function pool(amount: number): Balance {
   } as unknown as Balance;
 }
 
-const outcome = (perDay: number, days: number, options: { asOf?: Date; open?: boolean; overage?: number; held?: number } = {}) =>
+const outcome = (perDay: number, days: number, options: { asOf?: Date; open?: boolean; overage?: number; held?: number; window?: { from: Date; to: Date } } = {}) =>
   replayOutcome({
     drafts: [draft(perDay, days, options.overage)],
     invoiceTotals: [new Decimal(100), new Decimal(50)],
@@ -33,6 +33,7 @@ const outcome = (perDay: number, days: number, options: { asOf?: Date; open?: bo
     creditTypeId: 'ai',
     asOf: options.asOf ?? new Date(at(30).getTime() - 1),
     open: options.open ?? false,
+    window: options.window,
   });
 
 describe('replayOutcome', () => {
@@ -57,5 +58,23 @@ describe('replayOutcome', () => {
     expect(outcome(50, 9, { asOf: at(9), open: true }).runsOutAt?.toISOString()).toBe('2024-04-21T00:00:00.000Z');
     // At 20 a day 820 are left: 41 more days, past the pool's end.
     expect(outcome(20, 9, { asOf: at(9), open: true }).runsOutAt).toBeNull();
+  });
+
+  it('keeps the pool’s burn-down at each midnight and the window’s end, never below 0, and none without a window', () => {
+    const remaining = (result: ReturnType<typeof outcome>) => result.burnDown.map((point) => point.remaining?.toNumber() ?? null);
+    // 80 a day: 1,000 − 80k until 0 on April 13 (12.5 days), to April 30 (the pool's end): 31 points.
+    const april = outcome(80, 30, { window: { from: at(0), to: at(30) } });
+    expect(april.burnDown.map((point) => point.at)).toEqual(Array.from({ length: 31 }, (_, k) => at(k)));
+    expect(remaining(april)).toEqual(Array.from({ length: 31 }, (_, k) => Math.max(1000 - 80 * k, 0)));
+    // A window starting at noon: noon, then each midnight; a day's charge spread over the day: 25 of 50 by midnight.
+    expect(remaining(outcome(50, 30, { window: { from: new Date(at(0).getTime() + DAY / 2), to: at(2) } }))).toEqual([975, 950, 900]);
+    // The open period ends now, a past window at the replay's last instant; a day before the pool began holds nothing (null).
+    expect(remaining(outcome(50, 9, { asOf: at(9), open: true, window: { from: at(0), to: at(40) } })).at(-1)).toBe(550);
+    expect(outcome(50, 30, { window: { from: at(29), to: at(32) } }).burnDown).toEqual([
+      { at: at(29), remaining: new Decimal(0) },
+      { at: at(30), remaining: new Decimal(0) },
+    ]);
+    expect(remaining(outcome(50, 30, { window: { from: at(-1), to: at(1) } }))).toEqual([null, 1000, 950]);
+    expect(outcome(50, 30).burnDown).toEqual([]);
   });
 });

@@ -11,6 +11,8 @@ export interface ReplayOutcome {
   runsOutAt: Date | null;
   /** Whether charges in the credit type went past what the pool held (overage). */
   crossesPool: boolean;
+  /** The pool's remaining balance at the window's start, each UTC midnight in it, and its end (or now): null when no segment of the pool is active then. */
+  burnDown: { at: Date; remaining: Decimal | null }[];
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -48,6 +50,7 @@ export function replayOutcome({
   creditTypeId,
   asOf,
   open,
+  window,
 }: {
   drafts: readonly Draft[];
   invoiceTotals: readonly Decimal[];
@@ -55,6 +58,8 @@ export function replayOutcome({
   creditTypeId: string;
   asOf: Date;
   open: boolean;
+  /** The simulated window: where the burn-down starts and ends (default: no burn-down). */
+  window?: { from: Date; to: Date };
 }): ReplayOutcome {
   const total = invoiceTotals.reduce((sum, amount) => sum.add(amount), zero);
   let creditsBurned = zero;
@@ -83,7 +88,7 @@ export function replayOutcome({
   const spends = [...perSlice.values()].filter((spend) => spend.endingBefore > spend.startingAt).sort((a, b) => a.startingAt - b.startingAt);
   const pool = new Pool(balances.filter((balance) => balance.creditTypeId === creditTypeId && !balance.archivedAt));
   const runsOutAt = runOut(spends, pool) ?? (open ? projectedRunOut(spends, pool, asOf) : null);
-  return { total, creditsBurned, runsOutAt, crossesPool: overage.gt(0) };
+  return { total, creditsBurned, runsOutAt, crossesPool: overage.gt(0), burnDown: window ? burnDownOf(spends, pool, window.from.getTime(), Math.min(window.to.getTime(), until)) : [] };
 }
 
 /** The pool's segments, and what they hold at an instant. */
@@ -138,4 +143,22 @@ function projectedRunOut(spends: readonly Spend[], pool: Pool, asOf: Date): Date
   const balance = Decimal.max(held.holds.sub(spentBetween(spends, held.since, now)), 0);
   const runsOut = now + balance.div(burnPerDay).mul(DAY_MS).round().toNumber();
   return runsOut < held.until ? new Date(runsOut) : null;
+}
+
+/**
+ * The pool's remaining balance day by day over `[from, to]`: at `from`, each UTC midnight after it
+ * and `to` (the window's end, or now), what the segments active then hold minus the usage charged
+ * since the earliest of them started (as `runOut` reads it), never below 0. The last point looks at
+ * the pool just before `to`, whose segments may end there. Example: 1,000 on April 1 and 50 a day:
+ * 1,000 at April 1, 950 at April 2, …, 0 from April 21 to May 1.
+ */
+function burnDownOf(spends: readonly Spend[], pool: Pool, from: number, to: number): ReplayOutcome['burnDown'] {
+  if (to <= from) return [];
+  const instants = [from];
+  for (let at = Math.floor(from / DAY_MS) * DAY_MS + DAY_MS; at < to; at += DAY_MS) instants.push(at);
+  instants.push(to);
+  return instants.map((at) => {
+    const held = pool.at(at === to ? at - 1 : at);
+    return { at: new Date(at), remaining: held ? Decimal.max(held.holds.sub(spentBetween(spends, held.since, at)), 0) : null };
+  });
 }
