@@ -29,7 +29,7 @@ export async function entitlementCheckFigures(context: BenchContext, client: Api
     return { latency: summarizeLatencies(latencies), refused };
   };
   await time(() => base, 20);
-  progress(`entitlements: ${count} checks of the million-event customer, then ${count} reserves`);
+  progress(`entitlements: ${count} checks of the heavy customer (${heavy.events} events), then ${count} reserves`);
   const checks = await time(() => base, count);
   const reserves = await time((index) => ({ ...base, reserve: true, transaction_id: `${context.runId}-hold-${index}`, hold_seconds: 1 }), count);
   const figure = (outcome: typeof checks, held: boolean): Figure => ({
