@@ -56,23 +56,22 @@ export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWat
   }
   const sweep = coalesced(sweepOnce);
 
+  /** Queues those of `customerIds` that have an enabled configuration. */
+  const enqueueWatched = (tenantId: string, customerIds: readonly string[]) => {
+    void customersWatched(tenantId.toLowerCase())
+      .then((customers) => {
+        for (const customerId of customerIds) if (customers.has(customerId.toLowerCase())) void enqueue(tenantId, customerId);
+      })
+      .catch(onError);
+  };
+
   const unsubscribe = [
-    ctx.signals?.on('usageCommitted', ({ tenantId, customerIds }) => {
-      void customersWatched(tenantId.toLowerCase())
-        .then((customers) => {
-          for (const customerId of customerIds) if (customers.has(customerId.toLowerCase())) void enqueue(tenantId, customerId);
-        })
-        .catch(onError);
-    }),
+    ctx.signals?.on('usageCommitted', ({ tenantId, customerIds }) => enqueueWatched(tenantId, customerIds)),
     ctx.signals?.on('accountChanged', ({ tenantId, customerIds, cause }) => {
       if (cause === 'invoice') return;
       // A contract change may have set or enabled a configuration: the cached list is stale.
       if (cause === 'contract') watched.delete(tenantId.toLowerCase());
-      void customersWatched(tenantId.toLowerCase())
-        .then((customers) => {
-          for (const customerId of customerIds) if (customers.has(customerId.toLowerCase())) void enqueue(tenantId, customerId);
-        })
-        .catch(onError);
+      enqueueWatched(tenantId, customerIds);
     }),
   ];
   const timer = setInterval(() => {
