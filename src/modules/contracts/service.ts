@@ -8,7 +8,7 @@ import * as customers from '../customers/service.js';
 import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
 import * as webhooks from '../webhooks/service.js';
-import * as stripe from '../stripe/service.js';
+import * as billingProviders from '../billingProviders/service.js';
 import { toRfc3339 } from '../../lib/time.js';
 import { openPeriodStart } from '../../lib/periods.js';
 import { statementScheduleOf } from '../account/service.js';
@@ -174,13 +174,13 @@ export async function createContract(ctx: ServiceContext, { tenantId, body }: { 
   return contract.id;
 }
 
-/** The id of the customer's billing configuration the contract names (see `stripe.contractBillingConfiguration`); null, with its problem, when there is none. */
+/** The id of the customer's billing configuration the contract names (see `billingProviders.contractBillingConfiguration`); null, with its problem, when there is none. */
 async function billingConfiguration(
   ctx: ServiceContext,
   { tenantId, customerId, selection, problems }: { tenantId: string; customerId: string; selection: NonNullable<CreateContractBody['billing_provider_configuration']>; problems: Problems },
 ): Promise<string | null> {
   try {
-    return await stripe.contractBillingConfiguration(ctx, { tenantId, customerId, selection });
+    return await billingProviders.contractBillingConfiguration(ctx, { tenantId, customerId, selection });
   } catch (error) {
     if (!(error instanceof Invalid)) throw error;
     problems.addAll(error.problems);

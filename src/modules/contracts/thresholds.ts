@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import type { Problems } from '../../lib/errors.js';
 import { wireNumber, Decimal } from '../../lib/money.js';
 import * as pricing from '../pricing/service.js';
-import * as stripe from '../stripe/service.js';
+import * as billingProviders from '../billingProviders/service.js';
 import { checkProduct } from './plan.js';
 import type { StoredThreshold, ThresholdKind, ThresholdRow } from './thresholdRepo.js';
 import type {
@@ -151,7 +151,7 @@ export async function planThresholds(
     const unit = configuration.custom_credit_type_id;
     const unitKnown = unit === undefined || problems.check((await pricing.findCreditType(ctx, { tenantId, creditTypeId: unit })) !== undefined, `${prefix}custom_credit_type_id`, `no pricing unit with id ${unit}`);
     if (configuration.payment_gate_config.payment_gate_type === 'STRIPE') {
-      const configurations = await stripe.listBillingConfigurations(ctx, { tenantId, customerId, includeArchived: false });
+      const configurations = await billingProviders.listConfigurations(ctx, { tenantId, customerId, includeArchived: false });
       problems.check(
         configurations.some((row) => row.billing_provider === 'stripe'),
         `${prefix}payment_gate_config.payment_gate_type`,

@@ -3,7 +3,7 @@ import { isUuid } from '../../lib/ids.js';
 import { pageQuery } from '../../lib/pagination.js';
 import { customFields } from '../../lib/customFields.js';
 import { text, truncate } from '../../lib/text.js';
-import { customerBillingConfigurationInput } from '../stripe/schemas.js';
+import { customerBillingConfigurationInput } from '../billingProviders/service.js';
 
 /** Metronome truncates names to 160 characters rather than rejecting them; so does Allot. */
 const NAME_LENGTH = 160;

@@ -3,8 +3,7 @@ import { isUniqueViolation, type Queryable } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { encodeCursor, fetchPage } from '../../lib/pagination.js';
-import * as stripe from '../stripe/service.js';
-import type { CustomerBillingConfigurationInput } from '../stripe/schemas.js';
+import * as billingProviders from '../billingProviders/service.js';
 import * as repo from './repo.js';
 
 export type Customer = repo.CustomerRow;
@@ -14,7 +13,7 @@ export interface NewCustomer {
   ingest_aliases?: string[] | undefined;
   custom_fields?: Record<string, string> | undefined;
   external_id?: string | undefined;
-  customer_billing_provider_configurations?: CustomerBillingConfigurationInput[] | undefined;
+  customer_billing_provider_configurations?: billingProviders.CustomerBillingConfigurationInput[] | undefined;
 }
 
 /**
@@ -40,7 +39,7 @@ export async function createCustomer(ctx: ServiceContext, { tenantId, customer }
       });
       await repo.replaceAliases(tx, tenantId, id, aliases);
       if (customer.customer_billing_provider_configurations?.length) {
-        await stripe.addCustomerBillingConfigurations(txContext, {
+        await billingProviders.addCustomerBillingConfigurations(txContext, {
           tenantId,
           customerId: id,
           configurations: customer.customer_billing_provider_configurations,

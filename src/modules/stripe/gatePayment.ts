@@ -1,4 +1,5 @@
 import type { ServiceContext } from '../../lib/context.js';
+import * as billingProviders from '../billingProviders/service.js';
 import { stripeClient } from './client.js';
 import * as repo from './repo.js';
 import type { StripeConfiguration } from './schemas.js';
@@ -19,7 +20,7 @@ export async function gateStripeCustomer(
   ctx: ServiceContext,
   { tenantId, customerId, configurationId }: { tenantId: string; customerId: string; configurationId: string | null },
 ): Promise<{ configurationId: string; stripeCustomerId: string } | undefined> {
-  const live = (await repo.listConfigurations(ctx.db, tenantId, customerId, { includeArchived: false })).filter((row) => row.billing_provider === 'stripe');
+  const live = (await billingProviders.listConfigurations(ctx, { tenantId, customerId, includeArchived: false })).filter((row) => row.billing_provider === 'stripe');
   const row = configurationId ? live.find((each) => each.id === configurationId) : live[0];
   return row ? { configurationId: row.id, stripeCustomerId: (row.configuration as StripeConfiguration).stripe_customer_id } : undefined;
 }

@@ -1,5 +1,6 @@
 import type Stripe from 'stripe';
 import type { Database } from '../../lib/db/database.js';
+import * as billingProviders from '../billingProviders/service.js';
 import { planStripeInvoice, type StripeInvoicePlan } from './compute/invoicePlan.js';
 import * as repo from './repo.js';
 import type { StripeConfiguration } from './schemas.js';
@@ -46,7 +47,7 @@ export async function pushInvoice({
   const invoice = await repo.findFinalizedInvoice(db, sync.tenant_id, sync.invoice_id);
   if (invoice?.status === 'VOID' && sync.stripe_invoice_id) return voidInStripe({ stripe, stripeInvoiceId: sync.stripe_invoice_id, invoiceId: sync.invoice_id });
   if (!invoice || invoice.status !== 'FINALIZED') return { kind: 'skipped', reason: 'the invoice was voided before it was sent' };
-  const configurationRow = await repo.findConfiguration(db, sync.tenant_id, sync.configuration_id);
+  const configurationRow = await billingProviders.findConfiguration({ db }, { tenantId: sync.tenant_id, configurationId: sync.configuration_id });
   if (!configurationRow) return { kind: 'failed', error: `billing provider configuration ${sync.configuration_id} is gone`, permanent: true, stripeInvoiceId: null };
   const configuration = configurationRow.configuration as StripeConfiguration;
   const plan: StripeInvoicePlan = planStripeInvoice({

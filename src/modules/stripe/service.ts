@@ -3,16 +3,17 @@ import { isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { fetchPage } from '../../lib/pagination.js';
+import * as billingProviders from '../billingProviders/service.js';
 import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as repo from './repo.js';
-import type { CustomerBillingConfigurationInput, SetBillingConfigurationsBody, StripeConfiguration } from './schemas.js';
+import type { SetBillingConfigurationsBody } from './schemas.js';
 
 export { handleSubscriptionEvent, type SubscriptionEventResult } from './seatEvents.js';
 export { chargeGate, gateStripeCustomer, recordGateSync, type GatePaymentOutcome } from './gatePayment.js';
 export type { StripeSettings } from './settings.js';
 
-export type BillingConfiguration = repo.ConfigurationRow;
+export type BillingConfiguration = billingProviders.BillingConfiguration;
 export type SubscriptionLink = repo.LinkRow;
 export type InvoiceSync = repo.SyncRow;
 
@@ -53,78 +54,10 @@ export async function setBillingConfigurations(
     const rows: BillingConfiguration[] = [];
     for (const [index, entry] of body.data.entries()) {
       await requireCustomer(txContext, tenantId, entry.customer_id, `data.${index}.customer_id`);
-      rows.push(await insertConfiguration(txContext, { tenantId, customerId: entry.customer_id, entry, field: `data.${index}` }));
+      rows.push(...(await billingProviders.addCustomerBillingConfigurations(txContext, { tenantId, customerId: entry.customer_id, configurations: [entry], field: `data.${index}` })));
     }
     return rows;
   });
-}
-
-/**
- * Sets a new customer's configurations (`customer_billing_provider_configurations` on
- * `v1.customers.create`), in the transaction that creates it: as `setBillingConfigurations` would.
- */
-export async function addCustomerBillingConfigurations(
-  ctx: ServiceContext,
-  { tenantId, customerId, configurations, field }: { tenantId: string; customerId: string; configurations: readonly CustomerBillingConfigurationInput[]; field: string },
-): Promise<BillingConfiguration[]> {
-  const rows: BillingConfiguration[] = [];
-  for (const [index, entry] of configurations.entries()) rows.push(await insertConfiguration(ctx, { tenantId, customerId, entry, field: `${field}.${index}` }));
-  return rows;
-}
-
-async function insertConfiguration(
-  ctx: ServiceContext,
-  { tenantId, customerId, entry, field }: { tenantId: string; customerId: string; entry: CustomerBillingConfigurationInput; field: string },
-): Promise<BillingConfiguration> {
-  const row: BillingConfiguration = {
-    tenant_id: tenantId,
-    id: newId(),
-    customer_id: customerId,
-    billing_provider: entry.billing_provider,
-    // The delivery method id names Allot's one delivery method: direct to Stripe.
-    delivery_method: entry.delivery_method ?? 'direct_to_billing_provider',
-    configuration: entry.configuration satisfies StripeConfiguration,
-    created_at: ctx.clock.now(),
-    archived_at: null,
-  };
-  try {
-    await repo.insertConfiguration(ctx.db, row);
-  } catch (error) {
-    if (isUniqueViolation(error, 'customer_billing_provider_configurations_live')) {
-      throw new Conflict(`${field}: customer ${customerId} already has a live ${entry.billing_provider} configuration; archive it first`);
-    }
-    throw error;
-  }
-  return row;
-}
-
-/**
- * The configuration a new contract's invoices go through (`billing_provider_configuration` on
- * `v1.contracts.create`): the customer's live configuration, named by id or by provider and
- * delivery method. None is a 400 naming the field: the contract would not be billed where asked.
- */
-export async function contractBillingConfiguration(
-  ctx: ServiceContext,
-  {
-    tenantId,
-    customerId,
-    selection,
-  }: { tenantId: string; customerId: string; selection: { billing_provider_configuration_id?: string | undefined; billing_provider?: string | undefined; delivery_method?: string | undefined } },
-): Promise<string> {
-  const live = await repo.listConfigurations(ctx.db, tenantId, customerId, { includeArchived: false });
-  if (selection.billing_provider_configuration_id !== undefined) {
-    const found = live.find((row) => row.id === selection.billing_provider_configuration_id);
-    if (!found) throw new Invalid('billing_provider_configuration.billing_provider_configuration_id', `no live billing provider configuration ${selection.billing_provider_configuration_id} for customer ${customerId}`);
-    return found.id;
-  }
-  const found = live.find((row) => row.billing_provider === selection.billing_provider && row.delivery_method === selection.delivery_method);
-  if (!found) {
-    throw new Invalid(
-      'billing_provider_configuration',
-      `customer ${customerId} has no live ${selection.billing_provider} configuration delivered ${selection.delivery_method}; set one first (customer_billing_provider_configurations on create, or setBillingConfigurations)`,
-    );
-  }
-  return found.id;
 }
 
 /** A customer's configurations, oldest first; archived ones only when asked for. */
@@ -136,7 +69,7 @@ export async function listBillingConfigurations(
     // Reading an archived customer's configurations is fine.
     if (!(error instanceof Invalid && error.message.includes('archived'))) throw error;
   });
-  return repo.listConfigurations(ctx.db, tenantId, customerId, { includeArchived });
+  return billingProviders.listConfigurations(ctx, { tenantId, customerId, includeArchived });
 }
 
 /**
@@ -148,14 +81,14 @@ export async function archiveBillingConfigurations(
   ctx: ServiceContext,
   { tenantId, customerId, ids }: { tenantId: string; customerId: string; ids: string[] },
 ): Promise<void> {
-  await ctx.db.transaction(async (tx) => {
-    const live = new Set((await repo.listConfigurations(tx, tenantId, customerId, { includeArchived: false })).map((row) => row.id));
+  await inTransaction(ctx, async (txContext) => {
+    const live = new Set((await billingProviders.listConfigurations(txContext, { tenantId, customerId, includeArchived: false })).map((row) => row.id));
     for (const [index, configurationId] of ids.entries()) {
       if (!live.has(configurationId)) {
         throw new Invalid(`customer_billing_provider_configuration_ids.${index}`, `no live billing provider configuration ${configurationId} for customer ${customerId}`);
       }
     }
-    await repo.archiveConfigurations(tx, tenantId, customerId, ids, ctx.clock.now());
+    await billingProviders.archiveConfigurations(txContext, { tenantId, customerId, ids });
   });
 }
 

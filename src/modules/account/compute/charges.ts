@@ -1,22 +1,13 @@
 import { Decimal } from '../../../lib/money.js';
 import { overriddenRate, type RateOverride } from './overrides.js';
-import { priceOfSlice, type UsagePrice } from './price.js';
+import { priceOfSlice, type RateVersion } from './price.js';
+
+export type { RateVersion } from './price.js';
 
 /** A window of a billing period in which nothing that prices or funds usage changes. */
 export interface Slice {
   startingAt: Date;
   endingBefore: Date;
-}
-
-/** One rate of a product as the card holds it, with the window it is in force. */
-export interface RateVersion {
-  id: string;
-  startingAt: Date;
-  endingBefore: Date | null;
-  entitled: boolean;
-  price: UsagePrice;
-  creditTypeId: string;
-  pricingGroupValues: Readonly<Record<string, string>> | null;
 }
 
 /**

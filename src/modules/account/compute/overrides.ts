@@ -1,7 +1,6 @@
 import { Decimal } from '../../../lib/money.js';
 import type { ContractOverrideRow } from '../../contracts/repo.js';
-import type { RateVersion } from './charges.js';
-import type { UsagePrice } from './price.js';
+import type { RateVersion, UsagePrice } from './price.js';
 
 /** How a contract picks among the multipliers in force together (Metronome's `multiplier_override_prioritization`). */
 export type OverridePrioritization = 'LOWEST_MULTIPLIER' | 'EXPLICIT';

@@ -30,3 +30,14 @@ export function priceOf(price: UsagePrice, quantity: Decimal): Decimal {
 export function priceOfSlice(price: UsagePrice, before: Decimal, after: Decimal): Decimal {
   return priceOf(price, after).sub(priceOf(price, before));
 }
+
+/** One rate of a product as the card holds it, with the window it is in force. */
+export interface RateVersion {
+  id: string;
+  startingAt: Date;
+  endingBefore: Date | null;
+  entitled: boolean;
+  price: UsagePrice;
+  creditTypeId: string;
+  pricingGroupValues: Readonly<Record<string, string>> | null;
+}
