@@ -1,40 +1,27 @@
 import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
-import { Conflict, Invalid, NotFound, Problems, type FieldProblem } from '../../lib/errors.js';
-import { isUuid, newId } from '../../lib/ids.js';
+import { Conflict, Invalid, NotFound, Problems } from '../../lib/errors.js';
+import { newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
-import * as credits from '../credits/service.js';
 import * as customers from '../customers/service.js';
 import * as invoices from '../invoices/service.js';
 import * as pricing from '../pricing/service.js';
-import * as webhooks from '../webhooks/service.js';
 import * as billingProviders from '../billingProviders/service.js';
-import { toRfc3339 } from '../../lib/time.js';
-import { openPeriodStart } from '../../lib/periods.js';
-import { statementScheduleOf } from '../account/service.js';
-import {
-  additionsFrom,
-  contractStatementAnchor,
-  planAdditions,
-  type AdditionPlan,
-} from './plan.js';
-import { planOverrides } from './overrides.js';
-import { planAmounts, type AmountPlan } from './amounts.js';
-import { planEnds, type EndPlan, type RecurringGrantUpdateRecord } from './ends.js';
-import * as repo from './repo.js';
-import type { CreateContractBody, EditContractBody } from './schemas.js';
-import * as thresholdRepo from './thresholdRepo.js';
-import { planThresholds, thresholdChangesOf, type ThresholdRow } from './thresholds.js';
-
 import * as account from '../account/service.js';
 import { customerAccount, loadContracts, withLatestAmount, type Contract, type LoadedContracts, type RecurringGrant, type Subscription } from '../account/service.js';
+import { additionsFrom, contractStatementAnchor, planAdditions } from './plan.js';
+import { planOverrides } from './overrides.js';
+import type { EditRecord } from './edit.js';
+import { findCustomerContract } from './lookup.js';
+import * as repo from './repo.js';
+import type { CreateContractBody } from './schemas.js';
+import * as thresholdRepo from './thresholdRepo.js';
+import { planThresholds, thresholdChangesOf, type ThresholdRow } from './thresholds.js';
+import { announceContract, liveCustomer, signalContractChange, writePlan } from './writes.js';
 
 export { announceCreditSegments } from './segmentAnnouncements.js';
-import { previewChange, type EditPreview } from './preview.js';
-import { findCustomerContract } from './lookup.js';
-import { planQuantityUpdates, type SubscriptionUpdateRecord } from './quantityPlan.js';
-import { quantityChangesAfterSeatUpdates } from './seats.js';
-export type { EditPreview };
+export type { EditPreview } from './preview.js';
+export { editContract, previewEdit, updateContractEndDate, type EditRecord } from './edit.js';
 export { createCustomerGrant } from './balances.js';
 export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
 export { statementPeriodAt } from '../account/service.js';
@@ -51,61 +38,6 @@ export interface ContractView {
   thresholds: ThresholdRow[];
 }
 
-
-/** The live customer `customerId`; otherwise undefined, with a problem at `customer_id`. */
-async function liveCustomer(ctx: ServiceContext, tenantId: string, customerId: string, problems: Problems): Promise<customers.Customer | undefined> {
-  let customer: customers.Customer;
-  try {
-    customer = await customers.getCustomer(ctx, { tenantId, customerId });
-  } catch (error) {
-    if (!(error instanceof NotFound)) throw error;
-    problems.add('customer_id', `no customer with id ${customerId}`);
-    return undefined;
-  }
-  return problems.check(!customer.archived_at, 'customer_id', `customer ${customerId} is archived`) ? customer : undefined;
-}
-
-/**
- * Writes `contract.create` or `contract.edit` to the webhook outbox, in the transaction of the
- * change, shaped like Metronome's system notifications (flat, no `properties`).
- */
-async function announceContract(
-  txContext: ServiceContext,
-  { tenantId, type, contract, customer, at }: { tenantId: string; type: 'contract.create' | 'contract.edit'; contract: Contract; customer: customers.Customer; at: Date },
-): Promise<void> {
-  await webhooks.enqueueWebhookEvent(txContext.db, {
-    tenantId,
-    type,
-    at,
-    fields: {
-      timestamp: toRfc3339(at),
-      environment_type: 'PRODUCTION',
-      contract_id: contract.id,
-      contract_custom_fields: contract.custom_fields,
-      customer_id: customer.id,
-      customer_custom_fields: customer.custom_fields,
-    },
-  });
-}
-
-/**
- * In the change's transaction: once it is committed, its webhook can go and the customer's alerts
- * are evaluated again; other processes learn of it when it commits.
- */
-async function signalContractChange(ctx: ServiceContext, tenantId: string, customerId: string): Promise<void> {
-  webhooks.signalOutboxWritten(ctx, tenantId);
-  await announceAccountChange(ctx, { tenantId, customerIds: [customerId], cause: 'contract' });
-}
-
-async function writePlan(ctx: ServiceContext, tenantId: string, plan: AdditionPlan): Promise<string[]> {
-  for (const subscription of plan.subscriptions) await repo.insertSubscription(ctx.db, tenantId, subscription);
-  for (const change of plan.changes) await repo.insertQuantityChange(ctx.db, tenantId, change);
-  for (const change of plan.seatChanges) await repo.insertSeatChange(ctx.db, tenantId, change);
-  for (const grant of plan.recurring) await repo.insertRecurringGrant(ctx.db, tenantId, grant);
-  const grantIds: string[] = [];
-  for (const grant of plan.grants) grantIds.push(await credits.createGrant(ctx, { tenantId, grant }));
-  return grantIds;
-}
 
 /**
  * Creates a contract with its subscriptions, recurring credits and commits, and one-off credits
@@ -283,214 +215,6 @@ export async function archiveContract(
     await repo.archiveContract(txContext.db, tenantId, contractId, ctx.clock.now());
     if (voidInvoices) await invoices.voidContractInvoices(txContext, { tenantId, contractId });
     await announceAccountChange(txContext, { tenantId, customerIds: [customerId], cause: 'contract' });
-  });
-}
-
-export interface EditRecord {
-  id: string;
-  timestamp: Date;
-  uniquenessKey: string | null;
-  addSubscriptionIds: string[];
-  addRecurringCreditIds: string[];
-  addRecurringCommitIds: string[];
-  addCreditIds: string[];
-  addCommitIds: string[];
-  addOverrideIds: string[];
-  updateSubscriptions: SubscriptionUpdateRecord[];
-  updateContractName?: string | null;
-  /** The contract's new end; null when it was made open-ended. */
-  updateContractEndDate?: string | null;
-  updateRecurringCredits?: RecurringGrantUpdateRecord[];
-  updateRecurringCommits?: RecurringGrantUpdateRecord[];
-}
-
-/** The edit history's recurring grant updates: each grant's new end and new amount, in one record. */
-function recurringUpdateRecords(ends: EndPlan, amounts: AmountPlan): Pick<EditRecord, 'updateRecurringCredits' | 'updateRecurringCommits'> {
-  const merge = (records: RecurringGrantUpdateRecord[], kind: RecurringGrant['kind']) => {
-    const merged = records.map((record) => {
-      const amount = amounts.records.get(record.id);
-      return amount ? { ...record, access_amount: amount.record } : record;
-    });
-    for (const [id, amount] of amounts.records) {
-      if (amount.kind === kind && !records.some((record) => record.id === id)) merged.push({ id, access_amount: amount.record });
-    }
-    return merged;
-  };
-  const credits = merge(ends.recurringCredits, 'CREDIT');
-  const commits = merge(ends.recurringCommits, 'COMMIT');
-  return { ...(credits.length > 0 && { updateRecurringCredits: credits }), ...(commits.length > 0 && { updateRecurringCommits: commits }) };
-}
-
-/** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
-export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
-  return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body }) });
-}
-
-/**
- * Edits a contract (v2): quantity changes on its subscriptions (rule 7) and additions, in one
- * transaction under a lock on the contract, so concurrent edits apply one after the other and
- * a quantity is never checked against a schedule another edit is changing.
- */
-export async function editContract(
-  ctx: ServiceContext,
-  { tenantId, body, contractEndField = 'update_contract_end_date' }: { tenantId: string; body: EditContractBody; contractEndField?: string },
-): Promise<string> {
-  const editId = await inTransaction(ctx, async (txContext) => {
-    const now = ctx.clock.now();
-    const stored = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
-    if (stored.archived_at) throw new Conflict(`Contract ${stored.id} is archived`);
-    const loaded = await loadContracts(txContext, tenantId, [stored]);
-
-    // Ends first: quantity changes and additions are then checked against the new ones.
-    const ends = planEnds({
-      contract: stored,
-      loaded,
-      body,
-      now,
-      billedUntil: body.update_contract_end_date !== undefined ? await invoices.finalizedUntil(txContext, { tenantId, contractId: stored.id }) : null,
-      contractEndField,
-      allowBeforeFinalized: body.allow_contract_ending_before_finalized_invoice ?? false,
-    });
-    const amounts = planAmounts({ loaded, body, now });
-    // Problems of the ends and amounts are named with every other problem of the edit, below.
-    const updateProblems = [...ends.problems, ...amounts.problems];
-    // Refused ends are not the ends the rest is checked against: the contract stands as stored.
-    const endsStand = ends.problems.length === 0;
-    const contract: Contract = endsStand && ends.contractEnd !== undefined ? { ...stored, ending_before: ends.contractEnd } : stored;
-    const subscriptions = loaded.subscriptions.map((subscription) => {
-      const end = endsStand ? ends.subscriptionEnds.get(subscription.id) : undefined;
-      return end === undefined ? subscription : { ...subscription, ending_before: end, schedule: { ...subscription.schedule, endingBefore: end } };
-    });
-
-    // Quantity changes and additions are checked together: one 400 names every problem of both.
-    const problems = new Problems();
-    problems.addAll(updateProblems);
-    const { changes: newChanges, seatChanges: newSeatChanges, updates } = planQuantityUpdates({
-      contractId: contract.id,
-      subscriptions,
-      changes: loaded.changes,
-      seatChanges: loaded.seatChanges,
-      updates: body.update_subscriptions ?? [],
-      now,
-      problems,
-    });
-
-    const notBefore = openPeriodStart(statementScheduleOf(contract), now);
-    const hasAdditions = [body.add_subscriptions, body.add_recurring_credits, body.add_recurring_commits, body.add_credits, body.add_commits, body.add_overrides].some(
-      (list) => list?.length,
-    );
-    if (hasAdditions && !notBefore) {
-      problems.throwIfAny();
-      throw new Conflict(`Contract ${contract.id} has ended; nothing can be added to it`);
-    }
-    const plan = await planAdditions(txContext, {
-      tenantId,
-      contract,
-      existingSubscriptions: subscriptions,
-      existingChanges: [...quantityChangesAfterSeatUpdates(loaded, newSeatChanges), ...newChanges],
-      notBefore: notBefore ?? contract.starting_at,
-      additions: additionsFrom(
-        {
-          subscriptions: body.add_subscriptions,
-          recurring_credits: body.add_recurring_credits,
-          recurring_commits: body.add_recurring_commits,
-          credits: body.add_credits,
-          commits: body.add_commits,
-        },
-        'add_',
-      ),
-      problems,
-    });
-    const overrides = await planOverrides(txContext, {
-      tenantId,
-      contract,
-      field: 'add_overrides',
-      items: body.add_overrides ?? [],
-      notBefore: notBefore ?? contract.starting_at,
-      problems,
-    });
-    const thresholdChanges = thresholdChangesOf(body);
-    const thresholds =
-      thresholdChanges.length === 0
-        ? []
-        : await planThresholds(txContext, {
-            tenantId,
-            customerId: contract.customer_id,
-            contractId: contract.id,
-            rateCardId: contract.rate_card_id,
-            stored: (await thresholdRepo.listThresholds(txContext.db, tenantId, contract.customer_id)).filter((row) => row.contract_id === contract.id),
-            changes: thresholdChanges,
-            problems,
-            now,
-          });
-    problems.throwIfAny();
-    for (const threshold of thresholds) await thresholdRepo.upsertThreshold(txContext.db, tenantId, threshold);
-    if (ends.contractEnd !== undefined) await repo.setContractEnd(txContext.db, tenantId, contract.id, ends.contractEnd);
-    for (const [subscriptionId, end] of ends.subscriptionEnds) await repo.setSubscriptionEnd(txContext.db, tenantId, subscriptionId, end);
-    for (const [grantId, end] of ends.recurringEnds) await repo.setRecurringGrantEnd(txContext.db, tenantId, grantId, end);
-    for (const row of amounts.rows) await repo.upsertRecurringGrantAmount(txContext.db, tenantId, row);
-    for (const change of newChanges) await repo.insertQuantityChange(txContext.db, tenantId, change);
-    for (const change of newSeatChanges) await repo.insertSeatChange(txContext.db, tenantId, change);
-    const grantIds = await writePlan(txContext, tenantId, plan);
-    for (const override of overrides) await repo.insertOverride(txContext.db, tenantId, override);
-    if (body.update_contract_name !== undefined) await repo.renameContract(txContext.db, tenantId, contract.id, body.update_contract_name);
-
-    const creditCount = plan.grants.filter((g) => g.kind === 'CREDIT').length;
-    const record: EditRecord = {
-      id: newId(),
-      timestamp: now,
-      uniquenessKey: body.uniqueness_key ?? null,
-      addSubscriptionIds: plan.subscriptions.map((s) => s.id),
-      addRecurringCreditIds: plan.recurring.filter((r) => r.kind === 'CREDIT').map((r) => r.id),
-      addRecurringCommitIds: plan.recurring.filter((r) => r.kind === 'COMMIT').map((r) => r.id),
-      // Credits are planned before commits, so the first ids are the credits'.
-      addCreditIds: grantIds.slice(0, creditCount),
-      addCommitIds: grantIds.slice(creditCount),
-      addOverrideIds: overrides.map((o) => o.id),
-      updateSubscriptions: updates,
-      ...(body.update_contract_name !== undefined && { updateContractName: body.update_contract_name }),
-      ...(body.update_contract_end_date !== undefined && { updateContractEndDate: body.update_contract_end_date && body.update_contract_end_date.toISOString() }),
-      ...recurringUpdateRecords(ends, amounts),
-    };
-    try {
-      await repo.insertEdit(txContext.db, tenantId, {
-        id: record.id,
-        contract_id: contract.id,
-        customer_id: contract.customer_id,
-        uniqueness_key: record.uniquenessKey,
-        edit: { ...record, timestamp: record.timestamp.toISOString() },
-        created_at: now,
-      });
-    } catch (error) {
-      if (isUniqueViolation(error, 'contract_edits_uniqueness_key')) throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
-      throw error;
-    }
-    const customer = await customers.getCustomer(txContext, { tenantId, customerId: contract.customer_id });
-    await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
-    await signalContractChange(txContext, tenantId, body.customer_id);
-    return record.id;
-  });
-  return editId;
-}
-
-/**
- * `v1.contracts.updateEndDate`: moves the contract's end (no `endingBefore`: open-ended), as a v2
- * edit with `update_contract_end_date` does, and is recorded in the edit history like one.
- */
-export async function updateContractEndDate(
-  ctx: ServiceContext,
-  {
-    tenantId,
-    customerId,
-    contractId,
-    endingBefore,
-    allowBeforeFinalized,
-  }: { tenantId: string; customerId: string; contractId: string; endingBefore: Date | null; allowBeforeFinalized: boolean },
-): Promise<void> {
-  await editContract(ctx, {
-    tenantId,
-    body: { customer_id: customerId, contract_id: contractId, update_contract_end_date: endingBefore, allow_contract_ending_before_finalized_invoice: allowBeforeFinalized },
-    contractEndField: 'ending_before',
   });
 }
 
