@@ -40,7 +40,7 @@ describe.each(ENGINES)('threshold billing on %s', (engine) => {
     const registered = await fetch(`${server.baseURL}/v1/allot/webhooks`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ url: receiver.url, event_types: ['payment_gate.threshold_reached', 'payment_gate.payment_status'] }),
+      body: JSON.stringify({ url: receiver.url, event_types: ['payment_gate.threshold_reached', 'payment_gate.payment_status', 'invoice.finalized'] }),
     });
     expect(registered.status).toBe(200);
     chargeProduct = (await client.v1.contracts.products.create({ name: 'Usage so far', type: 'FIXED' })).data.id;
@@ -103,8 +103,8 @@ describe.each(ENGINES)('threshold billing on %s', (engine) => {
     await spend(customer, 600);
     await waitFor(async () => (await draftTotal(customer)) === 0, { what: 'the spend paid by the threshold commit' });
     expect(await scheduled(customer)).toEqual([{ status: 'FINALIZED', total: 1200, lines: [['scheduled', 'Usage so far', 1200]] }]);
-    await waitFor(async () => eventsOf(customer).length === 1, { what: 'the threshold webhook' });
-    expect(eventsOf(customer)[0]).toMatchObject({
+    await waitFor(async () => eventsOf(customer, 'payment_gate.threshold_reached').length === 1, { what: 'the threshold webhook' });
+    expect(eventsOf(customer, 'payment_gate.threshold_reached')[0]).toMatchObject({
       type: 'payment_gate.threshold_reached',
       properties: { contract_id: contract, threshold_type: 'spend', payment_gate_type: 'NONE', amount: 1200, charge_amount_cents: 1200, current_spend: 1200, threshold_amount: 1000 },
     });
@@ -117,6 +117,12 @@ describe.each(ENGINES)('threshold billing on %s', (engine) => {
     await waitFor(async () => (await scheduled(customer)).length === 2, { what: 'the second threshold invoice' });
     expect((await scheduled(customer)).map((invoice) => invoice.total)).toEqual([1200, 1100]);
     expect(await draftTotal(customer)).toBe(0);
+    // Each threshold invoice is announced as every finalised invoice is.
+    await waitFor(async () => eventsOf(customer, 'invoice.finalized').length === 2, { what: 'both invoice.finalized webhooks' });
+    expect(eventsOf(customer, 'invoice.finalized').map((event) => [event.properties.invoice_type, event.properties.contract_id, event.properties.total])).toEqual([
+      ['SCHEDULED', contract, 1200],
+      ['SCHEDULED', contract, 1100],
+    ]);
 
     expect((await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.spend_threshold_configuration).toEqual({
       commit: { product_id: chargeProduct, name: 'Usage so far' },
@@ -148,6 +154,8 @@ describe.each(ENGINES)('threshold billing on %s', (engine) => {
     });
     expect(await draftTotal(customer)).toBe(1200);
     expect(await scheduled(customer)).toEqual([{ status: 'VOID', total: 1200, lines: [['scheduled', 'Usage so far', 1200]] }]);
+    // A voided invoice was never finalised: no invoice.finalized (the payment status webhook, written in the same transaction, has arrived).
+    expect(eventsOf(customer, 'invoice.finalized')).toEqual([]);
     expect((await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.spend_threshold_configuration?.is_enabled).toBe(false);
   });
 

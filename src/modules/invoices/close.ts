@@ -1,5 +1,5 @@
-import { announceAccountChange, inTransaction, signalAfterCommit, type ServiceContext } from '../../lib/context.js';
-import { Decimal, wireNumber } from '../../lib/money.js';
+import { announceAccountChange, inTransaction, type ServiceContext } from '../../lib/context.js';
+import { Decimal } from '../../lib/money.js';
 import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/periods.js';
 import {
   customerAccount,
@@ -17,8 +17,8 @@ import {
 import * as credits from '../credits/service.js';
 import * as pricing from '../pricing/service.js';
 import * as tenants from '../tenants/service.js';
-import * as webhooks from '../webhooks/service.js';
 import { finalizedLines, invoiceLines, type FundedLine, type Invoice } from './compute/buildInvoice.js';
+import { announceFinalizedInvoice } from './finalizedAnnouncement.js';
 import * as repo from './repo.js';
 import { draftInvoice, toStoredLine } from './service.js';
 
@@ -160,27 +160,17 @@ async function store(tx: ServiceContext, tenantId: string, invoice: Invoice): Pr
     voided_at: null,
   });
   if (!inserted) return false;
-  await webhooks.enqueueWebhookEvent(tx.db, {
-    tenantId,
-    type: 'invoice.finalized',
-    fields: {
-      properties: {
-        invoice_id: invoice.id,
-        customer_id: invoice.customerId,
-        contract_id: invoice.contractId,
-        invoice_type: invoice.type,
-        credit_type_id: invoice.creditTypeId,
-        total: wireNumber(invoice.total),
-        start_timestamp: invoice.period.startingAt.toISOString(),
-        end_timestamp: invoice.period.endingBefore.toISOString(),
-        issued_at: invoice.issuedAt.toISOString(),
-      },
-    },
-    at: invoice.issuedAt,
+  await announceFinalizedInvoice(tx, tenantId, {
+    id: invoice.id,
+    customerId: invoice.customerId,
+    contractId: invoice.contractId,
+    type: invoice.type,
+    creditTypeId: invoice.creditTypeId,
+    total: invoice.total,
+    startingAt: invoice.period.startingAt,
+    endingBefore: invoice.period.endingBefore,
+    issuedAt: invoice.issuedAt,
   });
-  webhooks.signalOutboxWritten(tx, tenantId);
-  // Billing providers (Stripe) push finalised invoices: they need not wait for their next poll.
-  signalAfterCommit(tx, 'invoicesFinalized', { tenantId });
   return true;
 }
 

@@ -1,5 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { Decimal } from '../../lib/money.js';
+import { announceFinalizedInvoice } from './finalizedAnnouncement.js';
 import * as repo from './repo.js';
 
 /**
@@ -7,7 +8,8 @@ import * as repo from './repo.js';
  * Metronome invoices a commit, issued at `at` with one `scheduled` line for the commit's product,
  * in whole cents of the fiat unit. `FINALIZED` when the commit was released (its payment, if
  * gated, succeeded), `VOID` when the payment failed (as Metronome voids it). Its id is the
- * charge's, so writing it twice writes it once. In the caller's transaction.
+ * charge's, so writing it twice writes it once. A finalised one is announced with `invoice.finalized`,
+ * as every finalised invoice is. In the caller's transaction.
  */
 export async function issueThresholdInvoice(
   ctx: ServiceContext,
@@ -25,7 +27,7 @@ export async function issueThresholdInvoice(
   }: { tenantId: string; invoiceId: string; customerId: string; contractId: string; productId: string; name: string; creditTypeId: string; amountCents: Decimal; at: Date; status: 'FINALIZED' | 'VOID' },
 ): Promise<void> {
   const total = amountCents.toFixed();
-  await repo.insertInvoice(ctx.db, tenantId, {
+  const inserted = await repo.insertInvoice(ctx.db, tenantId, {
     id: invoiceId,
     customer_id: customerId,
     contract_id: contractId,
@@ -55,4 +57,7 @@ export async function issueThresholdInvoice(
     finalized_at: at,
     voided_at: status === 'VOID' ? at : null,
   });
+  if (inserted && status === 'FINALIZED') {
+    await announceFinalizedInvoice(ctx, tenantId, { id: invoiceId, customerId, contractId, type: 'SCHEDULED', creditTypeId, total: amountCents, startingAt: at, endingBefore: at, issuedAt: at });
+  }
 }
