@@ -268,4 +268,51 @@ describe.each(ENGINES)('Stripe seat webhooks on %s', (engine) => {
     expect(second.body.outcome).toMatch(new RegExp(`^subscription ${ahead.subscription}: quantity 14 from 2024-04-16T18:00:00.000Z`));
     expect(await schedule(ahead)).toEqual([['2024-04-01T00:00:00.000Z', 10], ['2024-04-16T18:00:00.000Z', 14]]);
   });
+  it('moves a SEAT_BASED subscription’s unassigned seats to Stripe’s quantity, and never drops a seat id assigned in Allot', async () => {
+    const customer = (await client.v1.customers.create({ name: 'Seat-based team' })).data.id;
+    const contract = (
+      await client.v1.contracts.create({
+        customer_id: customer,
+        starting_at: '2024-04-01T00:00:00Z',
+        rate_card_id: catalog.rateCard,
+        subscriptions: [
+          {
+            collection_schedule: 'ADVANCE',
+            quantity_management_mode: 'SEAT_BASED',
+            seat_config: { initial_seat_ids: ['ada', 'bob', 'cy'], seat_group_key: 'user_id', initial_unassigned_seats: 2 },
+            proration: { is_prorated: true },
+            subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
+          },
+        ],
+      })
+    ).data.id;
+    const subscription = (await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.subscriptions![0]!.id!;
+    const seats = { customer, contract, subscription };
+    await post('/v1/allot/stripe/subscription-links', { customer_id: customer, contract_id: contract, subscription_id: subscription, stripe_subscription_id: 'sub_seat_based', stripe_price_id: STRIPE_PRICE });
+    const seatsAt = async (covering: string) => {
+      const [step] = (await client.v1.contracts.getSubscriptionSeatsHistory({ customer_id: customer, contract_id: contract, subscription_id: subscription, covering_date: covering })).data;
+      return [step!.assigned_seat_ids.slice().sort(), step!.total_quantity];
+    };
+
+    // 3 seat ids and 2 unassigned (5); Stripe says 8: three more unassigned seats (total_quantity: seat ids and unassigned seats).
+    const up = await deliver(subscriptionEvent({ id: 'evt_seat_based_8', created: '2024-04-10T09:00:00Z', subscription: 'sub_seat_based', quantity: 8 }));
+    expect(up.body.outcome).toBe(`subscription ${subscription}: quantity 8 from 2024-04-10T09:00:00.000Z`);
+    expect(await seatsAt('2024-04-10T09:00:00Z')).toEqual([['ada', 'bob', 'cy'], 8]);
+    // Stripe says 4: one unassigned seat is left.
+    await deliver(subscriptionEvent({ id: 'evt_seat_based_4', created: '2024-04-12T09:00:00Z', subscription: 'sub_seat_based', quantity: 4 }));
+    expect(await seatsAt('2024-04-12T09:00:00Z')).toEqual([['ada', 'bob', 'cy'], 4]);
+    // Stripe says 2: the unassigned seat goes; the three seat ids stay, and the outcome says so.
+    const down = await deliver(subscriptionEvent({ id: 'evt_seat_based_2', created: '2024-04-14T09:00:00Z', subscription: 'sub_seat_based', quantity: 2 }));
+    expect(down.body.outcome).toBe(`subscription ${subscription}: quantity 2 from 2024-04-14T09:00:00.000Z (1 seat id assigned in Allot beyond it kept: unassigned seats set to 0)`);
+    expect(await seatsAt('2024-04-14T09:00:00Z')).toEqual([['ada', 'bob', 'cy'], 3]);
+    expect(await schedule(seats)).toEqual([
+      ['2024-04-01T00:00:00.000Z', 5],
+      ['2024-04-10T09:00:00.000Z', 8],
+      ['2024-04-12T09:00:00.000Z', 4],
+      ['2024-04-14T09:00:00.000Z', 3],
+    ]);
+    // Each was one seat edit, made once.
+    const edits = (await client.v2.contracts.getEditHistory({ customer_id: customer, contract_id: contract })).data;
+    expect(edits).toHaveLength(3);
+  });
 });

@@ -1,8 +1,9 @@
 import { inTransaction, type ServiceContext } from '../../lib/context.js';
 import { AppError } from '../../lib/errors.js';
 import { quantityChangesOpenFrom } from '../../lib/contractSchedules.js';
+import { seatStepAt } from '../../lib/seatSchedule.js';
 import * as contracts from '../contracts/service.js';
-import { decideSeatChange, type SubscriptionEventFacts } from './compute/seatChange.js';
+import { decideSeatChange, unassignedSeatChange, type SubscriptionEventFacts } from './compute/seatChange.js';
 import * as repo from './repo.js';
 
 /** The Stripe event types that move seats; every other type is acknowledged and ignored. */
@@ -76,25 +77,68 @@ async function applyToLink(
       now,
     });
     if (decision.kind === 'ignore') return `ignored: ${decision.reason}`;
+    let short = 0;
     if (decision.kind === 'change') {
-      await contracts.editContract(ctx, {
-        tenantId: link.tenant_id,
-        body: {
-          customer_id: link.customer_id,
-          contract_id: link.contract_id,
-          update_subscriptions: [{ subscription_id: link.subscription_id, quantity_updates: [{ starting_at: decision.startingAt, quantity: decision.quantity }] }],
-          uniqueness_key: `stripe:${event.id}:${link.id}`,
-        },
-      });
+      const edit = { tenantId: link.tenant_id, customerId: link.customer_id, contractId: link.contract_id, uniquenessKey: `stripe:${event.id}:${link.id}` };
+      if (subscription.seats) short = await moveUnassignedSeats(ctx, { ...edit, subscription: { id: subscription.id, seats: subscription.seats }, quantity: decision.quantity, startingAt: decision.startingAt });
+      else await setQuantity(ctx, { ...edit, subscriptionId: subscription.id, quantity: decision.quantity, startingAt: decision.startingAt });
     }
     // An event dated ahead of the clock is recorded at the instant it took effect: later events are compared with that.
     await repo.recordLinkEvent(ctx.db, { tenantId: link.tenant_id, linkId: link.id, eventId: event.id, created: decision.aheadOfClock ? now : facts.created });
     const at = decision.startingAt.toISOString();
     const ahead = decision.aheadOfClock ? ` (the event was created at ${facts.created.toISOString()}, ahead of Allot's clock: applied now)` : '';
-    return (decision.kind === 'change' ? `quantity ${decision.quantity} from ${at}` : `unchanged: quantity already ${decision.quantity} at ${at}`) + ahead;
+    const kept = short > 0 ? ` (${short} seat id${short === 1 ? '' : 's'} assigned in Allot beyond it kept: unassigned seats set to 0)` : '';
+    return (decision.kind === 'change' ? `quantity ${decision.quantity} from ${at}${kept}` : `unchanged: quantity already ${decision.quantity} at ${at}`) + ahead;
   } catch (error) {
     // A refusal (the contract was archived, the subscription ended) will not change on redelivery: it is recorded, not retried.
     if (error instanceof AppError) return `refused: ${error.message}`;
     throw error;
   }
+}
+
+interface LinkEdit {
+  tenantId: string;
+  customerId: string;
+  contractId: string;
+  /** Makes the edit once, however often the event is delivered. */
+  uniquenessKey: string;
+}
+
+async function setQuantity(ctx: ServiceContext, edit: LinkEdit & { subscriptionId: string; quantity: number; startingAt: Date }): Promise<void> {
+  await contracts.editContract(ctx, {
+    tenantId: edit.tenantId,
+    body: {
+      customer_id: edit.customerId,
+      contract_id: edit.contractId,
+      update_subscriptions: [{ subscription_id: edit.subscriptionId, quantity_updates: [{ starting_at: edit.startingAt, quantity: edit.quantity }] }],
+      uniqueness_key: edit.uniquenessKey,
+    },
+  });
+}
+
+/**
+ * A SEAT_BASED subscription follows Stripe's quantity through its unassigned seats (its quantity
+ * is derived from its seats: `quantity_updates` are refused there). Returns how many assigned seat
+ * ids Stripe's quantity leaves no room for: they are kept.
+ */
+async function moveUnassignedSeats(
+  ctx: ServiceContext,
+  edit: LinkEdit & { subscription: { id: string; seats: NonNullable<contracts.Subscription['seats']> }; quantity: number; startingAt: Date },
+): Promise<number> {
+  const step = seatStepAt(edit.subscription.seats.steps, edit.startingAt);
+  const change = unassignedSeatChange({ assigned: step?.assigned.length ?? 0, unassigned: step?.unassigned ?? 0, quantity: edit.quantity });
+  const update = (quantity: number) => [{ quantity, starting_at: edit.startingAt }];
+  if (change.add === 0 && change.remove === 0) return change.short;
+  await contracts.editContract(ctx, {
+    tenantId: edit.tenantId,
+    body: {
+      customer_id: edit.customerId,
+      contract_id: edit.contractId,
+      update_subscriptions: [
+        { subscription_id: edit.subscription.id, seat_updates: change.add > 0 ? { add_unassigned_seats: update(change.add) } : { remove_unassigned_seats: update(change.remove) } },
+      ],
+      uniqueness_key: edit.uniquenessKey,
+    },
+  });
+  return change.short;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideSeatChange, type SubscriptionEventFacts } from './seatChange.js';
+import { unassignedSeatChange, decideSeatChange, type SubscriptionEventFacts } from './seatChange.js';
 
 const steps = [
   { startingAt: new Date('2024-04-01T00:00:00Z'), quantity: 100 },
@@ -70,5 +70,15 @@ describe('incomplete items', () => {
     const partial: SubscriptionEventFacts = { ...updated('2024-04-20T10:00:00Z', 1, 'price_other'), itemsIncomplete: true };
     expect(decideSeatChange({ event: partial, now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps }).kind).toBe('ignore');
     expect(decideSeatChange({ event: { ...partial, itemsIncomplete: false }, now, stripePriceId: 'price_seats', lastAppliedCreated: null, openPeriodStart: april, steps })).toMatchObject({ kind: 'change', quantity: 0 });
+  });
+});
+
+describe('unassignedSeatChange', () => {
+  it('moves only the unassigned seats: 3 seat ids + 2 unassigned, Stripe says 8 → add 3; 4 → remove 1; 2 → remove 2 with 1 seat id short', () => {
+    expect(unassignedSeatChange({ assigned: 3, unassigned: 2, quantity: 8 })).toEqual({ add: 3, remove: 0, short: 0 });
+    expect(unassignedSeatChange({ assigned: 3, unassigned: 2, quantity: 4 })).toEqual({ add: 0, remove: 1, short: 0 });
+    expect(unassignedSeatChange({ assigned: 3, unassigned: 2, quantity: 2 })).toEqual({ add: 0, remove: 2, short: 1 });
+    expect(unassignedSeatChange({ assigned: 3, unassigned: 2, quantity: 5 })).toEqual({ add: 0, remove: 0, short: 0 });
+    expect(unassignedSeatChange({ assigned: 0, unassigned: 0, quantity: 0 })).toEqual({ add: 0, remove: 0, short: 0 });
   });
 });

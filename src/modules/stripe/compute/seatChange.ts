@@ -63,3 +63,22 @@ export function decideSeatChange({
   if (quantityAt(steps, startingAt) === quantity) return { kind: 'unchanged', quantity, startingAt, aheadOfClock };
   return { kind: 'change', quantity, startingAt, aheadOfClock };
 }
+
+/** The unassigned-seat change that brings a SEAT_BASED subscription to Stripe's quantity; `short`: seat ids Stripe's quantity leaves no room for. */
+export interface UnassignedSeatChange {
+  add: number;
+  remove: number;
+  /** Seat ids assigned in Allot beyond Stripe's quantity: they stay (only their holder frees a seat id), and the unassigned seats go to 0. */
+  short: number;
+}
+
+/**
+ * A SEAT_BASED subscription's quantity is its assigned seat ids plus its unassigned seats (rule
+ * 28); Stripe knows only the total. Stripe's quantity moves the unassigned seats: 3 seat ids and 2
+ * unassigned (5) → Stripe says 8: add 3 unassigned; Stripe says 4: remove 1; Stripe says 2: remove
+ * both, and 1 seat id is short (Allot never drops an assigned seat on Stripe's word).
+ */
+export function unassignedSeatChange({ assigned, unassigned, quantity }: { assigned: number; unassigned: number; quantity: number }): UnassignedSeatChange {
+  const target = Math.max(quantity - assigned, 0);
+  return { add: Math.max(target - unassigned, 0), remove: Math.max(unassigned - target, 0), short: Math.max(assigned - quantity, 0) };
+}
