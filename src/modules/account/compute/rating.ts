@@ -70,7 +70,8 @@ function project(groupKey: readonly string[], groupValues: readonly string[], pr
   return Object.fromEntries(pricingKey.map((property) => [property, groupValues[groupKey.indexOf(property)] ?? '']));
 }
 
-const sameSelection = (a: RollupSelection, metricId: string, groupKey: readonly string[]) =>
+/** Whether `a` reads the metric `metricId` grouped by exactly `groupKey`. */
+export const sameSelection = (a: RollupSelection, metricId: string, groupKey: readonly string[]) =>
   a.metricId === metricId && a.groupKey.length === groupKey.length && a.groupKey.every((property, i) => property === groupKey[i]);
 
 /** What rating a contract's open period needs from the catalog: independent of usage and balances, so it can load alongside them. */

@@ -1,6 +1,6 @@
 import { sumExactly, type Decimal } from '../../../lib/money.js';
 import type { FundingCharge } from './drawdown.js';
-import type { RatedPeriod, UsageWindow } from './rating.js';
+import { sameSelection, type RatedPeriod, type UsageWindow } from './rating.js';
 import type { LoadedContracts } from './terms.js';
 
 /**
@@ -17,8 +17,7 @@ export function seatKeyOf(loaded: Pick<LoadedContracts, 'subscriptions' | 'sourc
 /** `window` reading also what `seatWindow` reads (the rows per seat), so that one read serves both ratings. */
 export function withSeatSelections(window: UsageWindow, seatWindow: UsageWindow | undefined): UsageWindow {
   if (!seatWindow) return window;
-  const same = (a: UsageWindow['selections'][number], b: UsageWindow['selections'][number]) => a.metricId === b.metricId && a.groupKey.join('\u0000') === b.groupKey.join('\u0000');
-  const merge = (into: UsageWindow['selections'], more: UsageWindow['selections']) => [...into, ...more.filter((s) => !into.some((t) => same(s, t)))];
+  const merge = (into: UsageWindow['selections'], more: UsageWindow['selections']) => [...into, ...more.filter((s) => !into.some((t) => sameSelection(t, s.metricId, s.groupKey)))];
   return { ...window, selections: merge(window.selections, seatWindow.selections), uniqueSelections: merge(window.uniqueSelections, seatWindow.uniqueSelections) };
 }
 
