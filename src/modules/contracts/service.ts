@@ -36,6 +36,7 @@ import { planQuantityUpdates, type SubscriptionUpdateRecord } from './quantityPl
 import { quantityChangesAfterSeatUpdates } from './seats.js';
 export type { EditPreview };
 export { createCustomerGrant } from './balances.js';
+export { contractsWithSeat, listSeatBalances, type SeatBalance, type SeatBalancesQuery } from './seatBalances.js';
 export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
 export { statementPeriodAt } from '../account/service.js';
 
