@@ -170,7 +170,8 @@ export function registerOperatorRoutes(
             table: seatTablePage(await seatRows(request.context, { tenantId: session.tenantId, customerId, seats: view.seats }), seatQuery),
             query: seatQuery,
             units: view.units,
-            contractNames: new Map(view.contracts.map((contract) => [contract.id, contract.name ?? contract.id])),
+            // The contracts with seats: a Contract column only when there are several.
+            contractNames: new Map(view.contracts.filter((contract) => view.seats.some((seat) => seat.seatIds && seat.contractId === contract.id)).map((contract) => [contract.id, contract.name ?? contract.id])),
           })
         : undefined;
       return sendPage(reply, assetUrl, {

@@ -50,7 +50,20 @@ const SORT_NAMES: Record<SeatSort, string> = { seat: 'Seat', starting: 'Starting
  * on the server: each column heading is a link sorting by it (again: the other way), the search is
  * a GET form, and the seats come 50 a page, so it works without scripts and with thousands of seats.
  */
-export function seatBalancesCard({ base, table, query, units, contractNames }: { base: string; table: SeatTablePage; query: SeatTableQuery; units: Map<string, Unit>; contractNames: Map<string, string> }): Html {
+export function seatBalancesCard({
+  base,
+  table,
+  query,
+  units,
+  contractNames,
+}: {
+  base: string;
+  table: SeatTablePage;
+  query: SeatTableQuery;
+  units: Map<string, Unit>;
+  /** The contracts with seats, by id: a Contract column when there are several. */
+  contractNames: Map<string, string>;
+}): Html {
   // A numeric sort names its unit in the links; sorting by seat id needs none.
   const shown = { ...query, unit: query.sort === 'seat' ? query.unit : table.unit, page: table.page };
   const heading = (sort: SeatSort, label: string, unit?: string) => {
@@ -60,7 +73,7 @@ export function seatBalancesCard({ base, table, query, units, contractNames }: {
     const ariaSort = active ? (shown.direction === 'asc' ? 'ascending' : 'descending') : undefined;
     return html`<th scope="col"${sort === 'seat' ? '' : html` class="num"`}${ariaSort ? html` aria-sort="${ariaSort}"` : ''}><a href="${href}" data-testid="seat-sort-${sort}${unit !== undefined && table.units.length > 1 ? `-${unit}` : ''}">${label}${active ? (shown.direction === 'asc' ? ' ▲' : ' ▼') : ''}</a></th>`;
   };
-  const manyContracts = new Set(table.rows.map((row) => row.contractId)).size > 1 || contractNames.size > 1;
+  const manyContracts = contractNames.size > 1;
   const columns = 2 + (manyContracts ? 1 : 0) + table.units.length * 3;
   const from = table.matching ? table.offset + 1 : 0;
   const to = table.offset + table.rows.length;
