@@ -99,7 +99,7 @@ ${table.rows.map((row) => {
     const shownUnit = unitIn(units, unit);
     return html`<td class="num">${formatAmount(amounts.starting, shownUnit, { bare: true })}</td><td class="num">${formatAmount(amounts.used, shownUnit, { bare: true })}</td><td class="num" data-testid="seat-remaining">${formatAmount(amounts.remaining, shownUnit, { bare: true })}</td>`;
   });
-  return html`<tr data-testid="seat-row" data-seat="${row.seatId}"><th scope="row"><code>${row.seatId}</code></th><td>${row.assigned ? 'Assigned' : html`<span class="muted">Removed</span>`}</td>${manyContracts ? html`<td>${contractNames.get(row.contractId) ?? row.contractId}</td>` : ''}${cells}</tr>`;
+  return html`<tr data-testid="seat-row" data-seat="${row.seatId}"><th scope="row" class="key"><code>${row.seatId}</code></th><td>${row.assigned ? 'Assigned' : html`<span class="muted">Removed</span>`}</td>${manyContracts ? html`<td>${contractNames.get(row.contractId) ?? row.contractId}</td>` : ''}${cells}</tr>`;
 })}
 </tbody></table></div>
 ${table.pages > 1 ? html`<nav class="pager" aria-label="Seat pages"><span data-testid="seat-page">Page ${table.page} of ${table.pages}</span>${table.page > 1 ? html` <a href="${seatHref(base, shown, { page: table.page - 1 })}" rel="prev">Previous</a>` : ''}${table.page < table.pages ? html` <a href="${seatHref(base, shown, { page: table.page + 1 })}" rel="next">Next</a>` : ''}</nav>` : ''}
