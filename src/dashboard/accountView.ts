@@ -22,6 +22,8 @@ export interface SeatHistory {
   steps: { startingAt: Date; quantity: number }[];
   startingAt: Date;
   endingBefore: Date | null;
+  /** A SEAT_BASED subscription's: the property usage names its seats by, and the seat ids assigned now. */
+  seatIds: { groupKey: string; assigned: string[] } | null;
 }
 
 /** Everything the customer page shows, read at one instant. */
@@ -61,6 +63,10 @@ export function seatHistories(account: accounts.CustomerAccount, now: Date): Sea
       steps: subscription.steps.map((step) => ({ startingAt: step.startingAt, quantity: step.quantity })),
       startingAt: subscription.starting_at,
       endingBefore: subscription.ending_before,
+      seatIds: subscription.seats && {
+        groupKey: subscription.seats.groupKey,
+        assigned: [...subscription.seats.steps].reverse().find((step) => step.startingAt <= now)?.assigned ?? [],
+      },
     }));
 }
 

@@ -3,12 +3,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServiceContext } from '../lib/context.js';
 import type { App } from '../http/types.js';
 import * as dashboards from '../modules/dashboards/service.js';
-import { accountView, type AccountView } from './accountView.js';
+import { accountView } from './accountView.js';
 import type { AssetUrl } from './assets.js';
 import { Html } from './html.js';
 import { sendPage } from './layout.js';
 import { errorBody } from './pages/chrome.js';
 import { embedContent } from './pages/embedPage.js';
+import { seatEmbedContent } from './pages/seatEmbedPage.js';
+import { seatEmbedView } from './seatView.js';
 
 /** How often a live view is computed again when nothing was signalled (usage ingested by another process, a period closing). */
 const REFRESH_MS = 15_000;
@@ -18,28 +20,38 @@ const MIN_INTERVAL_MS = 1_000;
 const digest = (text: string) => createHash('sha256').update(text).digest('base64url').slice(0, 22);
 
 /**
- * The customer's view, shared by everyone watching that customer: one computed less than a second
- * ago is used again, so many viewers of one customer cost one computation a second, not one each.
- * A view is forgotten as soon as the customer's usage or account changes, so no viewer is shown
+ * The views, shared by everyone watching one customer (or one seat of it): one computed less than
+ * a second ago is used again, so many viewers cost one computation a second, not one each. A
+ * customer's views are forgotten as soon as its usage or account changes, so no viewer is shown
  * one from before the change it was told about.
  */
-function sharedViews(context: ServiceContext): { viewOf: (ctx: ServiceContext, grant: dashboards.EmbedGrant) => Promise<AccountView>; stop: () => void } {
-  const recent = new Map<string, { at: number; view: Promise<AccountView> }>();
+function sharedViews(context: ServiceContext): { render: (ctx: ServiceContext, grant: dashboards.EmbedGrant) => Promise<string>; stop: () => void } {
+  const recent = new Map<string, { at: number; view: Promise<unknown> }>();
   const forget = ({ tenantId, customerIds }: { tenantId: string; customerIds: readonly string[] }) => {
-    for (const customerId of customerIds) recent.delete(`${tenantId}/${customerId}`);
+    for (const customerId of customerIds) {
+      const prefix = `${tenantId}/${customerId}/`;
+      for (const key of [...recent.keys()]) if (key.startsWith(prefix)) recent.delete(key);
+    }
   };
   const unsubscribe = [context.signals?.on('usageCommitted', forget), context.signals?.on('accountChanged', forget)];
+  const shared = <T>(key: string, compute: () => Promise<T>): Promise<T> => {
+    const now = Date.now();
+    const hit = recent.get(key);
+    if (hit && now - hit.at < MIN_INTERVAL_MS) return hit.view as Promise<T>;
+    for (const [other, entry] of recent) if (now - entry.at >= MIN_INTERVAL_MS) recent.delete(other);
+    const view = compute();
+    recent.set(key, { at: now, view });
+    view.catch(() => recent.delete(key));
+    return view;
+  };
   return {
-    viewOf(ctx, grant) {
-      const key = `${grant.tenantId}/${grant.customerId}`;
-      const now = Date.now();
-      const hit = recent.get(key);
-      if (hit && now - hit.at < MIN_INTERVAL_MS) return hit.view;
-      for (const [other, entry] of recent) if (now - entry.at >= MIN_INTERVAL_MS) recent.delete(other);
-      const view = accountView(ctx, { tenantId: grant.tenantId, customerId: grant.customerId });
-      recent.set(key, { at: now, view });
-      view.catch(() => recent.delete(key));
-      return view;
+    async render(ctx, grant) {
+      const { tenantId, customerId, seatId } = grant;
+      const base = `${tenantId}/${customerId}/`;
+      if (seatId === undefined) return embedContent(await shared(base, () => accountView(ctx, { tenantId, customerId })), grant).value;
+      const contractId = grant.options.contract_id;
+      const view = await shared(`${base}seat/${contractId ?? ''}/${seatId}`, () => seatEmbedView(ctx, { tenantId, customerId, seatId, contractId }));
+      return seatEmbedContent(view, grant).value;
     },
     stop: () => unsubscribe.forEach((off) => off?.()),
   };
@@ -54,7 +66,7 @@ export function registerEmbedRoutes(app: App, assetUrl: AssetUrl, context: Servi
   // Open event streams end before the server closes (it would otherwise wait for every viewer to leave).
   const streams = new Set<() => void>();
   const views = sharedViews(context);
-  const render = async (ctx: ServiceContext, grant: dashboards.EmbedGrant) => embedContent(await views.viewOf(ctx, grant), grant).value;
+  const render = views.render;
   app.addHook('preClose', async () => {
     for (const stop of [...streams]) stop();
     views.stop();

@@ -37,6 +37,9 @@ export const alertForm = z.strictObject({
   credit_type_id: z.string().optional(),
   billable_metric_id: z.string().optional(),
   group_key: z.string().optional(),
+  /** A seat alert's `seat_filter`: the seats' group key and, for one seat, its id. */
+  seat_group_key: z.string().optional(),
+  seat_group_value: z.string().trim().max(1024).optional(),
 });
 
 export const signInForm = z.strictObject({ token: z.string().min(1), api_key: z.string().trim().min(1, 'is required'), next: z.string().optional() });

@@ -25,6 +25,9 @@ import { errorBody, operatorHeader } from './pages/chrome.js';
 import { customerPage, type FormChoices } from './pages/customerPage.js';
 import { customersPage } from './pages/customersPage.js';
 import { seatPreviewPage } from './pages/previewPage.js';
+import { seatBalancesCard } from './pages/seatSection.js';
+import { parseSeatTableQuery, seatTablePage } from './compute/seatTable.js';
+import { seatRows } from './seatView.js';
 import { signInPage } from './pages/signInPage.js';
 import { unmatchedPage, unmatchedPanel } from './pages/unmatchedSection.js';
 import type { SignInGuard } from './signInLimit.js';
@@ -34,7 +37,8 @@ const PAGE_SIZE = 25;
 /** Unknown customer ids on the customers page; the rest are a link away. */
 const UNMATCHED_ON_CUSTOMERS_PAGE = 5;
 const DAY_MS = 24 * 60 * 60 * 1000;
-const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_reached', 'spend_threshold_reached', 'monthly_invoice_total_spend_threshold_reached']);
+const MONEY_ALERTS = new Set(['low_remaining_contract_credit_and_commit_balance_reached', 'low_remaining_seat_balance_reached', 'spend_threshold_reached', 'monthly_invoice_total_spend_threshold_reached']);
+const SEAT_ALERT = 'low_remaining_seat_balance_reached';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply, session: dashboards.Session) => Promise<unknown>;
 
@@ -157,11 +161,23 @@ export function registerOperatorRoutes(
     '/ui/customers/:id',
     signedIn(async (request, reply, session) => {
       const customerId = (request.params as { id: string }).id;
+      const seatQuery = parseSeatTableQuery(request.query as Record<string, unknown>);
       const [view, choices] = await Promise.all([accountView(request.context, { tenantId: session.tenantId, customerId }), formChoices(request, session.tenantId)]);
+      // The seats table, when the customer has SEAT_BASED seats: sorted, searched and paged here, from the query.
+      const seatBalances = view.seats.some((seat) => seat.seatIds)
+        ? seatBalancesCard({
+            base: customerUrl(customerId),
+            table: seatTablePage(await seatRows(request.context, { tenantId: session.tenantId, customerId, seats: view.seats }), seatQuery),
+            query: seatQuery,
+            units: view.units,
+            // The contracts with seats: a Contract column only when there are several.
+            contractNames: new Map(view.contracts.filter((contract) => view.seats.some((seat) => seat.seatIds && seat.contractId === contract.id)).map((contract) => [contract.id, contract.name ?? contract.id])),
+          })
+        : undefined;
       return sendPage(reply, assetUrl, {
         title: view.customer.name,
         header: operatorHeader(session),
-        body: customerPage({ view, csrf: session.csrfToken, choices, flash: takeFlash(request, reply, customerId) }),
+        body: customerPage({ view, csrf: session.csrfToken, choices, flash: takeFlash(request, reply, customerId), seatBalances }),
       });
     }),
   );
@@ -255,6 +271,8 @@ export function registerOperatorRoutes(
         customer_id: customerId,
         ...(usageAlert ? { billable_metric_id: form.billable_metric_id || undefined } : { credit_type_id: form.credit_type_id || undefined }),
         ...(form.group_key && { group_values: [{ key: form.group_key }] }),
+        // The seat fields count for a seat alert only; without a seat key the API names seat_filter as required.
+        ...(form.alert_type === SEAT_ALERT && form.seat_group_key && { seat_filter: { seat_group_key: form.seat_group_key, ...(form.seat_group_value && { seat_group_value: form.seat_group_value }) } }),
       });
       await alerts.createAlert(ctx, { tenantId: session.tenantId, body });
       return `Alert “${form.name}” created.`;

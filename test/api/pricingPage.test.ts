@@ -3,37 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-/** A browser's cookie jar, reduced to what the dashboard sets. */
-class Visitor {
-  cookies = new Map<string, string>();
-  constructor(private readonly baseURL: string) {}
-
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set('cookie', [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; '));
-    const response = await fetch(`${this.baseURL}${path}`, { ...init, headers, redirect: 'manual' });
-    for (const line of response.headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const [name, value] = pair!.split('=') as [string, string];
-      if (value === '' || /max-age=0|expires=thu, 01 jan 1970/i.test(line)) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-    return response;
-  }
-
-  post(path: string, form: Record<string, string>): Promise<Response> {
-    return this.request(path, { method: 'POST', body: new URLSearchParams(form), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
-  }
-
-  async signIn(key: string): Promise<void> {
-    const page = await (await this.request('/ui/sign-in')).text();
-    const token = /name="token" value="([^"]+)"/.exec(page)![1]!;
-    expect((await this.post('/ui/sign-in', { token, api_key: key })).status).toBe(303);
-  }
-}
-
-const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)![1]!;
+import { csrfOf, Visitor } from '../helpers/visitor.js';
 
 /**
  * The dashboard's pricing page over HTTP: the setup of `simulations.test.ts` (20 seats, a pool of
@@ -66,7 +36,7 @@ describe.each(ENGINES)('the pricing page on %s', (engine) => {
     await client.v1.usage.ingest({ usage });
     expect((await server.advanceClock('2024-05-10T00:00:00Z')).status).toBe(200);
     visitor = new Visitor(server.baseURL);
-    await visitor.signIn(server.key);
+    expect((await visitor.signIn(server.key)).status).toBe(303);
   });
   afterAll(() => server.stop());
 

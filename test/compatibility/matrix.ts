@@ -198,7 +198,7 @@ export const methods: Record<string, MethodEntry> = {
   'v1.customers.setIngestAliases': built('a 400 on an archived customer'),
   'v1.customers.setName': built(),
   'v1.customers.updateConfig': partly('leave_stripe_invoices_in_draft (unset: finalised in Stripe, where Metronome’s client-level default leaves them in draft); salesforce_account_id only null'),
-  'v1.dashboards.getEmbeddableURL': built('credits, usage and invoices dashboards (commits_and_credits shows the credits one)'),
+  'v1.dashboards.getEmbeddableURL': built('credits, usage and invoices dashboards (commits_and_credits shows the credits one); an extra seat_id scopes the credits view to one seat'),
   'v1.invoices.regenerate': notBuilt(),
   'v1.invoices.void': partly('voiding does not give the drawn credits back'),
   'v1.packages.archive': notBuilt(),

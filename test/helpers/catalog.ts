@@ -95,3 +95,65 @@ export async function createSeatContract(
   const retrieved = await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract });
   return { customer, contract, subscription: retrieved.data.subscriptions![0]!.id! };
 }
+
+/**
+ * A "Tokens" metric summing `credits` grouped by `user_id`, and a Chat product on the seat
+ * catalog's rate card at 1 AI credit a unit: usage that names its seat (docs/rules.md rule 29).
+ */
+export async function addSeatChat(client: Metronome, catalog: SeatCatalog): Promise<string> {
+  const metric = (
+    await client.v1.billableMetrics.create({
+      name: 'Tokens',
+      event_type_filter: { in_values: ['tokens'] },
+      aggregation_type: 'SUM',
+      aggregation_key: 'credits',
+      property_filters: [
+        { name: 'credits', exists: true },
+        { name: 'user_id', exists: true },
+      ],
+      group_keys: [['user_id']],
+    })
+  ).data.id;
+  const chat = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
+  await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+  return chat;
+}
+
+/**
+ * A new customer on a SEAT_BASED subscription (seats by `user_id`) from April 1, 2024, with 50 AI
+ * credits a seat of its own (`seatPriority`) and 100 a seat pooled (`poolPriority`).
+ */
+export async function createHybridSeatContract(
+  client: Metronome,
+  { catalog, name, seatIds, seatPriority, poolPriority }: { catalog: SeatCatalog; name: string; seatIds: string[]; seatPriority: number; poolPriority: number },
+): Promise<{ customer: string; contract: string }> {
+  const customer = (await client.v1.customers.create({ name })).data.id;
+  const grant = (allocation: 'INDIVIDUAL' | 'POOLED', unit_price: number, priority: number) => ({
+    product_id: catalog.poolProduct,
+    name: allocation === 'POOLED' ? 'Team pool' : 'Own credits',
+    access_amount: { credit_type_id: catalog.aiCredits, unit_price },
+    commit_duration: { value: 1, unit: 'PERIODS' as const },
+    priority,
+    starting_at: '2024-04-01T00:00:00Z',
+    subscription_config: { subscription_id: 'seats', allocation, apply_seat_increase_config: { is_prorated: true } },
+  });
+  const contract = (
+    await client.v1.contracts.create({
+      customer_id: customer,
+      starting_at: '2024-04-01T00:00:00Z',
+      rate_card_id: catalog.rateCard,
+      subscriptions: [
+        {
+          temporary_id: 'seats',
+          collection_schedule: 'ADVANCE',
+          quantity_management_mode: 'SEAT_BASED',
+          seat_config: { initial_seat_ids: seatIds, seat_group_key: 'user_id' },
+          proration: { is_prorated: true },
+          subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
+        },
+      ],
+      recurring_credits: [grant('INDIVIDUAL', 50, seatPriority), grant('POOLED', 100, poolPriority)],
+    })
+  ).data.id;
+  return { customer, contract };
+}

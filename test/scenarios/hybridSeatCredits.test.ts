@@ -1,6 +1,6 @@
 import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
+import { addSeatChat, createHybridSeatContract, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -18,35 +18,8 @@ describe.each(ENGINES)('seat credits and a pool on %s', (engine) => {
   let client: Metronome;
   let catalog: SeatCatalog;
 
-  async function hybrid({ seatPriority, poolPriority }: { seatPriority: number; poolPriority: number }) {
-    const customer = (await client.v1.customers.create({ name: `Hybrid ${seatPriority}/${poolPriority}` })).data.id;
-    const grant = (allocation: 'INDIVIDUAL' | 'POOLED', unit_price: number, priority: number) => ({
-      product_id: catalog.poolProduct,
-      name: allocation === 'POOLED' ? 'Team pool' : 'Own credits',
-      access_amount: { credit_type_id: catalog.aiCredits, unit_price },
-      commit_duration: { value: 1, unit: 'PERIODS' as const },
-      priority,
-      starting_at: '2024-04-01T00:00:00Z',
-      subscription_config: { subscription_id: 'seats', allocation, apply_seat_increase_config: { is_prorated: true } },
-    });
-    await client.v1.contracts.create({
-      customer_id: customer,
-      starting_at: '2024-04-01T00:00:00Z',
-      rate_card_id: catalog.rateCard,
-      subscriptions: [
-        {
-          temporary_id: 'seats',
-          collection_schedule: 'ADVANCE',
-          quantity_management_mode: 'SEAT_BASED',
-          seat_config: { initial_seat_ids: ['ada', 'bob', 'cy'], seat_group_key: 'user_id' },
-          proration: { is_prorated: true },
-          subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
-        },
-      ],
-      recurring_credits: [grant('INDIVIDUAL', 50, seatPriority), grant('POOLED', 100, poolPriority)],
-    });
-    return customer;
-  }
+  const hybrid = async ({ seatPriority, poolPriority }: { seatPriority: number; poolPriority: number }) =>
+    (await createHybridSeatContract(client, { catalog, name: `Hybrid ${seatPriority}/${poolPriority}`, seatIds: ['ada', 'bob', 'cy'], seatPriority, poolPriority })).customer;
 
   const balances = async (customer: string) => {
     const all = (await client.v1.contracts.listBalances({ customer_id: customer, include_balance: true })).data as Balance[];
@@ -62,21 +35,7 @@ describe.each(ENGINES)('seat credits and a pool on %s', (engine) => {
     server = await startTestServer({ engine, clockStart: '2024-04-05T00:00:00Z' });
     client = server.client();
     catalog = await seatCatalog(server, { seatPrice: 0, aiCreditsInCents: 100 });
-    const metric = (
-      await client.v1.billableMetrics.create({
-        name: 'Tokens',
-        event_type_filter: { in_values: ['tokens'] },
-        aggregation_type: 'SUM',
-        aggregation_key: 'credits',
-        property_filters: [
-          { name: 'credits', exists: true },
-          { name: 'user_id', exists: true },
-        ],
-        group_keys: [['user_id']],
-      })
-    ).data.id;
-    const chat = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
-    await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    await addSeatChat(client, catalog);
   });
   afterAll(() => server.stop());
 

@@ -1,6 +1,6 @@
 import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
+import { addSeatChat, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
 import { expect400 } from '../helpers/expectations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -37,21 +37,7 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     server = await startTestServer({ engine, clockStart: '2024-04-01T00:00:00Z' });
     client = server.client();
     catalog = await seatCatalog(server, { seatPrice: 0, aiCreditsInCents: 100 });
-    const metric = (
-      await client.v1.billableMetrics.create({
-        name: 'Tokens',
-        event_type_filter: { in_values: ['tokens'] },
-        aggregation_type: 'SUM',
-        aggregation_key: 'credits',
-        property_filters: [
-          { name: 'credits', exists: true },
-          { name: 'user_id', exists: true },
-        ],
-        group_keys: [['user_id']],
-      })
-    ).data.id;
-    const chat = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
-    await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 1, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
+    await addSeatChat(client, catalog);
     const customer = (await client.v1.customers.create({ name: 'Seat credits team' })).data.id;
     const contract = (
       await client.v1.contracts.create({

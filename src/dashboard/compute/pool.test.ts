@@ -102,6 +102,18 @@ describe('the pool over its period', () => {
     expect(pool.points.every((p) => p.available.gte(0))).toBe(true);
   });
 
+  it("adds up what is added of one kind at one instant: every seat's credit at the period's start is one movement", () => {
+    const start = { kind: 'SEGMENT_START' as const, amount: new Decimal(50), timestamp: at('2026-04-01T00:00:00Z') };
+    const seats = Array.from({ length: 3 }, (_, i) => ({ ...balance([start]), id: `seat-${i}` }));
+    const later = balance([{ kind: 'SEAT_BASED_ADJUSTMENT', amount: new Decimal(25), timestamp: at('2026-04-16T00:00:00Z') }]);
+    const pool = poolOf({ unit, balances: [...seats, later], charges: [], now: at('2026-04-20T00:00:00Z') })!;
+    expect(pool.movements.map((m) => [m.kind, m.amount.toFixed(), m.count])).toEqual([
+      ['SEGMENT_START', '150', 3],
+      ['SEAT_BASED_ADJUSTMENT', '25', 1],
+    ]);
+    expect(pool.granted.toFixed()).toBe('175');
+  });
+
   it('measures the burn over whole days of usage, however far into a day now is', () => {
     // 100 a day; at noon on April 11 the day's slice holds the 50 used so far.
     const now = at('2026-04-11T12:00:00Z');

@@ -14,7 +14,8 @@ export interface Pool {
   /** The balance at each midnight of the window up to now, just before and at each movement, and now. */
   points: { at: Date; available: Decimal }[];
   /** What was put in or taken out by hand, and when. */
-  movements: { at: Date; kind: string; amount: Decimal }[];
+  /** What was added, one movement per instant and kind: 2,000 seats' credits granted at once are one row of 2,000. */
+  movements: { at: Date; kind: string; amount: Decimal; count: number }[];
   /** The usage burn per day over the last seven days (or since the period or the window started, when later). */
   burnPerDay: Decimal;
   /** When the balance reaches 0 at that burn; null when it lasts past the window (or nothing burns). */
@@ -98,9 +99,21 @@ export function poolOf({ unit, balances, charges, now }: { unit: Unit; balances:
     granted: sumUntil(added, now),
     window: { startingAt: from, endingBefore: to },
     points,
-    movements: added.map((entry) => ({ at: entry.timestamp, kind: entry.kind, amount: entry.amount })).sort((a, b) => a.at.getTime() - b.at.getTime()),
+    movements: movementsOf(added),
     burnPerDay,
     runOutAt,
     projection,
   };
+}
+
+/** Additions in time order, those of one kind at one instant (every seat's credit at a period's start) added up. */
+function movementsOf(added: readonly { timestamp: Date; kind: string; amount: Decimal }[]): Pool['movements'] {
+  const merged = new Map<string, Pool['movements'][number]>();
+  for (const entry of [...added].sort((a, b) => a.timestamp.getTime() - b.timestamp.getTime())) {
+    const key = `${entry.timestamp.getTime()}/${entry.kind}`;
+    const same = merged.get(key);
+    if (same) merged.set(key, { ...same, amount: same.amount.add(entry.amount), count: same.count + 1 });
+    else merged.set(key, { at: entry.timestamp, kind: entry.kind, amount: entry.amount, count: 1 });
+  }
+  return [...merged.values()];
 }

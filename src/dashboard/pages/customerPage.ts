@@ -20,8 +20,6 @@ export const ALERT_TYPE_NAMES: Record<string, string> = {
   low_remaining_seat_balance_reached: 'A seat’s balance at or below',
 };
 
-/** Types the form cannot create: a seat alert needs a seat_filter, which the form does not ask for (create it through the API). */
-const FORM_EXCLUDED_TYPES = new Set(['low_remaining_seat_balance_reached']);
 
 /** What the page's forms offer to choose from. */
 export interface FormChoices {
@@ -44,6 +42,16 @@ function threshold(view: CustomerAlertView, units: Map<string, Unit>): string {
 function inAlarm(values: string[]): string {
   const SHOWN = 5;
   return `${values.slice(0, SHOWN).join(', ')}${values.length > SHOWN ? ` and ${values.length - SHOWN} more` : ''}`;
+}
+
+/** What an alert watches: the whole customer, a group value (or each), a seat (or each seat). */
+function watches(view: CustomerAlertView): string {
+  const groups = view.alert.group_values ?? [];
+  if (view.alert.alert_type === 'low_remaining_seat_balance_reached') {
+    const [seat] = groups;
+    return seat?.value !== undefined ? `Seat ${seat.value} (${seat.key})` : `Each seat (${seat?.key ?? 'seat'})`;
+  }
+  return groups.length ? groups.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer';
 }
 
 function statusBadge(status: CustomerAlertView['status']): Html {
@@ -83,7 +91,7 @@ ${view.alerts.map(
   (alert) => html`<tr><td>${alert.alert.name}${alert.alert.customer_id ? '' : html` <span class="muted">(every customer)</span>`}</td>
 <td class="optional">${ALERT_TYPE_NAMES[alert.alert.alert_type] ?? alert.alert.alert_type}</td>
 <td class="num">${threshold(alert, view.units)}</td>
-<td class="optional">${alert.alert.group_values?.length ? alert.alert.group_values.map((g) => `${g.key}${g.value !== undefined ? ` = ${g.value}` : ' (each value)'}`).join(', ') : 'Whole customer'}</td>
+<td class="optional">${watches(alert)}</td>
 <td>${statusBadge(alert.status)}${alert.valuesInAlarm.length ? html`<div class="muted" data-testid="alarm-values">${inAlarm(alert.valuesInAlarm)}</div>` : ''}</td></tr>`,
 )}
 </tbody></table></div>
@@ -92,14 +100,26 @@ ${outcome(flash, 'alert')}
 <form class="inline" method="post" action="${base}/alerts">
 <input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="once" value="${formNonce()}">
 <label>Name<input name="name" required maxlength="1024" value="${typed.name ?? ''}"></label>
-<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).filter(([value]) => !FORM_EXCLUDED_TYPES.has(value)).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
+<label>Condition<select name="alert_type">${Object.entries(ALERT_TYPE_NAMES).map(([value, name]) => option(value, name, typed.alert_type))}</select></label>
 <label>Threshold<input name="threshold" required inputmode="decimal" placeholder="e.g. 500" value="${typed.threshold ?? ''}"></label>
 <label>Credit type<select name="credit_type_id">${creditTypeOptions(view, choices, typed.credit_type_id)}</select></label>
 <label>Metric (usage)<select name="billable_metric_id"><option value="">—</option>${choices.metrics.map((metric) => option(metric.id, metric.name, typed.billable_metric_id))}</select></label>
 <label>Per group key<select name="group_key"><option value="">Whole customer</option>${choices.groupProperties.map((key) => option(key, `each ${key}`, typed.group_key))}</select></label>
+${seatFields(view, typed)}
 <button type="submit">Create alert</button>
 </form></details>
 </section>`;
+}
+
+/**
+ * A seat alert's `seat_filter`: the seats' group key (the customer's SEAT_BASED subscriptions'
+ * `seat_group_key`, the first chosen) and, optionally, one seat. Sent with seat alerts only.
+ */
+function seatFields(view: AccountView, typed: Record<string, string>): Html {
+  const keys = [...new Set(view.seats.flatMap((seat) => (seat.seatIds ? [seat.seatIds.groupKey] : [])))].sort();
+  const chosen = typed.seat_group_key ?? keys[0];
+  return html`<label>Seat key (seat alerts)<select name="seat_group_key"><option value="">—</option>${keys.map((key) => option(key, key, chosen))}</select></label>
+<label>Seat (seat alerts; blank: each seat)<input name="seat_group_value" maxlength="1024" placeholder="e.g. ada" value="${typed.seat_group_value ?? ''}"></label>`;
 }
 
 function seatsCard(view: AccountView, flash: Flash): Html {
@@ -157,7 +177,7 @@ ${products.length === 0 ? html`<p class="muted">A credit is recorded against a F
 }
 
 /** A customer at a glance, then in detail, with the actions an operator takes. */
-export function customerPage({ view, csrf, choices, flash }: { view: AccountView; csrf: string; choices: FormChoices; flash: Flash }): Html {
+export function customerPage({ view, csrf, choices, flash, seatBalances }: { view: AccountView; csrf: string; choices: FormChoices; flash: Flash; seatBalances?: Html | undefined }): Html {
   const seats = view.seats.reduce((total, seat) => total + seat.quantity, 0);
   return html`<p><a href="/ui/customers">← Customers</a></p>
 <h1>${view.customer.name}</h1>
@@ -177,11 +197,17 @@ ${view.pools.map(
 ${seatsCard(view, flash)}
 ${contractsCard(view)}
 </div>
+${seatBalances ?? ''}
 <div class="grid">
 ${view.groups.map((group) => usageSection(group, view.units))}
 </div>
 ${alertsCard(view, csrf, choices, flash)}
 ${invoicesSection(view.drafts, view.invoices, view.units)}
-${ledgerSection(view.balances, view.units, view.now)}
+${ledgerSection(
+  view.balances.filter((balance) => balance.seatId === undefined),
+  view.units,
+  view.now,
+  { seatCredits: view.balances.filter((balance) => balance.seatId !== undefined).length },
+)}
 ${creditCard(view, csrf, choices, flash)}`;
 }

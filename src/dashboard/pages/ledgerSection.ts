@@ -15,10 +15,16 @@ const ENTRY_NAMES: Record<string, string> = {
  * Every credit and commit with the ledger of each segment: the current one open, the others
  * folded. Live deductions (the draft's) are marked as such. `hideNames` shows kinds, not names.
  */
-export function ledgerSection(balances: Balance[], units: Map<string, Unit>, now: Date, { hideNames = false }: { hideNames?: boolean } = {}): Html {
+export function ledgerSection(
+  balances: Balance[],
+  units: Map<string, Unit>,
+  now: Date,
+  { hideNames = false, seatCredits = 0 }: { hideNames?: boolean; seatCredits?: number } = {},
+): Html {
   return html`<section class="card" aria-labelledby="ledger-title">
 <h2 id="ledger-title">Credits and ledgers</h2>
 ${balances.length === 0 ? html`<p class="muted">No credits or commits.</p>` : ''}
+${seatCredits ? html`<p class="muted" data-testid="seat-credits-note">The seats’ own credits (${seatCredits}) are in <a href="#seat-balances">Seat balances</a>; their ledgers come from <code>v1.contracts.listSeatBalances</code> with <code>include_ledgers</code>.</p>` : ''}
 ${balances.map((balance) => {
   const unit = unitIn(units, balance.creditTypeId);
   const title = hideNames ? (balance.kind === 'CREDIT' ? 'Credit' : 'Commit') : (balance.name ?? (balance.kind === 'CREDIT' ? 'Credit' : 'Commit'));

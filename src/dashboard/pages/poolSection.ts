@@ -38,6 +38,9 @@ export function lineChart({ chartId, spec, label, canvasLabel }: { chartId: stri
 </figure>${jsonScript(chartId, spec)}`;
 }
 
+/** A movement as the chart and table name it: its kind, and how many it adds up (`Granted (3)`). */
+const movementName = (movement: Pool['movements'][number]) => `${KIND_NAMES[movement.kind] ?? movement.kind}${movement.count > 1 ? ` (${movement.count})` : ''}`;
+
 /** The pool over its current segments: the balance day by day, what was added, and the projection at the current burn. */
 export function poolChart(pool: Pool, { id }: { id: string }): Html {
   const point = (at: Date, amount: Decimal) => ({ x: at.getTime(), y: chartValue(amount, pool.unit), label: formatAmount(amount, pool.unit) });
@@ -53,14 +56,14 @@ export function poolChart(pool: Pool, { id }: { id: string }): Html {
         name: 'Grants and seat adjustments',
         color: '--green',
         markers: true,
-        points: pool.movements.map((m) => ({ ...point(m.at, m.amount), y: chartValue(pool.points.find((p) => p.at >= m.at)?.available ?? pool.balance, pool.unit), label: `${KIND_NAMES[m.kind] ?? m.kind} ${formatAmount(m.amount, pool.unit)}` })),
+        points: pool.movements.map((m) => ({ ...point(m.at, m.amount), y: chartValue(pool.points.find((p) => p.at >= m.at)?.available ?? pool.balance, pool.unit), label: `${movementName(m)} ${formatAmount(m.amount, pool.unit)}` })),
       },
     ],
   };
   return html`${lineChart({ chartId: `${id}-chart`, spec, label: `${pool.unit.name} pool from ${formatDay(pool.window.startingAt)} to ${formatDay(pool.window.endingBefore)}`, canvasLabel: 'Pool balance over the period' })}
 <details><summary>Pool movements (${pool.movements.length})</summary>
 <div class="table-wrap"><table><thead><tr><th>When</th><th>What</th><th class="num">Amount</th></tr></thead><tbody>
-${pool.movements.map((m) => html`<tr><td>${formatDay(m.at)}</td><td>${KIND_NAMES[m.kind] ?? m.kind}</td><td class="num">${formatAmount(m.amount, pool.unit)}</td></tr>`)}
+${pool.movements.map((m) => html`<tr><td>${formatDay(m.at)}</td><td>${movementName(m)}</td><td class="num">${formatAmount(m.amount, pool.unit)}</td></tr>`)}
 </tbody></table></div></details>`;
 }
 

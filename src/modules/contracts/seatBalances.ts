@@ -63,10 +63,16 @@ export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQ
     (!coveringDate || (segment.startingAt <= coveringDate && coveringDate < segment.endingBefore)) &&
     (!query.startingAt || segment.endingBefore > query.startingAt) &&
     (!query.effectiveBefore || segment.startingAt < query.effectiveBefore);
+  // Each seat's grants, gathered once: a page of thousands of seats reads the balances once, not once a seat.
+  const bySeat = new Map<string, account.Balance[]>();
+  for (const grant of held.balances) {
+    if (grant.seatId === undefined || grant.contractId !== contract.id || !grant.subscriptionConfig || !subscriptionIds.has(grant.subscriptionConfig.subscriptionId)) continue;
+    const own = bySeat.get(grant.seatId);
+    if (own) own.push(grant);
+    else bySeat.set(grant.seatId, [grant]);
+  }
   const seats = page.map((seatId): SeatBalance => {
-    const grants = held.balances
-      .filter((grant) => grant.seatId === seatId && grant.contractId === contract.id && grant.subscriptionConfig && subscriptionIds.has(grant.subscriptionConfig.subscriptionId))
-      .flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
+    const grants = (bySeat.get(seatId) ?? []).flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
     const units = [...new Set(grants.map(({ grant }) => grant.creditTypeId))].sort();
     return {
       seatId,
@@ -83,4 +89,15 @@ export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQ
   });
   const remaining = Math.max(0, seatIds.length - from - page.length);
   return { seats, nextPage: remaining > 0 ? String(from + page.length) : null, remaining };
+}
+
+/**
+ * The customer's live contracts whose SEAT_BASED subscriptions have ever assigned `seatId`, by id
+ * (what a seat-scoped embeddable URL may show: `seat_id` there must be one of these seats).
+ */
+export async function contractsWithSeat(ctx: ServiceContext, { tenantId, customerId, seatId }: { tenantId: string; customerId: string; seatId: string }): Promise<string[]> {
+  const held = await account.customerAccount(ctx, { tenantId, customerId });
+  const live = new Set(held.loaded.contracts.filter((contract) => !contract.archived_at).map((contract) => contract.id));
+  const holding = held.loaded.subscriptions.filter((s) => live.has(s.contract_id) && s.seats?.steps.some((step) => step.assigned.includes(seatId)));
+  return [...new Set(holding.map((s) => s.contract_id))].sort();
 }

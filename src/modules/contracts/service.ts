@@ -23,6 +23,7 @@ export { announceCreditSegments } from './segmentAnnouncements.js';
 export type { EditPreview } from './preview.js';
 export { editContract, previewEdit, updateContractEndDate, type EditRecord } from './edit.js';
 export { createCustomerGrant } from './balances.js';
+export { contractsWithSeat, listSeatBalances, type SeatBalance, type SeatBalancesQuery } from './seatBalances.js';
 export type { Contract, RecurringGrant, Subscription } from '../account/service.js';
 export { statementPeriodAt } from '../account/service.js';
 

@@ -22,6 +22,7 @@ export function registerDashboardRoutes(app: App, { publicUrl }: { publicUrl?: s
         colors: colorsOf(body.color_overrides),
         options: Object.fromEntries((body.dashboard_options ?? []).map((option) => [option.key, option.value])),
         groupKeyNames: groupKeyNamesOf(body.bm_group_key_overrides),
+        ...(body.seat_id !== undefined && { seatId: body.seat_id }),
       });
       return { data: { url: `${baseOf(request)}/embed?token=${token}` } };
     },

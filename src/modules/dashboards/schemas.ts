@@ -74,8 +74,16 @@ export const getEmbeddableUrlBody = z
       .max(20)
       .optional(),
     bm_group_key_overrides: groupKeyOverrides,
+    seat_id: text()
+      .min(1, 'must not be empty')
+      .max(1024)
+      .optional()
+      .describe("Allot's own, not in Metronome's request: scopes the credits view to one seat of a SEAT_BASED subscription, showing only that seat's own credits and the pool it draws on"),
   })
   .superRefine((body, context) => {
+    if (body.seat_id !== undefined && body.dashboard !== 'credits' && body.dashboard !== 'commits_and_credits') {
+      context.addIssue({ code: 'custom', path: ['seat_id'], message: 'scopes only the credits (or commits_and_credits) dashboard to a seat' });
+    }
     body.dashboard_options?.forEach((option, index) => {
       const schema = Object.hasOwn(DASHBOARD_OPTIONS, option.key) ? DASHBOARD_OPTIONS[option.key as keyof typeof DASHBOARD_OPTIONS] : undefined;
       if (!schema) {

@@ -3,6 +3,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, Problems } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
+import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as pricing from '../pricing/service.js';
 import * as usage from '../usage/service.js';
@@ -78,6 +79,8 @@ export interface EmbedGrant {
   groupKeyNames: Record<string, { name?: string | undefined; values?: Record<string, string> | undefined }>;
   /** The `controls` view's bounds (that view only). */
   controls?: ControlBounds | undefined;
+  /** The one seat a `credits` view shows (Allot's own `seat_id`): that seat's own credits, and the pool it draws on. */
+  seatId?: string | undefined;
   expiresAt: Date;
 }
 
@@ -90,6 +93,8 @@ interface TokenPayload {
   g: EmbedGrant['groupKeyNames'];
   /** The controls view's bounds: unit, group keys, largest cap, largest alert threshold (decimal text). */
   b?: { u: string; k: string[]; c: string; a: string };
+  /** The seat a seat-scoped `credits` view shows. */
+  s?: string;
   e: number;
 }
 
@@ -102,6 +107,7 @@ const sign = (secret: string, payload: string) => createHmac('sha256', Buffer.fr
  */
 export async function signEmbedToken(ctx: ServiceContext, grant: Omit<EmbedGrant, 'expiresAt'>): Promise<{ token: string; expiresAt: Date }> {
   await customers.getCustomer(ctx, { tenantId: grant.tenantId, customerId: grant.customerId });
+  if (grant.seatId !== undefined) await checkSeat(ctx, { ...grant, seatId: grant.seatId });
   const now = ctx.clock.now();
   const expiresAt = new Date(now.getTime() + EMBED_TTL_MS);
   const secret = await repo.signingKey(ctx.db, grant.tenantId, randomToken(), now);
@@ -114,6 +120,7 @@ export async function signEmbedToken(ctx: ServiceContext, grant: Omit<EmbedGrant
     o: grant.options,
     g: grant.groupKeyNames,
     ...(bounds && { b: { u: bounds.creditTypeId, k: bounds.groupKeys, c: bounds.maxCapAmount.toFixed(), a: bounds.maxAlertThreshold.toFixed() } }),
+    ...(grant.seatId !== undefined && { s: grant.seatId }),
     e: expiresAt.getTime(),
   };
   const encoded = Buffer.from(JSON.stringify(payload)).toString('base64url');
@@ -142,6 +149,7 @@ export async function verifyEmbedToken(ctx: ServiceContext, token: string): Prom
   if (!(payload.e > ctx.clock.now().getTime())) return { ok: false, reason: 'expired' };
   // Only this server signs tokens, and it gives a controls view its bounds, and no other view any.
   if ((payload.d === 'controls') !== (payload.b !== undefined)) return { ok: false, reason: 'invalid' };
+  if (payload.s !== undefined && (payload.d !== 'credits' || typeof payload.s !== 'string')) return { ok: false, reason: 'invalid' };
   return {
     ok: true,
     grant: {
@@ -154,6 +162,7 @@ export async function verifyEmbedToken(ctx: ServiceContext, token: string): Prom
       ...(payload.b && {
         controls: { creditTypeId: payload.b.u, groupKeys: payload.b.k, maxCapAmount: new Decimal(payload.b.c), maxAlertThreshold: new Decimal(payload.b.a) },
       }),
+      ...(payload.s !== undefined && { seatId: payload.s }),
       expiresAt: new Date(payload.e),
     },
   };
@@ -173,4 +182,18 @@ export async function checkControlBounds(ctx: ServiceContext, { tenantId, bounds
     problems.check(groupable.has(key), `group_keys.${index}`, `no live billable metric has ${JSON.stringify(key)} among its group keys: usage cannot be split by it`),
   );
   problems.throwIfAny();
+}
+
+/**
+ * A seat-scoped view's seat must be one the customer's SEAT_BASED subscriptions have assigned (now
+ * or earlier in their schedule) on a live contract, on the `contract_id` option's contract when the
+ * URL names one: anything else is a 400 naming `seat_id`.
+ */
+async function checkSeat(ctx: ServiceContext, grant: Omit<EmbedGrant, 'expiresAt'> & { seatId: string }): Promise<void> {
+  const holding = await contracts.contractsWithSeat(ctx, { tenantId: grant.tenantId, customerId: grant.customerId, seatId: grant.seatId });
+  const contractId = grant.options.contract_id?.toLowerCase();
+  if (contractId !== undefined && !holding.includes(contractId)) {
+    throw new Invalid('seat_id', `seat ${grant.seatId} is not on the SEAT_BASED subscriptions of contract ${contractId} (the contract_id option)`);
+  }
+  if (holding.length === 0) throw new Invalid('seat_id', `seat ${grant.seatId} is not on any SEAT_BASED subscription of customer ${grant.customerId}'s live contracts`);
 }
