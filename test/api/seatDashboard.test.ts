@@ -158,6 +158,17 @@ describe('seats on the dashboard', () => {
       expect(bob).not.toMatch(/\bada\b/);
     });
 
+    it('the customer-wide credits view sums the seats’ own credits in one line instead of a ledger per seat', async () => {
+      const url = (await client.v1.dashboards.getEmbeddableURL({ customer_id: crowd.customer, dashboard: 'credits' })).data.url!;
+      const page = unescape(await (await fetch(url)).text());
+      // 120 seats × 50, less seat-007's 30 and seat-042's 10.
+      expect(page).toContain(`<p data-testid="seat-credits-${catalog.aiCredits}">120 seats with credits of their own: <strong>5,960.00 AI credits</strong> left in all.</p>`);
+      expect(page).not.toMatch(/seat-0\d\d/);
+      // The shared pool keeps its ledger; no seat's credit has one.
+      expect(page).toContain('Credits and ledgers');
+      expect(page.match(/data-testid="grant-balance-/g)?.length).toBe(1);
+    });
+
     it('says the pool comes first when the priorities put it first: ada’s 80 → ada 50, pool 220', async () => {
       const poolFirst = await createHybridSeatContract(client, { catalog, name: 'Pool first', seatIds: ['ada', 'bob'], seatPriority: 2, poolPriority: 1 });
       await use(poolFirst.customer, 'ada', 'ada', 80);

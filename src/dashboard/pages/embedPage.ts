@@ -1,3 +1,4 @@
+import { Decimal } from '../../lib/money.js';
 import type { EmbedGrant } from '../../modules/dashboards/service.js';
 import type { Invoice } from '../../modules/invoices/service.js';
 import type { AccountView } from '../accountView.js';
@@ -50,9 +51,34 @@ export function embedContent(view: AccountView, grant: EmbedGrant): Html {
   const pools = view.pools.filter((pool) => !creditTypeId || pool.unit.id === creditTypeId);
   const balances = view.balances.filter((balance) => !creditTypeId || balance.creditTypeId === creditTypeId);
   const seats = view.seats.reduce((total, seat) => total + seat.quantity, 0);
+  const shared = balances.filter((balance) => balance.seatId === undefined);
+  const own = balances.filter((balance) => balance.seatId !== undefined);
   return html`${heading}
 ${pools.length === 0 ? html`<p class="muted">No credits this period.</p>` : ''}
-${seats ? html`<p>Seats: <strong data-testid="seats-total">${seats}</strong> · every seat adds to the shared pool.</p>` : ''}
+${seats ? html`<p>Seats: <strong data-testid="seats-total">${seats}</strong>${own.length === 0 ? ' · every seat adds to the shared pool.' : ''}</p>` : ''}
 ${pools.map(poolSection)}
-${ledgerSection(balances, view.units, view.now, { hideNames: grant.options.hide_grant_name === 'true' })}`;
+${seatCreditsSummary(own, view)}
+${ledgerSection(shared, view.units, view.now, { hideNames: grant.options.hide_grant_name === 'true' })}`;
+}
+
+/**
+ * The seats' own credits in one line per unit (how many seats hold some, and what they have left
+ * in all), not a ledger per seat: with thousands of seats the view would be thousands of tables.
+ * Each user sees their own in a view scoped to their seat (`seat_id`).
+ */
+function seatCreditsSummary(own: AccountView['balances'], view: AccountView): Html {
+  if (own.length === 0) return html``;
+  const byUnit = new Map<string, { seats: Set<string>; left: Decimal }>();
+  for (const balance of own) {
+    const entry = byUnit.get(balance.creditTypeId) ?? { seats: new Set<string>(), left: new Decimal(0) };
+    entry.seats.add(balance.seatId!);
+    entry.left = entry.left.add(balance.balance);
+    byUnit.set(balance.creditTypeId, entry);
+  }
+  return html`<section class="card" aria-labelledby="seat-credits-title"><h2 id="seat-credits-title">Seats’ own credits</h2>
+${[...byUnit].map(
+  ([creditTypeId, entry]) =>
+    html`<p data-testid="seat-credits-${creditTypeId}">${entry.seats.size} seat${entry.seats.size === 1 ? '' : 's'} with credits of their own: <strong>${formatAmount(entry.left, unitIn(view.units, creditTypeId))}</strong> left in all.</p>`,
+)}
+<p class="muted">Each user’s own credits are in the view of their seat.</p></section>`;
 }
