@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { id } from './fieldSchemas.js';
 import { text } from '../../lib/text.js';
 import { exactInstant, instant } from '../../lib/time.js';
 
@@ -7,7 +8,6 @@ import { exactInstant, instant } from '../../lib/time.js';
  * as `@metronome/sdk` sends them: `seat_config`, `seat_updates`, and the seat reads.
  */
 
-const id = z.string().min(1, 'must not be empty');
 const quantity = z.number().int('must be a whole number').min(0, 'must be 0 or more').max(1_000_000_000);
 
 const seatId = text().min(1, 'must not be empty').max(256);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { id } from './fieldSchemas.js';
 import { decimalInput } from '../../lib/money.js';
 import { text } from '../../lib/text.js';
 
@@ -8,7 +9,6 @@ import { text } from '../../lib/text.js';
  * and `update_…` forms of `v2.contracts.edit`. What Allot does not build is refused by name.
  */
 
-const id = z.string().min(1, 'must not be empty');
 const label = text().max(1024, 'must be at most 1024 characters');
 
 const unsupported = (why: string) =>
