@@ -88,6 +88,25 @@ interface KeptFold {
 
 const keptFolds = new WeakMap<PeriodUsage, Map<string, KeptFold>>();
 
+/** Per usage, whether every row was read per day, and its rows of the days from some day on: what the last fold asked for, as every product of a window asks for the same. */
+const dayRows = new WeakMap<PeriodUsage, { byDay: boolean; from: number; rows: readonly SliceRollupRow[] }>();
+
+function readByDay(usage: PeriodUsage): boolean {
+  let known = dayRows.get(usage);
+  if (!known) dayRows.set(usage, (known = { byDay: usage.rows.every((row) => row.day !== undefined), from: -Infinity, rows: usage.rows }));
+  return known.byDay;
+}
+
+/** The rows of the days from `from` (ms) on (read per day). */
+function rowsFrom(usage: PeriodUsage, from: number): readonly SliceRollupRow[] {
+  const known = dayRows.get(usage)!;
+  if (known.from !== from) {
+    known.rows = usage.rows.filter((row) => row.day!.getTime() >= from);
+    known.from = from;
+  }
+  return known.rows;
+}
+
 const specKey = ({ selection, pricingKey, splitBy, sliceKey }: FoldSpec) => JSON.stringify([selection.metricId, selection.groupKey, pricingKey, splitBy ?? null, sliceKey]);
 
 /**
@@ -101,7 +120,7 @@ const specKey = ({ selection, pricingKey, splitBy, sliceKey }: FoldSpec) => JSON
 export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: boolean }): Folding {
   const { selection } = spec;
   const selected = (row: SliceRollupRow) => sameSelection(selection, row.metric_id, row.group_key);
-  if (!keep || usage.rows.some((row) => row.day === undefined)) {
+  if (!keep || !readByDay(usage)) {
     const folding = new Folding(spec);
     for (const row of usage.rows) if (selected(row)) folding.add(row);
     return folding;
@@ -109,8 +128,7 @@ export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: 
   const key = specKey(spec);
   const kept = keptFolds.get(usage)?.get(key);
   const upTo = kept?.upTo ?? -Infinity;
-  // The day first: it leaves out most rows at the cost of a comparison.
-  const fresh = usage.rows.filter((row) => row.day!.getTime() >= upTo && selected(row));
+  const fresh = rowsFrom(usage, upTo).filter(selected);
   const latestDay = fresh.reduce((latest, row) => Math.max(latest, row.day!.getTime()), upTo);
   // The days before the latest one: folded once and kept, as new usage mostly falls on the latest day.
   const earlier = new Folding(spec, kept?.groups);
