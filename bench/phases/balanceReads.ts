@@ -146,6 +146,11 @@ export async function checkEndToEnd(client: ApiClient, context: BenchContext, he
   return { customer_id: heavy.customer.id, events: Number(events), tokens: Number(tokens), pool: heavy.poolSize, expected: expected.toNumber(), actual, matches: expected.sub(actual).abs().lt(1e-6) };
 }
 
+/** The end-to-end check as a figure: 1 when the net balance matched. */
+export function endToEndFigure(check: Awaited<ReturnType<typeof checkEndToEnd>>, unit: string): Figure {
+  return { value: check.matches ? 1 : 0, unit, target: 'all of them', met: check.matches, checks: [check] };
+}
+
 /**
  * Balance reads of the million-event customer (the targets (docs/rules.md): one customer, 100 seats, a million
  * events in the period, p99 ≤ 5 ms), `getNetBalance` and `customerBalances/list` on one
@@ -202,14 +207,10 @@ export const balanceReads: Phase = {
           `customerBalances/list p99 ${p99('balance_read_list')} ms warm, ${p99('balance_read_list_cold')} ms cold`,
       );
       await entitlementCheckFigures(context, client, heavy, options.balanceReads);
-      const check = await checkEndToEnd(client, context, heavy);
-      context.figures.balance_end_to_end = {
-        value: check.matches ? 1 : 0,
-        unit: 'of 1 customer (the million-event one) whose net balance = pool − rated usage of its raw events',
-        target: 'all of them',
-        met: check.matches,
-        checks: [check],
-      };
+      context.figures.balance_end_to_end = endToEndFigure(
+        await checkEndToEnd(client, context, heavy),
+        'of 1 customer (the million-event one) whose net balance = pool − rated usage of its raw events',
+      );
     } finally {
       client.close();
     }

@@ -3,11 +3,9 @@ import type { BenchCustomer } from '../environment/tenant.js';
 import { ApiClient } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { round } from '../lib/stats.js';
-import { runLoadInChild } from '../load/runLoad.js';
-import { balanceEndpoints, checkEndToEnd, coldWrite, readFigure, timeReads, type BalanceRead, type ReadOutcome } from './balanceReads.js';
+import { balanceEndpoints, checkEndToEnd, coldWrite, endToEndFigure, readFigure, timeReads, type BalanceRead, type ReadOutcome } from './balanceReads.js';
 import type { BenchContext, Phase } from './context.js';
-import { heavyCustomerCounts, heavyPeriodOf, type HeavyCustomer } from './heavyCustomer.js';
-import { loadFigures } from './loadFigures.js';
+import { heavyCustomerCounts, heavyPeriodOf, sendOverPeriod, type HeavyCustomer } from './heavyCustomer.js';
 import { measuredWindow } from './phaseWindow.js';
 
 const SEAT_ALIAS = 'bench-seat-customer';
@@ -80,18 +78,7 @@ async function setUp(context: BenchContext): Promise<SeatCustomer> {
     client.close();
   }
   progress(`seats: ${options.seats} seats with ${ownPerSeat} own and ${pooledPerSeat} pooled AI credits each; sending ${options.seatEvents} events over them (untimed setup)`);
-  const started = performance.now();
-  const result = await runLoadInChild(
-    context.loadSpec('seats', {
-      target: 'http',
-      pacing: 'closed',
-      warmupMs: 0,
-      eventCount: options.seatEvents,
-      space: { ...context.eventSpace('seats'), customers: [customer], usersPerCustomer: options.seats, periodStartMs: start.getTime(), recentMs: undefined },
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const load = loadFigures(result);
+  const { seconds, load } = await sendOverPeriod(context, { label: 'seats', customer, count: options.seatEvents, start, users: options.seats });
   const { events, rollups } = await heavyCustomerCounts(context, customer.id, start);
   progress(`seats: ${events} events in ${seconds.toFixed(1)} s (${load.events_per_s} events/s), ${rollups} rollup rows`);
   const poolSize = options.seats * (ownPerSeat + pooledPerSeat);
@@ -171,14 +158,10 @@ export const seatBalanceReads: Phase = {
             .map((name) => `${name} ${context.figures[`seat_balance_read_${name}`]!.value}/${context.figures[`seat_balance_read_${name}_cold`]!.value}`)
             .join(', '),
       );
-      const check = await checkEndToEnd(client, context, seat);
-      context.figures.seat_balance_end_to_end = {
-        value: check.matches ? 1 : 0,
-        unit: 'of 1 customer (the seat one) whose net balance = own credits + pool − rated usage of its raw events (every event names a seat)',
-        target: 'all of them',
-        met: check.matches,
-        checks: [check],
-      };
+      context.figures.seat_balance_end_to_end = endToEndFigure(
+        await checkEndToEnd(client, context, seat),
+        'of 1 customer (the seat one) whose net balance = own credits + pool − rated usage of its raw events (every event names a seat)',
+      );
     } finally {
       client.close();
     }

@@ -2,26 +2,17 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
+import { preparedWithTieredRate } from '../../../../test/helpers/rating.js';
 import type { SliceRollupRow } from '../../usage/sliceRepo.js';
-import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type PreparedPeriod } from './rating.js';
+import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage } from './rating.js';
 
 const DAY_MS = 86_400_000;
 const d = (value: number | string) => new Decimal(value);
 const period = { startingAt: new Date('2024-04-01T00:00:00Z'), endingBefore: new Date('2024-05-01T00:00:00Z') };
 // Tokens summed per user_id (the seats' key) and in all; cut on April 11 and 21, so three slices.
 const metric = { id: 'm', aggregation_type: 'SUM', group_keys: [['user_id']] } as pricing.BillableMetric;
-const product = { id: 'p', name: 'Tokens', tags: [], billableMetricId: 'm', pricingGroupKey: null, presentationGroupKey: null } as unknown as pricing.Product;
 // Graduated, so that each seat's part depends on all of its usage before: 20 units at 2, then 0.5 each.
-const rate = {
-  id: 'r',
-  startingAt: period.startingAt,
-  endingBefore: null,
-  entitled: true,
-  creditTypeId: 'credits',
-  pricingGroupValues: null,
-  price: { rateType: 'TIERED' as const, tiers: [{ size: d(20), price: d(2) }, { size: null, price: d('0.5') }] },
-};
-const prepared = { contractId: 'k', period, rateCard: {}, rates: [], versions: new Map([['p', [rate]]]), products: [product], seatRates: [], seatProducts: new Map(), metrics: new Map([['m', metric]]), overrides: new Map() } as unknown as PreparedPeriod;
+const prepared = preparedWithTieredRate({ period, metric, productName: 'Tokens', tiers: [{ size: d(20), price: d(2) }, { size: null, price: d('0.5') }] });
 const cuts = [new Date('2024-04-11T00:00:00Z'), new Date('2024-04-21T00:00:00Z')];
 const seatWindow = usageWindowOf({ prepared, cuts, splitBy: 'user_id' });
 const totalWindow = usageWindowOf({ prepared, cuts });
