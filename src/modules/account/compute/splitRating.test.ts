@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
-import { preparedWithTieredRate } from '../../../../test/helpers/rating.js';
+import { preparedWithTieredRate, rollupRow } from '../../../../test/helpers/rating.js';
 import type { SliceRollupRow } from '../../usage/sliceRepo.js';
 import { ratePeriod, usageWindowOf, type SplitBy } from './rating.js';
 
@@ -13,18 +13,7 @@ const metric = { id: 'm', aggregation_type: 'SUM', group_keys: [['user_id'], ['t
 // Graduated: the first 10 units at 2, then 1 each.
 const prepared = preparedWithTieredRate({ period, metric, productName: 'Credits', tiers: [{ size: d(10), price: d(2) }, { size: null, price: d(1) }] });
 
-const row = (groupKey: string[], groupValues: string[], sum: number): SliceRollupRow => ({
-  metric_id: 'm',
-  group_key: groupKey,
-  group_values: groupValues,
-  slice: 0,
-  event_count: '1',
-  value_sum: String(sum),
-  value_max: String(sum),
-  latest_value: null,
-  latest_at: null,
-  latest_transaction_id: null,
-});
+const row = (groupKey: string[], groupValues: string[], sum: number): SliceRollupRow => rollupRow({ groupKey, groupValues, sum });
 const byRegionTeamUser = ['region', 'team', 'user_id'];
 const rows = [
   row(byRegionTeamUser, ['eu', 't1', 'u1'], 8),

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
-import { preparedWithTieredRate } from '../../../../test/helpers/rating.js';
+import { preparedWithTieredRate, rollupRow } from '../../../../test/helpers/rating.js';
 import type { SliceRollupRow } from '../../usage/sliceRepo.js';
 import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage } from './rating.js';
 
@@ -24,19 +24,14 @@ interface Drawn {
   sum: number;
 }
 
-const rowOf = ({ day, user, sum }: Drawn): SliceRollupRow => ({
-  metric_id: 'm',
-  group_key: user === null ? [] : ['user_id'],
-  group_values: user === null ? [] : [`u${user}`],
-  slice: day < 10 ? 0 : day < 20 ? 1 : 2,
-  event_count: '1',
-  value_sum: String(sum),
-  value_max: String(sum),
-  latest_value: null,
-  latest_at: null,
-  latest_transaction_id: null,
-  day: new Date(period.startingAt.getTime() + day * DAY_MS),
-});
+const rowOf = ({ day, user, sum }: Drawn): SliceRollupRow =>
+  rollupRow({
+    groupKey: user === null ? [] : ['user_id'],
+    groupValues: user === null ? [] : [`u${user}`],
+    sum,
+    slice: day < 10 ? 0 : day < 20 ? 1 : 2,
+    day: new Date(period.startingAt.getTime() + day * DAY_MS),
+  });
 
 const drawn = fc.record({ day: fc.integer({ min: 0, max: 29 }), user: fc.option(fc.integer({ min: 0, max: 5 })), sum: fc.integer({ min: 0, max: 30 }) });
 
