@@ -58,6 +58,8 @@ export interface BenchOptions {
   heavyEvents: number;
   /** Where the million-event customer's open period starts, and so how many hours its events spread over. */
   heavyPeriod: HeavyPeriod;
+  /** Events of the seat customer (100 seats, an INDIVIDUAL credit each beside a pool), spread over its seats in its open period. */
+  seatEvents: number;
   /** Sequential reads of the customer page, and of the embeddable view, in the dashboard phase. */
   dashboardReads: number;
   /** Contracts whose period the close phase closes. */
@@ -85,6 +87,9 @@ const USAGE = `usage: npm run bench -- [options]
   --heavy-period month-end|calendar
                           its open period: a monthly period begun about 29 days ago, events spread
                           over it (month-end, the default), or the calendar month so far (calendar)
+  --seat-events N         events of the seats phase's customer (100 SEAT_BASED seats, a credit of
+                          their own each beside a pool), spread over its seats (1000000); its open
+                          period is --heavy-period's, its reads --balance-reads and --balance-cold-reads
   --dashboard-reads N     sequential reads of its customer page, and of its embeddable view (20)
   --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
   --alert-kind usage|balance
@@ -101,7 +106,7 @@ const USAGE = `usage: npm run bench -- [options]
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
   --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
-                          weekly, dashboard, close, simulation (SIMULATION_CUSTOMERS: its customers, 200)
+                          seats, weekly, dashboard, close, simulation (SIMULATION_CUSTOMERS: its customers, 200)
   --keep-database         do not drop the database at the end
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
@@ -135,6 +140,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'heavy-period': { type: 'string' },
       'dashboard-events': { type: 'string' },
       'dashboard-reads': { type: 'string' },
+      'seat-events': { type: 'string' },
       'alert-samples': { type: 'string' },
       'alert-kind': { type: 'string' },
       timestamps: { type: 'string' },
@@ -166,7 +172,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'weekly', 'dashboard', 'close', 'simulation'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'weekly', 'dashboard', 'close', 'simulation'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',
@@ -187,6 +193,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     weeklyReads: positiveNumber('weekly-reads', values['weekly-reads'], 20),
     heavyEvents: positiveNumber('heavy-events', values['heavy-events'] ?? values['dashboard-events'], 1_000_000),
     heavyPeriod,
+    seatEvents: positiveNumber('seat-events', values['seat-events'], 1_000_000),
     dashboardReads: positiveNumber('dashboard-reads', values['dashboard-reads'], 20),
     timestamps,
     latencyLoadFraction: 0.8,

@@ -53,6 +53,7 @@ export function parameters(options: BenchOptions) {
     weekly_reads: options.weeklyReads,
     heavy_customer_events: options.heavyEvents,
     heavy_customer_period: options.heavyPeriod === 'month-end' ? 'month-end: a monthly period begun about 29 days ago (custom billing anchor)' : 'calendar: from the 1st of the current UTC month',
+    seat_customer_events: options.seatEvents,
     dashboard_reads: options.dashboardReads,
     latency_load_fraction: options.latencyLoadFraction,
     alert_samples: options.alertSamples,

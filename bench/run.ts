@@ -15,6 +15,7 @@ import { dashboard } from './phases/dashboard.js';
 import { ingestLatency } from './phases/ingestLatency.js';
 import { ingestThroughput } from './phases/ingestThroughput.js';
 import { periodCloseBench } from './phases/periodClose.js';
+import { seatBalanceReads } from './phases/seatBalances.js';
 import { simulationBench } from './phases/simulation.js';
 import { topUp } from './phases/topUp.js';
 import { weeklySince2000 } from './phases/weeklySince2000.js';
@@ -26,12 +27,14 @@ import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from
  * whose events are sent by the first of them that runs. The weekly customer's period close (some
  * 320 months) is waited for in its own phase, so it runs in no other phase's window.
  */
-const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, alertLatency, topUp, balanceReads, weeklySince2000, dashboard];
+const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, alertLatency, topUp, balanceReads, seatBalanceReads, weeklySince2000, dashboard];
 /** What `--timestamps recent` means: the last five minutes. */
 const RECENT_MS = 5 * 60_000;
-const INGEST_PHASES = new Set(['throughput', 'latency', 'alerts', 'topup', 'balances', 'dashboard']);
+const INGEST_PHASES = new Set(['throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'dashboard']);
 /** Windows of the server's CPU profile that `--profile` summarises, when they ran. */
-const PROFILED_WINDOWS = ['throughput', 'balances_net', 'balances_list', 'balances_net_cold', 'balances_list_cold', 'weekly_net', 'weekly_list', 'dashboard_customer_page'];
+const PROFILED_WINDOWS = ['throughput', 'balances_net', 'balances_list', 'balances_net_cold', 'balances_list_cold',
+  ...['net', 'list', 'seat_list'].flatMap((read) => [`seats_${read}`, `seats_${read}_cold`]),
+  'weekly_net', 'weekly_list', 'dashboard_customer_page'];
 
 async function ingestProblem(server: BenchServer): Promise<string | undefined> {
   const client = new ApiClient(server.baseUrl, server.key, { connections: 1 });

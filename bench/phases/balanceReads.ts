@@ -81,6 +81,27 @@ export async function timeReads(
   return outcome;
 }
 
+/**
+ * The write before each cold read: one event for the customer (timestamp now, so in its open
+ * period; 1,000 tokens by user `user(index)`), awaited: the account has changed when it is answered.
+ * Transaction ids count on across every call of the returned function.
+ */
+export function coldWrite(client: ApiClient, { transactionPrefix, alias, user }: { transactionPrefix: string; alias: string; user: (index: number) => number }) {
+  let sequence = 0;
+  return async (index: number) => {
+    const userIndex = user(index);
+    const event = {
+      transaction_id: `${transactionPrefix}-${sequence++}`,
+      customer_id: alias,
+      event_type: EVENT_TYPE,
+      timestamp: new Date().toISOString(),
+      properties: { user_id: `user-${userIndex}`, team: `team-${userIndex % 4}`, tokens: 1000 },
+    };
+    const response = await client.post('/v1/ingest', [event]);
+    if (response.status !== 200) throw new Error(`POST /v1/ingest before a cold read answered ${response.status}: ${response.body.slice(0, 300)}`);
+  };
+}
+
 /** A balance read figure: p99 as the value, held to the targets' p99 ≤ 5 ms when the customer has the events the target is about. */
 export function readFigure(outcome: ReadOutcome, { events, heldToTarget, mode }: { events: number | null; heldToTarget: boolean; mode: string }): Figure {
   const latency = summarizeLatencies(outcome.latenciesMs);
@@ -111,7 +132,7 @@ export function readFigure(outcome: ReadOutcome, { events, heldToTarget, mode }:
  * price, off the pool) and compared with `getNetBalance`: checks that the rollups, rating and
  * drawdown account for every event ingested.
  */
-async function checkEndToEnd(client: ApiClient, context: BenchContext, heavy: HeavyCustomer) {
+export async function checkEndToEnd(client: ApiClient, context: BenchContext, heavy: HeavyCustomer) {
   const { rows } = await context.database.pool.query<{ events: string; tokens: string }>(
     `SELECT count(*) AS events, coalesce(sum((properties->>'tokens')::numeric), 0) AS tokens
        FROM events WHERE tenant_id = $1 AND customer_id = $2 AND "timestamp" >= $3 AND "timestamp" < $4 AND event_type = $5`,
@@ -123,6 +144,11 @@ async function checkEndToEnd(client: ApiClient, context: BenchContext, heavy: He
   const answer = await client.json<{ data: { balance: number } }>('POST', NET_BALANCE_PATH, { customer_id: heavy.customer.id, credit_type_id: context.tenant.plan.aiCredits });
   const actual = answer.data.balance;
   return { customer_id: heavy.customer.id, events: Number(events), tokens: Number(tokens), pool: heavy.poolSize, expected: expected.toNumber(), actual, matches: expected.sub(actual).abs().lt(1e-6) };
+}
+
+/** The end-to-end check as a figure: 1 when the net balance matched. */
+export function endToEndFigure(check: Awaited<ReturnType<typeof checkEndToEnd>>, unit: string): Figure {
+  return { value: check.matches ? 1 : 0, unit, target: 'all of them', met: check.matches, checks: [check] };
 }
 
 /**
@@ -140,19 +166,7 @@ export const balanceReads: Phase = {
     const endpoints = balanceEndpoints(context.tenant.plan.aiCredits);
     const client = new ApiClient(context.server.baseUrl, context.server.key, { connections: 1 });
     const heldToTarget = heavy.events >= 1_000_000;
-    let sequence = 0;
-    /** One event for the customer (timestamp now, so in its open period), awaited: the account has changed when it is answered. */
-    const ingestOne = async () => {
-      const event = {
-        transaction_id: `${context.runId}-cold-${sequence++}`,
-        customer_id: heavy.customer.alias,
-        event_type: EVENT_TYPE,
-        timestamp: new Date().toISOString(),
-        properties: { user_id: 'user-0', team: 'team-0', tokens: 1000 },
-      };
-      const response = await client.post('/v1/ingest', [event]);
-      if (response.status !== 200) throw new Error(`POST /v1/ingest before a cold read answered ${response.status}: ${response.body.slice(0, 300)}`);
-    };
+    const ingestOne = coldWrite(client, { transactionPrefix: `${context.runId}-cold`, alias: heavy.customer.alias, user: () => 0 });
     try {
       // A few reads first, so that the first JIT compilations are not in the figures.
       for (let i = 0; i < 10; i++) {
@@ -193,14 +207,10 @@ export const balanceReads: Phase = {
           `customerBalances/list p99 ${p99('balance_read_list')} ms warm, ${p99('balance_read_list_cold')} ms cold`,
       );
       await entitlementCheckFigures(context, client, heavy, options.balanceReads);
-      const check = await checkEndToEnd(client, context, heavy);
-      context.figures.balance_end_to_end = {
-        value: check.matches ? 1 : 0,
-        unit: 'of 1 customer (the million-event one) whose net balance = pool − rated usage of its raw events',
-        target: 'all of them',
-        met: check.matches,
-        checks: [check],
-      };
+      context.figures.balance_end_to_end = endToEndFigure(
+        await checkEndToEnd(client, context, heavy),
+        'of 1 customer (the million-event one) whose net balance = pool − rated usage of its raw events',
+      );
     } finally {
       client.close();
     }

@@ -84,19 +84,7 @@ async function setUp(context: BenchContext): Promise<HeavyCustomer> {
     `million-event customer: open period ${start.toISOString()} → ${end.toISOString()} (${options.heavyPeriod}); ` +
       `sending ${options.heavyEvents} events through POST /v1/ingest (untimed setup)`,
   );
-  const started = performance.now();
-  const result = await runLoadInChild(
-    context.loadSpec('heavy', {
-      target: 'http',
-      pacing: 'closed',
-      warmupMs: 0,
-      eventCount: options.heavyEvents,
-      // Spread over the period so far whatever --timestamps says: a customer that has used the service all period.
-      space: { ...context.eventSpace('heavy'), customers: [customer], periodStartMs: start.getTime(), recentMs: undefined },
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  const load = loadFigures(result);
+  const { seconds, load } = await sendOverPeriod(context, { label: 'heavy', customer, count: options.heavyEvents, start, users: options.usersPerCustomer });
   const { events, rollups } = await heavyCustomerCounts(context, customer.id, start);
   progress(`million-event customer: ${events} events in ${seconds.toFixed(1)} s (${load.events_per_s} events/s), ${rollups} rollup rows`);
   context.figures.million_event_customer = {
@@ -117,6 +105,28 @@ async function setUp(context: BenchContext): Promise<HeavyCustomer> {
     ingest_latency: load.latency,
   };
   return { customer, events, periodStart: start, periodEnd: end, period: options.heavyPeriod, poolSize: options.seats * creditsPerSeat };
+}
+
+/**
+ * `count` events for one customer through POST /v1/ingest, sent by the load generator (batches of
+ * 100 over `--connections`, closed loop), each by one of its `users`, timestamps spread over its
+ * period so far whatever `--timestamps` says: a customer that has used the service all period.
+ */
+export async function sendOverPeriod(
+  context: BenchContext,
+  { label, customer, count, start, users }: { label: string; customer: BenchCustomer; count: number; start: Date; users: number },
+): Promise<{ seconds: number; load: ReturnType<typeof loadFigures> }> {
+  const started = performance.now();
+  const result = await runLoadInChild(
+    context.loadSpec(label, {
+      target: 'http',
+      pacing: 'closed',
+      warmupMs: 0,
+      eventCount: count,
+      space: { ...context.eventSpace(label), customers: [customer], usersPerCustomer: users, periodStartMs: start.getTime(), recentMs: undefined },
+    }),
+  );
+  return { seconds: (performance.now() - started) / 1000, load: loadFigures(result) };
 }
 
 /** The customer's events in its open period, and its rollup rows. */

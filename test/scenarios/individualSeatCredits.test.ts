@@ -2,7 +2,7 @@ import type Metronome from '@metronome/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSeatChat, seatCatalog, type SeatCatalog } from '../helpers/catalog.js';
 import { ENGINES } from '../helpers/database.js';
-import { expect400 } from '../helpers/expectations.js';
+import { expect400, rejection } from '../helpers/expectations.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 type Balance = Awaited<ReturnType<Metronome['v1']['contracts']['listBalances']>>['data'][number] & { seat_id?: string };
@@ -178,6 +178,10 @@ describe.each(ENGINES)('INDIVIDUAL seat credits on %s', (engine) => {
     await expect400(list({ seat_ids: ['bob', 'nobody'] }), 'seat_ids.1');
     expect((await list({ seat_ids: ['bob', 'nobody'], skip_missing_seat_ids: true })).data.map((seat) => seat.seat_id)).toEqual(['bob']);
     await expect400(list({ subscription_ids: [team.contract] }), 'subscription_ids.0');
+    // A contract the customer does not have is a 404, another customer's as much as an unknown one.
+    const other = (await client.v1.customers.create({ name: 'Another team' })).data.id;
+    expect((await rejection(client.v1.contracts.listSeatBalances({ customer_id: other, contract_id: team.contract }))).status).toBe(404);
+    expect((await rejection(list({ contract_id: '00000000-0000-7000-8000-000000000000' }))).status).toBe(404);
     // May's credits are not granted yet: nothing covers May 15.
     expect((await list({ covering_date: '2024-05-15T00:00:00Z' })).data.map((seat) => seat.balances)).toEqual([[], [], [], []]);
   });

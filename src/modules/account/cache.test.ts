@@ -55,6 +55,34 @@ describe('AccountCache', () => {
     expect(await cache.account(T, C, terms, async () => `account ${++computed}`)).toBe('account 2');
   });
 
+  it('gives the computation after new usage the account it replaces, while the terms stand', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const now = at('2024-04-10T10:00:00Z');
+    let loads = 0;
+    const load = async () => `terms ${++loads}`;
+    const given: (string | undefined)[] = [];
+    let computed = 0;
+    const compute = async (previous: string | undefined) => {
+      given.push(previous);
+      return `account ${++computed}`;
+    };
+    const terms = cache.terms(T, C, now, load, () => null);
+    expect(await cache.account(T, C, terms, compute)).toBe('account 1');
+    cache.usageChanged(T, C, now);
+    expect(await cache.account(T, C, terms, compute)).toBe('account 2');
+    cache.usageChanged(T, C, now);
+    cache.usageChanged(T, C, now);
+    expect(await cache.account(T, C, terms, compute)).toBe('account 3');
+    // New terms: nothing computed from the old ones is given.
+    const later = cache.terms(T, C, at('2024-04-10T11:00:00Z'), load, () => null);
+    expect(await later).toBe('terms 2');
+    expect(await cache.account(T, C, later, compute)).toBe('account 4');
+    cache.termsChanged(T, C);
+    const changed = cache.terms(T, C, at('2024-04-10T11:00:00Z'), load, () => null);
+    expect(await cache.account(T, C, changed, compute)).toBe('account 5');
+    expect(given).toEqual([undefined, 'account 1', 'account 2', undefined, undefined]);
+  });
+
   it('drops every customer of a tenant on a catalog change, and everything on clear', async () => {
     const cache = new AccountCache<string, string, string[]>();
     const now = at('2024-04-10T10:00:00Z');

@@ -20,7 +20,9 @@ interface Kept<T> {
 
 interface Entry<Terms, Account> {
   terms?: Kept<Terms> & { loadedAt: number; validUntil: number };
-  account?: Kept<Account>;
+  account?: Kept<Account> & { computed?: Account };
+  /** The last account computed from these terms before new usage dropped it: the next one may reuse what did not change (`account()`). */
+  previous?: Account;
 }
 
 interface KeptUsage<Usage> {
@@ -60,6 +62,7 @@ export class AccountCache<Terms, Account, Usage> {
     const stored = { since: ++this.#counter, loadedAt: at, validUntil: nextHour(at), value };
     entry.terms = stored;
     entry.account = undefined;
+    entry.previous = undefined;
     value.then(
       (terms) => {
         const until = validUntil(terms);
@@ -72,18 +75,29 @@ export class AccountCache<Terms, Account, Usage> {
     return value;
   }
 
-  /** The account computed from `terms` (as `terms()` returned them): the kept one while its usage did not change, else `compute()`'s. */
-  account(tenantId: string, customerId: string, terms: Promise<Terms>, compute: () => Promise<Account>): Promise<Account> {
+  /**
+   * The account computed from `terms` (as `terms()` returned them): the kept one while its usage
+   * did not change, else `compute()`'s, given the account last computed from the same terms
+   * before new usage dropped it (its caller checks that it was derived from the same plan).
+   */
+  account(tenantId: string, customerId: string, terms: Promise<Terms>, compute: (previous: Account | undefined) => Promise<Account>): Promise<Account> {
     const key = keyOf(tenantId, customerId);
     const entry = this.#touch(key);
     const kept = entry.account;
     const current = entry.terms?.value === terms;
     if (kept && current && (this.#changes.get(key)?.usage ?? 0) < kept.since) return kept.value;
-    const stored = { since: ++this.#counter, value: compute() };
+    const stored: Kept<Account> & { computed?: Account } = { since: ++this.#counter, value: compute(current ? entry.previous : undefined) };
     if (current) entry.account = stored;
-    stored.value.catch(() => {
-      if (entry.account === stored) entry.account = undefined;
-    });
+    stored.value.then(
+      (account) => {
+        stored.computed = account;
+        // Kept in its stead, the previous one is needed no longer.
+        if (entry.account === stored) entry.previous = undefined;
+      },
+      () => {
+        if (entry.account === stored) entry.account = undefined;
+      },
+    );
     return stored.value;
   }
 
@@ -143,7 +157,10 @@ export class AccountCache<Terms, Account, Usage> {
     const key = keyOf(tenantId, customerId);
     this.#changed(key).usage = ++this.#counter;
     const entry = this.#entries.get(key);
-    if (entry) entry.account = undefined;
+    if (entry) {
+      entry.previous = entry.account?.computed ?? entry.previous;
+      entry.account = undefined;
+    }
     const customer = this.#usage.get(key);
     if (!customer) return;
     if (since === undefined) this.#usage.delete(key);

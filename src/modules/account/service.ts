@@ -129,11 +129,11 @@ async function computeAccount(
   ctx: ServiceContext,
   engine: Engine | undefined,
   terms: AccountTerms,
-  { customerId, tenantId, finalized }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined },
+  { customerId, tenantId, finalized, previous }: { tenantId: string; customerId: string; finalized?: ReadonlySet<string> | undefined; previous?: CustomerAccount | undefined },
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
   const plan = finalized ? planAccount(inputs) : planOf(terms, inputs);
-  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }));
+  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }), previous);
 }
 
 /** The plan of kept terms: they are valid only as long as what they derive to stays the same, and so is their plan. */
@@ -177,7 +177,7 @@ export async function customerAccount(
   if (contracts || finalized) return computeAccount(ctx, undefined, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
   return withEngine(ctx, tenantId, customerId, async (engine) => {
     const terms = termsOf(ctx, engine, tenantId, customerId);
-    const compute = async () => computeAccount(ctx, engine, await terms, { tenantId, customerId });
+    const compute = async (previous?: CustomerAccount) => computeAccount(ctx, engine, await terms, { tenantId, customerId, previous });
     return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
   });
 }

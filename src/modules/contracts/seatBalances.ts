@@ -2,7 +2,6 @@ import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, Problems } from '../../lib/errors.js';
 import { Decimal, sumExactly } from '../../lib/money.js';
 import * as account from '../account/service.js';
-import { loadContracts } from '../account/service.js';
 import { findCustomerContract } from './lookup.js';
 
 /** One seat's credits or commits of one contract (INDIVIDUAL allocation), with its balance per pricing unit. */
@@ -36,10 +35,12 @@ export interface SeatBalancesQuery {
  * SEAT_BASED is a 400 naming it. Pages of `limit` seats (1–100, default 25).
  */
 export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQuery): Promise<{ seats: SeatBalance[]; nextPage: string | null; remaining: number }> {
-  const contract = await findCustomerContract(ctx, query.tenantId, query.customerId, query.contractId);
-  const loaded = await loadContracts(ctx, query.tenantId, [contract]);
+  // The account holds the customer's contracts with their terms (kept between reads): no contract is read for itself.
+  const held = await account.customerAccount(ctx, { tenantId: query.tenantId, customerId: query.customerId });
+  const contractId = query.contractId.toLowerCase();
+  const contract = held.loaded.contracts.find((c) => c.id.toLowerCase() === contractId) ?? (await findCustomerContract(ctx, query.tenantId, query.customerId, query.contractId));
   const problems = new Problems();
-  const seatBased = loaded.subscriptions.filter((s) => s.seats);
+  const seatBased = held.loaded.subscriptions.filter((s) => s.contract_id === contract.id && s.seats);
   (query.subscriptionIds ?? []).forEach((id, i) => {
     problems.check(seatBased.some((s) => s.id === id), `subscription_ids.${i}`, `no SEAT_BASED subscription ${id} on contract ${contract.id}`);
   });
@@ -56,23 +57,17 @@ export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQ
   const limit = query.limit ?? 25;
   const page = seatIds.slice(from, from + limit);
 
-  const held = await account.customerAccount(ctx, { tenantId: query.tenantId, customerId: query.customerId });
   const subscriptionIds = new Set(subscriptions.map((s) => s.id));
   const coveringDate = query.coveringDate ?? (query.startingAt || query.effectiveBefore ? undefined : ctx.clock.now());
   const inWindow = (segment: { startingAt: Date; endingBefore: Date }) =>
     (!coveringDate || (segment.startingAt <= coveringDate && coveringDate < segment.endingBefore)) &&
     (!query.startingAt || segment.endingBefore > query.startingAt) &&
     (!query.effectiveBefore || segment.startingAt < query.effectiveBefore);
-  // Each seat's grants, gathered once: a page of thousands of seats reads the balances once, not once a seat.
-  const bySeat = new Map<string, account.Balance[]>();
-  for (const grant of held.balances) {
-    if (grant.seatId === undefined || grant.contractId !== contract.id || !grant.subscriptionConfig || !subscriptionIds.has(grant.subscriptionConfig.subscriptionId)) continue;
-    const own = bySeat.get(grant.seatId);
-    if (own) own.push(grant);
-    else bySeat.set(grant.seatId, [grant]);
-  }
+  const bySeat = seatGrantsOf(held.balances);
   const seats = page.map((seatId): SeatBalance => {
-    const grants = (bySeat.get(seatId) ?? []).flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
+    const grants = (bySeat.get(seatId) ?? [])
+      .filter((grant) => grant.contractId === contract.id && grant.subscriptionConfig && subscriptionIds.has(grant.subscriptionConfig.subscriptionId))
+      .flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
     const units = [...new Set(grants.map(({ grant }) => grant.creditTypeId))].sort();
     return {
       seatId,
@@ -100,4 +95,22 @@ export async function contractsWithSeat(ctx: ServiceContext, { tenantId, custome
   const live = new Set(held.loaded.contracts.filter((contract) => !contract.archived_at).map((contract) => contract.id));
   const holding = held.loaded.subscriptions.filter((s) => live.has(s.contract_id) && s.seats?.steps.some((step) => step.assigned.includes(seatId)));
   return [...new Set(holding.map((s) => s.contract_id))].sort();
+}
+
+const seatGrants = new WeakMap<readonly account.Balance[], Map<string, account.Balance[]>>();
+
+/** The seats' own credits and commits among `balances`, by seat id: kept with a kept account's balances, read again and again. */
+function seatGrantsOf(balances: readonly account.Balance[]): Map<string, account.Balance[]> {
+  let bySeat = seatGrants.get(balances);
+  if (!bySeat) {
+    bySeat = new Map();
+    for (const grant of balances) {
+      if (grant.seatId === undefined) continue;
+      const own = bySeat.get(grant.seatId);
+      if (own) own.push(grant);
+      else bySeat.set(grant.seatId, [grant]);
+    }
+    seatGrants.set(balances, bySeat);
+  }
+  return bySeat;
 }

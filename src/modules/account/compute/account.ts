@@ -153,7 +153,7 @@ function accountOf(plan: AccountPlan, rest: Omit<CustomerAccount, 'balances' | '
  * each contract's draft invoice, dated at the invoice's date (the period's end, or the segment's
  * end when it comes first). Pure: the same inputs give the same account.
  */
-export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[]): CustomerAccount {
+export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[], previous?: CustomerAccount): CustomerAccount {
   const { customerId, loaded, stored, names, now } = inputs;
   const { before, recorded, open } = plan;
   const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
@@ -246,14 +246,34 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   if (live.size === 0) return accountOf(plan, { loaded, drafts, seatCharges, names }, before);
   const withLive = new Map(recorded);
   for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
-  // Only the grants the live deductions touch change: the rest stand as derived before them.
+  // Only the grants the live deductions touch change: the rest stand as derived before them, or as
+  // the previous account of the same plan derived them when their live deductions are the same.
+  const earlier = previous && derivations.get(previous);
+  const reuse = earlier?.plan === plan ? { before: previous!.current, changed: changedSegments(earlier.live, live) } : { before, changed: new Set(live.keys()) };
   const balances = deriveBalances({
     grants: stored.grants,
     recurring: loaded.sources,
     archivedContracts: archivedContracts(loaded.contracts),
     recorded: withLive,
     now,
-    reuse: { before, changed: new Set(live.keys()) },
+    reuse,
   });
-  return accountOf(plan, { loaded, drafts, seatCharges, names }, balances);
+  const account = accountOf(plan, { loaded, drafts, seatCharges, names }, balances);
+  derivations.set(account, { plan, live });
+  return account;
+}
+
+/** What an account was completed from: its plan and its live deductions per segment (for the next account of the same plan: `completeAccount`'s `previous`). */
+const derivations = new WeakMap<CustomerAccount, { plan: AccountPlan; live: ReadonlyMap<string, readonly LedgerEntry[]> }>();
+
+/** The segments whose live deductions differ between two drawdowns. */
+function changedSegments(before: ReadonlyMap<string, readonly LedgerEntry[]>, after: ReadonlyMap<string, readonly LedgerEntry[]>): Set<string> {
+  const same = (a: readonly LedgerEntry[] | undefined, b: readonly LedgerEntry[] | undefined) =>
+    a !== undefined &&
+    b !== undefined &&
+    a.length === b.length &&
+    a.every((entry, i) => entry.amount.eq(b[i]!.amount) && entry.timestamp.getTime() === b[i]!.timestamp.getTime() && entry.invoiceId === b[i]!.invoiceId);
+  const changed = new Set<string>();
+  for (const segmentId of new Set([...before.keys(), ...after.keys()])) if (!same(before.get(segmentId), after.get(segmentId))) changed.add(segmentId);
+  return changed;
 }

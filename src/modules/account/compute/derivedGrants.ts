@@ -15,11 +15,23 @@ const GENERATED_ID_NAMESPACE = '3f0c2a57-8e1b-4c6d-9a0f-5b7e2d1c4a98';
  * of stored ones (lists are ordered by id).
  */
 export function generatedId(at: Date, ...parts: (string | number)[]): string {
-  const hex = uuidv5(parts.join(':'), GENERATED_ID_NAMESPACE).replaceAll('-', '');
-  const time = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12);
-  const id = `${time}7${hex.slice(13)}`;
-  return `${id.slice(0, 8)}-${id.slice(8, 12)}-${id.slice(12, 16)}-${id.slice(16, 20)}-${id.slice(20)}`;
+  const name = parts.join(':');
+  const key = `${at.getTime()} ${name}`;
+  let id = generatedIds.get(key);
+  if (id === undefined) {
+    const hex = uuidv5(name, GENERATED_ID_NAMESPACE).replaceAll('-', '');
+    const time = Math.max(0, at.getTime()).toString(16).padStart(12, '0').slice(-12);
+    const raw = `${time}7${hex.slice(13)}`;
+    id = `${raw.slice(0, 8)}-${raw.slice(8, 12)}-${raw.slice(12, 16)}-${raw.slice(16, 20)}-${raw.slice(20)}`;
+    // A hash per id is most of what deriving a period of 100 seat grants costs: ids are kept, a bounded number.
+    if (generatedIds.size >= MAX_GENERATED_IDS) generatedIds.clear();
+    generatedIds.set(key, id);
+  }
+  return id;
 }
+
+const generatedIds = new Map<string, string>();
+const MAX_GENERATED_IDS = 100_000;
 
 /** A recurring credit or commit: terms, the periods it recurs on, and the quantity it follows. */
 export interface RecurringGrantSource {

@@ -109,6 +109,13 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   const stacks = new Map<string, Array<{ from: string | typeof OVERAGE; amount: Decimal }>>();
   const bySegmentId = new Map(segments.map((segment) => [segment.segmentId, segment]));
   const ordered = [...segments].sort(fundingOrder);
+  // Per seat id (and for usage naming none), the segments that may fund it in order: a seat's charge never looks at the other seats' own segments.
+  const candidates = new Map<string | undefined, FundingSegment[]>();
+  const candidatesFor = (seatId: string | undefined) => {
+    let list = candidates.get(seatId);
+    if (!list) candidates.set(seatId, (list = ordered.filter((segment) => segment.seatId === undefined || segment.seatId === seatId)));
+    return list;
+  };
 
   const drawnFrom = (segmentId: string) => drawn.get(segmentId) ?? new Decimal(0);
   const remaining = (segment: FundingSegment): Decimal => {
@@ -145,7 +152,7 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
     stacks.set(charge.lineId, stack);
     if (charge.amount.gt(0)) {
       let left = charge.amount;
-      for (const segment of ordered) {
+      for (const segment of candidatesFor(charge.seatId)) {
         if (!left.gt(0)) break;
         if (!canFund(segment, charge)) continue;
         const take = Decimal.min(left, remaining(segment));

@@ -1,10 +1,13 @@
 import { Decimal } from '../../../lib/money.js';
 import type { Period } from '../../../lib/periods.js';
 import type * as pricing from '../../pricing/service.js';
-import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
+import type { RollupSelection } from '../../usage/sliceRepo.js';
 import { sliceCharges, slicesOf, type RateVersion, type Slice, type SliceCharge } from './charges.js';
 import { overrideBoundaries, type RateOverride } from './overrides.js';
-import { combine, cumulativeQuantities, emptyAggregate, type SliceAggregate } from './cumulative.js';
+import { cumulativeQuantities } from './cumulative.js';
+import { foldUsage, sameSelection, type PeriodUsage } from './usageFold.js';
+
+export { mergeUsage, type PeriodUsage } from './usageFold.js';
 
 /** The usage of one product (and pricing group) on a contract over its open period, in one pricing unit. */
 export interface RatedLine {
@@ -65,15 +68,6 @@ function selectionOf(product: pricing.Product, metric: pricing.BillableMetric | 
   return { metricId: product.billableMetricId!, groupKey: stored };
 }
 
-/** The values of `pricingKey` among a row's group values (stored in the order of its sorted `groupKey`). */
-function project(groupKey: readonly string[], groupValues: readonly string[], pricingKey: readonly string[]): Record<string, string> {
-  return Object.fromEntries(pricingKey.map((property) => [property, groupValues[groupKey.indexOf(property)] ?? '']));
-}
-
-/** Whether `a` reads the metric `metricId` grouped by exactly `groupKey`. */
-export const sameSelection = (a: RollupSelection, metricId: string, groupKey: readonly string[]) =>
-  a.metricId === metricId && a.groupKey.length === groupKey.length && a.groupKey.every((property, i) => property === groupKey[i]);
-
 /** What rating a contract's open period needs from the catalog: independent of usage and balances, so it can load alongside them. */
 export interface PreparedPeriod {
   contractId: string;
@@ -105,24 +99,6 @@ export interface UsageWindow {
   uniqueSelections: RollupSelection[];
   /** The properties split by, always as a list: one property reads the same rows however it was named. */
   splitBy: readonly string[] | undefined;
-}
-
-/** What the rollups hold for a usage window (`usage` module's `sliceRollups` and `firstSeenValues`). */
-export interface PeriodUsage {
-  rows: readonly SliceRollupRow[];
-  firstSeen: readonly FirstSeenRow[];
-}
-
-/**
- * Usage read per slice and UTC day (`byDay`) before, brought up to date by a read of the days from
- * `readFrom` on: what was read of earlier days stands, the rest is replaced. Window by window.
- */
-export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly PeriodUsage[], readFrom: Date): PeriodUsage[] {
-  const before = (row: { day?: Date | undefined }) => row.day !== undefined && row.day < readFrom;
-  return fresh.map((usage, i) => ({
-    rows: [...(previous[i]?.rows ?? []).filter(before), ...usage.rows],
-    firstSeen: [...(previous[i]?.firstSeen ?? []).filter(before), ...usage.firstSeen],
-  }));
 }
 
 export function usageWindowOf({ prepared, cuts, splitBy: split }: { prepared: PreparedPeriod; cuts: Iterable<Date>; splitBy?: SplitBy | undefined }): UsageWindow {
@@ -159,7 +135,8 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
   const { contractId, period, rateCard, versions, overrides, products, metrics } = prepared;
   const { slices, splitBy } = window;
   if (window.selections.length === 0) return { contractId, period, rateCard, lines: [] };
-  const { rows, firstSeen } = usage;
+  const { firstSeen } = usage;
+  const sliceKey = slices.map((slice) => slice.startingAt.getTime()).join(',');
 
   const lines: RatedLine[] = [];
   for (const product of products) {
@@ -167,27 +144,11 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
     const selection = selectionOf(product, metric, splitBy);
     if (!metric || !selection) continue;
     const pricingKey = product.pricingGroupKey?.length ? product.pricingGroupKey : null;
-    const groups = new Map<string, { groupValues: Record<string, string> | null; splitValues: string[] | undefined; slices: SliceAggregate[] }>();
-    const groupOf = (groupKey: string[], groupValues: string[]) => {
-      const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
-      const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
-      const key = JSON.stringify([values, splitValues ?? null]);
-      let group = groups.get(key);
-      if (!group) groups.set(key, (group = { groupValues: values, splitValues, slices: slices.map(emptyAggregate) }));
-      return group;
-    };
-    for (const row of rows) {
-      if (!sameSelection(selection, row.metric_id, row.group_key)) continue;
-      const group = groupOf(row.group_key, row.group_values);
-      group.slices[row.slice] = combine(group.slices[row.slice]!, {
-        count: new Decimal(row.event_count),
-        sum: new Decimal(row.value_sum),
-        max: row.value_max === null ? null : new Decimal(row.value_max),
-        latest: row.latest_value === null || !row.latest_at ? null : { value: new Decimal(row.latest_value), at: row.latest_at, transactionId: row.latest_transaction_id ?? '' },
-        newDistinct: new Decimal(0),
-      });
-    }
-    if (metric.aggregation_type === 'UNIQUE') {
+    const unique = metric.aggregation_type === 'UNIQUE';
+    // UNIQUE adds first-seen values to the groups below: those are folded afresh, never kept.
+    const folded = foldUsage(usage, { selection, pricingKey, splitBy, sliceCount: slices.length, sliceKey }, { keep: !unique });
+    const groupOf = (groupKey: readonly string[], groupValues: readonly string[]) => folded.groupOf(groupKey, groupValues);
+    if (unique) {
       // A value seen in several groups that price as one counts once, from its first slice.
       const first = new Map<string, { group: ReturnType<typeof groupOf>; slice: number }>();
       for (const row of firstSeen) {
@@ -197,9 +158,12 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
         const seen = first.get(key);
         if (!seen || row.slice < seen.slice) first.set(key, { group, slice: row.slice });
       }
-      for (const { group, slice } of first.values()) group.slices[slice]!.newDistinct = group.slices[slice]!.newDistinct.add(1);
+      for (const { group, slice } of first.values()) {
+        const aggregate = group.slices[slice]!;
+        group.slices[slice] = { ...aggregate, newDistinct: aggregate.newDistinct.add(1) };
+      }
     }
-    for (const { groupValues, splitValues, slices: aggregates } of groups.values()) {
+    for (const { groupValues, splitValues, slices: aggregates } of folded.groups.values()) {
       // Split by one property, the line names its value as itself; by several, as the list.
       const split = splitValues === undefined ? [] : splitValues.length === 1 ? [splitValues[0]!] : [splitValues];
       const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);

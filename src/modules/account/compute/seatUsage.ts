@@ -1,6 +1,7 @@
 import { sumExactly, type Decimal } from '../../../lib/money.js';
 import type { FundingCharge } from './drawdown.js';
-import { sameSelection, type RatedPeriod, type UsageWindow } from './rating.js';
+import type { RatedPeriod, UsageWindow } from './rating.js';
+import { sameSelection } from './usageFold.js';
 import type { LoadedContracts } from './terms.js';
 
 /**

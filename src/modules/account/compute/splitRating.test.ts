@@ -1,39 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
+import { preparedWithTieredRate, rollupRow } from '../../../../test/helpers/rating.js';
 import type { SliceRollupRow } from '../../usage/sliceRepo.js';
-import { ratePeriod, usageWindowOf, type PreparedPeriod, type SplitBy } from './rating.js';
+import { ratePeriod, usageWindowOf, type SplitBy } from './rating.js';
 
 const d = (value: number | string) => new Decimal(value);
 const period = { startingAt: new Date('2024-04-01T00:00:00Z'), endingBefore: new Date('2024-05-01T00:00:00Z') };
 
 // Credits summed per (region, team, user_id) — the group key's properties sorted, as the rollups store them — per user_id alone, and in all.
 const metric = { id: 'm', aggregation_type: 'SUM', group_keys: [['user_id'], ['team', 'user_id', 'region']] } as pricing.BillableMetric;
-const product = { id: 'p', name: 'Credits', tags: [], billableMetricId: 'm', pricingGroupKey: null, presentationGroupKey: null } as unknown as pricing.Product;
 // Graduated: the first 10 units at 2, then 1 each.
-const tiered = {
-  id: 'r',
-  startingAt: period.startingAt,
-  endingBefore: null,
-  entitled: true,
-  creditTypeId: 'credits',
-  pricingGroupValues: null,
-  price: { rateType: 'TIERED' as const, tiers: [{ size: d(10), price: d(2) }, { size: null, price: d(1) }] },
-};
-const prepared = { contractId: 'k', period, rateCard: {}, rates: [], versions: new Map([['p', [tiered]]]), products: [product], seatRates: [], seatProducts: new Map(), metrics: new Map([['m', metric]]), overrides: new Map() } as unknown as PreparedPeriod;
+const prepared = preparedWithTieredRate({ period, metric, productName: 'Credits', tiers: [{ size: d(10), price: d(2) }, { size: null, price: d(1) }] });
 
-const row = (groupKey: string[], groupValues: string[], sum: number): SliceRollupRow => ({
-  metric_id: 'm',
-  group_key: groupKey,
-  group_values: groupValues,
-  slice: 0,
-  event_count: '1',
-  value_sum: String(sum),
-  value_max: String(sum),
-  latest_value: null,
-  latest_at: null,
-  latest_transaction_id: null,
-});
+const row = (groupKey: string[], groupValues: string[], sum: number): SliceRollupRow => rollupRow({ groupKey, groupValues, sum });
 const byRegionTeamUser = ['region', 'team', 'user_id'];
 const rows = [
   row(byRegionTeamUser, ['eu', 't1', 'u1'], 8),

@@ -1,0 +1,165 @@
+import { Decimal } from '../../../lib/money.js';
+import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
+import { combine, emptyAggregate, type SliceAggregate } from './cumulative.js';
+
+/** What the rollups hold for a usage window (`usage` module's `sliceRollups` and `firstSeenValues`). */
+export interface PeriodUsage {
+  rows: readonly SliceRollupRow[];
+  firstSeen: readonly FirstSeenRow[];
+}
+
+/** One group of a product's usage: its pricing group values, its values of the split properties, and its aggregate per slice. */
+export interface UsageGroup {
+  groupValues: Record<string, string> | null;
+  splitValues: string[] | undefined;
+  slices: SliceAggregate[];
+}
+
+/** How a product's rows fold into groups: the rows of `selection`, grouped by `pricingKey` and `splitBy`, over `sliceCount` slices. */
+export interface FoldSpec {
+  selection: RollupSelection;
+  pricingKey: readonly string[] | null;
+  splitBy: readonly string[] | undefined;
+  sliceCount: number;
+  /** The slices' starts: a fold is kept only for the same slices. */
+  sliceKey: string;
+}
+
+/** The values of `pricingKey` among a row's group values (stored in the order of its sorted `groupKey`). */
+function project(groupKey: readonly string[], groupValues: readonly string[], pricingKey: readonly string[]): Record<string, string> {
+  return Object.fromEntries(pricingKey.map((property) => [property, groupValues[groupKey.indexOf(property)] ?? '']));
+}
+
+export const sameSelection = (a: RollupSelection, metricId: string, groupKey: readonly string[]) =>
+  a.metricId === metricId && a.groupKey.length === groupKey.length && a.groupKey.every((property, i) => property === groupKey[i]);
+
+/** A row's aggregate, its decimals parsed. */
+function aggregateOf(row: SliceRollupRow): SliceAggregate {
+  return {
+    count: new Decimal(row.event_count),
+    sum: new Decimal(row.value_sum),
+    max: row.value_max === null ? null : new Decimal(row.value_max),
+    latest: row.latest_value === null || !row.latest_at ? null : { value: new Decimal(row.latest_value), at: row.latest_at, transactionId: row.latest_transaction_id ?? '' },
+    newDistinct: new Decimal(0),
+  };
+}
+
+/** Groups being folded into: new ones are added; ones taken from a kept fold are copied before their first change, so a kept fold never changes. */
+export class Folding {
+  readonly groups: Map<string, UsageGroup>;
+  readonly #own = new Set<UsageGroup>();
+
+  constructor(
+    readonly spec: FoldSpec,
+    from?: ReadonlyMap<string, UsageGroup>,
+  ) {
+    this.groups = new Map(from);
+  }
+
+  groupOf(groupKey: readonly string[], groupValues: readonly string[]): UsageGroup {
+    const { pricingKey, splitBy, sliceCount } = this.spec;
+    const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
+    const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
+    const key = JSON.stringify([values, splitValues ?? null]);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = { groupValues: values, splitValues, slices: Array.from({ length: sliceCount }, emptyAggregate) };
+      this.#own.add(group);
+      this.groups.set(key, group);
+    } else if (!this.#own.has(group)) {
+      group = { ...group, slices: [...group.slices] };
+      this.#own.add(group);
+      this.groups.set(key, group);
+    }
+    return group;
+  }
+
+  add(row: SliceRollupRow): void {
+    const group = this.groupOf(row.group_key, row.group_values);
+    group.slices[row.slice] = combine(group.slices[row.slice]!, aggregateOf(row));
+  }
+}
+
+/** A fold of the rows of the UTC days before `upTo` (ms), per fold spec; kept with the usage it was made from. */
+interface KeptFold {
+  upTo: number;
+  groups: ReadonlyMap<string, UsageGroup>;
+}
+
+const keptFolds = new WeakMap<PeriodUsage, Map<string, KeptFold>>();
+
+/** Per usage, whether every row was read per day, and its rows of the days from some day on: what the last fold asked for, as every product of a window asks for the same. */
+const dayRows = new WeakMap<PeriodUsage, { byDay: boolean; from: number; rows: readonly SliceRollupRow[] }>();
+
+function readByDay(usage: PeriodUsage): boolean {
+  let known = dayRows.get(usage);
+  if (!known) dayRows.set(usage, (known = { byDay: usage.rows.every((row) => row.day !== undefined), from: -Infinity, rows: usage.rows }));
+  return known.byDay;
+}
+
+/** The rows of the days from `from` (ms) on (read per day). */
+function rowsFrom(usage: PeriodUsage, from: number): readonly SliceRollupRow[] {
+  const known = dayRows.get(usage)!;
+  if (known.from !== from) {
+    known.rows = usage.rows.filter((row) => row.day!.getTime() >= from);
+    known.from = from;
+  }
+  return known.rows;
+}
+
+const specKey = ({ selection, pricingKey, splitBy, sliceKey }: FoldSpec) => JSON.stringify([selection.metricId, selection.groupKey, pricingKey, splitBy ?? null, sliceKey]);
+
+/**
+ * The rows of `spec.selection` folded into groups, each with its aggregate per slice (UNIQUE's
+ * first-seen values are added by the caller). Rows read per UTC day (`day`) fold incrementally:
+ * the fold of the days before the latest one is kept with `usage`, and carried to the usage that
+ * `mergeUsage` makes from it while those days stand, so that after new usage of today only
+ * today's rows are folded again — whatever the number of days and groups (seats) before.
+ * The result is the same as folding every row: a kept fold is of exactly the rows it stands for.
+ */
+export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: boolean }): Folding {
+  const { selection } = spec;
+  const selected = (row: SliceRollupRow) => sameSelection(selection, row.metric_id, row.group_key);
+  if (!keep || !readByDay(usage)) {
+    const folding = new Folding(spec);
+    for (const row of usage.rows) if (selected(row)) folding.add(row);
+    return folding;
+  }
+  const key = specKey(spec);
+  const kept = keptFolds.get(usage)?.get(key);
+  const upTo = kept?.upTo ?? -Infinity;
+  const fresh = rowsFrom(usage, upTo).filter(selected);
+  const latestDay = fresh.reduce((latest, row) => Math.max(latest, row.day!.getTime()), upTo);
+  // The days before the latest one: folded once and kept, as new usage mostly falls on the latest day.
+  const earlier = new Folding(spec, kept?.groups);
+  for (const row of fresh) if (row.day!.getTime() < latestDay) earlier.add(row);
+  if (latestDay > upTo) {
+    let folds = keptFolds.get(usage);
+    if (!folds) keptFolds.set(usage, (folds = new Map()));
+    folds.set(key, { upTo: latestDay, groups: earlier.groups });
+  }
+  const all = new Folding(spec, earlier.groups);
+  for (const row of fresh) if (row.day!.getTime() >= latestDay) all.add(row);
+  return all;
+}
+
+/**
+ * Usage read per slice and UTC day (`byDay`) before, brought up to date by a read of the days from
+ * `readFrom` on: what was read of earlier days stands, the rest is replaced. Window by window.
+ * The folds kept with the earlier usage of days before `readFrom` go with it (`foldUsage`).
+ */
+export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly PeriodUsage[], readFrom: Date): PeriodUsage[] {
+  const from = readFrom.getTime();
+  const before = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() < from;
+  return fresh.map((usage, i) => {
+    const earlier = previous[i];
+    const merged: PeriodUsage = {
+      rows: [...(earlier?.rows ?? []).filter(before), ...usage.rows],
+      firstSeen: [...(earlier?.firstSeen ?? []).filter(before), ...usage.firstSeen],
+    };
+    const folds = earlier && keptFolds.get(earlier);
+    const standing = folds && [...folds].filter(([, fold]) => fold.upTo <= from);
+    if (standing?.length) keptFolds.set(merged, new Map(standing));
+    return merged;
+  });
+}
