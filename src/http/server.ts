@@ -55,6 +55,14 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
     }
   });
 
+  // No body at all (curl -X POST with no -d) reads as `{}` where `{}` is a whole request: a list
+  // whose every field is optional. Where fields are required, the 400 still says a body is.
+  app.addHook('preValidation', async (request) => {
+    if (request.body !== undefined && request.body !== null) return;
+    const schema = request.routeOptions.schema?.body as { safeParse?: (value: unknown) => { success: boolean } } | undefined;
+    if (schema?.safeParse?.({}).success) request.body = {};
+  });
+
   const { context } = options;
   registerErrorHandling(app, { bodyLimit });
   app.decorateRequest('context', null as never);

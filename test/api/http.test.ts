@@ -43,6 +43,15 @@ describe.each(ENGINES)('HTTP conventions on %s', (engine) => {
     });
   });
 
+  it('reads a POST with no body as {} where every field is optional, and names the fields a body must have elsewhere', async () => {
+    const list = await send('/v1/contract-pricing/products/list', { method: 'POST' });
+    expect(list.status).toBe(200);
+    expect(await list.json()).toEqual({ data: [], next_page: null });
+    const create = await send('/v1/customers', { method: 'POST' });
+    expect(create.status).toBe(400);
+    expect(((await create.json()) as { message: string }).message).toMatch(/^body: /);
+  });
+
   it('rejects bad query parameters with a 400 naming them', async () => {
     const cases: Array<[string, RegExp]> = [
       ['limit=0', /^limit: /],

@@ -67,6 +67,9 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
     chat = (await client.v1.contracts.products.create({ name: 'Chat', type: 'USAGE', billable_metric_id: metric })).data.id;
     await client.v1.contracts.rateCards.rates.add({ rate_card_id: catalog.rateCard, product_id: chat, entitled: true, rate_type: 'FLAT', price: 5, credit_type_id: catalog.aiCredits, starting_at: '2024-01-01T00:00:00Z' });
     ({ customer } = await createSeatContract(client, { catalog, seats: 20 }));
+    // A customer without a contract, and one whose contract starts in June: April has nothing of theirs to replay.
+    await client.v1.customers.create({ name: 'Prospect' });
+    await createSeatContract(client, { catalog, seats: 5, startingAt: '2024-06-01T00:00:00Z' });
     await client.v1.usage.ingest({ usage: events(4, 30) });
     expect((await server.advanceClock('2024-05-10T00:00:00Z')).status).toBe(200);
     await client.v1.usage.ingest({ usage: events(5, 9) });
@@ -110,6 +113,8 @@ describe.each(ENGINES)('pricing simulations on %s', (engine) => {
     const first = await simulate(body);
     expect(first.status).toBe(200);
     expect(first.body.data.totals).toEqual({ actual: 25_000, simulated: 40_000 });
+    // Without customer_ids: the live customers with a contract in force in April, only.
+    expect(first.body.data.customers.map((result) => result.customer_id)).toEqual([customer]);
     expect(first.body.data.customers[0]).toMatchObject({
       credits_burned_actual: 1_500,
       credits_burned_simulated: 3_000,

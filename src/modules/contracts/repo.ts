@@ -191,6 +191,16 @@ export async function listContracts(db: Queryable, tenantId: string, customerId:
   ]);
 }
 
+/** The customers with a live (not archived) contract in force at some instant of `[startingAt, endingBefore)`. */
+export async function customersWithContractsDuring(db: Queryable, tenantId: string, startingAt: Date, endingBefore: Date): Promise<string[]> {
+  const rows = await db.query<{ customer_id: string }>(
+    `SELECT DISTINCT customer_id FROM contracts
+      WHERE tenant_id = $1 AND archived_at IS NULL AND starting_at < $3 AND (ending_before IS NULL OR ending_before > $2)`,
+    [tenantId, startingAt, endingBefore],
+  );
+  return rows.map((row) => row.customer_id);
+}
+
 export async function archiveContract(tx: Queryable, tenantId: string, contractId: string, at: Date): Promise<void> {
   await tx.query('UPDATE contracts SET archived_at = COALESCE(archived_at, $3) WHERE tenant_id = $1 AND id = $2', [tenantId, contractId, at]);
 }

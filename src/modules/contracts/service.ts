@@ -162,6 +162,14 @@ export async function findSubscription(
   return (await loadContracts(ctx, tenantId, [contract])).subscriptions.find((subscription) => subscription.id === subscriptionId);
 }
 
+/** The customers with a live contract in force at some instant of the window: those a replay of the window has something to bill. */
+export async function customersWithContractsDuring(
+  ctx: ServiceContext,
+  { tenantId, startingAt, endingBefore }: { tenantId: string; startingAt: Date; endingBefore: Date },
+): Promise<Set<string>> {
+  return new Set(await repo.customersWithContractsDuring(ctx.db, tenantId, startingAt, endingBefore));
+}
+
 /**
  * A customer's contracts, oldest first: live ones, or archived ones too with `includeArchived`;
  * `coveringDate` keeps those in force at that instant, `startingAt` those in force at or after it.

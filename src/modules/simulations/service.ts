@@ -3,6 +3,7 @@ import { Conflict, NotFound } from '../../lib/errors.js';
 import { isUuid, newId } from '../../lib/ids.js';
 import { Decimal } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
+import * as contracts from '../contracts/service.js';
 import * as customers from '../customers/service.js';
 import * as repo from './repo.js';
 import { checkRequest, type SimulationRequest } from './request.js';
@@ -33,11 +34,12 @@ export interface Simulation {
   results: CustomerResult[] | undefined;
 }
 
-/** Every live customer's id, or the request's. */
+/** The request's customers; else every live customer with a live contract in force during the window (the others have nothing to replay). */
 async function customersOf(ctx: ServiceContext, tenantId: string, request: SimulationRequest): Promise<string[]> {
   if (request.customerIds) return request.customerIds;
+  const billed = await contracts.customersWithContractsDuring(ctx, { tenantId, startingAt: request.startingOn, endingBefore: request.endingBefore });
   const ids: string[] = [];
-  for await (const customerId of customers.liveCustomerIds(ctx, { tenantId })) ids.push(customerId);
+  for await (const customerId of customers.liveCustomerIds(ctx, { tenantId })) if (billed.has(customerId)) ids.push(customerId);
   return ids;
 }
 
