@@ -40,7 +40,7 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
       ALLOT_NATS_URL: cluster.url,
       ALLOT_NATS_REPLICAS: '3',
       ALLOT_NATS_PARTITIONS: String(PARTITIONS),
-      ALLOT_NATS_LEASE_MS: '1500',
+      ALLOT_NATS_LEASE_MS: '3000',
       ALLOT_READ_WAIT_MS: '3000',
       LOG_LEVEL: 'silent',
     };

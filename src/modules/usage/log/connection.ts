@@ -56,7 +56,8 @@ export async function openUsageLog(db: Database, settings: UsageLogSettings, { n
       // Another process may make it at the same moment: then read what it made.
       return jsm.streams.add(config).catch(() => jsm.streams.info(STREAM));
     });
-    const owners = await new Kvm(nc).create(OWNERS_BUCKET, { ttl: settings.leaseMs, history: 1, replicas: settings.replicas });
+    // Requests on leases answer within a third of a lease, or fail, so a writer's round of renewals never outlasts its leases.
+    const owners = await new Kvm(nc).create(OWNERS_BUCKET, { ttl: settings.leaseMs, history: 1, replicas: settings.replicas, timeout: Math.max(200, Math.floor(settings.leaseMs / 3)) });
     await ensurePositionsTable(db);
     const streamKey = `${STREAM}@${new Date(info.created).toISOString()}`;
     return {

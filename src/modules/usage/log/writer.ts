@@ -4,7 +4,7 @@ import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Database } from '../../../lib/db/database.js';
 import { Invalid } from '../../../lib/errors.js';
 import { runIngestBatch, type PendingIngest } from '../ingestBatch.js';
-import { STREAM, type UsageLog } from './connection.js';
+import { OWNERS_BUCKET, STREAM, type UsageLog } from './connection.js';
 import { decodeEntry } from './entry.js';
 import { advancePosition, claimPosition } from './positionsRepo.js';
 
@@ -56,6 +56,12 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
   const runners = new Map<number, PartitionRunner>();
   let redelivered = 0;
   let stopping = false;
+  /** Runners being stopped (and their leases freed) apart from the tick; `stop()` waits for them. */
+  const windingDown = new Set<Promise<unknown>>();
+  const windDown = (done: Promise<unknown>) => {
+    windingDown.add(done);
+    void done.finally(() => windingDown.delete(done));
+  };
   const { partitions, leaseMs } = log.settings;
 
   class PartitionRunner {
@@ -86,7 +92,7 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
           }
           if (this.stopped) break;
           onError(error);
-          await sleep(backoff);
+          for (let waited = 0; waited < backoff && !this.stopped; waited += 50) await sleep(50);
           backoff = Math.min(backoff * 2, 5_000);
         }
       }
@@ -149,36 +155,53 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
     }
   }
 
+  /** Renews this writer's leases and its presence, then lets go of or takes partitions until it holds its share. Every request of a kind runs at once: a tick must end well within a lease. */
   const tick = async () => {
     await log.owners.put(writerKey(id), String(Date.now()));
-    for (const [partition, runner] of runners) {
-      if (runner.stopped) {
-        runners.delete(partition);
-        continue;
-      }
-      try {
-        runner.revision = await log.owners.update(partitionKey(partition), id, runner.revision);
-      } catch {
-        // The lease lapsed (or cannot be renewed): another writer may hold the partition now.
-        runners.delete(partition);
-        await runner.stop();
-      }
-    }
-    let writers = 0;
-    for await (const _key of await log.owners.keys('writer.*')) writers++;
+    await Promise.all(
+      [...runners].map(async ([partition, runner]) => {
+        if (runner.stopped) {
+          runners.delete(partition);
+          return;
+        }
+        try {
+          runner.revision = await log.owners.update(partitionKey(partition), id, runner.revision);
+        } catch {
+          // The lease lapsed (or cannot be renewed): another writer may hold the partition now. Not
+          // awaited: the tick must go on renewing the others (a fold still running is stopped by its
+          // position check if another writer has moved on).
+          if (runners.get(partition) === runner) runners.delete(partition);
+          windDown(runner.stop());
+        }
+      }),
+    );
+    // The writers present: one request with a bound, where listing the bucket's keys could stall while a node is down.
+    const present = await log.jsm.streams.info(`KV_${OWNERS_BUCKET}`, { subjects_filter: `$KV.${OWNERS_BUCKET}.writer.>` });
+    const writers = Object.keys(present.state.subjects ?? {}).length;
     const share = Math.ceil(partitions / Math.max(1, writers));
-    for (const partition of [...runners.keys()].sort((a, b) => b - a)) {
-      if (runners.size <= share) break;
-      const runner = runners.get(partition)!;
-      runners.delete(partition);
-      await runner.stop();
-      await log.owners.delete(partitionKey(partition), { previousSeq: runner.revision }).catch(() => undefined);
-    }
-    for (let partition = 0; partition < partitions && runners.size < share && !stopping; partition++) {
-      if (runners.has(partition)) continue;
-      const revision = await log.owners.create(partitionKey(partition), id).catch(() => undefined);
-      if (revision !== undefined) runners.set(partition, new PartitionRunner(partition, revision));
-    }
+    const extra = [...runners.keys()].sort((a, b) => b - a).slice(0, Math.max(0, runners.size - share));
+    for (const partition of extra) release(partition);
+    if (runners.size >= share || stopping) return;
+    const free = Array.from({ length: partitions }, (_, partition) => partition).filter((partition) => !runners.has(partition));
+    await Promise.all(
+      free.map(async (partition) => {
+        const revision = await log.owners.create(partitionKey(partition), id).catch(() => undefined);
+        if (revision === undefined) return;
+        if (runners.size < share && !stopping) runners.set(partition, new PartitionRunner(partition, revision));
+        else await log.owners.delete(partitionKey(partition), { previousSeq: revision }).catch(() => undefined);
+      }),
+    );
+  };
+
+  /**
+   * Stops folding a partition and then frees its lease, so another writer takes it without waiting
+   * for the lease to lapse. Runs on its own: the tick does not wait for the fold in progress.
+   */
+  const release = (partition: number) => {
+    const runner = runners.get(partition);
+    if (!runner) return;
+    runners.delete(partition);
+    windDown(runner.stop().then(() => log.owners.delete(partitionKey(partition), { previousSeq: runner.revision }).catch(() => undefined)));
   };
 
   let ticking: Promise<void> = Promise.resolve();
@@ -203,14 +226,9 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       stopping = true;
       clearInterval(timer);
       await ticking;
-      const stopped = [...runners];
-      runners.clear();
-      await Promise.all(stopped.map(([, runner]) => runner.stop()));
       // Let the partitions go at once rather than when their leases lapse.
-      await Promise.all([
-        ...stopped.map(([partition, runner]) => log.owners.delete(partitionKey(partition), { previousSeq: runner.revision }).catch(() => undefined)),
-        log.owners.delete(writerKey(id)).catch(() => undefined),
-      ]);
+      for (const partition of [...runners.keys()]) release(partition);
+      await Promise.all([...windingDown, log.owners.delete(writerKey(id)).catch(() => undefined)]);
     },
   };
 }
