@@ -119,7 +119,7 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
     );
     let acknowledged = 0;
     let refusedWhileKilling = 0;
-    let killed: Promise<void> | undefined;
+    let killed: Promise<NodeJS.Signals | null> | undefined;
     const send = async (call: number, body: string) => {
       for (;;) {
         const node = apis[(call + acknowledged) % apis.length]!;
@@ -139,15 +139,16 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
           await send(call, body);
           acknowledged++;
           if (call % 5 === 0) await send(call, body);
-          if (acknowledged === KILL_AFTER_CALLS && !killed) {
-            writers[0]!.child.kill('SIGKILL');
+          if (acknowledged >= KILL_AFTER_CALLS && !killed) {
+            const dead = writers[0]!.child;
+            killed = new Promise((resolve) => dead.once('exit', (_code, signal) => resolve(signal)));
+            dead.kill('SIGKILL');
             cluster.kill(1);
-            killed = Promise.resolve();
           }
         }
       }),
     );
-    expect(killed).toBeDefined();
+    expect(await killed).toBe('SIGKILL');
     expect(acknowledged).toBe(CALLS);
 
     // Every read that answers is exact: everything above was acknowledged before it began.
@@ -184,12 +185,12 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
       async () => {
         const result = await runCli(['status'], env);
         status = result.stdout + result.stderr;
-        const rows = result.stdout.split('\n').filter((line) => /^\d+\s/.test(line));
+        const rows = result.stdout.split('\n').filter((line) => /^\d+ {2,}/.test(line));
         return rows.length === PARTITIONS && rows.every((line) => line.split(/\s+/)[1] === survivor && line.split(/\s+/)[4] === '0');
       },
       { timeoutMs: 60_000, what: `writer ${survivor} to own every partition with no lag` },
     ).catch((error: Error) => {
-      throw new Error(`${error.message}; allot status said:\n${status}`);
+      throw new Error(`${error.message} (the dead writer was ${writerIdOf(writers[0]!)}); allot status said:\n${status}`);
     });
     const metrics = await (await fetch(`${urlOf(writers[1]!)}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^allot_usage_log_partitions_owned ${PARTITIONS}$`, 'm'));

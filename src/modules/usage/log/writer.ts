@@ -44,11 +44,14 @@ class PartitionLost extends Error {}
  * partition's durable consumer afresh from the next sequence, and folds what it fetches, up to
  * 200 messages a time, in one ingest transaction (`runIngestBatch`: the same checks, dedupe and
  * rollups as direct ingest) that also moves the partition's position from where it read it to the
- * last sequence folded. Only then are the messages acknowledged. A writer that died after the
+ * last sequence folded. Only then are the messages acknowledged. Every delivery of the consumer must
+ * reach the runner (checked by its delivery numbers), so a fold never passes a message that went to
+ * another puller. A writer that died after the
  * commit but before the acknowledgement leaves messages that come again: they are at or below the
  * position and are skipped. Two writers that both believe they own a partition (a lease lapsed
  * under a paused process) fold one after the other on the position's row lock, and the second
- * finds the position moved and gives the partition up; the events' transaction ids are unique
+ * finds the position moved and starts over from it (until its lease renewal fails and it lets the
+ * partition go); the events' transaction ids are unique
  * besides, so nothing is counted twice either way.
  */
 export function startLogWriter(db: Database, log: UsageLog, { onError }: { onError: (error: unknown) => void }): LogWriter {
@@ -86,10 +89,9 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
         try {
           await this.follow();
         } catch (error) {
-          if (error instanceof PartitionLost) {
-            this.stopped = true;
-            break;
-          }
+          // Another writer folded past this one's position (one whose lease lapsed, or the next
+          // owner): go on from the database's position; the lease decides who keeps the partition.
+          if (error instanceof PartitionLost) continue;
           if (this.stopped) break;
           onError(error);
           for (let waited = 0; waited < backoff && !this.stopped; waited += 50) await sleep(50);
@@ -111,10 +113,20 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
         ...(folded > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: folded + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
       const consumer = await log.js.consumers.get(STREAM, name);
+      // The consumer, made afresh, numbers its deliveries from 1: a number this runner did not see
+      // went to another puller (a writer whose lease lapsed, still fetching). A fold must hold every
+      // message of the partition between the position and its last one, so the runner starts over
+      // from the database's position rather than fold past messages it never had.
+      let delivery = 1;
       while (!this.stopped) {
         const batch: JsMsg[] = [];
         for await (const message of await consumer.fetch({ max_messages: FOLD_MESSAGES, expires: FETCH_EXPIRES_MS })) batch.push(message);
         if (batch.length === 0) continue;
+        for (const message of batch) {
+          if (message.info.deliverySequence !== delivery++) {
+            throw new Error(`partition ${this.partition}: delivery ${message.info.deliverySequence} came where ${delivery - 1} was due (another process pulls from its consumer); starting over from the folded position`);
+          }
+        }
         this.pending = batch[batch.length - 1]!.info.pending;
         folded = await this.fold(batch, folded);
         for (const message of batch) message.ack();
