@@ -194,5 +194,10 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
     });
     const metrics = await (await fetch(`${urlOf(writers[1]!)}/metrics`)).text();
     expect(metrics).toMatch(new RegExp(`^allot_usage_log_partitions_owned ${PARTITIONS}$`, 'm'));
+    // The API nodes folded nothing, yet heard of the usage the writers folded (for dashboards and alerts).
+    for (const api of apis) {
+      const received = /^allot_usage_signals_received_total (\d+)$/m.exec(await (await fetch(`${urlOf(api)}/metrics`)).text());
+      expect(Number(received?.[1])).toBeGreaterThan(0);
+    }
   }, 300_000);
 });

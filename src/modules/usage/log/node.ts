@@ -1,8 +1,9 @@
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Database } from '../../../lib/db/database.js';
 import type { App } from '../../../http/types.js';
 import { openUsageLog, type UsageLog, type UsageLogSettings } from './connection.js';
 import { readFence } from './readWait.js';
+import { relayUsageSignals } from './signals.js';
 import { partitionStatus } from './status.js';
 import { startLogWriter, type LogWriter } from './writer.js';
 
@@ -19,6 +20,7 @@ export interface UsageLogNode {
 export async function startUsageLogNode(db: Database, settings: UsageLogSettings, { write, onError }: { write: boolean; onError: (error: unknown) => void }): Promise<UsageLogNode> {
   const log = await openUsageLog(db, settings);
   const writer = write ? startLogWriter(db, log, { onError }) : undefined;
+  const relay = relayUsageSignals(db, log);
   const waits: { seconds: number; exceeded: boolean }[] = [];
   let exceeded = 0;
   let report: (outcome: { seconds: number; exceeded: boolean }) => void = (outcome) => {
@@ -69,6 +71,7 @@ export async function startUsageLogNode(db: Database, settings: UsageLogSettings
           for (const row of await partitionStatus(db, log).catch(() => [])) if (row.owner) this.set({ partition: String(row.partition), writer: row.owner }, 1);
         },
       });
+      countingFrom(registers, 'allot_usage_signals_received_total', 'usageCommitted signals received from other nodes over NATS (usage they folded), emitted here for dashboards and alerts', relay.received);
       if (writer) {
         new Gauge({
           name: 'allot_usage_log_partitions_owned',
@@ -78,22 +81,33 @@ export async function startUsageLogNode(db: Database, settings: UsageLogSettings
             this.set(writer.owned().length);
           },
         });
-        let counted = 0;
-        new Counter({
-          name: 'allot_usage_log_redeliveries_total',
-          help: 'Usage log messages this writer received more than once (after a writer died before acknowledging, or a fold failed)',
+        countingFrom(
           registers,
-          collect() {
-            const now = writer.redeliveries();
-            this.inc(now - counted);
-            counted = now;
-          },
-        });
+          'allot_usage_log_redeliveries_total',
+          'Usage log messages this writer received more than once (after a writer died before acknowledging, or a fold failed)',
+          writer.redeliveries,
+        );
       }
     },
     async stop() {
+      relay.stop();
       await writer?.stop();
       await log.close();
     },
   };
+}
+
+/** A counter that follows a running total kept elsewhere, read at each scrape. */
+function countingFrom(registers: Registry[], name: string, help: string, total: () => number): void {
+  let counted = 0;
+  new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = total();
+      this.inc(now - counted);
+      counted = now;
+    },
+  });
 }
