@@ -84,17 +84,12 @@ program
   .description('with ALLOT_NATS_URL: print the usage log\'s partitions, the writer owning each, and how far behind each is')
   .action(async () => {
     const { openDatabase } = await databaseModules();
-    const { openUsageLog, partitionStatus, formatStatus } = await import('./modules/usage/service.js');
+    const [{ usageLogStatus, formatStatus }, { systemClock }] = await Promise.all([import('./modules/usage/service.js'), import('./lib/clock.js')]);
     const config = loadConfig(process.env);
     if (!config.nats) throw new Error('no usage log: set ALLOT_NATS_URL (without it usage is written to the database directly, and there is nothing to show)');
     const db = await openDatabase(config);
     try {
-      const log = await openUsageLog(db, config.nats, { name: 'allot status' });
-      try {
-        console.log(formatStatus(await partitionStatus(db, log)));
-      } finally {
-        await log.close();
-      }
+      console.log(formatStatus(await usageLogStatus({ db, clock: systemClock }, config.nats)));
     } finally {
       await db.close();
     }

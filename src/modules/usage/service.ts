@@ -8,7 +8,8 @@ import { compileMetric, matchMetric, type MetricDefinition } from './compute/mat
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
 import * as repo from './repo.js';
 import type { UsageLog, UsageLogSettings } from './log/connection.js';
-import { startUsageLogNode, type UsageLogNode } from './log/node.js';
+import type { UsageLogNode } from './log/node.js';
+import type { PartitionStatus } from './log/status.js';
 import { appendToLog } from './log/publish.js';
 import * as queryRepo from './queryRepo.js';
 import { emptyValue } from './queries.js';
@@ -19,10 +20,8 @@ export type { IngestEvent, IngestOutcome };
 export type { IngestBatchCommitted, UsageCommitted } from '../../lib/context.js';
 export { liveMetrics } from './queries.js';
 export { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
-export type { UsageLogNode } from './log/node.js';
-export type { UsageLogSettings } from './log/connection.js';
-export { openUsageLog } from './log/connection.js';
-export { formatStatus, partitionStatus, type PartitionStatus } from './log/status.js';
+export type { UsageLogNode, UsageLogSettings, PartitionStatus };
+export { formatStatus } from './log/formatStatus.js';
 
 /**
  * How many events one ingest transaction takes at most. Calls arriving while a batch commits
@@ -44,6 +43,8 @@ export async function startUsageLog(
   settings: UsageLogSettings,
   options: { write: boolean; onError: (error: unknown) => void },
 ): Promise<UsageLogNode> {
+  // The NATS client is loaded only where a log is configured.
+  const { startUsageLogNode } = await import('./log/node.js');
   const node = await startUsageLogNode(db, settings, options);
   logs.set(db, node.log);
   return {
@@ -53,6 +54,17 @@ export async function startUsageLog(
       await node.stop();
     },
   };
+}
+
+/** `allot status`: every partition of the log with its owner, positions and lag, read through a connection of its own. */
+export async function usageLogStatus({ db }: ServiceContext, settings: UsageLogSettings): Promise<PartitionStatus[]> {
+  const [{ openUsageLog }, { partitionStatus }] = await Promise.all([import('./log/connection.js'), import('./log/status.js')]);
+  const log = await openUsageLog(db, settings, { name: 'allot status' });
+  try {
+    return await partitionStatus(db, log);
+  } finally {
+    await log.close();
+  }
 }
 
 function batcherFor(db: Database): Batcher<PendingIngest> {
