@@ -29,9 +29,16 @@ export function readFence(db: Database, log: UsageLog, report: (outcome: ReadWai
     const partitions = [...new Set(refs.map((ref) => log.partitionOf(tenantId, ref)))];
     let targets: number[];
     try {
-      targets = await Promise.all(
+      const lastSequences = Promise.all(
         partitions.map(async (partition) => (await log.jsm.streams.getMessage(STREAM, { last_by_subj: log.subject(partition) }))?.seq ?? 0),
       );
+      // The bound holds for this question too (the log's own timeout is longer while a leader is elected).
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${readWaitMs} ms`)), Math.max(1, readWaitMs - (performance.now() - started)));
+      });
+      lastSequences.catch(() => undefined);
+      targets = await Promise.race([lastSequences, bound]).finally(() => clearTimeout(timer));
     } catch (error) {
       report({ seconds: (performance.now() - started) / 1000, exceeded: true });
       throw new Unavailable(`The usage log cannot say where it is now (${(error as Error).message}), so the balance cannot be shown up to date; retry shortly`, 1);
