@@ -70,6 +70,8 @@ export interface ServerOptions extends WorkerOptions {
   trustProxy?: boolean | string | undefined;
   /** Dashboard sign-ins with a wrong key allowed per client address and window (default 10 a minute); the next are a 429. */
   signInLimit?: { maxFailures?: number | undefined; windowMs?: number | undefined } | undefined;
+  /** With a usage log: what account reads wait for first (`ServiceContext.readFence`). */
+  readFence?: ServiceContext['readFence'];
 }
 
 /**
@@ -79,7 +81,13 @@ export interface ServerOptions extends WorkerOptions {
  */
 export async function buildServer(options: ServerOptions): Promise<App> {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const context: ServiceContext = { db: options.db, clock: options.clock, signals: signalsOf(options.db), invoiceGracePeriodHours: options.invoiceGracePeriodHours };
+  const context: ServiceContext = {
+    db: options.db,
+    clock: options.clock,
+    signals: signalsOf(options.db),
+    invoiceGracePeriodHours: options.invoiceGracePeriodHours,
+    readFence: options.readFence,
+  };
   const app = await createHttpServer({
     context,
     authenticate,

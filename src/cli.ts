@@ -25,7 +25,8 @@ program
   .option('--port <port>', 'port to listen on (env PORT, default 8080)')
   .option('--host <host>', 'address to listen on (env HOST, default 127.0.0.1)')
   .option('--test-clock <instant>', 'freeze the clock at this RFC 3339 instant; POST /v1/allot/test-clock/advance moves it')
-  .action(async (flags: { port?: string; host?: string; testClock?: string }) => {
+  .option('--role <role>', 'with ALLOT_NATS_URL: all (HTTP and folding the usage log, the default), api (HTTP only) or writer (folds its share of the log)')
+  .action(async (flags: { port?: string; host?: string; testClock?: string; role?: string }) => {
     const { startAllot } = await import('./serve.js');
     const config = loadConfig(process.env, flags);
     // A first start on PGlite initialises the embedded database for several seconds; say so.
@@ -34,6 +35,10 @@ program
     const lines = [`Allot ${packageJson.version} is listening on ${allot.baseUrl} (${describeStorage(config)})`];
     if (allot.migrationsApplied.length > 0) lines.push(`Applied migrations: ${allot.migrationsApplied.join(', ')}`);
     if (config.testClockStart) lines.push(`Test clock frozen at ${config.testClockStart.toISOString()}`);
+    if (config.nats) {
+      const writer = allot.usageLog?.writer;
+      lines.push(`Usage log: NATS at ${config.nats.servers.join(',')}, ${config.nats.partitions} partitions; role ${config.role}${writer ? ` (writer ${writer.id})` : ''}`);
+    }
     lines.push(describeStripe(config, allot.baseUrl));
     lines.push(`Dashboard: ${allot.baseUrl}/ui (sign in with an API key)`);
     if (allot.bootstrapKey) {
@@ -69,6 +74,22 @@ program
     try {
       const applied = await migrate(db);
       console.log(applied.length > 0 ? `Applied: ${applied.join(', ')}` : 'Nothing to apply: the database is up to date.');
+    } finally {
+      await db.close();
+    }
+  });
+
+program
+  .command('status')
+  .description('with ALLOT_NATS_URL: print the usage log\'s partitions, the writer owning each, and how far behind each is')
+  .action(async () => {
+    const { openDatabase } = await databaseModules();
+    const [{ usageLogStatus, formatStatus }, { systemClock }] = await Promise.all([import('./modules/usage/service.js'), import('./lib/clock.js')]);
+    const config = loadConfig(process.env);
+    if (!config.nats) throw new Error('no usage log: set ALLOT_NATS_URL (without it usage is written to the database directly, and there is nothing to show)');
+    const db = await openDatabase(config);
+    try {
+      console.log(formatStatus(await usageLogStatus({ db, clock: systemClock }, config.nats)));
     } finally {
       await db.close();
     }

@@ -49,6 +49,29 @@ describe('loadConfig', () => {
   });
 });
 
+describe('loadConfig: the usage log', () => {
+  it('runs without one unless ALLOT_NATS_URL is set, in the role that does everything', () => {
+    const config = loadConfig({});
+    expect(config.nats).toBeUndefined();
+    expect(config.role).toBe('all');
+  });
+
+  it('reads the servers, partitions, replicas, lease and read wait, with their defaults', () => {
+    expect(loadConfig({ ALLOT_NATS_URL: 'nats://n1:4222,nats://n2:4222' }, { role: 'writer' })).toMatchObject({
+      role: 'writer',
+      nats: { servers: ['nats://n1:4222', 'nats://n2:4222'], partitions: 16, replicas: 1, leaseMs: 5000, readWaitMs: 2000 },
+    });
+    expect(loadConfig({ ALLOT_NATS_URL: '127.0.0.1:4222', ALLOT_NATS_PARTITIONS: '4', ALLOT_NATS_REPLICAS: '3', ALLOT_READ_WAIT_MS: '0' }).nats).toMatchObject({ partitions: 4, replicas: 3, readWaitMs: 0 });
+  });
+
+  it('refuses a role other than all without a log, an unknown role, and values out of range, naming each', () => {
+    expect(() => loadConfig({}, { role: 'api' })).toThrow('--role api needs ALLOT_NATS_URL');
+    expect(() => loadConfig({ ALLOT_NATS_URL: 'nats://n1:4222' }, { role: 'reader' })).toThrow('--role: must be one of all, api, writer');
+    expect(() => loadConfig({ ALLOT_NATS_URL: 'nats://n1:4222', ALLOT_NATS_PARTITIONS: '0', ALLOT_READ_WAIT_MS: '-1' })).toThrow(/ALLOT_NATS_PARTITIONS: .*; ALLOT_READ_WAIT_MS: /);
+    expect(() => loadConfig({ ALLOT_NATS_URL: 'nats://n1:4222, nats://n2:4222' })).toThrow('ALLOT_NATS_URL: must be one or more NATS servers');
+  });
+});
+
 describe('serverUrlOf', () => {
   it('finds the running server at ALLOT_URL, else on this machine at PORT, else at port 8080', () => {
     expect(serverUrlOf({})).toBe('http://127.0.0.1:8080');

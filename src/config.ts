@@ -30,6 +30,14 @@ const environment = z.object({
     .regex(/^(true|false|[0-9a-fA-F:.,/ ]+)$/, 'must be true, false, or the proxies\' addresses (e.g. 10.0.0.0/8,127.0.0.1)')
     .optional(),
   ALLOT_SIGN_IN_MAX_FAILURES: z.coerce.number().int().min(1).max(10_000).optional(),
+  ALLOT_NATS_URL: z
+    .string()
+    .regex(/^(nats:\/\/)?[^\s,]+(,(nats:\/\/)?[^\s,]+)*$/, 'must be one or more NATS servers, comma-separated, e.g. nats://127.0.0.1:4222')
+    .optional(),
+  ALLOT_NATS_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(16),
+  ALLOT_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
+  ALLOT_NATS_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
+  ALLOT_READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
   ALLOT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://billing.example.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -62,13 +70,38 @@ export interface Config {
   /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-* headers say the request's scheme and host. */
   trustProxy: boolean | string | undefined;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
+  /**
+   * Usage through a NATS JetStream log (`ALLOT_NATS_URL`): ingest publishes to it, writers fold it
+   * into the database. Undefined: ingest writes to the database directly, as on one machine.
+   */
+  nats: NatsConfig | undefined;
+  /** What this process does: `all` (HTTP and folding the log), `api` (HTTP only) or `writer` (folding the log). */
+  role: Role;
+}
+
+export type Role = 'all' | 'api' | 'writer';
+const ROLES: readonly Role[] = ['all', 'api', 'writer'];
+
+export interface NatsConfig {
+  /** The servers, comma-separated. */
+  servers: string[];
+  /** Partitions of the usage stream (a subject each): the same on every node. */
+  partitions: number;
+  /** Copies of the stream and of the owners' bucket (3 on a cluster). */
+  replicas: number;
+  /** How long a writer's claim on a partition lasts without being renewed. */
+  leaseMs: number;
+  /** How long a read waits for the writers to fold what was acknowledged before it, before a 503. */
+  readWaitMs: number;
 }
 
 /**
  * Reads the configuration from the environment; command-line flags, already parsed, win over it.
  * An invalid value stops start-up with a message naming the variable.
  */
-export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?: string; testClock?: string } = {}): Config {
+export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?: string; testClock?: string; role?: string } = {}): Config {
+  if (flags.role !== undefined && !ROLES.includes(flags.role as Role)) throw new Error(`Invalid configuration: --role: must be one of ${ROLES.join(', ')}`);
+  const role = (flags.role ?? 'all') as Role;
   // An empty variable (`DATABASE_URL=` in an env file) means "not set".
   const setVariables = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const parsed = environment.safeParse({
@@ -82,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
     throw new Error(`Invalid configuration: ${problems}`);
   }
   const values = parsed.data;
+  if (role !== 'all' && !values.ALLOT_NATS_URL) {
+    throw new Error(`Invalid configuration: --role ${role} needs ALLOT_NATS_URL (without a usage log one process both serves and writes)`);
+  }
   return {
     port: values.PORT,
     host: values.HOST,
@@ -106,6 +142,16 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
     signInMaxFailures: values.ALLOT_SIGN_IN_MAX_FAILURES,
     trustProxy: trustProxyOf(values.ALLOT_TRUST_PROXY),
     logLevel: values.LOG_LEVEL,
+    nats: values.ALLOT_NATS_URL
+      ? {
+          servers: values.ALLOT_NATS_URL.split(','),
+          partitions: values.ALLOT_NATS_PARTITIONS,
+          replicas: values.ALLOT_NATS_REPLICAS,
+          leaseMs: values.ALLOT_NATS_LEASE_MS,
+          readWaitMs: values.ALLOT_READ_WAIT_MS,
+        }
+      : undefined,
+    role,
   };
 }
 

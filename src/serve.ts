@@ -8,6 +8,7 @@ import { purgeExpiredIdempotencyKeys } from './http/idempotency.js';
 import { buildServer } from './app.js';
 import type { App } from './http/types.js';
 import { bootstrapDefaultTenant, type CreatedApiKey } from './modules/tenants/service.js';
+import { startUsageLog, type UsageLogNode } from './modules/usage/service.js';
 import packageJson from '../package.json' with { type: 'json' };
 
 export interface RunningAllot {
@@ -16,6 +17,8 @@ export interface RunningAllot {
   /** The key of the `default` tenant, when this start created it (first start on an empty database). */
   bootstrapKey: CreatedApiKey | undefined;
   migrationsApplied: string[];
+  /** With a usage log (`ALLOT_NATS_URL`): this process's part of it. */
+  usageLog: UsageLogNode | undefined;
   stop(): Promise<void>;
 }
 
@@ -48,10 +51,16 @@ async function ensurePortFree(host: string, port: number): Promise<void> {
 export async function startAllot(config: Config): Promise<RunningAllot> {
   await ensurePortFree(config.host, config.port);
   const db = await openDatabase(config);
+  let usageLog: UsageLogNode | undefined;
   try {
     const testClock = config.testClockStart ? new TestClock(config.testClockStart) : undefined;
     const context: ServiceContext = { db, clock: testClock ?? systemClock, invoiceGracePeriodHours: config.invoiceGracePeriodHours };
     const migrationsApplied = await migrate(db);
+    // Usage through the log: this process publishes ingest to it and, unless it only serves the API, folds its share.
+    let logErrors: (error: unknown) => void = (error) => console.error('usage log:', error);
+    usageLog = config.nats
+      ? await startUsageLog(context, config.nats, { write: config.role !== 'api', onError: (error) => logErrors(error) })
+      : undefined;
     const app = await buildServer({
       ...context,
       testClock,
@@ -64,7 +73,10 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       signInLimit: { maxFailures: config.signInMaxFailures },
       logger: { level: config.logLevel },
       version: packageJson.version,
+      readFence: usageLog?.fence,
+      register: usageLog ? (app) => usageLog!.registerMetrics(app) : undefined,
     });
+    logErrors = (error) => app.log.error({ err: error }, 'usage log');
     try {
       await app.listen({ port: config.port, host: config.host });
     } catch (error) {
@@ -86,13 +98,16 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       baseUrl,
       bootstrapKey,
       migrationsApplied,
+      usageLog,
       async stop() {
         clearInterval(purge);
         await app.close();
+        await usageLog?.stop();
         await db.close();
       },
     };
   } catch (error) {
+    await usageLog?.stop();
     await db.close();
     throw error;
   }

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isDatabaseUnavailable } from '../lib/db/database.js';
-import { AppError, Conflict, Invalid } from '../lib/errors.js';
+import { AppError, Conflict, Invalid, Unavailable } from '../lib/errors.js';
 import type { App } from './types.js';
 
 declare module 'fastify' {
@@ -63,6 +63,7 @@ export function registerErrorHandling(app: App, { bodyLimit }: { bodyLimit: numb
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, retryable } = describeError(error, request, { bodyLimit });
     if (retryable === false) reply.header('x-should-retry', 'false');
+    if (error instanceof Unavailable) reply.header('retry-after', String(error.retryAfterSeconds));
     return reply.code(status).send(body);
   });
 

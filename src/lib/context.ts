@@ -71,6 +71,12 @@ export interface ServiceContext {
   memo?: Map<string, Promise<unknown>> | undefined;
   /** The invoice grace period, in hours, of tenants that set none (`ALLOT_INVOICE_GRACE_HOURS`; 24 when absent). */
   invoiceGracePeriodHours?: number | undefined;
+  /**
+   * Set when usage goes through a log (`ALLOT_NATS_URL`): resolves once every event of the
+   * customer acknowledged before the call is folded into the database, or throws a 503 when that
+   * takes longer than its bound. Account reads wait for it first.
+   */
+  readFence?: ((tenantId: string, customerId: string) => Promise<void>) | undefined;
 }
 
 /** `load()` once per key within the context's memo (a batch), or every time without one. A failed load is not kept. */

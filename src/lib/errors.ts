@@ -98,6 +98,20 @@ export class Conflict extends AppError {
   }
 }
 
+/**
+ * The answer cannot be given correctly now, but may be shortly: a read that waited its bound for the
+ * usage log's writers (never a stale balance instead). Answered 503 with `Retry-After`.
+ */
+export class Unavailable extends AppError {
+  readonly status = 503;
+  constructor(
+    message: string,
+    readonly retryAfterSeconds: number,
+  ) {
+    super(message);
+  }
+}
+
 export class Unauthorized extends AppError {
   readonly status = 401;
 }

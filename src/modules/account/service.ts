@@ -92,6 +92,8 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
  * them.
  */
 async function withEngine<T>(ctx: ServiceContext, tenantId: string, customerId: string, read: (engine: Engine | undefined) => Promise<T>): Promise<T> {
+  // Usage through a log: first the writers fold what was acknowledged before this read (usage's `readFence`).
+  await ctx.readFence?.(tenantId, customerId);
   const engine = ctx.db.transactional ? undefined : engines.get(ctx.db);
   if (!engine?.feed) return read(engine);
   const version = engine.cache.version(tenantId, customerId);

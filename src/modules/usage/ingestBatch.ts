@@ -1,4 +1,4 @@
-import type { Database } from '../../lib/db/database.js';
+import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
@@ -65,7 +65,11 @@ const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customer
  * After the commit every call is answered and `usageCommitted` is emitted per tenant. If the
  * transaction fails, every call of the batch gets the error, and nothing of the batch is stored.
  */
-export async function runIngestBatch(db: Database, requests: readonly PendingIngest[]): Promise<void> {
+export async function runIngestBatch(
+  db: Database,
+  requests: readonly PendingIngest[],
+  { withinTransaction }: { withinTransaction?: ((tx: Queryable) => Promise<void>) | undefined } = {},
+): Promise<void> {
   const started = performance.now();
   const refused = new Map<number, Invalid>();
   const outcomes = requests.map(() => ({ accepted: 0, duplicates: 0 }));
@@ -77,6 +81,8 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
   let unmatched = 0;
   try {
     await db.transaction(async (tx) => {
+      // First, before any lock of the ingest itself: a writer of the usage log records the position it folded to.
+      await withinTransaction?.(tx);
       const tenantIds = [...new Set(requests.map((request) => request.tenantId))];
       await repo.lockMetricsShared(tx, tenantIds);
       const metrics = new Map<string, CompiledMetric[]>();
@@ -89,34 +95,12 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
       // The first event of each (tenant, transaction id), per tenant by transaction id.
       const candidates = new Map<string, Map<string, Candidate>>();
       requests.forEach((request, requestIndex) => {
-        const tenantMetrics = metrics.get(request.tenantId) ?? NO_METRICS;
-        const mine: Candidate[] = [];
-        // Every problem of the call, each field once (two metrics may read the same property).
-        const problems = new Map<string, string>();
-        for (let index = 0; index < request.events.length; index++) {
-          const event = request.events[index]!;
-          const matches: Match[] = [];
-          for (const metric of tenantMetrics) {
-            const match = matchMetric(metric, event, (property) => {
-              const field = `${index}.properties.${property}`;
-              if (!problems.has(field)) problems.set(field, `is read as a number by billable metric ${metric.id} (${metric.aggregation}), and ${NUMBER_BOUND_RULE}`);
-            });
-            if (!match) continue;
-            const property = oversizedProperty(match);
-            if (property !== undefined) {
-              const field = `${index}.properties.${property}`;
-              if (!problems.has(field)) problems.set(field, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`);
-              continue;
-            }
-            matches.push(match);
-          }
-          mine.push({ request: requestIndex, tenantId: request.tenantId, event, matches });
-        }
-        const [first, ...others] = [...problems].map(([field, message]) => ({ field, message }));
-        if (first) {
-          refused.set(requestIndex, Invalid.all([first, ...others]));
+        const call = matchCall(request.events, metrics.get(request.tenantId) ?? NO_METRICS);
+        if (call instanceof Invalid) {
+          refused.set(requestIndex, call);
           return;
         }
+        const mine = call.map((matches, index) => ({ request: requestIndex, tenantId: request.tenantId, event: request.events[index]!, matches }));
         received += request.events.length;
         let tenantCandidates = candidates.get(request.tenantId);
         if (!tenantCandidates) candidates.set(request.tenantId, (tenantCandidates = new Map()));
@@ -214,4 +198,36 @@ export async function runIngestBatch(db: Database, requests: readonly PendingIng
     unmatched,
     seconds: (performance.now() - started) / 1000,
   });
+}
+
+/**
+ * Matches a call's events to its tenant's live metrics: per event, the metrics it counts for; or
+ * the call's refusal, naming every event and property whose group values could not be indexed or
+ * whose string a metric would read as a number beyond the number bound.
+ */
+export function matchCall(events: readonly IngestEvent[], tenantMetrics: readonly CompiledMetric[]): Match[][] | Invalid {
+  const matched: Match[][] = [];
+  // Every problem of the call, each field once (two metrics may read the same property).
+  const problems = new Map<string, string>();
+  for (let index = 0; index < events.length; index++) {
+    const event = events[index]!;
+    const matches: Match[] = [];
+    for (const metric of tenantMetrics) {
+      const match = matchMetric(metric, event, (property) => {
+        const field = `${index}.properties.${property}`;
+        if (!problems.has(field)) problems.set(field, `is read as a number by billable metric ${metric.id} (${metric.aggregation}), and ${NUMBER_BOUND_RULE}`);
+      });
+      if (!match) continue;
+      const property = oversizedProperty(match);
+      if (property !== undefined) {
+        const field = `${index}.properties.${property}`;
+        if (!problems.has(field)) problems.set(field, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`);
+        continue;
+      }
+      matches.push(match);
+    }
+    matched.push(matches);
+  }
+  const [first, ...others] = [...problems].map(([field, message]) => ({ field, message }));
+  return first ? Invalid.all([first, ...others]) : matched;
 }

@@ -7,6 +7,10 @@ import { GROUP_BYTES_LIMIT, oversizedProperty } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type MetricDefinition } from './compute/matchMetric.js';
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
 import * as repo from './repo.js';
+import type { UsageLog, UsageLogSettings } from './log/connection.js';
+import type { UsageLogNode } from './log/node.js';
+import type { PartitionStatus } from './log/status.js';
+import { appendToLog } from './log/publish.js';
 import * as queryRepo from './queryRepo.js';
 import { emptyValue } from './queries.js';
 import type { Aggregation } from './queryRepo.js';
@@ -16,6 +20,8 @@ export type { IngestEvent, IngestOutcome };
 export type { IngestBatchCommitted, UsageCommitted } from '../../lib/context.js';
 export { liveMetrics } from './queries.js';
 export { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
+export type { UsageLogNode, UsageLogSettings, PartitionStatus };
+export { formatStatus } from './log/formatStatus.js';
 
 /**
  * How many events one ingest transaction takes at most. Calls arriving while a batch commits
@@ -24,6 +30,42 @@ export { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
 const MAX_EVENTS_PER_BATCH = 5000;
 
 const batchers = new WeakMap<Database, Batcher<PendingIngest>>();
+const logs = new WeakMap<Database, UsageLog>();
+
+/**
+ * Starts this process's part of the usage log (`ALLOT_NATS_URL`): from now on ingest on `db`
+ * publishes to the log instead of writing to the database, and, with `write`, this process folds
+ * its share of the log's partitions into the database (`log/writer.ts`). The node's `fence` is
+ * what account reads wait for (`ServiceContext.readFence`).
+ */
+export async function startUsageLog(
+  { db }: ServiceContext,
+  settings: UsageLogSettings,
+  options: { write: boolean; onError: (error: unknown) => void },
+): Promise<UsageLogNode> {
+  // The NATS client is loaded only where a log is configured.
+  const { startUsageLogNode } = await import('./log/node.js');
+  const node = await startUsageLogNode(db, settings, options);
+  logs.set(db, node.log);
+  return {
+    ...node,
+    async stop() {
+      logs.delete(db);
+      await node.stop();
+    },
+  };
+}
+
+/** `allot status`: every partition of the log with its owner, positions and lag, read through a connection of its own. */
+export async function usageLogStatus({ db }: ServiceContext, settings: UsageLogSettings): Promise<PartitionStatus[]> {
+  const [{ openUsageLog }, { partitionStatus }] = await Promise.all([import('./log/connection.js'), import('./log/status.js')]);
+  const log = await openUsageLog(db, settings, { name: 'allot status' });
+  try {
+    return await partitionStatus(db, log);
+  } finally {
+    await log.close();
+  }
+}
 
 function batcherFor(db: Database): Batcher<PendingIngest> {
   let batcher = batchers.get(db);
@@ -49,6 +91,8 @@ export function ingestUsage(
   { db, clock }: ServiceContext,
   { tenantId, events }: { tenantId: string; events: readonly IngestEvent[] },
 ): Promise<IngestOutcome> {
+  const log = logs.get(db);
+  if (log) return appendToLog(db, log, { tenantId, events, receivedAt: clock.now() });
   return new Promise((resolve, reject) => {
     batcherFor(db).submit({ tenantId, events, receivedAt: clock.now(), resolve, reject });
   });

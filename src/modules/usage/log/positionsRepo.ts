@@ -1,0 +1,61 @@
+import type { Database, Queryable } from '../../../lib/db/database.js';
+import { isUuid } from '../../../lib/ids.js';
+
+/**
+ * Per partition of the usage log, the last stream sequence folded into the database
+ * (`usage_log_positions`). The table exists only where a log is configured: it is made when a
+ * process first opens the log, so a database without one keeps exactly its schema.
+ */
+export async function ensurePositionsTable(db: Database): Promise<void> {
+  await db.transaction(async (tx) => {
+    // One creator at a time: two processes starting together would otherwise race on the catalog.
+    await tx.query('SELECT pg_advisory_xact_lock(7414021)');
+    await tx.query(
+      `CREATE TABLE IF NOT EXISTS usage_log_positions (
+         stream      text NOT NULL,
+         partition   integer NOT NULL,
+         folded_seq  bigint NOT NULL DEFAULT 0,
+         writer      text,
+         updated_at  timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (stream, partition)
+       )`,
+    );
+  });
+}
+
+/** The folded sequence of each of `partitions` (0 for one never folded). */
+export async function foldedSequences(db: Queryable, stream: string, partitions: readonly number[]): Promise<Map<number, number>> {
+  const rows = await db.query<{ partition: number; folded_seq: string }>(
+    'SELECT partition, folded_seq FROM usage_log_positions WHERE stream = $1 AND partition = ANY($2::int[])',
+    [stream, partitions],
+  );
+  const folded = new Map<number, number>(partitions.map((partition) => [partition, 0]));
+  for (const row of rows) folded.set(row.partition, Number(row.folded_seq));
+  return folded;
+}
+
+/** The folded sequence of a partition, creating its row at 0 when there is none. */
+export async function claimPosition(db: Queryable, stream: string, partition: number, writer: string): Promise<number> {
+  await db.query('INSERT INTO usage_log_positions (stream, partition, writer) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [stream, partition, writer]);
+  return (await foldedSequences(db, stream, [partition])).get(partition) ?? 0;
+}
+
+/**
+ * Moves a partition's position from `from` to `to`, in the fold's transaction; false when another
+ * writer moved it meanwhile (this one lost the partition), and the fold must roll back. The row
+ * lock it takes makes two writers that both believe they own the partition fold one after the other.
+ */
+export async function advancePosition(tx: Queryable, { stream, partition, from, to, writer }: { stream: string; partition: number; from: number; to: number; writer: string }): Promise<boolean> {
+  const rows = await tx.query(
+    'UPDATE usage_log_positions SET folded_seq = $4, writer = $5, updated_at = now() WHERE stream = $1 AND partition = $2 AND folded_seq = $3 RETURNING 1',
+    [stream, partition, from, to, writer],
+  );
+  return rows.length === 1;
+}
+
+/** The ingest aliases of a customer: the other references its events may name it by. */
+export async function ingestAliases(db: Queryable, tenantId: string, customerId: string): Promise<string[]> {
+  if (!isUuid(customerId)) return [];
+  const rows = await db.query<{ alias: string }>('SELECT alias FROM customer_ingest_aliases WHERE tenant_id = $1 AND customer_id = $2', [tenantId, customerId]);
+  return rows.map((row) => row.alias);
+}
