@@ -80,7 +80,13 @@ describe('a balance read through a usage log with no writer', () => {
     const metrics = await (await fetch(`${urlOf(api)}/metrics`)).text();
     expect(metrics).toMatch(/^allot_read_wait_exceeded_total 1$/m);
 
-    // A writer folds it; the next read counts it.
+    // A second call, acknowledged while no metric reads `size`; a metric that reads it as a number is
+    // created before the fold, which then refuses the call (its `size` is beyond the number bound).
+    // It is not dropped: the fold keeps it, with the reason, in usage_log_refusals.
+    await client.v1.usage.ingest({ usage: [{ transaction_id: 'wait-2', customer_id: 'waiting', event_type: 'tokens', timestamp: NOW, properties: { tokens: 5, size: '1e400' } }] });
+    await client.v1.billableMetrics.create({ name: 'size', event_type_filter: { in_values: ['tokens'] }, aggregation_type: 'SUM', aggregation_key: 'size', property_filters: [{ name: 'size', exists: true }] });
+
+    // A writer folds them; the next read counts the first.
     writer = await startServe(['--port', '0', '--role', 'writer', '--test-clock', NOW], env, 120_000);
     let answered: number | undefined;
     for (let attempt = 0; answered === undefined; attempt++) {
@@ -91,5 +97,12 @@ describe('a balance read through a usage log with no writer', () => {
       }
     }
     expect(answered).toBe(930);
+    const refusals = await database.db.query<{ reason: string; entry: string }>('SELECT reason, entry FROM usage_log_refusals');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.reason).toMatch(/size/);
+    expect(refusals[0]!.entry).toContain('wait-2');
+    const status = await runCli(['status'], env);
+    expect(status.code, status.stderr).toBe(0);
+    expect(status.stdout).toContain('1 calls refused when folded, kept in usage_log_refusals');
   }, 240_000);
 });

@@ -68,7 +68,14 @@ const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customer
 export async function runIngestBatch(
   db: Database,
   requests: readonly PendingIngest[],
-  { withinTransaction }: { withinTransaction?: ((tx: Queryable) => Promise<void>) | undefined } = {},
+  {
+    withinTransaction,
+    refusedWithin,
+  }: {
+    withinTransaction?: ((tx: Queryable) => Promise<void>) | undefined;
+    /** The calls refused (by index), in the transaction, before anything is stored: a writer of the usage log keeps them. */
+    refusedWithin?: ((tx: Queryable, refused: ReadonlyMap<number, Invalid>) => Promise<void>) | undefined;
+  } = {},
 ): Promise<void> {
   const started = performance.now();
   const refused = new Map<number, Invalid>();
@@ -108,6 +115,8 @@ export async function runIngestBatch(
           if (!tenantCandidates.has(candidate.event.transactionId)) tenantCandidates.set(candidate.event.transactionId, candidate);
         }
       });
+
+      if (refused.size > 0) await refusedWithin?.(tx, refused);
 
       // One order for every writer, so that two transactions inserting the same ids cannot deadlock.
       const ordered: Candidate[] = [];

@@ -59,7 +59,7 @@ export async function startUsageLog(
 /** `allot status`: every partition of the log with its owner, positions and lag, read through a connection of its own. */
 export async function usageLogStatus({ db }: ServiceContext, settings: UsageLogSettings): Promise<PartitionStatus[]> {
   const [{ openUsageLog }, { partitionStatus }] = await Promise.all([import('./log/connection.js'), import('./log/status.js')]);
-  const log = await openUsageLog(db, settings, { name: 'allot status' });
+  const log = await openUsageLog(settings, { name: 'allot status' });
   try {
     return await partitionStatus(db, log);
   } finally {

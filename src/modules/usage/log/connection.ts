@@ -1,9 +1,7 @@
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm, type KV } from '@nats-io/kv';
-import type { Database } from '../../../lib/db/database.js';
 import { partitionOf } from '../compute/partition.js';
-import { ensurePositionsTable } from './positionsRepo.js';
 
 /** The stream usage goes through, and the bucket where writers claim its partitions. */
 export const STREAM = 'ALLOT_USAGE';
@@ -38,7 +36,7 @@ export interface UsageLog {
  * Connects to NATS, makes the usage stream (a subject per partition, `replicas` copies) and the
  * owners' bucket when they do not exist, and the positions table in the database.
  */
-export async function openUsageLog(db: Database, settings: UsageLogSettings, { name }: { name?: string } = {}): Promise<UsageLog> {
+export async function openUsageLog(settings: UsageLogSettings, { name }: { name?: string } = {}): Promise<UsageLog> {
   const nc = await connect({ servers: [...settings.servers], name: name ?? 'allot', maxReconnectAttempts: -1, reconnectTimeWait: 250 });
   try {
     const jsm = await jetstreamManager(nc);
@@ -58,7 +56,6 @@ export async function openUsageLog(db: Database, settings: UsageLogSettings, { n
     });
     // Requests on leases answer within a third of a lease, or fail, so a writer's round of renewals never outlasts its leases.
     const owners = await new Kvm(nc).create(OWNERS_BUCKET, { ttl: settings.leaseMs, history: 1, replicas: settings.replicas, timeout: Math.max(200, Math.floor(settings.leaseMs / 3)) });
-    await ensurePositionsTable(db);
     const streamKey = `${STREAM}@${new Date(info.created).toISOString()}`;
     return {
       settings,

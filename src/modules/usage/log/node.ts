@@ -18,7 +18,7 @@ export interface UsageLogNode {
 }
 
 export async function startUsageLogNode(db: Database, settings: UsageLogSettings, { write, onError }: { write: boolean; onError: (error: unknown) => void }): Promise<UsageLogNode> {
-  const log = await openUsageLog(db, settings);
+  const log = await openUsageLog(settings);
   const writer = write ? startLogWriter(db, log, { onError }) : undefined;
   const relay = relayUsageSignals(db, log);
   const waits: { seconds: number; exceeded: boolean }[] = [];

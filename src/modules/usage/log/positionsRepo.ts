@@ -3,25 +3,8 @@ import { isUuid } from '../../../lib/ids.js';
 
 /**
  * Per partition of the usage log, the last stream sequence folded into the database
- * (`usage_log_positions`). The table exists only where a log is configured: it is made when a
- * process first opens the log, so a database without one keeps exactly its schema.
+ * (`usage_log_positions`, migration 0020).
  */
-export async function ensurePositionsTable(db: Database): Promise<void> {
-  await db.transaction(async (tx) => {
-    // One creator at a time: two processes starting together would otherwise race on the catalog.
-    await tx.query('SELECT pg_advisory_xact_lock(7414021)');
-    await tx.query(
-      `CREATE TABLE IF NOT EXISTS usage_log_positions (
-         stream      text NOT NULL,
-         partition   integer NOT NULL,
-         folded_seq  bigint NOT NULL DEFAULT 0,
-         writer      text,
-         updated_at  timestamptz NOT NULL DEFAULT now(),
-         PRIMARY KEY (stream, partition)
-       )`,
-    );
-  });
-}
 
 /** The folded sequence of each of `partitions` (0 for one never folded). */
 export async function foldedSequences(db: Queryable, stream: string, partitions: readonly number[]): Promise<Map<number, number>> {
@@ -58,4 +41,27 @@ export async function ingestAliases(db: Queryable, tenantId: string, customerId:
   if (!isUuid(customerId)) return [];
   const rows = await db.query<{ alias: string }>('SELECT alias FROM customer_ingest_aliases WHERE tenant_id = $1 AND customer_id = $2', [tenantId, customerId]);
   return rows.map((row) => row.alias);
+}
+
+/** A call the fold refused, kept with its reason (`usage_log_refusals`): in the fold's transaction. */
+export interface Refusal {
+  seq: number;
+  tenantId: string;
+  reason: string;
+  entry: string;
+}
+
+export async function recordRefusals(tx: Queryable, { stream, partition, refusals }: { stream: string; partition: number; refusals: readonly Refusal[] }): Promise<void> {
+  await tx.query(
+    `INSERT INTO usage_log_refusals (stream, partition, seq, tenant_id, reason, entry)
+     SELECT $1, $2, seq, tenant_id, reason, entry FROM unnest($3::bigint[], $4::uuid[], $5::text[], $6::text[]) AS r(seq, tenant_id, reason, entry)
+     ON CONFLICT DO NOTHING`,
+    [stream, partition, refusals.map((r) => r.seq), refusals.map((r) => r.tenantId), refusals.map((r) => r.reason), refusals.map((r) => r.entry)],
+  );
+}
+
+/** Per partition, how many calls the fold refused and kept. */
+export async function refusedCounts(db: Queryable, stream: string): Promise<Map<number, number>> {
+  const rows = await db.query<{ partition: number; count: string }>('SELECT partition, count(*)::text AS count FROM usage_log_refusals WHERE stream = $1 GROUP BY partition', [stream]);
+  return new Map(rows.map((row) => [row.partition, Number(row.count)]));
 }

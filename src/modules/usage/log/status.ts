@@ -1,6 +1,6 @@
 import type { Database } from '../../../lib/db/database.js';
 import { STREAM, type UsageLog } from './connection.js';
-import { foldedSequences } from './positionsRepo.js';
+import { foldedSequences, refusedCounts } from './positionsRepo.js';
 import { consumerName, partitionKey } from './writer.js';
 
 export interface PartitionStatus {
@@ -15,12 +15,14 @@ export interface PartitionStatus {
   lag: number | null;
   /** Messages the partition's consumer delivered more than once and that wait for an acknowledgement. */
   redelivered: number;
+  /** Calls of the partition the fold refused and kept in `usage_log_refusals`. */
+  refused: number;
 }
 
 /** Every partition of the log: its owner, how far the stream and the fold are, and the lag. */
 export async function partitionStatus(db: Database, log: UsageLog): Promise<PartitionStatus[]> {
   const partitions = Array.from({ length: log.settings.partitions }, (_, partition) => partition);
-  const folded = await foldedSequences(db, log.streamKey, partitions);
+  const [folded, refused] = await Promise.all([foldedSequences(db, log.streamKey, partitions), refusedCounts(db, log.streamKey)]);
   return Promise.all(
     partitions.map(async (partition) => {
       const [owner, last, consumer] = await Promise.all([
@@ -35,6 +37,7 @@ export async function partitionStatus(db: Database, log: UsageLog): Promise<Part
         foldedSeq: folded.get(partition) ?? 0,
         lag: consumer ? consumer.num_pending + consumer.num_ack_pending : null,
         redelivered: consumer?.num_redelivered ?? 0,
+        refused: refused.get(partition) ?? 0,
       };
     }),
   );

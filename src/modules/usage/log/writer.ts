@@ -6,7 +6,7 @@ import { Invalid } from '../../../lib/errors.js';
 import { runIngestBatch, type PendingIngest } from '../ingestBatch.js';
 import { OWNERS_BUCKET, STREAM, type UsageLog } from './connection.js';
 import { decodeEntry } from './entry.js';
-import { advancePosition, claimPosition } from './positionsRepo.js';
+import { advancePosition, claimPosition, recordRefusals } from './positionsRepo.js';
 
 /** Messages one fold takes at most (each holds at most 100 events): one transaction for all of them. */
 const FOLD_MESSAGES = 200;
@@ -141,10 +141,12 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       const to = fresh[fresh.length - 1]!.seq;
       const failures: unknown[] = [];
       const requests: PendingIngest[] = [];
+      const sources: JsMsg[] = [];
       for (const message of fresh) {
         try {
           const entry = decodeEntry(message.string());
           requests.push({ ...entry, resolve: () => undefined, reject: (error) => failures.push(error) });
+          sources.push(message);
         } catch (error) {
           onError(new Error(`usage log message ${message.seq} of partition ${this.partition} is not an entry, and is skipped: ${(error as Error).message}`));
         }
@@ -157,12 +159,16 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
           lost = true;
           throw new PartitionLost(`partition ${partition} was folded past ${folded} by another writer`);
         },
+        // A call the API node acknowledged but the fold refuses (a metric created in between) is kept, with the position that passes it.
+        async refusedWithin(tx, refused) {
+          const refusals = [...refused].map(([index, error]) => ({ seq: sources[index]!.seq, tenantId: requests[index]!.tenantId, reason: error.message, entry: sources[index]!.string() }));
+          await recordRefusals(tx, { stream: log.streamKey, partition, refusals });
+        },
       });
       if (lost) throw new PartitionLost();
       const failure = failures.find((error) => !(error instanceof Invalid));
       if (failure) throw failure;
-      // A call the API node let through but the fold refuses (a metric created in between): not stored, as a direct call would not be.
-      for (const refusal of failures) onError(new Error(`usage log: a call of partition ${this.partition} was refused when folded: ${(refusal as Error).message}`));
+      for (const refusal of failures) onError(new Error(`usage log: a call of partition ${this.partition} was refused when folded and kept in usage_log_refusals: ${(refusal as Error).message}`));
       return to;
     }
   }
