@@ -29,7 +29,8 @@ describe.each(ENGINES)('migrations on %s', (engine) => {
     expect(await migrate(reopened)).toEqual([]);
     expect(await reopened.query('SELECT name FROM tenants')).toEqual([{ name: 'kept' }]);
     expect(await reopened.query('SELECT version FROM allot_migrations ORDER BY version')).toEqual(ALL.map((_, i) => ({ version: i + 1 })));
-  });
+    // On disk, PGlite writes each migration through the WASM file system: past 30 s on a busy 2-core machine.
+  }, 120_000);
 
   it('refuses to start when an applied migration was edited', async () => {
     database = await createTestDatabase(engine);
