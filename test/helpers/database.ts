@@ -1,10 +1,28 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { inject } from 'vitest';
 import type { Database, Engine } from '../../src/lib/db/database.js';
-import { emptyPgliteTemplate, openPglite } from '../../src/lib/db/pglite.js';
+import { openPglite } from '../../src/lib/db/pglite.js';
 import { openPostgres } from '../../src/lib/db/postgres.js';
 
-let pgliteTemplate: Promise<Blob> | undefined;
+/** What `test/globalSetup.ts` prepares once per run: the databases each test database is a copy of. */
+export interface DatabaseTemplates {
+  /** The name of a migrated database on the PostgreSQL server, this run's own. */
+  postgres: string;
+  /** Files holding copies of an empty and of a migrated PGlite data directory. */
+  pgliteEmpty: string;
+  pgliteMigrated: string;
+}
+
+/** Read once per test process: loading a copy takes ~0.5 s, initialising PGlite ~3 s. */
+const pgliteTemplates = new Map<string, Blob>();
+function pgliteTemplate(migrated: boolean): Blob {
+  const file = inject('databaseTemplates')[migrated ? 'pgliteMigrated' : 'pgliteEmpty'];
+  let template = pgliteTemplates.get(file);
+  if (!template) pgliteTemplates.set(file, (template = new Blob([readFileSync(file)])));
+  return template;
+}
 
 /** Every database test runs on both engines. */
 export const ENGINES: Engine[] = ['postgres', 'pglite'];
@@ -26,15 +44,16 @@ export interface TestDatabase {
 }
 
 /**
- * A new, empty database: on PostgreSQL a database of its own on the server (so test files run in
- * parallel without seeing each other's rows); on PGlite an in-memory one, or one persisted in
- * `dataDir` when given.
+ * A new database, empty or with `migrated` every migration applied: on PostgreSQL a database of
+ * its own on the server (so test files run in parallel without seeing each other's rows); on
+ * PGlite an in-memory one, or one persisted in `dataDir` when given. Each is a copy of the run's
+ * template (`test/globalSetup.ts`), so neither engine initialises or migrates a database per test.
  */
-export async function createTestDatabase(engine: Engine, { dataDir }: { dataDir?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(engine: Engine, { dataDir, migrated = false }: { dataDir?: string; migrated?: boolean } = {}): Promise<TestDatabase> {
   if (engine === 'pglite') {
-    // In memory, from one empty data directory per test process: initialising one takes ~3 s, loading a copy ~0.5 s.
-    const open = async () => openPglite(dataDir ? { dataDir } : { template: await (pgliteTemplate ??= emptyPgliteTemplate()) });
-    let db = await open();
+    // A persisted directory is filled from the template on the first open only; a reopen finds it on disk.
+    let db = await openPglite({ ...(dataDir && { dataDir }), template: pgliteTemplate(migrated) });
+    const open = () => openPglite(dataDir ? { dataDir } : { template: pgliteTemplate(migrated) });
     return {
       engine,
       get db() {
@@ -55,7 +74,7 @@ export async function createTestDatabase(engine: Engine, { dataDir }: { dataDir?
   const admin = new pg.Client({ connectionString: serverUrl() });
   await admin.connect();
   try {
-    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.query(`CREATE DATABASE ${name}${migrated ? ` TEMPLATE ${inject('databaseTemplates').postgres}` : ''}`);
   } finally {
     await admin.end();
   }

@@ -66,3 +66,18 @@ export function startServe(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 6
     });
   });
 }
+
+/** An API key as Allot prints it. */
+export const API_KEY = /allot_[A-Za-z0-9_-]{43}/;
+
+/** The key `allot serve` printed when it created the default tenant. */
+export function printedKey(output: string): string {
+  const match = /^ {2}(allot_\S+)$/m.exec(output);
+  if (!match) throw new Error(`no API key in:\n${output}`);
+  return match[1]!;
+}
+
+/** The address `allot serve` printed that it listens on. */
+export function printedBaseUrl(output: string): string {
+  return /is listening on (http:\/\/\S+)/.exec(output)![1]!;
+}

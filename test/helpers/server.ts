@@ -19,14 +19,15 @@ export interface TestServer {
   keyFor(tenant: string): Promise<string>;
   /** `POST /v1/allot/test-clock/advance` over HTTP, as a client moves the clock. */
   advanceClock(to: unknown): Promise<Response>;
-  /** Stops the server and opens it again on the same database (migrations run again), with other webhook or Stripe options when given. */
+  /** Stops the server and opens it again on the same database (the migrations are checked again), with other webhook or Stripe options when given. */
   restart(options?: { webhooks?: ServerOptions['webhooks']; stripe?: ServerOptions['stripe']; simulations?: ServerOptions['simulations'] }): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * A real Allot server listening on a free local port, on a fresh database of `engine`, with a
- * test clock when `clockStart` is given.
+ * A real Allot server listening on a free local port, on a fresh migrated database of `engine`
+ * (the server still runs the migrator, which finds nothing to apply), with a test clock when
+ * `clockStart` is given.
  */
 export async function startTestServer({
   engine,
@@ -61,7 +62,7 @@ export async function startTestServer({
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
 }): Promise<TestServer> {
-  const database = await createTestDatabase(engine, dataDir ? { dataDir } : {});
+  const database = await createTestDatabase(engine, { ...(dataDir && { dataDir }), migrated: true });
   const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
   const clock = testClock ?? systemClock;
 

@@ -7,10 +7,29 @@ export interface PgliteOptions {
   /** Directory the database is persisted in; omitted, the database lives in memory. */
   dataDir?: string;
   /**
-   * In memory only: start from this copy of a data directory (`dumpDataDir`) instead of
-   * initialising a new one, which takes seconds; tests open many databases from one empty copy.
+   * Start from this copy of a data directory (`pgliteTemplate`) instead of initialising a new one,
+   * which takes seconds; tests open many databases from one copy. With `dataDir`, only while the
+   * directory holds no database yet.
    */
   template?: Blob;
+}
+
+// int8 as text, as `pg` returns it: counts and sums must not silently lose precision.
+// `date` as YYYY-MM-DD text, as the pg engine returns it, not as a Date at UTC midnight.
+const PARSERS = { [types.INT8]: (value: string) => value, [types.DATE]: (value: string) => value };
+
+/**
+ * A copy of a data directory, for `openPglite`'s `template`: a newly initialised, empty one, or
+ * `from` (another copy), after `prepare` when given (e.g. the migrations).
+ */
+export async function pgliteTemplate({ from, prepare }: { from?: Blob; prepare?: (db: Database) => Promise<unknown> } = {}): Promise<Blob> {
+  const lite = await PGlite.create({ ...(from ? { loadDataDir: from } : {}), parsers: PARSERS });
+  try {
+    await prepare?.(asDatabase(lite, () => {}));
+    return await lite.dumpDataDir('none');
+  } finally {
+    await lite.close();
+  }
 }
 
 /**
@@ -22,31 +41,23 @@ export interface PgliteOptions {
  * over. A lock naming this very process's pid is stale unless this process holds the directory:
  * a container restarted after a crash often gets the same pid (1) again.
  */
-/** A copy of a newly initialised, empty data directory, for `openPglite`'s `template`. */
-export async function emptyPgliteTemplate(): Promise<Blob> {
-  const lite = await PGlite.create({});
-  try {
-    return await lite.dumpDataDir('none');
-  } finally {
-    await lite.close();
-  }
-}
-
 export async function openPglite(options: PgliteOptions = {}): Promise<Database> {
   const releaseLock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   let lite: PGlite;
   try {
     lite = await PGlite.create({
-      ...(options.dataDir ? { dataDir: options.dataDir } : options.template ? { loadDataDir: options.template } : {}),
-      // int8 as text, as `pg` returns it: counts and sums must not silently lose precision.
-      // `date` as YYYY-MM-DD text, as the pg engine returns it, not as a Date at UTC midnight.
-      parsers: { [types.INT8]: (value: string) => value, [types.DATE]: (value: string) => value },
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.template ? { loadDataDir: options.template } : {}),
+      parsers: PARSERS,
     });
   } catch (error) {
     releaseLock();
     throw error;
   }
+  return asDatabase(lite, releaseLock);
+}
 
+function asDatabase(lite: PGlite, releaseLock: () => void): Database {
   return {
     engine: 'pglite',
     async query(text, params) {
