@@ -17,6 +17,7 @@ import { ingestThroughput } from './phases/ingestThroughput.js';
 import { periodCloseBench } from './phases/periodClose.js';
 import { seatBalanceReads } from './phases/seatBalances.js';
 import { simulationBench } from './phases/simulation.js';
+import { usageLogBench } from './phases/usageLog.js';
 import { topUp } from './phases/topUp.js';
 import { weeklySince2000 } from './phases/weeklySince2000.js';
 import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from './report.js';
@@ -149,6 +150,14 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     } catch (error) {
       errors.simulation = (error as Error).message;
       progress(`simulation failed: ${(error as Error).message}`);
+    }
+  }
+  if (!options.skip.has('log')) {
+    try {
+      figures.usage_log = await usageLogBench(options);
+    } catch (error) {
+      errors.log = (error as Error).message;
+      progress(`log failed: ${(error as Error).message}`);
     }
   }
   const comparison = ingestVersusRawInsert(figures);
