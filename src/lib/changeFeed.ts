@@ -88,7 +88,23 @@ export interface ChangeFeed {
    * from the database instead of anything it kept.
    */
   barrier(): Promise<boolean>;
+  /**
+   * A barrier the caller sends itself, in a statement of its own that also reads something:
+   * `SELECT pg_notify(channel, payload), …`. Its notification goes when that statement commits,
+   * after its snapshot, so once `seen` is true every change committed before the statement's
+   * snapshot has been handed to `onChange`: what the statement read and what is kept agree. Only
+   * this barrier's own notification resolves it (another barrier may have committed before the
+   * statement began). Undefined while the LISTEN connection is down.
+   */
+  ownBarrier(): OwnBarrier | undefined;
   stop(): Promise<void>;
+}
+
+export interface OwnBarrier {
+  channel: string;
+  payload: string;
+  /** True once the notification is through; false if it does not come within the barrier timeout. */
+  seen: Promise<boolean>;
 }
 
 /** How long a barrier may take before the caller stops waiting for it. */
@@ -108,13 +124,22 @@ export async function followChanges(
   let connected = false;
   let sent = 0;
   const waiting = new Map<number, (seen: boolean) => void>();
+  // Barriers callers send in statements of their own, by payload: each resolved by its own notification only.
+  let ownSent = 0;
+  const ownWaiting = new Map<string, (seen: boolean) => void>();
   const failAll = () => {
-    for (const resolve of waiting.values()) resolve(false);
+    for (const resolve of [...waiting.values(), ...ownWaiting.values()]) resolve(false);
     waiting.clear();
+    ownWaiting.clear();
   };
   const stopListening = await db.listen({
     channels: [CHANGES_CHANNEL, barrierChannel],
     onNotification(channel, payload) {
+      if (channel === barrierChannel && payload.startsWith('s')) {
+        ownWaiting.get(payload)?.(true);
+        ownWaiting.delete(payload);
+        return;
+      }
       if (channel === barrierChannel) {
         // Barriers arrive in the order sent: this one and every earlier one are through.
         const seen = Number(payload);
@@ -179,6 +204,18 @@ export async function followChanges(
         return current;
       }));
       return following;
+    },
+    ownBarrier() {
+      if (!connected) return undefined;
+      const payload = `s${++ownSent}`;
+      const seen = new Promise<boolean>((resolve) => {
+        ownWaiting.set(payload, resolve);
+        const timer = setTimeout(() => {
+          if (ownWaiting.delete(payload)) resolve(false);
+        }, BARRIER_TIMEOUT_MS);
+        timer.unref();
+      });
+      return { channel: barrierChannel, payload, seen };
     },
     async stop() {
       failAll();

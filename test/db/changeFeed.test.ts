@@ -38,6 +38,23 @@ describe('the change feed on PostgreSQL', () => {
     expect(seen).toHaveLength(50);
   });
 
+  it('has every change committed before a statement that sends its own barrier once that barrier is through, and only its own notification resolves it', async () => {
+    for (let round = 0; round < 20; round++) {
+      const customerId = `0190f1e2-0000-7000-8000-${String(1000 + round).padStart(12, '0')}`;
+      await publishChanges(writer, 'postgres', [{ kind: 'account', tenantId: 'own', customerIds: [customerId] }]);
+      const own = feed.ownBarrier()!;
+      // The statement reads something and sends the barrier: its notification goes when it commits.
+      const [row] = await database.db.query<{ answer: number }>('SELECT 42 AS answer FROM pg_notify($1, $2)', [own.channel, own.payload]);
+      expect(row!.answer).toBe(42);
+      expect(await own.seen).toBe(true);
+      expect(seen.at(-1)).toEqual({ kind: 'account', tenantId: 'own', customerIds: [customerId] });
+    }
+    // Another barrier going through does not resolve one whose statement has not run: it times out as unseen.
+    const unsent = feed.ownBarrier()!;
+    expect(await feed.barrier()).toBe(true);
+    expect(await unsent.seen).toBe(false);
+  });
+
   it('announces nothing from a transaction that rolls back', async () => {
     const before = seen.length;
     await expect(

@@ -177,11 +177,44 @@ export async function customerAccount(
   { tenantId, customerId, contracts, finalized }: { tenantId: string; customerId: string; contracts?: Contract[] | undefined; finalized?: ReadonlySet<string> | undefined },
 ): Promise<CustomerAccount> {
   if (contracts || finalized) return computeAccount(ctx, undefined, await loadTerms(ctx, { tenantId, customerId, contracts }), { tenantId, customerId, finalized });
-  return withEngine(ctx, tenantId, customerId, async (engine) => {
-    const terms = termsOf(ctx, engine, tenantId, customerId);
-    const compute = async (previous?: CustomerAccount) => computeAccount(ctx, engine, await terms, { tenantId, customerId, previous });
-    return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
-  });
+  return withEngine(ctx, tenantId, customerId, (engine) => accountWith(ctx, engine, tenantId, customerId));
+}
+
+/** The customer's account, kept by `engine` (computed and kept when not yet), or computed from the database without one. */
+function accountWith(ctx: ServiceContext, engine: Engine | undefined, tenantId: string, customerId: string): Promise<CustomerAccount> {
+  const terms = termsOf(ctx, engine, tenantId, customerId);
+  const compute = async (previous?: CustomerAccount) => computeAccount(ctx, engine, await terms, { tenantId, customerId, previous });
+  return engine ? engine.cache.account(tenantId, customerId, terms, compute) : compute();
+}
+
+/**
+ * `query`, then the customer's account as `customerAccount` reads it, in one round trip: `query`
+ * sends the change feed's barrier in its own statement (`notice`: `SELECT pg_notify(channel,
+ * payload), …`), so the account reflects every change committed before what `query` read. Without
+ * a feed (PGlite, a caller's transaction, the LISTEN connection down) `notice` is undefined and the
+ * account is read after `query` as `customerAccount` does. The hard-stop check reads the open holds
+ * this way: a hold consumed by an event before its snapshot has that event in the balance.
+ */
+export async function accountAfter<T>(
+  ctx: ServiceContext,
+  { tenantId, customerId }: { tenantId: string; customerId: string },
+  query: (notice: { channel: string; payload: string } | undefined) => Promise<T>,
+): Promise<{ result: T; account: CustomerAccount }> {
+  await ctx.readFence?.(tenantId, customerId);
+  const engine = ctx.db.transactional ? undefined : engines.get(ctx.db);
+  const notice = engine?.feed?.ownBarrier();
+  if (!engine || !notice) {
+    const result = await query(undefined);
+    return { result, account: await customerAccount(ctx, { tenantId, customerId }) };
+  }
+  const version = engine.cache.version(tenantId, customerId);
+  const optimistic = accountWith(ctx, engine, tenantId, customerId);
+  // Awaited below in every case but a failed barrier; never left unobserved.
+  optimistic.catch(() => undefined);
+  const result = await query({ channel: notice.channel, payload: notice.payload });
+  if (!(await notice.seen)) return { result, account: await accountWith(ctx, undefined, tenantId, customerId) };
+  if (engine.cache.version(tenantId, customerId) === version) return { result, account: await optimistic };
+  return { result, account: await accountWith(ctx, engine, tenantId, customerId) };
 }
 
 /**

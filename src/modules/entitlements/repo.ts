@@ -30,14 +30,26 @@ export async function lockCustomerHolds(tx: Queryable, tenantId: string, custome
  * The customer's open holds in a pricing unit at `now` (amount and groups): not expired, and whose
  * event has not been ingested (once it has, its cost is in the balance and the hold no longer counts).
  */
-export async function openHolds(db: Queryable, tenantId: string, customerId: string, creditTypeId: string, now: Date): Promise<Array<{ amount: string; group_values: GroupValue[] }>> {
-  return db.query<{ amount: string; group_values: GroupValue[] }>(
-    `SELECT h.amount::text AS amount, h.group_values
+export async function openHolds(
+  db: Queryable,
+  tenantId: string,
+  customerId: string,
+  creditTypeId: string,
+  now: Date,
+  notice?: { channel: string; payload: string },
+): Promise<Array<{ amount: string; group_values: GroupValue[] }>> {
+  const holds = `SELECT h.amount::text AS amount, h.group_values, false AS notice
        FROM entitlement_holds h
       WHERE h.tenant_id = $1 AND h.customer_id = $2 AND h.credit_type_id = $3 AND h.expires_at > $4
-        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = h.tenant_id AND e.transaction_id = h.transaction_id)`,
-    [tenantId, customerId, creditTypeId, now],
+        AND NOT EXISTS (SELECT 1 FROM events e WHERE e.tenant_id = h.tenant_id AND e.transaction_id = h.transaction_id)`;
+  if (!notice) return db.query<{ amount: string; group_values: GroupValue[] }>(holds, [tenantId, customerId, creditTypeId, now]);
+  // The change feed's barrier in the same statement: sent when it commits, after the holds' snapshot (`accountAfter`).
+  const rows = await db.query<{ amount: string; group_values: GroupValue[]; notice: boolean }>(
+    `SELECT NULL::text AS amount, NULL::jsonb AS group_values, true AS notice FROM pg_notify($5, $6)
+     UNION ALL ${holds}`,
+    [tenantId, customerId, creditTypeId, now, notice.channel, notice.payload],
   );
+  return rows.filter((row) => !row.notice).map(({ amount, group_values }) => ({ amount, group_values }));
 }
 
 /** The hold taken for an event, open or not. */

@@ -75,7 +75,13 @@ type Checked = Omit<CheckRequest, 'cost'> & { amount: Decimal };
 
 async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<CheckResult, 'amount'>> {
   const { tenantId, customerId, creditTypeId, reserve } = request;
-  if (!reserve) return decideOn(ctx, request, await repo.openHolds(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now()));
+  if (!reserve) {
+    // The open holds and the balance in one round trip: the holds' statement is the account's barrier.
+    const { result: holds, account } = await accounts.accountAfter(ctx, { tenantId, customerId }, (notice) =>
+      repo.openHolds(ctx.db, tenantId, customerId, creditTypeId, ctx.clock.now(), notice),
+    );
+    return decideOn(ctx, request, holds, account);
+  }
 
   const existing = await repo.holdFor(ctx.db, tenantId, reserve.transactionId);
   if (existing && (existing.customer_id !== customerId.toLowerCase() || existing.credit_type_id !== creditTypeId.toLowerCase())) {
@@ -128,9 +134,14 @@ async function checkAmount(ctx: ServiceContext, request: Checked): Promise<Omit<
  */
 const reserving = new Semaphore(3);
 
-async function decideOn(ctx: ServiceContext, request: Checked, holds: readonly { amount: string; group_values: repo.GroupValue[] }[]): Promise<Decision> {
+async function decideOn(
+  ctx: ServiceContext,
+  request: Checked,
+  holds: readonly { amount: string; group_values: repo.GroupValue[] }[],
+  read?: accounts.CustomerAccount,
+): Promise<Decision> {
   const { tenantId, customerId, creditTypeId, amount, groupValues = [] } = request;
-  const account = await accounts.customerAccount(ctx, { tenantId, customerId });
+  const account = read ?? (await accounts.customerAccount(ctx, { tenantId, customerId }));
   const now = ctx.clock.now();
   const hasContract = account.loaded.contracts.some(
     (contract) => !contract.archived_at && contract.starting_at <= now && (contract.ending_before === null || now < contract.ending_before),
