@@ -33,8 +33,8 @@ export interface UsageLog {
 }
 
 /**
- * Connects to NATS, makes the usage stream (a subject per partition, `replicas` copies) and the
- * owners' bucket when they do not exist, and the positions table in the database.
+ * Connects to NATS, and makes the usage stream (a subject per partition, `replicas` copies) and the
+ * owners' bucket when they do not exist.
  */
 export async function openUsageLog(settings: UsageLogSettings, { name }: { name?: string } = {}): Promise<UsageLog> {
   const nc = await connect({ servers: [...settings.servers], name: name ?? 'allot', maxReconnectAttempts: -1, reconnectTimeWait: 250 });

@@ -222,18 +222,21 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
     windDown(runner.stop().then(() => log.owners.delete(partitionKey(partition), { previousSeq: runner.revision }).catch(() => undefined)));
   };
 
-  let ticking: Promise<void> = Promise.resolve();
+  // One tick at a time: a tick that outlasts the interval is not joined by another (two would renew
+  // one lease with the same revision, and the loser would let its partition go).
+  let ticking: Promise<void> | undefined;
   const schedule = () => {
-    ticking = tick().catch((error: unknown) => {
-      if (!stopping) onError(error);
-    });
+    if (ticking || stopping) return;
+    ticking = tick()
+      .catch((error: unknown) => {
+        if (!stopping) onError(error);
+      })
+      .finally(() => {
+        ticking = undefined;
+      });
   };
   schedule();
-  const timer = setInterval(() => {
-    void ticking.then(() => {
-      if (!stopping) schedule();
-    });
-  }, Math.max(100, Math.floor(leaseMs / 3)));
+  const timer = setInterval(schedule, Math.max(100, Math.floor(leaseMs / 3)));
 
   return {
     id,
