@@ -4,7 +4,7 @@ import type { App } from '../../../http/types.js';
 import { openUsageLog, type UsageLog, type UsageLogSettings } from './connection.js';
 import { readFence } from './readWait.js';
 import { relayUsageSignals } from './signals.js';
-import { partitionStatus } from './status.js';
+import { partitionStatus, type PartitionStatus } from './status.js';
 import { startLogWriter, type LogWriter } from './writer.js';
 
 /** What a process runs of the usage log: the connection, its read fence, and, on a writer, its share of the partitions. */
@@ -34,6 +34,12 @@ export async function startUsageLogNode(db: Database, settings: UsageLogSettings
     fence,
     registerMetrics(app) {
       const registers = [app.metricsRegistry];
+      // One look at the partitions per scrape, shared by the gauges that read it (each look asks NATS three questions a partition).
+      let look: { at: number; rows: Promise<PartitionStatus[]> } | undefined;
+      const statusNow = () => {
+        if (!look || Date.now() - look.at > 1_000) look = { at: Date.now(), rows: partitionStatus(db, log).catch(() => []) };
+        return look.rows;
+      };
       const exceededTotal = new Counter({
         name: 'allot_read_wait_exceeded_total',
         help: 'Account reads answered 503 because the usage acknowledged before them was not folded within ALLOT_READ_WAIT_MS',
@@ -58,7 +64,7 @@ export async function startUsageLogNode(db: Database, settings: UsageLogSettings
         registers,
         async collect() {
           this.reset();
-          for (const row of await partitionStatus(db, log).catch(() => [])) if (row.lag !== null) this.set({ partition: String(row.partition) }, row.lag);
+          for (const row of await statusNow()) if (row.lag !== null) this.set({ partition: String(row.partition) }, row.lag);
         },
       });
       new Gauge({
@@ -68,7 +74,7 @@ export async function startUsageLogNode(db: Database, settings: UsageLogSettings
         registers,
         async collect() {
           this.reset();
-          for (const row of await partitionStatus(db, log).catch(() => [])) if (row.owner) this.set({ partition: String(row.partition), writer: row.owner }, 1);
+          for (const row of await statusNow()) if (row.owner) this.set({ partition: String(row.partition), writer: row.owner }, 1);
         },
       });
       countingFrom(registers, 'allot_usage_signals_received_total', 'usageCommitted signals received from other nodes over NATS (usage they folded), emitted here for dashboards and alerts', relay.received);
