@@ -30,19 +30,8 @@ export async function gateStripeCustomer(
  * or voided after a declined payment), in the caller's transaction, so that the invoice push never
  * sends it a second time.
  */
-export async function recordGateSync(
-  ctx: ServiceContext,
-  {
-    tenantId,
-    invoiceId,
-    customerId,
-    configurationId,
-    stripeInvoiceId,
-    status,
-    at,
-  }: { tenantId: string; invoiceId: string; customerId: string; configurationId: string; stripeInvoiceId: string | null; status: 'synced' | 'voided'; at: Date },
-): Promise<void> {
-  await repo.insertSettledSync(ctx.db, { tenantId, invoiceId, customerId, configurationId, stripeInvoiceId, status, at });
+export async function recordGateSync(ctx: ServiceContext, sync: repo.SettledSync): Promise<void> {
+  await repo.insertSettledSync(ctx.db, sync);
 }
 
 /**

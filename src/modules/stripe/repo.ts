@@ -244,19 +244,19 @@ export async function findProcessedEvent(tx: Queryable, eventId: string): Promis
   return rows[0];
 }
 
-/** A sync already settled outside the push (a payment gate paid or voided the Stripe invoice): the push skips the invoice. */
-export async function insertSettledSync(
-  tx: Queryable,
-  {
-    tenantId,
-    invoiceId,
-    customerId,
-    configurationId,
-    stripeInvoiceId,
-    status,
-    at,
-  }: { tenantId: string; invoiceId: string; customerId: string; configurationId: string; stripeInvoiceId: string | null; status: 'synced' | 'voided'; at: Date },
-): Promise<void> {
+/** An invoice settled in Stripe outside the push (a payment gate paid it, or voided it after a declined payment). */
+export interface SettledSync {
+  tenantId: string;
+  invoiceId: string;
+  customerId: string;
+  configurationId: string;
+  stripeInvoiceId: string | null;
+  status: 'synced' | 'voided';
+  at: Date;
+}
+
+/** A sync already settled outside the push: the push skips the invoice. */
+export async function insertSettledSync(tx: Queryable, { tenantId, invoiceId, customerId, configurationId, stripeInvoiceId, status, at }: SettledSync): Promise<void> {
   await tx.query(
     `INSERT INTO stripe_invoice_syncs (tenant_id, invoice_id, customer_id, configuration_id, status, attempts, next_attempt_at, stripe_invoice_id, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, 1, NULL, $6, $7, $7) ON CONFLICT (tenant_id, invoice_id) DO NOTHING`,
