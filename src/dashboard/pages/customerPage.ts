@@ -20,7 +20,6 @@ export const ALERT_TYPE_NAMES: Record<string, string> = {
   low_remaining_seat_balance_reached: 'A seat’s balance at or below',
 };
 
-
 /** What the page's forms offer to choose from. */
 export interface FormChoices {
   creditTypes: Unit[];
