@@ -23,6 +23,11 @@ export function floorToHour(instant: Date): Date {
   return new Date(Math.floor(instant.getTime() / HOUR_MS) * HOUR_MS);
 }
 
+/** The start of the UTC day of `instant`. */
+export function floorToDay(instant: Date): Date {
+  return new Date(Math.floor(instant.getTime() / DAY_MS) * DAY_MS);
+}
+
 const YEARS = { message: 'must be between the years 1970 and 9999' };
 const withinYears = (value: Date) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9999;
 

@@ -130,8 +130,30 @@ describe('AccountCache', () => {
     calls[0]!.resolve(['whole']);
     expect(await first).toEqual(['whole']);
     const second = cache.usage(T, C, 'w', load, merge);
+    // Where to read again from is decided on the kept read, once it is at hand.
+    await new Promise((resolve) => setImmediate(resolve));
     expect(calls[1]!.args).toEqual([at('2024-04-10T00:00:00Z')]);
     calls[1]!.resolve(['today']);
     expect(await second).toEqual(['whole', 'today']);
+  });
+
+  it('reads usage again from where `readFromOf` says, given the kept read and the instant it is stale from', async () => {
+    const cache = new AccountCache<string, string, string[]>();
+    const reads: (string | undefined)[] = [];
+    const load = async (readFrom: Date | undefined) => {
+      reads.push(readFrom?.toISOString());
+      return [`read from ${readFrom?.toISOString() ?? 'the start'}`];
+    };
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const seen: [string[], string][] = [];
+    const hourOf = (previous: string[], staleFrom: Date) => {
+      seen.push([previous, staleFrom.toISOString()]);
+      return new Date(Math.floor(staleFrom.getTime() / 3_600_000) * 3_600_000);
+    };
+    await cache.usage(T, C, 'w', load, merge, hourOf);
+    cache.usageChanged(T, C, at('2024-04-10T15:20:00Z'));
+    expect(await cache.usage(T, C, 'w', load, merge, hourOf)).toEqual(['read from the start', 'read from 2024-04-10T15:00:00.000Z']);
+    expect(seen).toEqual([[['read from the start'], '2024-04-10T15:20:00.000Z']]);
+    expect(reads).toEqual([undefined, '2024-04-10T15:00:00.000Z']);
   });
 });

@@ -103,8 +103,8 @@ export class AccountCache<Terms, Account, Usage> {
 
   /**
    * The customer's usage over `windows`: the kept read when up to date; brought up to date by
-   * `load(readFrom)` of the days it is stale from and `merge` when the windows are the same; else
-   * `load(undefined)` whole.
+   * `load(readFrom)` from where `readFromOf` says the kept read must be read again (given the
+   * instant it is stale from) and `merge` when the windows are the same; else `load(undefined)` whole.
    */
   usage(
     tenantId: string,
@@ -112,6 +112,7 @@ export class AccountCache<Terms, Account, Usage> {
     windows: string,
     load: (readFrom: Date | undefined) => Promise<Usage>,
     merge: (previous: Usage, fresh: Usage, readFrom: Date) => Usage,
+    readFromOf: (previous: Usage, staleFrom: Date) => Date = (_previous, staleFrom) => new Date(Math.floor(staleFrom.getTime() / DAY_MS) * DAY_MS),
   ): Promise<Usage> {
     const key = keyOf(tenantId, customerId);
     let customer = this.#usage.get(key);
@@ -127,8 +128,11 @@ export class AccountCache<Terms, Account, Usage> {
     }
     let value: Promise<Usage>;
     if (kept) {
-      const readFrom = new Date(Math.floor(kept.staleFrom! / DAY_MS) * DAY_MS);
-      value = Promise.all([kept.value, load(readFrom)]).then(([before, fresh]) => merge(before, fresh, readFrom));
+      const staleFrom = new Date(kept.staleFrom!);
+      value = kept.value.then(async (before) => {
+        const readFrom = readFromOf(before, staleFrom);
+        return merge(before, await load(readFrom), readFrom);
+      });
     } else {
       value = load(undefined);
     }

@@ -1,5 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { periodAt, periodsBetween, type Period } from '../../lib/periods.js';
+import { floorToDay } from '../../lib/time.js';
 import * as contractsRepo from '../contracts/repo.js';
 import * as creditsRepo from '../credits/repo.js';
 import * as invoicesRepo from '../invoices/repo.js';
@@ -8,7 +9,7 @@ import * as tenants from '../tenants/service.js';
 import * as usageRepo from '../usage/sliceRepo.js';
 import { invoiceIdFor, type AccountNames } from './compute/account.js';
 import type { StoredGrants } from './compute/balances.js';
-import { usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
+import { hourlyFromFor, usagePrice, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './compute/rating.js';
 import type { RateVersion } from './compute/charges.js';
 import { overridesFor, rateOverrideOf, type RateOverride } from './compute/overrides.js';
 import { contractTerms, statementScheduleOf, type Contract, type LoadedContracts } from './compute/terms.js';
@@ -200,21 +201,24 @@ async function preparePeriod(
 
 /**
  * What the usage rollups hold for each window: one round trip, the windows' reads running
- * together. With `byDay`, summed per slice and UTC day; with `readFrom`, only from then on.
+ * together. With `byDay`, summed per slice and UTC day — today's hours (the clock's UTC day) per
+ * hour, so new usage of this hour re-reads this hour alone — with `readFrom`, only from then on
+ * (`readFrom` on a day, or today).
  */
 export function loadUsage(
   ctx: ServiceContext,
   { tenantId, customerId, windows, byDay, readFrom }: { tenantId: string; customerId: string; windows: readonly UsageWindow[]; byDay?: boolean; readFrom?: Date | undefined },
 ): Promise<PeriodUsage[]> {
+  const hourlyFrom = byDay ? hourlyFromFor(floorToDay(ctx.clock.now()), readFrom) : undefined;
   return Promise.all(
-    windows.map(async (window) => {
-      if (window.selections.length === 0) return { rows: [], firstSeen: [] };
-      const read = { customerId, selections: window.selections, from: window.from, to: window.to, sliceStarts: window.slices.map((slice) => slice.startingAt), byDay, readFrom };
+    windows.map(async (window): Promise<PeriodUsage> => {
+      if (window.selections.length === 0) return { rows: [], firstSeen: [], hourlyFrom };
+      const read = { customerId, selections: window.selections, from: window.from, to: window.to, sliceStarts: window.slices.map((slice) => slice.startingAt), byDay, readFrom, hourlyFrom };
       const [rows, firstSeen] = await Promise.all([
         usageRepo.sliceRollups(ctx.db, tenantId, read),
         usageRepo.firstSeenValues(ctx.db, tenantId, { ...read, selections: window.uniqueSelections }),
       ]);
-      return { rows, firstSeen };
+      return { rows, firstSeen, hourlyFrom };
     }),
   );
 }

@@ -2,10 +2,11 @@ import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
 import { originOf, signalsOf, type ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
 import { Decimal } from '../../lib/money.js';
+import { floorToDay } from '../../lib/time.js';
 import type { Period } from '../../lib/periods.js';
 import { AccountCache } from './cache.js';
 import { completeAccount, planAccount, type AccountInputs, type AccountPlan, type CustomerAccount } from './compute/account.js';
-import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
+import { mergeUsage, ratePeriod, usageReadFrom, usageWindowOf, type PeriodUsage, type RatedPeriod, type SplitBy, type UsageWindow } from './compute/rating.js';
 import { statementPeriodAt, type Contract, type LoadedContracts } from './compute/terms.js';
 import type { Balance } from './compute/balances.js';
 import { invoiceIdFor } from './compute/account.js';
@@ -151,7 +152,15 @@ function planOf(terms: AccountTerms, inputs: AccountInputs): AccountPlan {
 /** What the rollups hold for `windows`: kept per day when the engine runs, so that new usage costs a read of the days it changed only. */
 function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: UsageWindow[] }): Promise<PeriodUsage[]> {
   if (!engine) return loadUsage(ctx, { tenantId, customerId, windows });
-  return engine.cache.usage(tenantId, customerId, windowsKey(windows), (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }), mergeUsage);
+  const today = floorToDay(ctx.clock.now());
+  return engine.cache.usage(
+    tenantId,
+    customerId,
+    windowsKey(windows),
+    (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }),
+    mergeUsage,
+    (previous, staleFrom) => usageReadFrom(previous, staleFrom, today),
+  );
 }
 
 const plans = new WeakMap<AccountTerms, AccountPlan>();

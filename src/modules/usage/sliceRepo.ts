@@ -13,7 +13,7 @@ export interface SliceRollupRow {
   latest_value: string | null;
   latest_at: Date | null;
   latest_transaction_id: string | null;
-  /** With `byDay`: the UTC day of the hours summed. */
+  /** With `byDay`: the start of the bucket summed: the UTC day, or the hour for hours from `hourlyFrom` on. */
   day?: Date;
 }
 
@@ -28,7 +28,9 @@ const SELECTED = `SELECT u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.g
 /**
  * Which of a customer's rollups to read: the selections, over `[from, to)`, cut into slices
  * starting at `sliceStarts`; with `readFrom`, only the hours from then on (slices keep their
- * numbers); with `byDay`, summed per slice and UTC day rather than per slice.
+ * numbers); with `byDay`, summed per slice and UTC day rather than per slice — and per hour from
+ * `hourlyFrom` on (today's hours, so that new usage of this hour re-reads this hour alone).
+ * `readFrom` must be on a day, or at or after `hourlyFrom`, so that no bucket starts before it.
  */
 export interface RollupWindow {
   customerId: string;
@@ -38,13 +40,19 @@ export interface RollupWindow {
   sliceStarts: Date[];
   readFrom?: Date | undefined;
   byDay?: boolean | undefined;
+  /** With `byDay`: hours from this instant on are summed per hour, not per day (default: never). */
+  hourlyFrom?: Date | undefined;
 }
 
-/** The parameters `$1`–`$7` both reads take. */
-function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts, readFrom }: RollupWindow): unknown[] {
+/** The parameters `$1`–`$8` both reads take (`$8` only with `byDay`). */
+function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts, readFrom, byDay, hourlyFrom }: RollupWindow): unknown[] {
   const start = readFrom && readFrom > from ? readFrom : from;
-  return [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), start, sliceStarts, to];
+  const params = [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), start, sliceStarts, to];
+  return byDay ? [...params, hourlyFrom ?? null] : params;
 }
+
+/** The start of the bucket an hour `column` is summed in with `byDay`: its hour from `$8` on, else its UTC day. */
+const bucketOf = (column: string) => `CASE WHEN ${column} >= $8::timestamptz THEN ${column} ELSE date_trunc('day', ${column}, 'UTC') END`;
 
 export interface RollupSelection {
   metricId: string;
@@ -64,7 +72,7 @@ export async function sliceRollups(
 ): Promise<SliceRollupRow[]> {
   if (window.selections.length === 0) return [];
   return db.query<SliceRollupRow>(
-    `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? ", date_trunc('day', r.hour, 'UTC') AS day" : ''},
+    `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('r.hour')} AS day` : ''},
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
             (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_value,
             (array_agg(r.latest_at ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_at,
@@ -85,7 +93,7 @@ export interface FirstSeenRow {
   value: string;
   /** The slice in which the value was first seen in `[from, to)`. */
   slice: number;
-  /** With `byDay`: the UTC day it was first seen in. */
+  /** With `byDay`: the bucket (UTC day, or hour from `hourlyFrom` on) it was first seen in. */
   day?: Date;
 }
 
@@ -97,7 +105,7 @@ export async function firstSeenValues(
 ): Promise<FirstSeenRow[]> {
   if (window.selections.length === 0) return [];
   return db.query<FirstSeenRow>(
-    `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice${window.byDay ? ", date_trunc('day', min(d.hour), 'UTC') AS day" : ''}
+    `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('min(d.hour)')} AS day` : ''}
        FROM (${SELECTED}) k
       CROSS JOIN LATERAL (
              SELECT * FROM usage_distinct_values

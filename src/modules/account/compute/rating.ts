@@ -7,7 +7,7 @@ import { overrideBoundaries, type RateOverride } from './overrides.js';
 import { cumulativeQuantities } from './cumulative.js';
 import { foldUsage, sameSelection, type PeriodUsage } from './usageFold.js';
 
-export { mergeUsage, type PeriodUsage } from './usageFold.js';
+export { hourlyFromFor, mergeUsage, usageReadFrom, type PeriodUsage } from './usageFold.js';
 
 /** The usage of one product (and pricing group) on a contract over its open period, in one pricing unit. */
 export interface RatedLine {

@@ -4,9 +4,10 @@ import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
 import { preparedWithTieredRate, rollupRow } from '../../../../test/helpers/rating.js';
 import type { SliceRollupRow } from '../../usage/sliceRepo.js';
-import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage } from './rating.js';
+import { hourlyFromFor, mergeUsage, ratePeriod, usageReadFrom, usageWindowOf, type PeriodUsage } from './rating.js';
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 const d = (value: number | string) => new Decimal(value);
 const period = { startingAt: new Date('2024-04-01T00:00:00Z'), endingBefore: new Date('2024-05-01T00:00:00Z') };
 // Tokens summed per user_id (the seats' key) and in all; cut on April 11 and 21, so three slices.
@@ -64,6 +65,68 @@ describe('rating usage kept per day (incremental fold)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+
+  it('rates usage kept per day and today per hour, read again from the hour or day it changed as the clock moves, exactly as read afresh', () => {
+    // The rollups per hour (hours into April) and user (null: the total), as the database holds them.
+    type Hourly = Map<string, { hour: number; user: number | null; sum: number }>;
+    const at = (hours: number) => new Date(period.startingAt.getTime() + hours * HOUR_MS);
+    /** What `loadUsage` reads per bucket from `readFrom` at the clock's hour `now`: hours from `hourlyFromFor` on, days before. */
+    const read = (db: Hourly, now: number, readFrom: Date | undefined): PeriodUsage => {
+      const hourlyFrom = hourlyFromFor(new Date(Math.floor(at(now).getTime() / DAY_MS) * DAY_MS), readFrom);
+      const buckets = new Map<string, SliceRollupRow>();
+      for (const { hour, user, sum } of db.values()) {
+        const instant = at(hour);
+        if (readFrom && instant < readFrom) continue;
+        const bucket = instant >= hourlyFrom ? instant : new Date(Math.floor(instant.getTime() / DAY_MS) * DAY_MS);
+        const key = `${bucket.getTime()} ${user}`;
+        const row = buckets.get(key);
+        const day = Math.floor(hour / 24);
+        const value = rowOf({ day, user, sum: Number(row?.value_sum ?? 0) + sum });
+        buckets.set(key, { ...value, day: bucket });
+      }
+      return { rows: [...buckets.values()], firstSeen: [], hourlyFrom };
+    };
+    const step = fc.record({
+      advance: fc.integer({ min: 0, max: 30 }),
+      events: fc.array(fc.record({ ago: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 80 })), user: fc.option(fc.integer({ min: 0, max: 4 })), sum: fc.integer({ min: 1, max: 30 }) }), { minLength: 1, maxLength: 4 }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600 }), fc.array(step, { minLength: 1, maxLength: 12 }), (start, steps) => {
+        const db: Hourly = new Map();
+        let now = start;
+        let kept = read(db, now, undefined);
+        for (const { advance, events } of steps) {
+          now = Math.min(now + advance, 719);
+          let stale = Infinity;
+          for (const { ago, user, sum } of events) {
+            const hour = Math.max(0, now - ago);
+            const key = `${hour} ${user}`;
+            db.set(key, { hour, user, sum: (db.get(key)?.sum ?? 0) + sum });
+            stale = Math.min(stale, hour);
+          }
+          // Somewhere inside the stale hour, as an event's timestamp is.
+          const readFrom = usageReadFrom([kept], new Date(at(stale).getTime() + 1_234), new Date(Math.floor(at(now).getTime() / DAY_MS) * DAY_MS));
+          kept = mergeUsage([kept], [read(db, now, readFrom)], readFrom)[0]!;
+          expect(lines(kept)).toEqual(lines(read(db, now, undefined)));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('reads again from the hour when today was read per hour, from the day otherwise, and folds an earlier day’s hours on the first read of a new day', () => {
+    const today = new Date('2024-04-15T00:00:00Z');
+    const readToday: PeriodUsage = { rows: [], firstSeen: [], hourlyFrom: today };
+    expect(usageReadFrom([readToday], new Date('2024-04-15T10:20:00Z'), today)).toEqual(new Date('2024-04-15T10:00:00Z'));
+    // Late usage of yesterday: yesterday is one bucket.
+    expect(usageReadFrom([readToday], new Date('2024-04-14T23:59:00Z'), today)).toEqual(new Date('2024-04-14T00:00:00Z'));
+    // Read yesterday (its hours per hour): read again from yesterday's start, which sums it per day.
+    const readYesterday: PeriodUsage = { rows: [], firstSeen: [], hourlyFrom: new Date('2024-04-14T00:00:00Z') };
+    expect(usageReadFrom([readYesterday], new Date('2024-04-15T00:10:00Z'), today)).toEqual(new Date('2024-04-14T00:00:00Z'));
+    expect(hourlyFromFor(today, new Date('2024-04-14T00:00:00Z'))).toEqual(today);
+    // An hour of yesterday chosen just before midnight: hours from that hour on, so no day bucket starts before it.
+    expect(hourlyFromFor(today, new Date('2024-04-14T23:00:00Z'))).toEqual(new Date('2024-04-14T23:00:00Z'));
   });
 
   it('rates seat u1 with 15 units on April 2, then 4 replaced by 10 on April 15 (read again from that day): 30, then 12.5', () => {

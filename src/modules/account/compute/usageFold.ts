@@ -1,4 +1,5 @@
 import { Decimal } from '../../../lib/money.js';
+import { DAY_MS, HOUR_MS } from '../../../lib/time.js';
 import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
 import { combine, emptyAggregate, type SliceAggregate } from './cumulative.js';
 
@@ -6,6 +7,8 @@ import { combine, emptyAggregate, type SliceAggregate } from './cumulative.js';
 export interface PeriodUsage {
   rows: readonly SliceRollupRow[];
   firstSeen: readonly FirstSeenRow[];
+  /** Read per bucket (`day`): the instant from which the buckets are hours (the UTC day of the read); before it, UTC days. */
+  hourlyFrom?: Date | undefined;
 }
 
 /** One group of a product's usage: its pricing group values, its values of the split properties, and its aggregate per slice. */
@@ -144,9 +147,33 @@ export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: 
 }
 
 /**
- * Usage read per slice and UTC day (`byDay`) before, brought up to date by a read of the days from
- * `readFrom` on: what was read of earlier days stands, the rest is replaced. Window by window.
- * The folds kept with the earlier usage of days before `readFrom` go with it (`foldUsage`).
+ * From which instant a read per bucket made at `today` (the UTC day of the clock) from `readFrom`
+ * sums hours rather than days: today; or `readFrom` itself when it is an hour of an earlier day
+ * (the clock turned a day since it was chosen), so that no bucket starts before `readFrom`.
+ */
+export function hourlyFromFor(today: Date, readFrom: Date | undefined): Date {
+  return readFrom && readFrom < today && readFrom.getTime() % DAY_MS !== 0 ? readFrom : today;
+}
+
+/**
+ * Where usage read per bucket (`previous`) must be read again from, now that it changed from
+ * `staleFrom` on: from that hour when it is today's (`today`, the UTC day of the clock) and every
+ * window of `previous` was read today, so its day buckets all end before it; else from the start
+ * of the UTC day (or of the hours read on an earlier day, the first read of a new day folding
+ * yesterday's hours into a day).
+ */
+export function usageReadFrom(previous: readonly PeriodUsage[], staleFrom: Date, today: Date): Date {
+  const hour = Math.floor(staleFrom.getTime() / HOUR_MS) * HOUR_MS;
+  const day = Math.floor(hour / DAY_MS) * DAY_MS;
+  if (hour >= today.getTime() && previous.every((usage) => usage.hourlyFrom?.getTime() === today.getTime())) return new Date(hour);
+  // Usage read without hours (no `hourlyFrom`) holds days only.
+  return new Date(Math.min(day, ...previous.map((usage) => usage.hourlyFrom?.getTime() ?? day)));
+}
+
+/**
+ * Usage read per slice and bucket (`byDay`) before, brought up to date by a read of the buckets from
+ * `readFrom` on (`usageReadFrom`): what was read of earlier buckets stands, the rest is replaced.
+ * Window by window. The folds kept with the earlier usage of buckets before `readFrom` go with it (`foldUsage`).
  */
 export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly PeriodUsage[], readFrom: Date): PeriodUsage[] {
   const from = readFrom.getTime();
@@ -156,6 +183,7 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
     const merged: PeriodUsage = {
       rows: [...(earlier?.rows ?? []).filter(before), ...usage.rows],
       firstSeen: [...(earlier?.firstSeen ?? []).filter(before), ...usage.firstSeen],
+      hourlyFrom: usage.hourlyFrom,
     };
     const folds = earlier && keptFolds.get(earlier);
     const standing = folds && [...folds].filter(([, fold]) => fold.upTo <= from);
