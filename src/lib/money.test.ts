@@ -1,3 +1,4 @@
+import { Decimal as DecimalBase } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Unrepresentable } from './errors.js';
@@ -53,5 +54,22 @@ describe('exact sums and products', () => {
     expect(sumExactly([...adjustments].reverse()).add(5000).toFixed()).toBe('5837.5');
     expect(sumExactly([]).toFixed()).toBe('0');
     expect(productExactly(new Decimal('1234567890.123456789012345678901234567891'), 10n ** 12n).toFixed()).toBe('1234567890123456789012.345678901234567891');
+  });
+
+  it('adds exactly whether or not the sum fits in 40 digits (the short way is taken only when it does)', () => {
+    const Reference = DecimalBase.clone({ precision: 1e9 });
+    // Digits and a decimal point anywhere: from 40-digit fractions to whole numbers of 30 digits, either sign.
+    const amount = fc
+      .tuple(fc.boolean(), fc.stringMatching(/^[1-9][0-9]{0,39}$/), fc.integer({ min: -45, max: 30 }))
+      .map(([negative, digits, exponent]) => new Decimal(`${negative ? '-' : ''}${digits}e${exponent - digits.length + 1}`));
+    fc.assert(
+      fc.property(fc.array(amount, { maxLength: 12 }), (amounts) => {
+        const exact = amounts.reduce((sum, value) => sum.add(value.toString()), new Reference(0));
+        expect(sumExactly(amounts).toString()).toBe(new Decimal(exact).toString());
+      }),
+      { numRuns: 2000 },
+    );
+    expect(sumExactly([new Decimal('0.1'), new Decimal('0.2')]).toFixed()).toBe('0.3');
+    expect(sumExactly([new Decimal('99999999999999999999'), new Decimal('0.00000000000000000001')]).toFixed()).toBe('99999999999999999999.00000000000000000001');
   });
 });

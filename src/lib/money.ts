@@ -29,8 +29,23 @@ const Unlimited = DecimalBase.clone({ precision: 1e9, rounding: DecimalBase.ROUN
  * reports that check them, add with this.
  */
 export function sumExactly(amounts: Iterable<Decimal>): Decimal {
+  const list = Array.isArray(amounts) ? (amounts as readonly Decimal[]) : [...amounts];
+  // When every digit the exact sum can have fits in 40 significant digits (its integer digits,
+  // one more per tenfold of terms for the carries, and the most decimal places of any term),
+  // `Decimal`'s own addition rounds nothing: the unlimited detour, and its allocations, are skipped.
+  let integerDigits = 1;
+  let places = 0;
+  for (const amount of list) {
+    integerDigits = Math.max(integerDigits, amount.e + 1);
+    places = Math.max(places, amount.decimalPlaces());
+  }
+  if (integerDigits + String(list.length).length + places <= 40) {
+    let sum = new Decimal(0);
+    for (const amount of list) sum = sum.add(amount);
+    return sum;
+  }
   let sum = new Unlimited(0);
-  for (const amount of amounts) sum = sum.add(amount);
+  for (const amount of list) sum = sum.add(amount);
   return new Decimal(sum);
 }
 

@@ -5,7 +5,7 @@ import type { RollupSelection } from '../../usage/sliceRepo.js';
 import { sliceCharges, slicesOf, type RateVersion, type Slice, type SliceCharge } from './charges.js';
 import { overrideBoundaries, type RateOverride } from './overrides.js';
 import { cumulativeQuantities } from './cumulative.js';
-import { foldUsage, sameSelection, type PeriodUsage } from './usageFold.js';
+import { foldUsage, sameSelection, type PeriodUsage, type UsageGroup } from './usageFold.js';
 
 export { hourlyFromFor, mergeUsage, usageReadFrom, type PeriodUsage } from './usageFold.js';
 
@@ -163,31 +163,73 @@ export function ratePeriod({ prepared, window, usage }: { prepared: PreparedPeri
         group.slices[slice] = { ...aggregate, newDistinct: aggregate.newDistinct.add(1) };
       }
     }
-    for (const { groupValues, splitValues, slices: aggregates } of folded.groups.values()) {
-      // Split by one property, the line names its value as itself; by several, as the list.
-      const split = splitValues === undefined ? [] : splitValues.length === 1 ? [splitValues[0]!] : [splitValues];
-      const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);
-      const charges = sliceCharges({ slices, cumulative, versions: versions.get(product.id) ?? [], groupValues, overrides: overrides.get(product.id) ?? [] });
-      const quantity = cumulative[cumulative.length - 1] ?? new Decimal(0);
-      for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
-        const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);
-        lines.push({
-          id: JSON.stringify([contractId, product.id, groupValues, creditTypeId, ...split]),
-          productId: product.id,
-          productName: product.name,
-          productTags: product.tags,
-          pricingGroupValues: groupValues,
-          ...(splitValues !== undefined && { splitValues }),
-          ...(splitValues?.length === 1 && { splitValue: splitValues[0]! }),
-          creditTypeId,
-          quantity,
-          charges: own,
-          total: own.reduce((sum, charge) => sum.add(charge.amount), new Decimal(0)),
-        });
+    const productVersions = versions.get(product.id) ?? NO_VERSIONS;
+    const productOverrides = overrides.get(product.id) ?? NO_OVERRIDES;
+    for (const group of folded.groups.values()) {
+      // A group kept from an earlier fold (the same object: its usage did not change) rated on the same terms before: its lines stand.
+      const rated = unique ? undefined : ratedGroups.get(group);
+      if (rated && rated.product === product && rated.metric === metric && rated.slices === slices && rated.versions === productVersions && rated.overrides === productOverrides && rated.contractId === contractId) {
+        lines.push(...rated.lines);
+        continue;
       }
+      const own = rateGroup({ contractId, product, metric, slices, versions: productVersions, overrides: productOverrides, group });
+      if (!unique) ratedGroups.set(group, { product, metric, slices, versions: productVersions, overrides: productOverrides, contractId, lines: own });
+      lines.push(...own);
     }
   }
   lines.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return { contractId, period, rateCard, lines };
+}
+
+const NO_VERSIONS: RateVersion[] = [];
+const NO_OVERRIDES: RateOverride[] = [];
+
+/** The lines each group was rated into, with what it was rated on: a group's usage never changes once folded (`usageFold.ts`). */
+const ratedGroups = new WeakMap<
+  UsageGroup,
+  { product: pricing.Product; metric: pricing.BillableMetric; slices: Slice[]; versions: RateVersion[]; overrides: RateOverride[]; contractId: string; lines: RatedLine[] }
+>();
+
+/** One group's lines (one per pricing unit its rates charge in): its usage per slice, priced slice by slice. */
+function rateGroup({
+  contractId,
+  product,
+  metric,
+  slices,
+  versions,
+  overrides,
+  group: { groupValues, splitValues, slices: aggregates },
+}: {
+  contractId: string;
+  product: pricing.Product;
+  metric: pricing.BillableMetric;
+  slices: Slice[];
+  versions: RateVersion[];
+  overrides: RateOverride[];
+  group: UsageGroup;
+}): RatedLine[] {
+  // Split by one property, the line names its value as itself; by several, as the list.
+  const split = splitValues === undefined ? [] : splitValues.length === 1 ? [splitValues[0]!] : [splitValues];
+  const cumulative = cumulativeQuantities(metric.aggregation_type, aggregates);
+  const charges = sliceCharges({ slices, cumulative, versions, groupValues, overrides });
+  const quantity = cumulative[cumulative.length - 1] ?? new Decimal(0);
+  const lines: RatedLine[] = [];
+  for (const creditTypeId of new Set(charges.map((charge) => charge.rate.creditTypeId))) {
+    const own = charges.filter((charge) => charge.rate.creditTypeId === creditTypeId);
+    lines.push({
+      id: JSON.stringify([contractId, product.id, groupValues, creditTypeId, ...split]),
+      productId: product.id,
+      productName: product.name,
+      productTags: product.tags,
+      pricingGroupValues: groupValues,
+      ...(splitValues !== undefined && { splitValues }),
+      ...(splitValues?.length === 1 && { splitValue: splitValues[0]! }),
+      creditTypeId,
+      quantity,
+      charges: own,
+      total: own.reduce((sum, charge) => sum.add(charge.amount), new Decimal(0)),
+    });
+  }
+  return lines;
 }
 

@@ -129,6 +129,19 @@ describe('rating usage kept per day (incremental fold)', () => {
     expect(hourlyFromFor(today, new Date('2024-04-14T23:00:00Z'))).toEqual(new Date('2024-04-14T23:00:00Z'));
   });
 
+  it('rates two products on one metric each by its own rate, read after read of the same kept usage', () => {
+    // A second product on the same metric and group: its rows fold the same, its rate is its own (3 per unit, flat).
+    const second = { id: 'p2', name: 'Tokens again', tags: [], billableMetricId: 'm', pricingGroupKey: null, presentationGroupKey: null } as unknown as pricing.Product;
+    const flat = { id: 'r2', startingAt: period.startingAt, endingBefore: null, entitled: true, creditTypeId: 'credits', pricingGroupValues: null, price: { rateType: 'FLAT' as const, price: d(3) } };
+    const both = { ...prepared, products: [...prepared.products, second], versions: new Map([...prepared.versions, ['p2', [flat]]]) };
+    const window = usageWindowOf({ prepared: both, cuts, splitBy: 'user_id' });
+    const kept: PeriodUsage = { rows: [rowOf({ day: 1, user: 1, sum: 15 }), rowOf({ day: 2, user: 1, sum: 5 })], firstSeen: [] };
+    const totals = () => ratePeriod({ prepared: both, window, usage: kept }).lines.map((line) => [line.productId, line.total.toFixed()]);
+    // Tiered: 20 at 2 = 40; flat: 20 at 3 = 60. The second reading takes each group's lines as rated, per product.
+    expect(totals()).toEqual([['p', '40'], ['p2', '60']]);
+    expect(totals()).toEqual([['p', '40'], ['p2', '60']]);
+  });
+
   it('rates seat u1 with 15 units on April 2, then 4 replaced by 10 on April 15 (read again from that day): 30, then 12.5', () => {
     const april2 = rowOf({ day: 1, user: 1, sum: 15 });
     const kept = { rows: [april2, rowOf({ day: 14, user: 1, sum: 4 })], firstSeen: [] };

@@ -59,6 +59,21 @@ export class Folding {
     this.groups = new Map(from);
   }
 
+  /** The key of the group a row of `groupKey` with `groupValues` folds into. */
+  keyOf(groupKey: readonly string[], groupValues: readonly string[]): string {
+    const { pricingKey, splitBy } = this.spec;
+    const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
+    const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
+    return JSON.stringify([values, splitValues ?? null]);
+  }
+
+  /** Puts the group under `key` back as `base` holds it (gone when `base` has none), to fold rows into again. */
+  restore(key: string, base: ReadonlyMap<string, UsageGroup>): void {
+    const group = base.get(key);
+    if (group) this.groups.set(key, group);
+    else this.groups.delete(key);
+  }
+
   groupOf(groupKey: readonly string[], groupValues: readonly string[]): UsageGroup {
     const { pricingKey, splitBy, sliceCount } = this.spec;
     const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
@@ -83,11 +98,27 @@ export class Folding {
   }
 }
 
-/** A fold of the rows of the UTC days before `upTo` (ms), per fold spec; kept with the usage it was made from. */
+/**
+ * A fold of the rows of the buckets before `upTo` (ms), per fold spec, and the fold of those with
+ * the bucket `upTo` added (`latest`, with that bucket's rows as they were folded); kept with the
+ * usage it was made from.
+ */
 interface KeptFold {
   upTo: number;
   groups: ReadonlyMap<string, UsageGroup>;
+  latest: { rows: ReadonlyMap<string, SliceRollupRow>; groups: ReadonlyMap<string, UsageGroup> } | undefined;
 }
+
+/** A row of one selection within one bucket: its slice and group values. */
+const rowKeyOf = (row: SliceRollupRow) => `${row.slice}\u0000${row.group_values.join('\u0000')}\u0000${row.group_values.length}`;
+
+const sameAggregate = (a: SliceRollupRow, b: SliceRollupRow) =>
+  a.event_count === b.event_count &&
+  a.value_sum === b.value_sum &&
+  a.value_max === b.value_max &&
+  a.latest_value === b.latest_value &&
+  a.latest_at?.getTime() === b.latest_at?.getTime() &&
+  a.latest_transaction_id === b.latest_transaction_id;
 
 const keptFolds = new WeakMap<PeriodUsage, Map<string, KeptFold>>();
 
@@ -133,16 +164,34 @@ export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: 
   const upTo = kept?.upTo ?? -Infinity;
   const fresh = rowsFrom(usage, upTo).filter(selected);
   const latestDay = fresh.reduce((latest, row) => Math.max(latest, row.day!.getTime()), upTo);
-  // The days before the latest one: folded once and kept, as new usage mostly falls on the latest day.
+  // The buckets before the latest one: folded once and kept, as new usage mostly falls in the latest one.
   const earlier = new Folding(spec, kept?.groups);
   for (const row of fresh) if (row.day!.getTime() < latestDay) earlier.add(row);
-  if (latestDay > upTo) {
-    let folds = keptFolds.get(usage);
-    if (!folds) keptFolds.set(usage, (folds = new Map()));
-    folds.set(key, { upTo: latestDay, groups: earlier.groups });
+  const latestRows = fresh.filter((row) => row.day!.getTime() >= latestDay);
+  let all: Folding;
+  const previous = latestDay === upTo ? kept?.latest : undefined;
+  if (previous) {
+    // The latest bucket folded before, on the same earlier fold: only the groups with a row that
+    // changed (or came or went) fold again; the others stand as they were, the same objects.
+    all = new Folding(spec, previous.groups);
+    const changed = new Set<string>();
+    const present = new Set<string>();
+    for (const row of latestRows) {
+      const rowKey = rowKeyOf(row);
+      present.add(rowKey);
+      const before = previous.rows.get(rowKey);
+      if (!before || !sameAggregate(before, row)) changed.add(all.keyOf(row.group_key, row.group_values));
+    }
+    for (const [rowKey, row] of previous.rows) if (!present.has(rowKey)) changed.add(all.keyOf(row.group_key, row.group_values));
+    for (const groupKey of changed) all.restore(groupKey, earlier.groups);
+    for (const row of latestRows) if (changed.has(all.keyOf(row.group_key, row.group_values))) all.add(row);
+  } else {
+    all = new Folding(spec, earlier.groups);
+    for (const row of latestRows) all.add(row);
   }
-  const all = new Folding(spec, earlier.groups);
-  for (const row of fresh) if (row.day!.getTime() >= latestDay) all.add(row);
+  let folds = keptFolds.get(usage);
+  if (!folds) keptFolds.set(usage, (folds = new Map()));
+  folds.set(key, { upTo: latestDay, groups: earlier.groups, latest: { rows: new Map(latestRows.map((row) => [rowKeyOf(row), row])), groups: all.groups } });
   return all;
 }
 
