@@ -78,7 +78,7 @@ export async function publishChanges(db: Queryable, engine: Engine, changes: rea
   if (engine !== 'postgres') return;
   const payloads = changes.flatMap((change) => encodeChange(change, origin));
   if (payloads.length === 0) return;
-  await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANGES_CHANNEL, payloads]);
+  await db.query('SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload', [CHANGES_CHANNEL, payloads], { prepare: 'allot_publish_changes' });
 }
 
 export interface ChangeFeed {
@@ -181,7 +181,7 @@ export async function followChanges(
       }, BARRIER_TIMEOUT_MS);
       timer.unref();
     });
-    db.query('SELECT pg_notify($1, $2)', [barrierChannel, String(number)]).catch(() => {
+    db.query('SELECT pg_notify($1, $2)', [barrierChannel, String(number)], { prepare: 'allot_barrier' }).catch(() => {
       waiting.get(number)?.(false);
       waiting.delete(number);
     });

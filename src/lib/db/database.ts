@@ -6,7 +6,16 @@
  * objects, arrays as arrays.
  */
 export interface Queryable {
-  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
+  query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[], options?: QueryOptions): Promise<Row[]>;
+}
+
+export interface QueryOptions {
+  /**
+   * A name under which PostgreSQL keeps the statement parsed (and, once it settles on one, planned)
+   * on each connection, for statements on the hot path: the same name must always mean the same
+   * text. PGlite ignores it.
+   */
+  prepare?: string | undefined;
 }
 
 export interface Transaction extends Queryable {
@@ -114,7 +123,7 @@ export function databaseWithin(tx: Transaction, engine: Engine): Database {
   return {
     engine,
     transactional: true,
-    query: (text, params) => tx.query(text, params),
+    query: (text, params, options) => tx.query(text, params, options),
     async transaction(work) {
       const name = `nested_${++savepoints}`;
       await tx.query(`SAVEPOINT ${name}`);

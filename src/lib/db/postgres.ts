@@ -1,10 +1,15 @@
 import pg from 'pg';
-import type { Database, NotificationListener, Transaction } from './database.js';
+import type { Database, NotificationListener, QueryOptions, Transaction } from './database.js';
 
 export interface PostgresOptions {
   url: string;
   /** Connections in the pool; defaults to 10. */
   poolSize?: number;
+}
+
+/** A statement for `pg`: named, so that each connection parses it once, when `prepare` names it. */
+function configOf(text: string, params: readonly unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  return { text, values: params as unknown[] | undefined, ...(options?.prepare !== undefined && { name: options.prepare }) };
 }
 
 /** A `Database` on a PostgreSQL server, through a `pg` connection pool. */
@@ -26,8 +31,8 @@ export function openPostgres(options: PostgresOptions): Database {
 
   return {
     engine: 'postgres',
-    async query(text, params) {
-      const result = await pool.query(text, params as unknown[] | undefined);
+    async query(text, params, options) {
+      const result = await pool.query(configOf(text, params, options));
       return result.rows;
     },
     async transaction(work) {
@@ -43,8 +48,8 @@ export function openPostgres(options: PostgresOptions): Database {
       // transaction) run in the order they were issued.
       let previous: Promise<unknown> = Promise.resolve();
       const tx: Transaction = {
-        async query(text, params) {
-          const result = previous.then(() => client.query(text, params as unknown[] | undefined));
+        async query(text, params, options) {
+          const result = previous.then(() => client.query(configOf(text, params, options)));
           previous = result.catch(() => undefined);
           return (await result).rows;
         },

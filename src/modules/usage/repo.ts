@@ -15,6 +15,7 @@ export async function lockMetricsShared(tx: Queryable, tenantIds: readonly strin
   await tx.query(
     `SELECT pg_advisory_xact_lock_shared(${METRICS_LOCK}) FROM unnest($1::text[]) AS t (tenant_id)`,
     [[...tenantIds].sort()],
+    { prepare: 'allot_ingest_lock_metrics' },
   );
 }
 
@@ -35,6 +36,7 @@ export async function liveMetrics(tx: Queryable, tenantIds: readonly string[]): 
       WHERE tenant_id = ANY($1::uuid[]) AND archived_at IS NULL
       ORDER BY tenant_id, id`,
     [tenantIds],
+    { prepare: 'allot_ingest_live_metrics' },
   );
 }
 

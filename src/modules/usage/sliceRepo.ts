@@ -83,6 +83,8 @@ export async function sliceRollups(
               WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r
       GROUP BY r.metric_id, r.group_key, r.group_values, slice${window.byDay ? ', day' : ''}`,
     windowParams(tenantId, window),
+    // Read after every change of a customer's usage: parsed once per connection.
+    { prepare: window.byDay ? 'allot_slice_rollups_by_bucket' : 'allot_slice_rollups' },
   );
 }
 
