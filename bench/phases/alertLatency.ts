@@ -111,7 +111,10 @@ interface Probe {
  * probe to the evaluation that wrote the webhook to the outbox (`webhook_events.created_at`, the
  * evaluation's now), and from there to the start of the delivery's first attempt.
  */
-async function serverSideSplit(context: BenchContext, webhookType: string, probes: Probe[]) {
+/** How many of the slowest samples the figure lists, each split by where its time went. */
+const SLOWEST_LISTED = 8;
+
+async function serverSideSplit(context: BenchContext, webhookType: string, probes: Probe[], latencyOf: (probe: Probe) => number) {
   const { rows } = await context.database.pool.query<{ alert_id: string; written_at: Date; first_attempt_at: Date | null; attempts: number }>(
     `SELECT e.body::jsonb -> 'properties' ->> 'alert_id' AS alert_id, e.created_at AS written_at,
             (SELECT min(a.started_at) FROM webhook_attempts a WHERE a.tenant_id = d.tenant_id AND a.delivery_id = d.id) AS first_attempt_at,
@@ -135,12 +138,29 @@ async function serverSideSplit(context: BenchContext, webhookType: string, probe
     const summary = summarizeLatencies(values);
     return { p50_ms: summary.p50_ms, p99_ms: summary.p99_ms, max_ms: summary.max_ms };
   };
+  // The slowest samples, each with when it was sent (s after the first probe) and its time split: do they bunch in time, and where did it go?
+  const firstSent = Math.min(...probes.map((probe) => probe.sentWallMs));
+  const slowest = [...probes]
+    .sort((a, b) => latencyOf(b) - latencyOf(a))
+    .slice(0, SLOWEST_LISTED)
+    .map((probe) => {
+      const row = probe.alertId === undefined ? undefined : byAlert.get(probe.alertId);
+      return {
+        sent_at_s: Math.round((probe.sentWallMs - firstSent) / 100) / 10,
+        total_ms: Math.round(latencyOf(probe)),
+        ingest_answered_ms: probe.answeredAt === undefined ? null : Math.round(probe.answeredAt - probe.sentAt),
+        to_outbox_ms: row ? row.written_at.getTime() - probe.sentWallMs : null,
+        outbox_to_first_attempt_ms: row?.first_attempt_at ? row.first_attempt_at.getTime() - row.written_at.getTime() : null,
+      };
+    });
   return {
     note: 'from the server’s records, ms-accurate (wall clocks of one machine): probe sent → webhook written to the outbox by the evaluation, and → first delivery attempt started',
     webhooks_written: toOutbox.length,
     probe_to_outbox: brief(toOutbox),
     outbox_to_first_attempt: brief(outboxToAttempt),
     deliveries_with_more_than_one_attempt: retried,
+    first_probe_sent_at: new Date(firstSent).toISOString(),
+    slowest_samples: slowest,
   };
 }
 
@@ -326,7 +346,7 @@ export const alertLatency: Phase = {
       const failedProbes = probes.filter((probe) => probe.failure).length;
       const summary = summarizeLatencies(latencies);
       const load = loadFigures(result);
-      const split = await serverSideSplit(context, webhookType, timed);
+      const split = await serverSideSplit(context, webhookType, timed, (probe) => receiver.arrivals.get(probe.alertId!)!.at - probe.sentAt);
       const answered = summarizeLatencies(probes.flatMap((probe) => (probe.answeredAt === undefined ? [] : [probe.answeredAt - probe.sentAt])));
       const prep = summarizeLatencies(probes.flatMap((probe) => (probe.prepMs === undefined ? [] : [probe.prepMs])));
       const missing = missingAlerts.length;

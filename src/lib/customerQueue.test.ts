@@ -44,6 +44,33 @@ describe('CustomerQueue', () => {
     await Promise.all([third, fourth]);
   });
 
+  it('starts urgent jobs before waiting ones, in the order queued, and a waiting job merged with an urgent one goes ahead too', async () => {
+    const runs = gatedRuns();
+    const queue = new CustomerQueue<Job>({
+      concurrency: 1,
+      run: runs.run,
+      onError: () => {},
+      merge: (waiting, added) => waiting.notes.push(...added.notes),
+      urgent: (job) => job.notes.some((note) => note.startsWith('now')),
+    });
+    const jobs = [
+      queue.enqueue({ tenantId: 't', customerId: 'running', notes: ['sweep'] }),
+      queue.enqueue({ tenantId: 't', customerId: 'A', notes: ['sweep'] }),
+      queue.enqueue({ tenantId: 't', customerId: 'B', notes: ['sweep'] }),
+      queue.enqueue({ tenantId: 't', customerId: 'C', notes: ['now 1'] }),
+      queue.enqueue({ tenantId: 't', customerId: 'B', notes: ['now 2'] }),
+      queue.enqueue({ tenantId: 't', customerId: 'D', notes: ['sweep'] }),
+    ];
+    for (let i = 0; i < 5; i++) {
+      runs.releaseAll();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // C and B (merged with an urgent job) before A and D, which waited first.
+    expect(runs.started.map((job) => `${job.customerId}: ${job.notes.join(', ')}`)).toEqual(['running: sweep', 'C: now 1', 'B: sweep, now 2', 'A: sweep', 'D: sweep']);
+    runs.releaseAll();
+    await Promise.all(jobs);
+  });
+
   it('runs up to `concurrency` customers at once, reports a failed run and goes on', async () => {
     const errors: unknown[] = [];
     let active = 0;

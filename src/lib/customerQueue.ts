@@ -1,10 +1,14 @@
 /**
  * Background work per customer: a customer queued again while it waits is worked on once (its
  * jobs merged), never twice at a time in this process, and at most `concurrency` customers at once.
- * The alert evaluator and the threshold watcher each keep one.
+ * Jobs the `urgent` option picks (what a request just changed) start before the others (a periodic
+ * sweep of every customer), in the order queued. The alert evaluator and the threshold watcher
+ * each keep one.
  */
 export class CustomerQueue<Job extends { tenantId: string; customerId: string }> {
-  readonly #pending = new Map<string, { job: Job; done: (() => void)[] }>();
+  /** Waiting jobs, urgent ones first: each map in the order queued. */
+  readonly #urgent = new Map<string, { job: Job; done: (() => void)[] }>();
+  readonly #background = new Map<string, { job: Job; done: (() => void)[] }>();
   readonly #running = new Map<string, Promise<void>>();
   #stopped = false;
 
@@ -15,6 +19,8 @@ export class CustomerQueue<Job extends { tenantId: string; customerId: string }>
       onError: (error: unknown) => void;
       /** Folds a new job into one still waiting for the same customer; without it the waiting one stands. */
       merge?: (waiting: Job, added: Job) => void;
+      /** Whether a job goes ahead of those that are not (decided again when jobs merge). */
+      urgent?: (job: Job) => boolean;
     },
   ) {}
 
@@ -25,9 +31,18 @@ export class CustomerQueue<Job extends { tenantId: string; customerId: string }>
   enqueue(job: Job): Promise<void> {
     if (this.#stopped) return Promise.resolve();
     const key = `${job.tenantId.toLowerCase()} ${job.customerId.toLowerCase()}`;
-    let entry = this.#pending.get(key);
-    if (!entry) this.#pending.set(key, (entry = { job, done: [] }));
-    else this.options.merge?.(entry.job, job);
+    let entry = this.#urgent.get(key) ?? this.#background.get(key);
+    if (!entry) {
+      entry = { job, done: [] };
+      (this.options.urgent?.(job) ? this.#urgent : this.#background).set(key, entry);
+    } else {
+      this.options.merge?.(entry.job, job);
+      // Merged into an urgent job, a waiting one goes ahead too.
+      if (this.#background.has(key) && this.options.urgent?.(entry.job)) {
+        this.#background.delete(key);
+        this.#urgent.set(key, entry);
+      }
+    }
     const queued = entry;
     const finished = new Promise<void>((resolve) => queued.done.push(resolve));
     this.#pump();
@@ -37,17 +52,23 @@ export class CustomerQueue<Job extends { tenantId: string; customerId: string }>
   /** Stops taking work; resolves once the runs under way have ended (waiting jobs are dropped, their callers released). */
   async stop(): Promise<void> {
     this.#stopped = true;
-    for (const { done } of this.#pending.values()) for (const resolve of done) resolve();
-    this.#pending.clear();
+    for (const waiting of [this.#urgent, this.#background]) {
+      for (const { done } of waiting.values()) for (const resolve of done) resolve();
+      waiting.clear();
+    }
     await Promise.allSettled([...this.#running.values()]);
   }
 
   #pump(): void {
     if (this.#stopped) return;
-    for (const [key, { job, done }] of this.#pending) {
+    for (const waiting of [this.#urgent, this.#background]) this.#start(waiting);
+  }
+
+  #start(waiting: Map<string, { job: Job; done: (() => void)[] }>): void {
+    for (const [key, { job, done }] of waiting) {
       if (this.#running.size >= this.options.concurrency) return;
       if (this.#running.has(key)) continue;
-      this.#pending.delete(key);
+      waiting.delete(key);
       const run = this.options
         .run(job)
         .catch(this.options.onError)

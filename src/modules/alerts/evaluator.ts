@@ -41,7 +41,9 @@ interface Job {
  * sweep of every watched customer when it starts and every `sweepIntervalMs`, which is how period
  * boundaries (a new grant, a segment expiring) reach the alerts, and how `credit.segment.*`
  * webhooks are written. Work is queued per customer: a customer changed again while queued is
- * evaluated once, and never by two evaluations of this process at a time.
+ * evaluated once, and never by two evaluations of this process at a time; a sweep's customers
+ * wait behind those whose usage or account just changed (a sweep of thousands of customers must
+ * not hold back the webhook of an event that just crossed a threshold).
  */
 export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluationOptions = {}): AlertEvaluation {
   // PGlite runs one transaction at a time; on PostgreSQL each evaluation holds one connection.
@@ -86,6 +88,8 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
       if (!added.metricIds) waiting.metricIds = null;
       else if (waiting.metricIds) for (const metricId of added.metricIds) waiting.metricIds.add(metricId);
     },
+    // What ingest, a contract or balance change or a new alert just moved is looked at before a sweep's customers.
+    urgent: (job) => job.trigger !== 'schedule',
   });
   // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
   const enqueue = (tenantId: string, customerId: string, trigger: Trigger, metricIds?: ReadonlySet<string>) =>

@@ -42,17 +42,23 @@ export function startThresholdWatcher(ctx: ServiceContext, options: ThresholdWat
     return customers;
   };
 
-  const queue = new CustomerQueue<{ tenantId: string; customerId: string }>({
+  // A sweep's looks wait behind those of customers whose usage or account just changed.
+  const queue = new CustomerQueue<{ tenantId: string; customerId: string; sweep: boolean }>({
     concurrency,
     run: ({ tenantId, customerId }) => evaluateThresholds(ctx, { tenantId, customerId, gate: options.gate }),
     onError,
+    merge: (waiting, added) => {
+      waiting.sweep &&= added.sweep;
+    },
+    urgent: (job) => !job.sweep,
   });
-  const enqueue = (tenantId: string, customerId: string) => queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase() });
+  const enqueue = (tenantId: string, customerId: string, sweep = false) =>
+    queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase(), sweep });
 
   async function sweepOnce(): Promise<void> {
     watched.clear();
     const rows = await contracts.customersWithEnabledThresholds(ctx);
-    await Promise.all(rows.map((row) => enqueue(row.tenantId, row.customerId)));
+    await Promise.all(rows.map((row) => enqueue(row.tenantId, row.customerId, true)));
   }
   const sweep = coalesced(sweepOnce);
 
