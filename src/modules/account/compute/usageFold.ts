@@ -229,14 +229,23 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
   const before = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() < from;
   return fresh.map((usage, i) => {
     const earlier = previous[i];
+    // The rows of an earlier merge that were kept from before it all stand when this read starts no earlier: only its fresh rows are looked at.
+    const settled = earlier && settledRows.get(earlier);
+    const kept = !earlier ? [] : settled && settled.before <= from ? [...earlier.rows.slice(0, settled.count), ...earlier.rows.slice(settled.count).filter(before)] : earlier.rows.filter(before);
     const merged: PeriodUsage = {
-      rows: [...(earlier?.rows ?? []).filter(before), ...usage.rows],
+      rows: [...kept, ...usage.rows],
       firstSeen: [...(earlier?.firstSeen ?? []).filter(before), ...usage.firstSeen],
       hourlyFrom: usage.hourlyFrom,
     };
+    settledRows.set(merged, { count: kept.length, before: from });
+    // What the folds will ask for: every row is read per bucket, and those from `readFrom` on are the fresh ones.
+    if (readByDay(usage) && (!earlier || readByDay(earlier))) dayRows.set(merged, { byDay: true, from, rows: usage.rows });
     const folds = earlier && keptFolds.get(earlier);
     const standing = folds && [...folds].filter(([, fold]) => fold.upTo <= from);
     if (standing?.length) keptFolds.set(merged, new Map(standing));
     return merged;
   });
 }
+
+/** Per merged usage, how many of its first rows were kept from before the read that made it, all of buckets before `before` (ms). */
+const settledRows = new WeakMap<PeriodUsage, { count: number; before: number }>();
