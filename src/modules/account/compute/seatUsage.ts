@@ -1,6 +1,6 @@
 import { sumExactly, type Decimal } from '../../../lib/money.js';
 import type { FundingCharge } from './drawdown.js';
-import type { RatedPeriod, UsageWindow } from './rating.js';
+import type { RatedLine, RatedPeriod, UsageWindow } from './rating.js';
 import { sameSelection } from './usageFold.js';
 import type { LoadedContracts } from './terms.js';
 
@@ -32,16 +32,25 @@ export function withSeatSelections(window: UsageWindow, seatWindow: UsageWindow 
  * Usage of a seat id that is not assigned has a part too; no segment of its own funds it.
  */
 export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: RatedPeriod; bySeat?: RatedPeriod | undefined; periodEnded: Date | undefined }): FundingCharge[] {
+  // Per line (product, pricing group, unit) and slice, each seat's part. The lines' own group values, as text once per line.
+  const groupText = new Map<RatedLine, string>();
+  const keyOf = (line: RatedLine, sliceStart: Date) => {
+    let text = groupText.get(line);
+    if (text === undefined) groupText.set(line, (text = `${line.productId}\u0000${JSON.stringify(line.pricingGroupValues)}\u0000${line.creditTypeId}`));
+    return `${text}\u0000${sliceStart.getTime()}`;
+  };
   const parts = new Map<string, Array<{ seatId: string; amount: Decimal }>>();
   for (const line of bySeat?.lines ?? []) {
     if (!line.splitValue) continue;
     for (const charge of line.charges) {
-      const key = JSON.stringify([line.productId, line.pricingGroupValues, line.creditTypeId, charge.slice.startingAt.getTime()]);
-      const list = parts.get(key) ?? [];
-      list.push({ seatId: line.splitValue, amount: charge.amount });
-      parts.set(key, list);
+      const key = keyOf(line, charge.slice.startingAt);
+      const list = parts.get(key);
+      if (list) list.push({ seatId: line.splitValue, amount: charge.amount });
+      else parts.set(key, [{ seatId: line.splitValue, amount: charge.amount }]);
     }
   }
+  // In seat id order, once per list.
+  for (const list of parts.values()) list.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0));
   const charges: FundingCharge[] = [];
   for (const line of rated.lines) {
     for (const charge of line.charges) {
@@ -56,9 +65,9 @@ export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: Rat
         endingBefore: charge.slice.endingBefore,
       };
       let left = charge.amount;
-      const seats = parts.get(JSON.stringify([line.productId, line.pricingGroupValues, line.creditTypeId, charge.slice.startingAt.getTime()])) ?? [];
+      const seats = parts.get(keyOf(line, charge.slice.startingAt)) ?? [];
       if (left.gt(0)) {
-        for (const part of seats.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0))) {
+        for (const part of seats) {
           const take = part.amount.gt(left) ? left : part.amount;
           if (!take.gt(0)) continue;
           charges.push({ ...base, amount: take, seatId: part.seatId });
