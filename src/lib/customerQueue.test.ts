@@ -71,6 +71,24 @@ describe('CustomerQueue', () => {
     await Promise.all(jobs);
   });
 
+  it('gives a waiting job its turn after 8 urgent starts in a row, however steadily urgent jobs arrive', async () => {
+    const runs = gatedRuns();
+    const queue = new CustomerQueue<Job>({ concurrency: 1, run: runs.run, onError: () => {}, urgent: (job) => job.notes[0] === 'now' });
+    void queue.enqueue({ tenantId: 't', customerId: 'busy0', notes: ['now'] });
+    const swept = queue.enqueue({ tenantId: 't', customerId: 'swept', notes: ['sweep'] });
+    // Two customers' usage alternating, each queued again while the other runs: urgent work never runs out.
+    for (let round = 1; round < 12; round++) {
+      void queue.enqueue({ tenantId: 't', customerId: `busy${round % 2}`, notes: ['now'] });
+      runs.releaseAll();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const order = runs.started.map((job) => job.customerId);
+    expect(order.indexOf('swept')).toBe(8);
+    runs.releaseAll();
+    await swept;
+    await queue.stop();
+  });
+
   it('runs up to `concurrency` customers at once, reports a failed run and goes on', async () => {
     const errors: unknown[] = [];
     let active = 0;

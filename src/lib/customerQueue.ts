@@ -2,13 +2,16 @@
  * Background work per customer: a customer queued again while it waits is worked on once (its
  * jobs merged), never twice at a time in this process, and at most `concurrency` customers at once.
  * Jobs the `urgent` option picks (what a request just changed) start before the others (a periodic
- * sweep of every customer), in the order queued. The alert evaluator and the threshold watcher
- * each keep one.
+ * sweep of every customer), in the order queued — but after `URGENT_IN_A_ROW` urgent starts a
+ * waiting other job goes next, so steady ingest never holds a sweep back for good. The alert
+ * evaluator and the threshold watcher each keep one.
  */
 export class CustomerQueue<Job extends { tenantId: string; customerId: string }> {
   /** Waiting jobs, urgent ones first: each map in the order queued. */
   readonly #urgent = new Map<string, { job: Job; done: (() => void)[] }>();
   readonly #background = new Map<string, { job: Job; done: (() => void)[] }>();
+  /** Urgent jobs started since a waiting other job last did. */
+  #urgentInARow = 0;
   readonly #running = new Map<string, Promise<void>>();
   #stopped = false;
 
@@ -61,14 +64,19 @@ export class CustomerQueue<Job extends { tenantId: string; customerId: string }>
 
   #pump(): void {
     if (this.#stopped) return;
-    for (const waiting of [this.#urgent, this.#background]) this.#start(waiting);
+    while (this.#running.size < this.options.concurrency) {
+      const backgroundsTurn = this.#urgentInARow >= URGENT_IN_A_ROW;
+      const started = backgroundsTurn ? this.#startOne(this.#background) || this.#startOne(this.#urgent) : this.#startOne(this.#urgent) || this.#startOne(this.#background);
+      if (!started) return;
+    }
   }
 
-  #start(waiting: Map<string, { job: Job; done: (() => void)[] }>): void {
+  /** Starts the first job of `waiting` whose customer is not running; false when there is none. */
+  #startOne(waiting: Map<string, { job: Job; done: (() => void)[] }>): boolean {
     for (const [key, { job, done }] of waiting) {
-      if (this.#running.size >= this.options.concurrency) return;
       if (this.#running.has(key)) continue;
       waiting.delete(key);
+      this.#urgentInARow = waiting === this.#urgent ? this.#urgentInARow + 1 : 0;
       const run = this.options
         .run(job)
         .catch(this.options.onError)
@@ -78,6 +86,11 @@ export class CustomerQueue<Job extends { tenantId: string; customerId: string }>
           this.#pump();
         });
       this.#running.set(key, run);
+      return true;
     }
+    return false;
   }
 }
+
+/** How many urgent jobs may start in a row while another job waits. */
+const URGENT_IN_A_ROW = 8;

@@ -152,14 +152,14 @@ function planOf(terms: AccountTerms, inputs: AccountInputs): AccountPlan {
 /** What the rollups hold for `windows`: kept per day when the engine runs, so that new usage costs a read of the days it changed only. */
 function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: UsageWindow[] }): Promise<PeriodUsage[]> {
   if (!engine) return loadUsage(ctx, { tenantId, customerId, windows });
-  const today = floorToDay(ctx.clock.now());
   return engine.cache.usage(
     tenantId,
     customerId,
     windowsKey(windows),
     (readFrom) => loadUsage(ctx, { tenantId, customerId, windows, byDay: true, readFrom }),
     mergeUsage,
-    (previous, staleFrom) => usageReadFrom(previous, staleFrom, today),
+    // The clock read when the kept usage is at hand, just before the re-read.
+    (previous, staleFrom) => usageReadFrom(previous, staleFrom, floorToDay(ctx.clock.now())),
   );
 }
 

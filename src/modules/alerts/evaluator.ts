@@ -33,6 +33,8 @@ interface Job {
   trigger: Trigger;
   /** The metrics whose usage changed, when only usage did; null when anything may have changed. */
   metricIds: Set<string> | null;
+  /** Whether to announce credit segments too: any look but one after usage alone (kept when merged with one). */
+  segments: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     );
     await evaluateCustomer(ctx, { tenantId: job.tenantId, customerId: job.customerId, alerts, trigger: job.trigger });
     // Segments start and end with time, not usage: announced on every other kind of look.
-    if (job.trigger !== 'usage' && (await segmentsWatched(job.tenantId))) {
+    if (job.segments && (await segmentsWatched(job.tenantId))) {
       await contracts.announceCreditSegments(ctx, { tenantId: job.tenantId, customerId: job.customerId });
     }
   }
@@ -85,6 +87,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
     onError,
     merge: (waiting, added) => {
       if (added.trigger !== 'schedule') waiting.trigger = added.trigger;
+      waiting.segments ||= added.segments;
       if (!added.metricIds) waiting.metricIds = null;
       else if (waiting.metricIds) for (const metricId of added.metricIds) waiting.metricIds.add(metricId);
     },
@@ -93,7 +96,7 @@ export function startAlertEvaluation(ctx: ServiceContext, options: AlertEvaluati
   });
   // Ids arrive as the request spelled them: one spelling per customer, for the queue and the alerts' customer_id.
   const enqueue = (tenantId: string, customerId: string, trigger: Trigger, metricIds?: ReadonlySet<string>) =>
-    queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase(), trigger, metricIds: metricIds ? new Set(metricIds) : null });
+    queue.enqueue({ tenantId: tenantId.toLowerCase(), customerId: customerId.toLowerCase(), trigger, metricIds: metricIds ? new Set(metricIds) : null, segments: trigger !== 'usage' });
 
   /**
    * New usage queues only the customers some live alert of the tenant can watch (one look at the

@@ -89,6 +89,8 @@ describe('rating usage kept per day (incremental fold)', () => {
     };
     const step = fc.record({
       advance: fc.integer({ min: 0, max: 30 }),
+      // Where to read again from decided an hour before the re-read's clock (midnight passed in between).
+      lag: fc.boolean(),
       events: fc.array(fc.record({ ago: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 80 })), user: fc.option(fc.integer({ min: 0, max: 4 })), sum: fc.integer({ min: 1, max: 30 }) }), { minLength: 1, maxLength: 4 }),
     });
     fc.assert(
@@ -96,7 +98,7 @@ describe('rating usage kept per day (incremental fold)', () => {
         const db: Hourly = new Map();
         let now = start;
         let kept = read(db, now, undefined);
-        for (const { advance, events } of steps) {
+        for (const { advance, lag, events } of steps) {
           now = Math.min(now + advance, 719);
           let stale = Infinity;
           for (const { ago, user, sum } of events) {
@@ -106,7 +108,8 @@ describe('rating usage kept per day (incremental fold)', () => {
             stale = Math.min(stale, hour);
           }
           // Somewhere inside the stale hour, as an event's timestamp is.
-          const readFrom = usageReadFrom([kept], new Date(at(stale).getTime() + 1_234), new Date(Math.floor(at(now).getTime() / DAY_MS) * DAY_MS));
+          const decidedAt = lag ? Math.max(start, now - 1) : now;
+          const readFrom = usageReadFrom([kept], new Date(at(stale).getTime() + 1_234), new Date(Math.floor(at(decidedAt).getTime() / DAY_MS) * DAY_MS));
           kept = mergeUsage([kept], [read(db, now, readFrom)], readFrom)[0]!;
           expect(lines(kept)).toEqual(lines(read(db, now, undefined)));
         }
@@ -127,6 +130,9 @@ describe('rating usage kept per day (incremental fold)', () => {
     expect(hourlyFromFor(today, new Date('2024-04-14T00:00:00Z'))).toEqual(today);
     // An hour of yesterday chosen just before midnight: hours from that hour on, so no day bucket starts before it.
     expect(hourlyFromFor(today, new Date('2024-04-14T23:00:00Z'))).toEqual(new Date('2024-04-14T23:00:00Z'));
+    // Read so: the next re-read starts on that day, folding its hours into a day again, rather than at that hour for good.
+    const readAcrossMidnight: PeriodUsage = { rows: [], firstSeen: [], hourlyFrom: new Date('2024-04-14T23:00:00Z') };
+    expect(usageReadFrom([readAcrossMidnight], new Date('2024-04-15T10:20:00Z'), today)).toEqual(new Date('2024-04-14T00:00:00Z'));
   });
 
   it('rates two products on one metric each by its own rate, read after read of the same kept usage', () => {

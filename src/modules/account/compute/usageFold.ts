@@ -215,8 +215,9 @@ export function usageReadFrom(previous: readonly PeriodUsage[], staleFrom: Date,
   const hour = Math.floor(staleFrom.getTime() / HOUR_MS) * HOUR_MS;
   const day = Math.floor(hour / DAY_MS) * DAY_MS;
   if (hour >= today.getTime() && previous.every((usage) => usage.hourlyFrom?.getTime() === today.getTime())) return new Date(hour);
-  // Usage read without hours (no `hourlyFrom`) holds days only.
-  return new Date(Math.min(day, ...previous.map((usage) => usage.hourlyFrom?.getTime() ?? day)));
+  // On a day: buckets never straddle one, so the read that starts there folds every hour since into days again
+  // (also hours from an hour of an earlier day, when the clock turned a day during a read). Usage read without hours holds days only.
+  return new Date(Math.min(day, ...previous.map((usage) => Math.floor((usage.hourlyFrom?.getTime() ?? day) / DAY_MS) * DAY_MS)));
 }
 
 /**
