@@ -132,6 +132,16 @@ describe('drawDown (rule 10)', () => {
     expect(overdrawn.overage.get('line')?.toFixed()).toBe('0');
   });
 
+  it('draws a segment emptied and then given back to again: 100 drawn, 60 given back, the next 40 drawn from it', () => {
+    const slice = (day: number) => ({ startingAt: new Date(Date.UTC(2024, 3, day)), endingBefore: new Date(Date.UTC(2024, 3, day + 1)) });
+    const result = drawDown({
+      segments: [segment('pool', 100)],
+      charges: [charge(100, slice(1)), charge(-60, slice(2)), charge(40, { ...slice(3), lineId: 'other' })],
+    });
+    expect(drawn(result)).toEqual({ pool: '80' });
+    expect(result.overage.get('other')).toBeUndefined();
+  });
+
   it('rolls over only what the charges left of the source segment', () => {
     const march = { startingAt: new Date('2024-03-01T00:00:00Z'), endingBefore: new Date('2024-04-01T00:00:00Z') };
     // The source held 100; assuming all of it rolled over at 50%, the rollover credit was derived as 50.

@@ -118,16 +118,28 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   };
 
   const drawnFrom = (segmentId: string) => drawn.get(segmentId) ?? new Decimal(0);
+  // What each segment without a rollover source still holds, kept as draws move it (a rolled-over
+  // credit's depends on its source's draws: worked out each time). Those holding nothing are skipped at once.
+  const held = new Map<string, Decimal>();
+  const emptied = new Set<string>();
+  const moved = (segmentId: string, amount: Decimal) => {
+    const segment = bySegmentId.get(segmentId)!;
+    if (segment.rolloverOf) return;
+    const left = sumExactly([held.get(segmentId) ?? segment.available, amount.neg()]);
+    held.set(segmentId, left);
+    if (left.gt(0)) emptied.delete(segmentId);
+    else emptied.add(segmentId);
+  };
+  for (const segment of segments) if (!segment.rolloverOf && !segment.available.gt(0)) emptied.add(segment.segmentId);
   const remaining = (segment: FundingSegment): Decimal => {
+    if (!segment.rolloverOf) return held.get(segment.segmentId) ?? segment.available;
     let available = segment.available;
-    if (segment.rolloverOf) {
-      const source = bySegmentId.get(segment.rolloverOf.segmentId);
-      if (source) {
-        // `available` assumed the source's whole remainder rolled over; only what the charges left does.
-        const assumed = rolloverAmount(Decimal.max(source.available, 0), segment.rolloverOf.fraction);
-        const actual = rolloverAmount(Decimal.max(sumExactly([source.available, drawnFrom(source.segmentId).neg()]), 0), segment.rolloverOf.fraction);
-        available = sumExactly([available, assumed.neg(), actual]);
-      }
+    const source = bySegmentId.get(segment.rolloverOf.segmentId);
+    if (source) {
+      // `available` assumed the source's whole remainder rolled over; only what the charges left does.
+      const assumed = rolloverAmount(Decimal.max(source.available, 0), segment.rolloverOf.fraction);
+      const actual = rolloverAmount(Decimal.max(sumExactly([source.available, drawnFrom(source.segmentId).neg()]), 0), segment.rolloverOf.fraction);
+      available = sumExactly([available, assumed.neg(), actual]);
     }
     return sumExactly([available, drawnFrom(segment.segmentId).neg()]);
   };
@@ -154,9 +166,10 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
       let left = charge.amount;
       for (const segment of candidatesFor(charge.seatId)) {
         if (!left.gt(0)) break;
-        if (!canFund(segment, charge)) continue;
+        if (emptied.has(segment.segmentId) || !canFund(segment, charge)) continue;
         const take = Decimal.min(left, remaining(segment));
         if (!take.gt(0)) continue;
+        moved(segment.segmentId, take);
         add(drawn, segment.segmentId, take);
         add(appliedTo(charge.lineId), segment.segmentId, take);
         stack.push({ from: segment.segmentId, amount: take });
@@ -173,6 +186,7 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
         const amount = Decimal.min(giveBack, last.amount);
         if (last.from === OVERAGE) add(overage, charge.lineId, amount.neg());
         else {
+          moved(last.from, amount.neg());
           add(drawn, last.from, amount.neg());
           add(appliedTo(charge.lineId), last.from, amount.neg());
         }
