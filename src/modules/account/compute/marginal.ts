@@ -1,6 +1,7 @@
 import { Decimal } from '../../../lib/money.js';
 import type { FirstSeenRow, SliceRollupRow } from '../../usage/sliceRepo.js';
-import { ratePeriod, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './rating.js';
+import { DAY_MS, floorToHour } from '../../../lib/time.js';
+import { mergeUsage, ratePeriod, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './rating.js';
 
 /** Usage that has not happened: what one event would add to one metric. */
 export interface HypotheticalUsage {
@@ -55,7 +56,25 @@ export function marginalCharges(
   const totals = (period: ReturnType<typeof ratePeriod>, sign: 1 | -1) => {
     for (const line of period.lines) costs.set(line.creditTypeId, (costs.get(line.creditTypeId) ?? new Decimal(0)).add(line.total.mul(sign)));
   };
-  totals(ratePeriod({ prepared, window, usage: { rows: [...usage.rows, ...rows], firstSeen: [...usage.firstSeen, ...firstSeen] } }), 1);
+  totals(ratePeriod({ prepared, window, usage: withAdded(usage, rows, firstSeen, at) }), 1);
   totals(ratePeriod({ prepared, window, usage }), -1);
   return costs;
+}
+
+/**
+ * `usage` with the rows of an event at `at` added. Usage read per bucket (kept usage) gets them
+ * as a re-read of `at`'s bucket would bring them (`mergeUsage`), so the folds kept with it carry
+ * over and only the event's group is folded and priced again; other usage, appended.
+ */
+function withAdded(usage: PeriodUsage, rows: SliceRollupRow[], firstSeen: FirstSeenRow[], at: Date): PeriodUsage {
+  if (!usage.hourlyFrom) return { rows: [...usage.rows, ...rows], firstSeen: [...usage.firstSeen, ...firstSeen] };
+  const bucket = at >= usage.hourlyFrom ? floorToHour(at) : new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+  const from = bucket.getTime();
+  const inBucket = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() >= from;
+  const fresh: PeriodUsage = {
+    rows: [...usage.rows.filter(inBucket), ...rows.map((row) => ({ ...row, day: bucket }))],
+    firstSeen: [...usage.firstSeen.filter(inBucket), ...firstSeen.map((row) => ({ ...row, day: bucket }))],
+    hourlyFrom: usage.hourlyFrom,
+  };
+  return mergeUsage([usage], [fresh], bucket)[0]!;
 }
