@@ -12,6 +12,16 @@ function deferredLoads<T>() {
   return { calls, load };
 }
 
+/** A usage load that records where each read started from and answers with it. */
+function recordedUsageReads() {
+  const reads: (string | undefined)[] = [];
+  const load = async (readFrom: Date | undefined) => {
+    reads.push(readFrom?.toISOString());
+    return [`read from ${readFrom?.toISOString() ?? 'the start'}`];
+  };
+  return { reads, load };
+}
+
 describe('AccountCache', () => {
   it('keeps terms until the next hour, or an earlier instant they name, whatever the spelling of the ids', async () => {
     const cache = new AccountCache<string, string, string[]>();
@@ -99,11 +109,7 @@ describe('AccountCache', () => {
 
   it('reads usage again only from the UTC day it changed from, and whole when that is unknown or the windows differ', async () => {
     const cache = new AccountCache<string, string, string[]>();
-    const reads: (string | undefined)[] = [];
-    const load = async (readFrom: Date | undefined) => {
-      reads.push(readFrom?.toISOString());
-      return [`read from ${readFrom?.toISOString() ?? 'the start'}`];
-    };
+    const { reads, load } = recordedUsageReads();
     const merge = (previous: string[], fresh: string[], readFrom: Date) => [...previous, `kept before ${readFrom.toISOString()}`, ...fresh];
     expect(await cache.usage(T, C, 'w1', load, merge)).toEqual(['read from the start']);
     expect(await cache.usage(T, C, 'w1', load, merge)).toEqual(['read from the start']);
@@ -139,11 +145,7 @@ describe('AccountCache', () => {
 
   it('reads usage again from where `readFromOf` says, given the kept read and the instant it is stale from', async () => {
     const cache = new AccountCache<string, string, string[]>();
-    const reads: (string | undefined)[] = [];
-    const load = async (readFrom: Date | undefined) => {
-      reads.push(readFrom?.toISOString());
-      return [`read from ${readFrom?.toISOString() ?? 'the start'}`];
-    };
+    const { reads, load } = recordedUsageReads();
     const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
     const seen: [string[], string][] = [];
     const hourOf = (previous: string[], staleFrom: Date) => {
