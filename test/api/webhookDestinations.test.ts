@@ -5,6 +5,7 @@ import type { App } from '../../src/http/types.js';
 import { createEndpoint, enqueueWebhookEvent, signalOutboxWritten } from '../../src/modules/webhooks/service.js';
 import { startWebhookDelivery, type WebhookDeliveryOptions } from '../../src/modules/webhooks/worker.js';
 import { ensureTenant } from '../../src/modules/tenants/service.js';
+import type { Database } from '../../src/lib/db/database.js';
 import { ENGINES } from '../helpers/database.js';
 import { startReceiver, type Receiver } from '../helpers/receiver.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -124,5 +125,31 @@ describe.each(ENGINES)('webhook destinations on %s', (engine) => {
     const allowed = await deliverOnce(url, 'credit.segment.start', { allowPrivateAddresses: true, resolve: toLoopback });
     expect(allowed.status).toBe('delivered');
     expect(receiver.requests.filter((request) => request.path === '/hooks/named')).toHaveLength(1);
+  });
+
+  it('sends an attempt it could not record again at once, not when its claim runs out', async () => {
+    const ctx = { db: server.database.db, clock: server.clock };
+    const { tenant } = await ensureTenant(ctx, 'acme');
+    const endpoint = await createEndpoint(ctx, { tenantId: tenant.id, endpoint: { url: `${receiver.url}/unrecorded`, event_types: ['credit.segment.end'] }, allowPrivateAddresses: true });
+    // Recording the first attempt fails (the worker's only transaction), as when the connection drops.
+    const db = server.database.db;
+    let failures = 1;
+    const flaky: Database = { ...db, transaction: (work) => (failures-- > 0 ? Promise.reject(new Error('the connection was lost')) : db.transaction(work)) };
+    // Polls and claims far longer than the wait below: only sending again at once delivers in time.
+    const worker = startWebhookDelivery({ db: flaky, clock: server.clock }, { allowPrivateAddresses: true, pollIntervalMs: 600_000, timeoutMs: 60_000 });
+    try {
+      await client.post('/test/outbox', { body: { type: 'credit.segment.end' } });
+      worker.kick();
+      let delivery: Delivery | undefined;
+      await waitFor(async () => {
+        delivery = (await client.get<{ data: Delivery[] }>(`/v1/allot/webhooks/${endpoint.id}/deliveries`)).data[0];
+        return delivery?.status === 'delivered';
+      }, { what: 'the delivery sent again' });
+      // Sent twice (at least once), recorded once.
+      expect(delivery!.attempts).toEqual([expect.objectContaining({ attempt: 1, status_code: 200 })]);
+      expect(receiver.requests.filter((request) => request.path === '/hooks/unrecorded')).toHaveLength(2);
+    } finally {
+      await worker.stop();
+    }
   });
 });

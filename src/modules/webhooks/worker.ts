@@ -106,7 +106,11 @@ export function startWebhookDelivery(ctx: ServiceContext, options: WebhookDelive
     const controller = new AbortController();
     const key = `${delivery.tenant_id}/${delivery.id}`;
     const done = attempt(delivery, controller.signal)
-      .catch((error: unknown) => logError(error, 'webhook delivery: recording an attempt failed'))
+      .catch(async (error: unknown) => {
+        logError(error, 'webhook delivery: recording an attempt failed');
+        // Due again at once rather than when its lease runs out (it may have been sent: webhooks go at least once).
+        if (!stopped) await repo.releaseDeliveries(db, [delivery], wallClock.now()).catch((failure: unknown) => logError(failure, 'webhook delivery: releasing an unrecorded attempt failed'));
+      })
       .finally(() => {
         inFlight.delete(key);
         kick();
