@@ -1,4 +1,4 @@
-import { DAY_MS, floorToHour, HOUR_MS } from '../../lib/time.js';
+import { floorToDay, floorToHour, HOUR_MS } from '../../lib/time.js';
 
 /**
  * The computed-account cache of one process. An entry holds a customer's terms (contracts,
@@ -112,7 +112,7 @@ export class AccountCache<Terms, Account, Usage> {
     windows: string,
     load: (readFrom: Date | undefined) => Promise<Usage>,
     merge: (previous: Usage, fresh: Usage, readFrom: Date) => Usage,
-    readFromOf: (previous: Usage, staleFrom: Date) => Date = (_previous, staleFrom) => new Date(Math.floor(staleFrom.getTime() / DAY_MS) * DAY_MS),
+    readFromOf: (previous: Usage, staleFrom: Date) => Date = (_previous, staleFrom) => floorToDay(staleFrom),
   ): Promise<Usage> {
     const key = keyOf(tenantId, customerId);
     let customer = this.#usage.get(key);

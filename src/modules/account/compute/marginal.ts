@@ -1,6 +1,6 @@
 import { Decimal } from '../../../lib/money.js';
 import type { FirstSeenRow, SliceRollupRow } from '../../usage/sliceRepo.js';
-import { DAY_MS, floorToHour } from '../../../lib/time.js';
+import { floorToDay, floorToHour } from '../../../lib/time.js';
 import { mergeUsage, ratePeriod, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './rating.js';
 
 /** Usage that has not happened: what one event would add to one metric. */
@@ -68,7 +68,7 @@ export function marginalCharges(
  */
 function withAdded(usage: PeriodUsage, rows: SliceRollupRow[], firstSeen: FirstSeenRow[], at: Date): PeriodUsage {
   if (!usage.hourlyFrom) return { rows: [...usage.rows, ...rows], firstSeen: [...usage.firstSeen, ...firstSeen] };
-  const bucket = at >= usage.hourlyFrom ? floorToHour(at) : new Date(Math.floor(at.getTime() / DAY_MS) * DAY_MS);
+  const bucket = at >= usage.hourlyFrom ? floorToHour(at) : floorToDay(at);
   const from = bucket.getTime();
   const inBucket = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() >= from;
   const fresh: PeriodUsage = {

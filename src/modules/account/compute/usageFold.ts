@@ -1,5 +1,5 @@
 import { Decimal } from '../../../lib/money.js';
-import { DAY_MS, HOUR_MS } from '../../../lib/time.js';
+import { DAY_MS, floorToDay, floorToHour } from '../../../lib/time.js';
 import type { FirstSeenRow, RollupSelection, SliceRollupRow } from '../../usage/sliceRepo.js';
 import { combine, emptyAggregate, type SliceAggregate } from './cumulative.js';
 
@@ -61,10 +61,7 @@ export class Folding {
 
   /** The key of the group a row of `groupKey` with `groupValues` folds into. */
   keyOf(groupKey: readonly string[], groupValues: readonly string[]): string {
-    const { pricingKey, splitBy } = this.spec;
-    const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
-    const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
-    return JSON.stringify([values, splitValues ?? null]);
+    return this.#identify(groupKey, groupValues).key;
   }
 
   /** Puts the group under `key` back as `base` holds it (gone when `base` has none), to fold rows into again. */
@@ -75,13 +72,10 @@ export class Folding {
   }
 
   groupOf(groupKey: readonly string[], groupValues: readonly string[]): UsageGroup {
-    const { pricingKey, splitBy, sliceCount } = this.spec;
-    const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
-    const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
-    const key = JSON.stringify([values, splitValues ?? null]);
+    const { values, splitValues, key } = this.#identify(groupKey, groupValues);
     let group = this.groups.get(key);
     if (!group) {
-      group = { groupValues: values, splitValues, slices: Array.from({ length: sliceCount }, emptyAggregate) };
+      group = { groupValues: values, splitValues, slices: Array.from({ length: this.spec.sliceCount }, emptyAggregate) };
       this.#own.add(group);
       this.groups.set(key, group);
     } else if (!this.#own.has(group)) {
@@ -90,6 +84,14 @@ export class Folding {
       this.groups.set(key, group);
     }
     return group;
+  }
+
+  /** A row's pricing group values and values of the split properties, and the key of their group. */
+  #identify(groupKey: readonly string[], groupValues: readonly string[]) {
+    const { pricingKey, splitBy } = this.spec;
+    const values = pricingKey ? project(groupKey, groupValues, pricingKey) : null;
+    const splitValues = splitBy?.map((property) => groupValues[groupKey.indexOf(property)] ?? '');
+    return { values, splitValues, key: JSON.stringify([values, splitValues ?? null]) };
   }
 
   add(row: SliceRollupRow): void {
@@ -212,12 +214,12 @@ export function hourlyFromFor(today: Date, readFrom: Date | undefined): Date {
  * yesterday's hours into a day).
  */
 export function usageReadFrom(previous: readonly PeriodUsage[], staleFrom: Date, today: Date): Date {
-  const hour = Math.floor(staleFrom.getTime() / HOUR_MS) * HOUR_MS;
-  const day = Math.floor(hour / DAY_MS) * DAY_MS;
+  const hour = floorToHour(staleFrom).getTime();
+  const day = floorToDay(staleFrom).getTime();
   if (hour >= today.getTime() && previous.every((usage) => usage.hourlyFrom?.getTime() === today.getTime())) return new Date(hour);
   // On a day: buckets never straddle one, so the read that starts there folds every hour since into days again
   // (also hours from an hour of an earlier day, when the clock turned a day during a read). Usage read without hours holds days only.
-  return new Date(Math.min(day, ...previous.map((usage) => Math.floor((usage.hourlyFrom?.getTime() ?? day) / DAY_MS) * DAY_MS)));
+  return new Date(Math.min(day, ...previous.map((usage) => (usage.hourlyFrom ? floorToDay(usage.hourlyFrom).getTime() : day))));
 }
 
 /**
