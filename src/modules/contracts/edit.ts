@@ -201,6 +201,11 @@ export async function editContract(
       if (isUniqueViolation(error, 'contract_edits_uniqueness_key')) throw new Conflict(`An edit with uniqueness_key ${body.uniqueness_key} was already applied to this contract`);
       throw error;
     }
+    // An increase billed immediately is invoiced with the edit that makes it (rule 8).
+    const billsNow = [...newChanges, ...newSeatChanges].some(
+      (change) => change.starting_at <= now && subscriptions.some((s) => s.id === change.subscription_id && s.invoice_behavior === 'BILL_IMMEDIATELY' && s.collection_schedule === 'ADVANCE'),
+    );
+    if (billsNow) await invoices.billIncreasesInForce(txContext, { tenantId, customerId: contract.customer_id });
     const customer = await customers.getCustomer(txContext, { tenantId, customerId: contract.customer_id });
     await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
     await signalContractChange(txContext, tenantId, body.customer_id);

@@ -121,11 +121,12 @@ export async function existingInvoiceIds(db: Queryable, tenantId: string, ids: r
 
 /**
  * Serialises period close for one customer across processes (released when the transaction
- * ends), and lets the transaction commit without waiting for the WAL to reach disk.
+ * ends), and lets the transaction commit without waiting for the WAL to reach disk, unless
+ * `durable`: a transaction that writes more than derived invoices (a contract edit) keeps its flush.
  */
-export async function lockCustomerClose(tx: Queryable, tenantId: string, customerId: string): Promise<void> {
+export async function lockCustomerClose(tx: Queryable, tenantId: string, customerId: string, { durable = false }: { durable?: boolean } = {}): Promise<void> {
   await tx.query(
-    `SELECT set_config('synchronous_commit', 'off', true),
+    `SELECT ${durable ? '' : `set_config('synchronous_commit', 'off', true), `}
             pg_advisory_xact_lock(hashtextextended('allot.invoices.close:' || $1::uuid::text || ':' || $2::uuid::text, 0))`,
     [tenantId, customerId],
   );

@@ -11,6 +11,8 @@ import * as repo from './repo.js';
 
 export type { Invoice, InvoiceLine, LineType } from './compute/buildInvoice.js';
 export { issueThresholdInvoice } from './thresholdInvoice.js';
+export { billIncreasesInForce } from './immediate.js';
+export { toStoredLine } from './store.js';
 
 /**
  * A contract's draft invoice for its open period, built from the rated and funded charges: per
@@ -81,22 +83,6 @@ export function draftInvoice(draft: Draft): Invoice {
   };
 }
 
-export function toStoredLine(line: InvoiceLine): repo.StoredLine {
-  return {
-    type: line.type,
-    name: line.name,
-    credit_type_id: line.creditTypeId,
-    total: toNumericText(line.total),
-    quantity: line.quantity === null ? null : toNumericText(line.quantity),
-    unit_price: line.unitPrice === null ? null : toNumericText(line.unitPrice),
-    product_id: line.productId,
-    pricing_group_values: line.pricingGroupValues,
-    applied: line.applied && { grant_id: line.applied.grantId, segment_id: line.applied.segmentId, kind: line.applied.kind },
-    subscription_id: line.subscriptionId,
-    starting_at: line.startingAt.toISOString(),
-    ending_before: line.endingBefore.toISOString(),
-  };
-}
 
 export function fromRow(row: repo.InvoiceRow): Invoice {
   return {

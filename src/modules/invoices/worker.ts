@@ -86,8 +86,9 @@ export function startPeriodClose(ctx: ServiceContext, options: PeriodCloseOption
   timer.unref();
   const first = setTimeout(() => run().catch(onError), 0);
   first.unref();
-  // A seat increase billed immediately is invoiced as soon as its edit commits: customers whose
-  // contracts changed are closed one at a time, each once however often it changed meanwhile.
+  // A seat increase billed immediately is invoiced by the edit that makes it (`billIncreasesInForce`);
+  // customers whose contracts changed are closed again right after, one at a time and each once
+  // however often it changed meanwhile, for what a contract write brought due otherwise.
   const changed = new Map<string, { tenantId: string; customerId: string }>();
   let draining: Promise<void> | undefined;
   const drain = async () => {
