@@ -2,7 +2,7 @@ import { Decimal as DecimalBase } from 'decimal.js';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Unrepresentable } from './errors.js';
-import { Decimal, decimalInput, productExactly, sumExactly, toNumericText, wireNumber } from './money.js';
+import { addExactly, Decimal, decimalInput, isNegative, isPositive, productExactly, subExactly, sumExactly, toNumericText, wireNumber } from './money.js';
 
 describe('decimalInput', () => {
   it('takes JSON numbers at their shortest text and decimal strings exactly', () => {
@@ -71,5 +71,16 @@ describe('exact sums and products', () => {
     );
     expect(sumExactly([new Decimal('0.1'), new Decimal('0.2')]).toFixed()).toBe('0.3');
     expect(sumExactly([new Decimal('99999999999999999999'), new Decimal('0.00000000000000000001')]).toFixed()).toBe('99999999999999999999.00000000000000000001');
+    fc.assert(
+      fc.property(amount, amount, (a, b) => {
+        const exact = (sign: 1 | -1) => new Decimal(new Reference(a.toString()).add(new Reference(b.toString()).mul(sign))).toString();
+        expect(addExactly(a, b).toString()).toBe(exact(1));
+        expect(subExactly(a, b).toString()).toBe(exact(-1));
+        expect([isPositive(a), isNegative(a)]).toEqual([a.gt(0), a.lt(0)]);
+      }),
+      { numRuns: 2000 },
+    );
+    expect([new Decimal(0), new Decimal('-0')].map((zero) => [isPositive(zero), isNegative(zero)])).toEqual([[false, false], [false, false]]);
+    expect(subExactly(new Decimal('5000'), new Decimal('0.0000000000000000000000000000000000001')).toFixed()).toBe('4999.9999999999999999999999999999999999999');
   });
 });

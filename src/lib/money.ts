@@ -49,6 +49,25 @@ export function sumExactly(amounts: Iterable<Decimal>): Decimal {
   return new Decimal(sum);
 }
 
+/** `amount > 0`, without the allocation of `amount.gt(0)` (decimal.js copies its operand to compare). */
+export const isPositive = (amount: Decimal): boolean => amount.s === 1 && !amount.isZero();
+
+/** `amount < 0`, without an allocation. */
+export const isNegative = (amount: Decimal): boolean => amount.s === -1 && !amount.isZero();
+
+/** Whether `Decimal`'s own `a ± b` is exact: the digits the result can have fit in 40 (one more integer digit for a carry). */
+const pairFits = (a: Decimal, b: Decimal) => Math.max(a.e, b.e, 0) + 2 + Math.max(a.decimalPlaces(), b.decimalPlaces()) <= 40;
+
+/** `sumExactly([a, b])` with one allocation when 40 digits hold the sum (the drawdown's hot path). */
+export function addExactly(a: Decimal, b: Decimal): Decimal {
+  return pairFits(a, b) ? a.add(b) : new Decimal(new Unlimited(a).add(b));
+}
+
+/** `sumExactly([a, b.neg()])` with one allocation when 40 digits hold the difference. */
+export function subExactly(a: Decimal, b: Decimal): Decimal {
+  return pairFits(a, b) ? a.sub(b) : new Decimal(new Unlimited(a).sub(b));
+}
+
 /** The exact product `a × b`, however many digits it needs. */
 export function productExactly(a: Decimal, b: Decimal | bigint | number): Decimal {
   return new Decimal(new Unlimited(a).mul(typeof b === 'bigint' ? b.toString() : b));

@@ -1,4 +1,4 @@
-import { Decimal, sumExactly } from '../../../lib/money.js';
+import { addExactly, Decimal, isNegative, isPositive, subExactly, sumExactly } from '../../../lib/money.js';
 import { rolloverAmount } from './segmentLedger.js';
 
 /** A segment of a credit or commit as drawdown sees it. */
@@ -94,6 +94,17 @@ function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
 
 const OVERAGE = Symbol('overage');
 
+/** Two lists each in `fundingOrder`, merged into one in that order. */
+function mergeOrdered(a: readonly FundingSegment[], b: readonly FundingSegment[]): FundingSegment[] {
+  const merged: FundingSegment[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) merged.push(fundingOrder(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) merged.push(a[i++]!);
+  while (j < b.length) merged.push(b[j++]!);
+  return merged;
+}
+
 /**
  * Funds the open periods' charges from segments (docs/rules.md rule 10): the charges of ended periods
  * still in their grace period first, oldest period first; then, sweeping the slices in time
@@ -110,10 +121,22 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   const bySegmentId = new Map(segments.map((segment) => [segment.segmentId, segment]));
   const ordered = [...segments].sort(fundingOrder);
   // Per seat id (and for usage naming none), the segments that may fund it in order: a seat's charge never looks at the other seats' own segments.
-  const candidates = new Map<string | undefined, FundingSegment[]>();
+  const shared = ordered.filter((segment) => segment.seatId === undefined);
+  const ownBySeat = new Map<string, FundingSegment[]>();
+  for (const segment of ordered) {
+    if (segment.seatId === undefined) continue;
+    const own = ownBySeat.get(segment.seatId);
+    if (own) own.push(segment);
+    else ownBySeat.set(segment.seatId, [segment]);
+  }
+  const candidates = new Map<string | undefined, FundingSegment[]>([[undefined, shared]]);
   const candidatesFor = (seatId: string | undefined) => {
     let list = candidates.get(seatId);
-    if (!list) candidates.set(seatId, (list = ordered.filter((segment) => segment.seatId === undefined || segment.seatId === seatId)));
+    if (!list) {
+      const own = ownBySeat.get(seatId!);
+      // Both lists are in funding order: merged, they are the order of `ordered`.
+      candidates.set(seatId, (list = own ? mergeOrdered(own, shared) : shared));
+    }
     return list;
   };
 
@@ -125,12 +148,12 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   const moved = (segmentId: string, amount: Decimal) => {
     const segment = bySegmentId.get(segmentId)!;
     if (segment.rolloverOf) return;
-    const left = sumExactly([held.get(segmentId) ?? segment.available, amount.neg()]);
+    const left = subExactly(held.get(segmentId) ?? segment.available, amount);
     held.set(segmentId, left);
-    if (left.gt(0)) emptied.delete(segmentId);
+    if (isPositive(left)) emptied.delete(segmentId);
     else emptied.add(segmentId);
   };
-  for (const segment of segments) if (!segment.rolloverOf && !segment.available.gt(0)) emptied.add(segment.segmentId);
+  for (const segment of segments) if (!segment.rolloverOf && !isPositive(segment.available)) emptied.add(segment.segmentId);
   const remaining = (segment: FundingSegment): Decimal => {
     if (!segment.rolloverOf) return held.get(segment.segmentId) ?? segment.available;
     let available = segment.available;
@@ -141,10 +164,13 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
       const actual = rolloverAmount(Decimal.max(sumExactly([source.available, drawnFrom(source.segmentId).neg()]), 0), segment.rolloverOf.fraction);
       available = sumExactly([available, assumed.neg(), actual]);
     }
-    return sumExactly([available, drawnFrom(segment.segmentId).neg()]);
+    return subExactly(available, drawnFrom(segment.segmentId));
   };
   // Exact, so that a segment's draws never add up to more than it held.
-  const add = (map: Map<string, Decimal>, key: string, amount: Decimal) => map.set(key, sumExactly([map.get(key) ?? new Decimal(0), amount]));
+  const add = (map: Map<string, Decimal>, key: string, amount: Decimal) => {
+    const sum = map.get(key);
+    map.set(key, sum === undefined ? amount : addExactly(sum, amount));
+  };
   const appliedTo = (lineId: string) => {
     let line = applied.get(lineId);
     if (!line) applied.set(lineId, (line = new Map()));
@@ -159,40 +185,43 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
       a.startingAt.getTime() - b.startingAt.getTime() ||
       (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
   );
+  // What each line drew, kept only when some charge gives back.
+  const givesBack = charges.some((charge) => isNegative(charge.amount));
   for (const charge of sorted) {
-    const stack = stacks.get(charge.lineId) ?? [];
-    stacks.set(charge.lineId, stack);
-    if (charge.amount.gt(0)) {
+    const stack = givesBack ? (stacks.get(charge.lineId) ?? []) : undefined;
+    if (stack) stacks.set(charge.lineId, stack);
+    if (isPositive(charge.amount)) {
       let left = charge.amount;
       for (const segment of candidatesFor(charge.seatId)) {
-        if (!left.gt(0)) break;
+        if (!isPositive(left)) break;
         if (emptied.has(segment.segmentId) || !canFund(segment, charge)) continue;
-        const take = Decimal.min(left, remaining(segment));
-        if (!take.gt(0)) continue;
+        const room = remaining(segment);
+        const take = left.lte(room) ? left : room;
+        if (!isPositive(take)) continue;
         moved(segment.segmentId, take);
         add(drawn, segment.segmentId, take);
         add(appliedTo(charge.lineId), segment.segmentId, take);
-        stack.push({ from: segment.segmentId, amount: take });
-        left = sumExactly([left, take.neg()]);
+        stack?.push({ from: segment.segmentId, amount: take });
+        left = subExactly(left, take);
       }
-      if (left.gt(0)) {
+      if (isPositive(left)) {
         add(overage, charge.lineId, left);
-        stack.push({ from: OVERAGE, amount: left });
+        stack?.push({ from: OVERAGE, amount: left });
       }
-    } else if (charge.amount.lt(0)) {
+    } else if (stack && isNegative(charge.amount)) {
       let giveBack = charge.amount.neg();
-      while (giveBack.gt(0) && stack.length > 0) {
+      while (isPositive(giveBack) && stack.length > 0) {
         const last = stack[stack.length - 1]!;
-        const amount = Decimal.min(giveBack, last.amount);
+        const amount = giveBack.lte(last.amount) ? giveBack : last.amount;
         if (last.from === OVERAGE) add(overage, charge.lineId, amount.neg());
         else {
           moved(last.from, amount.neg());
           add(drawn, last.from, amount.neg());
           add(appliedTo(charge.lineId), last.from, amount.neg());
         }
-        last.amount = sumExactly([last.amount, amount.neg()]);
+        last.amount = subExactly(last.amount, amount);
         if (last.amount.isZero()) stack.pop();
-        giveBack = sumExactly([giveBack, amount.neg()]);
+        giveBack = subExactly(giveBack, amount);
       }
     }
   }

@@ -1,4 +1,4 @@
-import { sumExactly, type Decimal } from '../../../lib/money.js';
+import { isPositive, subExactly, type Decimal } from '../../../lib/money.js';
 import type { FundingCharge } from './drawdown.js';
 import type { RatedLine, RatedPeriod, UsageWindow } from './rating.js';
 import { sameSelection } from './usageFold.js';
@@ -33,28 +33,26 @@ export function withSeatSelections(window: UsageWindow, seatWindow: UsageWindow 
  */
 export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: RatedPeriod; bySeat?: RatedPeriod | undefined; periodEnded: Date | undefined }): FundingCharge[] {
   // Per line (product, pricing group, unit) and slice, each seat's part. The lines' own group values, as text once per line.
-  const groupText = new Map<RatedLine, string>();
-  const keyOf = (line: RatedLine, sliceStart: Date) => {
-    let text = groupText.get(line);
-    if (text === undefined) groupText.set(line, (text = `${line.productId}\u0000${JSON.stringify(line.pricingGroupValues)}\u0000${line.creditTypeId}`));
-    return `${text}\u0000${sliceStart.getTime()}`;
-  };
-  const parts = new Map<string, Array<{ seatId: string; amount: Decimal }>>();
+  const keyOf = (line: RatedLine) => `${line.productId}\u0000${JSON.stringify(line.pricingGroupValues)}\u0000${line.creditTypeId}`;
+  const parts = new Map<string, Map<number, Array<{ seatId: string; amount: Decimal }>>>();
   for (const line of bySeat?.lines ?? []) {
     if (!line.splitValue) continue;
+    const key = keyOf(line);
+    let slices = parts.get(key);
+    if (!slices) parts.set(key, (slices = new Map()));
     for (const charge of line.charges) {
-      const key = keyOf(line, charge.slice.startingAt);
-      const list = parts.get(key);
+      const list = slices.get(charge.slice.startingAt.getTime());
       if (list) list.push({ seatId: line.splitValue, amount: charge.amount });
-      else parts.set(key, [{ seatId: line.splitValue, amount: charge.amount }]);
+      else slices.set(charge.slice.startingAt.getTime(), [{ seatId: line.splitValue, amount: charge.amount }]);
     }
   }
   // In seat id order, once per list.
-  for (const list of parts.values()) list.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0));
+  for (const slices of parts.values()) for (const list of slices.values()) list.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0));
   const charges: FundingCharge[] = [];
   for (const line of rated.lines) {
+    const slices = parts.size > 0 ? parts.get(keyOf(line)) : undefined;
     for (const charge of line.charges) {
-      const base = {
+      const part = (amount: Decimal, seatId?: string): FundingCharge => ({
         periodEnded,
         lineId: line.id,
         contractId: rated.contractId,
@@ -63,18 +61,21 @@ export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: Rat
         creditTypeId: line.creditTypeId,
         startingAt: charge.slice.startingAt,
         endingBefore: charge.slice.endingBefore,
-      };
+        amount,
+        ...(seatId !== undefined && { seatId }),
+      });
       let left = charge.amount;
-      const seats = parts.get(keyOf(line, charge.slice.startingAt)) ?? [];
-      if (left.gt(0)) {
-        for (const part of seats) {
-          const take = part.amount.gt(left) ? left : part.amount;
-          if (!take.gt(0)) continue;
-          charges.push({ ...base, amount: take, seatId: part.seatId });
-          left = sumExactly([left, take.neg()]);
+      const seats = slices?.get(charge.slice.startingAt.getTime()) ?? [];
+      if (isPositive(left)) {
+        for (const { seatId, amount } of seats) {
+          if (!isPositive(amount)) continue;
+          const take = amount.lte(left) ? amount : left;
+          charges.push(part(take, seatId));
+          left = subExactly(left, take);
+          if (!isPositive(left)) break;
         }
       }
-      if (!left.isZero() || seats.length === 0) charges.push({ ...base, amount: left });
+      if (!left.isZero() || seats.length === 0) charges.push(part(left));
     }
   }
   return charges;
