@@ -71,6 +71,22 @@ export async function sliceRollups(
   window: RollupWindow,
 ): Promise<SliceRollupRow[]> {
   if (window.selections.length === 0) return [];
+  const start = window.readFrom && window.readFrom > window.from ? window.readFrom : window.from;
+  if (window.byDay && window.hourlyFrom && start >= window.hourlyFrom) {
+    // Every bucket read is an hour: a rollup row is a bucket of its own (one per metric, group key, values
+    // and hour, in one slice), so the rows are the sums, and the read after new usage (this hour) aggregates nothing.
+    return db.query<SliceRollupRow>(
+      `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice, r.hour AS day,
+              r.event_count::text AS event_count, r.value_sum::text AS value_sum, r.value_max::text AS value_max,
+              r.latest_value::text AS latest_value, r.latest_at, r.latest_transaction_id
+         FROM (${SELECTED}) k
+        CROSS JOIN LATERAL (
+               SELECT * FROM usage_rollups
+                WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r`,
+      windowParams(tenantId, window).slice(0, 7),
+      { prepare: 'allot_slice_rollups_by_hour' },
+    );
+  }
   return db.query<SliceRollupRow>(
     `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('r.hour')} AS day` : ''},
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
