@@ -4,7 +4,8 @@ import { Decimal } from '../../../lib/money.js';
 import type * as pricing from '../../pricing/service.js';
 import { preparedWithTieredRate, rollupRow } from '../../../../test/helpers/rating.js';
 import { marginalCharges } from './marginal.js';
-import { ratePeriod, usageWindowOf, type PeriodUsage } from './rating.js';
+import { mergeUsage, ratePeriod, usageWindowOf, type PeriodUsage } from './rating.js';
+import { allRowsOf } from './usageFold.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -38,8 +39,13 @@ describe('marginalCharges on kept usage', () => {
         ratePeriod({ prepared, window, usage: kept });
         const additions = [{ metricId: 'm', groupValues: { user_id: `u${user}` }, value: d(tokens), distinct: null }];
         const onKept = marginalCharges({ prepared, window, usage: kept, additions, at: now });
-        const appended = marginalCharges({ prepared, window, usage: { rows: kept.rows, firstSeen: [] }, additions, at: now });
+        const appended = marginalCharges({ prepared, window, usage: { rows: allRowsOf(kept), firstSeen: [] }, additions, at: now });
         expect(onKept.get('credits')?.toFixed()).toBe(appended.get('credits')?.toFixed());
+        // Kept usage after a re-read of this hour holds the earlier buckets apart (`settled`): the same price.
+        const thisHour = new Date(Math.floor(now.getTime() / HOUR_MS) * HOUR_MS);
+        const reread = mergeUsage([kept], [{ rows: kept.rows.filter((row) => row.day! >= thisHour), firstSeen: [], hourlyFrom: today }], thisHour)[0]!;
+        ratePeriod({ prepared, window, usage: reread });
+        expect(marginalCharges({ prepared, window, usage: reread, additions, at: now }).get('credits')?.toFixed()).toBe(appended.get('credits')?.toFixed());
       }),
       { numRuns: 200 },
     );

@@ -2,6 +2,7 @@ import { Decimal } from '../../../lib/money.js';
 import type { FirstSeenRow, SliceRollupRow } from '../../usage/sliceRepo.js';
 import { floorToDay, floorToHour } from '../../../lib/time.js';
 import { mergeUsage, ratePeriod, type PeriodUsage, type PreparedPeriod, type UsageWindow } from './rating.js';
+import { allRowsOf, rowsOfBucketsFrom } from './usageFold.js';
 
 /** Usage that has not happened: what one event would add to one metric. */
 export interface HypotheticalUsage {
@@ -67,12 +68,12 @@ export function marginalCharges(
  * over and only the event's group is folded and priced again; other usage, appended.
  */
 function withAdded(usage: PeriodUsage, rows: SliceRollupRow[], firstSeen: FirstSeenRow[], at: Date): PeriodUsage {
-  if (!usage.hourlyFrom) return { rows: [...usage.rows, ...rows], firstSeen: [...usage.firstSeen, ...firstSeen] };
+  if (!usage.hourlyFrom) return { rows: [...allRowsOf(usage), ...rows], firstSeen: [...usage.firstSeen, ...firstSeen] };
   const bucket = at >= usage.hourlyFrom ? floorToHour(at) : floorToDay(at);
   const from = bucket.getTime();
   const inBucket = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() >= from;
   const fresh: PeriodUsage = {
-    rows: [...usage.rows.filter(inBucket), ...rows.map((row) => ({ ...row, day: bucket }))],
+    rows: [...rowsOfBucketsFrom(usage, from), ...rows.map((row) => ({ ...row, day: bucket }))],
     firstSeen: [...usage.firstSeen.filter(inBucket), ...firstSeen.map((row) => ({ ...row, day: bucket }))],
     hourlyFrom: usage.hourlyFrom,
   };

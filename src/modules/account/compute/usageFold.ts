@@ -5,7 +5,13 @@ import { combine, emptyAggregate, type SliceAggregate } from './cumulative.js';
 
 /** What the rollups hold for a usage window (`usage` module's `sliceRollups` and `firstSeenValues`). */
 export interface PeriodUsage {
+  /** The rows read; with `settled`, those of the buckets from the last re-read's start on. */
   rows: readonly SliceRollupRow[];
+  /**
+   * Rows of the buckets before the last re-read's start (`mergeUsage`): carried from the usage it
+   * was merged from by reference, not copied on every re-read. The usage's rows are these, then `rows`.
+   */
+  settled?: readonly SliceRollupRow[] | undefined;
   firstSeen: readonly FirstSeenRow[];
   /** Read per bucket (`day`): the instant from which the buckets are hours (the UTC day of the read); before it, UTC days. */
   hourlyFrom?: Date | undefined;
@@ -129,15 +135,30 @@ const dayRows = new WeakMap<PeriodUsage, { byDay: boolean; from: number; rows: r
 
 function readByDay(usage: PeriodUsage): boolean {
   let known = dayRows.get(usage);
-  if (!known) dayRows.set(usage, (known = { byDay: usage.rows.every((row) => row.day !== undefined), from: -Infinity, rows: usage.rows }));
+  if (!known) {
+    const byDay = usage.rows.every((row) => row.day !== undefined) && (usage.settled ?? []).every((row) => row.day !== undefined);
+    dayRows.set(usage, (known = { byDay, from: -Infinity, rows: allRowsOf(usage) }));
+  }
   return known.byDay;
+}
+
+/** Every row of `usage`: its settled rows, then the rest (a copy when it has settled rows). */
+export function allRowsOf(usage: PeriodUsage): readonly SliceRollupRow[] {
+  return usage.settled?.length ? [...usage.settled, ...usage.rows] : usage.rows;
+}
+
+/** The rows of `usage` of the buckets from `from` (ms) on (read per bucket): its settled ones are looked at only when some may be. */
+export function rowsOfBucketsFrom(usage: PeriodUsage, from: number): SliceRollupRow[] {
+  const inBuckets = (row: SliceRollupRow) => row.day !== undefined && row.day.getTime() >= from;
+  const settled = (settledBefore.get(usage) ?? Infinity) <= from ? [] : (usage.settled ?? []).filter(inBuckets);
+  return [...settled, ...usage.rows.filter(inBuckets)];
 }
 
 /** The rows of the days from `from` (ms) on (read per day). */
 function rowsFrom(usage: PeriodUsage, from: number): readonly SliceRollupRow[] {
   const known = dayRows.get(usage)!;
   if (known.from !== from) {
-    known.rows = usage.rows.filter((row) => row.day!.getTime() >= from);
+    known.rows = rowsOfBucketsFrom(usage, from);
     known.from = from;
   }
   return known.rows;
@@ -158,6 +179,7 @@ export function foldUsage(usage: PeriodUsage, spec: FoldSpec, { keep }: { keep: 
   const selected = (row: SliceRollupRow) => sameSelection(selection, row.metric_id, row.group_key);
   if (!keep || !readByDay(usage)) {
     const folding = new Folding(spec);
+    for (const row of usage.settled ?? []) if (selected(row)) folding.add(row);
     for (const row of usage.rows) if (selected(row)) folding.add(row);
     return folding;
   }
@@ -232,15 +254,21 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
   const before = (row: { day?: Date | undefined }) => row.day !== undefined && row.day.getTime() < from;
   return fresh.map((usage, i) => {
     const earlier = previous[i];
-    // The rows of an earlier merge that were kept from before it all stand when this read starts no earlier: only its fresh rows are looked at.
-    const settled = earlier && settledRows.get(earlier);
-    const kept = !earlier ? [] : settled && settled.before <= from ? [...earlier.rows.slice(0, settled.count), ...earlier.rows.slice(settled.count).filter(before)] : earlier.rows.filter(before);
+    // The settled rows of an earlier merge all stand when this read starts no earlier: they are
+    // carried as they are (the same array), and only the earlier fresh rows are looked at.
+    let kept: readonly SliceRollupRow[] = [];
+    if (earlier) {
+      const standing = (settledBefore.get(earlier) ?? Infinity) <= from ? (earlier.settled ?? []) : (earlier.settled ?? []).filter(before);
+      const more = earlier.rows.filter(before);
+      kept = more.length === 0 ? standing : [...standing, ...more];
+    }
     const merged: PeriodUsage = {
-      rows: [...kept, ...usage.rows],
+      rows: usage.rows,
+      settled: kept,
       firstSeen: [...(earlier?.firstSeen ?? []).filter(before), ...usage.firstSeen],
       hourlyFrom: usage.hourlyFrom,
     };
-    settledRows.set(merged, { count: kept.length, before: from });
+    settledBefore.set(merged, from);
     // What the folds will ask for: every row is read per bucket, and those from `readFrom` on are the fresh ones.
     if (readByDay(usage) && (!earlier || readByDay(earlier))) dayRows.set(merged, { byDay: true, from, rows: usage.rows });
     const folds = earlier && keptFolds.get(earlier);
@@ -250,5 +278,5 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
   });
 }
 
-/** Per merged usage, how many of its first rows were kept from before the read that made it, all of buckets before `before` (ms). */
-const settledRows = new WeakMap<PeriodUsage, { count: number; before: number }>();
+/** Per merged usage, the start (ms) of the read that made it: its settled rows are all of buckets before it. */
+const settledBefore = new WeakMap<PeriodUsage, number>();
