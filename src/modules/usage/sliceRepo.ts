@@ -74,18 +74,38 @@ export async function sliceRollups(
   const start = window.readFrom && window.readFrom > window.from ? window.readFrom : window.from;
   if (window.byDay && window.hourlyFrom && start >= window.hourlyFrom) {
     // Every bucket read is an hour: a rollup row is a bucket of its own (one per metric, group key, values
-    // and hour, in one slice), so the rows are the sums, and the read after new usage (this hour) aggregates nothing.
-    return db.query<SliceRollupRow>(
-      `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice, r.hour AS day,
+    // and hour, in one slice), so the rows are the sums, and the read after new usage (this hour) aggregates
+    // nothing. Read after every new usage of a customer, it is kept cheap to decode: the selection by its
+    // number (its metric id and group key are the caller's), values as JSON, instants in ms.
+    const rows = await db.query<HourRollupRow>(
+      `SELECT k.i, to_json(r.group_values)::text AS group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
+              (extract(epoch FROM r.hour) * 1000)::float8 AS hour_ms,
               r.event_count::text AS event_count, r.value_sum::text AS value_sum, r.value_max::text AS value_max,
-              r.latest_value::text AS latest_value, r.latest_at, r.latest_transaction_id
-         FROM (${SELECTED}) k
+              r.latest_value::text AS latest_value, (extract(epoch FROM r.latest_at) * 1000)::float8 AS latest_at_ms, r.latest_transaction_id
+         FROM (SELECT u.i::int AS i, u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
+                 FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS u (metric_id, group_key, i) OFFSET 0) k
         CROSS JOIN LATERAL (
                SELECT * FROM usage_rollups
                 WHERE tenant_id = $1 AND customer_id = $2 AND metric_id = k.metric_id AND group_key = k.group_key AND hour >= $5 AND hour < $7 OFFSET 0) r`,
       windowParams(tenantId, window).slice(0, 7),
       { prepare: 'allot_slice_rollups_by_hour' },
     );
+    return rows.map((row) => {
+      const selection = window.selections[row.i - 1]!;
+      return {
+        metric_id: selection.metricId,
+        group_key: selection.groupKey,
+        group_values: JSON.parse(row.group_values) as string[],
+        slice: row.slice,
+        day: new Date(row.hour_ms),
+        event_count: row.event_count,
+        value_sum: row.value_sum,
+        value_max: row.value_max,
+        latest_value: row.latest_value,
+        latest_at: row.latest_at_ms === null ? null : new Date(row.latest_at_ms),
+        latest_transaction_id: row.latest_transaction_id,
+      };
+    });
   }
   return db.query<SliceRollupRow>(
     `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('r.hour')} AS day` : ''},
@@ -102,6 +122,20 @@ export async function sliceRollups(
     // Read after every change of a customer's usage: parsed once per connection.
     { prepare: window.byDay ? 'allot_slice_rollups_by_bucket' : 'allot_slice_rollups' },
   );
+}
+
+/** A row of the read per hour, as it comes: `i` numbers the selection from 1, `group_values` is JSON. */
+interface HourRollupRow {
+  i: number;
+  group_values: string;
+  slice: number;
+  hour_ms: number;
+  event_count: string;
+  value_sum: string;
+  value_max: string | null;
+  latest_value: string | null;
+  latest_at_ms: number | null;
+  latest_transaction_id: string | null;
 }
 
 export interface FirstSeenRow {
