@@ -146,28 +146,27 @@ function accountOf(plan: AccountPlan, rest: Omit<CustomerAccount, 'balances' | '
   });
 }
 
+/** What can fund a plan's charges: its segments, and each one's grant and end. */
+interface Funding {
+  segments: FundingSegment[];
+  segmentGrant: Map<string, Balance>;
+  segmentEnd: Map<string, Date>;
+}
+
+const fundings = new WeakMap<AccountPlan, Funding>();
+
 /**
- * A customer's account as of `now` (docs/rules.md rules 9–11), from its plan and the usage each open
- * period's window holds: each live contract's open period is rated, the charges draw the credits
- * and commits down in drawdown order, and the draws appear in the ledgers as live deductions of
- * each contract's draft invoice, dated at the invoice's date (the period's end, or the segment's
- * end when it comes first). Pure: the same inputs give the same account.
+ * The segments that can fund the open periods' charges, as drawdown sees them: those of the plan's
+ * balances (before the charges) that overlap an open period, a long history's ended ones left out.
+ * They depend on the plan alone, which kept terms keep: worked out once per plan.
  */
-export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[], previous?: CustomerAccount): CustomerAccount {
-  const { customerId, loaded, stored, names, now } = inputs;
-  const { before, recorded, open } = plan;
-  const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
-  if (rated.length === 0) return accountOf(plan, { loaded, drafts: [], seatCharges: [], names }, before);
-  const allSeats = open.map((period) =>
-    seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
-  );
-  // Immediately billed increases are invoices of their own, not lines of the draft.
-  const seats = allSeats.map((lines) => lines.filter((line) => !line.immediate));
-  const live = new Map<string, LedgerEntry[]>();
+function fundingSegmentsOf(plan: AccountPlan): Funding {
+  const known = fundings.get(plan);
+  if (known) return known;
+  const { before, open } = plan;
   // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
   const productTags = new Map(open.flatMap((period) => period.products.map((product) => [product.id, product.tags] as const)));
   const grants = new Map(before.map((grant) => [grant.id, grant]));
-  // Only segments that overlap an open period can fund its charges: a long history's ended ones are left out.
   const from = Math.min(...open.map((period) => period.period.startingAt.getTime()));
   const to = Math.max(...open.map((period) => period.period.endingBefore.getTime()));
   const overlaps = (segment: { startingAt: Date; endingBefore: Date }) => segment.endingBefore.getTime() > from && segment.startingAt.getTime() < to;
@@ -192,8 +191,35 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
         ...(grant.seatId !== undefined && { seatId: grant.seatId }),
       })),
     );
-  const segmentGrant = new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!]));
-  const segmentEnd = new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore]));
+  const funding = {
+    segments,
+    segmentGrant: new Map(segments.map((segment) => [segment.segmentId, grants.get(segment.grantId)!])),
+    segmentEnd: new Map(segments.map((segment) => [segment.segmentId, segment.endingBefore])),
+  };
+  fundings.set(plan, funding);
+  return funding;
+}
+
+/**
+ * A customer's account as of `now` (docs/rules.md rules 9–11), from its plan and the usage each open
+ * period's window holds: each live contract's open period is rated, the charges draw the credits
+ * and commits down in drawdown order, and the draws appear in the ledgers as live deductions of
+ * each contract's draft invoice, dated at the invoice's date (the period's end, or the segment's
+ * end when it comes first). Pure: the same inputs give the same account.
+ */
+export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage: readonly PeriodUsage[], previous?: CustomerAccount): CustomerAccount {
+  const { customerId, loaded, stored, names, now } = inputs;
+  const { before, recorded, open } = plan;
+  const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
+  if (rated.length === 0) return accountOf(plan, { loaded, drafts: [], seatCharges: [], names }, before);
+  const allSeats = open.map((period) =>
+    seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
+  );
+  // Immediately billed increases are invoices of their own, not lines of the draft.
+  const seats = allSeats.map((lines) => lines.filter((line) => !line.immediate));
+  const live = new Map<string, LedgerEntry[]>();
+  // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
+  const { segments, segmentGrant, segmentEnd } = fundingSegmentsOf(plan);
   const endedAt = (period: Period) => (period.endingBefore <= now ? period.endingBefore : undefined);
   const bySeat = open.map((period, i) => {
     const seatWindow = plan.seatWindows[i];

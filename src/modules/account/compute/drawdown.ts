@@ -105,6 +105,45 @@ function mergeOrdered(a: readonly FundingSegment[], b: readonly FundingSegment[]
   return merged;
 }
 
+/** Segments by id, and per seat id (undefined: usage naming none) the segments that may fund its usage, in funding order. */
+interface SegmentOrder {
+  bySegmentId: Map<string, FundingSegment>;
+  candidatesFor: (seatId: string | undefined) => readonly FundingSegment[];
+}
+
+const orders = new WeakMap<readonly FundingSegment[], SegmentOrder>();
+
+/** The order of `segments` (worked out once per list: an account's segments stand while its terms do). */
+function orderOf(segments: readonly FundingSegment[]): SegmentOrder {
+  const known = orders.get(segments);
+  if (known) return known;
+  const ordered = [...segments].sort(fundingOrder);
+  // A seat's charge never looks at the other seats' own segments.
+  const shared = ordered.filter((segment) => segment.seatId === undefined);
+  const ownBySeat = new Map<string, FundingSegment[]>();
+  for (const segment of ordered) {
+    if (segment.seatId === undefined) continue;
+    const own = ownBySeat.get(segment.seatId);
+    if (own) own.push(segment);
+    else ownBySeat.set(segment.seatId, [segment]);
+  }
+  const candidates = new Map<string | undefined, FundingSegment[]>([[undefined, shared]]);
+  const order: SegmentOrder = {
+    bySegmentId: new Map(segments.map((segment) => [segment.segmentId, segment])),
+    candidatesFor(seatId) {
+      let list = candidates.get(seatId);
+      if (!list) {
+        const own = ownBySeat.get(seatId!);
+        // Both lists are in funding order: merged, they are the order of `ordered`.
+        candidates.set(seatId, (list = own ? mergeOrdered(own, shared) : shared));
+      }
+      return list;
+    },
+  };
+  orders.set(segments, order);
+  return order;
+}
+
 /**
  * Funds the open periods' charges from segments (docs/rules.md rule 10): the charges of ended periods
  * still in their grace period first, oldest period first; then, sweeping the slices in time
@@ -118,27 +157,7 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
   const applied = new Map<string, Map<string, Decimal>>();
   const overage = new Map<string, Decimal>();
   const stacks = new Map<string, Array<{ from: string | typeof OVERAGE; amount: Decimal }>>();
-  const bySegmentId = new Map(segments.map((segment) => [segment.segmentId, segment]));
-  const ordered = [...segments].sort(fundingOrder);
-  // Per seat id (and for usage naming none), the segments that may fund it in order: a seat's charge never looks at the other seats' own segments.
-  const shared = ordered.filter((segment) => segment.seatId === undefined);
-  const ownBySeat = new Map<string, FundingSegment[]>();
-  for (const segment of ordered) {
-    if (segment.seatId === undefined) continue;
-    const own = ownBySeat.get(segment.seatId);
-    if (own) own.push(segment);
-    else ownBySeat.set(segment.seatId, [segment]);
-  }
-  const candidates = new Map<string | undefined, FundingSegment[]>([[undefined, shared]]);
-  const candidatesFor = (seatId: string | undefined) => {
-    let list = candidates.get(seatId);
-    if (!list) {
-      const own = ownBySeat.get(seatId!);
-      // Both lists are in funding order: merged, they are the order of `ordered`.
-      candidates.set(seatId, (list = own ? mergeOrdered(own, shared) : shared));
-    }
-    return list;
-  };
+  const { bySegmentId, candidatesFor } = orderOf(segments);
 
   const drawnFrom = (segmentId: string) => drawn.get(segmentId) ?? new Decimal(0);
   // What each segment without a rollover source still holds, kept as draws move it (a rolled-over
