@@ -6,6 +6,8 @@ import { finalizedLines, invoiceLines, type FundedLine } from './compute/buildIn
 import * as repo from './repo.js';
 import { store } from './store.js';
 
+const sum = (values: readonly Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
+
 /**
  * Seat increases billed immediately (`BILL_IMMEDIATELY`, rule 8) that the clock has reached and
  * that no invoice has billed yet: an invoice of its own (type `SCHEDULED`), issued at the latest
@@ -14,8 +16,6 @@ import { store } from './store.js';
  * cents. Raising the same change further (14 seats, then 20, at the same instant) bills the
  * difference; lowering it bills nothing and credits nothing.
  */
-const sum = (values: readonly Decimal[]) => values.reduce((total, value) => total.add(value), new Decimal(0));
-
 export async function billImmediateIncreases(
   tx: ServiceContext,
   { tenantId, contracts, subscriptions, now }: { tenantId: string; contracts: Contract[]; subscriptions: readonly Subscription[]; now: Date },
