@@ -1,7 +1,7 @@
 import { inTransaction, type ServiceContext } from '../../lib/context.js';
 import { isUniqueViolation } from '../../lib/db/database.js';
 import { Conflict, Problems } from '../../lib/errors.js';
-import { newId } from '../../lib/ids.js';
+import { isUuid, newId } from '../../lib/ids.js';
 import { openPeriodStart } from '../../lib/periods.js';
 import { loadContracts, statementScheduleOf, type Contract, type RecurringGrant } from '../account/service.js';
 import * as customers from '../customers/service.js';
@@ -59,7 +59,8 @@ function recurringUpdateRecords(ends: EndPlan, amounts: AmountPlan): Pick<EditRe
 
 /** What `editContract(body)` would do to the customer's balances and seat charges, without doing it (see `previewChange`). */
 export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId: string; body: EditContractBody }): Promise<EditPreview> {
-  return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body }) });
+  // Nothing a preview does is kept: it bills nothing, and holds no lock period close waits on.
+  return previewChange(ctx, { tenantId, customerId: body.customer_id, change: (txContext) => editContract(txContext, { tenantId, body, billIncreases: false }) });
 }
 
 /**
@@ -69,10 +70,20 @@ export function previewEdit(ctx: ServiceContext, { tenantId, body }: { tenantId:
  */
 export async function editContract(
   ctx: ServiceContext,
-  { tenantId, body, contractEndField = 'update_contract_end_date' }: { tenantId: string; body: EditContractBody; contractEndField?: string },
+  {
+    tenantId,
+    body,
+    contractEndField = 'update_contract_end_date',
+    billIncreases = true,
+  }: { tenantId: string; body: EditContractBody; contractEndField?: string; billIncreases?: boolean },
 ): Promise<string> {
   const editId = await inTransaction(ctx, async (txContext) => {
     const now = ctx.clock.now();
+    // An edit of subscriptions may bill an increase (below), under the customer's close lock: taken
+    // before the contract's row lock, in the order period close takes them (its lock, then the
+    // contract row through the invoices' foreign key), so that neither waits on the other in a cycle.
+    const mayBill = billIncreases && (body.update_subscriptions?.length ?? 0) > 0 && isUuid(body.customer_id);
+    if (mayBill) await invoices.holdCustomerClose(txContext, { tenantId, customerId: body.customer_id });
     const stored = await findCustomerContract(txContext, tenantId, body.customer_id, body.contract_id, { forUpdate: true });
     if (stored.archived_at) throw new Conflict(`Contract ${stored.id} is archived`);
     const loaded = await loadContracts(txContext, tenantId, [stored]);
@@ -205,7 +216,7 @@ export async function editContract(
     const billsNow = [...newChanges, ...newSeatChanges].some(
       (change) => change.starting_at <= now && subscriptions.some((s) => s.id === change.subscription_id && s.invoice_behavior === 'BILL_IMMEDIATELY' && s.collection_schedule === 'ADVANCE'),
     );
-    if (billsNow) await invoices.billIncreasesInForce(txContext, { tenantId, customerId: contract.customer_id });
+    if (mayBill && billsNow) await invoices.billIncreasesInForce(txContext, { tenantId, customerId: contract.customer_id });
     const customer = await customers.getCustomer(txContext, { tenantId, customerId: contract.customer_id });
     await announceContract(txContext, { tenantId, type: 'contract.edit', contract, customer, at: now });
     await signalContractChange(txContext, tenantId, body.customer_id);

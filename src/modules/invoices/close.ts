@@ -4,21 +4,16 @@ import { periodsBetween, type Period, type PeriodSchedule } from '../../lib/peri
 import {
   customerAccount,
   customerContracts,
-  generatedId,
   invoiceIdFor,
   loadContracts,
-  seatLinesOf,
   statementPeriodAt,
   statementScheduleOf,
-  type Contract,
   type Draft,
   type Subscription,
 } from '../account/service.js';
 import * as credits from '../credits/service.js';
-import * as pricing from '../pricing/service.js';
 import * as tenants from '../tenants/service.js';
-import { finalizedLines, invoiceLines, type FundedLine, type Invoice } from './compute/buildInvoice.js';
-import { announceFinalizedInvoice } from './finalizedAnnouncement.js';
+import { finalizedLines } from './compute/buildInvoice.js';
 import * as repo from './repo.js';
 import { billImmediateIncreases } from './immediate.js';
 import { draftInvoice } from './service.js';

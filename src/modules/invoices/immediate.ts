@@ -88,15 +88,25 @@ export async function billImmediateIncreases(
 }
 
 /**
+ * Takes the customer's period-close lock for the rest of the caller's transaction, keeping its
+ * commit durable (a contract edit's). A caller that also locks contract rows takes this first:
+ * period close holds it while its invoices' foreign keys lock contract rows.
+ */
+export async function holdCustomerClose(tx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<void> {
+  await repo.lockCustomerClose(tx.db, tenantId, customerId, { durable: true });
+}
+
+/**
  * Bills, in the caller's transaction, the customer's seat increases billed immediately that are in
  * force now (`billImmediateIncreases`): a contract edit that raises seats at or before the clock
  * commits together with its invoice, so each edit's increase is billed as it stood, whatever edit
  * follows. Raising 10 seats to 14 and then to 20 at the same instant bills 4 and then 6 more, and
- * lowering to 16 after that bills nothing, however quickly the edits come. Takes the customer's
- * close lock, so a period close under way finishes first and nothing is billed twice.
+ * lowering to 16 after that bills nothing, however quickly the edits come. Under the customer's
+ * close lock (`holdCustomerClose`, taken here if the caller has not): a period close under way
+ * commits first, and nothing is billed twice.
  */
 export async function billIncreasesInForce(tx: ServiceContext, { tenantId, customerId }: { tenantId: string; customerId: string }): Promise<string[]> {
-  await repo.lockCustomerClose(tx.db, tenantId, customerId, { durable: true });
+  await holdCustomerClose(tx, { tenantId, customerId });
   const all = await customerContracts(tx, { tenantId, customerId });
   const contracts = all.filter((contract) => !contract.archived_at && contract.rate_card_id);
   if (contracts.length === 0) return [];

@@ -2,7 +2,7 @@ import type { ServiceContext } from '../../lib/context.js';
 import { inTransaction, signalAfterCommit } from '../../lib/context.js';
 import { Invalid, NotFound } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
-import { Decimal, toNumericText } from '../../lib/money.js';
+import { Decimal } from '../../lib/money.js';
 import { fetchPage } from '../../lib/pagination.js';
 import { customerAccount, type Draft } from '../account/service.js';
 import * as customers from '../customers/service.js';
@@ -11,7 +11,7 @@ import * as repo from './repo.js';
 
 export type { Invoice, InvoiceLine, LineType } from './compute/buildInvoice.js';
 export { issueThresholdInvoice } from './thresholdInvoice.js';
-export { billIncreasesInForce } from './immediate.js';
+export { billIncreasesInForce, holdCustomerClose } from './immediate.js';
 export { toStoredLine } from './store.js';
 
 /**
