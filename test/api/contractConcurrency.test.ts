@@ -39,24 +39,7 @@ describe('concurrent seat changes on postgres', () => {
 
   it('bills an increase while a period close of the customer holds its lock and writes for the contract, without a deadlock', async () => {
     const client = server.client();
-    const customer = (await client.v1.customers.create({ name: 'Closed while edited' })).data.id;
-    const contract = (
-      await client.v1.contracts.create({
-        customer_id: customer,
-        starting_at: '2024-04-01T00:00:00Z',
-        rate_card_id: catalog.rateCard,
-        subscriptions: [
-          {
-            temporary_id: 'seats',
-            collection_schedule: 'ADVANCE',
-            initial_quantity: 10,
-            proration: { is_prorated: true, invoice_behavior: 'BILL_IMMEDIATELY' },
-            subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
-          },
-        ],
-      })
-    ).data.id;
-    const subscription = (await client.v2.contracts.retrieve({ customer_id: customer, contract_id: contract })).data.subscriptions![0]!.id!;
+    const { customer, contract, subscription } = await createSeatContract(client, { catalog, seats: 10, invoiceBehavior: 'BILL_IMMEDIATELY' });
     await server.advanceClock('2024-04-16T00:00:00Z');
 
     // Another process closing the customer: it holds the close lock while its invoices' foreign keys lock the contract's row.

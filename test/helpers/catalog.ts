@@ -52,6 +52,8 @@ export interface SeatContractOptions {
   startingAt?: string;
   rolloverFraction?: number;
   day?: 'FIRST_OF_MONTH' | 'CONTRACT_START';
+  /** When a seat increase is billed (default on the next collection date). */
+  invoiceBehavior?: 'BILL_IMMEDIATELY' | 'BILL_ON_NEXT_COLLECTION_DATE';
 }
 
 /**
@@ -60,7 +62,7 @@ export interface SeatContractOptions {
  */
 export async function createSeatContract(
   client: Metronome,
-  { catalog, seats, isProrated = true, startingAt = '2024-04-01T00:00:00Z', rolloverFraction, day }: SeatContractOptions,
+  { catalog, seats, isProrated = true, startingAt = '2024-04-01T00:00:00Z', rolloverFraction, day, invoiceBehavior = 'BILL_ON_NEXT_COLLECTION_DATE' }: SeatContractOptions,
 ): Promise<{ customer: string; contract: string; subscription: string }> {
   const customer = (await client.v1.customers.create({ name: `Team of ${seats}` })).data.id;
   const contract = (
@@ -74,7 +76,7 @@ export async function createSeatContract(
           temporary_id: 'seats',
           collection_schedule: 'ADVANCE',
           initial_quantity: seats,
-          proration: { is_prorated: true, invoice_behavior: 'BILL_ON_NEXT_COLLECTION_DATE' },
+          proration: { is_prorated: true, invoice_behavior: invoiceBehavior },
           subscription_rate: { product_id: catalog.seatsProduct, billing_frequency: 'MONTHLY' },
         },
       ],
