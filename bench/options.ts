@@ -25,6 +25,8 @@ export interface BenchOptions {
   usersPerCustomer: number;
   teams: number;
   seats: number;
+  /** Seats of the seats phase's customer, each with a credit of its own. */
+  seatCount: number;
   creditsPerSeat: number;
   /** Events the open period holds before balances are read (topped up through the API). */
   eventsInPeriod: number;
@@ -90,6 +92,7 @@ const USAGE = `usage: npm run bench -- [options]
   --seat-events N         events of the seats phase's customer (100 SEAT_BASED seats, a credit of
                           their own each beside a pool), spread over its seats (1000000); its open
                           period is --heavy-period's, its reads --balance-reads and --balance-cold-reads
+  --seat-count N          seats of that customer (100; listSeatBalances reads the first page of 100)
   --dashboard-reads N     sequential reads of its customer page, and of its embeddable view (20)
   --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
   --alert-kind usage|balance
@@ -143,6 +146,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'dashboard-events': { type: 'string' },
       'dashboard-reads': { type: 'string' },
       'seat-events': { type: 'string' },
+      'seat-count': { type: 'string' },
       'alert-samples': { type: 'string' },
       'alert-kind': { type: 'string' },
       timestamps: { type: 'string' },
@@ -196,6 +200,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     heavyEvents: positiveNumber('heavy-events', values['heavy-events'] ?? values['dashboard-events'], 1_000_000),
     heavyPeriod,
     seatEvents: positiveNumber('seat-events', values['seat-events'], 1_000_000),
+    seatCount: positiveNumber('seat-count', values['seat-count'], 100),
     dashboardReads: positiveNumber('dashboard-reads', values['dashboard-reads'], 20),
     timestamps,
     latencyLoadFraction: 0.8,

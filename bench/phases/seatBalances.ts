@@ -64,24 +64,24 @@ interface SeatCustomer extends HeavyCustomer {
 async function setUp(context: BenchContext): Promise<SeatCustomer> {
   const { options, tenant } = context;
   const { start, end } = heavyPeriodOf(options.heavyPeriod, tenant.periodStart);
-  const ownPerSeat = Math.max(1, Math.ceil((options.seatEvents * OWN_CREDITS_PER_EVENT) / options.seats));
-  const pooledPerSeat = Math.max(1, Math.ceil((options.seatEvents * POOLED_CREDITS_PER_EVENT) / options.seats));
+  const ownPerSeat = Math.max(1, Math.ceil((options.seatEvents * OWN_CREDITS_PER_EVENT) / options.seatCount));
+  const pooledPerSeat = Math.max(1, Math.ceil((options.seatEvents * POOLED_CREDITS_PER_EVENT) / options.seatCount));
   const client = new ApiClient(context.server.baseUrl, context.server.key, { connections: 1 });
   let customer: BenchCustomer;
   let contractId: string;
   try {
     const { data } = await client.json<{ data: { id: string } }>('POST', '/v1/customers', { name: 'Bench seat customer', ingest_aliases: [SEAT_ALIAS] });
-    const body = seatContract(tenant.plan, data.id, { start, monthEnd: options.heavyPeriod === 'month-end', seats: options.seats, ownPerSeat, pooledPerSeat });
+    const body = seatContract(tenant.plan, data.id, { start, monthEnd: options.heavyPeriod === 'month-end', seats: options.seatCount, ownPerSeat, pooledPerSeat });
     contractId = (await client.json<{ data: { id: string } }>('POST', '/v1/contracts/create', body)).data.id;
     customer = { id: data.id, alias: SEAT_ALIAS };
   } finally {
     client.close();
   }
-  progress(`seats: ${options.seats} seats with ${ownPerSeat} own and ${pooledPerSeat} pooled AI credits each; sending ${options.seatEvents} events over them (untimed setup)`);
-  const { seconds, load } = await sendOverPeriod(context, { label: 'seats', customer, count: options.seatEvents, start, users: options.seats });
+  progress(`seats: ${options.seatCount} seats with ${ownPerSeat} own and ${pooledPerSeat} pooled AI credits each; sending ${options.seatEvents} events over them (untimed setup)`);
+  const { seconds, load } = await sendOverPeriod(context, { label: 'seats', customer, count: options.seatEvents, start, users: options.seatCount });
   const { events, rollups } = await heavyCustomerCounts(context, customer.id, start);
   progress(`seats: ${events} events in ${seconds.toFixed(1)} s (${load.events_per_s} events/s), ${rollups} rollup rows`);
-  const poolSize = options.seats * (ownPerSeat + pooledPerSeat);
+  const poolSize = options.seatCount * (ownPerSeat + pooledPerSeat);
   context.figures.seat_customer = {
     value: events,
     unit: 'events in the open period of the seat customer (SEAT_BASED, INDIVIDUAL credit per seat beside a pool)',
@@ -90,7 +90,7 @@ async function setUp(context: BenchContext): Promise<SeatCustomer> {
     period_end: end.toISOString(),
     period_so_far_hours: round((Date.now() - start.getTime()) / 3_600_000, 1),
     usage_rollup_rows: rollups,
-    seats: options.seats,
+    seats: options.seatCount,
     own_credits_per_seat: ownPerSeat,
     pooled_credits_per_seat: pooledPerSeat,
     granted: poolSize,
@@ -133,7 +133,7 @@ export const seatBalanceReads: Phase = {
     const client = new ApiClient(context.server.baseUrl, context.server.key, { connections: 1 });
     const heldToTarget = seat.events >= 1_000_000;
     // Each cold read follows an event of the next seat in turn.
-    const write = coldWrite(client, { transactionPrefix: `${context.runId}-seat-cold`, alias: seat.customer.alias, user: (index) => index % options.seats });
+    const write = coldWrite(client, { transactionPrefix: `${context.runId}-seat-cold`, alias: seat.customer.alias, user: (index) => index % options.seatCount });
     try {
       for (let i = 0; i < 10; i++) for (const { read } of reads) await client.post(read.path, read.body(customerId));
       const outcomes: Record<string, { warm: ReadOutcome; cold: ReadOutcome; warmCores: unknown; coldCores: unknown }> = {};
@@ -146,7 +146,7 @@ export const seatBalanceReads: Phase = {
         outcomes[name] = { warm: warm.result, cold: cold.result, warmCores: warm.cores, coldCores: cold.cores };
       }
       const { events, rollups } = await heavyCustomerCounts(context, customerId, seat.periodStart);
-      const common = { customer_id: customerId, seats: options.seats, allocation: 'INDIVIDUAL (priority 1) + POOLED (priority 2)', period: seat.period, usage_rollup_rows: rollups };
+      const common = { customer_id: customerId, seats: options.seatCount, allocation: 'INDIVIDUAL (priority 1) + POOLED (priority 2)', period: seat.period, usage_rollup_rows: rollups };
       const coldMode = 'cold: each right after an ingest call for one of its seats was answered (not timed)';
       for (const [name, outcome] of Object.entries(outcomes)) {
         context.figures[`seat_balance_read_${name}`] = { ...readFigure(outcome.warm, { events, heldToTarget, mode: `warm: ${options.balanceReads} in a row` }), ...common, cores_used: outcome.warmCores };
