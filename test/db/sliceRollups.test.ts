@@ -16,8 +16,16 @@ const rollupRow = fc.record({
   count: fc.integer({ min: 1, max: 1000 }),
   sum: fc.constantFrom('1', '1.50', '0.333', '250', '7.125'),
   max: fc.option(fc.constantFrom('2', '3.5', '0.10'), { nil: null }),
-  latest: fc.option(fc.record({ value: fc.constantFrom('4', '4.25'), minute: fc.integer({ min: 0, max: 59 }), transaction: fc.constantFrom('tx-a', 'tx-b') }), { nil: null }),
+  // Instants to the microsecond, as PostgreSQL keeps them.
+  latest: fc.option(
+    fc.record({ value: fc.constantFrom('4', '4.25'), minute: fc.integer({ min: 0, max: 59 }), micros: fc.integer({ min: 0, max: 59_999_999 }), transaction: fc.constantFrom('tx-a', 'tx-b') }),
+    { nil: null },
+  ),
 });
+
+/** `minute` plus `micros` microseconds, as ISO text with six decimals. */
+const microsecondInstant = (minute: Date, micros: number) =>
+  `${minute.toISOString().slice(0, 17)}${String(Math.floor(micros / 1_000_000)).padStart(2, '0')}.${String(micros % 1_000_000).padStart(6, '0')}Z`;
 
 const normalized = (rows: readonly SliceRollupRow[]) =>
   rows
@@ -57,7 +65,7 @@ describe.each(ENGINES)('rollups read per bucket on %s', (engine) => {
               row.sum,
               row.max,
               row.latest?.value ?? null,
-              row.latest ? new Date(hour.getTime() + row.latest.minute * 60_000) : null,
+              row.latest ? microsecondInstant(new Date(hour.getTime() + row.latest.minute * 60_000), row.latest.micros) : null,
               row.latest?.transaction ?? null,
             ],
           );

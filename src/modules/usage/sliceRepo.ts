@@ -76,12 +76,13 @@ export async function sliceRollups(
     // Every bucket read is an hour: a rollup row is a bucket of its own (one per metric, group key, values
     // and hour, in one slice), so the rows are the sums, and the read after new usage (this hour) aggregates
     // nothing. Read after every new usage of a customer, it is kept cheap to decode: the selection by its
-    // number (its metric id and group key are the caller's), values as JSON, instants in ms.
+    // number (its metric id and group key are the caller's), values as JSON, the hour in ms (a whole
+    // hour is exact in a float8 on every PostgreSQL); the latest value's instant as the aggregating read returns it.
     const rows = await db.query<HourRollupRow>(
       `SELECT k.i, to_json(r.group_values)::text AS group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
               (extract(epoch FROM r.hour) * 1000)::float8 AS hour_ms,
               r.event_count::text AS event_count, r.value_sum::text AS value_sum, r.value_max::text AS value_max,
-              r.latest_value::text AS latest_value, (extract(epoch FROM r.latest_at) * 1000)::float8 AS latest_at_ms, r.latest_transaction_id
+              r.latest_value::text AS latest_value, r.latest_at, r.latest_transaction_id
          FROM (SELECT u.i::int AS i, u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
                  FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS u (metric_id, group_key, i) OFFSET 0) k
         CROSS JOIN LATERAL (
@@ -102,7 +103,7 @@ export async function sliceRollups(
         value_sum: row.value_sum,
         value_max: row.value_max,
         latest_value: row.latest_value,
-        latest_at: row.latest_at_ms === null ? null : new Date(row.latest_at_ms),
+        latest_at: row.latest_at,
         latest_transaction_id: row.latest_transaction_id,
       };
     });
@@ -124,7 +125,7 @@ export async function sliceRollups(
   );
 }
 
-/** A row of the read per hour, as it comes: `i` numbers the selection from 1, `group_values` is JSON. */
+/** A row of the read per hour, as it comes: `i` numbers the selection from 1, `group_values` is JSON, `hour_ms` the hour in ms. */
 interface HourRollupRow {
   i: number;
   group_values: string;
@@ -134,7 +135,7 @@ interface HourRollupRow {
   value_sum: string;
   value_max: string | null;
   latest_value: string | null;
-  latest_at_ms: number | null;
+  latest_at: Date | null;
   latest_transaction_id: string | null;
 }
 
