@@ -185,17 +185,23 @@ export interface Workers {
 export function startWorkers(context: ServiceContext, options: WorkerOptions, logger: FastifyBaseLogger): Workers {
   const webhooks = webhookSettings(options);
   const stripe = stripeSettings(options);
-  const delivery = options.webhooks?.deliver === false ? undefined : startWebhookDelivery(context, { ...webhooks, logger });
+  // With a usage log, workers that follow committed changes read what is committed, without the
+  // read fence: an alert or threshold evaluation runs again when the rest is folded, whereas waiting
+  // for the writers to fold everything acknowledged held every evaluation behind the log under steady
+  // ingest (seconds each, one customer after another). Period close keeps the fence: an invoice
+  // counts every event acknowledged before its period ended.
+  const committed: ServiceContext = { ...context, readFence: undefined };
+  const delivery = options.webhooks?.deliver === false ? undefined : startWebhookDelivery(committed, { ...webhooks, logger });
   const stripePush = options.stripe?.push !== false && stripe.secretKey ? startStripeInvoicePush(context, { ...stripe, logger }) : undefined;
   const periodClose = startPeriodClose(context, {
     intervalMs: options.periodClose?.intervalMs,
     onError: (error) => logger.error({ err: error }, 'period close failed'),
   });
-  const evaluation = startAlertEvaluation(context, {
+  const evaluation = startAlertEvaluation(committed, {
     sweepIntervalMs: options.alerts?.sweepIntervalMs,
     onError: (error) => logger.error({ err: error }, 'alert evaluation failed'),
   });
-  const thresholds = startThresholdWatcher(context, {
+  const thresholds = startThresholdWatcher(committed, {
     gate: stripe,
     sweepIntervalMs: options.alerts?.sweepIntervalMs,
     onError: (error) => logger.error({ err: error }, 'threshold evaluation failed'),

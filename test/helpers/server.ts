@@ -42,6 +42,7 @@ export async function startTestServer({
   invoiceGracePeriodHours = 0,
   signInLimit,
   simulations,
+  readFence,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -61,6 +62,8 @@ export async function startTestServer({
   simulations?: ServerOptions['simulations'];
   /** PGlite only: persist the database there, so that `restart()` finds it again (in memory, a restart starts empty). */
   dataDir?: string;
+  /** What account reads wait for first, as a usage log's node makes them wait (`ServiceContext.readFence`). */
+  readFence?: ServerOptions['readFence'];
 }): Promise<TestServer> {
   const database = await createTestDatabase(engine, { ...(dataDir && { dataDir }), migrated: true });
   const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
@@ -71,7 +74,7 @@ export async function startTestServer({
   const listen = async () => {
     await migrate(database.db);
     // The receivers of the tests listen on 127.0.0.1: the server may send webhooks there unless a test says otherwise.
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours, simulations });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours, simulations, readFence });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();
