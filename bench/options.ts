@@ -56,6 +56,8 @@ export interface BenchOptions {
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
   keepDatabase: boolean;
+  /** The server takes usage through a NATS JetStream log of its own (one node), writing it as well (`--role all`). */
+  usageLog: boolean;
   /** Events of the million-event customer (the balance reads' and the dashboard's), in its open period. */
   heavyEvents: number;
   /** Where the million-event customer's open period starts, and so how many hours its events spread over. */
@@ -95,6 +97,7 @@ const USAGE = `usage: npm run bench -- [options]
   --seat-count N          seats of that customer (100; listSeatBalances reads the first page of 100)
   --dashboard-reads N     sequential reads of its customer page, and of its embeddable view (20)
   --alert-samples N       events that each cross a customer's alert, timed to the webhook (50)
+  --alert-load F          the background load while they are timed, as a fraction of the measured peak (0.5)
   --alert-kind usage|balance
                           the alert the probes cross: a usage alert on a metric the load never
                           feeds (usage, the default), or an AI-credit balance alert, which the
@@ -113,6 +116,8 @@ const USAGE = `usage: npm run bench -- [options]
                           log (ingest through a NATS JetStream log of its own against direct;
                           BENCH_LOG_SECONDS, BENCH_LOG_CUSTOMERS)
   --keep-database         do not drop the database at the end
+  --usage-log             run the server with a usage log: a NATS JetStream node of its own
+                          (nats-server), ALLOT_NATS_URL set, the server folding the log itself
 
 PostgreSQL: DATABASE_URL (default postgres://postgres@127.0.0.1:5432/postgres) names the server;
 the bench creates its own database there. Results: one JSON document on stdout.`;
@@ -149,6 +154,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'seat-count': { type: 'string' },
       'alert-samples': { type: 'string' },
       'alert-kind': { type: 'string' },
+      'alert-load': { type: 'string' },
       timestamps: { type: 'string' },
       database: { type: 'string' },
       'server-log-level': { type: 'string' },
@@ -157,6 +163,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'sample-db': { type: 'boolean' },
       skip: { type: 'string' },
       'keep-database': { type: 'boolean' },
+      'usage-log': { type: 'boolean' },
       'close-contracts': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -206,12 +213,13 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     latencyLoadFraction: 0.8,
     alertSamples: positiveNumber('alert-samples', values['alert-samples'], 50),
     alertKind,
-    alertLoadFraction: 0.5,
+    alertLoadFraction: positiveNumber('alert-load', values['alert-load'], 0.5, { integer: false }),
     serverLogLevel: values['server-log-level'] ?? 'warn',
     serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),
     profileDir: values.profile,
     sampleDatabase: values['sample-db'] ?? false,
     keepDatabase: values['keep-database'] ?? false,
+    usageLog: values['usage-log'] ?? false,
     skip,
   };
 }

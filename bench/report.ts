@@ -44,6 +44,7 @@ export function parameters(options: BenchOptions) {
     users_per_customer: options.usersPerCustomer,
     teams_per_customer: options.teams,
     seats_per_contract: options.seats,
+    usage_log: options.usageLog ? 'through a NATS JetStream log (one node), folded by the server itself (--role all)' : 'none: ingest writes PostgreSQL directly',
     credits_per_seat: options.creditsPerSeat,
     metrics: 'tokens (SUM of tokens) and requests (COUNT), both with group keys [["user_id"], ["team"]], both matching every event',
     event_timestamps: options.timestamps === 'spread' ? 'uniform from the period start to now' : 'uniform over the last five minutes',

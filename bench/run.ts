@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { backgroundCores } from './diagnostics/cpu.js';
 import { mainThreadProfile, summarizeProfile } from './diagnostics/cpuProfile.js';
 import { createBenchDatabase, postgresInfo, type BenchDatabase, type PostgresInfo } from './environment/database.js';
+import { waitForLogFolded } from './environment/logBacklog.js';
 import { startServer, type BenchServer } from './environment/server.js';
+import { startNatsCluster, type NatsCluster } from '../test/helpers/nats.js';
 import { EVENT_TYPE, setUpTenant } from './environment/tenant.js';
 import { ApiClient } from './lib/http.js';
 import { progress } from './lib/progress.js';
@@ -89,6 +91,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
   progress(`creating the database ${options.databaseName}`);
   const database = await createBenchDatabase(options.serverUrl, options.databaseName);
   let server: BenchServer | undefined;
+  let nats: NatsCluster | undefined;
   let postgres: PostgresInfo | undefined;
   let background: number | undefined;
   const errors: Record<string, string> = {};
@@ -97,8 +100,12 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     postgres = await postgresInfo(database.pool);
     background = await backgroundCores();
     progress(`machine: ${background} of its cores busy before the run`);
-    progress('starting the server: node bin/allot.js serve');
-    server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir });
+    if (options.usageLog) {
+      nats = await startNatsCluster(1);
+      progress(`usage log: nats-server at ${nats.urls[0]}`);
+    }
+    progress(`starting the server: node bin/allot.js serve${nats ? ' (with ALLOT_NATS_URL)' : ''}`);
+    server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir, natsUrl: nats?.urls[0] });
     progress(`server at ${server.baseUrl} (pid ${server.pid})`);
     const tenantId = (await database.pool.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'default'")).rows[0]!.id;
 
@@ -119,6 +126,10 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
         continue;
       }
       try {
+        if (options.usageLog) {
+          const backlog = await waitForLogFolded(server.baseUrl, phase.name);
+          ((context.diagnostics.usage_log_backlog_before ??= {}) as Record<string, unknown>)[phase.name] = backlog;
+        }
         await phase.run(context);
       } catch (error) {
         errors[phase.name] = (error as Error).message;
@@ -130,6 +141,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
       progress('stopping the server');
       await server.stop();
     }
+    await nats?.stop();
     if (options.keepDatabase) await database.close();
     else await database.drop();
   }

@@ -18,13 +18,15 @@ export interface ServerOptions {
   logLevel: string;
   poolSize: number | undefined;
   profileDir: string | undefined;
+  /** With a usage log: the NATS server's URL (ALLOT_NATS_URL). */
+  natsUrl?: string | undefined;
 }
 
 /**
  * Starts `node bin/allot.js serve` as its own process, on a free port, as production runs it,
  * and reads its address and bootstrap key from what it prints.
  */
-export function startServer({ databaseUrl, logLevel, poolSize, profileDir }: ServerOptions, timeoutMs = 60_000): Promise<BenchServer> {
+export function startServer({ databaseUrl, logLevel, poolSize, profileDir, natsUrl }: ServerOptions, timeoutMs = 60_000): Promise<BenchServer> {
   const nodeArgs: string[] = [];
   if (profileDir) {
     mkdirSync(profileDir, { recursive: true });
@@ -40,6 +42,7 @@ export function startServer({ databaseUrl, logLevel, poolSize, profileDir }: Ser
       // The alert-latency phase's webhook receiver listens on 127.0.0.1.
       ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'true',
       ...(poolSize !== undefined ? { ALLOT_DB_POOL_SIZE: String(poolSize) } : {}),
+      ...(natsUrl !== undefined ? { ALLOT_NATS_URL: natsUrl } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
