@@ -91,21 +91,9 @@ export async function sliceRollups(
       windowParams(tenantId, window).slice(0, 7),
       { prepare: 'allot_slice_rollups_by_hour' },
     );
-    return rows.map((row) => {
-      const selection = window.selections[row.i - 1]!;
-      return {
-        metric_id: selection.metricId,
-        group_key: selection.groupKey,
-        group_values: JSON.parse(row.group_values) as string[],
-        slice: row.slice,
-        day: new Date(row.hour_ms),
-        event_count: row.event_count,
-        value_sum: row.value_sum,
-        value_max: row.value_max,
-        latest_value: row.latest_value,
-        latest_at: row.latest_at,
-        latest_transaction_id: row.latest_transaction_id,
-      };
+    return rows.map(({ i, group_values, hour_ms, ...sums }) => {
+      const selection = window.selections[i - 1]!;
+      return { metric_id: selection.metricId, group_key: selection.groupKey, group_values: JSON.parse(group_values) as string[], day: new Date(hour_ms), ...sums };
     });
   }
   return db.query<SliceRollupRow>(
@@ -126,18 +114,7 @@ export async function sliceRollups(
 }
 
 /** A row of the read per hour, as it comes: `i` numbers the selection from 1, `group_values` is JSON, `hour_ms` the hour in ms. */
-interface HourRollupRow {
-  i: number;
-  group_values: string;
-  slice: number;
-  hour_ms: number;
-  event_count: string;
-  value_sum: string;
-  value_max: string | null;
-  latest_value: string | null;
-  latest_at: Date | null;
-  latest_transaction_id: string | null;
-}
+type HourRollupRow = Omit<SliceRollupRow, 'metric_id' | 'group_key' | 'group_values' | 'day'> & { i: number; group_values: string; hour_ms: number };
 
 export interface FirstSeenRow {
   metric_id: string;
