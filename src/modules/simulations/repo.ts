@@ -25,10 +25,16 @@ export interface ResultRow {
 
 const COLUMNS = 'tenant_id, id, status, request, customer_ids, customer_count, error, created_at, finished_at, lease_owner, lease_until';
 
-export async function insertSimulation(db: Queryable, row: Omit<SimulationRow, 'error' | 'finished_at' | 'lease_owner' | 'lease_until'>): Promise<void> {
+/** Stores a new simulation: queued, or (`lease`) running, held by the runner that will run it now. */
+export async function insertSimulation(
+  db: Queryable,
+  row: Omit<SimulationRow, 'status' | 'error' | 'finished_at' | 'lease_owner' | 'lease_until'>,
+  lease?: { owner: string; until: Date },
+): Promise<void> {
   await db.query(
-    `INSERT INTO pricing_simulations (tenant_id, id, status, request, customer_ids, customer_count, created_at) VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7)`,
-    [row.tenant_id, row.id, row.status, JSON.stringify(row.request), JSON.stringify(row.customer_ids), row.customer_count, row.created_at],
+    `INSERT INTO pricing_simulations (tenant_id, id, status, request, customer_ids, customer_count, created_at, lease_owner, lease_until)
+     VALUES ($1, $2, $3, $4::jsonb, $5::jsonb, $6, $7, $8, $9)`,
+    [row.tenant_id, row.id, lease ? 'running' : 'queued', JSON.stringify(row.request), JSON.stringify(row.customer_ids), row.customer_count, row.created_at, lease?.owner ?? null, lease?.until ?? null],
   );
 }
 
@@ -75,7 +81,9 @@ export async function claim(db: Queryable, { owner, at, until, simulation }: { o
     `UPDATE pricing_simulations s SET status = 'running', lease_owner = $1, lease_until = $3
       WHERE (s.tenant_id, s.id) = (
         SELECT tenant_id, id FROM pricing_simulations
-         WHERE status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until < $2)
+         WHERE status IN ('queued', 'running')
+           -- Free, or (a claim of one simulation) held by the same owner: stored already held, to run at once.
+           AND (lease_until IS NULL OR lease_until < $2 OR ($4::uuid IS NOT NULL AND lease_owner = $1))
            AND ($4::uuid IS NULL OR (tenant_id = $4::uuid AND id = $5::uuid))
          ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
       RETURNING ${COLUMNS.split(', ').map((column) => `s.${column}`).join(', ')}`,

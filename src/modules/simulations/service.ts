@@ -55,9 +55,14 @@ export async function createSimulation(ctx: ServiceContext, { tenantId, body }: 
   const customerIds = await customersOf(ctx, tenantId, request);
   const id = newId();
   const now = ctx.clock.now();
-  await repo.insertSimulation(ctx.db, { tenant_id: tenantId, id, status: 'queued', request: storedRequest(request, now), customer_ids: customerIds, customer_count: customerIds.length, created_at: now });
   const runner = runnerFor(ctx.db);
-  if (runner && customerIds.length <= INLINE_CUSTOMERS) await runSimulation(ctx, runner, { tenantId, id });
+  const inline = runner && customerIds.length <= INLINE_CUSTOMERS ? runner : undefined;
+  // One run within the request is stored held by this process's runner, so that its background
+  // loop (or another process's) cannot take it up between the insert and the run.
+  const lease = inline && { owner: inline.owner, until: new Date(Date.now() + inline.leaseMs) };
+  const row = { tenant_id: tenantId, id, request: storedRequest(request, now), customer_ids: customerIds, customer_count: customerIds.length, created_at: now };
+  await repo.insertSimulation(ctx.db, row, lease);
+  if (inline) await runSimulation(ctx, inline, { tenantId, id });
   else void runner?.wake();
   return getSimulation(ctx, { tenantId, id });
 }
