@@ -45,9 +45,12 @@ export interface RollupWindow {
 }
 
 /** The parameters `$1`–`$8` both reads take (`$8` only with `byDay`). */
-function windowParams(tenantId: string, { customerId, selections, from, to, sliceStarts, readFrom, byDay, hourlyFrom }: RollupWindow): unknown[] {
-  const start = readFrom && readFrom > from ? readFrom : from;
-  const params = [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), start, sliceStarts, to];
+/** Where a read begins: `readFrom` when it is later than the window's start. */
+const readStart = ({ from, readFrom }: RollupWindow): Date => (readFrom && readFrom > from ? readFrom : from);
+
+function windowParams(tenantId: string, window: RollupWindow): unknown[] {
+  const { customerId, selections, to, sliceStarts, byDay, hourlyFrom } = window;
+  const params = [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), readStart(window), sliceStarts, to];
   return byDay ? [...params, hourlyFrom ?? null] : params;
 }
 
@@ -71,8 +74,7 @@ export async function sliceRollups(
   window: RollupWindow,
 ): Promise<SliceRollupRow[]> {
   if (window.selections.length === 0) return [];
-  const start = window.readFrom && window.readFrom > window.from ? window.readFrom : window.from;
-  if (window.byDay && window.hourlyFrom && start >= window.hourlyFrom) {
+  if (window.byDay && window.hourlyFrom && readStart(window) >= window.hourlyFrom) {
     // Every bucket read is an hour: a rollup row is a bucket of its own (one per metric, group key, values
     // and hour, in one slice), so the rows are the sums, and the read after new usage (this hour) aggregates
     // nothing. Read after every new usage of a customer, it is kept cheap to decode: the selection by its

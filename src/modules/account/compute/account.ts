@@ -218,7 +218,6 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   // Immediately billed increases are invoices of their own, not lines of the draft.
   const seats = allSeats.map((lines) => lines.filter((line) => !line.immediate));
   const live = new Map<string, LedgerEntry[]>();
-  // Every usage product the contracts' rate cards price, used or not, so a grant's scope does not move with usage.
   const { segments, segmentGrant, segmentEnd } = fundingSegmentsOf(plan);
   const endedAt = (period: Period) => (period.endingBefore <= now ? period.endingBefore : undefined);
   const bySeat = open.map((period, i) => {

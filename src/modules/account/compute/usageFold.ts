@@ -258,9 +258,9 @@ export function mergeUsage(previous: readonly PeriodUsage[], fresh: readonly Per
     // carried as they are (the same array), and only the earlier fresh rows are looked at.
     let kept: readonly SliceRollupRow[] = [];
     if (earlier) {
-      const standing = (settledBefore.get(earlier) ?? Infinity) <= from ? (earlier.settled ?? []) : (earlier.settled ?? []).filter(before);
+      const settled = (settledBefore.get(earlier) ?? Infinity) <= from ? (earlier.settled ?? []) : (earlier.settled ?? []).filter(before);
       const more = earlier.rows.filter(before);
-      kept = more.length === 0 ? standing : [...standing, ...more];
+      kept = more.length === 0 ? settled : [...settled, ...more];
     }
     const merged: PeriodUsage = {
       rows: usage.rows,
