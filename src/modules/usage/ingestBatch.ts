@@ -64,6 +64,7 @@ const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customer
  *
  * After the commit every call is answered and `usageCommitted` is emitted per tenant. If the
  * transaction fails, every call of the batch gets the error, and nothing of the batch is stored.
+ * Resolves with whether the transaction committed.
  */
 export async function runIngestBatch(
   db: Database,
@@ -76,7 +77,7 @@ export async function runIngestBatch(
     /** The calls refused (by index), in the transaction, before anything is stored: a writer of the usage log keeps them. */
     refusedWithin?: ((tx: Queryable, refused: ReadonlyMap<number, Invalid>) => Promise<void>) | undefined;
   } = {},
-): Promise<void> {
+): Promise<boolean> {
   const started = performance.now();
   const refused = new Map<number, Invalid>();
   const outcomes = requests.map(() => ({ accepted: 0, duplicates: 0 }));
@@ -182,7 +183,7 @@ export async function runIngestBatch(
     });
   } catch (error) {
     for (const request of requests) request.reject(error);
-    return;
+    return false;
   }
 
   let accepted = 0;
@@ -207,6 +208,7 @@ export async function runIngestBatch(
     unmatched,
     seconds: (performance.now() - started) / 1000,
   });
+  return true;
 }
 
 /**

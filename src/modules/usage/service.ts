@@ -75,7 +75,9 @@ function batcherFor(db: Database): Batcher<PendingIngest> {
       concurrency: db.engine === 'postgres' ? 2 : 1,
       maxWeight: MAX_EVENTS_PER_BATCH,
       weight: (request) => request.events.length,
-      run: (requests) => runIngestBatch(db, requests),
+      run: async (requests) => {
+        await runIngestBatch(db, requests);
+      },
     });
     batchers.set(db, batcher);
   }

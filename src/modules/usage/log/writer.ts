@@ -2,15 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
 import type { Database } from '../../../lib/db/database.js';
-import { Invalid } from '../../../lib/errors.js';
-import { runIngestBatch, type PendingIngest } from '../ingestBatch.js';
 import { OWNERS_BUCKET, STREAM, type UsageLog } from './connection.js';
-import { decodeEntry } from './entry.js';
-import { advancePosition, claimPosition, recordRefusals } from './positionsRepo.js';
+import { foldQueue, PartitionLost } from './foldQueue.js';
+import { claimPosition } from './positionsRepo.js';
+import { Pump } from './pump.js';
 
-/** Messages one fold takes at most (each holds at most 100 events): one transaction for all of them. */
+/** Messages of one partition one fold takes at most (each holds at most 100 events). */
 const FOLD_MESSAGES = 200;
-/** How long one fetch waits for messages before the writer looks again (and can notice it should stop). */
+/** Messages one fetch asks for; fetches follow one another, so this bounds only one pull request. */
+const FETCH_MESSAGES = 200;
+/** Messages delivered and not yet acknowledged (folded), per partition, before JetStream holds back. */
+const MAX_UNACKED = 2_000;
+/** How long one fetch lasts when few messages come (the least @nats-io/jetstream allows): then the next one starts. */
 const FETCH_EXPIRES_MS = 1_000;
 const NANOS_PER_MS = 1_000_000;
 
@@ -29,8 +32,6 @@ export interface LogWriter {
   lag(): Map<number, number>;
   stop(): Promise<void>;
 }
-
-class PartitionLost extends Error {}
 
 /**
  * A writer process's share of the usage log. Each partition is folded by one writer at a time:
@@ -66,10 +67,12 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
     void done.finally(() => windingDown.delete(done));
   };
   const { partitions, leaseMs } = log.settings;
+  const folds = foldQueue(db, { stream: log.streamKey, writer: id, onError });
 
   class PartitionRunner {
     stopped = false;
     pending = 0;
+    pump: Pump | undefined;
     readonly done: Promise<void>;
     constructor(
       readonly partition: number,
@@ -80,6 +83,7 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
 
     async stop(): Promise<void> {
       this.stopped = true;
+      this.pump?.wake();
       await this.done;
     }
 
@@ -109,67 +113,37 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
         filter_subject: log.subject(this.partition),
         ack_policy: AckPolicy.Explicit,
         ack_wait: 30_000 * NANOS_PER_MS,
-        max_ack_pending: 10 * FOLD_MESSAGES,
+        max_ack_pending: MAX_UNACKED,
         ...(folded > 0 ? { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: folded + 1 } : { deliver_policy: DeliverPolicy.All }),
       });
       const consumer = await log.js.consumers.get(STREAM, name);
+      // Fetches follow one another without a pause, and every message goes to the buffer as it
+      // arrives; the fold takes whatever is there whenever it is free. So a lone message is folded
+      // at once, not when its fetch ends, and under load one fold takes many.
+      const pump = new Pump(() => consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS }), () => this.stopped);
+      this.pump = pump;
       // The consumer, made afresh, numbers its deliveries from 1: a number this runner did not see
       // went to another puller (a writer whose lease lapsed, still fetching). A fold must hold every
       // message of the partition between the position and its last one, so the runner starts over
       // from the database's position rather than fold past messages it never had.
       let delivery = 1;
-      while (!this.stopped) {
-        const batch: JsMsg[] = [];
-        for await (const message of await consumer.fetch({ max_messages: FOLD_MESSAGES, expires: FETCH_EXPIRES_MS })) batch.push(message);
-        if (batch.length === 0) continue;
-        for (const message of batch) {
-          if (message.info.deliverySequence !== delivery++) {
-            throw new Error(`partition ${this.partition}: delivery ${message.info.deliverySequence} came where ${delivery - 1} was due (another process pulls from its consumer); starting over from the folded position`);
+      try {
+        while (!this.stopped) {
+          const batch = await pump.take(FOLD_MESSAGES);
+          if (batch.length === 0) continue;
+          for (const message of batch) {
+            if (message.info.deliverySequence !== delivery++) {
+              throw new Error(`partition ${this.partition}: delivery ${message.info.deliverySequence} came where ${delivery - 1} was due (another process pulls from its consumer); starting over from the folded position`);
+            }
+            if (message.redelivered) redelivered++;
           }
+          this.pending = batch[batch.length - 1]!.info.pending;
+          folded = await folds.fold(this.partition, batch, folded);
+          for (const message of batch) message.ack();
         }
-        this.pending = batch[batch.length - 1]!.info.pending;
-        folded = await this.fold(batch, folded);
-        for (const message of batch) message.ack();
+      } finally {
+        await pump.stop();
       }
-    }
-
-    /** Folds the messages past `folded` in one transaction that moves the position with them; returns the new position. */
-    async fold(batch: JsMsg[], folded: number): Promise<number> {
-      for (const message of batch) if (message.redelivered) redelivered++;
-      const fresh = batch.filter((message) => message.seq > folded);
-      if (fresh.length === 0) return folded;
-      const to = fresh[fresh.length - 1]!.seq;
-      const failures: unknown[] = [];
-      const requests: PendingIngest[] = [];
-      const sources: JsMsg[] = [];
-      for (const message of fresh) {
-        try {
-          const entry = decodeEntry(message.string());
-          requests.push({ ...entry, resolve: () => undefined, reject: (error) => failures.push(error) });
-          sources.push(message);
-        } catch (error) {
-          onError(new Error(`usage log message ${message.seq} of partition ${this.partition} is not an entry, and is skipped: ${(error as Error).message}`));
-        }
-      }
-      let lost = false;
-      const partition = this.partition;
-      await runIngestBatch(db, requests, {
-        async withinTransaction(tx) {
-          if (await advancePosition(tx, { stream: log.streamKey, partition, from: folded, to, writer: id })) return;
-          lost = true;
-          throw new PartitionLost(`partition ${partition} was folded past ${folded} by another writer`);
-        },
-        // A call the API node acknowledged but the fold refuses (a metric created in between) is kept, with the position that passes it.
-        async refusedWithin(tx, refused) {
-          const refusals = [...refused].map(([index, error]) => ({ seq: sources[index]!.seq, tenantId: requests[index]!.tenantId, reason: error.message, entry: sources[index]!.string() }));
-          await recordRefusals(tx, { stream: log.streamKey, partition, refusals });
-        },
-      });
-      if (lost) throw new PartitionLost();
-      const failure = failures.find((error) => !(error instanceof Invalid));
-      if (failure) throw failure;
-      for (const refusal of failures) onError(new Error(`usage log: a call of partition ${this.partition} was refused when folded and kept in usage_log_refusals: ${(refusal as Error).message}`));
-      return to;
     }
   }
 

@@ -1,0 +1,144 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { Database, Queryable } from '../../../lib/db/database.js';
+import { Invalid } from '../../../lib/errors.js';
+import { Batcher } from '../batcher.js';
+import { runIngestBatch, type PendingIngest } from '../ingestBatch.js';
+import { decodeEntry, type LogEntry } from './entry.js';
+import { advancePosition, recordRefusals, type Refusal } from './positionsRepo.js';
+
+/** The most events one fold transaction takes, as direct ingest's batches. */
+const FOLD_EVENTS = 5_000;
+
+/** A fold found its partition's position moved by another writer: this one no longer owns it. */
+export class PartitionLost extends Error {}
+
+/** One partition's messages, past its position `from`, waiting for a fold. */
+interface Submission {
+  partition: number;
+  from: number;
+  /** The messages as they came, the decodable ones with their entries. */
+  messages: { message: JsMsg; entry: LogEntry | undefined }[];
+  events: number;
+  resolve(to: number): void;
+  reject(error: unknown): void;
+}
+
+export interface FoldQueue {
+  /**
+   * Folds a partition's messages past `from` (in delivery order) and moves its position to the
+   * last of them, in a transaction it may share with other partitions' folds; resolves with the new
+   * position once committed. Rejects with `PartitionLost` when another writer moved the position.
+   */
+  fold(partition: number, messages: readonly JsMsg[], from: number): Promise<number>;
+}
+
+/**
+ * A writer's group commit over its partitions: folds submitted while earlier ones run wait, and the
+ * next transaction takes all of them (up to 5,000 events), moving each partition's position with
+ * its events. Nothing waits on a timer, so a message that arrives alone is folded at once, and under
+ * load one transaction serves many partitions. Two folds run at once on PostgreSQL; a partition has
+ * at most one in flight (its runner waits for it), so the two never share a partition, nor, since
+ * partitions are by customer, a rollup row.
+ */
+export function foldQueue(
+  db: Database,
+  { stream, writer, onError }: { stream: string; writer: string; onError: (error: unknown) => void },
+): FoldQueue {
+  const batcher: Batcher<Submission> = new Batcher<Submission>({
+    concurrency: db.engine === 'postgres' ? 2 : 1,
+    maxWeight: FOLD_EVENTS,
+    weight: (submission) => submission.events,
+    run: (submissions) => foldTogether(submissions),
+  });
+
+  async function foldTogether(submissions: Submission[]): Promise<void> {
+    // Positions are locked in partition order, so two writers that both believe they own partitions cannot deadlock.
+    submissions.sort((a, b) => a.partition - b.partition);
+    const requests: PendingIngest[] = [];
+    /** Per request, its submission and message. */
+    const sources: { submission: Submission; message: JsMsg }[] = [];
+    const refusals = new Map<Submission, Invalid[]>();
+    let failure: unknown;
+    for (const submission of submissions) {
+      for (const { message, entry } of submission.messages) {
+        if (!entry) continue;
+        requests.push({
+          ...entry,
+          resolve: () => undefined,
+          reject: (error) => {
+            if (!(error instanceof Invalid)) failure ??= error;
+            else if (refusals.has(submission)) refusals.get(submission)!.push(error);
+            else refusals.set(submission, [error]);
+          },
+        });
+        sources.push({ submission, message });
+      }
+    }
+    const lost = new Set<Submission>();
+    const committed = await runIngestBatch(db, requests, {
+      async withinTransaction(tx) {
+        for (const submission of submissions) {
+          const to = lastSeq(submission);
+          if (!(await advancePosition(tx, { stream, partition: submission.partition, from: submission.from, to, writer }))) lost.add(submission);
+        }
+        if (lost.size > 0) throw new PartitionLost(`partitions ${[...lost].map((s) => s.partition).join(', ')} were folded past their positions by another writer`);
+      },
+      // A call the API node acknowledged but the fold refuses (a metric created in between) is kept, with the position that passes it.
+      async refusedWithin(tx, refused) {
+        const perPartition = new Map<number, Refusal[]>();
+        for (const [index, error] of refused) {
+          const { submission, message } = sources[index]!;
+          const list = perPartition.get(submission.partition) ?? [];
+          list.push({ seq: message.seq, tenantId: requests[index]!.tenantId, reason: error.message, entry: message.string() });
+          perPartition.set(submission.partition, list);
+        }
+        await recordAll(tx, stream, perPartition);
+      },
+    });
+    if (lost.size > 0) {
+      // The others were not folded: they go again, in the next transaction.
+      for (const submission of submissions) {
+        if (lost.has(submission)) submission.reject(new PartitionLost(`partition ${submission.partition} was folded past ${submission.from} by another writer`));
+        else batcher.submit(submission);
+      }
+      return;
+    }
+    if (!committed) {
+      for (const submission of submissions) submission.reject(failure ?? new Error('the fold transaction failed'));
+      return;
+    }
+    for (const submission of submissions) {
+      for (const refusal of refusals.get(submission) ?? []) {
+        onError(new Error(`usage log: a call of partition ${submission.partition} was refused when folded and kept in usage_log_refusals: ${refusal.message}`));
+      }
+      submission.resolve(lastSeq(submission));
+    }
+  }
+
+  return {
+    fold(partition, messages, from) {
+      const fresh = messages.filter((message) => message.seq > from);
+      if (fresh.length === 0) return Promise.resolve(from);
+      return new Promise<number>((resolve, reject) => {
+        let events = 0;
+        const decoded = fresh.map((message) => {
+          try {
+            const entry = decodeEntry(message.string());
+            events += entry.events.length;
+            return { message, entry };
+          } catch (error) {
+            onError(new Error(`usage log message ${message.seq} of partition ${partition} is not an entry, and is skipped: ${(error as Error).message}`));
+            return { message, entry: undefined };
+          }
+        });
+        batcher.submit({ partition, from, messages: decoded, events, resolve, reject });
+      });
+    },
+  };
+}
+
+const lastSeq = (submission: Submission) => submission.messages[submission.messages.length - 1]!.message.seq;
+
+async function recordAll(tx: Queryable, stream: string, perPartition: ReadonlyMap<number, Refusal[]>): Promise<void> {
+  for (const [partition, refusals] of perPartition) await recordRefusals(tx, { stream, partition, refusals });
+}
