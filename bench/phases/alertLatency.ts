@@ -153,6 +153,13 @@ async function serverSideSplit(context: BenchContext, webhookType: string, probe
         outbox_to_first_attempt_ms: row?.first_attempt_at ? row.first_attempt_at.getTime() - row.written_at.getTime() : null,
       };
     });
+  // In send order, ten slices of the probes: does the latency settle, or is it steady?
+  const inOrder = [...probes].sort((a, b) => a.sentWallMs - b.sentWallMs);
+  const slices = Array.from({ length: 10 }, (_, slice) => {
+    const part = inOrder.slice(Math.floor((slice * inOrder.length) / 10), Math.floor(((slice + 1) * inOrder.length) / 10));
+    const summary = summarizeLatencies(part.map(latencyOf).filter(Number.isFinite));
+    return { from_s: part.length ? Math.round((part[0]!.sentWallMs - firstSent) / 100) / 10 : null, p50_ms: summary.p50_ms, max_ms: summary.max_ms };
+  });
   return {
     note: 'from the server’s records, ms-accurate (wall clocks of one machine): probe sent → webhook written to the outbox by the evaluation, and → first delivery attempt started',
     webhooks_written: toOutbox.length,
@@ -161,6 +168,7 @@ async function serverSideSplit(context: BenchContext, webhookType: string, probe
     deliveries_with_more_than_one_attempt: retried,
     first_probe_sent_at: new Date(firstSent).toISOString(),
     slowest_samples: slowest,
+    by_send_time: slices,
   };
 }
 

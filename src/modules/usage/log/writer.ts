@@ -42,10 +42,11 @@ export interface LogWriter {
  * the survivor of a `kill -9` takes all 16 once the dead one's leases lapse.
  *
  * Taking a partition, a writer reads where the database says it was folded to, makes the
- * partition's durable consumer afresh from the next sequence, and folds what it fetches, up to
- * 200 messages a time, in one ingest transaction (`runIngestBatch`: the same checks, dedupe and
- * rollups as direct ingest) that also moves the partition's position from where it read it to the
- * last sequence folded. Only then are the messages acknowledged. Every delivery of the consumer must
+ * partition's durable consumer afresh from the next sequence, and hands what it fetches, as it
+ * comes, to the writer's fold queue: an ingest transaction (`runIngestBatch`: the same checks,
+ * dedupe and rollups as direct ingest) shared by the partitions with messages waiting, that also
+ * moves each one's position from where it read it to the last sequence folded. Only then are the
+ * messages acknowledged. Every delivery of the consumer must
  * reach the runner (checked by its delivery numbers), so a fold never passes a message that went to
  * another puller. A writer that died after the
  * commit but before the acknowledgement leaves messages that come again: they are at or below the
