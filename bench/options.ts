@@ -114,7 +114,8 @@ const USAGE = `usage: npm run bench -- [options]
   --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
                           seats, weekly, dashboard, close, simulation (SIMULATION_CUSTOMERS: its customers, 200),
                           log (ingest through a NATS JetStream log of its own against direct;
-                          BENCH_LOG_SECONDS, BENCH_LOG_CUSTOMERS)
+                          BENCH_LOG_SECONDS, BENCH_LOG_CUSTOMERS), pglite (ingest against a raw
+                          insert on PGlite, in a process of its own)
   --keep-database         do not drop the database at the end
   --usage-log             run the server with a usage log: a NATS JetStream node of its own
                           (nats-server), ALLOT_NATS_URL set, the server folding the log itself
@@ -185,7 +186,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'weekly', 'dashboard', 'close', 'simulation', 'log'];
+  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'weekly', 'dashboard', 'close', 'simulation', 'log', 'pglite'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',

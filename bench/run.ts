@@ -17,6 +17,7 @@ import { dashboard } from './phases/dashboard.js';
 import { ingestLatency } from './phases/ingestLatency.js';
 import { ingestThroughput } from './phases/ingestThroughput.js';
 import { periodCloseBench } from './phases/periodClose.js';
+import { pgliteIngestBench } from './phases/pgliteIngest.js';
 import { seatBalanceReads } from './phases/seatBalances.js';
 import { simulationBench } from './phases/simulation.js';
 import { usageLogBench } from './phases/usageLog.js';
@@ -170,6 +171,14 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
     } catch (error) {
       errors.log = (error as Error).message;
       progress(`log failed: ${(error as Error).message}`);
+    }
+  }
+  if (!options.skip.has('pglite')) {
+    try {
+      Object.assign(figures, await pgliteIngestBench(options));
+    } catch (error) {
+      errors.pglite = (error as Error).message;
+      progress(`pglite failed: ${(error as Error).message}`);
     }
   }
   const comparison = ingestVersusRawInsert(figures);

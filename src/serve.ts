@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { systemClock, TestClock } from './lib/clock.js';
 import type { ServiceContext } from './lib/context.js';
+import type { Database } from './lib/db/database.js';
 import { migrate } from './lib/db/migrate.js';
 import { openDatabase } from './lib/db/open.js';
 import type { Config } from './config.js';
@@ -13,6 +14,8 @@ import packageJson from '../package.json' with { type: 'json' };
 
 export interface RunningAllot {
   app: App;
+  /** The database it opened (and closes on `stop`). */
+  db: Database;
   baseUrl: string;
   /** The key of the `default` tenant, when this start created it (first start on an empty database). */
   bootstrapKey: CreatedApiKey | undefined;
@@ -95,6 +98,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
 
     return {
       app,
+      db,
       baseUrl,
       bootstrapKey,
       migrationsApplied,
