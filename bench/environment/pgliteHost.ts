@@ -15,9 +15,9 @@ export interface PgliteHost {
   stop(): Promise<void>;
 }
 
-/** Starts Allot on PGlite (a fresh data directory) in a process of its own; see `pgliteHostProcess.ts`. */
-export function startPgliteHost(timeoutMs = 120_000): Promise<PgliteHost> {
-  const child = fork(HOST, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+/** Starts Allot on PGlite (a fresh data directory) in a process of its own, CPU-profiled into `profileDir` when given; see `pgliteHostProcess.ts`. */
+export function startPgliteHost({ profileDir, timeoutMs = 120_000 }: { profileDir?: string | undefined; timeoutMs?: number } = {}): Promise<PgliteHost> {
+  const child = fork(HOST, [], { execArgv: ['--import', 'tsx', ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);

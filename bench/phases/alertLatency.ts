@@ -5,6 +5,7 @@ import { progress } from '../lib/progress.js';
 import { summarizeLatencies } from '../lib/stats.js';
 import { EVENT_TYPE, REQUEST_PRICE, TOKEN_PRICE, type BenchCustomer } from '../environment/tenant.js';
 import { startLoadInChild } from '../load/runLoad.js';
+import { checkpoint } from '../environment/database.js';
 import type { AlertKind } from '../options.js';
 import { TARGETS } from '../targets.js';
 import type { BenchContext, Phase } from './context.js';
@@ -266,6 +267,10 @@ export const alertLatency: Phase = {
 
       const requestsPerSecond = eventsPerSecond / options.batchSize;
       const loadMs = samples * PROBE_SPACING_MS + STRAGGLER_WAIT_MS + 1000;
+      // As the throughput and latency phases: the earlier phases' dirty pages are written now, not
+      // by the backends folding this phase's load (DataFileWrite waits, seconds of it after a
+      // throughput phase, which would time the previous phase rather than the alerts).
+      await checkpoint(context.database.pool);
       progress(
         `alerts: ${Math.round(eventsPerSecond)} events/s in the background (${loadBasis}), open loop; ${samples} probes ${PROBE_SPACING_MS} ms apart after ${WARMUP_MS / 1000} s`,
       );

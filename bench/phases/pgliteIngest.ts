@@ -32,7 +32,7 @@ const RECENT_MS = 5 * 60_000;
 
 export async function pgliteIngestBench(options: BenchOptions): Promise<Record<string, Figure>> {
   progress('pglite: starting Allot on PGlite (a fresh data directory) in a process of its own');
-  const host: PgliteHost = await startPgliteHost();
+  const host: PgliteHost = await startPgliteHost({ profileDir: options.profileDir });
   try {
     const customers = Math.min(options.customers, MAX_CUSTOMERS);
     progress(`pglite: setting up ${customers} customers`);

@@ -13,8 +13,15 @@ const FOLD_MESSAGES = 200;
 const FETCH_MESSAGES = 200;
 /** Messages delivered and not yet acknowledged (folded), per partition, before JetStream holds back. */
 const MAX_UNACKED = 2_000;
-/** How long one fetch lasts when few messages come (the least @nats-io/jetstream allows): then the next one starts. */
-const FETCH_EXPIRES_MS = 1_000;
+/**
+ * How long one fetch lasts when fewer than `FETCH_MESSAGES` come; then the next one starts. Long:
+ * each message reaches the buffer as it is delivered anyway, and with fetches of 1 s (the least
+ * @nats-io/jetstream allows) some messages waited 1.2–1.5 s in the stream around a fetch's end
+ * (nats-server 2.9), the p99 of a usage alert through the log. Stopping does not wait for it.
+ */
+const FETCH_EXPIRES_MS = 30_000;
+/** Heartbeats while a fetch waits: a fetch whose server went away (a node killed) ends after two missed, and the runner starts over. */
+const FETCH_HEARTBEAT_MS = 1_000;
 const NANOS_PER_MS = 1_000_000;
 
 export const partitionKey = (partition: number) => `partition.${partition}`;
@@ -121,7 +128,7 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       // Fetches follow one another without a pause, and every message goes to the buffer as it
       // arrives; the fold takes whatever is there whenever it is free. So a lone message is folded
       // at once, not when its fetch ends, and under load one fold takes many.
-      const pump = new Pump(() => consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS }), () => this.stopped);
+      const pump = new Pump(() => consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS, idle_heartbeat: FETCH_HEARTBEAT_MS }), () => this.stopped);
       this.pump = pump;
       // The consumer, made afresh, numbers its deliveries from 1: a number this runner did not see
       // went to another puller (a writer whose lease lapsed, still fetching). A fold must hold every
