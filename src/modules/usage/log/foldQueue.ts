@@ -1,10 +1,10 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { Database, Queryable } from '../../../lib/db/database.js';
+import type { Database } from '../../../lib/db/database.js';
 import { Invalid } from '../../../lib/errors.js';
 import { Batcher } from '../batcher.js';
 import { runIngestBatch, type PendingIngest } from '../ingestBatch.js';
 import { decodeEntry, type LogEntry } from './entry.js';
-import { advancePosition, recordRefusals, type Refusal } from './positionsRepo.js';
+import { advancePositions, recordRefusals } from './positionsRepo.js';
 
 /** The most events one fold transaction takes, as direct ingest's batches. */
 const FOLD_EVENTS = 5_000;
@@ -52,8 +52,6 @@ export function foldQueue(
   });
 
   async function foldTogether(submissions: Submission[]): Promise<void> {
-    // Positions are locked in partition order, so two writers that both believe they own partitions cannot deadlock.
-    submissions.sort((a, b) => a.partition - b.partition);
     const requests: PendingIngest[] = [];
     /** Per request, its submission and message. */
     const sources: { submission: Submission; message: JsMsg }[] = [];
@@ -77,22 +75,18 @@ export function foldQueue(
     const lost = new Set<Submission>();
     const committed = await runIngestBatch(db, requests, {
       async withinTransaction(tx) {
-        for (const submission of submissions) {
-          const to = lastSeq(submission);
-          if (!(await advancePosition(tx, { stream, partition: submission.partition, from: submission.from, to, writer }))) lost.add(submission);
-        }
+        const moves = submissions.map((submission) => ({ partition: submission.partition, from: submission.from, to: lastSeq(submission) }));
+        const lostPartitions = await advancePositions(tx, { stream, writer, moves });
+        for (const submission of submissions) if (lostPartitions.has(submission.partition)) lost.add(submission);
         if (lost.size > 0) throw new PartitionLost(`partitions ${[...lost].map((s) => s.partition).join(', ')} were folded past their positions by another writer`);
       },
       // A call the API node acknowledged but the fold refuses (a metric created in between) is kept, with the position that passes it.
       async refusedWithin(tx, refused) {
-        const perPartition = new Map<number, Refusal[]>();
-        for (const [index, error] of refused) {
+        const refusals = [...refused].map(([index, error]) => {
           const { submission, message } = sources[index]!;
-          const list = perPartition.get(submission.partition) ?? [];
-          list.push({ seq: message.seq, tenantId: requests[index]!.tenantId, reason: error.message, entry: message.string() });
-          perPartition.set(submission.partition, list);
-        }
-        await recordAll(tx, stream, perPartition);
+          return { partition: submission.partition, seq: message.seq, tenantId: requests[index]!.tenantId, reason: error.message, entry: message.string() };
+        });
+        await recordRefusals(tx, { stream, refusals });
       },
     });
     if (lost.size > 0) {
@@ -139,6 +133,3 @@ export function foldQueue(
 
 const lastSeq = (submission: Submission) => submission.messages[submission.messages.length - 1]!.message.seq;
 
-async function recordAll(tx: Queryable, stream: string, perPartition: ReadonlyMap<number, Refusal[]>): Promise<void> {
-  for (const [partition, refusals] of perPartition) await recordRefusals(tx, { stream, partition, refusals });
-}

@@ -23,17 +23,32 @@ export async function claimPosition(db: Queryable, stream: string, partition: nu
   return (await foldedSequences(db, stream, [partition])).get(partition) ?? 0;
 }
 
+/** A partition's position moving from `from` to `to` in a fold. */
+export interface PositionMove {
+  partition: number;
+  from: number;
+  to: number;
+}
+
 /**
- * Moves a partition's position from `from` to `to`, in the fold's transaction; false when another
- * writer moved it meanwhile (this one lost the partition), and the fold must roll back. The row
- * lock it takes makes two writers that both believe they own the partition fold one after the other.
+ * Moves partitions' positions, each from `from` to `to`, in the fold's transaction, in two
+ * statements whatever their number (each round trip of a fold waits for a busy process's event
+ * loop); returns the partitions whose position another writer moved meanwhile (this one lost them),
+ * and the fold must roll back. The rows are locked first, in partition order, so that two writers
+ * that both believe they own partitions fold one after the other rather than deadlock.
  */
-export async function advancePosition(tx: Queryable, { stream, partition, from, to, writer }: { stream: string; partition: number; from: number; to: number; writer: string }): Promise<boolean> {
-  const rows = await tx.query(
-    'UPDATE usage_log_positions SET folded_seq = $4, writer = $5, updated_at = now() WHERE stream = $1 AND partition = $2 AND folded_seq = $3 RETURNING 1',
-    [stream, partition, from, to, writer],
+export async function advancePositions(tx: Queryable, { stream, writer, moves }: { stream: string; writer: string; moves: readonly PositionMove[] }): Promise<Set<number>> {
+  const partitions = moves.map((move) => move.partition);
+  await tx.query('SELECT 1 FROM usage_log_positions WHERE stream = $1 AND partition = ANY($2::int[]) ORDER BY partition FOR UPDATE', [stream, partitions]);
+  const rows = await tx.query<{ partition: number }>(
+    `UPDATE usage_log_positions p SET folded_seq = m.to_seq, writer = $2, updated_at = now()
+       FROM unnest($3::int[], $4::bigint[], $5::bigint[]) AS m (partition, from_seq, to_seq)
+      WHERE p.stream = $1 AND p.partition = m.partition AND p.folded_seq = m.from_seq
+      RETURNING p.partition`,
+    [stream, writer, partitions, moves.map((move) => move.from), moves.map((move) => move.to)],
   );
-  return rows.length === 1;
+  const moved = new Set(rows.map((row) => row.partition));
+  return new Set(partitions.filter((partition) => !moved.has(partition)));
 }
 
 /** The ingest aliases of a customer: the other references its events may name it by. */
@@ -45,18 +60,20 @@ export async function ingestAliases(db: Queryable, tenantId: string, customerId:
 
 /** A call the fold refused, kept with its reason (`usage_log_refusals`): in the fold's transaction. */
 export interface Refusal {
+  partition: number;
   seq: number;
   tenantId: string;
   reason: string;
   entry: string;
 }
 
-export async function recordRefusals(tx: Queryable, { stream, partition, refusals }: { stream: string; partition: number; refusals: readonly Refusal[] }): Promise<void> {
+export async function recordRefusals(tx: Queryable, { stream, refusals }: { stream: string; refusals: readonly Refusal[] }): Promise<void> {
   await tx.query(
     `INSERT INTO usage_log_refusals (stream, partition, seq, tenant_id, reason, entry)
-     SELECT $1, $2, seq, tenant_id, reason, entry FROM unnest($3::bigint[], $4::uuid[], $5::text[], $6::text[]) AS r(seq, tenant_id, reason, entry)
+     SELECT $1, partition, seq, tenant_id, reason, entry
+       FROM unnest($2::int[], $3::bigint[], $4::uuid[], $5::text[], $6::text[]) AS r(partition, seq, tenant_id, reason, entry)
      ON CONFLICT DO NOTHING`,
-    [stream, partition, refusals.map((r) => r.seq), refusals.map((r) => r.tenantId), refusals.map((r) => r.reason), refusals.map((r) => r.entry)],
+    [stream, refusals.map((r) => r.partition), refusals.map((r) => r.seq), refusals.map((r) => r.tenantId), refusals.map((r) => r.reason), refusals.map((r) => r.entry)],
   );
 }
 
