@@ -37,8 +37,12 @@ export interface FoldQueue {
  * next transaction takes all of them (up to 5,000 events), moving each partition's position with
  * its events. Nothing waits on a timer, so a message that arrives alone is folded at once, and under
  * load one transaction serves many partitions. Two folds run at once on PostgreSQL; a partition has
- * at most one in flight (its runner waits for it), so the two never share a partition, nor, since
- * partitions are by customer, a rollup row.
+ * at most one in flight (its runner waits for it, and a transaction takes a partition once). The
+ * two may still upsert the same rollup rows (a customer's id and its ingest aliases hash to
+ * different partitions): in key order, so one waits for the other rather than deadlock.
+ *
+ * What group commit costs: a transaction that fails (a database error) fails every partition in
+ * it, and their runners start over from their positions, the messages delivered again.
  */
 export function foldQueue(
   db: Database,
@@ -48,10 +52,25 @@ export function foldQueue(
     concurrency: db.engine === 'postgres' ? 2 : 1,
     maxWeight: FOLD_EVENTS,
     weight: (submission) => submission.events,
-    run: (submissions) => foldTogether(submissions),
+    // Whatever goes wrong, no submission is left waiting: settling one twice is a no-op.
+    run: (submissions) =>
+      foldTogether(submissions).catch((error: unknown) => {
+        for (const submission of submissions) submission.reject(error);
+      }),
   });
 
-  async function foldTogether(submissions: Submission[]): Promise<void> {
+  async function foldTogether(taken: Submission[]): Promise<void> {
+    // A partition at most once per transaction (the same writer can take a partition back while its
+    // earlier runner's fold still waits): a second submission of it goes into the next one.
+    const submissions: Submission[] = [];
+    const partitions = new Set<number>();
+    for (const submission of taken) {
+      if (partitions.has(submission.partition)) batcher.submit(submission);
+      else {
+        partitions.add(submission.partition);
+        submissions.push(submission);
+      }
+    }
     const requests: PendingIngest[] = [];
     /** Per request, its submission and message. */
     const sources: { submission: Submission; message: JsMsg }[] = [];
@@ -101,17 +120,19 @@ export function foldQueue(
       for (const submission of submissions) submission.reject(failure ?? new Error('the fold transaction failed'));
       return;
     }
+    for (const submission of submissions) submission.resolve(lastSeq(submission));
     for (const submission of submissions) {
       for (const refusal of refusals.get(submission) ?? []) {
         onError(new Error(`usage log: a call of partition ${submission.partition} was refused when folded and kept in usage_log_refusals: ${refusal.message}`));
       }
-      submission.resolve(lastSeq(submission));
     }
   }
 
   return {
     fold(partition, messages, from) {
-      const fresh = messages.filter((message) => message.seq > from);
+      // Past the position, each sequence once (a redelivery may come while the first delivery waits).
+      const seen = new Set<number>();
+      const fresh = messages.filter((message) => message.seq > from && !seen.has(message.seq) && seen.add(message.seq));
       if (fresh.length === 0) return Promise.resolve(from);
       return new Promise<number>((resolve, reject) => {
         let events = 0;
@@ -131,5 +152,6 @@ export function foldQueue(
   };
 }
 
-const lastSeq = (submission: Submission) => submission.messages[submission.messages.length - 1]!.message.seq;
+/** The greatest sequence of a submission (a redelivery may repeat an earlier message after a later one). */
+const lastSeq = (submission: Submission) => submission.messages.reduce((last, { message }) => Math.max(last, message.seq), 0);
 

@@ -18,10 +18,13 @@ const MAX_UNACKED = 2_000;
  * each message reaches the buffer as it is delivered anyway, and with fetches of 1 s (the least
  * @nats-io/jetstream allows) some messages waited 1.2–1.5 s in the stream around a fetch's end
  * (nats-server 2.9), the p99 of a usage alert through the log. Stopping does not wait for it.
+ * Deliveries wait in the buffer until folded, so a fold slower than the consumer's `ack_wait`
+ * (30 s) gets its messages again: they are at or below the position by then, and skipped.
  */
 const FETCH_EXPIRES_MS = 30_000;
-/** Heartbeats while a fetch waits: a fetch whose server went away (a node killed) ends after two missed, and the runner starts over. */
+/** Heartbeats while a fetch waits: a fetch that hears nothing for three of them (its node killed) ends, and the runner starts over. */
 const FETCH_HEARTBEAT_MS = 1_000;
+const FETCH_SILENCE_MS = 3 * FETCH_HEARTBEAT_MS;
 const NANOS_PER_MS = 1_000_000;
 
 export const partitionKey = (partition: number) => `partition.${partition}`;
@@ -128,7 +131,10 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       // Fetches follow one another without a pause, and every message goes to the buffer as it
       // arrives; the fold takes whatever is there whenever it is free. So a lone message is folded
       // at once, not when its fetch ends, and under load one fold takes many.
-      const pump = new Pump(() => consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS, idle_heartbeat: FETCH_HEARTBEAT_MS }), () => this.stopped);
+      const pump = new Pump(() => consumer.fetch({ max_messages: FETCH_MESSAGES, expires: FETCH_EXPIRES_MS, idle_heartbeat: FETCH_HEARTBEAT_MS }), {
+        stopped: () => this.stopped,
+        silenceMs: FETCH_SILENCE_MS,
+      });
       this.pump = pump;
       // The consumer, made afresh, numbers its deliveries from 1: a number this runner did not see
       // went to another puller (a writer whose lease lapsed, still fetching). A fold must hold every
