@@ -5,7 +5,7 @@ import { createBenchDatabase, postgresInfo, type BenchDatabase, type PostgresInf
 import { waitForLogFolded } from './environment/logBacklog.js';
 import { startServer, type BenchServer } from './environment/server.js';
 import { startNatsCluster, type NatsCluster } from '../test/helpers/nats.js';
-import { EVENT_TYPE, setUpTenant } from './environment/tenant.js';
+import { benchEventSpace, setUpTenant } from './environment/tenant.js';
 import { ApiClient } from './lib/http.js';
 import { progress } from './lib/progress.js';
 import { parseBenchOptions, type BenchOptions } from './options.js';
@@ -32,8 +32,6 @@ import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from
  * 320 months) is waited for in its own phase, so it runs in no other phase's window.
  */
 const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, alertLatency, topUp, balanceReads, seatBalanceReads, weeklySince2000, dashboard];
-/** What `--timestamps recent` means: the last five minutes. */
-const RECENT_MS = 5 * 60_000;
 const INGEST_PHASES = new Set(['throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'dashboard']);
 /** Windows of the server's CPU profile that `--profile` summarises, when they ran. */
 const PROFILED_WINDOWS = ['throughput', 'balances_net', 'balances_list', 'balances_net_cold', 'balances_list_cold',
@@ -62,16 +60,7 @@ function contextFor(options: BenchOptions, database: BenchDatabase, server: Benc
     figures: {},
     notMeasured: {},
     diagnostics: {},
-    eventSpace: (label) => ({
-      tenantId,
-      customers: tenant.customers,
-      usersPerCustomer: options.usersPerCustomer,
-      teams: options.teams,
-      eventType: EVENT_TYPE,
-      periodStartMs: tenant.periodStart.getTime(),
-      recentMs: options.timestamps === 'recent' ? RECENT_MS : undefined,
-      transactionPrefix: `${runId}-${label}`,
-    }),
+    eventSpace: (label) => benchEventSpace(options, tenantId, tenant, `${runId}-${label}`),
     loadSpec: (label, fields) => ({
       connections: options.connections,
       batchSize: options.batchSize,

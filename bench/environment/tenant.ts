@@ -1,9 +1,27 @@
 import { createAiPlan, createPooledSeatCustomer, startOfMonth, type AiPlan } from '../../src/demo/aiPlan.js';
 import { ApiClient, mapConcurrently } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
+import type { EventSpace } from '../load/events.js';
+import type { BenchOptions } from '../options.js';
 
 /** The event type both metrics count, and the AI-credit prices the end-to-end check recomputes. */
 export const EVENT_TYPE = 'api_call';
+/** What `--timestamps recent` means: the last five minutes. */
+const RECENT_MS = 5 * 60_000;
+
+/** The events a load sends to the bench's tenant, as the options shape them; `transactionPrefix` keeps each load's ids apart. */
+export function benchEventSpace(options: BenchOptions, tenantId: string, tenant: BenchTenant, transactionPrefix: string): EventSpace {
+  return {
+    tenantId,
+    customers: tenant.customers,
+    usersPerCustomer: options.usersPerCustomer,
+    teams: options.teams,
+    eventType: EVENT_TYPE,
+    periodStartMs: tenant.periodStart.getTime(),
+    recentMs: options.timestamps === 'recent' ? RECENT_MS : undefined,
+    transactionPrefix,
+  };
+}
 export const TOKEN_PRICE = '0.0001';
 export const REQUEST_PRICE = '0.01';
 

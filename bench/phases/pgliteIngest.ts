@@ -14,11 +14,10 @@
 import { randomBytes } from 'node:crypto';
 import { coresUsed, cpuSnapshot } from '../diagnostics/cpu.js';
 import { startPgliteHost, type PgliteHost } from '../environment/pgliteHost.js';
-import { EVENT_TYPE, setUpTenant } from '../environment/tenant.js';
+import { benchEventSpace, setUpTenant } from '../environment/tenant.js';
 import { ApiClient } from '../lib/http.js';
 import { progress } from '../lib/progress.js';
 import { round } from '../lib/stats.js';
-import type { EventSpace } from '../load/events.js';
 import type { LoadResult, LoadSpec } from '../load/protocol.js';
 import { runLoadInChild } from '../load/runLoad.js';
 import type { BenchOptions } from '../options.js';
@@ -27,8 +26,6 @@ import type { Figure } from './context.js';
 import { loadFigures } from './loadFigures.js';
 
 const MAX_CUSTOMERS = 100;
-/** What `--timestamps recent` means: the last five minutes (as the PostgreSQL phases). */
-const RECENT_MS = 5 * 60_000;
 
 export async function pgliteIngestBench(options: BenchOptions): Promise<Record<string, Figure>> {
   progress('pglite: starting Allot on PGlite (a fresh data directory) in a process of its own');
@@ -40,16 +37,7 @@ export async function pgliteIngestBench(options: BenchOptions): Promise<Record<s
     const tenant = await setUpTenant(client, { customers, seats: options.seats, creditsPerSeat: options.creditsPerSeat, concurrency: 4 });
     client.close();
     const runId = randomBytes(4).toString('hex');
-    const space = (label: string): EventSpace => ({
-      tenantId: host.tenantId,
-      customers: tenant.customers,
-      usersPerCustomer: options.usersPerCustomer,
-      teams: options.teams,
-      eventType: EVENT_TYPE,
-      periodStartMs: tenant.periodStart.getTime(),
-      recentMs: options.timestamps === 'recent' ? RECENT_MS : undefined,
-      transactionPrefix: `${runId}-pglite-${label}`,
-    });
+    const space = (label: string) => benchEventSpace(options, host.tenantId, tenant, `${runId}-pglite-${label}`);
     const measured = async (work: () => Promise<LoadResult>) => {
       const before = cpuSnapshot(host.pid);
       const result = await work();
