@@ -26,6 +26,10 @@ const FETCH_EXPIRES_MS = 30_000;
 const FETCH_HEARTBEAT_MS = 1_000;
 const FETCH_SILENCE_MS = 3 * FETCH_HEARTBEAT_MS;
 const NANOS_PER_MS = 1_000_000;
+/** A runner that fails waits before it starts over: from this, doubling with each failure in a row, … */
+const MIN_BACKOFF_MS = 100;
+/** … up to this. */
+const MAX_BACKOFF_MS = 5_000;
 
 export const partitionKey = (partition: number) => `partition.${partition}`;
 /** The durable consumer a partition is folded through. */
@@ -98,8 +102,10 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       await this.done;
     }
 
+    /** The wait after the next failure: doubles with each one, back to the least after a fold commits. */
+    backoff = MIN_BACKOFF_MS;
+
     async run(): Promise<void> {
-      let backoff = 100;
       while (!this.stopped) {
         try {
           await this.follow();
@@ -109,8 +115,8 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
           if (error instanceof PartitionLost) continue;
           if (this.stopped) break;
           onError(error);
-          for (let waited = 0; waited < backoff && !this.stopped; waited += 50) await sleep(50);
-          backoff = Math.min(backoff * 2, 5_000);
+          for (let waited = 0; waited < this.backoff && !this.stopped; waited += 50) await sleep(50);
+          this.backoff = Math.min(this.backoff * 2, MAX_BACKOFF_MS);
         }
       }
     }
@@ -153,6 +159,7 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
           }
           this.pending = batch[batch.length - 1]!.info.pending;
           folded = await folds.fold(this.partition, batch, folded);
+          this.backoff = MIN_BACKOFF_MS;
           for (const message of batch) message.ack();
         }
       } finally {
