@@ -23,8 +23,14 @@ export class Pump {
   readonly #done: Promise<void>;
 
   constructor(fetch: () => Promise<ConsumerMessages>, { stopped, silenceMs }: { stopped: () => boolean; silenceMs: number }) {
+    let lookedAt = Date.now();
     const watch = setInterval(() => {
-      if (this.#current && Date.now() - this.#heardAt > silenceMs) {
+      const now = Date.now();
+      // This process was busy elsewhere (a long computation): heartbeats may be waiting unread in
+      // the socket, so the silence is not the fetch's. Look again after a full window.
+      if (now - lookedAt > 2 * WATCH_INTERVAL_MS) this.#heardAt = now;
+      lookedAt = now;
+      if (this.#current && now - this.#heardAt > silenceMs) {
         this.#current.stop(new Error(`the fetch heard nothing (no message, no heartbeat) for ${silenceMs} ms`));
       }
     }, WATCH_INTERVAL_MS);
@@ -78,10 +84,8 @@ export class Pump {
    * without any. Once the buffer is empty and the fetches have ended, throws what ended them.
    */
   async take(max: number): Promise<JsMsg[]> {
-    if (this.#buffer.length === 0) {
-      if (this.#ended) throw this.#failure ?? new Error('the consumer’s fetches ended');
-      await new Promise<void>((resolve) => (this.#waiter = resolve));
-    }
+    if (this.#buffer.length === 0 && !this.#ended) await new Promise<void>((resolve) => (this.#waiter = resolve));
+    if (this.#buffer.length === 0 && this.#ended) throw this.#failure ?? new Error('the consumer’s fetches ended');
     return this.#buffer.splice(0, max);
   }
 
