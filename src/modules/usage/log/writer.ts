@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { AckPolicy, DeliverPolicy, type JsMsg } from '@nats-io/jetstream';
+import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
 import type { Database } from '../../../lib/db/database.js';
 import { OWNERS_BUCKET, STREAM, type UsageLog } from './connection.js';
 import { foldQueue, PartitionLost } from './foldQueue.js';
@@ -88,6 +88,8 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
     stopped = false;
     pending = 0;
     pump: Pump | undefined;
+    /** The wait after the next failure: doubles with each one, back to the least after a fold commits. */
+    backoff = MIN_BACKOFF_MS;
     readonly done: Promise<void>;
     constructor(
       readonly partition: number,
@@ -101,9 +103,6 @@ export function startLogWriter(db: Database, log: UsageLog, { onError }: { onErr
       this.pump?.wake();
       await this.done;
     }
-
-    /** The wait after the next failure: doubles with each one, back to the least after a fold commits. */
-    backoff = MIN_BACKOFF_MS;
 
     async run(): Promise<void> {
       while (!this.stopped) {
