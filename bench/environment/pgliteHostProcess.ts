@@ -12,7 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Database } from '../../src/lib/db/database.js';
 import { startAllot } from '../../src/serve.js';
 import { EventFactory, type EventSpace } from '../load/events.js';
-import type { LoadResult } from '../load/protocol.js';
+import { RAW_INSERT, RAW_TABLE, type LoadResult } from '../load/protocol.js';
 
 export interface RawSpec {
   space: EventSpace;
@@ -21,14 +21,9 @@ export interface RawSpec {
   durationMs: number;
 }
 
-const RAW_INSERT = `INSERT INTO bench_raw_events (tenant_id, transaction_id, customer_ref, customer_id, event_type, "timestamp", properties, received_at)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::timestamptz[])
-  ON CONFLICT (tenant_id, transaction_id) DO NOTHING`;
-
 /** Batches of the raw insert one after another (PGlite has one connection), as the PostgreSQL baseline's lanes do. */
 async function rawInsert(db: Database, spec: RawSpec): Promise<LoadResult> {
-  await db.query('DROP TABLE IF EXISTS bench_raw_events');
-  await db.query('CREATE TABLE bench_raw_events (LIKE events, PRIMARY KEY (tenant_id, transaction_id))');
+  for (const statement of RAW_TABLE) await db.query(statement);
   const factory = new EventFactory(spec.space);
   const latencies: number[] = [];
   let requests = 0;

@@ -44,3 +44,11 @@ export interface LoadResult {
   /** CPU the worker used, as a fraction of one core. */
   cpuFraction: number;
 }
+
+/** The raw baseline's table, made afresh: the columns of `events` and only its primary key. */
+export const RAW_TABLE = ['DROP TABLE IF EXISTS bench_raw_events', 'CREATE TABLE bench_raw_events (LIKE events, PRIMARY KEY (tenant_id, transaction_id))'];
+
+/** The raw baseline's statement (PostgreSQL's lanes and PGlite's host): the events' columns, no index but the primary key. */
+export const RAW_INSERT = `INSERT INTO bench_raw_events (tenant_id, transaction_id, customer_ref, customer_id, event_type, "timestamp", properties, received_at)
+  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::timestamptz[])
+  ON CONFLICT (tenant_id, transaction_id) DO NOTHING`;

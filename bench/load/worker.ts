@@ -1,16 +1,13 @@
 import pg from 'pg';
 import { ApiClient } from '../lib/http.js';
 import { EventFactory } from './events.js';
-import type { LoadResult, LoadSpec } from './protocol.js';
+import { RAW_INSERT, type LoadResult, type LoadSpec } from './protocol.js';
 
 const PROGRESS_INTERVAL_MS = 15_000;
 
 /** Sends one batch; resolves to undefined on success or a failure label (status or error code). */
 type Sender = () => Promise<{ failure?: string; message?: string }>;
 
-const RAW_INSERT = `INSERT INTO bench_raw_events (tenant_id, transaction_id, customer_ref, customer_id, event_type, "timestamp", properties, received_at)
-  SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::text[], $6::timestamptz[], $7::jsonb[], $8::timestamptz[])
-  ON CONFLICT (tenant_id, transaction_id) DO NOTHING`;
 
 async function senders(spec: LoadSpec, factory: EventFactory): Promise<{ senders: Sender[]; close(): Promise<void> }> {
   if (spec.target === 'http') {

@@ -1,5 +1,6 @@
 import { checkpoint } from '../environment/database.js';
 import { progress } from '../lib/progress.js';
+import { RAW_TABLE } from '../load/protocol.js';
 import { runLoadInChild } from '../load/runLoad.js';
 import type { Phase } from './context.js';
 import { loadFigures } from './loadFigures.js';
@@ -15,8 +16,7 @@ export const rawInsertBaseline: Phase = {
   name: 'baseline',
   async run(context) {
     const { options, database } = context;
-    await database.pool.query('DROP TABLE IF EXISTS bench_raw_events');
-    await database.pool.query('CREATE TABLE bench_raw_events (LIKE events, PRIMARY KEY (tenant_id, transaction_id))');
+    for (const statement of RAW_TABLE) await database.pool.query(statement);
     await checkpoint(database.pool);
     progress(`baseline: raw INSERT … unnest, ${options.connections} connections, ${options.durationSeconds} s`);
     const { result, cores } = await measuredWindow(context, 'baseline', () =>
