@@ -68,6 +68,8 @@ export interface ServerOptions extends WorkerOptions {
   publicUrl?: string | undefined;
   /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
   trustProxy?: boolean | string | undefined;
+  /** Answer every request with a `Server-Timing` header (`ALLOT_SERVER_TIMING`). */
+  serverTiming?: boolean | undefined;
   /** Dashboard sign-ins with a wrong key allowed per client address and window (default 10 a minute); the next are a 429. */
   signInLimit?: { maxFailures?: number | undefined; windowMs?: number | undefined } | undefined;
   /** With a usage log: what account reads wait for first (`ServiceContext.readFence`). */
@@ -95,6 +97,7 @@ export async function buildServer(options: ServerOptions): Promise<App> {
     logger: options.logger,
     version: options.version,
     trustProxy: options.trustProxy,
+    serverTiming: options.serverTiming,
   });
   await registerRoutes(app, context, {
     bodyLimit,

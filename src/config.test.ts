@@ -38,6 +38,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ ALLOT_SIGN_IN_MAX_FAILURES: '0' })).toThrow(/ALLOT_SIGN_IN_MAX_FAILURES: /);
   });
 
+  it('answers with Server-Timing only when told', () => {
+    expect(loadConfig({}).serverTiming).toBe(false);
+    expect(loadConfig({ ALLOT_SERVER_TIMING: 'true' }).serverTiming).toBe(true);
+    expect(loadConfig({ ALLOT_SERVER_TIMING: 'false' }).serverTiming).toBe(false);
+    expect(() => loadConfig({ ALLOT_SERVER_TIMING: '1' })).toThrow(/ALLOT_SERVER_TIMING: must be true or false/);
+  });
+
   it('reads where browsers reach the server and which proxies to trust, refusing what does not parse', () => {
     expect(loadConfig({}).publicUrl).toBeUndefined();
     expect(loadConfig({ ALLOT_PUBLIC_URL: 'https://billing.example.com' }).publicUrl).toBe('https://billing.example.com');

@@ -38,6 +38,7 @@ const environment = z.object({
   ALLOT_NATS_REPLICAS: z.coerce.number().int().min(1).max(5).default(1),
   ALLOT_NATS_LEASE_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   ALLOT_READ_WAIT_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  ALLOT_SERVER_TIMING: z.enum(['true', 'false'], { error: 'must be true or false' }).optional(),
   ALLOT_PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be an http or https URL, e.g. https://billing.example.com' }).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
@@ -69,6 +70,8 @@ export interface Config {
   signInMaxFailures: number | undefined;
   /** Fastify's `trustProxy`: whether (or which) proxies' X-Forwarded-* headers say the request's scheme and host. */
   trustProxy: boolean | string | undefined;
+  /** `ALLOT_SERVER_TIMING=true`: every answer says where its time went, in a `Server-Timing` header. */
+  serverTiming: boolean;
   logLevel: z.infer<typeof environment>['LOG_LEVEL'];
   /**
    * Usage through a NATS JetStream log (`ALLOT_NATS_URL`): ingest publishes to it, writers fold it
@@ -141,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv, flags: { port?: string; host?
     publicUrl: values.ALLOT_PUBLIC_URL,
     signInMaxFailures: values.ALLOT_SIGN_IN_MAX_FAILURES,
     trustProxy: trustProxyOf(values.ALLOT_TRUST_PROXY),
+    serverTiming: values.ALLOT_SERVER_TIMING === 'true',
     logLevel: values.LOG_LEVEL,
     nats: values.ALLOT_NATS_URL
       ? {

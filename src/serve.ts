@@ -73,6 +73,7 @@ export async function startAllot(config: Config): Promise<RunningAllot> {
       stripe: config.stripe,
       publicUrl: config.publicUrl,
       trustProxy: config.trustProxy,
+      serverTiming: config.serverTiming,
       signInLimit: { maxFailures: config.signInMaxFailures },
       logger: { level: config.logLevel },
       version: packageJson.version,

@@ -1,6 +1,7 @@
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { ServiceContext } from '../lib/context.js';
+import { ServerTiming } from '../lib/serverTiming.js';
 import { registerAuth, type Authenticate } from './auth.js';
 import { frameworkErrors, registerErrorHandling } from './errors.js';
 import { registerHealth } from './health.js';
@@ -23,6 +24,8 @@ export interface HttpServerOptions {
   version?: string | undefined;
   /** Fastify's `trustProxy`: behind a TLS-terminating proxy, requests then read as HTTPS with the browser's host. */
   trustProxy?: boolean | string | undefined;
+  /** Each answer carries a `Server-Timing` header: the request's stages (`request.context.timing`) and `app`, its time in Allot. */
+  serverTiming?: boolean | undefined;
 }
 
 /**
@@ -66,9 +69,23 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   const { context } = options;
   registerErrorHandling(app, { bodyLimit });
   app.decorateRequest('context', null as never);
-  app.addHook('onRequest', async (request) => {
-    request.context = context;
-  });
+  if (options.serverTiming) {
+    const arrived = new WeakMap<object, number>();
+    app.addHook('onRequest', async (request) => {
+      arrived.set(request, performance.now());
+      request.context = { ...context, timing: new ServerTiming() };
+    });
+    app.addHook('onSend', async (request, reply) => {
+      const timing = request.context?.timing;
+      if (!timing) return;
+      timing.add('app', performance.now() - (arrived.get(request) ?? performance.now()));
+      reply.header('server-timing', timing.header());
+    });
+  } else {
+    app.addHook('onRequest', async (request) => {
+      request.context = context;
+    });
+  }
   await registerOpenApi(app, { version: options.version ?? '0.0.0' });
   registerAuth(app, context, options.authenticate);
   registerIdempotency(app, context);

@@ -3,6 +3,7 @@ import { publishChanges } from './changeFeed.js';
 import type { Clock } from './clock.js';
 import { databaseWithin, type Database } from './db/database.js';
 import { TypedEmitter } from './emitter.js';
+import type { ServerTiming } from './serverTiming.js';
 
 /** New usage of a tenant is committed: `customerIds` are the customers with new events (no unknown ones), each once. */
 export interface UsageCommitted {
@@ -77,6 +78,8 @@ export interface ServiceContext {
    * takes longer than its bound. Account reads wait for it first.
    */
   readFence?: ((tenantId: string, customerId: string) => Promise<void>) | undefined;
+  /** Set per request with `ALLOT_SERVER_TIMING`: the stages of its work, answered in the `Server-Timing` header. */
+  timing?: ServerTiming | undefined;
 }
 
 /** `load()` once per key within the context's memo (a batch), or every time without one. A failed load is not kept. */

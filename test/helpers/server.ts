@@ -43,6 +43,7 @@ export async function startTestServer({
   signInLimit,
   simulations,
   readFence,
+  serverTiming,
 }: {
   engine: Engine;
   clockStart?: string;
@@ -64,6 +65,8 @@ export async function startTestServer({
   dataDir?: string;
   /** What account reads wait for first, as a usage log's node makes them wait (`ServiceContext.readFence`). */
   readFence?: ServerOptions['readFence'];
+  /** Answer with a `Server-Timing` header (`ALLOT_SERVER_TIMING`). */
+  serverTiming?: boolean;
 }): Promise<TestServer> {
   const database = await createTestDatabase(engine, { ...(dataDir && { dataDir }), migrated: true });
   const testClock = clockStart ? new TestClock(new Date(clockStart)) : undefined;
@@ -74,7 +77,7 @@ export async function startTestServer({
   const listen = async () => {
     await migrate(database.db);
     // The receivers of the tests listen on 127.0.0.1: the server may send webhooks there unless a test says otherwise.
-    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours, simulations, readFence });
+    app = await buildServer({ db: database.db, clock, testClock, bodyLimit, register, webhooks: { allowPrivateAddresses: true, ...webhooks }, periodClose, stripe, publicUrl, signInLimit, invoiceGracePeriodHours, simulations, readFence, serverTiming });
     baseURL = await app.listen({ port: 0, host: '127.0.0.1' });
   };
   await listen();

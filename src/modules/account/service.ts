@@ -94,14 +94,16 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
  */
 async function withEngine<T>(ctx: ServiceContext, tenantId: string, customerId: string, read: (engine: Engine | undefined) => Promise<T>): Promise<T> {
   // Usage through a log: first the writers fold what was acknowledged before this read (usage's `readFence`).
-  await ctx.readFence?.(tenantId, customerId);
+  const timing = ctx.timing;
+  if (ctx.readFence) await (timing ? timing.time('fence', ctx.readFence(tenantId, customerId)) : ctx.readFence(tenantId, customerId));
   const engine = ctx.db.transactional ? undefined : engines.get(ctx.db);
   if (!engine?.feed) return read(engine);
   const version = engine.cache.version(tenantId, customerId);
   const optimistic = read(engine);
   // Awaited below in every case but a failed barrier; never left unobserved.
   optimistic.catch(() => undefined);
-  if (!(await engine.feed.barrier())) return read(undefined);
+  const barrier = engine.feed.barrier();
+  if (!(await (timing ? timing.time('barrier', barrier) : barrier))) return read(undefined);
   if (engine.cache.version(tenantId, customerId) === version) return optimistic;
   return read(engine);
 }
@@ -123,9 +125,10 @@ function termsValidUntil(terms: AccountTerms, now: Date): Date | null {
 }
 
 function termsOf(ctx: ServiceContext, engine: Engine | undefined, tenantId: string, customerId: string): Promise<AccountTerms> {
-  if (!engine) return loadTerms(ctx, { tenantId, customerId });
+  const load = () => (ctx.timing ? ctx.timing.time('terms', loadTerms(ctx, { tenantId, customerId })) : loadTerms(ctx, { tenantId, customerId }));
+  if (!engine) return load();
   const now = ctx.clock.now();
-  return engine.cache.terms(tenantId, customerId, now, () => loadTerms(ctx, { tenantId, customerId }), (terms) => termsValidUntil(terms, now));
+  return engine.cache.terms(tenantId, customerId, now, load, (terms) => termsValidUntil(terms, now));
 }
 
 async function computeAccount(
@@ -136,7 +139,14 @@ async function computeAccount(
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
   const plan = finalized ? planAccount(inputs) : planOf(terms, inputs);
-  return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }), previous);
+  const usage = usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows });
+  const { timing } = ctx;
+  if (!timing) return completeAccount(inputs, plan, await usage, previous);
+  const read = await timing.time('usage', usage);
+  const started = performance.now();
+  const account = completeAccount(inputs, plan, read, previous);
+  timing.add('compute', performance.now() - started);
+  return account;
 }
 
 /** The plan of kept terms: they are valid only as long as what they derive to stays the same, and so is their plan. */
