@@ -52,6 +52,8 @@ export interface BenchOptions {
   serverPoolSize: number | undefined;
   /** Write a CPU profile of the server process (`node --cpu-prof`) into this directory and summarise it. */
   profileDir: string | undefined;
+  /** Run the server with `ALLOT_SERVER_TIMING=true`: balance read figures then split each read into the stages it went through. */
+  serverTiming: boolean;
   /** Sample pg_stat_activity during the throughput phase and the balance reads. */
   sampleDatabase: boolean;
   /** Leave the database in place after the run (it is dropped at the next run anyway). */
@@ -109,6 +111,8 @@ const USAGE = `usage: npm run bench -- [options]
   --server-log-level L    LOG_LEVEL of the server process (warn)
   --server-pool-size N    ALLOT_DB_POOL_SIZE of the server process (Allot's default)
   --profile DIR           CPU-profile the server (node --cpu-prof) into DIR and summarise it
+  --server-timing         run the server with ALLOT_SERVER_TIMING=true: balance read figures add
+                          each stage's p50/p99 (barrier, usage, compute, …) and the time outside Allot
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
   --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
@@ -161,6 +165,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
       'server-log-level': { type: 'string' },
       'server-pool-size': { type: 'string' },
       profile: { type: 'string' },
+      'server-timing': { type: 'boolean' },
       'sample-db': { type: 'boolean' },
       skip: { type: 'string' },
       'keep-database': { type: 'boolean' },
@@ -218,6 +223,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     serverLogLevel: values['server-log-level'] ?? 'warn',
     serverPoolSize: values['server-pool-size'] === undefined ? undefined : positiveNumber('server-pool-size', values['server-pool-size'], 10),
     profileDir: values.profile,
+    serverTiming: values['server-timing'] ?? false,
     sampleDatabase: values['sample-db'] ?? false,
     keepDatabase: values['keep-database'] ?? false,
     usageLog: values['usage-log'] ?? false,

@@ -95,7 +95,7 @@ export async function runBench(options: BenchOptions): Promise<Record<string, un
       progress(`usage log: nats-server at ${nats.urls[0]}`);
     }
     progress(`starting the server: node bin/allot.js serve${nats ? ' (with ALLOT_NATS_URL)' : ''}`);
-    server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir, natsUrl: nats?.urls[0] });
+    server = await startServer({ databaseUrl: database.url, logLevel: options.serverLogLevel, poolSize: options.serverPoolSize, profileDir: options.profileDir, natsUrl: nats?.urls[0], serverTiming: options.serverTiming });
     progress(`server at ${server.baseUrl} (pid ${server.pid})`);
     const tenantId = (await database.pool.query<{ id: string }>("SELECT id FROM tenants WHERE name = 'default'")).rows[0]!.id;
 

@@ -18,6 +18,8 @@ export interface ServerOptions {
   logLevel: string;
   poolSize: number | undefined;
   profileDir: string | undefined;
+  /** `ALLOT_SERVER_TIMING=true`: answers say where their time went. */
+  serverTiming?: boolean | undefined;
   /** With a usage log: the NATS server's URL (ALLOT_NATS_URL). */
   natsUrl?: string | undefined;
 }
@@ -26,7 +28,7 @@ export interface ServerOptions {
  * Starts `node bin/allot.js serve` as its own process, on a free port, as production runs it,
  * and reads its address and bootstrap key from what it prints.
  */
-export function startServer({ databaseUrl, logLevel, poolSize, profileDir, natsUrl }: ServerOptions, timeoutMs = 60_000): Promise<BenchServer> {
+export function startServer({ databaseUrl, logLevel, poolSize, profileDir, natsUrl, serverTiming }: ServerOptions, timeoutMs = 60_000): Promise<BenchServer> {
   const nodeArgs: string[] = [];
   if (profileDir) {
     mkdirSync(profileDir, { recursive: true });
@@ -43,6 +45,7 @@ export function startServer({ databaseUrl, logLevel, poolSize, profileDir, natsU
       ALLOT_WEBHOOKS_ALLOW_PRIVATE: 'true',
       ...(poolSize !== undefined ? { ALLOT_DB_POOL_SIZE: String(poolSize) } : {}),
       ...(natsUrl !== undefined ? { ALLOT_NATS_URL: natsUrl } : {}),
+      ...(serverTiming ? { ALLOT_SERVER_TIMING: 'true' } : {}),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -4,6 +4,8 @@ import type { Api } from '../../src/demo/api.js';
 export interface RawResponse {
   status: number;
   body: string;
+  /** The `Server-Timing` header, when the server sends one (`ALLOT_SERVER_TIMING`). */
+  serverTiming?: string | undefined;
 }
 
 /**
@@ -48,7 +50,10 @@ export class ApiClient {
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () => {
+            const serverTiming = response.headers['server-timing'];
+            resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ...(typeof serverTiming === 'string' && { serverTiming }) });
+          });
           response.on('error', reject);
         },
       );

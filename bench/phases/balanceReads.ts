@@ -44,9 +44,13 @@ export interface ReadOutcome {
   maxBalance: number;
   /** Cold reads: how long the ingest call before each read took to be answered. */
   writeMs: number[];
+  /** With `--server-timing`: per stage the server named, its time in each read that went through it; `outside` is each read's latency less its `app`. */
+  stagesMs: Map<string, number[]>;
+  /** With `--server-timing`: each read's latency and the header it came with. */
+  timedReads: Array<{ latencyMs: number; serverTiming: string }>;
 }
 
-const emptyOutcome = (): ReadOutcome => ({ latenciesMs: [], failures: {}, outOfRange: 0, minBalance: Infinity, maxBalance: -Infinity, writeMs: [] });
+const emptyOutcome = (): ReadOutcome => ({ latenciesMs: [], failures: {}, outOfRange: 0, minBalance: Infinity, maxBalance: -Infinity, writeMs: [], stagesMs: new Map(), timedReads: [] });
 
 /**
  * `count` reads of `read` for one customer, one after the other on the client's one keep-alive
@@ -72,6 +76,8 @@ export async function timeReads(
       continue;
     }
     outcome.latenciesMs.push(latency);
+    recordStages(outcome.stagesMs, response.serverTiming, latency);
+    if (response.serverTiming) outcome.timedReads.push({ latencyMs: latency, serverTiming: response.serverTiming });
     for (const balance of read.balancesOf(JSON.parse(response.body))) {
       if (!(balance >= 0 && balance <= pool)) outcome.outOfRange++;
       outcome.minBalance = Math.min(outcome.minBalance, balance);
@@ -102,6 +108,39 @@ export function coldWrite(client: ApiClient, { transactionPrefix, alias, user }:
   };
 }
 
+/** A `Server-Timing` header's stages added to `stages`, with `outside`: the read's latency less the server's `app`. */
+function recordStages(stages: Map<string, number[]>, header: string | undefined, latencyMs: number): void {
+  if (!header) return;
+  const push = (stage: string, ms: number) => {
+    const list = stages.get(stage);
+    if (list) list.push(ms);
+    else stages.set(stage, [ms]);
+  };
+  for (const part of header.split(',')) {
+    const match = /^\s*([\w-]+);dur=([0-9.]+)\s*$/.exec(part);
+    if (match) push(match[1]!, Number(match[2]));
+  }
+  const app = /(?:^|,)\s*app;dur=([0-9.]+)/.exec(header);
+  if (app) push('outside', latencyMs - Number(app[1]));
+}
+
+/**
+ * Per stage, how many reads went through it and its p50/p99/max over those (not adding up to the
+ * read's: each percentile is of its own stage). `barrier` runs beside `usage` and `compute`.
+ */
+function stagesSummary(outcome: ReadOutcome) {
+  const slowest = [...outcome.timedReads].sort((a, b) => b.latencyMs - a.latencyMs).slice(0, 5);
+  return {
+    ...Object.fromEntries(
+      [...outcome.stagesMs].map(([stage, ms]) => {
+        const { p50_ms, p99_ms, max_ms } = summarizeLatencies(ms);
+        return [stage, { reads: ms.length, p50_ms, p99_ms, max_ms }];
+      }),
+    ),
+    slowest_reads: slowest.map((read) => ({ ms: Number(read.latencyMs.toFixed(2)), server_timing: read.serverTiming })),
+  };
+}
+
 /** A balance read figure: p99 as the value, held to the targets' p99 ≤ 5 ms when the customer has the events the target is about. */
 export function readFigure(outcome: ReadOutcome, { events, heldToTarget, mode }: { events: number | null; heldToTarget: boolean; mode: string }): Figure {
   const latency = summarizeLatencies(outcome.latenciesMs);
@@ -118,6 +157,7 @@ export function readFigure(outcome: ReadOutcome, { events, heldToTarget, mode }:
     max_ms: latency.max_ms,
     latency,
     ...(outcome.writeMs.length > 0 && { write_before_each_read: summarizeLatencies(outcome.writeMs) }),
+    ...(outcome.stagesMs.size > 0 && { server_stages: stagesSummary(outcome) }),
     failed_reads: failed,
     failures_by_status: outcome.failures,
     balances_out_of_range: outcome.outOfRange,
