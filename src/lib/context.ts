@@ -3,6 +3,7 @@ import { publishChanges } from './changeFeed.js';
 import type { Clock } from './clock.js';
 import { databaseWithin, type Database } from './db/database.js';
 import { TypedEmitter } from './emitter.js';
+import type { Decimal } from './money.js';
 import type { ServerTiming } from './serverTiming.js';
 
 /** New usage of a tenant is committed: `customerIds` are the customers with new events (no unknown ones), each once. */
@@ -13,6 +14,27 @@ export interface UsageCommitted {
   metricIds: ReadonlyMap<string, ReadonlySet<string>>;
   /** Per customer whose new events a metric matched, the hour of the earliest of them: its rollups changed from that hour on (absent when none matched). */
   since?: ReadonlyMap<string, Date>;
+  /**
+   * What the commit added to the rollups, per customer of `since` (absent when the signal comes
+   * from elsewhere, such as another node of a usage log): with `sequence`, taken (`nextSequence`)
+   * just before the commit, a process that kept a customer's usage as read before that number
+   * was taken can add these rows to it instead of reading them back.
+   */
+  rollups?: ReadonlyMap<string, readonly RollupAdded[]>;
+  sequence?: number;
+}
+
+/** What one commit added to one row of a customer's rollups (`usage_rollups`): its key, and the events' count, sum, greatest and latest value. */
+export interface RollupAdded {
+  metricId: string;
+  /** The group key's property names, sorted; [] for the metric's total. */
+  groupKey: readonly string[];
+  hourMs: number;
+  groupValues: readonly string[];
+  eventCount: number;
+  valueSum: Decimal;
+  valueMax: Decimal | null;
+  latest: { value: Decimal; atMs: number; transactionId: string } | null;
 }
 
 /** One ingest transaction committed: how many requests and events it held, and what became of the events. */

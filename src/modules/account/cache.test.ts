@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextSequence } from '../../lib/processSequence.js';
 import { AccountCache } from './cache.js';
 
 const T = 'Tenant';
@@ -157,5 +158,74 @@ describe('AccountCache', () => {
     expect(await cache.usage(T, C, 'w', load, merge, hourOf)).toEqual(['read from the start', 'read from 2024-04-10T15:00:00.000Z']);
     expect(seen).toEqual([[['read from the start'], '2024-04-10T15:20:00.000Z']]);
     expect(reads).toEqual([undefined, '2024-04-10T15:00:00.000Z']);
+  });
+
+  it('puts in what a commit added after the kept read came back, with no read, at the next read', async () => {
+    const cache = new AccountCache<string, string, string[], string>();
+    const { reads, load } = recordedUsageReads();
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const extends_: [string[], string[], string][] = [];
+    const extend = (previous: string[], added: readonly string[], since: Date) => {
+      extends_.push([previous, [...added], since.toISOString()]);
+      return [...previous, ...added];
+    };
+    await cache.usage(T, C, 'w', load, merge, undefined, extend);
+    // Two commits whose sequences were taken after the read came back: kept, and put in together at the next read.
+    cache.usageChanged(T, C, at('2024-04-10T15:20:00Z'), { sequence: nextSequence(), rows: 'a' });
+    cache.usageChanged(T, C, at('2024-04-10T14:00:00Z'), { sequence: nextSequence(), rows: 'b' });
+    expect(extends_).toEqual([]);
+    expect(await cache.usage(T, C, 'w', load, merge, undefined, extend)).toEqual(['read from the start', 'a', 'b']);
+    expect(extends_).toEqual([[['read from the start'], ['a', 'b'], '2024-04-10T14:00:00.000Z']]);
+    expect(await cache.usage(T, C, 'w', load, merge, undefined, extend)).toEqual(['read from the start', 'a', 'b']);
+    expect(reads).toEqual([undefined]);
+  });
+
+  it('reads again what a commit added when the kept read may hold it, or only a read can say', async () => {
+    const cache = new AccountCache<string, string, string[], string>();
+    const { calls, load } = deferredLoads<string[]>();
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const extend = (previous: string[], added: readonly string[]) => (added.includes('unknown') ? undefined : [...previous, ...added]);
+    // A commit whose sequence was taken before the read came back (it may be in the read), while the read is out: read again.
+    const first = cache.usage(T, C, 'w', load, merge, undefined, extend);
+    const early = nextSequence();
+    calls[0]!.resolve(['whole']);
+    await first;
+    cache.usageChanged(T, C, at('2024-04-10T15:00:00Z'), { sequence: early, rows: 'early' });
+    const second = cache.usage(T, C, 'w', load, merge, undefined, extend);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(2);
+    calls[1]!.resolve(['since 15:00']);
+    expect(await second).toEqual(['whole', 'since 15:00']);
+
+    // A commit while a read is out: read again.
+    cache.usageChanged(T, C, at('2024-04-10T16:00:00Z'));
+    const third = cache.usage(T, C, 'w', load, merge, undefined, extend);
+    cache.usageChanged(T, C, at('2024-04-10T16:10:00Z'), { sequence: nextSequence(), rows: 'while out' });
+    await new Promise((resolve) => setImmediate(resolve));
+    calls[2]!.resolve(['since 16:00']);
+    await third;
+    const fourth = cache.usage(T, C, 'w', load, merge, undefined, extend);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toHaveLength(4);
+    calls[3]!.resolve(['since 16:10']);
+    expect(await fourth).toEqual(['whole', 'since 15:00', 'since 16:00', 'since 16:10']);
+
+    // The extension cannot say: read again, from the earliest change kept.
+    cache.usageChanged(T, C, at('2024-04-10T17:30:00Z'), { sequence: nextSequence(), rows: 'ok' });
+    cache.usageChanged(T, C, at('2024-04-10T17:45:00Z'), { sequence: nextSequence(), rows: 'unknown' });
+    const fifth = cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls[4]!.args).toEqual([at('2024-04-10T17:30:00Z')]);
+    calls[4]!.resolve(['since 17:30']);
+    expect(await fifth).toEqual(['whole', 'since 15:00', 'since 16:00', 'since 16:10', 'since 17:30']);
+
+    // A change with no rows (another process's) after kept additions: read again from the earliest of them.
+    cache.usageChanged(T, C, at('2024-04-10T18:05:00Z'), { sequence: nextSequence(), rows: 'kept' });
+    cache.usageChanged(T, C, at('2024-04-10T18:30:00Z'));
+    const sixth = cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(calls[5]!.args).toEqual([at('2024-04-10T18:05:00Z')]);
+    calls[5]!.resolve(['since 18:05']);
+    await sixth;
   });
 });

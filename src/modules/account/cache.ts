@@ -1,3 +1,4 @@
+import { nextSequence } from '../../lib/processSequence.js';
 import { floorToDay, floorToHour, HOUR_MS } from '../../lib/time.js';
 
 /**
@@ -10,7 +11,9 @@ import { floorToDay, floorToHour, HOUR_MS } from '../../lib/time.js';
  *
  * Usage is kept apart, per customer and set of usage windows, as read per day: new usage marks it
  * stale from the UTC day of the earliest hour it changed, and the next read reads only the days
- * from there on (usually today's hours), keeping the rest.
+ * from there on (usually today's hours), keeping the rest. New usage this process committed comes
+ * with what it added to the rollups: usage read before that commit began to commit takes it in
+ * with no read (`extend`).
  */
 
 interface Kept<T> {
@@ -25,11 +28,20 @@ interface Entry<Terms, Account> {
   previous?: Account;
 }
 
-interface KeptUsage<Usage> {
+interface KeptUsage<Usage, Added> {
   value: Promise<Usage>;
   /** Usage changed from this instant on since `value` was read (or while it was being read); null when it is up to date. */
   staleFrom: number | null;
+  /** `value` once read, and the process sequence (`nextSequence`) taken then: a commit whose sequence is later is not in it. */
+  read?: { usage: Usage; sequence: number };
+  /** What commits of this process added since `value` was read (from the earliest hour `since` on), to put in at the next read. */
+  pending?: { since: number; added: Added[] } | undefined;
+  /** Puts what commits added into the usage as read (undefined: only a read can say). */
+  extend?: Extend<Usage, Added> | undefined;
 }
+
+/** `previous` with what commits added from `since` on, or undefined when it must be read again. */
+export type Extend<Usage, Added> = (previous: Usage, added: readonly Added[], since: Date) => Usage | undefined;
 
 /** How many sets of usage windows are kept per customer (the account's, and the dashboard's per day, per user, per team). */
 const MAX_WINDOWS_PER_CUSTOMER = 8;
@@ -39,10 +51,10 @@ const MAX_ENTRIES = 10_000;
 /** How many changes are remembered before the cache starts over. */
 const MAX_CHANGES = 200_000;
 
-export class AccountCache<Terms, Account, Usage> {
+export class AccountCache<Terms, Account, Usage, Added = never> {
   readonly #entries = new Map<string, Entry<Terms, Account>>();
   /** Per customer, per set of windows read (the same windows read the same rows). */
-  readonly #usage = new Map<string, Map<string, KeptUsage<Usage>>>();
+  readonly #usage = new Map<string, Map<string, KeptUsage<Usage, Added>>>();
   /** Per customer, the count of its last terms change and of its last usage change. */
   readonly #changes = new Map<string, { terms: number; usage: number }>();
   readonly #tenantChanges = new Map<string, number>();
@@ -113,6 +125,7 @@ export class AccountCache<Terms, Account, Usage> {
     load: (readFrom: Date | undefined) => Promise<Usage>,
     merge: (previous: Usage, fresh: Usage, readFrom: Date) => Usage,
     readFromOf: (previous: Usage, staleFrom: Date) => Date = (_previous, staleFrom) => floorToDay(staleFrom),
+    extend?: Extend<Usage, Added>,
   ): Promise<Usage> {
     const key = keyOf(tenantId, customerId);
     let customer = this.#usage.get(key);
@@ -123,8 +136,19 @@ export class AccountCache<Terms, Account, Usage> {
     const kept = customer.get(windows);
     if (kept) customer.delete(windows);
     if (kept && kept.staleFrom === null) {
-      customer.set(windows, kept);
-      return kept.value;
+      const { pending, read } = kept;
+      if (!pending) {
+        customer.set(windows, kept);
+        return kept.value;
+      }
+      const extended = read && kept.extend?.(read.usage, pending.added, new Date(pending.since));
+      if (extended) {
+        const next: KeptUsage<Usage, Added> = { value: Promise.resolve(extended), staleFrom: null, read: { usage: extended, sequence: read.sequence }, extend: kept.extend };
+        customer.set(windows, next);
+        return next.value;
+      }
+      // Only a read can say: from where the commits changed it.
+      kept.staleFrom = pending.since;
     }
     let value: Promise<Usage>;
     if (kept) {
@@ -136,13 +160,17 @@ export class AccountCache<Terms, Account, Usage> {
     } else {
       value = load(undefined);
     }
-    const stored: KeptUsage<Usage> = { value, staleFrom: null };
+    const stored: KeptUsage<Usage, Added> = { value, staleFrom: null, extend };
     customer.set(windows, stored);
     if (customer.size > MAX_WINDOWS_PER_CUSTOMER) customer.delete(customer.keys().next().value!);
     const kin = customer;
-    value.catch(() => {
-      if (kin.get(windows) === stored) kin.delete(windows);
-    });
+    value.then(
+      // Taken once the rows are here: a commit that took its sequence before this may be in them; one after cannot.
+      (usage) => (stored.read = { usage, sequence: nextSequence() }),
+      () => {
+        if (kin.get(windows) === stored) kin.delete(windows);
+      },
+    );
     return value;
   }
 
@@ -155,9 +183,12 @@ export class AccountCache<Terms, Account, Usage> {
 
   /**
    * The customer has new usage, in the hours from `since` on (when known): its account is computed
-   * again from its kept terms, and its usage read again from `since`'s day (whole when unknown).
+   * again from its kept terms, and its usage read again from `since`'s day (whole when unknown) —
+   * unless `added` says what a commit of this process added (its rows, and the sequence taken just
+   * before it committed) and the kept usage was read before that sequence: then the usage is
+   * extended with it, and nothing is read.
    */
-  usageChanged(tenantId: string, customerId: string, since?: Date): void {
+  usageChanged(tenantId: string, customerId: string, since?: Date, added?: { sequence: number; rows: Added }): void {
     const key = keyOf(tenantId, customerId);
     this.#changed(key).usage = ++this.#counter;
     const entry = this.#entries.get(key);
@@ -167,8 +198,20 @@ export class AccountCache<Terms, Account, Usage> {
     }
     const customer = this.#usage.get(key);
     if (!customer) return;
-    if (since === undefined) this.#usage.delete(key);
-    else for (const usage of customer.values()) usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, since.getTime());
+    if (since === undefined) {
+      this.#usage.delete(key);
+      return;
+    }
+    for (const usage of customer.values()) {
+      const { read, pending } = usage;
+      if (added && usage.extend && usage.staleFrom === null && read && read.sequence < added.sequence) {
+        // Read before this commit: what it added is put in at the next read, with no read.
+        usage.pending = { since: Math.min(pending?.since ?? Infinity, since.getTime()), added: [...(pending?.added ?? []), added.rows] };
+      } else {
+        usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, pending?.since ?? Infinity, since.getTime());
+        usage.pending = undefined;
+      }
+    }
   }
 
   /** The tenant's catalog (rates, products, metrics, pricing units) changed: each of its customers loads again. */

@@ -1,5 +1,5 @@
 import { followChanges, type ChangeFeed } from '../../lib/changeFeed.js';
-import { originOf, signalsOf, type ServiceContext } from '../../lib/context.js';
+import { originOf, signalsOf, type RollupAdded, type ServiceContext } from '../../lib/context.js';
 import type { Database } from '../../lib/db/database.js';
 import { Decimal } from '../../lib/money.js';
 import { floorToDay } from '../../lib/time.js';
@@ -12,6 +12,8 @@ import type { Balance } from './compute/balances.js';
 import { invoiceIdFor } from './compute/account.js';
 import { marginalCharges, type HypotheticalUsage } from './compute/marginal.js';
 import { loadTerms, loadUsage, type AccountTerms, type CatalogScenario } from './load.js';
+import { usageWithRollups } from './compute/usageAdded.js';
+import * as usage from '../usage/service.js';
 
 export type { AccountNames, Application, CustomerAccount, Draft, DraftLine, DraftSeatLine } from './compute/account.js';
 export { invoiceIdFor } from './compute/account.js';
@@ -42,7 +44,7 @@ export { customerContracts, loadContracts, type CatalogScenario } from './load.j
  */
 
 interface Engine {
-  cache: AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>;
+  cache: AccountCache<AccountTerms, CustomerAccount, PeriodUsage[], readonly RollupAdded[]>;
   /** Absent on PGlite, where every change is made in this process. */
   feed: ChangeFeed | undefined;
 }
@@ -56,7 +58,7 @@ const engines = new WeakMap<Database, Engine>();
  */
 export async function startAccountEngine(ctx: ServiceContext): Promise<() => Promise<void>> {
   const signals = signalsOf(ctx.db);
-  const cache = new AccountCache<AccountTerms, CustomerAccount, PeriodUsage[]>();
+  const cache = new AccountCache<AccountTerms, CustomerAccount, PeriodUsage[], readonly RollupAdded[]>();
   const feed = await followChanges(ctx.db, {
     origin: originOf(signals),
     onChange(change) {
@@ -67,8 +69,11 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
     onGap: () => cache.clear(),
   });
   const unsubscribe = [
-    signals.on('usageCommitted', ({ tenantId, customerIds, since }) => {
-      for (const customerId of customerIds) cache.usageChanged(tenantId, customerId, since?.get(customerId));
+    signals.on('usageCommitted', ({ tenantId, customerIds, since, rollups, sequence }) => {
+      for (const customerId of customerIds) {
+        const rows = rollups?.get(customerId);
+        cache.usageChanged(tenantId, customerId, since?.get(customerId), rows && sequence !== undefined ? { sequence, rows } : undefined);
+      }
     }),
     signals.on('accountChanged', ({ tenantId, customerIds }) => {
       for (const customerId of customerIds) cache.termsChanged(tenantId, customerId);
@@ -170,6 +175,8 @@ function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, cu
     mergeUsage,
     // The clock read when the kept usage is at hand, just before the re-read.
     (previous, staleFrom) => usageReadFrom(previous, staleFrom, floorToDay(ctx.clock.now())),
+    // What this process's ingest added, put in without a read when the hour is a bucket of its own.
+    (previous, added, since) => usageWithRollups({ previous, windows, added: added.flat(), since, today: floorToDay(ctx.clock.now()), rowWith: usage.rowWithRollup }),
   );
 }
 

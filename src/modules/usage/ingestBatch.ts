@@ -1,12 +1,13 @@
 import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
-import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
+import { foldRollups, type MatchedEvent, type Rollup } from './compute/foldRollups.js';
 import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
 import { NUMBER_BOUND_RULE } from './compute/propertyValues.js';
 import { originOf, signalsOf } from '../../lib/context.js';
 import { publishChanges, type Change } from '../../lib/changeFeed.js';
+import { nextSequence } from '../../lib/processSequence.js';
 import { floorToHour } from '../../lib/time.js';
 import * as repo from './repo.js';
 
@@ -87,6 +88,9 @@ export async function runIngestBatch(
   const since = new Map<string, Map<string, number>>();
   let received = 0;
   let unmatched = 0;
+  // Per tenant, per customer, the rollup rows the commit adds (for the account engine's kept usage), and the sequence taken before the commit.
+  const added = new Map<string, Map<string, Rollup[]>>();
+  let sequence: number | undefined;
   try {
     await db.transaction(async (tx) => {
       // First, before any lock of the ingest itself: a writer of the usage log records the position it folded to.
@@ -177,9 +181,18 @@ export async function runIngestBatch(
       const folded = foldRollups(matched);
       await repo.upsertRollups(tx, folded.rollups);
       await repo.insertDistinctValues(tx, folded.distinctValues);
+      for (const rollup of folded.rollups) {
+        let customers = added.get(rollup.tenantId);
+        if (!customers) added.set(rollup.tenantId, (customers = new Map()));
+        const rows = customers.get(rollup.customerId);
+        if (rows) rows.push(rollup);
+        else customers.set(rollup.customerId, [rollup]);
+      }
       // Other processes keep computed accounts too: they learn of the new usage when this commits.
       const changes: Change[] = [...since].map(([tenantId, customers]) => ({ kind: 'usage', tenantId, customerIds: [...customers.keys()], since: hoursOf(customers) }));
       await publishChanges(tx, db.engine, changes, originOf(signalsOf(db)));
+      // Last before the commit: a usage read that came back before this number was taken cannot hold these rows.
+      sequence = nextSequence();
     });
   } catch (error) {
     for (const request of requests) request.reject(error);
@@ -198,7 +211,14 @@ export async function runIngestBatch(
   const signals = signalsOf(db);
   for (const [tenantId, customers] of touched) {
     const earliest = since.get(tenantId);
-    signals.emit('usageCommitted', { tenantId, customerIds: [...customers.keys()], metricIds: customers, ...(earliest && { since: hoursOf(earliest) }) });
+    const rollups = added.get(tenantId);
+    signals.emit('usageCommitted', {
+      tenantId,
+      customerIds: [...customers.keys()],
+      metricIds: customers,
+      ...(earliest && { since: hoursOf(earliest) }),
+      ...(rollups && sequence !== undefined && { rollups, sequence }),
+    });
   }
   signals.emit('ingestBatchCommitted', {
     requests: requests.length - refused.size,

@@ -22,6 +22,7 @@ export { liveMetrics } from './queries.js';
 export { listUnmatchedEvents, type UnmatchedReference } from './unmatched.js';
 export type { UsageLogNode, UsageLogSettings, PartitionStatus };
 export { formatStatus } from './log/formatStatus.js';
+export { rowWithRollup } from './compute/rollupRows.js';
 
 /**
  * How many events one ingest transaction takes at most. Calls arriving while a batch commits
