@@ -144,10 +144,10 @@ async function computeAccount(
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
   const plan = finalized ? planAccount(inputs) : planOf(terms, inputs);
-  const usage = usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows });
   const { timing } = ctx;
-  if (!timing) return completeAccount(inputs, plan, await usage, previous);
-  const read = await timing.time('usage', usage);
+  if (!timing) return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }), previous);
+  // From before the call: kept usage is brought up to date in it (what this process committed put in) when no read is needed.
+  const read = await timing.time('usage', Promise.resolve().then(() => usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows })));
   const started = performance.now();
   const account = completeAccount(inputs, plan, read, previous);
   timing.add('compute', performance.now() - started);

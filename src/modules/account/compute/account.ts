@@ -212,8 +212,10 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   const { before, recorded, open } = plan;
   const rated = open.map((period, i) => ratePeriod({ prepared: period, window: plan.windows[i]!, usage: usage[i]! }));
   if (rated.length === 0) return accountOf(plan, { loaded, drafts: [], seatCharges: [], names }, before);
-  const allSeats = open.map((period) =>
-    seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
+  const allSeats = seatLinesOfPlan(plan, () =>
+    open.map((period) =>
+      seatLinesOf({ contractId: period.contractId, period: period.period, rates: period.seatRates, products: period.seatProducts, subscriptions: loaded.subscriptions, now }),
+    ),
   );
   // Immediately billed increases are invoices of their own, not lines of the draft.
   const seats = allSeats.map((lines) => lines.filter((line) => !line.immediate));
@@ -287,6 +289,19 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   derivations.set(account, { plan, live });
   return account;
 }
+
+/**
+ * The seat lines of a plan's open periods: they depend on the terms and the clock alone, and a
+ * plan stands only while neither moves a seat charge (kept terms are loaded again at the next
+ * hour, or at an instant a quantity change names): worked out once per plan.
+ */
+function seatLinesOfPlan(plan: AccountPlan, lines: () => SeatLine[][]): SeatLine[][] {
+  let known = seatLinesOfPlans.get(plan);
+  if (!known) seatLinesOfPlans.set(plan, (known = lines()));
+  return known;
+}
+
+const seatLinesOfPlans = new WeakMap<AccountPlan, SeatLine[][]>();
 
 /** What an account was completed from: its plan and its live deductions per segment (for the next account of the same plan: `completeAccount`'s `previous`). */
 const derivations = new WeakMap<CustomerAccount, { plan: AccountPlan; live: ReadonlyMap<string, readonly LedgerEntry[]> }>();

@@ -46,10 +46,16 @@ export function usageWithRollups({
   if (windows.some((window) => window.uniqueSelections.length > 0)) return undefined;
   const start = from.getTime();
   if (added.some((row) => row.hourMs < start)) return undefined;
+  // Which kept rows the added ones may fall on: only those are keyed (a customer's hour may hold hundreds of rows, a commit a few).
+  const hours = new Set(added.map((row) => row.hourMs));
+  const firstValues = new Set(added.map((row) => row.groupValues[0] ?? ''));
   const fresh = windows.map((window, i): PeriodUsage => {
     const usage = previous[i]!;
     const rows: SliceRollupRow[] = rowsOfBucketsFrom(usage, start);
-    const at = new Map(rows.map((row, j) => [rowKey(row.metric_id, row.group_key, row.group_values, row.day!.getTime()), j]));
+    const at = new Map<string, number>();
+    rows.forEach((row, j) => {
+      if (hours.has(row.day!.getTime()) && firstValues.has(row.group_values[0] ?? '')) at.set(rowKey(row.metric_id, row.group_key, row.group_values, row.day!.getTime()), j);
+    });
     const starts = window.slices.map((slice) => slice.startingAt.getTime());
     for (const row of added) {
       if (row.hourMs < window.from.getTime() || row.hourMs >= window.to.getTime()) continue;
