@@ -228,4 +228,18 @@ describe('AccountCache', () => {
     calls[5]!.resolve(['since 18:05']);
     await sixth;
   });
+
+  it('holds a bounded number of commits for the next read: past them, it reads again from the earliest', async () => {
+    const cache = new AccountCache<string, string, string[], string>();
+    const { reads, load } = recordedUsageReads();
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const extend = (previous: string[], added: readonly string[]) => [...previous, ...added];
+    await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
+    for (let i = 0; i < 64; i++) cache.usageChanged(T, C, new Date(Date.parse('2024-04-10T10:00:00Z') + i * 60_000), { sequence: nextSequence(), rows: `commit ${i}` });
+    expect(await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend)).toHaveLength(65);
+    expect(reads).toEqual([undefined]);
+    for (let i = 0; i < 65; i++) cache.usageChanged(T, C, new Date(Date.parse('2024-04-10T12:00:00Z') + i * 60_000), { sequence: nextSequence(), rows: `commit ${i}` });
+    expect(await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend)).toHaveLength(66);
+    expect(reads).toEqual([undefined, '2024-04-10T12:00:00.000Z']);
+  });
 });

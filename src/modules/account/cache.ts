@@ -46,6 +46,9 @@ export type Extend<Usage, Added> = (previous: Usage, added: readonly Added[], si
 /** How many sets of usage windows are kept per customer (the account's, and the dashboard's per day, per user, per team). */
 const MAX_WINDOWS_PER_CUSTOMER = 8;
 
+/** How many commits' additions a kept usage holds for its next read; past them (a customer ingesting and never read), it is read again instead. */
+const MAX_PENDING_COMMITS = 64;
+
 /** How many customers' accounts one process keeps; the least recently read go first. */
 const MAX_ENTRIES = 10_000;
 /** How many changes are remembered before the cache starts over. */
@@ -204,7 +207,7 @@ export class AccountCache<Terms, Account, Usage, Added = never> {
     }
     for (const usage of customer.values()) {
       const { read, pending } = usage;
-      if (added && usage.extend && usage.staleFrom === null && read && read.sequence < added.sequence) {
+      if (added && usage.extend && usage.staleFrom === null && read && read.sequence < added.sequence && (pending?.added.length ?? 0) < MAX_PENDING_COMMITS) {
         // Read before this commit: what it added is put in at the next read, with no read.
         usage.pending = { since: Math.min(pending?.since ?? Infinity, since.getTime()), added: [...(pending?.added ?? []), added.rows] };
       } else {
