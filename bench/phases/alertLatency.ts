@@ -266,7 +266,11 @@ export const alertLatency: Phase = {
       });
 
       const requestsPerSecond = eventsPerSecond / options.batchSize;
-      const loadMs = samples * PROBE_SPACING_MS + STRAGGLER_WAIT_MS + 1000;
+      // The load runs until the last probe's webhook has come or the stragglers' wait is over (`load.stop()` below), so
+      // every probe is sent under it: a bound, not the plan. Balance probes leave later than their slots when the read
+      // and the alert's creation before each are slow, and a load that ended on the plan's schedule left the last
+      // probes without it (and timed them on an idle server).
+      const loadMs = samples * PROBE_SPACING_MS * (kind === 'balance' ? 10 : 2) + STRAGGLER_WAIT_MS + 1000;
       // As the throughput and latency phases: the earlier phases' dirty pages are written now, not
       // by the backends folding this phase's load (DataFileWrite waits, seconds of it after a
       // throughput phase, which would time the previous phase rather than the alerts).
