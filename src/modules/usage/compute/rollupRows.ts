@@ -4,12 +4,13 @@ import { laterOf } from './foldRollups.js';
 import { ExactDecimal } from './propertyValues.js';
 
 /**
- * A customer's rollup row of one hour as a read of it returns it (`sliceRollups`, one row per
- * hour), once `added` is in it: what the upsert makes of the stored row and the commit's rows —
- * counts and sums add, the greatest maximum stays, the latest value is the one with the greatest
- * (timestamp, transaction id). `row` undefined: the hour had no row yet; `slice` is its slice.
+ * A customer's rollups of one bucket (an hour, or a UTC day: `bucketMs`) and slice as a read per
+ * bucket returns them (`sliceRollups`), once `added` (a row of an hour in it) is in them: what the
+ * upsert makes of a stored row and a commit's row, and the read of the hours it sums — counts and
+ * sums add, the greatest maximum stays, the latest value is the one with the greatest (timestamp,
+ * transaction id). `row` undefined: the bucket had no row yet.
  */
-export function rowWithRollup(row: SliceRollupRow | undefined, added: RollupAdded, slice: number): SliceRollupRow {
+export function rowWithRollup(row: SliceRollupRow | undefined, added: RollupAdded, slice: number, bucketMs: number): SliceRollupRow {
   const max = (a: string | null, b: RollupAdded['valueMax']) => {
     if (b === null) return a;
     if (a === null) return b.toFixed();
@@ -30,6 +31,6 @@ export function rowWithRollup(row: SliceRollupRow | undefined, added: RollupAdde
     value_sum: (row ? new ExactDecimal(row.value_sum).plus(added.valueSum) : added.valueSum).toFixed(),
     value_max: max(row?.value_max ?? null, added.valueMax),
     ...latestColumns,
-    day: new Date(added.hourMs),
+    day: row?.day ?? new Date(bucketMs),
   };
 }
