@@ -30,10 +30,14 @@ export interface RollupAdded {
   /** The group key's property names, sorted; [] for the metric's total. */
   groupKey: readonly string[];
   hourMs: number;
+  /** The events' values for `groupKey`, in its order. */
   groupValues: readonly string[];
   eventCount: number;
+  /** The sum of the aggregated values (SUM, MAX, LATEST); 0 for COUNT and UNIQUE. */
   valueSum: Decimal;
+  /** The greatest aggregated value; null for COUNT and UNIQUE. */
   valueMax: Decimal | null;
+  /** The value of the event with the greatest (timestamp, transaction id); null for COUNT and UNIQUE. */
   latest: { value: Decimal; atMs: number; transactionId: string } | null;
 }
 

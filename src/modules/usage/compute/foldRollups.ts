@@ -1,4 +1,4 @@
-import type { Decimal } from '../../../lib/money.js';
+import type { RollupAdded } from '../../../lib/context.js';
 import type { CompiledMetric, Match } from './matchMetric.js';
 import { ExactDecimal } from './propertyValues.js';
 
@@ -15,28 +15,12 @@ export interface MatchedEvent {
 }
 
 /** The latest value of a rollup: the one of the event with the greatest (timestamp, transaction id). */
-export interface Latest {
-  value: Decimal;
-  atMs: number;
-  transactionId: string;
-}
+export type Latest = NonNullable<RollupAdded['latest']>;
 
-/** One row of `usage_rollups`: the events of one customer, metric, group and hour. */
-export interface Rollup {
+/** One row of `usage_rollups`: the events of one customer, metric, group and hour (what a commit adds to it: `RollupAdded`). */
+export interface Rollup extends RollupAdded {
   tenantId: string;
   customerId: string;
-  metricId: string;
-  /** The group key's property names, sorted; [] for the metric's total. */
-  groupKey: readonly string[];
-  hourMs: number;
-  /** The events' values for `groupKey`, in its order. */
-  groupValues: readonly string[];
-  eventCount: number;
-  /** The sum of the aggregated values (SUM, MAX, LATEST); 0 for COUNT and UNIQUE. */
-  valueSum: Decimal;
-  /** The greatest aggregated value; null for COUNT and UNIQUE. */
-  valueMax: Decimal | null;
-  latest: Latest | null;
 }
 
 /** One row of `usage_distinct_values`: a value of a UNIQUE metric seen in a customer's group and hour. */
