@@ -59,17 +59,18 @@ describe.each(ENGINES)('kept usage with what this process committed, on %s', (en
     client = server.client();
     const catalog = await seatCatalog(server, { aiCreditsInCents: 100 });
     await addSeatChat(client, catalog);
-    // A COUNT and a MAX metric on the same events, grouped by team and by user: more rows per event, and the greatest value kept.
+    // COUNT, MAX and LATEST metrics on the same events, grouped by team and by user: more rows per event, the greatest and the latest value kept.
     for (const [name, aggregation_type, price] of [
       ['Calls', 'COUNT', 0.25],
       ['Peak', 'MAX', 0.5],
+      ['Last', 'LATEST', 0.1],
     ] as const) {
       const metric = (
         await client.v1.billableMetrics.create({
           name,
           event_type_filter: { in_values: ['tokens'] },
           aggregation_type,
-          ...(aggregation_type === 'MAX' && { aggregation_key: 'credits' }),
+          ...(aggregation_type !== 'COUNT' && { aggregation_key: 'credits' }),
           property_filters: [{ name: 'credits', exists: true }, { name: 'user_id', exists: true }, { name: 'team', exists: true }],
           group_keys: [['team'], ['user_id']],
         })

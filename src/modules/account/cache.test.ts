@@ -171,8 +171,8 @@ describe('AccountCache', () => {
     };
     await cache.usage(T, C, 'w', load, merge, undefined, extend);
     // Two commits whose sequences were taken after the read came back: kept, and put in together at the next read.
-    cache.usageChanged(T, C, at('2024-04-10T15:20:00Z'), { sequence: nextSequence(), rows: 'a' });
-    cache.usageChanged(T, C, at('2024-04-10T14:00:00Z'), { sequence: nextSequence(), rows: 'b' });
+    cache.usageChanged(T, C, at('2024-04-10T15:20:00Z'), { sequence: nextSequence(), rows: 'a', size: 1 });
+    cache.usageChanged(T, C, at('2024-04-10T14:00:00Z'), { sequence: nextSequence(), rows: 'b', size: 1 });
     expect(extends_).toEqual([]);
     expect(await cache.usage(T, C, 'w', load, merge, undefined, extend)).toEqual(['read from the start', 'a', 'b']);
     expect(extends_).toEqual([[['read from the start'], ['a', 'b'], '2024-04-10T14:00:00.000Z']]);
@@ -190,7 +190,7 @@ describe('AccountCache', () => {
     const early = nextSequence();
     calls[0]!.resolve(['whole']);
     await first;
-    cache.usageChanged(T, C, at('2024-04-10T15:00:00Z'), { sequence: early, rows: 'early' });
+    cache.usageChanged(T, C, at('2024-04-10T15:00:00Z'), { sequence: early, rows: 'early', size: 1 });
     const second = cache.usage(T, C, 'w', load, merge, undefined, extend);
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toHaveLength(2);
@@ -200,7 +200,7 @@ describe('AccountCache', () => {
     // A commit while a read is out: read again.
     cache.usageChanged(T, C, at('2024-04-10T16:00:00Z'));
     const third = cache.usage(T, C, 'w', load, merge, undefined, extend);
-    cache.usageChanged(T, C, at('2024-04-10T16:10:00Z'), { sequence: nextSequence(), rows: 'while out' });
+    cache.usageChanged(T, C, at('2024-04-10T16:10:00Z'), { sequence: nextSequence(), rows: 'while out', size: 1 });
     await new Promise((resolve) => setImmediate(resolve));
     calls[2]!.resolve(['since 16:00']);
     await third;
@@ -211,8 +211,8 @@ describe('AccountCache', () => {
     expect(await fourth).toEqual(['whole', 'since 15:00', 'since 16:00', 'since 16:10']);
 
     // The extension cannot say: read again, from the earliest change kept.
-    cache.usageChanged(T, C, at('2024-04-10T17:30:00Z'), { sequence: nextSequence(), rows: 'ok' });
-    cache.usageChanged(T, C, at('2024-04-10T17:45:00Z'), { sequence: nextSequence(), rows: 'unknown' });
+    cache.usageChanged(T, C, at('2024-04-10T17:30:00Z'), { sequence: nextSequence(), rows: 'ok', size: 1 });
+    cache.usageChanged(T, C, at('2024-04-10T17:45:00Z'), { sequence: nextSequence(), rows: 'unknown', size: 1 });
     const fifth = cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
     await new Promise((resolve) => setImmediate(resolve));
     expect(calls[4]!.args).toEqual([at('2024-04-10T17:30:00Z')]);
@@ -220,7 +220,7 @@ describe('AccountCache', () => {
     expect(await fifth).toEqual(['whole', 'since 15:00', 'since 16:00', 'since 16:10', 'since 17:30']);
 
     // A change with no rows (another process's) after kept additions: read again from the earliest of them.
-    cache.usageChanged(T, C, at('2024-04-10T18:05:00Z'), { sequence: nextSequence(), rows: 'kept' });
+    cache.usageChanged(T, C, at('2024-04-10T18:05:00Z'), { sequence: nextSequence(), rows: 'kept', size: 1 });
     cache.usageChanged(T, C, at('2024-04-10T18:30:00Z'));
     const sixth = cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
     await new Promise((resolve) => setImmediate(resolve));
@@ -229,17 +229,44 @@ describe('AccountCache', () => {
     await sixth;
   });
 
-  it('holds a bounded number of commits for the next read: past them, it reads again from the earliest', async () => {
+  it('holds a bounded number of commits or rows for the next read: past them, puts them in at once', async () => {
     const cache = new AccountCache<string, string, string[], string>();
     const { reads, load } = recordedUsageReads();
     const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
-    const extend = (previous: string[], added: readonly string[]) => [...previous, ...added];
-    await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
-    for (let i = 0; i < 64; i++) cache.usageChanged(T, C, new Date(Date.parse('2024-04-10T10:00:00Z') + i * 60_000), { sequence: nextSequence(), rows: `commit ${i}` });
-    expect(await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend)).toHaveLength(65);
+    const calls: number[] = [];
+    const extend = (previous: string[], added: readonly string[]) => {
+      calls.push(added.length);
+      return [...previous, ...added];
+    };
+    const hourly = (_previous: string[], staleFrom: Date) => staleFrom;
+    await cache.usage(T, C, 'w', load, merge, hourly, extend);
+    const commit = (i: number, size = 1) => cache.usageChanged(T, C, new Date(Date.parse('2024-04-10T10:00:00Z') + i * 60_000), { sequence: nextSequence(), rows: `commit ${i}`, size });
+    for (let i = 0; i < 31; i++) commit(i);
+    expect(calls).toEqual([]);
+    // The 32nd commit puts the 32 in, with no read; the next ones wait for the read again.
+    commit(31);
+    expect(calls).toEqual([32]);
+    commit(32);
+    expect(await cache.usage(T, C, 'w', load, merge, hourly, extend)).toHaveLength(34);
+    expect(calls).toEqual([32, 1]);
+    // So do 256 rows, in however few commits.
+    commit(33, 200);
+    commit(34, 56);
+    expect(calls).toEqual([32, 1, 2]);
+    expect(await cache.usage(T, C, 'w', load, merge, hourly, extend)).toHaveLength(36);
     expect(reads).toEqual([undefined]);
-    for (let i = 0; i < 65; i++) cache.usageChanged(T, C, new Date(Date.parse('2024-04-10T12:00:00Z') + i * 60_000), { sequence: nextSequence(), rows: `commit ${i}` });
-    expect(await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend)).toHaveLength(66);
-    expect(reads).toEqual([undefined, '2024-04-10T12:00:00.000Z']);
+  });
+
+  it('reads again when putting commits in fails', async () => {
+    const cache = new AccountCache<string, string, string[], string>();
+    const { reads, load } = recordedUsageReads();
+    const merge = (previous: string[], fresh: string[]) => [...previous, ...fresh];
+    const extend = (): string[] => {
+      throw new Error('not a number');
+    };
+    await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend);
+    cache.usageChanged(T, C, at('2024-04-10T10:20:00Z'), { sequence: nextSequence(), rows: 'bad', size: 1 });
+    expect(await cache.usage(T, C, 'w', load, merge, (_previous, staleFrom) => staleFrom, extend)).toEqual(['read from the start', 'read from 2024-04-10T10:20:00.000Z']);
+    expect(reads).toEqual([undefined, '2024-04-10T10:20:00.000Z']);
   });
 });

@@ -34,8 +34,8 @@ interface KeptUsage<Usage, Added> {
   staleFrom: number | null;
   /** `value` once read, and the process sequence (`nextSequence`) taken then: a commit whose sequence is later is not in it. */
   read?: { usage: Usage; sequence: number };
-  /** What commits of this process added since `value` was read (from the earliest hour `since` on), to put in at the next read. */
-  pending?: { since: number; added: Added[] } | undefined;
+  /** What commits of this process added since `value` was read (from the earliest hour `since` on, `size` rows in all), to put in at the next read. */
+  pending?: { since: number; added: Added[]; size: number } | undefined;
   /** Puts what commits added into the usage as read (undefined: only a read can say). */
   extend?: Extend<Usage, Added> | undefined;
 }
@@ -46,8 +46,12 @@ export type Extend<Usage, Added> = (previous: Usage, added: readonly Added[], si
 /** How many sets of usage windows are kept per customer (the account's, and the dashboard's per day, per user, per team). */
 const MAX_WINDOWS_PER_CUSTOMER = 8;
 
-/** How many commits' additions a kept usage holds for its next read; past them (a customer ingesting and never read), it is read again instead. */
-const MAX_PENDING_COMMITS = 64;
+/**
+ * How many commits, and rows in all, a kept usage holds for its next read: past either (a customer
+ * ingesting and seldom read), they are put in at once, so that what is held stays the usage itself.
+ */
+const MAX_PENDING_COMMITS = 32;
+const MAX_PENDING_ROWS = 256;
 
 /** How many customers' accounts one process keeps; the least recently read go first. */
 const MAX_ENTRIES = 10_000;
@@ -139,19 +143,13 @@ export class AccountCache<Terms, Account, Usage, Added = never> {
     const kept = customer.get(windows);
     if (kept) customer.delete(windows);
     if (kept && kept.staleFrom === null) {
-      const { pending, read } = kept;
-      if (!pending) {
+      // The caller's own way to put commits in (the same windows); kept for commits that come before the next read.
+      if (extend) kept.extend = extend;
+      if (kept.pending) putInPending(kept);
+      if (kept.staleFrom === null) {
         customer.set(windows, kept);
         return kept.value;
       }
-      const extended = read && kept.extend?.(read.usage, pending.added, new Date(pending.since));
-      if (extended) {
-        const next: KeptUsage<Usage, Added> = { value: Promise.resolve(extended), staleFrom: null, read: { usage: extended, sequence: read.sequence }, extend: kept.extend };
-        customer.set(windows, next);
-        return next.value;
-      }
-      // Only a read can say: from where the commits changed it.
-      kept.staleFrom = pending.since;
     }
     let value: Promise<Usage>;
     if (kept) {
@@ -191,7 +189,7 @@ export class AccountCache<Terms, Account, Usage, Added = never> {
    * before it committed) and the kept usage was read before that sequence: then the usage is
    * extended with it, and nothing is read.
    */
-  usageChanged(tenantId: string, customerId: string, since?: Date, added?: { sequence: number; rows: Added }): void {
+  usageChanged(tenantId: string, customerId: string, since?: Date, added?: { sequence: number; rows: Added; size: number }): void {
     const key = keyOf(tenantId, customerId);
     this.#changed(key).usage = ++this.#counter;
     const entry = this.#entries.get(key);
@@ -207,9 +205,11 @@ export class AccountCache<Terms, Account, Usage, Added = never> {
     }
     for (const usage of customer.values()) {
       const { read, pending } = usage;
-      if (added && usage.extend && usage.staleFrom === null && read && read.sequence < added.sequence && (pending?.added.length ?? 0) < MAX_PENDING_COMMITS) {
+      if (added && usage.extend && usage.staleFrom === null && read && read.sequence < added.sequence) {
         // Read before this commit: what it added is put in at the next read, with no read.
-        usage.pending = { since: Math.min(pending?.since ?? Infinity, since.getTime()), added: [...(pending?.added ?? []), added.rows] };
+        const held = { since: Math.min(pending?.since ?? Infinity, since.getTime()), added: [...(pending?.added ?? []), added.rows], size: (pending?.size ?? 0) + added.size };
+        usage.pending = held;
+        if (held.added.length >= MAX_PENDING_COMMITS || held.size >= MAX_PENDING_ROWS) putInPending(usage);
       } else {
         usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, pending?.since ?? Infinity, since.getTime());
         usage.pending = undefined;
@@ -264,6 +264,30 @@ export class AccountCache<Terms, Account, Usage, Added = never> {
     if (this.#entries.size > MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
     return entry;
   }
+}
+
+/**
+ * Puts what commits added into a kept usage that was read (`pending`, `read` and `extend` set):
+ * the usage as read becomes the usage with them; when the extension cannot say (or fails), the
+ * usage is stale from where they changed it, to be read again.
+ */
+function putInPending<Usage, Added>(usage: KeptUsage<Usage, Added>): void {
+  const { pending, read, extend } = usage;
+  usage.pending = undefined;
+  if (!pending) return;
+  let extended: Usage | undefined;
+  try {
+    extended = read && extend ? extend(read.usage, pending.added, new Date(pending.since)) : undefined;
+  } catch {
+    extended = undefined;
+  }
+  if (extended === undefined) {
+    usage.staleFrom = Math.min(usage.staleFrom ?? Infinity, pending.since);
+    return;
+  }
+  // Still as of the same read: a later commit is not in it.
+  usage.value = Promise.resolve(extended);
+  usage.read = { usage: extended, sequence: read!.sequence };
 }
 
 /** Ids arrive as requests spelled them: one spelling per customer. */

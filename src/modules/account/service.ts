@@ -72,7 +72,7 @@ export async function startAccountEngine(ctx: ServiceContext): Promise<() => Pro
     signals.on('usageCommitted', ({ tenantId, customerIds, since, rollups, sequence }) => {
       for (const customerId of customerIds) {
         const rows = rollups?.get(customerId);
-        cache.usageChanged(tenantId, customerId, since?.get(customerId), rows && sequence !== undefined ? { sequence, rows } : undefined);
+        cache.usageChanged(tenantId, customerId, since?.get(customerId), rows && sequence !== undefined ? { sequence, rows, size: rows.length } : undefined);
       }
     }),
     signals.on('accountChanged', ({ tenantId, customerIds }) => {
@@ -167,6 +167,8 @@ function planOf(terms: AccountTerms, inputs: AccountInputs): AccountPlan {
 /** What the rollups hold for `windows`: kept per day when the engine runs, so that new usage costs a read of the days it changed only. */
 function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, customerId, windows }: { tenantId: string; customerId: string; windows: UsageWindow[] }): Promise<PeriodUsage[]> {
   if (!engine) return loadUsage(ctx, { tenantId, customerId, windows });
+  // The extension is kept with the usage for commits until its next read: it holds the clock, not the request's context.
+  const { clock } = ctx;
   return engine.cache.usage(
     tenantId,
     customerId,
@@ -176,7 +178,7 @@ function usageOf(ctx: ServiceContext, engine: Engine | undefined, { tenantId, cu
     // The clock read when the kept usage is at hand, just before the re-read.
     (previous, staleFrom) => usageReadFrom(previous, staleFrom, floorToDay(ctx.clock.now())),
     // What this process's ingest added, put in without a read when the hour is a bucket of its own.
-    (previous, added, since) => usageWithRollups({ previous, windows, added: added.flat(), since, today: floorToDay(ctx.clock.now()), rowWith: usage.rowWithRollup }),
+    (previous, added, since) => usageWithRollups({ previous, windows, added: added.flat(), since, today: floorToDay(clock.now()), rowWith: usage.rowWithRollup }),
   );
 }
 

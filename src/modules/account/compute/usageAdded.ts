@@ -14,8 +14,8 @@ function sliceOf(starts: readonly number[], hourMs: number): number {
   return slice;
 }
 
-const rowKey = (metricId: string, groupKey: readonly string[], groupValues: readonly string[], slice: number, bucketMs: number) =>
-  `${metricId}\u0000${groupKey.join('\u0001')}\u0000${groupValues.join('\u0001')}\u0000${groupValues.length}\u0000${slice}\u0000${bucketMs}`;
+/** A bucket's row of one selection, group and slice, as one string (values may hold any character PostgreSQL stores). */
+const rowKey = (metricId: string, groupKey: readonly string[], groupValues: readonly string[], slice: number, bucketMs: number) => JSON.stringify([metricId, groupKey, groupValues, slice, bucketMs]);
 
 /**
  * Usage read per bucket (`previous`, over `windows`), with the rows commits added to the

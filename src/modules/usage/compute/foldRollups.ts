@@ -86,7 +86,7 @@ export function mergeRollup(stored: Rollup, incoming: Rollup): Rollup {
 
 /** The identity of a rollup row, as one string. */
 export function rollupKey(row: Pick<Rollup, 'tenantId' | 'customerId' | 'metricId' | 'groupKey' | 'hourMs' | 'groupValues'>): string {
-  return `${row.tenantId}\u0000${row.customerId}\u0000${row.metricId}\u0000${row.groupKey.join('\u0001')}\u0000${row.hourMs}\u0000${row.groupValues.join('\u0001')}`;
+  return JSON.stringify([row.tenantId, row.customerId, row.metricId, row.groupKey, row.hourMs, row.groupValues]);
 }
 
 const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
