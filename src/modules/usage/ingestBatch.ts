@@ -91,6 +91,20 @@ export async function runIngestBatch(
   // Per tenant, per customer, the rollup rows the commit adds (for the account engine's kept usage), and the sequence taken before the commit.
   const added = new Map<string, Map<string, Rollup[]>>();
   let sequence: number | undefined;
+  /** `usageCommitted` per tenant with new usage; with the rows the commit added when it is known to have committed. */
+  const announce = (committed: boolean) => {
+    for (const [tenantId, customers] of touched) {
+      const earliest = since.get(tenantId);
+      const rollups = committed ? added.get(tenantId) : undefined;
+      signalsOf(db).emit('usageCommitted', {
+        tenantId,
+        customerIds: [...customers.keys()],
+        metricIds: customers,
+        ...(earliest && { since: hoursOf(earliest) }),
+        ...(rollups && sequence !== undefined && { rollups, sequence }),
+      });
+    }
+  };
   try {
     await db.transaction(async (tx) => {
       // First, before any lock of the ingest itself: a writer of the usage log records the position it folded to.
@@ -196,6 +210,11 @@ export async function runIngestBatch(
     });
   } catch (error) {
     for (const request of requests) request.reject(error);
+    // The commit was sent and failed, or its answer was lost with the connection: it may have gone
+    // through. This process hears no notification of its own, so what it may have changed is
+    // announced without its rows, to be read again rather than trusted (callers retry; the
+    // transaction ids keep that exact).
+    if (sequence !== undefined) announce(false);
     return false;
   }
 
@@ -208,19 +227,8 @@ export async function runIngestBatch(
     accepted += outcome.accepted;
     request.resolve(outcome);
   });
-  const signals = signalsOf(db);
-  for (const [tenantId, customers] of touched) {
-    const earliest = since.get(tenantId);
-    const rollups = added.get(tenantId);
-    signals.emit('usageCommitted', {
-      tenantId,
-      customerIds: [...customers.keys()],
-      metricIds: customers,
-      ...(earliest && { since: hoursOf(earliest) }),
-      ...(rollups && sequence !== undefined && { rollups, sequence }),
-    });
-  }
-  signals.emit('ingestBatchCommitted', {
+  announce(true);
+  signalsOf(db).emit('ingestBatchCommitted', {
     requests: requests.length - refused.size,
     events: received,
     accepted,
