@@ -144,13 +144,13 @@ async function computeAccount(
 ): Promise<CustomerAccount> {
   const inputs: AccountInputs = { customerId, ...terms, now: ctx.clock.now(), finalized };
   const plan = finalized ? planAccount(inputs) : planOf(terms, inputs);
-  const { timing } = ctx;
-  if (!timing) return completeAccount(inputs, plan, await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows }), previous);
-  // From before the call: kept usage is brought up to date in it (what this process committed put in) when no read is needed.
-  const read = await timing.time('usage', Promise.resolve().then(() => usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows })));
-  const started = performance.now();
-  const account = completeAccount(inputs, plan, read, previous);
-  timing.add('compute', performance.now() - started);
+  // Timed from before the call: kept usage is brought up to date in it when no read is needed (`ServerTiming`).
+  const reading = performance.now();
+  const usage = await usageOf(ctx, engine, { tenantId, customerId, windows: plan.windows });
+  const computing = performance.now();
+  ctx.timing?.add('usage', computing - reading);
+  const account = completeAccount(inputs, plan, usage, previous);
+  ctx.timing?.add('compute', performance.now() - computing);
   return account;
 }
 

@@ -88,14 +88,24 @@ export async function runIngestBatch(
   const since = new Map<string, Map<string, number>>();
   let received = 0;
   let unmatched = 0;
-  // Per tenant, per customer, the rollup rows the commit adds (for the account engine's kept usage), and the sequence taken before the commit.
-  const added = new Map<string, Map<string, Rollup[]>>();
+  // The rollup rows the commit adds (for the account engine's kept usage), and the sequence taken before the commit.
+  let rolledUp: readonly Rollup[] = [];
   let sequence: number | undefined;
-  /** `usageCommitted` per tenant with new usage; with the rows the commit added when it is known to have committed. */
+  /** `usageCommitted` per tenant with new usage; with the rows the commit added, per customer, when it is known to have committed. */
   const announce = (committed: boolean) => {
+    const added = new Map<string, Map<string, Rollup[]>>();
+    if (committed) {
+      for (const rollup of rolledUp) {
+        let customers = added.get(rollup.tenantId);
+        if (!customers) added.set(rollup.tenantId, (customers = new Map()));
+        const rows = customers.get(rollup.customerId);
+        if (rows) rows.push(rollup);
+        else customers.set(rollup.customerId, [rollup]);
+      }
+    }
     for (const [tenantId, customers] of touched) {
       const earliest = since.get(tenantId);
-      const rollups = committed ? added.get(tenantId) : undefined;
+      const rollups = added.get(tenantId);
       signalsOf(db).emit('usageCommitted', {
         tenantId,
         customerIds: [...customers.keys()],
@@ -195,13 +205,7 @@ export async function runIngestBatch(
       const folded = foldRollups(matched);
       await repo.upsertRollups(tx, folded.rollups);
       await repo.insertDistinctValues(tx, folded.distinctValues);
-      for (const rollup of folded.rollups) {
-        let customers = added.get(rollup.tenantId);
-        if (!customers) added.set(rollup.tenantId, (customers = new Map()));
-        const rows = customers.get(rollup.customerId);
-        if (rows) rows.push(rollup);
-        else customers.set(rollup.customerId, [rollup]);
-      }
+      rolledUp = folded.rollups;
       // Other processes keep computed accounts too: they learn of the new usage when this commits.
       const changes: Change[] = [...since].map(([tenantId, customers]) => ({ kind: 'usage', tenantId, customerIds: [...customers.keys()], since: hoursOf(customers) }));
       await publishChanges(tx, db.engine, changes, originOf(signalsOf(db)));
