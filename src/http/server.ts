@@ -70,15 +70,13 @@ export async function createHttpServer(options: HttpServerOptions): Promise<App>
   registerErrorHandling(app, { bodyLimit });
   app.decorateRequest('context', null as never);
   if (options.serverTiming) {
-    const arrived = new WeakMap<object, number>();
     app.addHook('onRequest', async (request) => {
-      arrived.set(request, performance.now());
       request.context = { ...context, timing: new ServerTiming() };
     });
     app.addHook('onSend', async (request, reply) => {
       const timing = request.context?.timing;
       if (!timing) return;
-      timing.add('app', performance.now() - (arrived.get(request) ?? performance.now()));
+      timing.add('app', timing.elapsed());
       reply.header('server-timing', timing.header());
     });
   } else {

@@ -9,6 +9,13 @@ import { performance } from 'node:perf_hooks';
  */
 export class ServerTiming {
   readonly #stages = new Map<string, number>();
+  /** When the request arrived (the timing is made then). */
+  readonly #started = performance.now();
+
+  /** The time since the request arrived, in ms. */
+  elapsed(): number {
+    return performance.now() - this.#started;
+  }
 
   /** Adds `ms` to `stage`. */
   add(stage: string, ms: number): void {
