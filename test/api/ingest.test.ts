@@ -63,8 +63,8 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
       latest_value: string | null;
       latest_transaction_id: string | null;
     }>(
-      `SELECT customer_id, group_key, group_values, hour, event_count, value_sum::text, value_max::text, latest_value::text, latest_transaction_id
-         FROM usage_rollups WHERE metric_id = $1 ORDER BY customer_id, group_key, hour, group_values`,
+      `SELECT customer_id, group_key::jsonb AS group_key, group_values::jsonb AS group_values, hour, event_count, value_sum::text, value_max::text, latest_value::text, latest_transaction_id
+         FROM usage_rollups r WHERE metric_id = $1 ORDER BY customer_id, r.group_key <> '[]', r.group_key, hour, r.group_values`,
       [metricId],
     );
   const totalCount = async (metricId: string) => {
@@ -182,7 +182,7 @@ describe.each(ENGINES)('POST /v1/ingest on %s', (engine) => {
     });
     await client.v1.usage.ingest({ usage: [event(type, customer, `${type}-4`, { properties: { user_id: 'u2', team: 'red' } })] });
     const values = await query<{ group_key: string[]; group_values: string[]; value: string }>(
-      'SELECT group_key, group_values, value FROM usage_distinct_values WHERE metric_id = $1 ORDER BY group_key, group_values, value',
+      "SELECT group_key::jsonb AS group_key, group_values::jsonb AS group_values, value FROM usage_distinct_values d WHERE metric_id = $1 ORDER BY d.group_key <> '[]', d.group_key, d.group_values, value",
       [metric],
     );
     expect(values.map((row) => `${row.group_key.join()}=${row.group_values.join()}: ${row.value}`)).toEqual([
@@ -428,7 +428,7 @@ describe('POST /v1/ingest under concurrency on PostgreSQL', () => {
 
   const count = async (sql: string, params: unknown[]) => Number((await server.database.db.query<{ n: string }>(sql, params))[0]!.n);
   const totalRollupCount = (metric: string) =>
-    count("SELECT coalesce(sum(event_count), 0)::text AS n FROM usage_rollups WHERE metric_id = $1 AND group_key = '{}'", [metric]);
+    count("SELECT coalesce(sum(event_count), 0)::text AS n FROM usage_rollups WHERE metric_id = $1 AND group_key = '[]'", [metric]);
   const countMetric = async (type: string) =>
     (await client.v1.billableMetrics.create({ name: `count ${type}`, aggregation_type: 'COUNT', event_type_filter: { in_values: [type] } })).data.id;
   const usageOf = (type: string, customer: string, ids: string[]) =>

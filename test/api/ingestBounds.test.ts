@@ -109,7 +109,7 @@ describe.each(ENGINES)('POST /v1/ingest number bound on %s', (engine) => {
       [`${type}-d`, { tokens: '123456789012345.123456789012345', user_id: 'u2' }],
       [`${type}-e`, { tokens: '1e-30', user_id: 'u2' }],
     ]);
-    const [row] = await query<{ value_sum: string }>(`SELECT value_sum::text FROM usage_rollups WHERE metric_id = $1 AND group_key = '{}'`, [metric]);
+    const [row] = await query<{ value_sum: string }>(`SELECT value_sum::text FROM usage_rollups WHERE metric_id = $1 AND group_key = '[]'`, [metric]);
     expect(row!.value_sum).toBe('1123456789012345.123456789012345000000000000001');
     expect(await usageOf(customer, metric)).toEqual([1123456789012345.1]);
   });
@@ -181,7 +181,7 @@ describe.each(ENGINES)('POST /v1/ingest number bound on %s', (engine) => {
     ]);
 
     // A rollup beyond what a JSON number holds (stored before the bound existed) is a clear 422, never a 500 or a null.
-    await query(`UPDATE usage_rollups SET value_sum = ('1' || repeat('0', 400))::numeric WHERE metric_id = $1 AND group_key = '{}'`, [metric]);
+    await query(`UPDATE usage_rollups SET value_sum = ('1' || repeat('0', 400))::numeric WHERE metric_id = $1 AND group_key = '[]'`, [metric]);
     const response = await fetch(`${server.baseURL}/v1/usage`, {
       method: 'POST',
       headers: { authorization: `Bearer ${server.key}`, 'content-type': 'application/json' },

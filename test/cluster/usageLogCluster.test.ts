@@ -172,7 +172,7 @@ describe('usage through a NATS JetStream log on a 3-node cluster, with kills', (
     try {
       const [{ count }] = (await client.query<{ count: string }>('SELECT count(*) FROM events')).rows as [{ count: string }];
       expect(Number(count)).toBe(CALLS * EVENTS_PER_CALL);
-      const sums = (await client.query<{ customer_id: string; total: string }>("SELECT customer_id, sum(value_sum)::text AS total FROM usage_rollups WHERE group_key = '{}' GROUP BY customer_id")).rows;
+      const sums = (await client.query<{ customer_id: string; total: string }>("SELECT customer_id, sum(value_sum)::text AS total FROM usage_rollups WHERE group_key = '[]' GROUP BY customer_id")).rows;
       expect(Object.fromEntries(sums.map((row) => [row.customer_id, Number(row.total)]))).toEqual(Object.fromEntries(used));
     } finally {
       await client.end();

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keyText } from '../../src/modules/usage/compute/keyText.js';
 import { sliceRollups, type SliceRollupRow } from '../../src/modules/usage/sliceRepo.js';
 import { createTestDatabase, ENGINES, type TestDatabase } from '../helpers/database.js';
 
@@ -58,9 +59,9 @@ describe.each(ENGINES)('rollups read per bucket on %s', (engine) => {
               TENANT,
               customerId,
               row.metric,
-              row.user === undefined ? [] : ['user_id'],
+              keyText(row.user === undefined ? [] : ['user_id']),
               hour,
-              row.user === undefined ? [] : [row.user],
+              keyText(row.user === undefined ? [] : [row.user]),
               row.count,
               row.sum,
               row.max,

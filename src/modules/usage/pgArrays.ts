@@ -15,7 +15,7 @@ const NEEDS_ESCAPE = /["\\]/;
 const ESCAPED = /["\\]/g;
 
 /** One element quoted: `a"b` → `"a\"b"`, so that commas, braces, spaces and the word NULL stay text. */
-export function quoted(value: string): string {
+function quoted(value: string): string {
   return NEEDS_ESCAPE.test(value) ? `"${value.replace(ESCAPED, '\\$&')}"` : `"${value}"`;
 }
 
@@ -27,24 +27,4 @@ export function textArray(values: ReadonlyArray<string | null>): string {
     elements[i] = value === null || value === undefined ? 'NULL' : quoted(value);
   }
   return `{${elements.join(',')}}`;
-}
-
-/** The literal of one `text[]` value: `["a", "b,c"]` → `{"a","b,c"}`. */
-export function textArrayLiteral(values: readonly string[]): string {
-  return values.length === 0 ? '{}' : textArray(values);
-}
-
-/**
- * A `text[]` value as one element of a `text[]` parameter (cast per row with `::text[]`): the
- * quoted literal of its literal. `["u1"]` → `"{\"u1\"}"`; values holding `"` or `\` are escaped twice.
- */
-export function groupValuesElement(values: readonly string[]): string {
-  if (values.length === 0) return '"{}"';
-  let element = '"{';
-  for (let i = 0; i < values.length; i++) {
-    const value = values[i]!;
-    if (i > 0) element += ',';
-    element += NEEDS_ESCAPE.test(value) ? `\\"${value.replace(ESCAPED, (c) => `\\\\\\${c}`)}\\"` : `\\"${value}\\"`;
-  }
-  return `${element}}"`;
 }

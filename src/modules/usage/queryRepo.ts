@@ -1,5 +1,6 @@
 import type { Queryable } from '../../lib/db/database.js';
 import type { UsageWindow } from './queriesWindows.js';
+import { keyText, keyValues } from './compute/keyText.js';
 
 export type Aggregation = 'COUNT' | 'SUM' | 'MAX' | 'UNIQUE' | 'LATEST';
 
@@ -55,26 +56,27 @@ export async function windowValues(
     tenantId,
     customerIds,
     metricId,
-    groupKey,
+    keyText(groupKey),
     windows.map((w) => w.startingOn),
     windows.map((w) => w.endingBefore),
   ];
   const filterSql = filters
     .map((filter) => {
       params.push(filter.position, filter.values);
-      return `AND r.group_values[$${params.length - 1}::int] = ANY($${params.length}::text[])`;
+      return `AND (r.group_values::jsonb ->> ($${params.length - 1}::int - 1)) = ANY($${params.length}::text[])`;
     })
     .join(' ');
-  return db.query<WindowValueRow>(
+  const rows = await db.query<Omit<WindowValueRow, 'group_values'> & { group_values: string }>(
     `SELECT r.customer_id, (w.ordinal - 1)::int AS window_index, r.group_values, ${value} AS value
        FROM unnest($5::timestamptz[], $6::timestamptz[]) WITH ORDINALITY AS w (starting_on, ending_before, ordinal)
        JOIN ${table} r
-         ON r.tenant_id = $1 AND r.customer_id = ANY($2::uuid[]) AND r.metric_id = $3 AND r.group_key = $4::text[]
+         ON r.tenant_id = $1 AND r.customer_id = ANY($2::uuid[]) AND r.metric_id = $3 AND r.group_key = $4
         AND r.hour >= w.starting_on AND r.hour < w.ending_before
       WHERE true ${filterSql}
       GROUP BY r.customer_id, w.ordinal, r.group_values`,
     params,
   );
+  return rows.map((row) => ({ ...row, group_values: keyValues(row.group_values) }));
 }
 
 export interface EventRow {

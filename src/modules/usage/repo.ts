@@ -1,7 +1,7 @@
 import type { Queryable } from '../../lib/db/database.js';
 import type { MetricDefinition } from './compute/matchMetric.js';
 import type { DistinctValue, Rollup } from './compute/foldRollups.js';
-import { groupValuesElement, plainArray, quoted, textArray, textArrayLiteral } from './pgArrays.js';
+import { plainArray, textArray } from './pgArrays.js';
 
 /**
  * The advisory lock that orders ingest and metric creation within a tenant: ingest batches hold
@@ -104,13 +104,13 @@ export async function insertNewEvents(tx: Queryable, events: EventColumns, refs:
   );
 }
 
-const groupKeyElements = new WeakMap<readonly string[], string>();
-/** A group key as an element of a `text[]` parameter (quoted literal); shared by every row of a metric, so made once. */
-function groupKeyElement(names: readonly string[]): string {
-  let element = groupKeyElements.get(names);
-  if (element === undefined) groupKeyElements.set(names, (element = quoted(textArrayLiteral(names))));
-  return element;
-}
+/**
+ * The group keys or values of rows as one JSON parameter, `[["team"],["red"],[]]`, read with
+ * `json_array_elements($n::json)::text`: a `json` value keeps its text, so each element is the key
+ * as stored (`keyText`, what `JSON.stringify` gives for the row's array). One native call encodes
+ * them all, where a `text[]` literal would escape the quotes of every element.
+ */
+const keyTexts = (keys: ReadonlyArray<readonly string[]>): string => JSON.stringify(keys);
 
 /** An instant's ISO text; rows of a batch share few hours, so each is made once. */
 function isoHours(): (ms: number) => string {
@@ -121,9 +121,6 @@ function isoHours(): (ms: number) => string {
     return text;
   };
 }
-
-/** Joins pre-built array elements into one literal. */
-const joined = (elements: string[]) => `{${elements.join(',')}}`;
 
 // The latest value is replaced by one with a greater (timestamp, transaction id); transaction ids
 // compare byte by byte, whatever the database's collation.
@@ -142,9 +139,9 @@ export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Pro
   const tenantIds = new Array<string>(n);
   const customerIds = new Array<string>(n);
   const metricIds = new Array<string>(n);
-  const groupKeys = new Array<string>(n);
+  const groupKeys = new Array<readonly string[]>(n);
   const hours = new Array<string>(n);
-  const groupValues = new Array<string>(n);
+  const groupValues = new Array<readonly string[]>(n);
   const counts = new Array<string>(n);
   const sums = new Array<string>(n);
   const maxes = new Array<string | null>(n);
@@ -157,9 +154,9 @@ export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Pro
     tenantIds[i] = row.tenantId;
     customerIds[i] = row.customerId;
     metricIds[i] = row.metricId;
-    groupKeys[i] = groupKeyElement(row.groupKey);
+    groupKeys[i] = row.groupKey;
     hours[i] = hour(row.hourMs);
-    groupValues[i] = groupValuesElement(row.groupValues);
+    groupValues[i] = row.groupValues;
     counts[i] = String(row.eventCount);
     sums[i] = row.valueSum.toFixed();
     maxes[i] = row.valueMax && row.valueMax.toFixed();
@@ -170,10 +167,11 @@ export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Pro
   await tx.query(
     `INSERT INTO usage_rollups AS r (tenant_id, customer_id, metric_id, group_key, hour, group_values, event_count, value_sum, value_max,
                                      latest_value, latest_at, latest_transaction_id)
-     SELECT u.tenant_id, u.customer_id, u.metric_id, u.group_key::text[], u.hour, u.group_values::text[], u.event_count, u.value_sum, u.value_max,
+     SELECT u.tenant_id, u.customer_id, u.metric_id, u.group_key::text, u.hour, u.group_values::text, u.event_count, u.value_sum, u.value_max,
             u.latest_value, u.latest_at, u.latest_transaction_id
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::bigint[], $8::numeric[], $9::numeric[],
-                   $10::numeric[], $11::timestamptz[], $12::text[])
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::uuid[]), unnest($3::uuid[]), json_array_elements($4::json), unnest($5::timestamptz[]),
+                       json_array_elements($6::json), unnest($7::bigint[]), unnest($8::numeric[]), unnest($9::numeric[]), unnest($10::numeric[]),
+                       unnest($11::timestamptz[]), unnest($12::text[]))
             WITH ORDINALITY AS u (tenant_id, customer_id, metric_id, group_key, hour, group_values, event_count, value_sum, value_max,
                                   latest_value, latest_at, latest_transaction_id, position)
       ORDER BY u.position
@@ -188,9 +186,9 @@ export async function upsertRollups(tx: Queryable, rows: readonly Rollup[]): Pro
       plainArray(tenantIds),
       plainArray(customerIds),
       plainArray(metricIds),
-      joined(groupKeys),
+      keyTexts(groupKeys),
       plainArray(hours),
-      joined(groupValues),
+      keyTexts(groupValues),
       plainArray(counts),
       plainArray(sums),
       plainArray(maxes),
@@ -206,8 +204,9 @@ export async function insertDistinctValues(tx: Queryable, rows: readonly Distinc
   if (rows.length === 0) return;
   await tx.query(
     `INSERT INTO usage_distinct_values (tenant_id, customer_id, metric_id, group_key, hour, group_values, value)
-     SELECT d.tenant_id, d.customer_id, d.metric_id, d.group_key::text[], d.hour, d.group_values::text[], d.value
-       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::timestamptz[], $6::text[], $7::text[])
+     SELECT d.tenant_id, d.customer_id, d.metric_id, d.group_key::text, d.hour, d.group_values::text, d.value
+       FROM ROWS FROM (unnest($1::uuid[]), unnest($2::uuid[]), unnest($3::uuid[]), json_array_elements($4::json), unnest($5::timestamptz[]),
+                       json_array_elements($6::json), unnest($7::text[]))
             WITH ORDINALITY AS d (tenant_id, customer_id, metric_id, group_key, hour, group_values, value, position)
       ORDER BY d.position
      ON CONFLICT DO NOTHING`,
@@ -215,9 +214,9 @@ export async function insertDistinctValues(tx: Queryable, rows: readonly Distinc
       plainArray(rows.map((row) => row.tenantId)),
       plainArray(rows.map((row) => row.customerId)),
       plainArray(rows.map((row) => row.metricId)),
-      joined(rows.map((row) => groupKeyElement(row.groupKey))),
+      keyTexts(rows.map((row) => row.groupKey)),
       plainArray(rows.map(((hour) => (row: DistinctValue) => hour(row.hourMs))(isoHours()))),
-      joined(rows.map((row) => groupValuesElement(row.groupValues))),
+      keyTexts(rows.map((row) => row.groupValues)),
       textArray(rows.map((row) => row.value)),
     ],
   );

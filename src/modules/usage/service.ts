@@ -3,7 +3,8 @@ import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { Batcher } from './batcher.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
-import { GROUP_BYTES_LIMIT, oversizedProperty } from './compute/indexLimits.js';
+import { GROUP_BYTES_LIMIT, oversizedProperty, STORED_BYTES_LIMIT } from './compute/indexLimits.js';
+import { keyText } from './compute/keyText.js';
 import { compileMetric, matchMetric, type MetricDefinition } from './compute/matchMetric.js';
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
 import * as repo from './repo.js';
@@ -191,8 +192,11 @@ const BACKFILL_PAGE = 5000;
 export async function rollUpStoredEvents(tx: Queryable, { tenantId, metric }: { tenantId: string; metric: MetricDefinition }): Promise<void> {
   const compiled = compileMetric(metric);
   compiled.groupKeys.forEach((groupKey, index) => {
-    if (Buffer.byteLength(groupKey.names.join(''), 'utf8') > GROUP_BYTES_LIMIT / 2) {
-      throw new Invalid(`group_keys.${index}`, `its property names are too long: together they may take at most ${GROUP_BYTES_LIMIT / 2} bytes`);
+    if (Buffer.byteLength(groupKey.names.join(''), 'utf8') > GROUP_BYTES_LIMIT / 2 || Buffer.byteLength(keyText(groupKey.names), 'utf8') > STORED_BYTES_LIMIT / 2) {
+      throw new Invalid(
+        `group_keys.${index}`,
+        `its property names are too long: together they may take at most ${GROUP_BYTES_LIMIT / 2} bytes, and ${STORED_BYTES_LIMIT / 2} as stored (a JSON array)`,
+      );
     }
   });
   await repo.lockMetricsExclusive(tx, tenantId);

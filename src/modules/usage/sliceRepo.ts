@@ -1,4 +1,5 @@
 import type { Queryable } from '../../lib/db/database.js';
+import { keyText, keyValues } from './compute/keyText.js';
 
 /** What one customer's rollups hold for one metric, group and slice of a period (numbers as text). */
 export interface SliceRollupRow {
@@ -18,12 +19,11 @@ export interface SliceRollupRow {
 }
 
 /**
- * The selected (metric, group key) pairs as rows, each group key as a text[]: joined laterally, so
+ * The selected (metric, group key) pairs as rows, each group key as stored (`keyText`): joined laterally, so
  * every pair is one range scan of the primary key (tenant, customer, metric, group key, hour),
  * never a scan of the customer's other groups (one row per user and hour, say).
  */
-const SELECTED = `SELECT u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
-                    FROM unnest($3::uuid[], $4::text[]) AS u (metric_id, group_key) OFFSET 0`;
+const SELECTED = `SELECT u.metric_id, u.group_key FROM unnest($3::uuid[], $4::text[]) AS u (metric_id, group_key) OFFSET 0`;
 
 /**
  * Which of a customer's rollups to read: the selections, over `[from, to)`, cut into slices
@@ -50,7 +50,7 @@ const readStart = ({ from, readFrom }: RollupWindow): Date => (readFrom && readF
 
 function windowParams(tenantId: string, window: RollupWindow): unknown[] {
   const { customerId, selections, to, sliceStarts, byDay, hourlyFrom } = window;
-  const params = [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => JSON.stringify(s.groupKey)), readStart(window), sliceStarts, to];
+  const params = [tenantId, customerId, selections.map((s) => s.metricId), selections.map((s) => keyText(s.groupKey)), readStart(window), sliceStarts, to];
   return byDay ? [...params, hourlyFrom ?? null] : params;
 }
 
@@ -81,11 +81,11 @@ export async function sliceRollups(
     // number (its metric id and group key are the caller's), values as JSON, the hour in ms (a whole
     // hour is exact in a float8 on every PostgreSQL); the latest value's instant as the aggregating read returns it.
     const rows = await db.query<HourRollupRow>(
-      `SELECT k.i, to_json(r.group_values)::text AS group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
+      `SELECT k.i, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice,
               (extract(epoch FROM r.hour) * 1000)::float8 AS hour_ms,
               r.event_count::text AS event_count, r.value_sum::text AS value_sum, r.value_max::text AS value_max,
               r.latest_value::text AS latest_value, r.latest_at, r.latest_transaction_id
-         FROM (SELECT u.i::int AS i, u.metric_id, ARRAY(SELECT jsonb_array_elements_text(u.group_key::jsonb)) AS group_key
+         FROM (SELECT u.i::int AS i, u.metric_id, u.group_key
                  FROM unnest($3::uuid[], $4::text[]) WITH ORDINALITY AS u (metric_id, group_key, i) OFFSET 0) k
         CROSS JOIN LATERAL (
                SELECT * FROM usage_rollups
@@ -95,10 +95,10 @@ export async function sliceRollups(
     );
     return rows.map(({ i, group_values, hour_ms, ...sums }) => {
       const selection = window.selections[i - 1]!;
-      return { metric_id: selection.metricId, group_key: selection.groupKey, group_values: JSON.parse(group_values) as string[], day: new Date(hour_ms), ...sums };
+      return { metric_id: selection.metricId, group_key: selection.groupKey, group_values: keyValues(group_values), day: new Date(hour_ms), ...sums };
     });
   }
-  return db.query<SliceRollupRow>(
+  const rows = await db.query<StoredKeys<SliceRollupRow>>(
     `SELECT r.metric_id, r.group_key, r.group_values, width_bucket(r.hour, $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('r.hour')} AS day` : ''},
             sum(r.event_count)::text AS event_count, sum(r.value_sum)::text AS value_sum, max(r.value_max)::text AS value_max,
             (array_agg(r.latest_value::text ORDER BY r.latest_at DESC NULLS LAST, r.latest_transaction_id COLLATE "C" DESC))[1] AS latest_value,
@@ -113,6 +113,20 @@ export async function sliceRollups(
     // Read after every change of a customer's usage: parsed once per connection.
     { prepare: window.byDay ? 'allot_slice_rollups_by_bucket' : 'allot_slice_rollups' },
   );
+  return withKeyArrays(rows);
+}
+
+/** A row with its group key and values as stored: JSON texts (`keyText`). */
+type StoredKeys<Row> = Omit<Row, 'group_key' | 'group_values'> & { group_key: string; group_values: string };
+
+/** Rows with their group key and values as arrays; rows of one group key share its array. */
+function withKeyArrays<Row extends { group_key: string[]; group_values: string[] }>(rows: StoredKeys<Row>[]): Row[] {
+  const groupKeys = new Map<string, string[]>();
+  return rows.map((row) => {
+    let groupKey = groupKeys.get(row.group_key);
+    if (!groupKey) groupKeys.set(row.group_key, (groupKey = keyValues(row.group_key)));
+    return { ...row, group_key: groupKey, group_values: keyValues(row.group_values) } as Row;
+  });
 }
 
 /** A row of the read per hour, as it comes: `i` numbers the selection from 1, `group_values` is JSON, `hour_ms` the hour in ms. */
@@ -136,7 +150,7 @@ export async function firstSeenValues(
   window: RollupWindow,
 ): Promise<FirstSeenRow[]> {
   if (window.selections.length === 0) return [];
-  return db.query<FirstSeenRow>(
+  const rows = await db.query<StoredKeys<FirstSeenRow>>(
     `SELECT d.metric_id, d.group_key, d.group_values, d.value, width_bucket(min(d.hour), $6::timestamptz[]) - 1 AS slice${window.byDay ? `, ${bucketOf('min(d.hour)')} AS day` : ''}
        FROM (${SELECTED}) k
       CROSS JOIN LATERAL (
@@ -145,4 +159,5 @@ export async function firstSeenValues(
       GROUP BY d.metric_id, d.group_key, d.group_values, d.value`,
     windowParams(tenantId, window),
   );
+  return withKeyArrays(rows);
 }

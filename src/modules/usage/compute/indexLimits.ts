@@ -1,3 +1,4 @@
+import { keyText } from './keyText.js';
 import { groupValuesOf, type Match } from './matchMetric.js';
 
 /**
@@ -7,6 +8,13 @@ import { groupValuesOf, type Match } from './matchMetric.js';
  * 2,700 bytes; 2,000 leaves room for the other key columns.
  */
 export const GROUP_BYTES_LIMIT = 2000;
+
+/**
+ * How many bytes the same may take as stored: names and values as JSON texts (`keyText`), where a
+ * `"` or `\` takes 2 bytes and a control character up to 6, plus the quotes and commas. Only text
+ * made of such characters, or a group key of very many names, comes near it within the 2,000.
+ */
+export const STORED_BYTES_LIMIT = 2400;
 
 const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
 
@@ -19,10 +27,11 @@ const byteLength = (text: string) => Buffer.byteLength(text, 'utf8');
 export function oversizedProperty(match: Match): string | undefined {
   const { metric } = match;
   const distinct = match.distinct ?? '';
-  // Most events are far below the limit: three bytes per UTF-16 unit bounds the UTF-8 length.
-  let bound = distinct.length * 3;
-  for (const value of match.groupTexts) bound += value.length * 3;
-  for (const name of metric.groupNames) bound += name.length * 3;
+  // Most events are far below the limits: six bytes per UTF-16 unit (a control character's escape),
+  // three for the quotes and comma of each text and four for two pairs of brackets bound both lengths.
+  let bound = distinct.length * 6 + 4;
+  for (const value of match.groupTexts) bound += value.length * 6 + 3;
+  for (const name of metric.groupNames) bound += name.length * 6 + 3;
   if (bound <= GROUP_BYTES_LIMIT) return undefined;
 
   const distinctBytes = byteLength(distinct);
@@ -36,7 +45,8 @@ export function oversizedProperty(match: Match): string | undefined {
       bytes += byteLength(name) + valueBytes;
       if (valueBytes > longest.bytes) longest = { name, bytes: valueBytes };
     });
-    if (bytes > GROUP_BYTES_LIMIT) return longest.name || groupKey.names[0];
+    const stored = distinctBytes + byteLength(keyText(groupKey.names)) + byteLength(keyText(values));
+    if (bytes > GROUP_BYTES_LIMIT || stored > STORED_BYTES_LIMIT) return longest.name || groupKey.names[0];
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareCodePoints, compareRollupKeys, foldRollups, mergeRollup, rollupKey, type DistinctValue, type MatchedEvent, type Rollup } from './foldRollups.js';
-import { GROUP_BYTES_LIMIT, oversizedProperty } from './indexLimits.js';
+import { GROUP_BYTES_LIMIT, oversizedProperty, STORED_BYTES_LIMIT } from './indexLimits.js';
 import { compileMetric, groupValuesOf, matchMetric, type MetricDefinition } from './matchMetric.js';
 import { propertyNumber, propertyText } from './propertyValues.js';
 
@@ -93,6 +93,11 @@ describe('matchMetric', () => {
     expect(oversizedProperty(fits)).toBeUndefined();
     const tooLong = matchMetric(grouped, { eventType: 'x', properties: { user_id: 'é'.repeat(GROUP_BYTES_LIMIT / 2) } })!;
     expect(oversizedProperty(tooLong)).toBe('user_id');
+    // 500 bytes of text, but 3,000 as stored: each control character is escaped in six.
+    const escaped = matchMetric(grouped, { eventType: 'x', properties: { user_id: '\u0001'.repeat(500) } })!;
+    expect(oversizedProperty(escaped)).toBe('user_id');
+    const quotes = matchMetric(grouped, { eventType: 'x', properties: { user_id: '"'.repeat(STORED_BYTES_LIMIT / 2 - 20) } })!;
+    expect(oversizedProperty(quotes)).toBeUndefined();
   });
 });
 
