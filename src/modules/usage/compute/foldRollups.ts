@@ -99,12 +99,16 @@ const compareLists = (a: readonly string[], b: readonly string[]) => {
 };
 
 /**
- * The order every writer upserts rollup rows in (tenant, customer, metric, group key, hour, group
- * values), so that two transactions touching the same rows take their locks in the same order
- * and never deadlock. Any fixed total order would do; this one needs no string building.
+ * The order every writer upserts rollup rows in, so that two transactions touching the same rows
+ * take their locks in the same order and never deadlock: a metric's group rows first, its totals
+ * last, each by (tenant, customer, metric, group key, hour, group values). Any fixed total order
+ * would do; this one takes the rows concurrent batches share most (a customer's totals of an hour)
+ * at the end of the statement, so they are held for the shortest time before the commit. It needs
+ * no string building.
  */
 export function compareRollupKeys(a: Pick<Rollup, 'tenantId' | 'customerId' | 'metricId' | 'groupKey' | 'hourMs' | 'groupValues'>, b: typeof a): number {
   return (
+    (a.groupKey.length === 0 ? 1 : 0) - (b.groupKey.length === 0 ? 1 : 0) ||
     compareText(a.tenantId, b.tenantId) ||
     compareText(a.customerId, b.customerId) ||
     compareText(a.metricId, b.metricId) ||
