@@ -12,7 +12,7 @@ const METRIC = '0190f1e2-0000-7000-8000-0000000000e1';
 const HOUR = new Date('2024-05-10T10:00:00Z');
 // Values PostgreSQL and JSON escape: quotes, backslashes, control characters, braces and commas
 // (array syntax), spaces, the word NULL, non-ASCII and astral characters, the empty string.
-const ODD = ['a"b', 'c\\d', '\u0001\u001f\n\t', '{x,y}', ' NULL ', 'é😀', ''];
+const ODD = ['a"b', 'c\\d', '\u0001\u001f\n\t\b\f\r', '\u007f\u2028\u2029/', '{x,y}', ' NULL ', 'é😀', ''];
 
 describe.each(ENGINES)('migration 0021 (rollup keys as JSON text) on %s', (engine) => {
   let database: TestDatabase | undefined;
@@ -71,6 +71,28 @@ describe.each(ENGINES)('migration 0021 (rollup keys as JSON text) on %s', (engin
     ]);
     expect(await db.query('SELECT count(*)::int AS n FROM usage_distinct_values')).toEqual([{ n: groups.length }]);
 
+    // Compared byte by byte whatever the database's collation; and a process of an earlier
+    // version, writing text[] (which casts to text silently), fails rather than store keys no reader finds.
+    expect(
+      await db.query(
+        `SELECT c.relname AS table, a.attname AS column, l.collname AS collation FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+           JOIN pg_collation l ON l.oid = a.attcollation
+          WHERE c.relname IN ('usage_rollups', 'usage_distinct_values') AND a.attname IN ('group_key', 'group_values') ORDER BY 1, 2`,
+      ),
+    ).toEqual([
+      { table: 'usage_distinct_values', column: 'group_key', collation: 'C' },
+      { table: 'usage_distinct_values', column: 'group_values', collation: 'C' },
+      { table: 'usage_rollups', column: 'group_key', collation: 'C' },
+      { table: 'usage_rollups', column: 'group_values', collation: 'C' },
+    ]);
+    await expect(
+      db.query(
+        `INSERT INTO usage_rollups (tenant_id, customer_id, metric_id, group_key, hour, group_values, event_count, value_sum)
+         SELECT $1, $2, $3, k::text[], $4, k::text[], 1, 1 FROM (SELECT '{}'::text AS k) s`,
+        [TENANT, CUSTOMER, METRIC, new Date('2024-05-10T11:00:00Z')],
+      ),
+    ).rejects.toThrow(/usage_rollups_keys_json/);
+
     // And reads give the arrays back.
     const read = await sliceRollups(db, TENANT, {
       customerId: CUSTOMER,
@@ -82,5 +104,21 @@ describe.each(ENGINES)('migration 0021 (rollup keys as JSON text) on %s', (engin
     expect(read.map((row) => [row.group_key, row.group_values, row.event_count]).sort()).toEqual(
       ODD.map((value) => [['k"ey', 'who'], [value, `${value}!`], '3']).sort(),
     );
+  }, 120_000);
+
+  it('stops, naming the count, when a stored value would be too long to index once escaped', async () => {
+    database = await createTestDatabase(engine);
+    const { db } = database;
+    const migrations = loadMigrations();
+    await migrate(db, migrations.filter((migration) => migration.version <= 20));
+    // 1,990 bytes: within the earlier limit of 2,000, but 2,790 as JSON (each quote and backslash escaped).
+    const value = 'ab"\\x'.repeat(398);
+    await db.query(
+      `INSERT INTO usage_rollups (tenant_id, customer_id, metric_id, group_key, hour, group_values, event_count, value_sum)
+       VALUES ($1, $2, $3, $4, $5, $6, 1, 1)`,
+      [TENANT, CUSTOMER, METRIC, ['user_id'], HOUR, [value]],
+    );
+    await expect(migrate(db, migrations)).rejects.toThrow(/migration 0021: 1 rollup rows have group values longer than 2,600 bytes/);
+    expect(await db.query(`SELECT count(*)::int AS n FROM usage_rollups WHERE group_values = ARRAY[$1]`, [value])).toEqual([{ n: 1 }]);
   }, 120_000);
 });

@@ -2,7 +2,7 @@ import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { isUuid } from '../../lib/ids.js';
 import { foldRollups, type MatchedEvent, type Rollup } from './compute/foldRollups.js';
-import { oversizedProperty, GROUP_BYTES_LIMIT } from './compute/indexLimits.js';
+import { oversizedProperty, GROUP_BYTES_RULE } from './compute/indexLimits.js';
 import { compileMetric, matchMetric, type CompiledMetric, type Match } from './compute/matchMetric.js';
 import { NUMBER_BOUND_RULE } from './compute/propertyValues.js';
 import { originOf, signalsOf } from '../../lib/context.js';
@@ -264,7 +264,7 @@ export function matchCall(events: readonly IngestEvent[], tenantMetrics: readonl
       const property = oversizedProperty(match);
       if (property !== undefined) {
         const field = `${index}.properties.${property}`;
-        if (!problems.has(field)) problems.set(field, `is too long to group usage by for billable metric ${metric.id}: a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes`);
+        if (!problems.has(field)) problems.set(field, `is too long to group usage by for billable metric ${metric.id}: ${GROUP_BYTES_RULE}`);
         continue;
       }
       matches.push(match);

@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../../lib/db/database.js';
 import { Invalid } from '../../lib/errors.js';
 import { Batcher } from './batcher.js';
 import { foldRollups, type MatchedEvent } from './compute/foldRollups.js';
-import { GROUP_BYTES_LIMIT, oversizedProperty, STORED_BYTES_LIMIT } from './compute/indexLimits.js';
+import { GROUP_BYTES_LIMIT, GROUP_BYTES_RULE, oversizedProperty, STORED_BYTES_LIMIT } from './compute/indexLimits.js';
 import { keyText } from './compute/keyText.js';
 import { compileMetric, matchMetric, type MetricDefinition } from './compute/matchMetric.js';
 import { runIngestBatch, type IngestEvent, type IngestOutcome, type PendingIngest } from './ingestBatch.js';
@@ -219,7 +219,7 @@ export async function rollUpStoredEvents(tx: Queryable, { tenantId, metric }: { 
         const groupKey = compiled.groupKeys.findIndex((key) => key.names.includes(property));
         throw new Invalid(
           groupKey === -1 ? 'aggregation_key' : `group_keys.${groupKey}`,
-          `the stored event ${row.transaction_id} has a value of "${property}" too long to group usage by (a group key's names and values may take at most ${GROUP_BYTES_LIMIT} bytes)`,
+          `the stored event ${row.transaction_id} has a value of "${property}" too long to group usage by (${GROUP_BYTES_RULE})`,
         );
       }
       matched.push({

@@ -98,6 +98,12 @@ describe('matchMetric', () => {
     expect(oversizedProperty(escaped)).toBe('user_id');
     const quotes = matchMetric(grouped, { eventType: 'x', properties: { user_id: '"'.repeat(STORED_BYTES_LIMIT / 2 - 20) } })!;
     expect(oversizedProperty(quotes)).toBeUndefined();
+    const moreQuotes = matchMetric(grouped, { eventType: 'x', properties: { user_id: '"'.repeat(STORED_BYTES_LIMIT / 2) } })!;
+    expect(oversizedProperty(moreQuotes)).toBe('user_id');
+    // Refused by the stored length: the value that grows when escaped is named, not the longer one.
+    const pair = compileMetric(metric({ aggregation_type: 'COUNT', group_keys: [['a', 'b']] }));
+    const escapedPair = matchMetric(pair, { eventType: 'x', properties: { a: 'x'.repeat(900), b: '\u0001'.repeat(300) } })!;
+    expect(oversizedProperty(escapedPair)).toBe('b');
   });
 });
 
@@ -141,6 +147,18 @@ const comparable = (rollups: Iterable<Rollup>) =>
   }));
 
 describe('foldRollups', () => {
+  it('orders rows for the locks: every group row before any total, then by tenant, customer, metric, key, hour, values', () => {
+    const row = (customerId: string, groupKey: string[], groupValues: string[], hourMs = 0) => ({ tenantId: 't', customerId, metricId: 'm', groupKey, hourMs, groupValues });
+    const rows = [row('a', [], []), row('b', ['user_id'], ['u1']), row('a', ['user_id'], ['u2']), row('a', [], [], 3_600_000), row('a', ['team'], ['red'])];
+    expect([...rows].sort(compareRollupKeys).map((r) => `${r.customerId} ${r.groupKey.join()} ${r.groupValues.join()} ${r.hourMs}`)).toEqual([
+      'a team red 0',
+      'a user_id u2 0',
+      'b user_id u1 0',
+      'a   0',
+      'a   3600000',
+    ]);
+  });
+
   it('adds a row for the total and one per group key, in the hour of the event', () => {
     const hour = Date.UTC(2024, 4, 10, 10);
     const folded = foldRollups(
