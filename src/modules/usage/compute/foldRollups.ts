@@ -102,10 +102,9 @@ const compareLists = (a: readonly string[], b: readonly string[]) => {
  * The order every writer upserts rollup rows in, so that two transactions touching the same rows
  * take their locks in the same order and never deadlock: every group row (of any tenant, customer
  * and metric) before any total, each part by (tenant, customer, metric, group key, hour, group
- * values). Any fixed total order
- * would do; this one takes the rows concurrent batches share most (a customer's totals of an hour)
- * at the end of the statement, so they are held for the shortest time before the commit. It needs
- * no string building.
+ * values). Any fixed total order would do; this one takes the rows concurrent batches share most
+ * (a customer's totals of an hour) at the end of the statement, so they are held for the shortest
+ * time before the commit. It needs no string building.
  */
 export function compareRollupKeys(a: Pick<Rollup, 'tenantId' | 'customerId' | 'metricId' | 'groupKey' | 'hourMs' | 'groupValues'>, b: typeof a): number {
   return (
