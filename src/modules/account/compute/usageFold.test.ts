@@ -36,6 +36,17 @@ const rowOf = ({ day, user, sum }: Drawn): SliceRollupRow =>
 
 const drawn = fc.record({ day: fc.integer({ min: 0, max: 29 }), user: fc.option(fc.integer({ min: 0, max: 5 })), sum: fc.integer({ min: 0, max: 30 }) });
 
+/** Rows as a read returns them: one per day and user (or total), the drawn rows of a key summed. */
+function asRead(rows: readonly Drawn[]): Drawn[] {
+  const byKey = new Map<string, Drawn>();
+  for (const row of rows) {
+    const key = `${row.day}:${row.user}`;
+    const found = byKey.get(key);
+    byKey.set(key, found ? { ...found, sum: found.sum + row.sum } : row);
+  }
+  return [...byKey.values()];
+}
+
 /** Each line's value, quantity and charges per slice, as strings. */
 function lines(usage: PeriodUsage) {
   return [seatWindow, totalWindow].map((window) =>
@@ -50,13 +61,13 @@ describe('rating usage kept per day (incremental fold)', () => {
         fc.array(drawn, { maxLength: 60 }),
         fc.array(fc.record({ from: fc.integer({ min: 0, max: 29 }), rows: fc.array(drawn, { maxLength: 20 }) }), { minLength: 1, maxLength: 4 }),
         (initial, reads) => {
-          let kept: PeriodUsage = { rows: initial.map(rowOf), firstSeen: [] };
-          let all = initial;
+          let all = asRead(initial);
+          let kept: PeriodUsage = { rows: all.map(rowOf), firstSeen: [] };
           lines(kept);
           for (const read of reads) {
             const readFrom = new Date(period.startingAt.getTime() + read.from * DAY_MS);
             // What the read of the days from `readFrom` finds: those days' rows as they stood, plus the new ones.
-            const fresh = [...all.filter((row) => row.day >= read.from), ...read.rows.filter((row) => row.day >= read.from)];
+            const fresh = asRead([...all.filter((row) => row.day >= read.from), ...read.rows.filter((row) => row.day >= read.from)]);
             all = [...all.filter((row) => row.day < read.from), ...fresh];
             kept = mergeUsage([kept], [{ rows: fresh.map(rowOf), firstSeen: [] }], readFrom)[0]!;
             expect(lines(kept)).toEqual(lines({ rows: all.map(rowOf), firstSeen: [] }));
