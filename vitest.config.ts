@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import ProcessesFirst from './test/sequencer.js';
 
 export default defineConfig({
   test: {
@@ -14,6 +15,7 @@ export default defineConfig({
     isolate: false,
     // Migrated template databases, made once per run: test/globalSetup.ts.
     globalSetup: ['test/globalSetup.ts'],
+    sequence: { sequencer: ProcessesFirst },
     reporters: ['default', './test/summaryReporter.ts'],
   },
 });

@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/lib/db/migrate.js';
 import { pgliteTemplate } from '../src/lib/db/pglite.js';
 import { openPostgres } from '../src/lib/db/postgres.js';
-import { serverUrl, type DatabaseTemplates } from './helpers/database.js';
+import { serverUrl, TEST_PGLITE_SETTINGS, type DatabaseTemplates } from './helpers/database.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -47,8 +47,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   };
   const pgliteTemplates = async () => {
-    const empty = await pgliteTemplate();
-    const migrated = await pgliteTemplate({ from: empty, prepare: migrate });
+    const empty = await pgliteTemplate({ settings: TEST_PGLITE_SETTINGS });
+    const migrated = await pgliteTemplate({ from: empty, prepare: migrate, settings: TEST_PGLITE_SETTINGS });
     writeFileSync(join(directory, 'pglite-empty.tar'), Buffer.from(await empty.arrayBuffer()));
     writeFileSync(join(directory, 'pglite-migrated.tar'), Buffer.from(await migrated.arrayBuffer()));
   };

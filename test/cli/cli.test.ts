@@ -25,12 +25,12 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     expect(acmeKey.stderr).toContain('Created the tenant "acme".');
     const secondAcmeKey = await runCli(['keys', 'create', '--tenant', 'acme'], env());
     expect(secondAcmeKey.stderr).not.toContain('Created the tenant');
-    for (const bad of ['', '  spaced  ', '-dash-first']) {
-      const refused = await runCli(['keys', 'create', '--tenant', bad], env());
-      expect(refused.code, bad).toBe(1);
-      expect(refused.stdout).toBe('');
-      expect(refused.stderr, bad).toContain('is not a tenant name');
-    }
+    // Which names are refused is src/modules/tenants/service.test.ts; here, how the CLI refuses one
+    // that its option parser could also take for a flag.
+    const refused = await runCli(['keys', 'create', '--tenant', '-dash-first'], env());
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain('"-dash-first" is not a tenant name');
     expect(globexKey.stdout).toMatch(/^allot_\S+\n$/);
 
     const server = await startServe(['--test-clock', '2025-01-15T00:00:00Z'], env());
@@ -47,7 +47,7 @@ describe('allot on PostgreSQL (DATABASE_URL)', () => {
     } finally {
       await server.stop();
     }
-    // Ten CLI processes and a server, each compiling the sources through tsx: past 30 s on a busy 2-core machine.
+    // Six CLI processes and a server, each compiling the sources through tsx: past 30 s on a busy 2-core machine.
   }, 120_000);
 
   it('stops with a clear message on bad configuration', async () => {

@@ -74,13 +74,17 @@ describe('the PGlite data directory lock', () => {
   it('takes over a stale lock that names this pid, and refuses a second open while held', async () => {
     // As after a crash in a container whose restarted process got the same pid.
     writeFileSync(join(dataDir, 'allot.lock'), String(process.pid));
-    const db = await openPglite({ dataDir });
+    // Filled from the run's template: initialising a directory here would only add seconds of WASM.
+    const held = await createTestDatabase('pglite', { dataDir });
     try {
+      // The tests' own settings (TEST_PGLITE_SETTINGS) reach the instance; a plain open has PostgreSQL's default.
+      expect(await held.db.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
       await expect(openPglite({ dataDir })).rejects.toThrow(/is in use by process/);
     } finally {
-      await db.close();
+      await held.destroy();
     }
     const again = await openPglite({ dataDir });
+    expect(await again.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '128MB' }]);
     await again.close();
   });
 });

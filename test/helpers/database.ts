@@ -24,6 +24,12 @@ function pgliteTemplate(migrated: boolean): Blob {
   return template;
 }
 
+/**
+ * What every test PGlite runs with: a 16 MB buffer pool instead of the default 128 MB, which PGlite
+ * sets up at each start (about half of opening a copy of the template). Test databases are small.
+ */
+export const TEST_PGLITE_SETTINGS = { shared_buffers: '16MB' };
+
 /** Every database test runs on both engines. */
 export const ENGINES: Engine[] = ['postgres', 'pglite'];
 
@@ -52,8 +58,9 @@ export interface TestDatabase {
 export async function createTestDatabase(engine: Engine, { dataDir, migrated = false }: { dataDir?: string; migrated?: boolean } = {}): Promise<TestDatabase> {
   if (engine === 'pglite') {
     // A persisted directory is filled from the template on the first open only; a reopen finds it on disk.
-    let db = await openPglite({ ...(dataDir && { dataDir }), template: pgliteTemplate(migrated) });
-    const open = () => openPglite(dataDir ? { dataDir } : { template: pgliteTemplate(migrated) });
+    const settings = TEST_PGLITE_SETTINGS;
+    let db = await openPglite({ ...(dataDir && { dataDir }), template: pgliteTemplate(migrated), settings });
+    const open = () => openPglite(dataDir ? { dataDir, settings } : { template: pgliteTemplate(migrated), settings });
     return {
       engine,
       get db() {
