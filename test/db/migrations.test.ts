@@ -47,9 +47,11 @@ describe.each(ENGINES)('migrations on %s', (engine) => {
 
   it('rolls back a failing migration whole, leaving the database as it was', async () => {
     database = await createTestDatabase(engine);
+    // The first migration, then one that fails: one run, so the first is undone with it. (Not every
+    // migration: applying them all again in WASM only adds seconds.)
     const broken = [
-      ...loadMigrations(),
-      { version: ALL.length + 1, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT * FROM no_such_table;', checksum: 'x' },
+      loadMigrations()[0]!,
+      { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT * FROM no_such_table;', checksum: 'x' },
     ];
     await expect(migrate(database.db, broken)).rejects.toThrow(/no_such_table/);
     expect(await database.db.query(`SELECT to_regclass('tenants') AS t, to_regclass('half_done') AS h`)).toEqual([{ t: null, h: null }]);
