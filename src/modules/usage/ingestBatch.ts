@@ -60,8 +60,10 @@ const hoursOf = (customers: ReadonlyMap<string, number>) => new Map([...customer
  * 3. keeps the first event of each (tenant, transaction id) and inserts the events in that order
  *    with `ON CONFLICT DO NOTHING RETURNING`, resolving customers in the same statement, so only
  *    events never stored before come back;
- * 4. folds those new events of known customers into hourly rollups and upserts them, in key order,
- *    with one statement (and the distinct values of UNIQUE metrics with another).
+ * 4. announces the change (other processes' kept accounts), then folds those new events of known
+ *    customers into hourly rollups and upserts them, in key order, with one statement (after the
+ *    distinct values of UNIQUE metrics): the last statement before the commit, so that its row
+ *    locks, which concurrent batches wait on, are held for no other round trip.
  *
  * After the commit every call is answered and `usageCommitted` is emitted per tenant. If the
  * transaction fails, every call of the batch gets the error, and nothing of the batch is stored.
@@ -202,13 +204,15 @@ export async function runIngestBatch(
           matches: candidate.matches,
         });
       }
-      const folded = foldRollups(matched);
-      await repo.upsertRollups(tx, folded.rollups);
-      await repo.insertDistinctValues(tx, folded.distinctValues);
-      rolledUp = folded.rollups;
       // Other processes keep computed accounts too: they learn of the new usage when this commits.
       const changes: Change[] = [...since].map(([tenantId, customers]) => ({ kind: 'usage', tenantId, customerIds: [...customers.keys()], since: hoursOf(customers) }));
       await publishChanges(tx, db.engine, changes, originOf(signalsOf(db)));
+      const folded = foldRollups(matched);
+      await repo.insertDistinctValues(tx, folded.distinctValues);
+      // The rollup upsert last, right before the commit: its row locks (a customer's totals and
+      // group rows, which concurrent batches also write) are held for no other round trip.
+      await repo.upsertRollups(tx, folded.rollups);
+      rolledUp = folded.rollups;
       // Last before the commit: a usage read that came back before this number was taken cannot hold these rows.
       sequence = nextSequence();
     });
