@@ -7,6 +7,7 @@ import type { TestProject } from 'vitest/node';
 import { migrate } from '../src/lib/db/migrate.js';
 import { pgliteTemplate } from '../src/lib/db/pglite.js';
 import { openPostgres } from '../src/lib/db/postgres.js';
+import type { Database } from '../src/lib/db/database.js';
 import { serverUrl, TEST_PGLITE_SETTINGS, type DatabaseTemplates } from './helpers/database.js';
 
 declare module 'vitest' {
@@ -47,10 +48,34 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   };
   const pgliteTemplates = async () => {
-    const empty = await pgliteTemplate({ settings: TEST_PGLITE_SETTINGS });
-    const migrated = await pgliteTemplate({ from: empty, prepare: migrate, settings: TEST_PGLITE_SETTINGS });
+    const empty = await pgliteTemplate({ settings: TEST_PGLITE_SETTINGS, initdbArgs: ['--wal-segsize=1'], prepare: compact });
+    const migrated = await pgliteTemplate({
+      from: empty,
+      prepare: async (db) => {
+        await migrate(db);
+        await compact(db);
+      },
+      settings: TEST_PGLITE_SETTINGS,
+    });
     writeFileSync(join(directory, 'pglite-empty.tar'), Buffer.from(await empty.arrayBuffer()));
     writeFileSync(join(directory, 'pglite-migrated.tar'), Buffer.from(await migrated.arrayBuffer()));
+  };
+
+  /**
+   * A PGlite copy is loaded into memory at every open, and memory first touched is most of that
+   * time here: the copies leave out what no test reads. WAL segments of 1 MB (`initdb
+   * --wal-segsize=1`), with the segments kept for reuse dropped by checkpoints; and the databases
+   * `template0` and `template1` (Allot uses `postgres`, and tests create no database on PGlite).
+   * 42.5 MB became 17.9 MB, and an open takes about a third of the time.
+   */
+  const compact = async (db: Database) => {
+    for (const name of ['template0', 'template1']) {
+      if ((await db.query('SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 0) continue;
+      await db.query(`ALTER DATABASE ${name} WITH IS_TEMPLATE false`);
+      await db.query(`DROP DATABASE ${name}`);
+    }
+    await db.query('CHECKPOINT');
+    await db.query('CHECKPOINT');
   };
 
   const teardown = async () => {

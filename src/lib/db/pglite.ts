@@ -37,8 +37,19 @@ export async function pgliteTemplate({
   from,
   prepare,
   settings,
-}: { from?: Blob; prepare?: (db: Database) => Promise<unknown>; settings?: PgliteOptions['settings'] } = {}): Promise<Blob> {
-  const lite = await PGlite.create({ ...(from ? { loadDataDir: from } : {}), ...startParams(settings), parsers: PARSERS });
+  initdbArgs,
+}: {
+  from?: Blob;
+  prepare?: (db: Database) => Promise<unknown>;
+  settings?: PgliteOptions['settings'];
+  /** Arguments for `initdb` when a new one is initialised (no `from`), e.g. `--wal-segsize=1`. */
+  initdbArgs?: string[];
+} = {}): Promise<Blob> {
+  const lite = await PGlite.create({
+    ...(from ? { loadDataDir: from } : initdbArgs ? { initDbStartParams: initdbArgs } : {}),
+    ...startParams(settings),
+    parsers: PARSERS,
+  });
   try {
     await prepare?.(asDatabase(lite, () => {}));
     return await lite.dumpDataDir('none');
