@@ -3,12 +3,29 @@
 // the suite ends, comes after the suite's own. Arguments go to vitest (`npm test -- test/api`).
 import { spawn } from 'node:child_process';
 
+const children = new Set();
+
 function run(command, args, stdio) {
-  const child = spawn(command, args, { stdio, shell: process.platform === 'win32' });
+  const child = spawn(command, args, { stdio });
+  children.add(child);
   let output = '';
   child.stdout?.on('data', (chunk) => (output += chunk));
   child.stderr?.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), output })));
+  return new Promise((resolve) => {
+    // Not found, say (run outside npm, without node_modules/.bin on the PATH): a failure, reported.
+    child.on('error', (error) => resolve({ code: 1, output: `${command}: ${error.message}\n` }));
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ code: code ?? (signal ? 1 : 0), output });
+    });
+  });
+}
+
+// Stopped, the run stops both (vitest's own processes go with it).
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) child.kill(signal);
+  });
 }
 
 const typecheck = run('tsc', ['--noEmit'], ['ignore', 'pipe', 'pipe']);

@@ -48,13 +48,24 @@ describe.each(ENGINES)('migrations on %s', (engine) => {
   it('rolls back a failing migration whole, leaving the database as it was', async () => {
     database = await createTestDatabase(engine);
     // The first migration, then one that fails: one run, so the first is undone with it. (Not every
-    // migration: applying them all again in WASM only adds seconds.)
+    // migration: applying them all again in WASM only adds seconds. That none of them ends the run's
+    // transaction early is the test below.)
     const broken = [
       loadMigrations()[0]!,
       { version: 2, name: 'broken', sql: 'CREATE TABLE half_done (id int); SELECT * FROM no_such_table;', checksum: 'x' },
     ];
     await expect(migrate(database.db, broken)).rejects.toThrow(/no_such_table/);
     expect(await database.db.query(`SELECT to_regclass('tenants') AS t, to_regclass('half_done') AS h`)).toEqual([{ t: null, h: null }]);
+  });
+});
+
+describe('migration files', () => {
+  it('never end or start a transaction themselves, so a failing run undoes every migration of it', () => {
+    for (const migration of loadMigrations()) {
+      // Comments and string literals may name COMMIT ('COMMIT' is a grant kind); statements may not.
+      const statements = migration.sql.replace(/--[^\n]*/g, '').replace(/'(?:[^']|'')*'/g, "''");
+      expect(statements, migration.name).not.toMatch(/\b(COMMIT|ROLLBACK|ABORT|SAVEPOINT|START\s+TRANSACTION|END\s+TRANSACTION)\b|\bBEGIN\s*;/i);
+    }
   });
 });
 

@@ -24,7 +24,8 @@ class TemplateBlob extends Blob {
   readonly #bytes: ArrayBuffer;
   constructor(bytes: Uint8Array) {
     super([bytes]);
-    this.#bytes = bytes.slice().buffer;
+    // A copy of its own, exactly its size: a Buffer may be a view into a larger, shared one.
+    this.#bytes = new Uint8Array(bytes).buffer;
   }
   override arrayBuffer(): Promise<ArrayBuffer> {
     return Promise.resolve(this.#bytes);
