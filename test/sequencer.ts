@@ -2,10 +2,10 @@ import { relative } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
- * Files that start Allot or NATS in processes of their own go first, then vitest's usual order
- * (the slowest first when it has timings from an earlier run, else the largest). Such a file
- * spends much of its time waiting on its processes: started last, it ran alone at the end of a
- * clean run and set the run's length; started first, others run beside it.
+ * The files of `test/cli/` and `test/cluster/` go first, then vitest's usual order (the slowest
+ * first when it has timings from an earlier run, else the largest). Those files spend most of their
+ * time waiting on the Allot and NATS processes they start: started last, they ran alone at the end
+ * of a clean run and set its length; started first, other files run beside them.
  */
 const FIRST = [/^test\/cli\//, /^test\/cluster\//];
 
