@@ -115,7 +115,8 @@ const USAGE = `usage: npm run bench -- [options]
                           each stage's p50/p99 (barrier, usage, compute, …) and the time outside Allot
   --sample-db             sample pg_stat_activity during the throughput phase and the balance reads
   --close-contracts N     contracts whose April the period-close phase closes, in a database of its own (10000)
-  --skip PHASE,…          skip phases: baseline, throughput, latency, alerts, topup, balances,
+  --skip PHASE,…          skip phases: baseline, throughput, unmetered (the throughput load with events
+                          no metric counts: no rollups written), latency, alerts, topup, balances,
                           seats, weekly, dashboard, close, simulation (SIMULATION_CUSTOMERS: its customers, 200),
                           log (ingest through a NATS JetStream log of its own against direct;
                           BENCH_LOG_SECONDS, BENCH_LOG_CUSTOMERS), pglite (ingest against a raw
@@ -191,7 +192,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const databaseName = values.database ?? 'allot_bench';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(databaseName)) throw new Error(`--database must be a plain lower-case identifier, got "${databaseName}"`);
   const skip = new Set((values.skip ?? '').split(',').map((name) => name.trim()).filter(Boolean));
-  const known = ['baseline', 'throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'weekly', 'dashboard', 'close', 'simulation', 'log', 'pglite'];
+  const known = ['baseline', 'throughput', 'unmetered', 'latency', 'alerts', 'topup', 'balances', 'seats', 'weekly', 'dashboard', 'close', 'simulation', 'log', 'pglite'];
   for (const name of skip) if (!known.includes(name)) throw new Error(`--skip: unknown phase "${name}" (known: ${known.join(', ')})`);
   return {
     serverUrl: env.DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres',

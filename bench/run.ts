@@ -15,7 +15,7 @@ import { rawInsertBaseline } from './phases/baseline.js';
 import type { BenchContext, Figure, Phase } from './phases/context.js';
 import { dashboard } from './phases/dashboard.js';
 import { ingestLatency } from './phases/ingestLatency.js';
-import { ingestThroughput } from './phases/ingestThroughput.js';
+import { ingestThroughput, ingestThroughputUnmetered } from './phases/ingestThroughput.js';
 import { periodCloseBench } from './phases/periodClose.js';
 import { pgliteIngestBench } from './phases/pgliteIngest.js';
 import { seatBalanceReads } from './phases/seatBalances.js';
@@ -31,10 +31,10 @@ import { header, ingestVersusRawInsert, machine, NOT_MEASURED, parameters } from
  * whose events are sent by the first of them that runs. The weekly customer's period close (some
  * 320 months) is waited for in its own phase, so it runs in no other phase's window.
  */
-const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, alertLatency, topUp, balanceReads, seatBalanceReads, weeklySince2000, dashboard];
+const PHASES: Phase[] = [rawInsertBaseline, ingestThroughput, ingestLatency, ingestThroughputUnmetered, alertLatency, topUp, balanceReads, seatBalanceReads, weeklySince2000, dashboard];
 const INGEST_PHASES = new Set(['throughput', 'latency', 'alerts', 'topup', 'balances', 'seats', 'dashboard']);
 /** Windows of the server's CPU profile that `--profile` summarises, when they ran. */
-const PROFILED_WINDOWS = ['throughput', 'balances_net', 'balances_list', 'balances_net_cold', 'balances_list_cold',
+const PROFILED_WINDOWS = ['throughput', 'unmetered', 'balances_net', 'balances_list', 'balances_net_cold', 'balances_list_cold',
   ...['net', 'list', 'seat_list'].flatMap((read) => [`seats_${read}`, `seats_${read}_cold`]),
   'weekly_net', 'weekly_list', 'dashboard_customer_page'];
 
