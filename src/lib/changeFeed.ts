@@ -8,7 +8,9 @@ import { HOUR_MS } from './time.js';
  * delivered when the change commits and never without it. PostgreSQL delivers notifications in commit
  * order, so a process that LISTENs and then sees its own barrier notification (`barrier()`) has
  * seen every change committed before the barrier was sent: a read that waits for a barrier sent
- * after it began reflects every write acknowledged before that. PGlite runs in one process, where
+ * after it began reflects every write acknowledged before that. The barrier is sent from the
+ * listening connection itself, whose backend delivers it after every notification committed
+ * before it. PGlite runs in one process, where
  * in-process signals suffice: nothing is sent there.
  */
 
@@ -132,7 +134,7 @@ export async function followChanges(
     waiting.clear();
     ownWaiting.clear();
   };
-  const stopListening = await db.listen({
+  const listening = await db.listen({
     channels: [CHANGES_CHANNEL, barrierChannel],
     onNotification(channel, payload) {
       if (channel === barrierChannel && payload.startsWith('s')) {
@@ -181,7 +183,9 @@ export async function followChanges(
       }, BARRIER_TIMEOUT_MS);
       timer.unref();
     });
-    db.query('SELECT pg_notify($1, $2)', [barrierChannel, String(number)], { prepare: 'allot_barrier' }).catch(() => {
+    // From the listening connection itself: its backend hands over every notification committed
+    // before this one, then this one, without waking a second backend.
+    listening.notify(barrierChannel, String(number)).catch(() => {
       waiting.get(number)?.(false);
       waiting.delete(number);
     });
@@ -219,7 +223,7 @@ export async function followChanges(
     },
     async stop() {
       failAll();
-      await stopListening();
+      await listening.stop();
     },
   };
 }

@@ -82,4 +82,25 @@ describe('the change feed on PostgreSQL', () => {
       await own.stop();
     }
   });
+
+  it('answers barriers false while its LISTEN connection is down, and true again once it is back', async () => {
+    const gapsBefore = gaps;
+    await writer.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'allot-listen' AND datname = current_database()`);
+    const waitFor = async (done: () => Promise<boolean> | boolean) => {
+      for (const started = Date.now(); !(await done()); ) {
+        if (Date.now() - started > 10_000) throw new Error('timed out');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    // The loss is a gap: what was committed meanwhile may have been missed.
+    await waitFor(() => gaps > gapsBefore);
+    // Down until it connects again, 500 ms later (a second gap): a barrier cannot vouch for anything.
+    const down = feed.barrier();
+    if (gaps === gapsBefore + 1) expect(await down).toBe(false);
+    // Connected again (after a short delay), barriers go through the new connection.
+    await waitFor(() => feed.barrier());
+    await publishChanges(writer, 'postgres', [{ kind: 'catalog', tenantId: 'after-reconnect' }]);
+    expect(await feed.barrier()).toBe(true);
+    expect(seen.at(-1)).toEqual({ kind: 'catalog', tenantId: 'after-reconnect' });
+  });
 });

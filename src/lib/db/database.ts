@@ -35,10 +35,22 @@ export interface Database extends Queryable {
    * PostgreSQL only: LISTENs on `channels` over a connection of its own and calls `onNotification`
    * with each payload, in commit order. `onConnection` is called each time the connection is
    * (re)established with LISTEN in place, and `onLost` when it drops (notifications may have been
-   * missed until the next `onConnection`). Resolves to the function that stops listening.
+   * missed until the next `onConnection`).
    */
-  listen?(listener: NotificationListener): Promise<() => Promise<void>>;
+  listen?(listener: NotificationListener): Promise<Listening>;
   close(): Promise<void>;
+}
+
+/** A LISTEN connection in place (`Database.listen`). */
+export interface Listening {
+  /**
+   * Sends a notification from the listening connection itself. Its backend delivers it, and
+   * every notification committed before it, on that connection, before the statement returns:
+   * one round trip and one backend, where a notification sent from another connection wakes the
+   * listening backend as well. Rejects while the connection is down.
+   */
+  notify(channel: string, payload: string): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface NotificationListener {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { Database, NotificationListener, QueryOptions, Transaction } from './database.js';
+import type { Database, Listening, NotificationListener, QueryOptions, Transaction } from './database.js';
 
 export interface PostgresOptions {
   url: string;
@@ -89,7 +89,7 @@ export function openPostgres(options: PostgresOptions): Database {
 const RELISTEN_DELAY_MS = 500;
 
 /** LISTENs over a connection of its own, reconnecting after it drops, until stopped. */
-async function listenOn(url: string, listener: NotificationListener): Promise<() => Promise<void>> {
+async function listenOn(url: string, listener: NotificationListener): Promise<Listening> {
   let client: pg.Client | undefined;
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
@@ -100,6 +100,7 @@ async function listenOn(url: string, listener: NotificationListener): Promise<()
     const onLost = (error: unknown) => {
       if (lost || stopped) return;
       lost = true;
+      if (client === next) client = undefined;
       listener.onLost(error);
       next.end().catch(() => undefined);
       retry = setTimeout(() => connect().catch(() => undefined), RELISTEN_DELAY_MS);
@@ -123,10 +124,16 @@ async function listenOn(url: string, listener: NotificationListener): Promise<()
   };
   // A database unreachable now is tried again in the background (`onLost` was told): starting never fails for it.
   await connect().catch(() => undefined);
-  return async () => {
-    stopped = true;
-    clearTimeout(retry);
-    await client?.end().catch(() => undefined);
+  return {
+    async notify(channel, payload) {
+      if (!client) throw new Error('the LISTEN connection is down');
+      await client.query({ text: 'SELECT pg_notify($1, $2)', values: [channel, payload], name: 'allot_listen_notify' });
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(retry);
+      await client?.end().catch(() => undefined);
+    },
   };
 }
 
