@@ -2,7 +2,8 @@ import { Decimal } from '../../../lib/money.js';
 import type { Period } from '../../../lib/periods.js';
 import { deriveBalances, deriveSettledHistory, mergeById, recordedMovements, type Balance, type StoredGrants } from './balances.js';
 import { generatedId } from './derivedGrants.js';
-import { drawDown, type FundingCharge, type FundingSegment } from './drawdown.js';
+import { drawDown, type Drawdown, type FundingCharge, type FundingSegment } from './drawdown.js';
+import { redrawDown } from './redraw.js';
 import { ratePeriod, usageWindowOf, type PeriodUsage, type PreparedPeriod, type RatedLine, type RatedPeriod, type UsageWindow } from './rating.js';
 import { seatLinesOf, type SeatLine } from './seatLines.js';
 import { seatKeyOf, usageFundingCharges, withSeatSelections } from './seatUsage.js';
@@ -242,7 +243,10 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
       seat: true,
     })),
   ]);
-  const funded = drawDown({ segments, charges });
+  // The previous account of the same plan drew the same charges, most of them for the same amounts:
+  // when only some seats' amounts changed, only their charges are drawn again (`redraw.ts`).
+  const earlier = previous && derivations.get(previous);
+  const funded = redrawDown(earlier?.plan === plan ? earlier.funded : undefined, { segments, charges }) ?? drawDown({ segments, charges });
 
   const drafts = rated.map((period, i) => {
     const invoiceId = invoiceIdFor(period.contractId, period.period);
@@ -270,12 +274,15 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
   });
   const seatCharges = allSeats.flat();
-  if (live.size === 0) return accountOf(plan, { loaded, drafts, seatCharges, names }, before);
+  if (live.size === 0) {
+    const account = accountOf(plan, { loaded, drafts, seatCharges, names }, before);
+    derivations.set(account, { plan, live, funded });
+    return account;
+  }
   const withLive = new Map(recorded);
   for (const [segmentId, deductions] of live) withLive.set(segmentId, [...(recorded.get(segmentId) ?? []), ...deductions]);
   // Only the grants the live deductions touch change: the rest stand as derived before them, or as
   // the previous account of the same plan derived them when their live deductions are the same.
-  const earlier = previous && derivations.get(previous);
   const reuse = earlier?.plan === plan ? { before: previous!.current, changed: changedSegments(earlier.live, live) } : { before, changed: new Set(live.keys()) };
   const balances = deriveBalances({
     grants: stored.grants,
@@ -286,7 +293,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     reuse,
   });
   const account = accountOf(plan, { loaded, drafts, seatCharges, names }, balances);
-  derivations.set(account, { plan, live });
+  derivations.set(account, { plan, live, funded });
   return account;
 }
 
@@ -303,8 +310,8 @@ function seatLinesOfPlan(plan: AccountPlan, lines: () => SeatLine[][]): SeatLine
 
 const seatLinesOfPlans = new WeakMap<AccountPlan, SeatLine[][]>();
 
-/** What an account was completed from: its plan and its live deductions per segment (for the next account of the same plan: `completeAccount`'s `previous`). */
-const derivations = new WeakMap<CustomerAccount, { plan: AccountPlan; live: ReadonlyMap<string, readonly LedgerEntry[]> }>();
+/** What an account was completed from: its plan, its drawdown and its live deductions per segment (for the next account of the same plan: `completeAccount`'s `previous`). */
+const derivations = new WeakMap<CustomerAccount, { plan: AccountPlan; live: ReadonlyMap<string, readonly LedgerEntry[]>; funded: Drawdown }>();
 
 /** The segments whose live deductions differ between two drawdowns. */
 function changedSegments(before: ReadonlyMap<string, readonly LedgerEntry[]>, after: ReadonlyMap<string, readonly LedgerEntry[]>): Set<string> {

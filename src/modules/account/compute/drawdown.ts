@@ -54,6 +54,29 @@ export interface FundingCharge {
   periodEnded?: Date | undefined;
 }
 
+/** What one charge drew, segment by segment in the order drawn, and what no segment covered. */
+export interface ChargeDraws {
+  takes: Array<{ segmentId: string; amount: Decimal }>;
+  over: Decimal | undefined;
+}
+
+/**
+ * How a drawdown went, for drawing the next one from it (`redraw.ts`): the segments and charges it
+ * was given, the charges' order (indices into `charges`), what each charge drew, and whether a
+ * shared segment ever ran short of a charge (then any charge's draws may depend on any other's).
+ */
+export interface DrawRecord {
+  segments: readonly FundingSegment[];
+  charges: readonly FundingCharge[];
+  order: readonly number[];
+  draws: readonly ChargeDraws[];
+  /** A shared segment ran dry or short, a charge gave back, or a segment holds a rolled-over remainder. */
+  contended: boolean;
+}
+
+/** Each drawdown's record, by its result. */
+export const drawRecords = new WeakMap<Drawdown, DrawRecord>();
+
 export interface Drawdown {
   /** What the charges drew from each segment (the live deductions of the draft). */
   drawn: Map<string, Decimal>;
@@ -81,7 +104,7 @@ function fundingOrder(a: FundingSegment, b: FundingSegment): number {
 }
 
 /** Whether `segment` may pay for `charge`: same pricing unit, active for the whole slice, applicable to its product and contract. */
-function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
+export function canFund(segment: FundingSegment, charge: FundingCharge): boolean {
   if (segment.creditTypeId !== charge.creditTypeId) return false;
   if (segment.seatId !== undefined && segment.seatId !== charge.seatId) return false;
   if (segment.startingAt > charge.startingAt || segment.endingBefore < charge.endingBefore) return false;
@@ -106,7 +129,7 @@ function mergeOrdered(a: readonly FundingSegment[], b: readonly FundingSegment[]
 }
 
 /** Segments by id, and per seat id (undefined: usage naming none) the segments that may fund its usage, in funding order. */
-interface SegmentOrder {
+export interface SegmentOrder {
   bySegmentId: Map<string, FundingSegment>;
   candidatesFor: (seatId: string | undefined) => readonly FundingSegment[];
 }
@@ -114,7 +137,7 @@ interface SegmentOrder {
 const orders = new WeakMap<readonly FundingSegment[], SegmentOrder>();
 
 /** The order of `segments` (worked out once per list: an account's segments stand while its terms do). */
-function orderOf(segments: readonly FundingSegment[]): SegmentOrder {
+export function orderOf(segments: readonly FundingSegment[]): SegmentOrder {
   const known = orders.get(segments);
   if (known) return known;
   const ordered = [...segments].sort(fundingOrder);
@@ -196,17 +219,15 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
     return line;
   };
 
-  const endedRank = (charge: FundingCharge) => charge.periodEnded?.getTime() ?? Infinity;
-  const sorted = [...charges].sort(
-    (a, b) =>
-      (endedRank(a) === endedRank(b) ? 0 : endedRank(a) < endedRank(b) ? -1 : 1) ||
-      Number(a.seat ?? false) - Number(b.seat ?? false) ||
-      a.startingAt.getTime() - b.startingAt.getTime() ||
-      (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0),
-  );
+  const order = sortedOrder(charges);
   // What each line drew, kept only when some charge gives back.
   const givesBack = charges.some((charge) => isNegative(charge.amount));
-  for (const charge of sorted) {
+  let contended = givesBack || segments.some((segment) => Boolean(segment.rolloverOf));
+  const draws: ChargeDraws[] = new Array(charges.length);
+  for (const index of order) {
+    const charge = charges[index]!;
+    const own: ChargeDraws = { takes: [], over: undefined };
+    draws[index] = own;
     const stack = givesBack ? (stacks.get(charge.lineId) ?? []) : undefined;
     if (stack) stacks.set(charge.lineId, stack);
     if (isPositive(charge.amount)) {
@@ -218,13 +239,17 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
         const take = left.lte(room) ? left : room;
         if (!isPositive(take)) continue;
         moved(segment.segmentId, take);
+        // A shared segment short of this charge, or emptied by it: later charges' draws depend on this one's.
+        if (segment.seatId === undefined && (take !== left || emptied.has(segment.segmentId))) contended = true;
         add(drawn, segment.segmentId, take);
         add(appliedTo(charge.lineId), segment.segmentId, take);
+        own.takes.push({ segmentId: segment.segmentId, amount: take });
         stack?.push({ from: segment.segmentId, amount: take });
         left = subExactly(left, take);
       }
       if (isPositive(left)) {
         add(overage, charge.lineId, left);
+        own.over = left;
         stack?.push({ from: OVERAGE, amount: left });
       }
     } else if (stack && isNegative(charge.amount)) {
@@ -244,5 +269,29 @@ export function drawDown({ segments, charges }: { segments: readonly FundingSegm
       }
     }
   }
-  return { drawn, applied, overage };
+  const result = { drawn, applied, overage };
+  drawRecords.set(result, { segments, charges, order, draws, contended });
+  return result;
+}
+
+/**
+ * The order charges are funded in (indices into `charges`): ended periods' first, oldest first;
+ * usage charges before seat charges; then by slice and by line; charges equal in all that (a
+ * line's seat parts) in the order given.
+ */
+function sortedOrder(charges: readonly FundingCharge[]): number[] {
+  const endedRank = (charge: FundingCharge) => charge.periodEnded?.getTime() ?? Infinity;
+  return charges
+    .map((_, index) => index)
+    .sort((i, j) => {
+      const a = charges[i]!;
+      const b = charges[j]!;
+      return (
+        (endedRank(a) === endedRank(b) ? 0 : endedRank(a) < endedRank(b) ? -1 : 1) ||
+        Number(a.seat ?? false) - Number(b.seat ?? false) ||
+        a.startingAt.getTime() - b.startingAt.getTime() ||
+        (a.lineId < b.lineId ? -1 : a.lineId > b.lineId ? 1 : 0) ||
+        i - j
+      );
+    });
 }
