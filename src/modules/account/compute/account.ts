@@ -1,4 +1,6 @@
-import { Decimal } from '../../../lib/money.js';
+import { addExactly, Decimal } from '../../../lib/money.js';
+
+const ZERO = new Decimal(0);
 import type { Period } from '../../../lib/periods.js';
 import { deriveBalances, deriveSettledHistory, mergeById, recordedMovements, type Balance, type StoredGrants } from './balances.js';
 import { generatedId } from './derivedGrants.js';
@@ -138,13 +140,23 @@ export function planAccount({ loaded, stored, prepared, now, finalized, cuts: ex
   };
 }
 
-/** The account with `current` balances, its full `balances` joining the settled history on first use. */
-function accountOf(plan: AccountPlan, rest: Omit<CustomerAccount, 'balances' | 'current'>, current: Balance[]): CustomerAccount {
+/**
+ * The account with `current` balances, its full `balances` joining the settled history on first
+ * use, and its drafts made on first use when given as a function.
+ */
+function accountOf(
+  plan: AccountPlan,
+  { drafts, ...rest }: Omit<CustomerAccount, 'balances' | 'current' | 'drafts'> & { drafts: Draft[] | (() => Draft[]) },
+  current: Balance[],
+): CustomerAccount {
   let all: Balance[] | undefined;
-  return Object.defineProperty({ ...rest, current } as CustomerAccount, 'balances', {
+  const account = Object.defineProperty({ ...rest, current } as CustomerAccount, 'balances', {
     get: () => (all ??= mergeById(current, plan.history())),
     enumerable: true,
   });
+  if (Array.isArray(drafts)) return Object.assign(account, { drafts });
+  let made: Draft[] | undefined;
+  return Object.defineProperty(account, 'drafts', { get: () => (made ??= drafts()), enumerable: true });
 }
 
 /** What can fund a plan's charges: its segments, and each one's grant and end. */
@@ -248,31 +260,45 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   const earlier = previous && derivations.get(previous);
   const funded = redrawDown(earlier?.plan === plan ? earlier.funded : undefined, { segments, charges }) ?? drawDown({ segments, charges });
 
-  const drafts = rated.map((period, i) => {
-    const invoiceId = invoiceIdFor(period.contractId, period.period);
-    const perSegment = new Map<string, Decimal>();
-    const fundingOf = (lineId: string) => {
-      const applied: Application[] = [];
-      for (const [segmentId, amount] of funded.applied.get(lineId) ?? []) {
-        if (amount.isZero()) continue;
-        const grant = segmentGrant.get(segmentId)!;
-        applied.push({ grantId: grant.id, segmentId, kind: grant.kind, name: grant.name, amount });
-        perSegment.set(segmentId, (perSegment.get(segmentId) ?? new Decimal(0)).add(amount));
+  // The live deductions: what the charges of each period's draft drew from each segment.
+  const invoiceIds = rated.map((period) => invoiceIdFor(period.contractId, period.period));
+  const addLive = (segmentId: string, amount: Decimal, i: number) => {
+    if (amount.isZero()) return;
+    const { period } = rated[i]!;
+    const end = segmentEnd.get(segmentId)!;
+    const timestamp = end < period.endingBefore ? end : period.endingBefore;
+    const entries = live.get(segmentId) ?? [];
+    entries.push({ kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: amount.neg(), timestamp, invoiceId: invoiceIds[i]!, live: true });
+    live.set(segmentId, entries);
+  };
+  if (rated.length === 1) {
+    // Every charge is of the one period: what it drew from a segment is that segment's deduction.
+    for (const [segmentId, amount] of funded.drawn) addLive(segmentId, amount, 0);
+  } else {
+    rated.forEach((period, i) => {
+      const perSegment = new Map<string, Decimal>();
+      for (const line of [...period.lines, ...seats[i]!]) {
+        for (const [segmentId, amount] of funded.applied.get(line.id) ?? []) perSegment.set(segmentId, addExactly(perSegment.get(segmentId) ?? ZERO, amount));
       }
-      return { applied, overage: funded.overage.get(lineId) ?? new Decimal(0) };
-    };
-    const lines = period.lines.map((line): DraftLine => ({ ...line, ...fundingOf(line.id) }));
-    const seatLines = seats[i]!.map((line): DraftSeatLine => ({ ...line, ...fundingOf(line.id) }));
-    for (const [segmentId, amount] of perSegment) {
-      if (amount.isZero()) continue;
-      const end = segmentEnd.get(segmentId)!;
-      const timestamp = end < period.period.endingBefore ? end : period.period.endingBefore;
-      const entries = live.get(segmentId) ?? [];
-      entries.push({ kind: 'AUTOMATED_INVOICE_DEDUCTION', amount: amount.neg(), timestamp, invoiceId, live: true });
-      live.set(segmentId, entries);
-    }
-    return { invoiceId, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
-  });
+      for (const [segmentId, amount] of perSegment) addLive(segmentId, amount, i);
+    });
+  }
+  // The drafts, with what funded each line, on first use: balance reads never look at them.
+  const drafts = () =>
+    rated.map((period, i): Draft => {
+      const fundingOf = (lineId: string) => {
+        const applied: Application[] = [];
+        for (const [segmentId, amount] of funded.applied.get(lineId) ?? []) {
+          if (amount.isZero()) continue;
+          const grant = segmentGrant.get(segmentId)!;
+          applied.push({ grantId: grant.id, segmentId, kind: grant.kind, name: grant.name, amount });
+        }
+        return { applied, overage: funded.overage.get(lineId) ?? ZERO };
+      };
+      const lines = period.lines.map((line): DraftLine => ({ ...line, ...fundingOf(line.id) }));
+      const seatLines = seats[i]!.map((line): DraftSeatLine => ({ ...line, ...fundingOf(line.id) }));
+      return { invoiceId: invoiceIds[i]!, contractId: period.contractId, customerId, period: period.period, rateCard: period.rateCard, lines, seatLines };
+    });
   const seatCharges = allSeats.flat();
   if (live.size === 0) {
     const account = accountOf(plan, { loaded, drafts, seatCharges, names }, before);

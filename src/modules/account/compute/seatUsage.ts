@@ -1,4 +1,6 @@
-import { isPositive, subExactly, type Decimal } from '../../../lib/money.js';
+import { Decimal, isNegative, isPositive, subExactly } from '../../../lib/money.js';
+
+const ZERO = new Decimal(0);
 import type { FundingCharge } from './drawdown.js';
 import type { RatedLine, RatedPeriod, UsageWindow } from './rating.js';
 import { sameSelection } from './usageFold.js';
@@ -47,31 +49,42 @@ export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: Rat
     }
   }
   // In seat id order, once per list.
-  for (const slices of parts.values()) for (const list of slices.values()) list.sort((a, b) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0));
+  const bySeatId = (a: { seatId: string }, b: { seatId: string }) => (a.seatId < b.seatId ? -1 : a.seatId > b.seatId ? 1 : 0);
+  // The lines come sorted by id, nearly always seat id order already: checked before sorting.
+  for (const slices of parts.values()) for (const list of slices.values()) if (list.some((part, i) => i > 0 && bySeatId(list[i - 1]!, part) > 0)) list.sort(bySeatId);
   const charges: FundingCharge[] = [];
   for (const line of rated.lines) {
     const slices = parts.size > 0 ? parts.get(keyOf(line)) : undefined;
     for (const charge of line.charges) {
-      const part = (amount: Decimal, seatId?: string): FundingCharge => ({
-        periodEnded,
-        lineId: line.id,
-        contractId: rated.contractId,
-        productId: line.productId,
-        productTags: line.productTags,
-        creditTypeId: line.creditTypeId,
-        startingAt: charge.slice.startingAt,
-        endingBefore: charge.slice.endingBefore,
-        amount,
-        ...(seatId !== undefined && { seatId }),
-      });
+      const part = (amount: Decimal, seatId?: string): FundingCharge => {
+        const made: FundingCharge = {
+          periodEnded,
+          lineId: line.id,
+          contractId: rated.contractId,
+          productId: line.productId,
+          productTags: line.productTags,
+          creditTypeId: line.creditTypeId,
+          startingAt: charge.slice.startingAt,
+          endingBefore: charge.slice.endingBefore,
+          amount,
+        };
+        if (seatId !== undefined) made.seatId = seatId;
+        return made;
+      };
       let left = charge.amount;
       const seats = slices?.get(charge.slice.startingAt.getTime()) ?? [];
       if (isPositive(left)) {
         for (const { seatId, amount } of seats) {
           if (!isPositive(amount)) continue;
-          const take = amount.lte(left) ? amount : left;
-          charges.push(part(take, seatId));
-          left = subExactly(left, take);
+          // One subtraction says both whether the seat's part fits and what is left.
+          const after = subExactly(left, amount);
+          if (isNegative(after)) {
+            charges.push(part(left, seatId));
+            left = ZERO;
+            break;
+          }
+          charges.push(part(amount, seatId));
+          left = after;
           if (!isPositive(left)) break;
         }
       }
