@@ -8,6 +8,47 @@ const USD = '2714e483-4ff1-48e4-9e25-ac732e8f24f2';
 
 type Line = { type: string; total: number; quantity?: number };
 
+const ingestUnits = (client: Metronome, transactionId: string, units: number, timestamp: string) =>
+  client.v1.usage.ingest({ usage: [{ transaction_id: transactionId, customer_id: 'late-co', event_type: 'units', timestamp, properties: { value: units } }] });
+
+/** The customer's usage invoices, oldest first: start, status, total and lines other than subscriptions. */
+const usageInvoices = async (client: Metronome, customer: string) =>
+  (await client.v1.customers.invoices.list({ customer_id: customer })).data
+    .filter((invoice) => invoice.type === 'USAGE')
+    .map((invoice) => ({
+      start: invoice.start_timestamp,
+      status: invoice.status,
+      total: invoice.total,
+      lines: (invoice.line_items as Line[]).filter((line) => line.type !== 'subscription').map((line) => [line.type, line.total]),
+    }))
+    .sort((a, b) => a.start!.localeCompare(b.start!));
+
+/** Late Co: a $1 credit a month from April 1, units at 1 cent, ingest alias `late-co`. Its customer id and billable metric. */
+async function createLateCo(client: Metronome): Promise<{ customer: string; metric: string }> {
+  const fixed = (await client.v1.contracts.products.create({ name: 'Monthly credit', type: 'FIXED' })).data.id;
+  const metric = (await client.v1.billableMetrics.create({ name: 'units', event_type_filter: { in_values: ['units'] }, aggregation_type: 'SUM', aggregation_key: 'value', property_filters: [{ name: 'value', exists: true }] })).data.id;
+  const product = (await client.v1.contracts.products.create({ name: 'Units', type: 'USAGE', billable_metric_id: metric })).data.id;
+  const rateCard = (await client.v1.contracts.rateCards.create({ name: 'Plan' })).data.id;
+  await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, starting_at: '2024-01-01T00:00:00Z' });
+  const customer = (await client.v1.customers.create({ name: 'Late Co', ingest_aliases: ['late-co'] })).data.id;
+  await client.v1.contracts.create({
+    customer_id: customer,
+    starting_at: '2024-04-01T00:00:00Z',
+    rate_card_id: rateCard,
+    recurring_credits: [
+      {
+        product_id: fixed,
+        access_amount: { credit_type_id: USD, unit_price: 100, quantity: 1 },
+        commit_duration: { value: 1, unit: 'PERIODS' },
+        priority: 1,
+        starting_at: '2024-04-01T00:00:00Z',
+        recurrence_frequency: 'MONTHLY',
+      },
+    ],
+  });
+  return { customer, metric };
+}
+
 /**
  * Late usage and the invoice grace period (docs/rules.md rule 12), through the SDK on a test clock
  * that starts on 2024-04-10: a $1 credit a month, usage at 1 cent a unit, the tenant's grace
@@ -18,20 +59,11 @@ describe.each(ENGINES)('invoice grace period on %s', (engine) => {
   let server: TestServer;
   let client: Metronome;
   let customer: string;
+  let metric: string;
   let sequence = 0;
 
-  const ingest = (units: number, timestamp: string) =>
-    client.v1.usage.ingest({ usage: [{ transaction_id: `late-${++sequence}`, customer_id: 'late-co', event_type: 'units', timestamp, properties: { value: units } }] });
-  const invoices = async () =>
-    (await client.v1.customers.invoices.list({ customer_id: customer })).data
-      .filter((invoice) => invoice.type === 'USAGE')
-      .map((invoice) => ({
-        start: invoice.start_timestamp,
-        status: invoice.status,
-        total: invoice.total,
-        lines: (invoice.line_items as Line[]).filter((line) => line.type !== 'subscription').map((line) => [line.type, line.total]),
-      }))
-      .sort((a, b) => a.start!.localeCompare(b.start!));
+  const ingest = (units: number, timestamp: string) => ingestUnits(client, `late-${++sequence}`, units, timestamp);
+  const invoices = () => usageInvoices(client, customer);
   const report = async (kind: string) => {
     const response = await fetch(`${server.baseURL}/v1/allot/reports/${kind}?starting_on=2024-04-01T00:00:00Z&ending_before=2024-06-01T00:00:00Z`, { headers: { authorization: `Bearer ${server.key}` } });
     expect(response.status).toBe(200);
@@ -41,27 +73,7 @@ describe.each(ENGINES)('invoice grace period on %s', (engine) => {
   beforeAll(async () => {
     server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z', periodClose: { intervalMs: 3_600_000 } });
     client = server.client();
-    const fixed = (await client.v1.contracts.products.create({ name: 'Monthly credit', type: 'FIXED' })).data.id;
-    const metric = (await client.v1.billableMetrics.create({ name: 'units', event_type_filter: { in_values: ['units'] }, aggregation_type: 'SUM', aggregation_key: 'value', property_filters: [{ name: 'value', exists: true }] })).data.id;
-    const product = (await client.v1.contracts.products.create({ name: 'Units', type: 'USAGE', billable_metric_id: metric })).data.id;
-    const rateCard = (await client.v1.contracts.rateCards.create({ name: 'Plan' })).data.id;
-    await client.v1.contracts.rateCards.rates.add({ rate_card_id: rateCard, product_id: product, entitled: true, rate_type: 'FLAT', price: 1, starting_at: '2024-01-01T00:00:00Z' });
-    customer = (await client.v1.customers.create({ name: 'Late Co', ingest_aliases: ['late-co'] })).data.id;
-    await client.v1.contracts.create({
-      customer_id: customer,
-      starting_at: '2024-04-01T00:00:00Z',
-      rate_card_id: rateCard,
-      recurring_credits: [
-        {
-          product_id: fixed,
-          access_amount: { credit_type_id: USD, unit_price: 100, quantity: 1 },
-          commit_duration: { value: 1, unit: 'PERIODS' },
-          priority: 1,
-          starting_at: '2024-04-01T00:00:00Z',
-          recurrence_frequency: 'MONTHLY',
-        },
-      ],
-    });
+    ({ customer, metric } = await createLateCo(client));
     await client.v1.alerts.create({ alert_type: 'usage_threshold_reached', name: 'Units', threshold: 120, billable_metric_id: metric, customer_id: customer });
   }, 120_000);
 
@@ -149,5 +161,38 @@ describe.each(ENGINES)('invoice grace period on %s', (engine) => {
     expect(printed.code).toBe(1);
     expect(printed.stdout).toContain('USAGE THAT REACHED NO INVOICE');
     expect(printed.stdout).toContain('1 periods with unbilled usage. SOME CHECKS FAILED.');
+  });
+});
+
+/**
+ * An ended period in its grace period beside the open one, both with usage: each draft is funded
+ * by its own period's credit only, and each credit is deducted once. (A line of a contract has the
+ * same id in both periods; the drawdown once mixed the two periods' draws, showing both credits on
+ * both drafts and deducting each twice.)
+ */
+describe.each(ENGINES)('late usage beside usage of the open period on %s', (engine) => {
+  let server: TestServer;
+  let client: Metronome;
+  let customer: string;
+
+  beforeAll(async () => {
+    server = await startTestServer({ engine, clockStart: '2024-04-10T00:00:00Z', invoiceGracePeriodHours: 24 });
+    client = server.client();
+    ({ customer } = await createLateCo(client));
+  }, 120_000);
+
+  afterAll(() => server?.stop());
+
+  it('bills April\'s late usage on April, drawing April\'s credit, and May\'s on May, drawing May\'s', async () => {
+    await ingestUnits(client, 'both-1', 80, '2024-04-10T00:00:00Z');
+    await server.advanceClock('2024-05-01T00:00:00Z');
+    await ingestUnits(client, 'both-2', 50, '2024-04-30T23:00:00Z');
+    await ingestUnits(client, 'both-3', 20, '2024-05-01T00:00:00Z');
+    expect(await usageInvoices(client, customer)).toEqual([
+      { start: '2024-04-01T00:00:00.000Z', status: 'DRAFT', total: 30, lines: [['usage', 130], ['applied_commit_or_credit', -100]] },
+      { start: '2024-05-01T00:00:00.000Z', status: 'DRAFT', total: 0, lines: [['usage', 20], ['applied_commit_or_credit', -20]] },
+    ]);
+    // What can be spent now: May's $1 less May's 20 cents.
+    expect((await client.v1.contracts.getNetBalance({ customer_id: customer, credit_type_id: USD })).data.balance).toBe(80);
   });
 });

@@ -239,11 +239,14 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     const seatWindow = plan.seatWindows[i];
     return seatWindow && ratePeriod({ prepared: period, window: seatWindow, usage: usage[i]! });
   });
+  // A contract's line has the same id in each of its periods (an ended one in its grace period and
+  // the open one): funded, it is told apart by its period.
+  const fundingLineId = (i: number, lineId: string) => (rated.length === 1 ? lineId : `${lineId}\u0000${i}`);
   const charges: FundingCharge[] = rated.flatMap((period, i) => [
-    ...usageFundingCharges({ rated: period, bySeat: bySeat[i], periodEnded: endedAt(period.period) }),
+    ...usageFundingCharges({ rated: period, bySeat: bySeat[i], periodEnded: endedAt(period.period), lineIdOf: (line) => fundingLineId(i, line.id) }),
     ...seats[i]!.map((line) => ({
       periodEnded: endedAt(period.period),
-      lineId: line.id,
+      lineId: fundingLineId(i, line.id),
       contractId: period.contractId,
       productId: line.productId,
       productTags: line.productTags,
@@ -278,7 +281,7 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
     rated.forEach((period, i) => {
       const perSegment = new Map<string, Decimal>();
       for (const line of [...period.lines, ...seats[i]!]) {
-        for (const [segmentId, amount] of funded.applied.get(line.id) ?? []) perSegment.set(segmentId, addExactly(perSegment.get(segmentId) ?? ZERO, amount));
+        for (const [segmentId, amount] of funded.applied.get(fundingLineId(i, line.id)) ?? []) perSegment.set(segmentId, addExactly(perSegment.get(segmentId) ?? ZERO, amount));
       }
       for (const [segmentId, amount] of perSegment) addLive(segmentId, amount, i);
     });
@@ -286,7 +289,8 @@ export function completeAccount(inputs: AccountInputs, plan: AccountPlan, usage:
   // The drafts, with what funded each line, on first use: balance reads never look at them.
   const drafts = () =>
     rated.map((period, i): Draft => {
-      const fundingOf = (lineId: string) => {
+      const fundingOf = (ownId: string) => {
+        const lineId = fundingLineId(i, ownId);
         const applied: Application[] = [];
         for (const [segmentId, amount] of funded.applied.get(lineId) ?? []) {
           if (amount.isZero()) continue;

@@ -33,7 +33,18 @@ export function withSeatSelections(window: UsageWindow, seatWindow: UsageWindow 
  * shared segments fund. Every part keeps the line's id, so the draft's lines are as unsplit.
  * Usage of a seat id that is not assigned has a part too; no segment of its own funds it.
  */
-export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: RatedPeriod; bySeat?: RatedPeriod | undefined; periodEnded: Date | undefined }): FundingCharge[] {
+export function usageFundingCharges({
+  rated,
+  bySeat,
+  periodEnded,
+  lineIdOf = (line) => line.id,
+}: {
+  rated: RatedPeriod;
+  bySeat?: RatedPeriod | undefined;
+  periodEnded: Date | undefined;
+  /** The charges' line id (`FundingCharge.lineId`): the line's own by default. */
+  lineIdOf?: ((line: RatedLine) => string) | undefined;
+}): FundingCharge[] {
   // Per line (product, pricing group, unit) and slice, each seat's part. The lines' own group values, as text once per line.
   const keyOf = (line: RatedLine) => `${line.productId}\u0000${JSON.stringify(line.pricingGroupValues)}\u0000${line.creditTypeId}`;
   const parts = new Map<string, Map<number, Array<{ seatId: string; amount: Decimal }>>>();
@@ -55,11 +66,12 @@ export function usageFundingCharges({ rated, bySeat, periodEnded }: { rated: Rat
   const charges: FundingCharge[] = [];
   for (const line of rated.lines) {
     const slices = parts.size > 0 ? parts.get(keyOf(line)) : undefined;
+    const lineId = lineIdOf(line);
     for (const charge of line.charges) {
       const part = (amount: Decimal, seatId?: string): FundingCharge => {
         const made: FundingCharge = {
           periodEnded,
-          lineId: line.id,
+          lineId,
           contractId: rated.contractId,
           productId: line.productId,
           productTags: line.productTags,
