@@ -1,29 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
+import { APRIL, fundingSegment } from '../../../../test/helpers/funding.js';
 import { drawDown, type FundingCharge, type FundingSegment } from './drawdown.js';
 
 const d = (value: number | string) => new Decimal(value);
-const APRIL = { startingAt: new Date('2024-04-01T00:00:00Z'), endingBefore: new Date('2024-05-01T00:00:00Z') };
-
-function segment(id: string, available: number, extra: Partial<FundingSegment> = {}): FundingSegment {
-  return {
-    grantId: `grant-${id}`,
-    segmentId: id,
-    kind: 'CREDIT',
-    priority: d(1),
-    creditTypeId: 'ai',
-    applicableProductIds: null,
-    applicableProductTags: null,
-    productScope: Infinity,
-    contractId: 'contract',
-    applicableContractIds: null,
-    ...APRIL,
-    available: d(available),
-    rolloverOf: null,
-    ...extra,
-  };
-}
+const segment = fundingSegment;
 
 function charge(amount: number | string, extra: Partial<FundingCharge> = {}): FundingCharge {
   return { lineId: 'line', contractId: 'contract', productId: 'chat', productTags: [], creditTypeId: 'ai', ...APRIL, amount: d(amount), ...extra };

@@ -1,34 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../../lib/money.js';
-import { drawDown, type Drawdown, type FundingCharge, type FundingSegment } from './drawdown.js';
+import { APRIL, fundingSegment } from '../../../../test/helpers/funding.js';
+import { drawDown, type Drawdown, type FundingCharge } from './drawdown.js';
 import { redrawDown } from './redraw.js';
 
-const APRIL = { startingAt: new Date('2024-04-01T00:00:00Z'), endingBefore: new Date('2024-05-01T00:00:00Z') };
 const MID_APRIL = new Date('2024-04-16T00:00:00Z');
 const SLICES = [
   { startingAt: APRIL.startingAt, endingBefore: MID_APRIL },
   { startingAt: MID_APRIL, endingBefore: APRIL.endingBefore },
 ];
 
-function segment(id: string, available: number, extra: Partial<FundingSegment>): FundingSegment {
-  return {
-    grantId: `grant-${id}`,
-    segmentId: id,
-    kind: 'CREDIT',
-    priority: new Decimal(1),
-    creditTypeId: 'ai',
-    applicableProductIds: null,
-    applicableProductTags: null,
-    productScope: Infinity,
-    contractId: 'contract',
-    applicableContractIds: null,
-    ...APRIL,
-    available: new Decimal(available),
-    rolloverOf: null,
-    ...extra,
-  };
-}
+const segment = fundingSegment;
 
 /** Every map of a drawdown as lists, in their order, amounts as text: two drawdowns are the same when these are equal. */
 const shape = (result: Drawdown) => ({
