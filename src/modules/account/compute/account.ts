@@ -1,6 +1,4 @@
 import { addExactly, Decimal } from '../../../lib/money.js';
-
-const ZERO = new Decimal(0);
 import type { Period } from '../../../lib/periods.js';
 import { deriveBalances, deriveSettledHistory, mergeById, recordedMovements, type Balance, type StoredGrants } from './balances.js';
 import { generatedId } from './derivedGrants.js';
@@ -11,6 +9,8 @@ import { seatLinesOf, type SeatLine } from './seatLines.js';
 import { seatKeyOf, usageFundingCharges, withSeatSelections } from './seatUsage.js';
 import type { LedgerEntry } from './segmentLedger.js';
 import { archivedContracts, type LoadedContracts } from './terms.js';
+
+const ZERO = new Decimal(0);
 
 /** What a credit or commit paid toward a line of a draft. */
 export interface Application {
