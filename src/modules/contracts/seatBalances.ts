@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, Problems } from '../../lib/errors.js';
-import { Decimal, sumExactly } from '../../lib/money.js';
+import { Decimal, isNegative, sumExactly } from '../../lib/money.js';
 import * as account from '../account/service.js';
 import { findCustomerContract } from './lookup.js';
 
@@ -68,16 +68,16 @@ export async function listSeatBalances(ctx: ServiceContext, query: SeatBalancesQ
     const grants = (bySeat.get(seatId) ?? [])
       .filter((grant) => grant.contractId === contract.id && grant.subscriptionConfig && subscriptionIds.has(grant.subscriptionConfig.subscriptionId))
       .flatMap((grant) => grant.segments.filter(inWindow).map((segment) => ({ grant, segment })));
-    const units = [...new Set(grants.map(({ grant }) => grant.creditTypeId))].sort();
+    const units = grants.length === 1 ? [grants[0]!.grant.creditTypeId] : [...new Set(grants.map(({ grant }) => grant.creditTypeId))].sort();
     return {
       seatId,
       grants,
       balances: units.map((creditTypeId) => {
-        const own = grants.filter(({ grant }) => grant.creditTypeId === creditTypeId);
+        const own = grants.length === 1 ? grants : grants.filter(({ grant }) => grant.creditTypeId === creditTypeId);
         return {
           creditTypeId,
-          balance: sumExactly(own.map(({ segment }) => Decimal.max(segment.ledger.balance, 0))),
-          startingBalance: sumExactly(own.map(({ segment }) => segment.amount)),
+          balance: sumOf(own.map(({ segment }) => (isNegative(segment.ledger.balance) ? ZERO : segment.ledger.balance))),
+          startingBalance: sumOf(own.map(({ segment }) => segment.amount)),
         };
       }),
     };
@@ -96,6 +96,11 @@ export async function contractsWithSeat(ctx: ServiceContext, { tenantId, custome
   const holding = held.loaded.subscriptions.filter((s) => live.has(s.contract_id) && s.seats?.steps.some((step) => step.assigned.includes(seatId)));
   return [...new Set(holding.map((s) => s.contract_id))].sort();
 }
+
+const ZERO = new Decimal(0);
+
+/** The exact sum; a seat's one segment (the usual case) as it is. */
+const sumOf = (amounts: readonly Decimal[]): Decimal => (amounts.length === 1 ? amounts[0]! : sumExactly(amounts));
 
 const seatGrants = new WeakMap<readonly account.Balance[], Map<string, account.Balance[]>>();
 
