@@ -94,7 +94,8 @@ async function listenOn(url: string, listener: NotificationListener): Promise<Li
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   const connect = async (): Promise<void> => {
-    const next = new pg.Client({ connectionString: url, application_name: 'allot-listen' });
+    // TCP keepalive: a connection gone half-open is found and replaced, not left queueing barriers that never return.
+    const next = new pg.Client({ connectionString: url, application_name: 'allot-listen', keepAlive: true, keepAliveInitialDelayMillis: 10_000 });
     next.on('notification', (message) => listener.onNotification(message.channel, message.payload ?? ''));
     let lost = false;
     const onLost = (error: unknown) => {
