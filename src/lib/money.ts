@@ -49,6 +49,9 @@ export function sumExactly(amounts: Iterable<Decimal>): Decimal {
   return new Decimal(sum);
 }
 
+/** Zero, shared: a `Decimal` never changes, so one instance serves every default and reset. */
+export const ZERO = new Decimal(0);
+
 /** `amount > 0`, without the allocation of `amount.gt(0)` (decimal.js copies its operand to compare). */
 export const isPositive = (amount: Decimal): boolean => amount.s === 1 && !amount.isZero();
 

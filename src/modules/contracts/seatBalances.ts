@@ -1,6 +1,6 @@
 import type { ServiceContext } from '../../lib/context.js';
 import { Invalid, Problems } from '../../lib/errors.js';
-import { Decimal, isNegative, sumExactly } from '../../lib/money.js';
+import { isNegative, sumExactly, ZERO, type Decimal } from '../../lib/money.js';
 import * as account from '../account/service.js';
 import { findCustomerContract } from './lookup.js';
 
@@ -96,8 +96,6 @@ export async function contractsWithSeat(ctx: ServiceContext, { tenantId, custome
   const holding = held.loaded.subscriptions.filter((s) => live.has(s.contract_id) && s.seats?.steps.some((step) => step.assigned.includes(seatId)));
   return [...new Set(holding.map((s) => s.contract_id))].sort();
 }
-
-const ZERO = new Decimal(0);
 
 /** The exact sum; a seat's one segment (the usual case) as it is. */
 const sumOf = (amounts: readonly Decimal[]): Decimal => (amounts.length === 1 ? amounts[0]! : sumExactly(amounts));

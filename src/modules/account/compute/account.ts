@@ -1,4 +1,4 @@
-import { addExactly, Decimal } from '../../../lib/money.js';
+import { addExactly, Decimal, ZERO } from '../../../lib/money.js';
 import type { Period } from '../../../lib/periods.js';
 import { deriveBalances, deriveSettledHistory, mergeById, recordedMovements, type Balance, type StoredGrants } from './balances.js';
 import { generatedId } from './derivedGrants.js';
@@ -10,7 +10,6 @@ import { seatKeyOf, usageFundingCharges, withSeatSelections } from './seatUsage.
 import type { LedgerEntry } from './segmentLedger.js';
 import { archivedContracts, type LoadedContracts } from './terms.js';
 
-const ZERO = new Decimal(0);
 
 /** What a credit or commit paid toward a line of a draft. */
 export interface Application {

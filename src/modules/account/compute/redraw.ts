@@ -1,4 +1,4 @@
-import { addExactly, isNegative, isPositive, subExactly, type Decimal } from '../../../lib/money.js';
+import { addExactly, isNegative, isPositive, subExactly, ZERO, type Decimal } from '../../../lib/money.js';
 import { canFund, drawRecords, orderOf, type ChargeDraws, type Drawdown, type FundingCharge, type FundingSegment } from './drawdown.js';
 
 /** The same charge in two drawdowns: the same line, seat, slice and period, in the same place. */
@@ -65,7 +65,7 @@ export function redrawDown(previous: Drawdown | undefined, { segments, charges }
         // Never short (checked below): it covers what is left. One empty from the start is passed over, as before.
         if (!isPositive(segment.available)) continue;
         draws.takes.push({ segmentId: segment.segmentId, amount: left });
-        left = subExactly(left, left);
+        left = ZERO;
         break;
       }
       const room = held.get(segment.segmentId) ?? segment.available;

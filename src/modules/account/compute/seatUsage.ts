@@ -1,10 +1,9 @@
-import { Decimal, isNegative, isPositive, subExactly } from '../../../lib/money.js';
+import { isNegative, isPositive, subExactly, ZERO, type Decimal } from '../../../lib/money.js';
 import type { FundingCharge } from './drawdown.js';
 import type { RatedLine, RatedPeriod, UsageWindow } from './rating.js';
 import { sameSelection } from './usageFold.js';
 import type { LoadedContracts } from './terms.js';
 
-const ZERO = new Decimal(0);
 
 /**
  * The usage property naming a seat (`seat_config.seat_group_key`) on a contract with an
